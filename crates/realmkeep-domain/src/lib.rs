@@ -1,0 +1,16 @@
+//! Realmkeep's domain: identifiers, game rules and limits. No I/O of any kind.
+//!
+//! Architecture invariant: nothing in this crate touches the network, the disk or a clock it was
+//! not handed. Every other crate speaks in these types, so input is parsed into them once, at the
+//! boundary, and never re-validated deep inside.
+
+pub mod content;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod rules;
+pub mod types;
+
+pub use error::DomainError;
+pub use ids::*;
+pub use types::*;

@@ -1,0 +1,75 @@
+//! Spawning servers that die with this process.
+//!
+//! `PR_SET_PDEATHSIG` fires when the *thread* that forked the child exits, not the process. Test
+//! harnesses run each test on its own short-lived thread, so every server is forked from one
+//! spawner thread that lives until the process ends.
+
+use std::process::{Child, Command};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+
+type Request = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
+
+fn spawner() -> &'static Mutex<mpsc::Sender<Request>> {
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("realmkeep-spawner".into())
+            .spawn(move || {
+                // Lives as long as the process: the sender sits in a static and is never dropped.
+                while let Ok((mut cmd, reply)) = rx.recv() {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("the spawner thread starts");
+        Mutex::new(tx)
+    })
+}
+
+/// Spawns `cmd` so that it receives `signal` when this process dies.
+pub(crate) fn spawn_owned(
+    mut cmd: Command,
+    signal: nix::sys::signal::Signal,
+) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls the async-signal-safe prctl.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let (tx, rx) = mpsc::channel();
+    spawner()
+        .lock()
+        .map_err(|_| std::io::Error::other("spawner lock poisoned"))?
+        .send((cmd, tx))
+        .map_err(|_| std::io::Error::other("spawner thread is gone"))?;
+    rx.recv()
+        .map_err(|_| std::io::Error::other("spawner thread is gone"))?
+}
+
+/// Sends `signal` to `child` and waits up to `timeout` for it to exit, then kills it.
+pub(crate) fn stop_child(
+    child: &mut Child,
+    signal: nix::sys::signal::Signal,
+    timeout: std::time::Duration,
+) {
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = kill(Pid::from_raw(child.id() as i32), signal);
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
