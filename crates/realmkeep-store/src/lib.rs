@@ -1,1 +1,122 @@
-//! placeholder
+//! The durable tier: everything Realmkeep keeps in PostgreSQL, and the only crate that speaks SQL.
+//!
+//! Architecture invariants:
+//! - Every action that creates, destroys or moves items or gold runs in one transaction
+//!   (`in_tx!`), writes its `game_logs` rows in that same transaction, and returns only after the
+//!   commit. A refusal (`StoreError::Refused`) changes nothing.
+//! - Every write on a character's behalf is fenced: `Actor::Zone` carries the claim epoch and is
+//!   refused when stale; `Actor::Offline` is refused while a live claim holds the character.
+//! - Batch saves write positions and stats only, never gold or items, so no snapshot of a zone can
+//!   roll an economy action back.
+//! - Locks on character rows are taken in ascending id order (`common::lock_characters`).
+
+pub mod accounts;
+pub mod archive;
+pub mod bans;
+pub mod characters;
+pub mod claims;
+pub(crate) mod common;
+pub mod error;
+pub mod guilds;
+pub mod items;
+pub mod logs;
+pub mod mail;
+pub mod market;
+pub mod migration_lint;
+pub mod progress;
+pub mod saves;
+pub mod seed;
+pub mod social;
+pub mod trade;
+pub(crate) mod tx;
+
+pub use error::{Refusal, StoreError, StoreResult};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The migrations shipped with this release, applied by `Store::migrate`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connection pool settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections in the pool at the most.
+    pub pool_connections_max: u32,
+    /// How long a caller waits for a pooled connection before `Unavailable`.
+    pub acquire_timeout: Duration,
+    /// Statement timeout set on every connection: no query holds locks for longer.
+    pub statement_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_connections_max: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects lazily: the pool opens connections on demand, so a store can be built while
+    /// PostgreSQL is down and starts answering when it is back.
+    pub fn connect_lazy(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(error::db("parsing the database URL"))?
+            .application_name("realmkeep")
+            .options([(
+                "statement_timeout",
+                format!("{}", opts.statement_timeout.as_millis()),
+            )]);
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.pool_connections_max)
+            .acquire_timeout(opts.acquire_timeout)
+            .test_before_acquire(true)
+            .connect_lazy_with(connect);
+        Ok(Self { pool })
+    }
+
+    /// Connects and checks that the database answers.
+    pub async fn connect(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
+        let store = Self::connect_lazy(url, opts)?;
+        store.ping().await?;
+        Ok(store)
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the shipped migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// One round trip: is the database there?
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(error::db("ping"))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,1 +1,139 @@
-//! placeholder
+//! Test kit: one private PostgreSQL and one private Redis per test process, and a fresh database
+//! per test, cloned from a migrated and seeded template.
+//!
+//! Tests run on many threads, each with its own Tokio runtime, so what is shared is the server
+//! process (behind a `Mutex`), never a pool: every test gets its own `Store`.
+
+use realmkeep_launcher::{PostgresOptions, PostgresServer, RedisOptions, RedisServer};
+use realmkeep_store::{Store, StoreOptions};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+const TEMPLATE_DB: &str = "realmkeep_template";
+
+static POSTGRES: OnceLock<Mutex<PostgresServer>> = OnceLock::new();
+static TEMPLATE_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+static CREATE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Log output for tests, silent unless `RUST_LOG` asks for it.
+pub fn init_tracing() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// The process's PostgreSQL server (started on first use).
+pub fn postgres() -> MutexGuard<'static, PostgresServer> {
+    POSTGRES
+        .get_or_init(|| {
+            init_tracing();
+            Mutex::new(
+                PostgresServer::start(PostgresOptions::for_tests())
+                    .expect("private PostgreSQL starts"),
+            )
+        })
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn admin_url() -> String {
+    postgres().url("postgres")
+}
+
+async fn ensure_template() {
+    TEMPLATE_READY
+        .get_or_init(|| async {
+            let admin = Store::connect(&admin_url(), &StoreOptions::default())
+                .await
+                .expect("admin connects");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
+                .execute(admin.pool())
+                .await
+                .expect("drop old template");
+            sqlx::query(&format!("CREATE DATABASE {TEMPLATE_DB}"))
+                .execute(admin.pool())
+                .await
+                .expect("create template");
+            admin.close().await;
+            let url = postgres().url(TEMPLATE_DB);
+            let t = Store::connect(&url, &StoreOptions::default())
+                .await
+                .expect("template connects");
+            t.migrate()
+                .await
+                .expect("migrations apply to an empty database");
+            let content = realmkeep_store::seed::bundled_content().expect("bundled content parses");
+            t.seed_content(&content).await.expect("content seeds");
+            t.close().await;
+        })
+        .await;
+}
+
+/// A fresh database of its own, migrated and seeded, for one test.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    pub name: String,
+}
+
+/// Creates a fresh, migrated and seeded database.
+pub async fn fresh_db() -> TestDb {
+    fresh_db_with(StoreOptions::default()).await
+}
+
+pub async fn fresh_db_with(opts: StoreOptions) -> TestDb {
+    ensure_template().await;
+    let name = format!(
+        "test_{}_{}",
+        std::process::id(),
+        DB_COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    {
+        // CREATE DATABASE ... TEMPLATE refuses while another copy of the template is running.
+        let _guard = CREATE_LOCK.lock().await;
+        let admin = Store::connect(&admin_url(), &StoreOptions::default())
+            .await
+            .expect("admin connects");
+        sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+            .execute(admin.pool())
+            .await
+            .expect("create test database");
+        admin.close().await;
+    }
+    let url = postgres().url(&name);
+    let store = Store::connect(&url, &opts)
+        .await
+        .expect("test database connects");
+    TestDb { store, url, name }
+}
+
+/// An empty database (no migrations): for migration tests.
+pub async fn empty_db() -> (String, String) {
+    let name = format!(
+        "empty_{}_{}",
+        std::process::id(),
+        DB_COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = Store::connect(&admin_url(), &StoreOptions::default())
+        .await
+        .expect("admin connects");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin.pool())
+        .await
+        .expect("create empty database");
+    admin.close().await;
+    (postgres().url(&name), name)
+}
+
+/// A private Redis server of its own (tests that kill Redis need one each).
+pub fn redis() -> RedisServer {
+    init_tracing();
+    RedisServer::start(RedisOptions::for_tests()).expect("private Redis starts")
+}

@@ -1,0 +1,178 @@
+//! Bans of accounts and addresses: issue, revoke, check, history. A ban is never deleted; a
+//! revocation is written onto it, so the history stays whole.
+
+use crate::error::{db, refuse, Refusal, StoreResult};
+use crate::logs::{write_in_tx, LogEvent};
+use crate::Store;
+use chrono::{DateTime, Utc};
+use realmkeep_domain::{AccountId, BanId};
+use serde::Serialize;
+use sqlx::PgConnection;
+use std::net::IpAddr;
+
+/// Longest reason text.
+pub const BAN_REASON_CHARS_MAX: usize = 500;
+
+/// What a ban applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BanTarget {
+    Account(AccountId),
+    Ip(IpAddr),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Ban {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub ip: Option<String>,
+    pub reason: String,
+    pub issued_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+    pub revoke_reason: Option<String>,
+}
+
+const BAN_COLUMNS: &str = "id, account_id, host(ip) AS ip, reason, issued_by, created_at, expires_at, revoked_at, revoked_by, revoke_reason";
+
+pub(crate) async fn active_ban(
+    conn: &mut PgConnection,
+    account: Option<AccountId>,
+    ip: Option<IpAddr>,
+) -> StoreResult<Option<Ban>> {
+    if account.is_none() && ip.is_none() {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT {BAN_COLUMNS} FROM bans
+         WHERE (account_id = $1 OR ip = $2::inet)
+           AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+         ORDER BY expires_at DESC NULLS FIRST LIMIT 1"
+    );
+    sqlx::query_as(&sql)
+        .bind(account.map(|a| a.0))
+        .bind(ip.map(|i| i.to_string()))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("active ban"))
+}
+
+fn check_text(what: &str, s: &str) -> StoreResult<()> {
+    if s.trim().is_empty() || s.chars().count() > BAN_REASON_CHARS_MAX {
+        refuse!(Refusal::Invalid(format!(
+            "{what} must be 1 to {BAN_REASON_CHARS_MAX} characters"
+        )));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Issues a ban; `expires_at` of `None` is permanent.
+    pub async fn ban(
+        &self,
+        target: BanTarget,
+        reason: &str,
+        issued_by: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<BanId> {
+        check_text("reason", reason)?;
+        check_text("issuer", issued_by)?;
+        if expires_at.is_some_and(|e| e <= Utc::now()) {
+            refuse!(Refusal::Invalid("a ban must expire in the future".into()));
+        }
+        let (account, ip) = match target {
+            BanTarget::Account(a) => (Some(a.0), None),
+            BanTarget::Ip(i) => (None, Some(i.to_string())),
+        };
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        if let Some(a) = account {
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)")
+                    .bind(a)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db("ban account lookup"))?;
+            if !exists {
+                refuse!(Refusal::NotFound("account"));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO bans (account_id, ip, reason, issued_by, expires_at) VALUES ($1, $2::inet, $3, $4, $5) RETURNING id",
+        )
+        .bind(account)
+        .bind(ip.clone())
+        .bind(reason.trim())
+        .bind(issued_by.trim())
+        .bind(expires_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("insert ban"))?;
+        write_in_tx(
+            &mut tx,
+            &[LogEvent::new("ban").details(serde_json::json!({
+                "ban_id": id, "account_id": account, "ip": ip, "reason": reason, "issued_by": issued_by,
+                "expires_at": expires_at,
+            }))],
+        )
+        .await?;
+        tx.commit().await.map_err(db("commit ban"))?;
+        Ok(BanId(id))
+    }
+
+    /// Revokes every ban in force on the target. Returns how many were revoked.
+    pub async fn unban(
+        &self,
+        target: BanTarget,
+        revoked_by: &str,
+        reason: &str,
+    ) -> StoreResult<u64> {
+        check_text("reason", reason)?;
+        check_text("revoker", revoked_by)?;
+        let (account, ip) = match target {
+            BanTarget::Account(a) => (Some(a.0), None),
+            BanTarget::Ip(i) => (None, Some(i.to_string())),
+        };
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let n = sqlx::query(
+            "UPDATE bans SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
+             WHERE (account_id = $1 OR ip = $2::inet) AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > now())",
+        )
+        .bind(account)
+        .bind(ip.clone())
+        .bind(revoked_by.trim())
+        .bind(reason.trim())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("revoke bans"))?
+        .rows_affected();
+        if n == 0 {
+            refuse!(Refusal::NotFound("ban in force"));
+        }
+        write_in_tx(
+            &mut tx,
+            &[LogEvent::new("unban").details(serde_json::json!({
+                "account_id": account, "ip": ip, "revoked_by": revoked_by, "reason": reason, "count": n,
+            }))],
+        )
+        .await?;
+        tx.commit().await.map_err(db("commit unban"))?;
+        Ok(n)
+    }
+
+    /// Every ban ever issued on the target, newest first.
+    pub async fn ban_history(&self, target: BanTarget) -> StoreResult<Vec<Ban>> {
+        let (account, ip) = match target {
+            BanTarget::Account(a) => (Some(a.0), None),
+            BanTarget::Ip(i) => (None, Some(i.to_string())),
+        };
+        let sql = format!("SELECT {BAN_COLUMNS} FROM bans WHERE account_id = $1 OR ip = $2::inet ORDER BY created_at DESC, id DESC");
+        sqlx::query_as(&sql)
+            .bind(account)
+            .bind(ip)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("ban history"))
+    }
+}

@@ -1,0 +1,410 @@
+//! Characters: creation with a starting kit, listing per account, and loading everything a zone
+//! needs in one round trip (one statement that aggregates the child rows as JSON).
+
+use crate::common::{create_item, free_slots, place_in_inventory};
+use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
+use crate::logs::{write_in_tx, LogEvent};
+use crate::Store;
+use realmkeep_domain::limits::CHARACTERS_PER_ACCOUNT_MAX;
+use realmkeep_domain::rules::{
+    base_attributes, combat_values, starting_kit, ItemBonus, STARTING_GOLD,
+};
+use realmkeep_domain::*;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+
+/// One row of a character list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct CharacterSummary {
+    pub id: i64,
+    pub name: String,
+    pub class: String,
+    pub kingdom: String,
+    pub level: i32,
+    pub zone_id: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventoryItem {
+    pub item: ItemId,
+    pub def: ItemDefId,
+    pub quantity: i32,
+    pub slot: i16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EquippedItem {
+    pub item: ItemId,
+    pub def: ItemDefId,
+    pub slot: EquipSlot,
+    pub bonus: ItemBonus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedSkill {
+    pub skill: SkillId,
+    pub level: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestState {
+    pub quest: QuestId,
+    pub status: String,
+    pub progress: i32,
+}
+
+/// Everything a zone needs to put a character into the world.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadedCharacter {
+    pub id: CharacterId,
+    pub account: AccountId,
+    pub name: String,
+    pub class: Class,
+    pub kingdom: Kingdom,
+    pub level: i32,
+    pub xp: i64,
+    pub gold: i64,
+    pub attributes: Attributes,
+    pub health: i32,
+    pub mana: i32,
+    pub position: Position,
+    pub pvp_kills: i32,
+    pub guild: Option<GuildId>,
+    pub inventory: Vec<InventoryItem>,
+    pub equipment: Vec<EquippedItem>,
+    pub skills: Vec<LearnedSkill>,
+    pub quests: Vec<QuestState>,
+    pub claim_epoch: ClaimEpoch,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoadRow {
+    id: i64,
+    account_id: i64,
+    name: String,
+    class: String,
+    kingdom: String,
+    level: i32,
+    xp: i64,
+    gold: i64,
+    strength: i32,
+    agility: i32,
+    intellect: i32,
+    stamina: i32,
+    health: i32,
+    mana: i32,
+    zone_id: i32,
+    pvp_kills: i32,
+    claim_epoch: i64,
+    x: Option<f32>,
+    y: Option<f32>,
+    z: Option<f32>,
+    rotation: Option<f32>,
+    guild_id: Option<i64>,
+    inventory: sqlx::types::Json<Vec<(i64, i32, i32, i16)>>,
+    equipment: sqlx::types::Json<Vec<(i64, i32, String, ItemBonus)>>,
+    skills: sqlx::types::Json<Vec<(i32, i32)>>,
+    quests: sqlx::types::Json<Vec<(i32, String, i32)>>,
+}
+
+/// The child rows of character `c`, aggregated; used after `FROM characters c`.
+const CHILDREN: &str = "
+    p.x, p.y, p.z, p.rotation,
+    (SELECT gm.guild_id FROM guild_members gm WHERE gm.character_id = c.id) AS guild_id,
+    (SELECT coalesce(json_agg(json_build_array(i.id, i.def_id, i.quantity, inv.slot) ORDER BY inv.slot), '[]')
+       FROM inventories inv JOIN item_instances i ON i.id = inv.item_id WHERE inv.character_id = c.id) AS inventory,
+    (SELECT coalesce(json_agg(json_build_array(i.id, i.def_id, e.slot, d.bonus) ORDER BY e.slot), '[]')
+       FROM equipment e JOIN item_instances i ON i.id = e.item_id JOIN item_definitions d ON d.id = i.def_id
+       WHERE e.character_id = c.id) AS equipment,
+    (SELECT coalesce(json_agg(json_build_array(s.skill_id, s.level) ORDER BY s.skill_id), '[]')
+       FROM skills s WHERE s.character_id = c.id) AS skills,
+    (SELECT coalesce(json_agg(json_build_array(q.quest_id, q.status, q.progress) ORDER BY q.quest_id), '[]')
+       FROM quests q WHERE q.character_id = c.id) AS quests";
+
+const CHARACTER_COLUMNS: &str =
+    "c.id, c.account_id, c.name, c.class, c.kingdom, c.level, c.xp, c.gold, c.strength, c.agility,
+    c.intellect, c.stamina, c.health, c.mana, c.zone_id, c.pvp_kills, c.claim_epoch";
+
+impl LoadRow {
+    fn into_loaded(self) -> StoreResult<LoadedCharacter> {
+        let corrupt =
+            |what: &str| crate::StoreError::Io(format!("character {} has a bad {what}", self.id));
+        let class: Class = self.class.parse().map_err(|_| corrupt("class"))?;
+        let kingdom: Kingdom = self.kingdom.parse().map_err(|_| corrupt("kingdom"))?;
+        let mut equipment = Vec::with_capacity(self.equipment.0.len());
+        for (item, def, slot, bonus) in self.equipment.0.iter().cloned() {
+            let slot: EquipSlot = slot.parse().map_err(|_| corrupt("equipment slot"))?;
+            equipment.push(EquippedItem {
+                item: ItemId(item),
+                def: ItemDefId(def),
+                slot,
+                bonus,
+            });
+        }
+        Ok(LoadedCharacter {
+            id: CharacterId(self.id),
+            account: AccountId(self.account_id),
+            name: self.name,
+            class,
+            kingdom,
+            level: self.level,
+            xp: self.xp,
+            gold: self.gold,
+            attributes: Attributes {
+                strength: self.strength,
+                agility: self.agility,
+                intellect: self.intellect,
+                stamina: self.stamina,
+            },
+            health: self.health,
+            mana: self.mana,
+            position: Position {
+                zone: ZoneId(self.zone_id),
+                x: self.x.unwrap_or(0.0),
+                y: self.y.unwrap_or(0.0),
+                z: self.z.unwrap_or(0.0),
+                rotation: self.rotation.unwrap_or(0.0),
+            },
+            pvp_kills: self.pvp_kills,
+            guild: self.guild_id.map(GuildId),
+            inventory: self
+                .inventory
+                .0
+                .into_iter()
+                .map(|(item, def, quantity, slot)| InventoryItem {
+                    item: ItemId(item),
+                    def: ItemDefId(def),
+                    quantity,
+                    slot,
+                })
+                .collect(),
+            equipment,
+            skills: self
+                .skills
+                .0
+                .into_iter()
+                .map(|(s, l)| LearnedSkill {
+                    skill: SkillId(s),
+                    level: l,
+                })
+                .collect(),
+            quests: self
+                .quests
+                .0
+                .into_iter()
+                .map(|(q, status, progress)| QuestState {
+                    quest: QuestId(q),
+                    status,
+                    progress,
+                })
+                .collect(),
+            claim_epoch: ClaimEpoch(self.claim_epoch),
+        })
+    }
+}
+
+/// The statement that loads one character, optionally claiming it in the same statement.
+pub(crate) fn load_sql(claim: bool) -> String {
+    if claim {
+        format!(
+            "WITH c AS (
+                UPDATE characters SET claim_holder = $2, claim_epoch = claim_epoch + 1,
+                       claim_expires_at = now() + make_interval(secs => $3)
+                WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
+                RETURNING *)
+             SELECT {CHARACTER_COLUMNS}, {CHILDREN}
+             FROM c LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id"
+        )
+    } else {
+        format!(
+            "SELECT {CHARACTER_COLUMNS}, {CHILDREN}
+             FROM characters c LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id
+             WHERE c.id = $1"
+        )
+    }
+}
+
+pub(crate) async fn load_with(
+    conn: &mut PgConnection,
+    character: CharacterId,
+    claim: Option<(&str, f64)>,
+) -> StoreResult<Option<LoadedCharacter>> {
+    let sql = load_sql(claim.is_some());
+    let mut q = sqlx::query_as::<_, LoadRow>(&sql).bind(character.0);
+    if let Some((holder, lease_secs)) = claim {
+        q = q.bind(holder).bind(lease_secs);
+    }
+    let row = q
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("load character"))?;
+    row.map(LoadRow::into_loaded).transpose()
+}
+
+async fn zone_entry(conn: &mut PgConnection, zone: ZoneId) -> StoreResult<(f32, f32)> {
+    let entry: Option<sqlx::types::Json<(f32, f32)>> =
+        sqlx::query_scalar("SELECT data->'entry' FROM zone_definitions WHERE id = $1")
+            .bind(zone.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("zone entry"))?;
+    match entry {
+        Some(e) => Ok(e.0),
+        None => refuse!(Refusal::NotFound("zone")),
+    }
+}
+
+/// The zone new characters start in.
+pub const STARTING_ZONE: ZoneId = ZoneId(1);
+
+impl Store {
+    /// Creates a character with its class's attributes, full health and mana, starting gold and
+    /// starting kit (weapon and armor equipped, the rest in the bag), at the starting zone's entry.
+    pub async fn create_character(
+        &self,
+        account: AccountId,
+        name: &CharacterName,
+        class: Class,
+        kingdom: Kingdom,
+    ) -> StoreResult<CharacterId> {
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        // Serialises character creation per account, so the per-account limit holds.
+        let count: Option<i64> = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM characters WHERE account_id = a.id) FROM accounts a WHERE a.id = $1 FOR UPDATE",
+        )
+        .bind(account.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("count characters"))?;
+        match count {
+            None => refuse!(Refusal::NotFound("account")),
+            Some(n) if n >= CHARACTERS_PER_ACCOUNT_MAX => {
+                refuse!(Refusal::LimitReached("characters per account"))
+            }
+            Some(_) => {}
+        }
+        let attrs = base_attributes(class, 1);
+        let kit = starting_kit(class);
+        let mut equip_bonus = Vec::new();
+        let mut kit_rows = Vec::new();
+        for (def, qty) in kit {
+            let row: (Option<String>, sqlx::types::Json<ItemBonus>) =
+                sqlx::query_as("SELECT equip_slot, bonus FROM item_definitions WHERE id = $1")
+                    .bind(def.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db("starting kit"))?
+                    .ok_or(crate::StoreError::Refused(Refusal::NotFound(
+                        "starting item definition",
+                    )))?;
+            if row.0.is_some() {
+                equip_bonus.push(row.1 .0);
+            }
+            kit_rows.push((*def, *qty, row.0));
+        }
+        let values = combat_values(class, 1, &equip_bonus);
+        let (x, y) = zone_entry(&mut tx, STARTING_ZONE).await?;
+        let r = sqlx::query_scalar(
+            "INSERT INTO characters (account_id, name, class, kingdom, gold, strength, agility, intellect,
+                                     stamina, health, mana, zone_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(account.0)
+        .bind(name.as_str())
+        .bind(class.as_str())
+        .bind(kingdom.as_str())
+        .bind(STARTING_GOLD)
+        .bind(attrs.strength)
+        .bind(attrs.agility)
+        .bind(attrs.intellect)
+        .bind(attrs.stamina)
+        .bind(values.max_health)
+        .bind(values.max_mana)
+        .bind(STARTING_ZONE.0)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match r {
+            Ok(id) => id,
+            Err(e) if unique_violation(&e).as_deref() == Some("characters_name_lower") => {
+                refuse!(Refusal::NameTaken)
+            }
+            Err(e) => return Err(db("create character")(e)),
+        };
+        let character = CharacterId(id);
+        sqlx::query(
+            "INSERT INTO character_positions (character_id, zone_id, x, y) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(STARTING_ZONE.0)
+        .bind(x)
+        .bind(y)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("starting position"))?;
+        let bag = kit_rows.iter().filter(|r| r.2.is_none()).count();
+        let mut slots = free_slots(&mut tx, character, bag).await?.into_iter();
+        for (def, qty, equip_slot) in kit_rows {
+            match equip_slot {
+                Some(slot) => {
+                    let item = create_item(&mut tx, def, qty, "equipment", "starting_kit").await?;
+                    sqlx::query(
+                        "INSERT INTO equipment (character_id, slot, item_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(slot)
+                    .bind(item.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("equip starting kit"))?;
+                }
+                None => {
+                    let item = create_item(&mut tx, def, qty, "inventory", "starting_kit").await?;
+                    let slot = slots
+                        .next()
+                        .expect("free_slots returned one slot per bag item");
+                    place_in_inventory(&mut tx, character, slot, item).await?;
+                }
+            }
+        }
+        write_in_tx(
+            &mut tx,
+            &[LogEvent::new("character_created")
+                .actor(id)
+                .gold(STARTING_GOLD)
+                .details(serde_json::json!({
+                    "account_id": account.0, "name": name.as_str(), "class": class.as_str(),
+                }))],
+        )
+        .await?;
+        tx.commit().await.map_err(db("commit character"))?;
+        Ok(character)
+    }
+
+    pub async fn list_characters(&self, account: AccountId) -> StoreResult<Vec<CharacterSummary>> {
+        sqlx::query_as(
+            "SELECT id, name, class, kingdom, level, zone_id FROM characters WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account.0)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list characters"))
+    }
+
+    /// Everything about a character, read in one statement, without claiming it (admin tools).
+    pub async fn load_character(&self, character: CharacterId) -> StoreResult<LoadedCharacter> {
+        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
+        load_with(&mut conn, character, None)
+            .await?
+            .ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))
+    }
+
+    pub async fn character_id_by_name(&self, name: &str) -> StoreResult<Option<CharacterId>> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM characters WHERE lower(name) = lower($1)")
+                .bind(name.trim())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db("character by name"))?;
+        Ok(id.map(CharacterId))
+    }
+}

@@ -1,0 +1,206 @@
+//! Claims: one owner per character. A zone claims a character (the epoch grows by one), renews
+//! the lease while it plays, and releases it with a final save. A claim whose lease expired may
+//! be taken by another zone; the old zone's epoch is then stale and all its writes are refused.
+
+use crate::characters::{load_with, LoadedCharacter};
+use crate::error::{db, refuse, Refusal, StoreResult};
+use crate::saves::{write_full_save, CharacterSnapshot};
+use crate::Store;
+use realmkeep_domain::{CharacterId, ClaimEpoch, Fence};
+use serde::Serialize;
+use std::time::Duration;
+
+/// Longest holder name (zone, node and process nonce).
+pub const HOLDER_CHARS_MAX: usize = 128;
+/// Shortest and longest lease a claim may ask for.
+pub const LEASE_MIN: Duration = Duration::from_secs(1);
+pub const LEASE_MAX: Duration = Duration::from_secs(600);
+/// Fences one renewal call may carry.
+pub const RENEW_ROWS_MAX: usize = 16_384;
+
+/// Who holds a character now.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ClaimInfo {
+    pub holder: Option<String>,
+    pub epoch: i64,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub live: bool,
+}
+
+fn check_claim_args(holder: &str, lease: Duration) -> StoreResult<f64> {
+    if holder.is_empty() || holder.len() > HOLDER_CHARS_MAX {
+        refuse!(Refusal::Invalid(format!(
+            "holder must be 1 to {HOLDER_CHARS_MAX} bytes"
+        )));
+    }
+    if !(LEASE_MIN..=LEASE_MAX).contains(&lease) {
+        refuse!(Refusal::Invalid(format!(
+            "lease must be between {LEASE_MIN:?} and {LEASE_MAX:?}"
+        )));
+    }
+    Ok(lease.as_secs_f64())
+}
+
+impl Store {
+    /// Claims a character for `holder` and loads everything about it, in one statement. Refused
+    /// with `ClaimHeld` while another live claim holds it.
+    pub async fn claim_and_load(
+        &self,
+        character: CharacterId,
+        holder: &str,
+        lease: Duration,
+    ) -> StoreResult<(Fence, LoadedCharacter)> {
+        let secs = check_claim_args(holder, lease)?;
+        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
+        match load_with(&mut conn, character, Some((holder, secs))).await? {
+            Some(loaded) => Ok((
+                Fence {
+                    character,
+                    epoch: loaded.claim_epoch,
+                },
+                loaded,
+            )),
+            None => {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1)")
+                        .bind(character.0)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(db("claim lookup"))?;
+                if exists {
+                    refuse!(Refusal::ClaimHeld)
+                } else {
+                    refuse!(Refusal::NotFound("character"))
+                }
+            }
+        }
+    }
+
+    /// Claims without loading.
+    pub async fn claim(
+        &self,
+        character: CharacterId,
+        holder: &str,
+        lease: Duration,
+    ) -> StoreResult<Fence> {
+        let secs = check_claim_args(holder, lease)?;
+        let epoch: Option<i64> = sqlx::query_scalar(
+            "UPDATE characters SET claim_holder = $2, claim_epoch = claim_epoch + 1,
+                    claim_expires_at = now() + make_interval(secs => $3)
+             WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
+             RETURNING claim_epoch",
+        )
+        .bind(character.0)
+        .bind(holder)
+        .bind(secs)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("claim"))?;
+        match epoch {
+            Some(e) => Ok(Fence {
+                character,
+                epoch: ClaimEpoch(e),
+            }),
+            None => {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1)")
+                        .bind(character.0)
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(db("claim lookup"))?;
+                if exists {
+                    refuse!(Refusal::ClaimHeld)
+                } else {
+                    refuse!(Refusal::NotFound("character"))
+                }
+            }
+        }
+    }
+
+    /// Extends the lease of every fence still current, in one statement. Returns the characters
+    /// whose claim was lost (stale epoch or released): the zone must stop working on them.
+    pub async fn renew(&self, fences: &[Fence], lease: Duration) -> StoreResult<Vec<CharacterId>> {
+        if fences.is_empty() {
+            return Ok(Vec::new());
+        }
+        if fences.len() > RENEW_ROWS_MAX {
+            refuse!(Refusal::LimitReached("fences per renewal"));
+        }
+        let secs = check_claim_args("x", lease)?;
+        let ids: Vec<i64> = fences.iter().map(|f| f.character.0).collect();
+        let epochs: Vec<i64> = fences.iter().map(|f| f.epoch.0).collect();
+        let renewed: Vec<i64> = sqlx::query_scalar(
+            "UPDATE characters c SET claim_expires_at = now() + make_interval(secs => $3)
+             FROM UNNEST($1::int8[], $2::int8[]) AS t(id, epoch)
+             WHERE c.id = t.id AND c.claim_epoch = t.epoch AND c.claim_holder IS NOT NULL
+             RETURNING c.id",
+        )
+        .bind(&ids)
+        .bind(&epochs)
+        .bind(secs)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("renew claims"))?;
+        let renewed: std::collections::HashSet<i64> = renewed.into_iter().collect();
+        Ok(ids
+            .into_iter()
+            .filter(|id| !renewed.contains(id))
+            .map(CharacterId)
+            .collect())
+    }
+
+    /// Saves the character's full state and releases the claim, in one transaction. Refused with
+    /// `StaleClaim` (and nothing written) if the fence is no longer current.
+    pub async fn release(&self, snapshot: &CharacterSnapshot) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        write_full_save(&mut tx, snapshot).await?;
+        let n = sqlx::query(
+            "UPDATE characters SET claim_holder = NULL, claim_expires_at = NULL
+             WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL",
+        )
+        .bind(snapshot.fence.character.0)
+        .bind(snapshot.fence.epoch.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("release"))?
+        .rows_affected();
+        if n != 1 {
+            refuse!(Refusal::StaleClaim);
+        }
+        tx.commit().await.map_err(db("commit release"))?;
+        Ok(())
+    }
+
+    /// Who holds a character (admin tools, tests).
+    pub async fn claim_info(&self, character: CharacterId) -> StoreResult<ClaimInfo> {
+        let row: Option<ClaimInfo> = sqlx::query_as(
+            "SELECT claim_holder AS holder, claim_epoch AS epoch, claim_expires_at AS expires_at,
+                    (claim_holder IS NOT NULL AND claim_expires_at > now()) AS live
+             FROM characters WHERE id = $1",
+        )
+        .bind(character.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("claim info"))?;
+        row.ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))
+    }
+
+    /// Characters whose claims `holder` still holds (a zone restarting under the same name, or an
+    /// operator looking at a node).
+    pub async fn claims_of_holder(&self, holder: &str) -> StoreResult<Vec<Fence>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, claim_epoch FROM characters WHERE claim_holder = $1 ORDER BY id",
+        )
+        .bind(holder)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("claims of holder"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, e)| Fence {
+                character: CharacterId(id),
+                epoch: ClaimEpoch(e),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,86 @@
+//! Helpers shared by the store's integration tests (included with `mod support;`).
+#![allow(dead_code)]
+
+use realmkeep_domain::*;
+use realmkeep_store::Store;
+
+/// One Argon2id hash reused for every test account: hashing is deliberately slow.
+pub const TEST_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$WkMa2wX5mDbuGXxYhS1Yr0ZHTVPSu3/4Dpfw7R0wyyc";
+
+pub async fn account(store: &Store, name: &str) -> AccountId {
+    store
+        .create_account_with_hash(
+            &AccountName::parse(name).unwrap(),
+            &format!("{name}@example.test"),
+            TEST_HASH,
+        )
+        .await
+        .unwrap()
+}
+
+/// A new account with one warrior named `name`.
+pub async fn character(store: &Store, name: &str) -> CharacterId {
+    let acc = account(store, &format!("acc_{name}")).await;
+    store
+        .create_character(
+            acc,
+            &CharacterName::parse(name).unwrap(),
+            Class::Warrior,
+            Kingdom::Aldor,
+        )
+        .await
+        .unwrap()
+}
+
+/// Sets a character's gold directly (test setup only).
+pub async fn set_gold(store: &Store, c: CharacterId, gold: i64) {
+    sqlx::query("UPDATE characters SET gold = $2 WHERE id = $1")
+        .bind(c.0)
+        .bind(gold)
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+pub async fn gold(store: &Store, c: CharacterId) -> i64 {
+    sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
+        .bind(c.0)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Total gold in the world: purses, mail and nothing else (listings hold items, not gold).
+pub async fn total_gold(store: &Store) -> i64 {
+    sqlx::query_scalar("SELECT (SELECT coalesce(sum(gold), 0) FROM characters) + (SELECT coalesce(sum(gold), 0) FROM mail)")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Checks that every item is in exactly one place: the database's own constraints should make
+/// this impossible to break, and this reads it back independently.
+pub async fn assert_items_placed(store: &Store) {
+    let bad: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM item_instances i
+         WHERE (SELECT count(*) FROM inventories WHERE item_id = i.id)
+             + (SELECT count(*) FROM equipment WHERE item_id = i.id)
+             + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
+             + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(bad, 0, "items not in exactly one place");
+}
+
+/// Sum of quantities per item definition across the world.
+pub async fn item_totals(store: &Store) -> Vec<(i32, i64)> {
+    sqlx::query_as(
+        "SELECT def_id, sum(quantity)::int8 FROM item_instances GROUP BY def_id ORDER BY def_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
