@@ -1,1 +1,87 @@
-fn main() {}
+//! Project automation: `cargo xtask <command>`.
+//!
+//! - `setup`: installs what is missing from Debian's packages (PostgreSQL 15 and Redis 7).
+//! - `demo [ARGS]`: setup, then runs the main job, `realmkeep demo`, in release mode.
+//! - `test`: setup, then every check CI runs: formatting, clippy with warnings as errors, and
+//!   every test of the workspace against private PostgreSQL and Redis servers.
+//! - `bench [ARGS]`: setup, then `realmkeep bench` in release mode.
+
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::Command;
+
+/// Debian packages the project needs at run time, with a binary that shows each is installed.
+const PACKAGES: &[(&str, &[&str])] = &[
+    (
+        "postgresql",
+        &["/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres", "/usr/lib/postgresql/17/bin/postgres"],
+    ),
+    ("redis-server", &["/usr/bin/redis-server", "/usr/local/bin/redis-server"]),
+];
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let cmd = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match cmd.as_str() {
+        "setup" => setup(),
+        "demo" => {
+            setup()?;
+            cargo(&[&["run", "--release", "--quiet", "-p", "realmkeep", "--", "demo"], &strs(&rest)[..]].concat())
+        }
+        "bench" => {
+            setup()?;
+            cargo(&[&["run", "--release", "--quiet", "-p", "realmkeep", "--", "bench"], &strs(&rest)[..]].concat())
+        }
+        "test" => {
+            setup()?;
+            cargo(&["fmt", "--all", "--", "--check"])?;
+            cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            cargo(&[&["test", "--workspace"], &strs(&rest)[..]].concat())
+        }
+        _ => bail!("usage: cargo xtask <setup|demo|test|bench> [ARGS]"),
+    }
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let status = Command::new(cargo).args(args).status().context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn setup() -> Result<()> {
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(_, bins)| !bins.iter().any(|b| Path::new(b).exists()))
+        .map(|(p, _)| *p)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {} from Debian's packages", missing.join(", "));
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    let prefix: &[&str] = if root { &[] } else { &["sudo"] };
+    let run = |args: &[&str]| -> Result<()> {
+        let all: Vec<&str> = prefix.iter().chain(args).copied().collect();
+        let status = Command::new(all[0])
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .with_context(|| format!("running {}", all.join(" ")))?;
+        if !status.success() {
+            bail!("{} failed with {status}", all.join(" "));
+        }
+        Ok(())
+    };
+    run(&["apt-get", "update", "-qq"])?;
+    run(&[&["apt-get", "install", "-y", "-qq", "--no-install-recommends"], &missing[..]].concat())?;
+    Ok(())
+}
