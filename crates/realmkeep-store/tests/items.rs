@@ -27,7 +27,12 @@ async fn pickup_fills_stacks_then_a_new_slot_and_refuses_when_full() {
     let second = s.pickup_loot(me, PELT, Quantity::new(30).unwrap(), None, "monster:1").await.unwrap();
     assert_eq!(second.merged, vec![(stack.item, 50)]);
     assert_eq!(second.created.unwrap().quantity, 10);
-    assert_eq!(refusal(s.pickup_loot(me, PELT, Quantity::new(51).unwrap(), None, "x").await), Refusal::Invalid("51 of item 200 do not fit one stack".into()));
+    let before = item_totals(s).await;
+    assert_eq!(
+        refusal(s.pickup_loot(me, PELT, Quantity::new(200).unwrap(), None, "x").await),
+        Refusal::Invalid("160 of item 200 do not fit one stack".into())
+    );
+    assert_eq!(item_totals(s).await, before, "a refused pickup grew no stack");
 
     // Fill the bag with single items, then a pickup that needs a slot is refused and changes nothing.
     let used = s.inventory(c).await.unwrap().len();

@@ -53,7 +53,7 @@ pub async fn gold(store: &Store, c: CharacterId) -> i64 {
 
 /// Total gold in the world: purses, mail and nothing else (listings hold items, not gold).
 pub async fn total_gold(store: &Store) -> i64 {
-    sqlx::query_scalar("SELECT (SELECT coalesce(sum(gold), 0) FROM characters) + (SELECT coalesce(sum(gold), 0) FROM mail)")
+    sqlx::query_scalar("SELECT ((SELECT coalesce(sum(gold), 0) FROM characters) + (SELECT coalesce(sum(gold), 0) FROM mail))::int8")
         .fetch_one(store.pool())
         .await
         .unwrap()
@@ -83,4 +83,78 @@ pub async fn item_totals(store: &Store) -> Vec<(i32, i64)> {
     .fetch_all(store.pool())
     .await
     .unwrap()
+}
+
+/// Creates an item of `def` (quantity `qty`) in the lowest free slot of `c`'s bag (test setup
+/// only: the store's economy functions are what tests exercise).
+pub async fn grant_bag_item(store: &Store, c: CharacterId, def: i32, qty: i32) -> ItemId {
+    let mut tx = store.pool().begin().await.unwrap();
+    let slot: i16 = sqlx::query_scalar(
+        "SELECT min(s)::int2 FROM generate_series(0, 59) s
+         WHERE s NOT IN (SELECT slot FROM inventories WHERE character_id = $1)",
+    )
+    .bind(c.0)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO item_instances (def_id, quantity, location, origin)
+         VALUES ($1, $2, 'inventory', 'test') RETURNING id",
+    )
+    .bind(def)
+    .bind(qty)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO inventories (character_id, slot, item_id) VALUES ($1, $2, $3)")
+        .bind(c.0)
+        .bind(slot)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    ItemId(id)
+}
+
+/// Fills every free slot of `c`'s bag with one Wolf Pelt each.
+pub async fn fill_bag(store: &Store, c: CharacterId) {
+    let free: i64 =
+        sqlx::query_scalar("SELECT 60 - count(*) FROM inventories WHERE character_id = $1")
+            .bind(c.0)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    for _ in 0..free {
+        grant_bag_item(store, c, 200, 1).await;
+    }
+}
+
+/// The items in `c`'s bag as (item, definition, quantity, slot), by slot.
+pub async fn bag_items(store: &Store, c: CharacterId) -> Vec<(i64, i32, i32, i16)> {
+    sqlx::query_as(
+        "SELECT i.id, i.def_id, i.quantity, inv.slot FROM inventories inv
+         JOIN item_instances i ON i.id = inv.item_id WHERE inv.character_id = $1 ORDER BY inv.slot",
+    )
+    .bind(c.0)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+/// Rows of a table (a fixed name from the test's own code).
+pub async fn row_count(store: &Store, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Rows of `game_logs` of one event type.
+pub async fn log_count(store: &Store, event_type: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM game_logs WHERE event_type = $1")
+        .bind(event_type)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
 }
