@@ -1,0 +1,58 @@
+//! Every bound of a zone, named once. The host sizes its queues from these.
+
+/// Inputs waiting for the next tick, all kinds together. Store results, spawns and leaves may use
+/// the whole queue; player commands only `INPUT_COMMANDS_MAX` of it, so a flood of commands can
+/// never push a store result out (the host would have to hold it and retry).
+pub const INPUT_QUEUE_MAX: usize = 16_384;
+/// The share of `INPUT_QUEUE_MAX` player commands may fill.
+pub const INPUT_COMMANDS_MAX: usize = 12_288;
+/// Commands of one player applied in one tick; the rest of that tick's commands are dropped and
+/// the player is told (`PlayerEvent::Throttled`).
+pub const COMMANDS_PER_PLAYER_PER_TICK_MAX: usize = 4;
+/// Players one zone holds (spawns beyond it are refused).
+pub const PLAYERS_MAX: usize = 4_096;
+/// Critical requests (pickup, gold, quest, trade) one player may have waiting for the store; more
+/// are refused with "busy, try again".
+pub const PENDING_CRITICAL_PER_PLAYER_MAX: usize = 4;
+/// Requests of any kind waiting for a result, zone-wide. Every such request holds an entry until
+/// its result arrives, so this bounds the zone's bookkeeping.
+pub const PENDING_REQUESTS_MAX: usize = 32_768;
+/// Log events buffered before they leave as one `PersistKind::Logs` batch (also flushed every
+/// `LOG_FLUSH_TICKS`). Beyond `LOG_BUFFER_MAX` events are dropped and counted: logs are
+/// non-critical, the store logs every economy action in its own transaction anyway.
+pub const LOG_BATCH_EVENTS_MAX: usize = 1_000;
+pub const LOG_BUFFER_MAX: usize = 10_000;
+pub const LOG_FLUSH_TICKS: u64 = 20;
+/// Non-critical outputs (cache updates, player notices) one tick may emit; beyond, they are
+/// dropped and counted in the `TickReport`. Persistence requests are never dropped: they are
+/// bounded by `PENDING_REQUESTS_MAX` instead.
+pub const CACHE_OUTPUTS_PER_TICK_MAX: usize = 8_192;
+pub const PLAYER_EVENTS_PER_TICK_MAX: usize = 32_768;
+/// Characters of one chat message.
+pub const CHAT_TEXT_CHARS_MAX: usize = 256;
+/// Monsters one zone spawns from its definition at the most.
+pub const MONSTERS_MAX: usize = 20_000;
+/// Loot entities lying on the ground in one zone; the oldest are removed first beyond it.
+pub const LOOT_ENTITIES_MAX: usize = 20_000;
+/// Loot lies on the ground this long (spec: despawns after 60 s).
+pub const LOOT_LIFETIME_MS: u64 = 60_000;
+/// A disconnected character stays in the world this long before it leaves as a normal leave.
+pub const DISCONNECT_GRACE_MS: u64 = 30_000;
+/// A failed (unavailable) final save is sent again after this long, doubling up to the max.
+pub const RELEASE_RETRY_MS: u64 = 500;
+pub const RELEASE_RETRY_MAX_MS: u64 = 10_000;
+/// A trade offer waits this long for the other side's matching offer.
+pub const TRADE_OFFER_MS: u64 = 30_000;
+/// A dead player comes back at the zone's entry after this long.
+pub const PLAYER_RESPAWN_MS: u64 = 5_000;
+/// Status effects one entity carries at the most (the oldest is dropped first).
+pub const STATUS_EFFECTS_MAX: usize = 16;
+/// Radius of "nearby" in snapshots and local chat.
+pub const NEARBY_RADIUS: f32 = 40.0;
+/// Reach of a pickup and of a melee auto-attack.
+pub const PICKUP_RANGE: f32 = 4.0;
+pub const MELEE_RANGE: f32 = 3.0;
+/// Speed of a player, in units per second.
+pub const PLAYER_SPEED: f32 = 6.0;
+/// Longest single move command (units); longer ones are clamped.
+pub const MOVE_STEP_MAX: f32 = 64.0;
