@@ -1,1 +1,140 @@
-//! placeholder
+//! Realmkeep's Tier 2 (ADR-005): everything the servers keep in Redis, behind a typed API that
+//! keeps working, in a documented degraded mode, while Redis is unreachable.
+//!
+//! Architecture invariants:
+//! - This is the only crate that speaks Redis, and [`keys`] is the only place a key or channel
+//!   name is formed.
+//! - Redis is never the source of truth. What must survive lives in PostgreSQL; this crate reads
+//!   it only through the [`LeaderboardSource`] and [`DefinitionSource`] traits the binary
+//!   implements over the store. It speaks no SQL.
+//! - Every call is bounded: a per-command timeout ([`options::COMMAND_TIMEOUT`] by default),
+//!   bounded queues, local maps and reads, each limit a named constant. No call panics or blocks
+//!   its caller for longer than the timeout because Redis is down.
+//!
+//! # Layout
+//! - `core`: the [`Cache`] handle, the connection, the per-command timeout, [`CacheMetrics`].
+//! - `health`: the watcher task: health checks (the node-lease refresh), reconnects with
+//!   backoff, and registering the node again when Redis returns.
+//! - [`keys`]: every key, channel and TTL, with the table of auxiliary keys.
+//! - one module per feature: `sessions` (+ [`token`]), `presence`, `matchmaking`, `chat`,
+//!   `rate_limit`, `cooldowns`, `guild_war`, `leaderboard`, `defs_cache`, `pubsub`,
+//!   `subscriber`, `inbox`; `scripts` holds their Lua; `local` the node's own state.
+//! - [`bench`]: `realmkeep bench cache`, against `redis-benchmark`.
+//!
+//! Redis itself runs with the repository's `config/redis.conf` (RDB every 15 minutes, a memory
+//! cap with `volatile-lru`): see `docs/REDIS.md`.
+//!
+//! # Degraded mode, feature by feature
+//!
+//! When a command fails or times out the health watcher checks at once; when Redis is declared
+//! down ([`Health::Down`]) calls skip Redis altogether and answer from the node, and the answer
+//! says so (`degraded: true`, [`Served::Local`], [`Lookup::degraded`]).
+//!
+//! | feature | while Redis is down | when it returns |
+//! |---------|---------------------|-----------------|
+//! | sessions | signature and expiry alone ([`SessionCheck::Valid`] `{ degraded: true }`); sessions revoked on this node stay refused; a ban cannot revoke other nodes' sessions (the PostgreSQL ban refuses the next login; tokens live [`token::SESSION_TOKEN_LIFETIME`]) | sessions accepted meanwhile are registered (`NX`, so tombstones win), local revocations written |
+//! | rate limits | counted per node in a bounded map | Redis counts again |
+//! | cooldowns | enforced from the node's local map (cooldowns it started or saw) | Redis again |
+//! | presence, zone sets, entity counts | kept in the node's registry; lookups answer for this node only | the whole registry is written again (also whenever the node lease was found gone) |
+//! | chat | delivered inside the zone ([`ChatSent::cross_zone`] false); history empty | subscribers resubscribe by themselves; global channels resume |
+//! | pub/sub, inbox | publish fails; must-arrive events rely on PostgreSQL (bans, mail) | subscribers report `Connected { resumed: true }` |
+//! | matchmaking | paused: [`MatchmakingError::Paused`] with [`MATCHMAKING_PAUSED_MESSAGE`] | queues as Redis kept them (lost if it restarted empty: players queue again) |
+//! | leaderboards | reads fail ([`CacheError::Unavailable`]), updates dropped ([`Served::Local`]) | rebuilt from PostgreSQL after every reconnect, and whenever the `built` marker is gone |
+//! | definition caches | read from PostgreSQL directly | read-through again |
+//! | guild wars | unavailable; zones keep the wars they know | as Redis kept them |
+//!
+//! # Auxiliary keys
+//!
+//! Besides the keys of the spec: `session_index:{account}` (revoke all on a ban),
+//! `node:{node}:lease|members|zones` and `nodes:known` (dead nodes leave no ghosts),
+//! `zone:{id}:entity_count_by_node` (entity counts as a sum of per-node shares),
+//! `chat_index:{channel}` (read the last N lines), `leaderboard:{kind}:built` and
+//! `leaderboard:{kind}:rebuild:{node}` (rebuilds), `player_inbox:{player}` (must-arrive events).
+//! [`keys`] has the full table with types and TTLs.
+
+pub mod bench;
+mod chat;
+mod cooldowns;
+mod core;
+mod defs_cache;
+mod error;
+mod guild_war;
+mod health;
+mod inbox;
+pub mod keys;
+mod leaderboard;
+mod local;
+mod matchmaking;
+pub mod options;
+mod presence;
+mod pubsub;
+mod rate_limit;
+mod scripts;
+mod sessions;
+mod sources;
+mod subscriber;
+pub mod token;
+
+pub use crate::chat::{
+    Chat, ChatChannel, ChatSent, CHAT_HISTORY_READ_MAX, CHAT_LINES_PER_SECOND_MAX,
+};
+pub use crate::cooldowns::{CooldownStart, Cooldowns, COOLDOWN_MAX};
+pub use crate::core::{Cache, CacheMetrics, Health};
+pub use crate::defs_cache::Definitions;
+pub use crate::error::{BoxError, CacheError};
+pub use crate::guild_war::{Declared, GuildWars, War, WarPair, WarState, GUILD_WAR_DURATION_MAX};
+pub use crate::health::HEALTH_TIMEOUTS_MAX;
+pub use crate::inbox::{Inbox, InboxEntry, InboxId, INBOX_LEN_MAX, INBOX_READ_MAX};
+pub use crate::leaderboard::{
+    LeaderboardKind, Leaderboards, RankedEntry, LEADERBOARD_BATCH_MAX, LEADERBOARD_ENTRIES_MAX,
+    LEADERBOARD_PIPELINE_DEPTH, LEADERBOARD_READ_MAX,
+};
+pub use crate::local::{NODE_PLAYERS_MAX, NODE_ZONES_MAX};
+pub use crate::matchmaking::{
+    Matchmaking, MatchmakingError, Popped, QueueConfig, QueueJoin, QueueKind,
+    MATCHMAKING_PAUSED_MESSAGE,
+};
+pub use crate::options::{CacheOptions, NodeId};
+pub use crate::presence::{Presence, PresenceInfo, SweepReport};
+pub use crate::pubsub::{
+    Channel, ChannelMessage, ChatLine, Events, Notified, PlayerEvent, Received, ServerEvent,
+    CHAT_TEXT_CHARS_MAX, PUBSUB_PAYLOAD_BYTES_MAX,
+};
+pub use crate::rate_limit::{RateAction, RateDecision, RateLimitConfig, RateLimits};
+pub use crate::sessions::{InvalidSession, IssuedSession, SessionCheck, Sessions};
+pub use crate::sources::{DefinitionSource, LeaderboardSource};
+pub use crate::subscriber::{Subscriber, SubscriberEvent, SUBSCRIBER_QUEUE_CAPACITY};
+pub use crate::token::{SessionClaims, SessionId, SessionSecret, SessionToken, TokenSigner};
+
+/// Where a write went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// Written to Redis.
+    Redis,
+    /// Redis could not be used: kept on this node only (and written when Redis returns, where
+    /// the feature's docs say so).
+    Local,
+}
+
+/// A read, and whether it came from the node alone because Redis could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup<T> {
+    pub value: T,
+    pub degraded: bool,
+}
+
+impl<T> Lookup<T> {
+    pub(crate) fn fresh(value: T) -> Self {
+        Self {
+            value,
+            degraded: false,
+        }
+    }
+
+    pub(crate) fn degraded(value: T) -> Self {
+        Self {
+            value,
+            degraded: true,
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The health watcher: one task per [`crate::Cache`] that checks Redis, reconnects with backoff,
+//! and when Redis is back (or lost this node's data) registers the node's state again.
+//!
+//! While up, the check is the node-lease refresh (`SET node:{node}:lease 1 PX ttl GET`): one
+//! command that proves Redis answers and tells whether Redis still had the lease. A lease found
+//! missing means Redis lost data (a restart from an old snapshot, or none) or a surviving node
+//! swept us as dead: either way the node registers everything again.
+
+use crate::core::{bump, Core};
+use crate::options::{RECONNECT_DELAY_MAX, RECONNECT_DELAY_MIN};
+use crate::{leaderboard, presence, sessions, CacheError};
+use redis::aio::MultiplexedConnection;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+/// Consecutive timed-out checks before Redis is declared down (a dropped connection counts at
+/// once); one slow answer on a loaded machine is not an outage.
+pub const HEALTH_TIMEOUTS_MAX: u32 = 2;
+
+/// Registers the node's state on `conn`, then installs it and declares Redis up. Holding the
+/// registry lock throughout means a join or leave happens wholly before (and is in what is
+/// registered) or wholly after (and goes to Redis itself).
+pub(crate) async fn recover(
+    core: &Arc<Core>,
+    mut conn: MultiplexedConnection,
+) -> Result<(), CacheError> {
+    let registry = core.registry.lock().await;
+    presence::reregister(core, &mut conn, &registry).await?;
+    sessions::reregister(core, &mut conn).await?;
+    core.mark_up(conn);
+    drop(registry);
+    bump(&core.metrics.reregistrations);
+    leaderboard::spawn_rebuild(core.clone(), leaderboard::Rebuild::Always);
+    Ok(())
+}
+
+pub(crate) async fn watch(weak: Weak<Core>) {
+    let mut delay = RECONNECT_DELAY_MIN;
+    let mut timeouts = 0u32;
+    let mut last_sweep = Instant::now();
+    let mut last_presence = Instant::now();
+    let mut last_board_check = Instant::now();
+    loop {
+        let Some(core) = weak.upgrade() else {
+            return;
+        };
+        if !core.is_up() {
+            tokio::time::sleep(delay).await;
+            match core.open_connection().await {
+                Ok(conn) => match recover(&core, conn).await {
+                    Ok(()) => {
+                        bump(&core.metrics.reconnects);
+                        delay = RECONNECT_DELAY_MIN;
+                        timeouts = 0;
+                        tracing::info!(node = %core.opts.node, "Redis is back: node registered again");
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Redis answered but registering again failed");
+                        delay = (delay * 2).min(RECONNECT_DELAY_MAX);
+                    }
+                },
+                Err(_) => delay = (delay * 2).min(RECONNECT_DELAY_MAX),
+            }
+            continue;
+        }
+
+        tokio::select! {
+            _ = tokio::time::sleep(core.opts.health_check_interval) => {}
+            _ = core.suspect.notified() => {}
+        }
+        match presence::refresh_lease(&core).await {
+            Ok(true) => timeouts = 0,
+            Ok(false) => {
+                timeouts = 0;
+                tracing::warn!(node = %core.opts.node, "the node lease was gone: registering again");
+                reregister_in_place(&core).await;
+            }
+            Err(CacheError::Timeout(_)) if timeouts + 1 < HEALTH_TIMEOUTS_MAX => timeouts += 1,
+            Err(e) if e.is_unavailable() => {
+                core.mark_down();
+                delay = RECONNECT_DELAY_MIN;
+                continue;
+            }
+            Err(e) => tracing::warn!(error = %e, "refreshing the node lease failed"),
+        }
+        if last_sweep.elapsed() >= core.opts.node_sweep_interval {
+            last_sweep = Instant::now();
+            if let Err(e) = presence::sweep_dead_nodes(&core).await {
+                tracing::debug!(error = %e, "dead-node sweep failed");
+            }
+        }
+        if last_presence.elapsed() >= core.opts.presence_refresh_interval {
+            last_presence = Instant::now();
+            if let Err(e) = presence::refresh_all(&core).await {
+                tracing::debug!(error = %e, "presence refresh failed");
+            }
+        }
+        if last_board_check.elapsed() >= core.opts.leaderboard_check_interval {
+            last_board_check = Instant::now();
+            leaderboard::spawn_rebuild(core.clone(), leaderboard::Rebuild::IfLost);
+        }
+    }
+}
+
+async fn reregister_in_place(core: &Arc<Core>) {
+    let Ok(mut conn) = core.connection() else {
+        return;
+    };
+    let registry = core.registry.lock().await;
+    let r = presence::reregister(core, &mut conn, &registry).await;
+    drop(registry);
+    match r.and(sessions::reregister(core, &mut conn).await) {
+        Ok(()) => bump(&core.metrics.reregistrations),
+        Err(e) => tracing::warn!(error = %e, "registering the node again failed"),
+    }
+    leaderboard::spawn_rebuild(core.clone(), leaderboard::Rebuild::IfLost);
+}

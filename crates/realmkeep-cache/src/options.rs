@@ -1,0 +1,167 @@
+//! How a [`crate::Cache`] is set up: the node it runs on, the session secret, timeouts, limits
+//! per action, queue rules, and the PostgreSQL-side sources it rebuilds from.
+
+use crate::matchmaking::{QueueConfig, QueueKind};
+use crate::rate_limit::RateLimitConfig;
+use crate::sources::{DefinitionSource, LeaderboardSource};
+use crate::token::SessionSecret;
+use crate::CacheError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest a command may wait for Redis before the caller gets a degraded answer.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
+/// Longest one connection attempt may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often the health watcher checks Redis (and refreshes the node lease) while it is up.
+pub const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// Reconnect backoff: first delay, doubled up to the max.
+pub const RECONNECT_DELAY_MIN: Duration = Duration::from_millis(100);
+pub const RECONNECT_DELAY_MAX: Duration = Duration::from_secs(2);
+/// A node's lease lives this long without a refresh; then a surviving node removes its ghosts.
+pub const NODE_LEASE_TTL: Duration = Duration::from_secs(10);
+/// How often a node looks for dead nodes to clean up.
+pub const NODE_SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the node refreshes the presence of every player it holds (well under the TTL).
+pub const PRESENCE_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+/// How often a node checks that the leaderboards are still in Redis.
+pub const LEADERBOARD_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+/// Node ids are short: they are part of keys.
+pub const NODE_ID_CHARS_MAX: usize = 64;
+
+/// The id of a server node (a process hosting zones). Letters, digits, `-` and `_` only.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct NodeId(String);
+
+impl NodeId {
+    pub fn parse(raw: &str) -> Result<Self, CacheError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= NODE_ID_CHARS_MAX
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err(CacheError::Invalid {
+                what: "node id",
+                detail: format!(
+                    "1 to {NODE_ID_CHARS_MAX} ASCII letters, digits, '-' or '_' expected"
+                ),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for NodeId {
+    type Error = CacheError;
+    fn try_from(s: String) -> Result<Self, CacheError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<NodeId> for String {
+    fn from(n: NodeId) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Everything [`crate::Cache::connect`] needs besides the URL.
+#[derive(Clone)]
+pub struct CacheOptions {
+    pub node: NodeId,
+    pub session_secret: SessionSecret,
+    pub command_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub health_check_interval: Duration,
+    pub node_lease_ttl: Duration,
+    pub node_sweep_interval: Duration,
+    pub presence_refresh_interval: Duration,
+    pub leaderboard_check_interval: Duration,
+    /// One entry per action; actions without one use [`RateLimitConfig::default_for`].
+    pub rate_limits: Vec<RateLimitConfig>,
+    pub dungeon_queue: QueueConfig,
+    pub arena_queue: QueueConfig,
+    /// Where leaderboards are rebuilt from (PostgreSQL). Without one, nothing is rebuilt.
+    pub leaderboard_source: Option<Arc<dyn LeaderboardSource>>,
+    /// Where definitions are read on a cache miss or while Redis is down (PostgreSQL).
+    pub definition_source: Option<Arc<dyn DefinitionSource>>,
+}
+
+impl CacheOptions {
+    /// The production defaults for `node`.
+    pub fn new(node: NodeId, session_secret: SessionSecret) -> Self {
+        Self {
+            node,
+            session_secret,
+            command_timeout: COMMAND_TIMEOUT,
+            connect_timeout: CONNECT_TIMEOUT,
+            health_check_interval: HEALTH_CHECK_INTERVAL,
+            node_lease_ttl: NODE_LEASE_TTL,
+            node_sweep_interval: NODE_SWEEP_INTERVAL,
+            presence_refresh_interval: PRESENCE_REFRESH_INTERVAL,
+            leaderboard_check_interval: LEADERBOARD_CHECK_INTERVAL,
+            rate_limits: RateLimitConfig::defaults(),
+            dungeon_queue: QueueConfig::default_for(QueueKind::Dungeon),
+            arena_queue: QueueConfig::default_for(QueueKind::Arena),
+            leaderboard_source: None,
+            definition_source: None,
+        }
+    }
+
+    pub fn with_leaderboard_source(mut self, source: Arc<dyn LeaderboardSource>) -> Self {
+        self.leaderboard_source = Some(source);
+        self
+    }
+
+    pub fn with_definition_source(mut self, source: Arc<dyn DefinitionSource>) -> Self {
+        self.definition_source = Some(source);
+        self
+    }
+
+    pub(crate) fn queue(&self, kind: QueueKind) -> &QueueConfig {
+        match kind {
+            QueueKind::Dungeon => &self.dungeon_queue,
+            QueueKind::Arena => &self.arena_queue,
+        }
+    }
+
+    pub(crate) fn rate_limit(&self, action: crate::RateAction) -> RateLimitConfig {
+        self.rate_limits
+            .iter()
+            .find(|c| c.action == action)
+            .cloned()
+            .unwrap_or_else(|| RateLimitConfig::default_for(action))
+    }
+}
+
+impl fmt::Debug for CacheOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheOptions")
+            .field("node", &self.node)
+            .field("session_secret", &self.session_secret)
+            .field("command_timeout", &self.command_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("node_lease_ttl", &self.node_lease_ttl)
+            .field("rate_limits", &self.rate_limits)
+            .field("dungeon_queue", &self.dungeon_queue)
+            .field("arena_queue", &self.arena_queue)
+            .field("leaderboard_source", &self.leaderboard_source.is_some())
+            .field("definition_source", &self.definition_source.is_some())
+            .finish_non_exhaustive()
+    }
+}

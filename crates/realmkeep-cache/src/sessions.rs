@@ -1,0 +1,366 @@
+//! Sessions: `session:{token}` (30 min, refreshed on use) over signed tokens.
+//!
+//! A token is checked locally first (HMAC signature and expiry, see [`crate::token`]), then
+//! against Redis: `{account, session}` means live, `"revoked"` is a tombstone that outlives any
+//! re-registration, and no key means expired from idleness or never registered. While Redis is
+//! down the signature alone decides (the answer says `degraded: true`), sessions revoked on this
+//! node are still refused, and the sessions accepted meanwhile are registered again when Redis
+//! returns. A ban revokes all the account's sessions through `session_index:{account}`.
+
+use crate::core::{lock, Cache, Core};
+use crate::keys;
+use crate::local::DegradedSession;
+use crate::token::{
+    now_unix_s, SessionClaims, SessionId, SessionToken, TokenError, SESSION_TOKEN_LIFETIME,
+};
+use crate::{CacheError, Served};
+use realmkeep_domain::AccountId;
+use redis::aio::MultiplexedConnection;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// What `session:{token}` holds once revoked.
+pub const SESSION_TOMBSTONE: &str = "revoked";
+/// Tokens read from one account's index at most (a ban revokes these).
+pub const SESSION_INDEX_READ_MAX: usize = 1_000;
+/// Commands per pipeline when sessions are registered again.
+const SESSION_PIPELINE_MAX: usize = 512;
+
+/// The answer to "is this token a live session?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCheck {
+    /// `degraded`: Redis could not be asked; only the signature and expiry were checked.
+    Valid {
+        account: AccountId,
+        session: SessionId,
+        degraded: bool,
+    },
+    Invalid(InvalidSession),
+}
+
+impl SessionCheck {
+    pub fn is_valid(&self) -> bool {
+        matches!(self, SessionCheck::Valid { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSession {
+    #[error("malformed session token")]
+    Malformed,
+    #[error("bad session token signature")]
+    BadSignature,
+    #[error("session token expired")]
+    Expired,
+    #[error("session revoked")]
+    Revoked,
+    /// Signed and unexpired, but Redis does not know it: idle past its TTL.
+    #[error("session unknown or idle too long")]
+    Unknown,
+}
+
+impl From<TokenError> for InvalidSession {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Malformed => InvalidSession::Malformed,
+            TokenError::BadSignature => InvalidSession::BadSignature,
+            TokenError::Expired => InvalidSession::Expired,
+        }
+    }
+}
+
+/// A new session token and where it was registered.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub token: SessionToken,
+    pub claims: SessionClaims,
+    /// `Local`: Redis was down; it is registered when Redis returns.
+    pub served: Served,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct SessionValue {
+    account: AccountId,
+    session: SessionId,
+}
+
+/// Sessions. Get it from [`Cache::sessions`].
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions<'a> {
+    cache: &'a Cache,
+}
+
+impl Cache {
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { cache: self }
+    }
+}
+
+fn value_json(claims: &SessionClaims) -> String {
+    serde_json::to_string(&SessionValue {
+        account: claims.account,
+        session: claims.session,
+    })
+    .expect("session value serializes")
+}
+
+/// Time left before the token expires, at least one second (Redis refuses EX 0).
+fn remaining(claims: &SessionClaims) -> Duration {
+    Duration::from_secs((claims.expires_unix_s - now_unix_s()).max(1) as u64)
+}
+
+fn remember_degraded(core: &Core, token: &SessionToken, claims: &SessionClaims) {
+    let now = Instant::now();
+    lock(&core.degraded_sessions).insert(
+        token.as_str().to_string(),
+        DegradedSession {
+            account: claims.account,
+            session: claims.session,
+        },
+        now + remaining(claims),
+        now,
+    );
+}
+
+fn register_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaims, nx: bool) {
+    pipe.cmd("SET")
+        .arg(keys::session(token))
+        .arg(value_json(claims))
+        .arg("EX")
+        .arg(keys::SESSION_TTL.as_secs());
+    if nx {
+        pipe.arg("NX");
+    }
+    pipe.ignore()
+        .cmd("SADD")
+        .arg(keys::session_index(claims.account))
+        .arg(token)
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(keys::session_index(claims.account))
+        .arg(SESSION_TOKEN_LIFETIME.as_secs())
+        .ignore();
+}
+
+fn tombstone_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaims) {
+    pipe.cmd("SET")
+        .arg(keys::session(token))
+        .arg(SESSION_TOMBSTONE)
+        .arg("EX")
+        .arg(remaining(claims).as_secs())
+        .ignore()
+        .cmd("SREM")
+        .arg(keys::session_index(claims.account))
+        .arg(token)
+        .ignore();
+}
+
+impl Sessions<'_> {
+    fn core(&self) -> &Core {
+        &self.cache.core
+    }
+
+    async fn issue_for(&self, account: AccountId, session: SessionId) -> IssuedSession {
+        let core = self.core();
+        let claims = SessionClaims {
+            account,
+            session,
+            expires_unix_s: now_unix_s() + SESSION_TOKEN_LIFETIME.as_secs() as i64,
+        };
+        let token = core.signer.sign(claims);
+        let mut pipe = redis::pipe();
+        register_pipe(&mut pipe, token.as_str(), &claims, false);
+        let served = match core.query_pipe::<()>(&pipe).await {
+            Ok(()) => Served::Redis,
+            Err(e) => {
+                core.degraded("session issue", &e);
+                remember_degraded(core, &token, &claims);
+                Served::Local
+            }
+        };
+        IssuedSession {
+            token,
+            claims,
+            served,
+        }
+    }
+
+    /// A new session for `account` (after the password was checked against PostgreSQL).
+    pub async fn issue(&self, account: AccountId) -> IssuedSession {
+        self.issue_for(account, SessionId(rand::random())).await
+    }
+
+    /// A fresh token for the same session, before the old one expires.
+    pub async fn renew(&self, token: &str) -> Result<IssuedSession, InvalidSession> {
+        match self.validate(token).await {
+            SessionCheck::Valid {
+                account, session, ..
+            } => Ok(self.issue_for(account, session).await),
+            SessionCheck::Invalid(why) => Err(why),
+        }
+    }
+
+    /// Checks a token: signature and expiry, then Redis (refreshing the TTL). Never fails and
+    /// never waits longer than the command timeout.
+    pub async fn validate(&self, token: &str) -> SessionCheck {
+        let core = self.core();
+        let (claims, token) = match core.signer.verify(token, now_unix_s()) {
+            Ok(v) => v,
+            Err(e) => return SessionCheck::Invalid(e.into()),
+        };
+        if lock(&core.revoked_sessions)
+            .get(&token.as_str().to_string(), Instant::now())
+            .is_some()
+        {
+            return SessionCheck::Invalid(InvalidSession::Revoked);
+        }
+        let valid = |degraded| SessionCheck::Valid {
+            account: claims.account,
+            session: claims.session,
+            degraded,
+        };
+        let key = keys::session(token.as_str());
+        let cmd = redis::cmd("GETEX")
+            .arg(&key)
+            .arg("EX")
+            .arg(keys::SESSION_TTL.as_secs())
+            .to_owned();
+        match core.query::<Option<String>>(&cmd).await {
+            Ok(Some(v)) if v == SESSION_TOMBSTONE => SessionCheck::Invalid(InvalidSession::Revoked),
+            Ok(Some(v)) => match serde_json::from_str::<SessionValue>(&v) {
+                Ok(s) if s.account == claims.account && s.session == claims.session => valid(false),
+                _ => {
+                    tracing::warn!(key, "session value does not match its token");
+                    SessionCheck::Invalid(InvalidSession::Unknown)
+                }
+            },
+            Ok(None) => {
+                // Accepted while Redis was down and not registered again yet: register it now.
+                let pending = lock(&core.degraded_sessions).remove(&token.as_str().to_string());
+                if pending.is_none() {
+                    return SessionCheck::Invalid(InvalidSession::Unknown);
+                }
+                let mut pipe = redis::pipe();
+                register_pipe(&mut pipe, token.as_str(), &claims, true);
+                if core.query_pipe::<()>(&pipe).await.is_err() {
+                    remember_degraded(core, &token, &claims);
+                }
+                valid(false)
+            }
+            Err(e) => {
+                core.degraded("session validate", &e);
+                remember_degraded(core, &token, &claims);
+                valid(true)
+            }
+        }
+    }
+
+    /// Ends one session (logout). Refused on this node at once, everywhere once Redis has it.
+    pub async fn revoke(&self, token: &str) -> Served {
+        let core = self.core();
+        let Ok((claims, token)) = core.signer.verify(token, now_unix_s()) else {
+            return Served::Redis; // forged or expired: nothing to revoke
+        };
+        let now = Instant::now();
+        lock(&core.revoked_sessions).insert(
+            token.as_str().to_string(),
+            (),
+            now + remaining(&claims),
+            now,
+        );
+        lock(&core.degraded_sessions).remove(&token.as_str().to_string());
+        let mut pipe = redis::pipe();
+        tombstone_pipe(&mut pipe, token.as_str(), &claims);
+        match core.query_pipe::<()>(&pipe).await {
+            Ok(()) => Served::Redis,
+            Err(e) => {
+                core.degraded("session revoke", &e);
+                Served::Local
+            }
+        }
+    }
+
+    /// Ends every session of an account (a ban); returns how many were live. While Redis is
+    /// down this fails with [`CacheError::Unavailable`]: the ban in PostgreSQL still refuses the
+    /// next login and zone entry, and the account's tokens expire within
+    /// [`SESSION_TOKEN_LIFETIME`].
+    pub async fn revoke_account(&self, account: AccountId) -> Result<usize, CacheError> {
+        let core = self.core();
+        let index = keys::session_index(account);
+        let tokens: Vec<String> = core
+            .query(
+                &redis::cmd("SRANDMEMBER")
+                    .arg(&index)
+                    .arg(SESSION_INDEX_READ_MAX)
+                    .to_owned(),
+            )
+            .await?;
+        let now_s = now_unix_s();
+        let now = Instant::now();
+        let mut pipe = redis::pipe();
+        let mut revoked = 0;
+        for t in &tokens {
+            if let Ok((claims, token)) = core.signer.verify(t, now_s) {
+                if claims.account != account {
+                    continue;
+                }
+                lock(&core.revoked_sessions).insert(
+                    token.as_str().to_string(),
+                    (),
+                    now + remaining(&claims),
+                    now,
+                );
+                tombstone_pipe(&mut pipe, t, &claims);
+                revoked += 1;
+            }
+        }
+        pipe.cmd("DEL").arg(&index).ignore();
+        core.query_pipe::<()>(&pipe).await?;
+        Ok(revoked)
+    }
+}
+
+/// Registers the sessions accepted while Redis was down (NX: a tombstone written meanwhile by
+/// another node wins), and writes again the tombstones of sessions revoked on this node.
+pub(crate) async fn reregister(
+    core: &Core,
+    conn: &mut MultiplexedConnection,
+) -> Result<(), CacheError> {
+    let now = Instant::now();
+    let now_s = now_unix_s();
+    let degraded = lock(&core.degraded_sessions).live(now);
+    let revoked = lock(&core.revoked_sessions).live(now);
+    let mut pipes = vec![redis::pipe()];
+    let mut n = 0;
+    let mut next = |pipes: &mut Vec<redis::Pipeline>, cmds: usize| {
+        n += cmds;
+        if n >= SESSION_PIPELINE_MAX {
+            pipes.push(redis::pipe());
+            n = 0;
+        }
+    };
+    for (token, s, _) in &degraded {
+        if let Ok((claims, _)) = core.signer.verify(token, now_s) {
+            if claims.account == s.account && claims.session == s.session {
+                register_pipe(pipes.last_mut().expect("one pipe"), token, &claims, true);
+                next(&mut pipes, 3);
+            }
+        }
+    }
+    for (token, (), _) in &revoked {
+        if let Ok((claims, _)) = core.signer.verify(token, now_s) {
+            tombstone_pipe(pipes.last_mut().expect("one pipe"), token, &claims);
+            next(&mut pipes, 2);
+        }
+    }
+    for pipe in &pipes {
+        if pipe.cmd_iter().next().is_some() {
+            core.query_pipe_on::<()>(conn, pipe).await?;
+        }
+    }
+    let mut m = lock(&core.degraded_sessions);
+    for (token, _, _) in degraded {
+        m.remove(&token);
+    }
+    Ok(())
+}

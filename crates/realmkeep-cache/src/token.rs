@@ -1,0 +1,255 @@
+//! Signed session tokens: `v1.{account}.{session}.{expires_unix_s}.{hmac_sha256_hex}`.
+//!
+//! A token proves itself (signature and expiry) without Redis, which is what keeps logins working
+//! while Redis is down; Redis adds what a signature cannot: revocation and an idle timeout.
+
+use crate::CacheError;
+use hmac::{Hmac, Mac};
+use realmkeep_domain::AccountId;
+use sha2::Sha256;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A token's whole life: short, because while Redis is down a revoked token stays valid until it
+/// expires. Clients renew before it ends ([`crate::Sessions::renew`]).
+pub const SESSION_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// The shortest secret accepted (bytes).
+pub const SESSION_SECRET_BYTES_MIN: usize = 32;
+/// Anything longer than this is not one of our tokens, and is refused before any parsing.
+pub const SESSION_TOKEN_CHARS_MAX: usize = 160;
+const TOKEN_VERSION: &str = "v1";
+
+/// The server's HMAC key. Never printed.
+#[derive(Clone)]
+pub struct SessionSecret(Arc<[u8]>);
+
+impl SessionSecret {
+    pub fn new(bytes: &[u8]) -> Result<Self, CacheError> {
+        if bytes.len() < SESSION_SECRET_BYTES_MIN {
+            return Err(CacheError::Invalid {
+                what: "session secret",
+                detail: format!("at least {SESSION_SECRET_BYTES_MIN} bytes expected"),
+            });
+        }
+        Ok(Self(bytes.into()))
+    }
+}
+
+impl fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionSecret(..)")
+    }
+}
+
+/// One login: the same id across renewals of its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(pub u64);
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// What a token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionClaims {
+    pub account: AccountId,
+    pub session: SessionId,
+    pub expires_unix_s: i64,
+}
+
+/// A bearer token as handed to the client. Debug shows only its beginning.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let head: String = self.0.chars().take(12).collect();
+        write!(f, "SessionToken({head}..)")
+    }
+}
+
+/// Why a token was refused without asking Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    Malformed,
+    BadSignature,
+    Expired,
+}
+
+/// Signs and checks tokens with the server secret.
+#[derive(Debug, Clone)]
+pub struct TokenSigner {
+    secret: SessionSecret,
+}
+
+impl TokenSigner {
+    pub fn new(secret: SessionSecret) -> Self {
+        Self { secret }
+    }
+
+    fn mac(&self, payload: &str) -> HmacSha256 {
+        let mut mac =
+            HmacSha256::new_from_slice(&self.secret.0).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        mac
+    }
+
+    pub fn sign(&self, claims: SessionClaims) -> SessionToken {
+        let payload = format!(
+            "{TOKEN_VERSION}.{}.{}.{}",
+            claims.account, claims.session, claims.expires_unix_s
+        );
+        let sig = self.mac(&payload).finalize().into_bytes();
+        SessionToken(format!("{payload}.{}", hex(&sig)))
+    }
+
+    /// Checks shape, signature (in constant time) and expiry against `now_unix_s`.
+    pub fn verify(
+        &self,
+        token: &str,
+        now_unix_s: i64,
+    ) -> Result<(SessionClaims, SessionToken), TokenError> {
+        if token.len() > SESSION_TOKEN_CHARS_MAX {
+            return Err(TokenError::Malformed);
+        }
+        let (payload, sig_hex) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let mut parts = payload.split('.');
+        let (Some(version), Some(account), Some(session), Some(expires), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        if version != TOKEN_VERSION || session.len() != 16 {
+            return Err(TokenError::Malformed);
+        }
+        let claims = SessionClaims {
+            account: AccountId(account.parse().map_err(|_| TokenError::Malformed)?),
+            session: SessionId(
+                u64::from_str_radix(session, 16).map_err(|_| TokenError::Malformed)?,
+            ),
+            expires_unix_s: expires.parse().map_err(|_| TokenError::Malformed)?,
+        };
+        let sig = unhex(sig_hex).ok_or(TokenError::Malformed)?;
+        self.mac(payload)
+            .verify_slice(&sig)
+            .map_err(|_| TokenError::BadSignature)?;
+        if claims.expires_unix_s <= now_unix_s {
+            return Err(TokenError::Expired);
+        }
+        Ok((claims, SessionToken(token.to_string())))
+    }
+}
+
+pub(crate) fn now_unix_s() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> TokenSigner {
+        TokenSigner::new(SessionSecret::new(&[7u8; 32]).unwrap())
+    }
+
+    fn claims(expires_unix_s: i64) -> SessionClaims {
+        SessionClaims {
+            account: AccountId(42),
+            session: SessionId(0xdead_beef),
+            expires_unix_s,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let t = signer().sign(claims(2_000));
+        let (c, _) = signer().verify(t.as_str(), 1_000).unwrap();
+        assert_eq!(c, claims(2_000));
+    }
+
+    #[test]
+    fn refuses_tampering_expiry_and_garbage() {
+        let t = signer().sign(claims(2_000));
+        let forged = t.as_str().replacen(".42.", ".43.", 1);
+        assert_eq!(
+            signer().verify(&forged, 1_000).unwrap_err(),
+            TokenError::BadSignature
+        );
+        assert_eq!(
+            signer().verify(t.as_str(), 2_000).unwrap_err(),
+            TokenError::Expired
+        );
+        let other = TokenSigner::new(SessionSecret::new(&[8u8; 32]).unwrap());
+        assert_eq!(
+            other.verify(t.as_str(), 1_000).unwrap_err(),
+            TokenError::BadSignature
+        );
+        for junk in [
+            "",
+            "v1",
+            "v1.a.b.c.d",
+            "v2.1.0000000000000001.5.00",
+            &"x".repeat(500),
+        ] {
+            assert_eq!(
+                signer().verify(junk, 1_000).unwrap_err(),
+                TokenError::Malformed
+            );
+        }
+    }
+
+    #[test]
+    fn short_secret_refused() {
+        assert!(SessionSecret::new(b"short").is_err());
+        assert_eq!(
+            format!("{:?}", SessionSecret::new(&[1; 32]).unwrap()),
+            "SessionSecret(..)"
+        );
+    }
+}
