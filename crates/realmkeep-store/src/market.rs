@@ -1,1 +1,458 @@
-//! (being written)
+//! The marketplace (auction house): listing an item puts it in escrow in its listing row
+//! (location 'market'); a purchase moves the buyer's gold to the seller less the house's fee, which
+//! leaves the economy, and the item to the buyer; a cancelled listing returns the item to its
+//! seller; an expired one goes back to the seller by mail. Searches are keyset-paged by price.
+//!
+//! Lock order, as everywhere: character rows first (one `lock_characters` call), then the listing
+//! row. The expiry job never waits on a lock: it skips listings and sellers that are busy.
+
+use crate::common::{
+    check_actor, free_slots, item_def, lock_actor, lock_characters, place_in_inventory, relocate,
+    take_from_inventory,
+};
+use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
+use crate::logs::{write_in_tx, LogEvent};
+use crate::mail::{attach_item, insert_mail, MailKind, NewMail};
+use crate::tx::in_tx;
+use crate::Store;
+use chrono::{DateTime, Utc};
+use realmkeep_domain::limits::{
+    MARKET_LISTINGS_PER_SELLER_MAX, MARKET_LISTING_HOURS_MAX, MARKET_LISTING_HOURS_MIN,
+    MARKET_PAGE_ROWS_MAX,
+};
+use realmkeep_domain::rules::market_fee;
+use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, ListingId};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+/// Expired listings handled in one transaction of the expiry job.
+pub const MARKET_EXPIRE_BATCH_ROWS_MAX: i64 = 100;
+/// Subject of the mail that brings an expired listing's item back.
+pub const MARKET_EXPIRED_SUBJECT: &str = "Your auction expired";
+
+/// What a buyer got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purchase {
+    pub listing: ListingId,
+    pub item: ItemId,
+    pub item_def: ItemDefId,
+    pub quantity: i32,
+    /// What the buyer paid.
+    pub price: Gold,
+    /// The house's share, gone from the economy; the seller got `price - fee`.
+    pub fee: Gold,
+    pub seller: CharacterId,
+}
+
+/// A marketplace search. Every filter is optional; results come by price, then listing id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketQuery {
+    pub item_def: Option<ItemDefId>,
+    pub min_price: Option<Gold>,
+    pub max_price: Option<Gold>,
+    pub seller: Option<CharacterId>,
+    /// The `next` cursor of the previous page: rows strictly after (price, listing id).
+    pub after: Option<(i64, ListingId)>,
+    /// Rows per page, 1 to `MARKET_PAGE_ROWS_MAX`.
+    pub page_rows: i64,
+}
+
+impl Default for MarketQuery {
+    fn default() -> Self {
+        Self {
+            item_def: None,
+            min_price: None,
+            max_price: None,
+            seller: None,
+            after: None,
+            page_rows: MARKET_PAGE_ROWS_MAX,
+        }
+    }
+}
+
+/// One listing as a search shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct MarketRow {
+    pub listing_id: i64,
+    pub item_id: i64,
+    pub item_def_id: i32,
+    pub item_name: String,
+    pub quantity: i32,
+    pub price: i64,
+    pub seller_id: i64,
+    pub seller_name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One page of a search; `next` is the cursor of the following page, `None` on the last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketPage {
+    pub rows: Vec<MarketRow>,
+    pub next: Option<(i64, ListingId)>,
+}
+
+/// A listing row as locked for a change.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ListingRow {
+    id: i64,
+    seller_character_id: i64,
+    item_id: i64,
+    item_def_id: i32,
+    quantity: i32,
+    price: i64,
+    expired: bool,
+}
+
+const LISTING_COLUMNS: &str = "l.id, l.seller_character_id, l.item_id, l.item_def_id, l.quantity,
+    l.price, l.expires_at <= now() AS expired";
+
+async fn lock_listing(
+    tx: &mut PgConnection,
+    listing: ListingId,
+) -> StoreResult<Option<ListingRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {LISTING_COLUMNS} FROM marketplace_listings l WHERE l.id = $1 FOR UPDATE"
+    ))
+    .bind(listing.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db("lock listing"))
+}
+
+/// A gold amount read back from a column whose CHECK keeps it in range.
+fn stored_gold(v: i64) -> StoreResult<Gold> {
+    Gold::new(v).map_err(|e| StoreError::Io(format!("stored gold out of range: {e}")))
+}
+
+async fn list_item_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    item: ItemId,
+    price: Gold,
+    duration_hours: i64,
+) -> StoreResult<ListingId> {
+    let seller = actor.character();
+    lock_actor(tx, &actor).await?;
+    let active: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM marketplace_listings WHERE seller_character_id = $1",
+    )
+    .bind(seller.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db("count listings"))?;
+    if active >= MARKET_LISTINGS_PER_SELLER_MAX {
+        refuse!(Refusal::LimitReached("market listings per seller"));
+    }
+    let taken = take_from_inventory(tx, seller, item).await?;
+    let def = item_def(tx, ItemDefId(taken.def_id)).await?;
+    if def.kind == "quest" {
+        refuse!(Refusal::NotAllowed("quest items cannot be sold"));
+    }
+    relocate(tx, item, "market").await?;
+    let (id, expires_at): (i64, DateTime<Utc>) = sqlx::query_as(
+        "INSERT INTO marketplace_listings
+             (seller_character_id, item_id, item_def_id, quantity, price, expires_at)
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))
+         RETURNING id, expires_at",
+    )
+    .bind(seller.0)
+    .bind(item.0)
+    .bind(taken.def_id)
+    .bind(taken.quantity)
+    .bind(price.get())
+    .bind(duration_hours as i32)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db("insert listing"))?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("market_list")
+            .actor(seller.0)
+            .item(item.0, taken.def_id, taken.quantity)
+            .gold(price.get())
+            .details(serde_json::json!({
+                "listing_id": id, "price": price.get(), "from_slot": taken.slot,
+                "expires_at": expires_at,
+            }))],
+    )
+    .await?;
+    Ok(ListingId(id))
+}
+
+async fn cancel_listing_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    listing: ListingId,
+) -> StoreResult<ItemId> {
+    let seller = actor.character();
+    lock_actor(tx, &actor).await?;
+    let Some(row) = lock_listing(tx, listing).await? else {
+        refuse!(Refusal::ListingGone)
+    };
+    if row.seller_character_id != seller.0 {
+        refuse!(Refusal::NotAllowed("only the seller may cancel a listing"));
+    }
+    let slot = free_slots(tx, seller, 1).await?[0];
+    sqlx::query("DELETE FROM marketplace_listings WHERE id = $1")
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("delete listing"))?;
+    let item = ItemId(row.item_id);
+    place_in_inventory(tx, seller, slot, item).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("market_cancel")
+            .actor(seller.0)
+            .item(row.item_id, row.item_def_id, row.quantity)
+            .details(serde_json::json!({
+                "listing_id": row.id, "price": row.price, "to_slot": slot,
+            }))],
+    )
+    .await?;
+    Ok(item)
+}
+
+async fn buy_listing_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    listing: ListingId,
+) -> StoreResult<Purchase> {
+    let buyer = actor.character();
+    let seller: Option<i64> =
+        sqlx::query_scalar("SELECT seller_character_id FROM marketplace_listings WHERE id = $1")
+            .bind(listing.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("listing seller"))?;
+    let Some(seller) = seller.map(CharacterId) else {
+        refuse!(Refusal::ListingGone)
+    };
+    if seller == buyer {
+        refuse!(Refusal::NotAllowed("a seller cannot buy their own listing"));
+    }
+    // The seller is locked only so that crediting them cannot deadlock with another purchase;
+    // they need no fence: zones never write gold in their saves.
+    let locked = lock_characters(tx, &[buyer, seller]).await?;
+    let buyer_row = locked
+        .iter()
+        .find(|r| r.id == buyer.0)
+        .expect("lock_characters returns every character asked for");
+    check_actor(buyer_row, &actor)?;
+    let row = match lock_listing(tx, listing).await? {
+        Some(r) if r.seller_character_id == seller.0 && !r.expired => r,
+        _ => refuse!(Refusal::ListingGone),
+    };
+    let price = stored_gold(row.price)?;
+    let fee = stored_gold(market_fee(row.price))?;
+    let slot = free_slots(tx, buyer, 1).await?[0];
+    crate::common::add_gold(tx, buyer, -price.get()).await?;
+    crate::common::add_gold(tx, seller, price.get() - fee.get()).await?;
+    sqlx::query("DELETE FROM marketplace_listings WHERE id = $1")
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("delete listing"))?;
+    let item = ItemId(row.item_id);
+    place_in_inventory(tx, buyer, slot, item).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("market_buy")
+            .actor(buyer.0)
+            .target(seller.0)
+            .item(row.item_id, row.item_def_id, row.quantity)
+            .gold(price.get())
+            .details(serde_json::json!({
+                "listing_id": row.id, "price": price.get(), "fee": fee.get(),
+                "seller_received": price.get() - fee.get(),
+                "buyer": buyer.0, "seller": seller.0, "to_slot": slot,
+            }))],
+    )
+    .await?;
+    Ok(Purchase {
+        listing,
+        item,
+        item_def: ItemDefId(row.item_def_id),
+        quantity: row.quantity,
+        price,
+        fee,
+        seller,
+    })
+}
+
+/// One batch of the expiry job: each expired listing's item goes into a new 'market' mail to its
+/// seller. Listings another transaction holds, and sellers locked by an economy action, are
+/// skipped (`SKIP LOCKED`) and picked up by a later run; holding the seller's row `FOR KEY SHARE`
+/// is what the mail's foreign key needs, so this transaction never waits and cannot deadlock.
+async fn expire_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<u64> {
+    let rows: Vec<ListingRow> = sqlx::query_as(&format!(
+        "SELECT {LISTING_COLUMNS}
+         FROM marketplace_listings l JOIN characters c ON c.id = l.seller_character_id
+         WHERE l.expires_at <= now()
+         ORDER BY l.expires_at, l.id
+         LIMIT $1
+         FOR UPDATE OF l SKIP LOCKED
+         FOR KEY SHARE OF c SKIP LOCKED"
+    ))
+    .bind(batch_rows)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db("lock expired listings"))?;
+    let mut logs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let seller = CharacterId(row.seller_character_id);
+        let name: String = sqlx::query_scalar("SELECT name FROM item_definitions WHERE id = $1")
+            .bind(row.item_def_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("item name"))?;
+        let body = format!(
+            "Nobody bought your {name} (x{}) at {} gold. It is attached.",
+            row.quantity, row.price
+        );
+        let mail = insert_mail(
+            tx,
+            &NewMail {
+                sender: None,
+                recipient: seller,
+                kind: MailKind::Market,
+                subject: MARKET_EXPIRED_SUBJECT,
+                body: &body,
+                gold: 0,
+            },
+        )
+        .await?;
+        sqlx::query("DELETE FROM marketplace_listings WHERE id = $1")
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("delete listing"))?;
+        attach_item(tx, mail, 0, ItemId(row.item_id)).await?;
+        logs.push(
+            LogEvent::new("market_expire")
+                .target(seller.0)
+                .item(row.item_id, row.item_def_id, row.quantity)
+                .details(serde_json::json!({
+                    "listing_id": row.id, "price": row.price, "mail_id": mail.0,
+                })),
+        );
+    }
+    write_in_tx(tx, &logs).await?;
+    Ok(rows.len() as u64)
+}
+
+impl Store {
+    /// Puts an item of the actor's inventory up for sale at `price` for `duration_hours`.
+    pub async fn list_item(
+        &self,
+        actor: Actor,
+        item: ItemId,
+        price: Gold,
+        duration_hours: i64,
+    ) -> StoreResult<ListingId> {
+        if price.get() <= 0 {
+            refuse!(Refusal::Invalid("a price must be above zero".into()));
+        }
+        if !(MARKET_LISTING_HOURS_MIN..=MARKET_LISTING_HOURS_MAX).contains(&duration_hours) {
+            refuse!(Refusal::Invalid(format!(
+                "a listing lasts {MARKET_LISTING_HOURS_MIN} to {MARKET_LISTING_HOURS_MAX} hours"
+            )));
+        }
+        in_tx!(self.pool(), |tx| list_item_in(
+            tx,
+            actor,
+            item,
+            price,
+            duration_hours
+        ))
+    }
+
+    /// Takes a listing off the market; the item returns to a free slot of the seller's bag.
+    pub async fn cancel_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<ItemId> {
+        in_tx!(self.pool(), |tx| cancel_listing_in(tx, actor, listing))
+    }
+
+    /// Buys a listing: `ListingGone` if it was bought, cancelled or expired meanwhile.
+    pub async fn buy_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<Purchase> {
+        in_tx!(self.pool(), |tx| buy_listing_in(tx, actor, listing))
+    }
+
+    /// Sends up to `limit` expired listings back to their sellers by mail, in transactions of at
+    /// most `MARKET_EXPIRE_BATCH_ROWS_MAX` listings. Safe to run on several nodes at once.
+    /// Returns how many listings expired.
+    pub async fn expire_listings(&self, limit: i64) -> StoreResult<u64> {
+        if limit < 0 {
+            refuse!(Refusal::Invalid("limit must not be negative".into()));
+        }
+        let mut done: u64 = 0;
+        while (done as i64) < limit {
+            let batch_rows = (limit - done as i64).min(MARKET_EXPIRE_BATCH_ROWS_MAX);
+            let n = in_tx!(self.pool(), |tx| expire_batch_in(tx, batch_rows))?;
+            done += n;
+            if (n as i64) < batch_rows {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Searches listings that have not expired, cheapest first, one page at a time.
+    pub async fn search_market(&self, query: &MarketQuery) -> StoreResult<MarketPage> {
+        if !(1..=MARKET_PAGE_ROWS_MAX).contains(&query.page_rows) {
+            refuse!(Refusal::Invalid(format!(
+                "a page holds 1 to {MARKET_PAGE_ROWS_MAX} rows"
+            )));
+        }
+        if let (Some(lo), Some(hi)) = (query.min_price, query.max_price) {
+            if lo > hi {
+                refuse!(Refusal::Invalid(
+                    "the lowest price is above the highest".into()
+                ));
+            }
+        }
+        // Only the filters asked for go into the statement, so each shape of search gets a plan
+        // that can use the (item_def_id, price, id) or (price, id) index.
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT l.id AS listing_id, l.item_id, l.item_def_id, d.name AS item_name, l.quantity,
+                    l.price, l.seller_character_id AS seller_id, c.name AS seller_name, l.expires_at
+             FROM marketplace_listings l
+             JOIN item_definitions d ON d.id = l.item_def_id
+             JOIN characters c ON c.id = l.seller_character_id
+             WHERE l.expires_at > now()",
+        );
+        if let Some(def) = query.item_def {
+            q.push(" AND l.item_def_id = ").push_bind(def.0);
+        }
+        if let Some(lo) = query.min_price {
+            q.push(" AND l.price >= ").push_bind(lo.get());
+        }
+        if let Some(hi) = query.max_price {
+            q.push(" AND l.price <= ").push_bind(hi.get());
+        }
+        if let Some(seller) = query.seller {
+            q.push(" AND l.seller_character_id = ").push_bind(seller.0);
+        }
+        if let Some((price, id)) = query.after {
+            q.push(" AND (l.price, l.id) > (")
+                .push_bind(price)
+                .push(", ")
+                .push_bind(id.0)
+                .push(")");
+        }
+        // One row more than the page tells whether another page follows.
+        q.push(" ORDER BY l.price, l.id LIMIT ")
+            .push_bind(query.page_rows + 1);
+        let mut rows: Vec<MarketRow> = q
+            .build_query_as()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("search market"))?;
+        let next = if rows.len() as i64 > query.page_rows {
+            rows.truncate(query.page_rows as usize);
+            rows.last().map(|r| (r.price, ListingId(r.listing_id)))
+        } else {
+            None
+        };
+        Ok(MarketPage { rows, next })
+    }
+}

@@ -158,3 +158,62 @@ pub async fn log_count(store: &Store, event_type: &str) -> i64 {
         .await
         .unwrap()
 }
+
+/// Everything an economy action may change, read back whole so that a test can check a refusal
+/// changed nothing.
+#[derive(Debug, PartialEq)]
+pub struct EconomySnapshot {
+    /// (character, gold)
+    pub purses: Vec<(i64, i64)>,
+    /// (item, definition, quantity, location)
+    pub items: Vec<(i64, i32, i32, String)>,
+    /// (character, slot, item)
+    pub bags: Vec<(i64, i16, i64)>,
+    /// (mail, recipient, gold, read, claimed)
+    pub mails: Vec<(i64, i64, i64, bool, bool)>,
+    /// (mail, position, item)
+    pub attachments: Vec<(i64, i16, i64)>,
+    /// (listing, seller, item, price)
+    pub listings: Vec<(i64, i64, i64, i64)>,
+    pub log_rows: i64,
+}
+
+pub async fn economy_snapshot(store: &Store) -> EconomySnapshot {
+    let p = store.pool();
+    EconomySnapshot {
+        purses: sqlx::query_as("SELECT id, gold FROM characters ORDER BY id")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        items: sqlx::query_as(
+            "SELECT id, def_id, quantity, location FROM item_instances ORDER BY id",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        bags: sqlx::query_as("SELECT character_id, slot, item_id FROM inventories ORDER BY 1, 2")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        mails: sqlx::query_as(
+            "SELECT id, recipient_character_id, gold, read_at IS NOT NULL, claimed_at IS NOT NULL
+             FROM mail ORDER BY id",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        attachments: sqlx::query_as(
+            "SELECT mail_id, position, item_id FROM mail_attachments ORDER BY 1, 2",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        listings: sqlx::query_as(
+            "SELECT id, seller_character_id, item_id, price FROM marketplace_listings ORDER BY id",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        log_rows: row_count(store, "game_logs").await,
+    }
+}
