@@ -92,6 +92,8 @@ pub(crate) struct Core {
     pub revoked_sessions: Mutex<ExpiringMap<String, ()>>,
     /// One leaderboard rebuild at a time on this node.
     pub rebuilding: AtomicBool,
+    /// The health watcher, stopped by [`Cache::close`].
+    pub watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// Locks a std mutex; a panic elsewhere while holding it leaves data that is still usable here
@@ -129,6 +131,7 @@ impl Core {
             degraded_sessions: Mutex::new(ExpiringMap::new(LOCAL_DEGRADED_SESSIONS_MAX)),
             revoked_sessions: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_SESSIONS_MAX)),
             rebuilding: AtomicBool::new(false),
+            watcher: Mutex::new(None),
         }
     }
 
@@ -311,13 +314,14 @@ impl Cache {
         let core = Arc::new(Core::new(client, opts));
         match core.open_connection().await {
             Ok(conn) => {
-                if let Err(e) = crate::health::recover(&core, conn).await {
+                if let Err(e) = crate::health::recover(&core, conn, false).await {
                     tracing::warn!(error = %e, "Redis answered but the first registration failed");
                 }
             }
             Err(e) => tracing::warn!(error = %e, "Redis is unreachable at start: degraded mode"),
         }
-        tokio::spawn(crate::health::watch(Arc::downgrade(&core)));
+        let watcher = tokio::spawn(crate::health::watch(Arc::downgrade(&core)));
+        *lock(&core.watcher) = Some(watcher);
         Ok(Cache { core })
     }
 
@@ -336,6 +340,18 @@ impl Cache {
 
     pub fn metrics(&self) -> CacheMetrics {
         self.core.metrics()
+    }
+
+    /// A clean stop of the node: the health watcher stops (no more lease, no reconnects), every
+    /// player of the node leaves its zone, and the node's lease and sets go. `Local` if Redis
+    /// could not be reached: then the surviving nodes sweep what is left once the lease expires.
+    pub async fn close(&self) -> crate::Served {
+        let watcher = lock(&self.core.watcher).take();
+        if let Some(w) = watcher {
+            w.abort();
+            let _ = w.await;
+        }
+        crate::presence::close_node(&self.core).await
     }
 
     /// Waits until Redis is up, at most `max`; true if it is.

@@ -20,17 +20,29 @@ pub const HEALTH_TIMEOUTS_MAX: u32 = 2;
 /// Registers the node's state on `conn`, then installs it and declares Redis up. Holding the
 /// registry lock throughout means a join or leave happens wholly before (and is in what is
 /// registered) or wholly after (and goes to Redis itself).
+///
+/// After a reconnect the leaderboards are rebuilt (updates made meanwhile were dropped); at
+/// start only the boards Redis lost are.
 pub(crate) async fn recover(
     core: &Arc<Core>,
     mut conn: MultiplexedConnection,
+    reconnect: bool,
 ) -> Result<(), CacheError> {
     let registry = core.registry.lock().await;
     presence::reregister(core, &mut conn, &registry).await?;
     sessions::reregister(core, &mut conn).await?;
+    bump(&core.metrics.reregistrations);
+    if reconnect {
+        bump(&core.metrics.reconnects);
+    }
     core.mark_up(conn);
     drop(registry);
-    bump(&core.metrics.reregistrations);
-    leaderboard::spawn_rebuild(core.clone(), leaderboard::Rebuild::Always);
+    let mode = if reconnect {
+        leaderboard::Rebuild::Always
+    } else {
+        leaderboard::Rebuild::IfLost
+    };
+    leaderboard::spawn_rebuild(core.clone(), mode);
     Ok(())
 }
 
@@ -47,9 +59,8 @@ pub(crate) async fn watch(weak: Weak<Core>) {
         if !core.is_up() {
             tokio::time::sleep(delay).await;
             match core.open_connection().await {
-                Ok(conn) => match recover(&core, conn).await {
+                Ok(conn) => match recover(&core, conn, true).await {
                     Ok(()) => {
-                        bump(&core.metrics.reconnects);
                         delay = RECONNECT_DELAY_MIN;
                         timeouts = 0;
                         tracing::info!(node = %core.opts.node, "Redis is back: node registered again");

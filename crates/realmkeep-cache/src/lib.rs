@@ -91,8 +91,8 @@ pub use crate::leaderboard::{
 };
 pub use crate::local::{NODE_PLAYERS_MAX, NODE_ZONES_MAX};
 pub use crate::matchmaking::{
-    Matchmaking, MatchmakingError, Popped, QueueConfig, QueueJoin, QueueKind,
-    MATCHMAKING_PAUSED_MESSAGE,
+    Matchmaking, MatchmakingError, Popped, QueueConfig, QueueJoin, QueueKind, ARENA_GROUP_SIZE,
+    DUNGEON_GROUP_SIZE, MATCHMAKING_PAUSED_MESSAGE, QUEUE_TIMEOUT,
 };
 pub use crate::options::{CacheOptions, NodeId};
 pub use crate::presence::{Presence, PresenceInfo, SweepReport};

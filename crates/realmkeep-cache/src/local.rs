@@ -80,26 +80,26 @@ impl<K: Eq + Hash + Clone, V> ExpiringMap<K, V> {
     }
 }
 
-/// The players and NPC counts this node hosts. Guarded by an async mutex held across the Redis
+/// The players this node hosts, and its other entities (monsters, NPCs) per zone. Guarded by an async mutex held across the Redis
 /// write of each change, so a re-registration never interleaves with a join or a leave.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     pub players: HashMap<CharacterId, ZoneId>,
-    pub npcs: HashMap<ZoneId, u32>,
+    pub others: HashMap<ZoneId, u32>,
 }
 
 impl Registry {
-    /// This node's contribution to `zone:{id}:entity_count`: its players there plus its NPCs.
+    /// This node's share of `zone:{id}:entity_count`: its players there plus its other entities.
     pub fn contribution(&self, zone: ZoneId) -> u64 {
         let players = self.players.values().filter(|z| **z == zone).count() as u64;
-        players + u64::from(self.npcs.get(&zone).copied().unwrap_or(0))
+        players + u64::from(self.others.get(&zone).copied().unwrap_or(0))
     }
 
     pub fn zones(&self) -> BTreeSet<ZoneId> {
         self.players
             .values()
             .copied()
-            .chain(self.npcs.keys().copied())
+            .chain(self.others.keys().copied())
             .collect()
     }
 }

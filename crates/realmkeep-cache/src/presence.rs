@@ -266,8 +266,13 @@ impl Presence<'_> {
         }
     }
 
-    /// The zone server reports how many non-player entities (monsters, NPCs) it runs in `zone`.
-    pub async fn set_npc_count(&self, zone: ZoneId, npcs: u32) -> Result<Served, CacheError> {
+    /// The zone server reports how many entities (players, monsters, NPCs) it runs in `zone`
+    /// on this node. Joins and leaves move the count by one in between reports.
+    pub async fn set_entity_count(
+        &self,
+        zone: ZoneId,
+        entities: u32,
+    ) -> Result<Served, CacheError> {
         let core = self.core();
         let mut reg = core.registry.lock().await;
         if !reg.zones().contains(&zone) && reg.zones().len() >= NODE_ZONES_MAX {
@@ -276,13 +281,15 @@ impl Presence<'_> {
                 max: NODE_ZONES_MAX,
             });
         }
-        if npcs == 0 {
-            reg.npcs.remove(&zone);
+        let players = reg.players.values().filter(|z| **z == zone).count() as u32;
+        let others = entities.saturating_sub(players);
+        if others == 0 {
+            reg.others.remove(&zone);
         } else {
-            reg.npcs.insert(zone, npcs);
+            reg.others.insert(zone, others);
         }
         let r = set_contribution(core, None, zone, reg.contribution(zone)).await;
-        Ok(served(core, "npc count", r))
+        Ok(served(core, "entity count", r))
     }
 
     /// Looks for nodes whose lease expired and removes what they left. The node does this by
@@ -290,41 +297,40 @@ impl Presence<'_> {
     pub async fn sweep_dead_nodes(&self) -> Result<SweepReport, CacheError> {
         sweep_dead_nodes(self.core()).await
     }
+}
 
-    /// A clean stop: every player of this node leaves, and the lease goes.
-    pub async fn close(&self) -> Served {
-        let core = self.core();
-        let mut reg = core.registry.lock().await;
-        let players: Vec<_> = reg.players.drain().collect();
-        let npc_zones: Vec<_> = reg.npcs.drain().map(|(z, _)| z).collect();
-        let mut r = Ok(());
-        for (player, zone) in players {
-            if r.is_ok() {
-                r = leave_redis(core, &reg, player, zone).await;
-            }
-        }
-        for zone in npc_zones {
-            if r.is_ok() {
-                r = set_contribution(core, None, zone, 0).await;
-            }
-        }
+/// A clean stop: every player of this node leaves, and the lease goes.
+pub(crate) async fn close_node(core: &Core) -> Served {
+    let mut reg = core.registry.lock().await;
+    let players: Vec<_> = reg.players.drain().collect();
+    let other_zones: Vec<_> = reg.others.drain().map(|(z, _)| z).collect();
+    let mut r = Ok(());
+    for (player, zone) in players {
         if r.is_ok() {
-            let node = &core.opts.node;
-            let pipe = redis::pipe()
-                .cmd("DEL")
-                .arg(keys::node_lease(node))
-                .arg(keys::node_members(node))
-                .arg(keys::node_zones(node))
-                .ignore()
-                .cmd("SREM")
-                .arg(keys::NODES_KNOWN)
-                .arg(node.as_str())
-                .ignore()
-                .to_owned();
-            r = core.query_pipe::<()>(&pipe).await;
+            r = leave_redis(core, &reg, player, zone).await;
         }
-        served(core, "close", r)
     }
+    for zone in other_zones {
+        if r.is_ok() {
+            r = set_contribution(core, None, zone, 0).await;
+        }
+    }
+    if r.is_ok() {
+        let node = &core.opts.node;
+        let pipe = redis::pipe()
+            .cmd("DEL")
+            .arg(keys::node_lease(node))
+            .arg(keys::node_members(node))
+            .arg(keys::node_zones(node))
+            .ignore()
+            .cmd("SREM")
+            .arg(keys::NODES_KNOWN)
+            .arg(node.as_str())
+            .ignore()
+            .to_owned();
+        r = core.query_pipe::<()>(&pipe).await;
+    }
+    served(core, "close", r)
 }
 
 async fn set_contribution(
