@@ -1,1 +1,63 @@
-//! placeholder
+//! The host: runs zones and the save pipeline between the three tiers of ADR-005 — the zone's
+//! ECS world in memory (Tier 3, `realmkeep-zone`), PostgreSQL (Tier 1, `realmkeep-store`) and
+//! Redis (Tier 2, `realmkeep-cache`).
+//!
+//! Architecture invariants:
+//! - The tick thread never awaits and never blocks on I/O. Each zone ticks on its own std thread
+//!   at a fixed 20 Hz; it only `try_recv`s its inputs and `try_send`s its outputs on bounded
+//!   channels. Everything that waits on PostgreSQL or Redis is an async worker.
+//! - Nothing is acknowledged to a player before the store committed it. The zone acknowledges
+//!   only on `Outcome::Ok`, which the store worker sends only after the store call returned; when
+//!   a queue is full or PostgreSQL is down the answer is `Unavailable` ("try again").
+//! - A character is released only after its final save succeeded: release *is* the final save
+//!   (`Store::release`, one fenced transaction). A zone transfer's destination claims only after
+//!   the source released, so no moment exists where two zones hold one character.
+//! - Every queue is bounded by a named constant (`limits`), sized by `config::QueueSizes`.
+//!
+//! # Layout
+//! - `host`: [`ZoneHost`], one zone: its tick thread and workers; join, leave, transfer,
+//!   disconnect, commands, shutdown.
+//! - `tick`: the fixed-step loop; `outbox`: where outputs go after a tick (backlogs, "try again").
+//! - `store_worker` (+ `quest`): persistence requests → `Store`, with a save lane (ordered,
+//!   retried with backoff) and action lanes (one try, never acknowledged without a commit).
+//! - `log_worker`: game logs in batches, held and retried while PostgreSQL is down (bounded).
+//! - `cache_worker`: cache requests → `Cache` (best effort; the cache degrades by itself).
+//! - `renewer`: renews every claim of a zone every lease/3 in one call; lost claims → `ClaimLost`.
+//! - `events`: what follows a character leaving (Redis, transfers, refused spawns).
+//! - `health`: what the host believes about PostgreSQL, and the retry backoff.
+//! - [`Cluster`]: the zones of one node, transfers between them, status, shutdown on a signal.
+//! - `metrics`: counters and latency histograms, read as [`HostMetrics`] snapshots.
+//!
+//! A crashed node needs nothing: its claims expire with their lease and another node may claim
+//! the characters; whatever it acknowledged was committed first, so nothing acknowledged is lost.
+
+mod cache_worker;
+mod cluster;
+pub mod config;
+mod error;
+mod events;
+mod health;
+mod host;
+pub mod limits;
+mod log_worker;
+mod messages;
+mod metrics;
+mod outbox;
+mod quest;
+mod renewer;
+mod roster;
+mod signal;
+mod store_worker;
+mod tick;
+#[cfg(test)]
+mod tick_tests;
+mod zone_adapter;
+
+pub use cluster::{Cluster, ClusterStatus, ZoneStatus};
+pub use config::{ClusterConfig, Endpoints, HostConfig, QueueSizes};
+pub use error::HostError;
+pub use health::StoreHealth;
+pub use host::{holder_name, Backends, JoinReceipt, ShutdownReport, ZoneHost};
+pub use messages::Notice;
+pub use metrics::{HostMetrics, Percentiles};
+pub use signal::shutdown_signal;

@@ -1,0 +1,152 @@
+//! The cache worker of one zone: applies the zone's `CacheRequest`s through `realmkeep-cache`,
+//! one at a time. Best effort by contract: a request that fails is logged at debug level and
+//! forgotten. While Redis is down the cache crate answers from the node's own state (degraded
+//! mode) and writes it all again when Redis returns; every call is bounded by the cache's
+//! command timeout, and the zone only ever `try_send`s into this worker, so it never waits on it.
+
+use crate::metrics::{bump, Metrics};
+use crate::roster::Roster;
+use realmkeep_cache::{Cache, ChatChannel as CacheChat, ChatLine, LeaderboardKind};
+use realmkeep_domain::{CharacterId, CharacterName, ZoneId};
+use realmkeep_zone::io::{Board, CacheRequest, ChatChannel};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) struct CacheCtx {
+    pub zone: ZoneId,
+    pub cache: Cache,
+    pub roster: Arc<Roster>,
+    pub metrics: Arc<Metrics>,
+    pub cancel: CancellationToken,
+}
+
+pub(crate) async fn run(ctx: Arc<CacheCtx>, mut rx: mpsc::Receiver<CacheRequest>) {
+    loop {
+        let req = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => return,
+            r = rx.recv() => match r {
+                Some(r) => r,
+                None => return,
+            },
+        };
+        apply(&ctx, req).await;
+        bump(&ctx.metrics.counters.cache_applied);
+    }
+}
+
+/// Registers `character` as online in `zone` (presence, zone set, entity count share).
+pub(crate) async fn enter(cache: &Cache, character: CharacterId, zone: ZoneId) {
+    if let Err(e) = cache.presence().enter_zone(character, zone).await {
+        tracing::warn!(%character, %zone, error = %e, "presence not registered");
+    }
+}
+
+/// Takes `character` out of Redis, but only if this node still has it in `zone`: a character
+/// this zone lost may already be playing in another zone of the same node.
+pub(crate) async fn leave(cache: &Cache, character: CharacterId, zone: ZoneId) {
+    let presence = cache.presence();
+    let here = presence.lookup(character).await.value;
+    let ours = here.is_none_or(|p| p.zone == zone && &p.node == cache.node());
+    if ours {
+        presence.leave_zone(character).await;
+    }
+}
+
+async fn apply(ctx: &CacheCtx, req: CacheRequest) {
+    let cache = &ctx.cache;
+    match req {
+        CacheRequest::Presence { character, online } => {
+            if online {
+                enter(cache, character, ctx.zone).await;
+            } else {
+                leave(cache, character, ctx.zone).await;
+            }
+        }
+        CacheRequest::ZoneMembers { zone, joined, left } => {
+            for c in joined {
+                enter(cache, c, zone).await;
+            }
+            for c in left {
+                leave(cache, c, zone).await;
+            }
+        }
+        CacheRequest::EntityCount { zone, count } => {
+            if let Err(e) = cache.presence().set_entity_count(zone, count).await {
+                tracing::debug!(%zone, error = %e, "entity count not set");
+            }
+        }
+        CacheRequest::Leaderboard {
+            board,
+            character,
+            score,
+        } => {
+            let kind = match board {
+                Board::Level => LeaderboardKind::Level,
+                Board::Pvp => LeaderboardKind::Pvp,
+            };
+            cache
+                .leaderboards()
+                .set_score(kind, character, score as f64)
+                .await;
+        }
+        CacheRequest::Cooldown {
+            character,
+            skill,
+            ms,
+        } => {
+            let d = Duration::from_millis(u64::from(ms));
+            if let Err(e) = cache.cooldowns().try_start(character, skill, d).await {
+                tracing::debug!(%character, error = %e, "cooldown not kept");
+            }
+        }
+        CacheRequest::Chat {
+            channel,
+            from,
+            name,
+            text,
+        } => chat(ctx, channel, from, &name, &text).await,
+    }
+}
+
+async fn chat(ctx: &CacheCtx, channel: ChatChannel, from: CharacterId, name: &str, text: &str) {
+    let who = ctx.roster.who(from);
+    let name = match CharacterName::parse(name) {
+        Ok(n) => n,
+        Err(_) => match who.as_ref().and_then(|w| w.name.clone()) {
+            Some(n) => n,
+            None => return,
+        },
+    };
+    let line = match ChatLine::new(from, name, text) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::debug!(%from, error = %e, "chat line refused");
+            return;
+        }
+    };
+    let target = match channel {
+        ChatChannel::Say => CacheChat::Zone(ctx.zone),
+        ChatChannel::Global => CacheChat::Global,
+        ChatChannel::Kingdom => match &who {
+            Some(w) => CacheChat::Kingdom(w.kingdom),
+            None => return,
+        },
+        ChatChannel::Guild => match who.as_ref().and_then(|w| w.guild) {
+            Some(g) => CacheChat::Guild(g),
+            None => return,
+        },
+        ChatChannel::Whisper { to } => {
+            let event = realmkeep_cache::PlayerEvent::Whisper { line };
+            if let Err(e) = ctx.cache.events().notify_player(to, event).await {
+                tracing::debug!(%from, %to, error = %e, "whisper not delivered");
+            }
+            return;
+        }
+    };
+    if let Err(e) = ctx.cache.chat().send(target, &line).await {
+        tracing::debug!(%from, error = %e, "chat line not sent");
+    }
+}

@@ -1,0 +1,163 @@
+//! How a node is set up: which zones it runs, under which node name, and the timings and queue
+//! sizes of its pipeline. Production defaults come from the spec (30 s batch saves); tests shrink
+//! the intervals and the lease.
+
+use crate::limits::*;
+use realmkeep_domain::ZoneId;
+use std::time::Duration;
+
+/// The default lease of a claim: renewed every third of it, so a zone survives two missed
+/// renewals, and a crashed zone's characters can be claimed elsewhere within a minute.
+pub const LEASE_DEFAULT: Duration = Duration::from_secs(60);
+/// The spec's batch-save period.
+pub const SAVE_INTERVAL_DEFAULT: Duration = Duration::from_secs(30);
+
+/// Capacities of the channels around a zone's tick thread. Every one is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSizes {
+    pub control: usize,
+    pub commands: usize,
+    pub store: usize,
+    pub cache: usize,
+    pub logs: usize,
+    pub events: usize,
+    pub notices_per_player: usize,
+}
+
+impl Default for QueueSizes {
+    fn default() -> Self {
+        Self {
+            control: CONTROL_QUEUE_MAX,
+            commands: COMMAND_QUEUE_MAX,
+            store: STORE_QUEUE_MAX,
+            cache: CACHE_QUEUE_MAX,
+            logs: LOG_QUEUE_MAX,
+            events: EVENT_QUEUE_MAX,
+            notices_per_player: PLAYER_NOTICE_QUEUE_MAX,
+        }
+    }
+}
+
+/// The settings one zone host runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostConfig {
+    /// The node (process) name: part of the claim holder name. ASCII letters, digits, `-`, `_`.
+    pub node: String,
+    /// Claim lease; renewed every `lease / 3`.
+    pub lease: Duration,
+    /// How often the zone batch-saves dirty characters.
+    pub save_interval: Duration,
+    /// How long a disconnected character stays in the world before it leaves.
+    pub disconnect_grace: Duration,
+    pub queues: QueueSizes,
+    /// How long `shutdown` waits for the final saves.
+    pub shutdown_wait: Duration,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            node: "node".into(),
+            lease: LEASE_DEFAULT,
+            save_interval: SAVE_INTERVAL_DEFAULT,
+            disconnect_grace: Duration::from_millis(realmkeep_zone::limits::DISCONNECT_GRACE_MS),
+            queues: QueueSizes::default(),
+            shutdown_wait: SHUTDOWN_WAIT,
+        }
+    }
+}
+
+/// A node: the zones it runs and the settings they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    /// Zones to run; each must exist in the content.
+    pub zones: Vec<ZoneId>,
+    pub host: HostConfig,
+}
+
+impl ClusterConfig {
+    pub fn new(node: impl Into<String>, zones: Vec<ZoneId>) -> Self {
+        Self {
+            zones,
+            host: HostConfig {
+                node: node.into(),
+                ..HostConfig::default()
+            },
+        }
+    }
+
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.host.lease = lease;
+        self
+    }
+
+    pub fn with_save_interval(mut self, every: Duration) -> Self {
+        self.host.save_interval = every;
+        self
+    }
+
+    pub fn with_disconnect_grace(mut self, grace: Duration) -> Self {
+        self.host.disconnect_grace = grace;
+        self
+    }
+
+    pub fn with_queues(mut self, queues: QueueSizes) -> Self {
+        self.host.queues = queues;
+        self
+    }
+
+    pub fn with_shutdown_wait(mut self, wait: Duration) -> Self {
+        self.host.shutdown_wait = wait;
+        self
+    }
+}
+
+/// Where a node's backends are, for `realmkeep serve` and the demo. The Redis session secret is
+/// needed by the cache crate (it validates session tokens); it never prints.
+#[derive(Clone)]
+pub struct Endpoints {
+    pub database_url: String,
+    pub redis_url: String,
+    pub session_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoints")
+            .field("database_url", &redact(&self.database_url))
+            .field("redis_url", &redact(&self.redis_url))
+            .field("session_secret", &"***")
+            .finish()
+    }
+}
+
+/// A URL with its password (if any) hidden.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        let e = Endpoints {
+            database_url: "postgres://rk:hunter2@127.0.0.1:5432/db".into(),
+            redis_url: "redis://127.0.0.1:6379/".into(),
+            session_secret: b"secret-bytes".to_vec(),
+        };
+        let s = format!("{e:?}");
+        assert!(!s.contains("hunter2") && !s.contains("secret-bytes"), "{s}");
+        assert!(s.contains("postgres://rk:***@127.0.0.1:5432/db"), "{s}");
+    }
+}

@@ -1,0 +1,517 @@
+//! `ZoneHost`: one zone, its tick thread and its workers, and the join/leave pipeline around it.
+//!
+//! Join: `claim_and_load` (one statement) → `Spawn` input → Redis registration (online, zone set,
+//! entity count) → play. Leave: the zone's final save and release in one fenced transaction
+//! (`Store::release`) → `Left` → out of Redis → (transfer) the destination's join. Nothing is
+//! acknowledged to a player before the store committed it: acknowledgements are the zone's,
+//! and the zone gives them only on a `StoreResult` of `Ok`.
+
+use crate::config::HostConfig;
+use crate::events::{self, release_unspawned, EventsCtx, Transfer};
+use crate::health::StoreHealth;
+use crate::messages::{Control, Notice};
+use crate::metrics::{bump, HostMetrics, Metrics};
+use crate::outbox::{Outbox, OutboxChannels};
+use crate::roster::{Roster, Who};
+use crate::tick::{try_command, Sim, TickLoop};
+use crate::{cache_worker, log_worker, renewer, store_worker, HostError};
+use realmkeep_cache::Cache;
+use realmkeep_domain::{CharacterId, CharacterName, Fence, ZoneId};
+use realmkeep_store::characters::LoadedCharacter;
+use realmkeep_store::saves::CharacterSnapshot;
+use realmkeep_store::Store;
+use realmkeep_zone::io::{PlayerCommand, SkillCooldown, ZoneInput};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Longest an API call waits for room on the control lane before answering `Busy`.
+const CONTROL_SEND_WAIT: Duration = Duration::from_secs(1);
+/// Longest the workers get to finish what they hold after the tick thread stopped.
+const WORKERS_STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// What a successful join gives the caller (the gateway, or a simulated player).
+#[derive(Debug)]
+pub struct JoinReceipt {
+    pub zone: ZoneId,
+    pub character: CharacterId,
+    /// The claim the zone plays the character under.
+    pub fence: Fence,
+    /// From the call to the Redis registration (the spawn itself runs at the next tick).
+    pub latency: Duration,
+    /// The player's notices: `Notice::Event(PlayerEvent::Joined { .. })` comes first. On a zone
+    /// transfer the same channel carries on in the next zone.
+    pub notices: mpsc::Receiver<Notice>,
+}
+
+/// What `ZoneHost::shutdown` managed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownReport {
+    pub zone: ZoneId,
+    /// Every character was saved and released.
+    pub complete: bool,
+    /// Characters still held when the wait ran out (their claims expire with the lease).
+    pub still_held: usize,
+    pub elapsed: Duration,
+}
+
+/// The backends a host uses, shared by every zone of a node.
+#[derive(Clone, Debug)]
+pub struct Backends {
+    pub store: Store,
+    pub cache: Cache,
+    pub health: Arc<StoreHealth>,
+}
+
+struct Inner {
+    zone: ZoneId,
+    holder: String,
+    config: HostConfig,
+    b: Backends,
+    metrics: Arc<Metrics>,
+    roster: Arc<Roster>,
+    control: mpsc::Sender<Control>,
+    commands: mpsc::Sender<(CharacterId, PlayerCommand)>,
+    accepting: AtomicBool,
+    shutdown_complete: watch::Receiver<bool>,
+    /// Cancels the workers that outlive the tick thread (renewer, events), and any other at the
+    /// very end.
+    workers: CancellationToken,
+    tick_stop: CancellationToken,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    renewer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// One zone running on this node. Cheap to clone.
+#[derive(Clone)]
+pub struct ZoneHost {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ZoneHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoneHost")
+            .field("zone", &self.inner.zone)
+            .field("holder", &self.inner.holder)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The claim holder name: `zone-<id>/<node>/<nonce>`. The nonce is new in every process, so a
+/// restarted node is a new holder and never mistakes an old claim for its own.
+pub fn holder_name(zone: ZoneId, node: &str) -> String {
+    let nonce: u64 = rand::random();
+    format!("zone-{}/{}/{:016x}", zone.0, node, nonce)
+}
+
+impl ZoneHost {
+    /// Starts the zone's tick thread and workers. Must be called inside a Tokio runtime.
+    pub(crate) fn start<Z: Sim>(
+        zone_id: ZoneId,
+        zone: Z,
+        b: Backends,
+        config: HostConfig,
+        transfers: Option<mpsc::Sender<Transfer>>,
+    ) -> Result<ZoneHost, HostError> {
+        let q = config.queues;
+        let metrics = Arc::new(Metrics::default());
+        let roster = Arc::new(Roster::default());
+        let workers = CancellationToken::new();
+        let tick_stop = CancellationToken::new();
+        let (control_tx, control_rx) = mpsc::channel(q.control);
+        let (commands_tx, commands_rx) = mpsc::channel(q.commands);
+        let (store_tx, store_rx) = mpsc::channel(q.store);
+        let (cache_tx, cache_rx) = mpsc::channel(q.cache);
+        let (logs_tx, logs_rx) = mpsc::channel(q.logs);
+        let (events_tx, events_rx) = mpsc::channel(q.events);
+        let (done_tx, done_rx) = watch::channel(false);
+        let holder = holder_name(zone_id, &config.node);
+
+        let mut tasks = Vec::new();
+        let store_ctx = store_worker::StoreCtx {
+            zone: zone_id,
+            store: b.store.clone(),
+            health: b.health.clone(),
+            metrics: metrics.clone(),
+            control: control_tx.clone(),
+            cancel: workers.clone(),
+        };
+        tasks.push(tokio::spawn(store_worker::run(
+            Arc::new(store_ctx),
+            store_rx,
+        )));
+        let cache_ctx = cache_worker::CacheCtx {
+            zone: zone_id,
+            cache: b.cache.clone(),
+            roster: roster.clone(),
+            metrics: metrics.clone(),
+            cancel: workers.clone(),
+        };
+        tasks.push(tokio::spawn(cache_worker::run(
+            Arc::new(cache_ctx),
+            cache_rx,
+        )));
+        let log_ctx = log_worker::LogCtx {
+            zone: zone_id,
+            store: b.store.clone(),
+            health: b.health.clone(),
+            metrics: metrics.clone(),
+            cancel: workers.clone(),
+        };
+        tasks.push(tokio::spawn(log_worker::run(Arc::new(log_ctx), logs_rx)));
+        let renew_ctx = renewer::RenewCtx {
+            zone: zone_id,
+            store: b.store.clone(),
+            health: b.health.clone(),
+            metrics: metrics.clone(),
+            roster: roster.clone(),
+            lease: config.lease,
+            control: control_tx.clone(),
+            cancel: workers.clone(),
+        };
+        let renewer = tokio::spawn(renewer::run(Arc::new(renew_ctx)));
+        let events_ctx = EventsCtx {
+            zone: zone_id,
+            store: b.store.clone(),
+            cache: b.cache.clone(),
+            health: b.health.clone(),
+            metrics: metrics.clone(),
+            roster: roster.clone(),
+            transfers,
+            shutdown_complete: done_tx,
+            cancel: workers.clone(),
+        };
+        tasks.push(tokio::spawn(events::run(Arc::new(events_ctx), events_rx)));
+
+        let outbox = Outbox::new(
+            OutboxChannels {
+                store: store_tx,
+                cache: cache_tx,
+                logs: logs_tx,
+                events: events_tx,
+            },
+            metrics.clone(),
+        );
+        let tick = TickLoop::new(
+            zone,
+            control_rx,
+            commands_rx,
+            outbox,
+            metrics.clone(),
+            tick_stop.clone(),
+        );
+        let thread = std::thread::Builder::new()
+            .name(format!("zone-{}", zone_id.0))
+            .spawn(move || tick.run())
+            .map_err(|e| HostError::Start(format!("starting the tick thread: {e}")))?;
+        tracing::info!(zone = %zone_id, %holder, "zone started");
+        Ok(ZoneHost {
+            inner: Arc::new(Inner {
+                zone: zone_id,
+                holder,
+                config,
+                b,
+                metrics,
+                roster,
+                control: control_tx,
+                commands: commands_tx,
+                accepting: AtomicBool::new(true),
+                shutdown_complete: done_rx,
+                workers,
+                tick_stop,
+                thread: Mutex::new(Some(thread)),
+                tasks: Mutex::new(tasks),
+                renewer: Mutex::new(Some(renewer)),
+            }),
+        })
+    }
+
+    pub fn zone(&self) -> ZoneId {
+        self.inner.zone
+    }
+
+    /// The name this zone's claims are held under.
+    pub fn holder(&self) -> &str {
+        &self.inner.holder
+    }
+
+    pub fn is_accepting(&self) -> bool {
+        self.inner.accepting.load(Ordering::Acquire)
+    }
+
+    /// Characters the zone holds a claim for (joining, playing or leaving).
+    pub fn players(&self) -> Vec<CharacterId> {
+        self.inner.roster.characters()
+    }
+
+    pub fn player_count(&self) -> usize {
+        self.inner.roster.len()
+    }
+
+    pub fn metrics(&self) -> HostMetrics {
+        self.inner.metrics.snapshot(self.inner.roster.len() as u64)
+    }
+
+    /// Puts a character into this zone: claim and load in one statement, spawn at the next tick,
+    /// Redis registration. Refused while shutting down, or while another zone holds the claim.
+    pub async fn join(&self, character: CharacterId) -> Result<JoinReceipt, HostError> {
+        let (fence, latency, notices) = self.join_with(character, None).await?;
+        Ok(JoinReceipt {
+            zone: self.inner.zone,
+            character,
+            fence,
+            latency,
+            notices: notices.expect("a join without a channel makes one"),
+        })
+    }
+
+    /// The destination side of a transfer: the same pipeline, reusing the player's channel.
+    pub(crate) async fn join_transfer(
+        &self,
+        character: CharacterId,
+        notices: Option<mpsc::Sender<Notice>>,
+    ) -> Result<Fence, HostError> {
+        let notices = notices.unwrap_or_else(|| mpsc::channel(1).0);
+        self.join_with(character, Some(notices))
+            .await
+            .map(|(fence, _, _)| fence)
+    }
+
+    async fn join_with(
+        &self,
+        character: CharacterId,
+        notices: Option<mpsc::Sender<Notice>>,
+    ) -> Result<(Fence, Duration, Option<mpsc::Receiver<Notice>>), HostError> {
+        let inner = &self.inner;
+        let c = &inner.metrics.counters;
+        if !self.is_accepting() {
+            bump(&c.joins_refused);
+            return Err(HostError::ShuttingDown);
+        }
+        let started = Instant::now();
+        let r = inner
+            .b
+            .store
+            .claim_and_load(character, &inner.holder, inner.config.lease)
+            .await;
+        inner.b.health.observe(&inner.b.store, &r);
+        let (fence, loaded) = r.map_err(|e| {
+            bump(&c.joins_refused);
+            HostError::from_store(e)
+        })?;
+        let snapshot = loaded_snapshot(fence, &loaded);
+        if !inner.roster.insert(snapshot, who(&loaded)) {
+            bump(&c.joins_refused);
+            self.release_now(snapshot).await;
+            return Err(HostError::AlreadyHere);
+        }
+        let cooldowns = cooldowns_of(&inner.b.cache, &loaded).await;
+        let transfer = notices.is_some();
+        let (tx, rx) = match notices {
+            Some(tx) => (tx, None),
+            None => {
+                let (tx, rx) = mpsc::channel(inner.config.queues.notices_per_player);
+                (tx, Some(rx))
+            }
+        };
+        let spawn = Control::Spawn {
+            character,
+            notices: tx,
+            input: ZoneInput::Spawn {
+                fence,
+                character: Box::new(loaded),
+                transfer,
+                cooldowns,
+            },
+        };
+        let sent = tokio::time::timeout(CONTROL_SEND_WAIT, inner.control.send(spawn)).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            bump(&c.joins_refused);
+            inner.roster.remove(character, Some(fence));
+            self.release_now(snapshot).await;
+            return Err(HostError::Busy);
+        }
+        cache_worker::enter(&inner.b.cache, character, inner.zone).await;
+        let latency = started.elapsed();
+        inner.metrics.join.record(latency);
+        bump(&c.joins);
+        tracing::debug!(zone = %inner.zone, %character, epoch = %fence.epoch, ?latency, "joined");
+        Ok((fence, latency, rx))
+    }
+
+    async fn release_now(&self, snapshot: CharacterSnapshot) {
+        let b = &self.inner.b;
+        release_unspawned(&b.store, &b.health, snapshot, &self.inner.workers).await;
+    }
+
+    async fn control(&self, input: ZoneInput) -> Result<(), HostError> {
+        match tokio::time::timeout(
+            CONTROL_SEND_WAIT,
+            self.inner.control.send(Control::Input(input)),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(HostError::ShuttingDown),
+            Err(_) => Err(HostError::Busy),
+        }
+    }
+
+    fn held(&self, character: CharacterId) -> Result<(), HostError> {
+        match self.inner.roster.get(character) {
+            Some(_) => Ok(()),
+            None => Err(HostError::NotHere),
+        }
+    }
+
+    /// Logout: the zone saves the character in full and releases the claim (one transaction),
+    /// then it leaves Redis and the world. Retried by the zone until the save succeeds.
+    pub async fn leave(&self, character: CharacterId) -> Result<(), HostError> {
+        self.held(character)?;
+        self.control(ZoneInput::Leave {
+            character,
+            transfer_to: None,
+        })
+        .await
+    }
+
+    /// Moves the character to zone `to`: released here first, then claimed by the destination.
+    pub async fn transfer(&self, character: CharacterId, to: ZoneId) -> Result<(), HostError> {
+        self.held(character)?;
+        self.control(ZoneInput::Leave {
+            character,
+            transfer_to: Some(to),
+        })
+        .await
+    }
+
+    /// The connection dropped without a logout: the character stays for the grace period.
+    pub async fn disconnect(&self, character: CharacterId) -> Result<(), HostError> {
+        self.held(character)?;
+        self.control(ZoneInput::Disconnect { character }).await
+    }
+
+    pub async fn reconnect(&self, character: CharacterId) -> Result<(), HostError> {
+        self.held(character)?;
+        self.control(ZoneInput::Reconnect { character }).await
+    }
+
+    /// One player command, queued for the next tick without waiting; `Busy` when the command
+    /// lane is full (the player tries again).
+    pub fn command(&self, character: CharacterId, command: PlayerCommand) -> Result<(), HostError> {
+        let r = try_command(&self.inner.commands, character, command);
+        if matches!(r, Err(HostError::Busy)) {
+            bump(&self.inner.metrics.counters.commands_busy);
+        }
+        r
+    }
+
+    /// Stops accepting joins, final-saves and releases every character, waits (at most the
+    /// configured shutdown wait), then stops the tick thread and the workers.
+    pub async fn shutdown(&self) -> ShutdownReport {
+        let inner = &self.inner;
+        let started = Instant::now();
+        inner.accepting.store(false, Ordering::Release);
+        let wait = inner.config.shutdown_wait;
+        let mut done = inner.shutdown_complete.clone();
+        let complete = tokio::time::timeout(wait, async {
+            // Waits for room on the lane: a store result ahead of it is never pushed out.
+            if inner
+                .control
+                .send(Control::Input(ZoneInput::Shutdown))
+                .await
+                .is_err()
+            {
+                return false;
+            }
+            done.wait_for(|d| *d).await.is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        if !complete {
+            tracing::warn!(zone = %inner.zone, still_held = inner.roster.len(), "shutdown wait ran out: unsaved characters keep their last saved state; their claims expire");
+        }
+        self.stop().await;
+        ShutdownReport {
+            zone: inner.zone,
+            complete,
+            still_held: inner.roster.len(),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Stops the tick thread, lets the workers finish what they hold (bounded), then cancels.
+    async fn stop(&self) {
+        let inner = &self.inner;
+        inner.tick_stop.cancel();
+        let thread = inner
+            .thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(t) = thread {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        // The tick thread held the senders of the store, cache, log and events queues: with it
+        // gone those workers drain what they hold and end. The renewer keeps the claims alive
+        // meanwhile; it is cancelled last.
+        let tasks = std::mem::take(&mut *inner.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let drained =
+            tokio::time::timeout(WORKERS_STOP_WAIT, futures::future::join_all(tasks)).await;
+        if drained.is_err() {
+            tracing::warn!(zone = %inner.zone, "workers did not finish in time: cancelled");
+        }
+        inner.workers.cancel();
+        let renewer = inner
+            .renewer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(r) = renewer {
+            let _ = r.await;
+        }
+        tracing::info!(zone = %inner.zone, "zone stopped");
+    }
+}
+
+fn loaded_snapshot(fence: Fence, c: &LoadedCharacter) -> CharacterSnapshot {
+    CharacterSnapshot {
+        fence,
+        position: c.position,
+        health: c.health,
+        mana: c.mana,
+        xp: c.xp,
+        level: c.level,
+    }
+}
+
+fn who(c: &LoadedCharacter) -> Who {
+    Who {
+        name: CharacterName::parse(&c.name).ok(),
+        kingdom: c.kingdom,
+        guild: c.guild,
+    }
+}
+
+/// The character's running cooldowns, as the cache knows them (this node's if Redis is down).
+async fn cooldowns_of(cache: &Cache, c: &LoadedCharacter) -> Vec<SkillCooldown> {
+    let cooldowns = cache.cooldowns();
+    let reads = c.skills.iter().map(|s| async move {
+        cooldowns
+            .remaining(c.id, s.skill)
+            .await
+            .map(|d| SkillCooldown {
+                skill: s.skill,
+                remaining_ms: d.as_millis().min(u32::MAX as u128) as u32,
+            })
+    });
+    futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}

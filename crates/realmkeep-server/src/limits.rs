@@ -1,0 +1,81 @@
+//! Every bound of the host, named once. Units last in names. The zone's own bounds live in
+//! `realmkeep_zone::limits`; these size the channels and backlogs between the tick thread and the
+//! async workers.
+
+use std::time::Duration;
+
+/// The zone's fixed step: 20 Hz.
+pub const TICK: Duration = Duration::from_millis(50);
+/// Ticks run back to back when the loop fell behind; beyond that the schedule is reset to now and
+/// the missed ticks are counted as skipped (a zone that cannot keep up must not spiral).
+pub const CATCH_UP_TICKS_MAX: u32 = 3;
+
+/// Host → tick thread, control lane: spawns, leaves, store results, claim losses, shutdown. Store
+/// results must never be lost, so this lane is separate from player commands and senders wait for
+/// room (they are async tasks, never the tick thread).
+pub const CONTROL_QUEUE_MAX: usize = 16_384;
+/// Host → tick thread, command lane: player commands. Full means "busy, try again".
+pub const COMMAND_QUEUE_MAX: usize = 12_288;
+/// Control inputs and commands moved into the zone in one tick; the rest wait for the next tick.
+pub const CONTROL_INPUTS_PER_TICK_MAX: usize = 8_192;
+pub const COMMANDS_PER_TICK_MAX: usize = 8_192;
+/// Control inputs the zone refused (its own queue full) and the tick thread holds for the next
+/// tick. Store results are bounded by the zone's `PENDING_REQUESTS_MAX` anyway.
+pub const HELD_INPUTS_MAX: usize = 65_536;
+
+/// Tick thread → store worker. A full queue moves requests into the tick thread's backlog.
+pub const STORE_QUEUE_MAX: usize = 4_096;
+/// Requests held on the tick thread while the store queue is full. Non-critical requests beyond
+/// it, and critical requests as soon as the queue is full, are answered `Unavailable` at once.
+pub const STORE_BACKLOG_MAX: usize = 8_192;
+/// Critical actions (pickups, gold, quests, trades) executed at the same time by one zone's
+/// store worker; saves run one at a time, in order, on their own lane.
+pub const CRITICAL_CONCURRENCY_MAX: usize = 8;
+/// Requests waiting for a lane inside the store worker (they already left the tick thread).
+pub const LANE_QUEUE_MAX: usize = 4_096;
+
+/// Tick thread → cache worker. Cache updates are best effort: beyond the backlog the oldest is
+/// dropped and counted.
+pub const CACHE_QUEUE_MAX: usize = 8_192;
+pub const CACHE_BACKLOG_MAX: usize = 8_192;
+
+/// Tick thread → log worker, in batches of at most `realmkeep_zone::limits::LOG_BATCH_EVENTS_MAX`.
+pub const LOG_QUEUE_MAX: usize = 256;
+/// Log batches held (on the tick thread, and in the log worker while PostgreSQL is down) before
+/// the oldest batch is dropped with a warning and a counted metric. Economy actions are logged
+/// by the store in their own transactions, so only non-critical events can be lost this way.
+pub const LOG_BACKLOG_BATCHES_MAX: usize = 512;
+
+/// Tick thread → host events task: `Left`, `SpawnRefused`, `ShutdownComplete`. One per player at
+/// most per leave, so the backlog is sized to hold one for every player a zone may have.
+pub const EVENT_QUEUE_MAX: usize = 4_096;
+pub const EVENT_BACKLOG_MAX: usize = 2 * realmkeep_zone::limits::PLAYERS_MAX;
+
+/// Notices queued for one player; when full the newest is dropped and counted.
+pub const PLAYER_NOTICE_QUEUE_MAX: usize = 256;
+
+/// Transfers waiting for their destination zone's join.
+pub const TRANSFER_QUEUE_MAX: usize = 1_024;
+
+/// Retries of a save (batch, level-up, release) inside the store worker, with exponential
+/// backoff, before it is answered `Unavailable` (the zone keeps the state dirty and sends it
+/// again; a release is sent again by the zone until it succeeds or the claim is lost).
+pub const SAVE_RETRIES_MAX: u32 = 6;
+pub const RETRY_DELAY_MIN: Duration = Duration::from_millis(100);
+pub const RETRY_DELAY_MAX: Duration = Duration::from_secs(2);
+/// Tries of a log append that failed for a reason other than an unreachable database, before the
+/// batch is dropped (a batch the database refuses must not block the ones behind it).
+pub const LOG_APPEND_TRIES_MAX: u32 = 3;
+/// How often the store health probe pings PostgreSQL while it is believed down.
+pub const STORE_PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Join latency histogram range (microseconds).
+pub const JOIN_LATENCY_MAX_US: u64 = 60_000_000;
+/// Tick duration histogram range (microseconds).
+pub const TICK_DURATION_MAX_US: u64 = 10_000_000;
+
+/// How long `shutdown` waits for a zone's final saves before it gives up (the claims then expire
+/// with their lease and nothing acknowledged is lost).
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+/// How long the log worker keeps trying to write what it holds after the zone stopped.
+pub const LOG_FLUSH_WAIT: Duration = Duration::from_secs(5);

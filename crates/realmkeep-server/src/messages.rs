@@ -1,0 +1,51 @@
+//! What travels between the host's async side and a zone's tick thread, besides the zone's own
+//! `ZoneInput`/`ZoneOutput`.
+
+use realmkeep_domain::{CharacterId, ZoneId};
+use realmkeep_zone::io::{LeftReason, PlayerEvent, SpawnRefusal, ZoneInput};
+use tokio::sync::mpsc;
+
+/// Host → tick thread, on the control lane (everything but player commands).
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Passed to the zone as is.
+    Input(ZoneInput),
+    /// A `ZoneInput::Spawn`, with the channel the character's notices go to from now on.
+    Spawn {
+        character: CharacterId,
+        notices: mpsc::Sender<Notice>,
+        input: ZoneInput,
+    },
+}
+
+/// What a connected player hears from the host: the zone's notices, and the host's own news
+/// about the character's place in the world. The gateway (or a simulated player) reads these
+/// from [`crate::JoinReceipt::notices`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A notice of the zone (`PlayerEvent::Joined` arrives first, at the tick after the join).
+    Event(PlayerEvent),
+    /// The zone did not take the character; its claim was released again.
+    SpawnRefused(SpawnRefusal),
+    /// The character is out of the zone: saved and released (`Released`), or lost to another
+    /// zone (`ClaimLost`). With `transfer_to`, the next zone's join follows on the same channel.
+    Left(LeftReason),
+    /// The transfer's destination did not take the character. It is saved and released, offline.
+    TransferFailed { to: ZoneId, reason: String },
+}
+
+/// Tick thread → the host's events task: what needs I/O after the zone let a character go.
+#[derive(Debug)]
+pub(crate) enum HostEvent {
+    Left {
+        character: CharacterId,
+        reason: LeftReason,
+        /// The channel the player read, handed on to the next zone on a transfer.
+        notices: Option<mpsc::Sender<Notice>>,
+    },
+    SpawnRefused {
+        fence: realmkeep_domain::Fence,
+        reason: SpawnRefusal,
+    },
+    ShutdownComplete,
+}

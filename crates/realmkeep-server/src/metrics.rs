@@ -1,0 +1,252 @@
+//! What a zone host counts, as atomics any thread bumps without waiting, read as one
+//! [`HostMetrics`] snapshot for status lines, the admin page and the benchmark.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The counters of one zone host. Gauges (`*_pending`, `*_backlog`) go up and down.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub ticks: AtomicU64,
+    pub ticks_late: AtomicU64,
+    pub ticks_skipped: AtomicU64,
+    pub commands_busy: AtomicU64,
+    pub inputs_held: AtomicU64,
+    pub saves_ok: AtomicU64,
+    pub save_rows_ok: AtomicU64,
+    pub save_rows_refused: AtomicU64,
+    pub saves_failed: AtomicU64,
+    pub save_retries: AtomicU64,
+    pub releases_ok: AtomicU64,
+    pub critical_ok: AtomicU64,
+    pub critical_refused: AtomicU64,
+    pub critical_unavailable: AtomicU64,
+    pub answered_busy: AtomicU64,
+    pub store_pending: AtomicU64,
+    pub store_backlog: AtomicU64,
+    pub cache_applied: AtomicU64,
+    pub cache_dropped: AtomicU64,
+    pub cache_backlog: AtomicU64,
+    pub log_events_written: AtomicU64,
+    pub log_batches_dropped: AtomicU64,
+    pub log_events_dropped: AtomicU64,
+    pub log_backlog: AtomicU64,
+    pub notices_dropped: AtomicU64,
+    pub joins: AtomicU64,
+    pub joins_refused: AtomicU64,
+    pub leaves: AtomicU64,
+    pub claims_lost: AtomicU64,
+    pub renewals_failed: AtomicU64,
+}
+
+pub(crate) fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn add(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+pub(crate) fn set(c: &AtomicU64, n: u64) {
+    c.store(n, Ordering::Relaxed);
+}
+
+pub(crate) fn dec(c: &AtomicU64) {
+    // A gauge never goes below zero, even if a decrement raced ahead of its increment.
+    let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+        Some(v.saturating_sub(1))
+    });
+}
+
+/// A latency histogram in microseconds, shared behind a mutex held only to record or read.
+#[derive(Debug)]
+pub struct Latency {
+    hist: Mutex<Histogram<u64>>,
+    max_us: u64,
+}
+
+/// p50/p99/max of a [`Latency`], in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+impl Latency {
+    pub fn new(max_us: u64) -> Self {
+        Self {
+            hist: Mutex::new(
+                Histogram::new_with_bounds(1, max_us, 3).expect("histogram bounds are valid"),
+            ),
+            max_us,
+        }
+    }
+
+    pub fn record(&self, d: Duration) {
+        let us = (d.as_micros() as u64).clamp(1, self.max_us);
+        let mut h = self.hist.lock().unwrap_or_else(|p| p.into_inner());
+        // Clamped into range above, so recording cannot fail.
+        let _ = h.record(us);
+    }
+
+    pub fn percentiles(&self) -> Percentiles {
+        let h = self.hist.lock().unwrap_or_else(|p| p.into_inner());
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: h.len(),
+            p50_us: h.value_at_quantile(0.50),
+            p99_us: h.value_at_quantile(0.99),
+            max_us: h.max(),
+        }
+    }
+}
+
+/// A snapshot of one zone host's counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HostMetrics {
+    pub ticks: u64,
+    /// Ticks that started after their deadline, and ticks given up to catch up.
+    pub ticks_late: u64,
+    pub ticks_skipped: u64,
+    pub tick: Percentiles,
+    pub join: Percentiles,
+    pub players: u64,
+    pub commands_busy: u64,
+    pub inputs_held: u64,
+    pub saves_ok: u64,
+    pub save_rows_ok: u64,
+    pub save_rows_refused: u64,
+    /// Saves answered `Unavailable` after their retries (the zone keeps the state dirty).
+    pub saves_failed: u64,
+    pub save_retries: u64,
+    pub releases_ok: u64,
+    pub critical_ok: u64,
+    pub critical_refused: u64,
+    /// Critical actions answered "try again" because PostgreSQL could not be reached.
+    pub critical_unavailable: u64,
+    /// Requests answered "try again" because every queue and backlog was full.
+    pub answered_busy: u64,
+    /// Requests in the store worker (queued or running).
+    pub store_pending: u64,
+    /// Requests held on the tick thread because the store queue was full.
+    pub store_backlog: u64,
+    pub cache_applied: u64,
+    pub cache_dropped: u64,
+    pub cache_backlog: u64,
+    pub log_events_written: u64,
+    pub log_batches_dropped: u64,
+    pub log_events_dropped: u64,
+    pub log_backlog: u64,
+    pub notices_dropped: u64,
+    pub joins: u64,
+    pub joins_refused: u64,
+    pub leaves: u64,
+    pub claims_lost: u64,
+    pub renewals_failed: u64,
+    pub last_error: Option<String>,
+}
+
+/// Everything a host measures: counters, latencies and the last operating error.
+#[derive(Debug)]
+pub struct Metrics {
+    pub counters: Counters,
+    pub tick: Latency,
+    pub join: Latency,
+    last_error: Mutex<Option<String>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            counters: Counters::default(),
+            tick: Latency::new(crate::limits::TICK_DURATION_MAX_US),
+            join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
+            last_error: Mutex::new(None),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn set_last_error(&self, e: impl std::fmt::Display) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+    }
+
+    pub fn snapshot(&self, players: u64) -> HostMetrics {
+        let c = &self.counters;
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        HostMetrics {
+            ticks: g(&c.ticks),
+            ticks_late: g(&c.ticks_late),
+            ticks_skipped: g(&c.ticks_skipped),
+            tick: self.tick.percentiles(),
+            join: self.join.percentiles(),
+            players,
+            commands_busy: g(&c.commands_busy),
+            inputs_held: g(&c.inputs_held),
+            saves_ok: g(&c.saves_ok),
+            save_rows_ok: g(&c.save_rows_ok),
+            save_rows_refused: g(&c.save_rows_refused),
+            saves_failed: g(&c.saves_failed),
+            save_retries: g(&c.save_retries),
+            releases_ok: g(&c.releases_ok),
+            critical_ok: g(&c.critical_ok),
+            critical_refused: g(&c.critical_refused),
+            critical_unavailable: g(&c.critical_unavailable),
+            answered_busy: g(&c.answered_busy),
+            store_pending: g(&c.store_pending),
+            store_backlog: g(&c.store_backlog),
+            cache_applied: g(&c.cache_applied),
+            cache_dropped: g(&c.cache_dropped),
+            cache_backlog: g(&c.cache_backlog),
+            log_events_written: g(&c.log_events_written),
+            log_batches_dropped: g(&c.log_batches_dropped),
+            log_events_dropped: g(&c.log_events_dropped),
+            log_backlog: g(&c.log_backlog),
+            notices_dropped: g(&c.notices_dropped),
+            joins: g(&c.joins),
+            joins_refused: g(&c.joins_refused),
+            leaves: g(&c.leaves),
+            claims_lost: g(&c.claims_lost),
+            renewals_failed: g(&c.renewals_failed),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_recorded_latencies() {
+        let l = Latency::new(1_000_000);
+        for ms in 1..=100u64 {
+            l.record(Duration::from_millis(ms));
+        }
+        let p = l.percentiles();
+        assert_eq!(p.count, 100);
+        assert!((49_000..=51_000).contains(&p.p50_us), "{p:?}");
+        assert!(p.p99_us >= 98_000 && p.max_us >= 99_900, "{p:?}");
+        // Out of range values are clamped, not lost.
+        l.record(Duration::from_secs(3600));
+        assert_eq!(l.percentiles().count, 101);
+    }
+
+    #[test]
+    fn gauges_never_go_negative() {
+        let c = AtomicU64::new(0);
+        dec(&c);
+        assert_eq!(c.load(Ordering::Relaxed), 0);
+    }
+}

@@ -1,0 +1,89 @@
+//! The claims renewer of one zone: every lease/3, one `Store::renew` call extends every claim the
+//! zone holds. A claim found lost (another zone took it after the lease expired, or an operator
+//! stole it) is reported to the zone as `ZoneInput::ClaimLost`, which despawns the character
+//! without a save.
+
+use crate::health::StoreHealth;
+use crate::messages::Control;
+use crate::metrics::{bump, Metrics};
+use crate::roster::Roster;
+use realmkeep_domain::{Fence, ZoneId};
+use realmkeep_store::claims::RENEW_ROWS_MAX;
+use realmkeep_store::Store;
+use realmkeep_zone::io::ZoneInput;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// After a failed renewal the next try comes sooner than a full period, never sooner than this.
+const RENEW_RETRY_MIN: Duration = Duration::from_millis(200);
+
+pub(crate) struct RenewCtx {
+    pub zone: ZoneId,
+    pub store: Store,
+    pub health: Arc<StoreHealth>,
+    pub metrics: Arc<Metrics>,
+    pub roster: Arc<Roster>,
+    pub lease: Duration,
+    pub control: mpsc::Sender<Control>,
+    pub cancel: CancellationToken,
+}
+
+pub(crate) async fn run(ctx: Arc<RenewCtx>) {
+    let period = ctx.lease / 3;
+    let retry = (ctx.lease / 10).max(RENEW_RETRY_MIN).min(period);
+    let mut wait = period;
+    loop {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = match renew_once(&ctx).await {
+            Ok(()) => period,
+            Err(()) => retry,
+        };
+    }
+}
+
+/// Renews every claim once. Err if any chunk could not be renewed.
+pub(crate) async fn renew_once(ctx: &RenewCtx) -> Result<(), ()> {
+    let fences = ctx.roster.fences();
+    let mut result = Ok(());
+    for chunk in fences.chunks(RENEW_ROWS_MAX) {
+        let r = ctx.store.renew(chunk, ctx.lease).await;
+        ctx.health.observe(&ctx.store, &r);
+        match r {
+            Ok(lost) => {
+                for character in lost {
+                    let Some(fence) = chunk.iter().find(|f| f.character == character) else {
+                        continue;
+                    };
+                    report_lost(ctx, *fence).await;
+                }
+            }
+            Err(e) => {
+                bump(&ctx.metrics.counters.renewals_failed);
+                ctx.metrics
+                    .set_last_error(format_args!("claim renewal: {e}"));
+                tracing::warn!(zone = %ctx.zone, claims = chunk.len(), error = %e, "claims not renewed; retrying soon");
+                result = Err(());
+            }
+        }
+    }
+    result
+}
+
+async fn report_lost(ctx: &RenewCtx, fence: Fence) {
+    // Only if this is still the claim the zone plays under: a character that left and came back
+    // meanwhile has a new fence and must not be despawned for the old one.
+    if !ctx.roster.mark_lost(fence) {
+        return;
+    }
+    bump(&ctx.metrics.counters.claims_lost);
+    tracing::warn!(zone = %ctx.zone, character = %fence.character, epoch = %fence.epoch, "claim lost: despawning without a save");
+    let input = ZoneInput::ClaimLost {
+        character: fence.character,
+    };
+    let _ = ctx.control.send(Control::Input(input)).await;
+}

@@ -1,0 +1,172 @@
+//! The tick thread of one zone: a dedicated std thread running the zone's fixed 20 Hz loop.
+//!
+//! Architecture invariant: this thread never awaits and never blocks on I/O. It only
+//! `try_recv`s inputs and `try_send`s outputs on bounded channels (`outbox`), and sleeps until
+//! the next deadline. A tick that ran late is followed at once by the next one, at most
+//! `CATCH_UP_TICKS_MAX` in a row; then the schedule restarts from now and the missed ticks are
+//! counted as skipped.
+
+use crate::limits::{CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, TICK};
+use crate::messages::{Control, Notice};
+use crate::metrics::{add, bump, Metrics};
+use crate::outbox::Outbox;
+use realmkeep_domain::CharacterId;
+use realmkeep_zone::io::{Action, Denial, PlayerCommand, PlayerEvent, ZoneInput, ZoneOutput};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc::{error::TrySendError, Receiver};
+use tokio_util::sync::CancellationToken;
+
+/// What the loop needs of a zone (implemented by `realmkeep_zone::Zone`; tests use a fake).
+pub(crate) trait Sim: Send + 'static {
+    /// Queues an input for the next tick; gives it back if the zone's own queue is full.
+    fn push(&mut self, input: ZoneInput) -> Result<(), ZoneInput>;
+    /// Runs one fixed step.
+    fn step(&mut self);
+    /// Moves the outputs of the last step into `out`.
+    fn drain(&mut self, out: &mut Vec<ZoneOutput>);
+}
+
+pub(crate) struct TickLoop<Z: Sim> {
+    pub zone: Z,
+    pub control: Receiver<Control>,
+    pub commands: Receiver<(CharacterId, PlayerCommand)>,
+    pub outbox: Outbox,
+    pub metrics: Arc<Metrics>,
+    pub stop: CancellationToken,
+    /// Control inputs the zone refused, first in line at the next tick.
+    held: VecDeque<ZoneInput>,
+    outputs: Vec<ZoneOutput>,
+}
+
+impl<Z: Sim> TickLoop<Z> {
+    pub fn new(
+        zone: Z,
+        control: Receiver<Control>,
+        commands: Receiver<(CharacterId, PlayerCommand)>,
+        outbox: Outbox,
+        metrics: Arc<Metrics>,
+        stop: CancellationToken,
+    ) -> Self {
+        Self {
+            zone,
+            control,
+            commands,
+            outbox,
+            metrics,
+            stop,
+            held: VecDeque::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Runs until `stop` is cancelled.
+    pub fn run(mut self) {
+        let metrics = self.metrics.clone();
+        let c = &metrics.counters;
+        let mut deadline = Instant::now();
+        let mut behind = 0u32;
+        while !self.stop.is_cancelled() {
+            let started = Instant::now();
+            self.tick_once();
+            self.metrics.tick.record(started.elapsed());
+            bump(&c.ticks);
+            deadline += TICK;
+            let now = Instant::now();
+            if now < deadline {
+                behind = 0;
+                std::thread::sleep(deadline - now);
+            } else {
+                bump(&c.ticks_late);
+                behind += 1;
+                if behind > CATCH_UP_TICKS_MAX {
+                    let missed = (now - deadline).as_nanos() / TICK.as_nanos();
+                    add(&c.ticks_skipped, missed as u64);
+                    tracing::warn!(missed, "zone tick cannot keep up: schedule reset");
+                    deadline = now;
+                    behind = 0;
+                }
+            }
+        }
+    }
+
+    /// One tick: inputs in (bounded), the zone's step, outputs out (never waiting).
+    pub fn tick_once(&mut self) {
+        self.inputs();
+        self.zone.step();
+        self.zone.drain(&mut self.outputs);
+        self.outbox.flush();
+        for out in self.outputs.drain(..) {
+            self.outbox.route(out);
+        }
+    }
+
+    fn inputs(&mut self) {
+        // Answers given by the outbox last tick, then inputs the zone refused, in order.
+        for a in self.outbox.take_answers() {
+            self.held.push_back(a);
+        }
+        while let Some(input) = self.held.pop_front() {
+            if let Err(input) = self.zone.push(input) {
+                self.held.push_front(input);
+                bump(&self.metrics.counters.inputs_held);
+                // The zone is full: leave the channels as they are; their senders wait.
+                return;
+            }
+        }
+        for _ in 0..CONTROL_INPUTS_PER_TICK_MAX {
+            let Ok(control) = self.control.try_recv() else {
+                break;
+            };
+            let input = match control {
+                Control::Input(i) => i,
+                Control::Spawn {
+                    character,
+                    notices,
+                    input,
+                } => {
+                    self.outbox.attach(character, notices);
+                    input
+                }
+            };
+            if let Err(input) = self.zone.push(input) {
+                self.held.push_back(input);
+                bump(&self.metrics.counters.inputs_held);
+                return;
+            }
+        }
+        for _ in 0..COMMANDS_PER_TICK_MAX {
+            let Ok((character, command)) = self.commands.try_recv() else {
+                break;
+            };
+            if self
+                .zone
+                .push(ZoneInput::Command { character, command })
+                .is_err()
+            {
+                bump(&self.metrics.counters.commands_busy);
+                self.outbox.notify(
+                    character,
+                    Notice::Event(PlayerEvent::Denied {
+                        action: Action::Command,
+                        reason: Denial::Busy,
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// Sends a command towards the tick thread without waiting; `Busy` when the lane is full.
+pub(crate) fn try_command(
+    tx: &tokio::sync::mpsc::Sender<(CharacterId, PlayerCommand)>,
+    character: CharacterId,
+    command: PlayerCommand,
+) -> Result<(), crate::HostError> {
+    match tx.try_send((character, command)) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(_)) => Err(crate::HostError::Busy),
+        Err(TrySendError::Closed(_)) => Err(crate::HostError::ShuttingDown),
+    }
+}

@@ -1,0 +1,281 @@
+//! The tick loop and the outbox against a fake zone: no database, no Redis, no real zone.
+
+use crate::limits::TICK;
+use crate::messages::{Control, HostEvent, Notice};
+use crate::metrics::Metrics;
+use crate::outbox::{Outbox, OutboxChannels};
+use crate::tick::{Sim, TickLoop};
+use realmkeep_domain::*;
+use realmkeep_store::saves::CharacterSnapshot;
+use realmkeep_zone::io::*;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Default)]
+struct FakeState {
+    accepted: Vec<ZoneInput>,
+    /// Inputs the fake takes before it answers "full" (None: unbounded).
+    room: Option<usize>,
+    /// Outputs emitted at the next step.
+    script: VecDeque<ZoneOutput>,
+    steps: u64,
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    st: Arc<Mutex<FakeState>>,
+    step_delay: Duration,
+}
+
+impl Sim for Fake {
+    fn push(&mut self, input: ZoneInput) -> Result<(), ZoneInput> {
+        let mut st = self.st.lock().unwrap();
+        match st.room {
+            Some(0) => return Err(input),
+            Some(n) => st.room = Some(n - 1),
+            None => {}
+        }
+        st.accepted.push(input);
+        Ok(())
+    }
+    fn step(&mut self) {
+        std::thread::sleep(self.step_delay);
+        self.st.lock().unwrap().steps += 1;
+    }
+    fn drain(&mut self, out: &mut Vec<ZoneOutput>) {
+        out.extend(self.st.lock().unwrap().script.drain(..));
+    }
+}
+
+struct Rig {
+    fake: Fake,
+    tick: TickLoop<Fake>,
+    control: mpsc::Sender<Control>,
+    commands: mpsc::Sender<(CharacterId, PlayerCommand)>,
+    store: mpsc::Receiver<PersistRequest>,
+    logs: mpsc::Receiver<Vec<realmkeep_store::logs::LogEvent>>,
+    events: mpsc::Receiver<HostEvent>,
+    metrics: Arc<Metrics>,
+}
+
+fn rig(store_cap: usize, fake: Fake) -> Rig {
+    let metrics = Arc::new(Metrics::default());
+    let (control, control_rx) = mpsc::channel(64);
+    let (commands, commands_rx) = mpsc::channel(64);
+    let (store_tx, store) = mpsc::channel(store_cap);
+    let (cache_tx, _cache_rx) = mpsc::channel(4);
+    let (logs_tx, logs) = mpsc::channel(1);
+    let (events_tx, events) = mpsc::channel(4);
+    let outbox = Outbox::new(
+        OutboxChannels {
+            store: store_tx,
+            cache: cache_tx,
+            logs: logs_tx,
+            events: events_tx,
+        },
+        metrics.clone(),
+    );
+    let tick = TickLoop::new(
+        fake.clone(),
+        control_rx,
+        commands_rx,
+        outbox,
+        metrics.clone(),
+        CancellationToken::new(),
+    );
+    Rig {
+        fake,
+        tick,
+        control,
+        commands,
+        store,
+        logs,
+        events,
+        metrics,
+    }
+}
+
+fn fence(c: i64) -> Fence {
+    Fence {
+        character: CharacterId(c),
+        epoch: ClaimEpoch(1),
+    }
+}
+
+fn save(id: u64) -> ZoneOutput {
+    let snap = CharacterSnapshot {
+        fence: fence(1),
+        position: Position {
+            zone: ZoneId(1),
+            x: 1.0,
+            y: 2.0,
+            z: 0.0,
+            rotation: 0.0,
+        },
+        health: 10,
+        mana: 10,
+        xp: 0,
+        level: 1,
+    };
+    ZoneOutput::Persist(PersistRequest {
+        id: RequestId(id),
+        kind: PersistKind::SaveBatch(vec![snap]),
+    })
+}
+
+fn gold(id: u64) -> ZoneOutput {
+    ZoneOutput::Persist(PersistRequest {
+        id: RequestId(id),
+        kind: PersistKind::LootGold {
+            fence: fence(1),
+            amount: 5,
+            zone: ZoneId(1),
+        },
+    })
+}
+
+#[test]
+fn a_full_store_queue_backlogs_saves_and_answers_critical_actions_try_again() {
+    let mut r = rig(1, Fake::default());
+    {
+        let mut st = r.fake.st.lock().unwrap();
+        st.script.extend([save(1), save(2), gold(3), save(4)]);
+    }
+    r.tick.tick_once();
+    // Save 1 fills the queue; 2 and 4 wait in order; the gold pickup is answered at once.
+    assert_eq!(r.store.try_recv().unwrap().id, RequestId(1));
+    assert!(r.store.try_recv().is_err());
+    assert_eq!(r.tick.outbox.held()[0], 2);
+    assert_eq!(r.metrics.counters.answered_busy.load(Ordering::Relaxed), 1);
+    r.tick.tick_once();
+    let answered = r.fake.st.lock().unwrap().accepted.clone();
+    assert_eq!(
+        answered,
+        vec![ZoneInput::StoreResult {
+            request: RequestId(3),
+            outcome: Outcome::Unavailable
+        }]
+    );
+    // The queue had room again at that tick: the backlog moved on, oldest first.
+    assert_eq!(r.store.try_recv().unwrap().id, RequestId(2));
+    r.tick.tick_once();
+    assert_eq!(r.store.try_recv().unwrap().id, RequestId(4));
+    assert_eq!(r.tick.outbox.held()[0], 0);
+}
+
+#[test]
+fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() {
+    let fake = Fake::default();
+    fake.st.lock().unwrap().room = Some(1);
+    let mut r = rig(4, fake);
+    let (tx, mut notices) = mpsc::channel(8);
+    for n in 0..3 {
+        let input = ZoneInput::StoreResult {
+            request: RequestId(n),
+            outcome: Outcome::Unavailable,
+        };
+        r.control.try_send(Control::Input(input)).unwrap();
+    }
+    r.tick.outbox.attach(CharacterId(7), tx);
+    r.commands
+        .try_send((CharacterId(7), PlayerCommand::Stop))
+        .unwrap();
+    r.tick.tick_once();
+    assert_eq!(r.fake.st.lock().unwrap().accepted.len(), 1);
+    r.fake.st.lock().unwrap().room = None;
+    r.tick.tick_once();
+    let ids: Vec<u64> = r
+        .fake
+        .st
+        .lock()
+        .unwrap()
+        .accepted
+        .iter()
+        .filter_map(|i| match i {
+            ZoneInput::StoreResult { request, .. } => Some(request.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, vec![0, 1, 2], "store results keep their order");
+    // The command was taken at the second tick (the zone had room again).
+    assert!(notices.try_recv().is_err());
+    r.fake.st.lock().unwrap().room = Some(0);
+    r.commands
+        .try_send((CharacterId(7), PlayerCommand::Stop))
+        .unwrap();
+    r.tick.tick_once();
+    assert_eq!(
+        notices.try_recv().unwrap(),
+        Notice::Event(PlayerEvent::Denied {
+            action: Action::Command,
+            reason: Denial::Busy
+        })
+    );
+}
+
+#[test]
+fn left_goes_to_the_player_and_to_the_events_task_and_logs_drop_oldest_when_full() {
+    let mut r = rig(4, Fake::default());
+    let (tx, mut notices) = mpsc::channel(8);
+    r.tick.outbox.attach(CharacterId(9), tx);
+    let reason = LeftReason::Released { transfer_to: None };
+    let logs = |n: usize| {
+        ZoneOutput::Persist(PersistRequest {
+            id: RequestId(0),
+            kind: PersistKind::Logs(vec![realmkeep_store::logs::LogEvent::new("kill"); n]),
+        })
+    };
+    r.fake.st.lock().unwrap().script.extend([
+        ZoneOutput::Left {
+            character: CharacterId(9),
+            reason,
+        },
+        logs(1),
+        logs(2),
+    ]);
+    r.tick.tick_once();
+    assert_eq!(notices.try_recv().unwrap(), Notice::Left(reason));
+    match r.events.try_recv().unwrap() {
+        HostEvent::Left {
+            character, notices, ..
+        } => {
+            assert_eq!(character, CharacterId(9));
+            assert!(notices.is_some(), "the channel is handed on for a transfer");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(r.logs.try_recv().unwrap().len(), 1);
+    assert_eq!(r.tick.outbox.held()[2], 1);
+    for _ in 0..crate::limits::LOG_BACKLOG_BATCHES_MAX + 3 {
+        r.fake.st.lock().unwrap().script.push_back(logs(1));
+        r.tick.tick_once();
+    }
+    let c = &r.metrics.counters;
+    assert!(c.log_batches_dropped.load(Ordering::Relaxed) >= 3);
+    assert!(r.tick.outbox.held()[2] <= crate::limits::LOG_BACKLOG_BATCHES_MAX);
+}
+
+#[test]
+fn a_slow_zone_catches_up_a_bounded_number_of_ticks_then_skips() {
+    let fake = Fake {
+        step_delay: TICK * 2,
+        ..Fake::default()
+    };
+    let r = rig(4, fake);
+    let stop = r.tick.stop.clone();
+    let metrics = r.metrics.clone();
+    let t = std::thread::spawn(move || r.tick.run());
+    std::thread::sleep(TICK * 16);
+    stop.cancel();
+    t.join().unwrap();
+    let c = &metrics.counters;
+    let ticks = c.ticks.load(Ordering::Relaxed);
+    assert!(ticks >= 4, "ticks {ticks}");
+    assert!(c.ticks_late.load(Ordering::Relaxed) >= ticks - 1);
+    assert!(c.ticks_skipped.load(Ordering::Relaxed) >= 1);
+    assert!(metrics.tick.percentiles().p50_us >= (TICK * 2).as_micros() as u64);
+}
