@@ -156,12 +156,49 @@ where
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// How much work each measurement does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BenchSize {
+    /// Operations per unpipelined measurement (each side).
+    pub ops: usize,
+    /// Leaderboard updates per pipelined measurement (each side).
+    pub pipelined_ops: usize,
+}
+
+impl Default for BenchSize {
+    fn default() -> Self {
+        Self {
+            ops: BENCH_OPS,
+            pipelined_ops: BENCH_PIPELINED_OPS,
+        }
+    }
+}
+
 /// Runs the whole benchmark against the Redis at `url` (listening on `port` of 127.0.0.1).
+/// It writes `session:*`, `rate_limit:*`, `leaderboard:pvp`, and redis-benchmark's own keys:
+/// point it at a private Redis.
 pub async fn run(
     url: &str,
     redis_benchmark: &Path,
     port: u16,
 ) -> Result<CacheBenchReport, BenchError> {
+    run_sized(url, redis_benchmark, port, BenchSize::default()).await
+}
+
+/// [`run`] with another amount of work (tests use a small one).
+pub async fn run_sized(
+    url: &str,
+    redis_benchmark: &Path,
+    port: u16,
+    size: BenchSize,
+) -> Result<CacheBenchReport, BenchError> {
+    let min_pipelined = BENCH_TASKS * LEADERBOARD_PIPELINE_DEPTH;
+    if size.ops < BENCH_TASKS || size.pipelined_ops < min_pipelined {
+        return Err(BenchError::Cache(CacheError::Invalid {
+            what: "benchmark size",
+            detail: format!("at least {BENCH_TASKS} ops and {min_pipelined} pipelined ops"),
+        }));
+    }
     let node = NodeId::parse("bench")?;
     let secret = SessionSecret::new(&rand::random::<[u8; 32]>())?;
     let mut opts = CacheOptions::new(node, secret);
@@ -170,7 +207,7 @@ pub async fn run(
     if !cache.wait_until_up(Duration::from_secs(5)).await {
         return Err(BenchError::NotReachable(url.into()));
     }
-    let per_task = BENCH_OPS / BENCH_TASKS;
+    let per_task = size.ops / BENCH_TASKS;
 
     let mut tokens = Vec::with_capacity(BENCH_TASKS);
     for t in 0..BENCH_TASKS {
@@ -206,7 +243,7 @@ pub async fn run(
     })
     .await;
 
-    let batches_per_task = BENCH_PIPELINED_OPS / BENCH_TASKS / LEADERBOARD_PIPELINE_DEPTH;
+    let batches_per_task = size.pipelined_ops / BENCH_TASKS / LEADERBOARD_PIPELINE_DEPTH;
     let c = cache.clone();
     let boards = measure(batches_per_task, move |t, i| {
         let c = c.clone();
@@ -235,7 +272,7 @@ pub async fn run(
     }
 
     let port_s = port.to_string();
-    let ops_s = BENCH_OPS.to_string();
+    let ops_s = size.ops.to_string();
     let clients = BENCH_TASKS.to_string();
     let base = [
         "-h",
@@ -254,7 +291,7 @@ pub async fn run(
     .await?;
     let get = csv_rps(&out, "GET")?;
     let incr = csv_rps(&out, "INCR")?;
-    let pipelined_s = BENCH_PIPELINED_OPS.to_string();
+    let pipelined_s = size.pipelined_ops.to_string();
     let depth_s = LEADERBOARD_PIPELINE_DEPTH.to_string();
     let keyspace_s = BENCH_KEYSPACE.to_string();
     let zadd_args = [
@@ -299,8 +336,8 @@ pub async fn run(
     Ok(CacheBenchReport {
         port,
         tasks: BENCH_TASKS,
-        ops: BENCH_OPS,
-        pipelined_ops: BENCH_PIPELINED_OPS,
+        ops: size.ops,
+        pipelined_ops: size.pipelined_ops,
         rows,
         passed,
     })
