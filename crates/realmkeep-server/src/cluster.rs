@@ -99,12 +99,7 @@ impl Cluster {
         let (tx, rx) = mpsc::channel(TRANSFER_QUEUE_MAX);
         let mut hosts = BTreeMap::new();
         for zone in &config.zones {
-            let def = content
-                .zones
-                .iter()
-                .find(|z| z.id == *zone)
-                .ok_or_else(|| HostError::Start(format!("zone {zone} is not in the content")))?;
-            let sim = crate::zone_adapter::build(def, &content, &config.host)?;
+            let sim = crate::zone_adapter::build(*zone, content.clone(), &config.host)?;
             let host = ZoneHost::start(
                 *zone,
                 sim,

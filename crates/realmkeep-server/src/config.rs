@@ -47,8 +47,9 @@ pub struct HostConfig {
     pub lease: Duration,
     /// How often the zone batch-saves dirty characters.
     pub save_interval: Duration,
-    /// How long a disconnected character stays in the world before it leaves.
-    pub disconnect_grace: Duration,
+    /// Seeds the zones' randomness (monster placement, loot rolls); `None` picks one at random.
+    /// Each zone mixes its id in.
+    pub seed: Option<u64>,
     pub queues: QueueSizes,
     /// How long `shutdown` waits for the final saves.
     pub shutdown_wait: Duration,
@@ -60,7 +61,7 @@ impl Default for HostConfig {
             node: "node".into(),
             lease: LEASE_DEFAULT,
             save_interval: SAVE_INTERVAL_DEFAULT,
-            disconnect_grace: Duration::from_millis(realmkeep_zone::limits::DISCONNECT_GRACE_MS),
+            seed: None,
             queues: QueueSizes::default(),
             shutdown_wait: SHUTDOWN_WAIT,
         }
@@ -96,8 +97,8 @@ impl ClusterConfig {
         self
     }
 
-    pub fn with_disconnect_grace(mut self, grace: Duration) -> Self {
-        self.host.disconnect_grace = grace;
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.host.seed = Some(seed);
         self
     }
 

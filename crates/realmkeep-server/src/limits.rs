@@ -23,6 +23,10 @@ pub const COMMANDS_PER_TICK_MAX: usize = 8_192;
 /// tick. Store results are bounded by the zone's `PENDING_REQUESTS_MAX` anyway.
 pub const HELD_INPUTS_MAX: usize = 65_536;
 
+/// Reads of a zone's views (`ZoneHost::inspect`) queued, and run after one tick.
+pub const QUERY_QUEUE_MAX: usize = 256;
+pub const QUERIES_PER_TICK_MAX: usize = 64;
+
 /// Tick thread → store worker. A full queue moves requests into the tick thread's backlog.
 pub const STORE_QUEUE_MAX: usize = 4_096;
 /// Requests held on the tick thread while the store queue is full. Non-critical requests beyond
@@ -71,8 +75,6 @@ pub const STORE_PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Join latency histogram range (microseconds).
 pub const JOIN_LATENCY_MAX_US: u64 = 60_000_000;
-/// Tick duration histogram range (microseconds).
-pub const TICK_DURATION_MAX_US: u64 = 10_000_000;
 
 /// How long `shutdown` waits for a zone's final saves before it gives up (the claims then expire
 /// with their lease and nothing acknowledged is lost).

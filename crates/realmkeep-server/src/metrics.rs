@@ -2,6 +2,7 @@
 //! [`HostMetrics`] snapshot for status lines, the admin page and the benchmark.
 
 use hdrhistogram::Histogram;
+use realmkeep_zone::TickStats;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -157,7 +158,8 @@ pub struct HostMetrics {
 #[derive(Debug)]
 pub struct Metrics {
     pub counters: Counters,
-    pub tick: Latency,
+    /// Wall-clock tick durations, in the zone crate's histogram (shared with the benchmark).
+    tick: Mutex<TickStats>,
     pub join: Latency,
     last_error: Mutex<Option<String>>,
 }
@@ -166,7 +168,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Self {
             counters: Counters::default(),
-            tick: Latency::new(crate::limits::TICK_DURATION_MAX_US),
+            tick: Mutex::new(TickStats::new()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
         }
@@ -174,6 +176,28 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Called by the tick thread once per tick; the lock is only ever held to record or read.
+    pub fn record_tick(&self, d: Duration) {
+        self.tick
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(d);
+    }
+
+    pub fn tick_summary(&self) -> Percentiles {
+        let s = self
+            .tick
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .summary();
+        Percentiles {
+            count: s.count,
+            p50_us: s.p50_us,
+            p99_us: s.p99_us,
+            max_us: s.max_us,
+        }
+    }
+
     pub fn set_last_error(&self, e: impl std::fmt::Display) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
     }
@@ -185,7 +209,7 @@ impl Metrics {
             ticks: g(&c.ticks),
             ticks_late: g(&c.ticks_late),
             ticks_skipped: g(&c.ticks_skipped),
-            tick: self.tick.percentiles(),
+            tick: self.tick_summary(),
             join: self.join.percentiles(),
             players,
             commands_busy: g(&c.commands_busy),

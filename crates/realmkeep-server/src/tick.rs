@@ -6,7 +6,10 @@
 //! `CATCH_UP_TICKS_MAX` in a row; then the schedule restarts from now and the missed ticks are
 //! counted as skipped.
 
-use crate::limits::{CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, TICK};
+use crate::limits::{
+    CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, QUERIES_PER_TICK_MAX,
+    TICK,
+};
 use crate::messages::{Control, Notice};
 use crate::metrics::{add, bump, Metrics};
 use crate::outbox::Outbox;
@@ -28,10 +31,14 @@ pub(crate) trait Sim: Send + 'static {
     fn drain(&mut self, out: &mut Vec<ZoneOutput>);
 }
 
+/// A read of the zone's views, run on the tick thread between two ticks.
+pub(crate) type Query<Z> = Box<dyn FnOnce(&Z) + Send>;
+
 pub(crate) struct TickLoop<Z: Sim> {
     pub zone: Z,
     pub control: Receiver<Control>,
     pub commands: Receiver<(CharacterId, PlayerCommand)>,
+    pub queries: Receiver<Query<Z>>,
     pub outbox: Outbox,
     pub metrics: Arc<Metrics>,
     pub stop: CancellationToken,
@@ -41,10 +48,12 @@ pub(crate) struct TickLoop<Z: Sim> {
 }
 
 impl<Z: Sim> TickLoop<Z> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         zone: Z,
         control: Receiver<Control>,
         commands: Receiver<(CharacterId, PlayerCommand)>,
+        queries: Receiver<Query<Z>>,
         outbox: Outbox,
         metrics: Arc<Metrics>,
         stop: CancellationToken,
@@ -53,6 +62,7 @@ impl<Z: Sim> TickLoop<Z> {
             zone,
             control,
             commands,
+            queries,
             outbox,
             metrics,
             stop,
@@ -70,7 +80,7 @@ impl<Z: Sim> TickLoop<Z> {
         while !self.stop.is_cancelled() {
             let started = Instant::now();
             self.tick_once();
-            self.metrics.tick.record(started.elapsed());
+            self.metrics.record_tick(started.elapsed());
             bump(&c.ticks);
             deadline += TICK;
             let now = Instant::now();
@@ -99,6 +109,12 @@ impl<Z: Sim> TickLoop<Z> {
         self.outbox.flush();
         for out in self.outputs.drain(..) {
             self.outbox.route(out);
+        }
+        for _ in 0..QUERIES_PER_TICK_MAX {
+            let Ok(query) = self.queries.try_recv() else {
+                break;
+            };
+            query(&self.zone);
         }
     }
 

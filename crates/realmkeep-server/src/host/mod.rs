@@ -6,21 +6,24 @@
 //! acknowledged to a player before the store committed it: acknowledgements are the zone's,
 //! and the zone gives them only on a `StoreResult` of `Ok`.
 
+mod join;
+
+pub use join::JoinReceipt;
+
 use crate::config::HostConfig;
-use crate::events::{self, release_unspawned, EventsCtx, Transfer};
+use crate::events::{self, EventsCtx, Transfer};
 use crate::health::StoreHealth;
-use crate::messages::{Control, Notice};
+use crate::messages::Control;
 use crate::metrics::{bump, HostMetrics, Metrics};
 use crate::outbox::{Outbox, OutboxChannels};
-use crate::roster::{Roster, Who};
-use crate::tick::{try_command, Sim, TickLoop};
+use crate::roster::Roster;
+use crate::tick::{try_command, Query, TickLoop};
 use crate::{cache_worker, log_worker, renewer, store_worker, HostError};
 use realmkeep_cache::Cache;
-use realmkeep_domain::{CharacterId, CharacterName, Fence, ZoneId};
-use realmkeep_store::characters::LoadedCharacter;
-use realmkeep_store::saves::CharacterSnapshot;
+use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_store::Store;
-use realmkeep_zone::io::{PlayerCommand, SkillCooldown, ZoneInput};
+use realmkeep_zone::io::{PlayerCommand, ZoneInput};
+use realmkeep_zone::Zone;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,20 +35,6 @@ use tokio_util::sync::CancellationToken;
 const CONTROL_SEND_WAIT: Duration = Duration::from_secs(1);
 /// Longest the workers get to finish what they hold after the tick thread stopped.
 const WORKERS_STOP_WAIT: Duration = Duration::from_secs(10);
-
-/// What a successful join gives the caller (the gateway, or a simulated player).
-#[derive(Debug)]
-pub struct JoinReceipt {
-    pub zone: ZoneId,
-    pub character: CharacterId,
-    /// The claim the zone plays the character under.
-    pub fence: Fence,
-    /// From the call to the Redis registration (the spawn itself runs at the next tick).
-    pub latency: Duration,
-    /// The player's notices: `Notice::Event(PlayerEvent::Joined { .. })` comes first. On a zone
-    /// transfer the same channel carries on in the next zone.
-    pub notices: mpsc::Receiver<Notice>,
-}
 
 /// What `ZoneHost::shutdown` managed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +64,7 @@ struct Inner {
     roster: Arc<Roster>,
     control: mpsc::Sender<Control>,
     commands: mpsc::Sender<(CharacterId, PlayerCommand)>,
+    queries: mpsc::Sender<Query<Zone>>,
     accepting: AtomicBool,
     shutdown_complete: watch::Receiver<bool>,
     /// Cancels the workers that outlive the tick thread (renewer, events), and any other at the
@@ -110,9 +100,9 @@ pub fn holder_name(zone: ZoneId, node: &str) -> String {
 
 impl ZoneHost {
     /// Starts the zone's tick thread and workers. Must be called inside a Tokio runtime.
-    pub(crate) fn start<Z: Sim>(
+    pub(crate) fn start(
         zone_id: ZoneId,
-        zone: Z,
+        zone: Zone,
         b: Backends,
         config: HostConfig,
         transfers: Option<mpsc::Sender<Transfer>>,
@@ -124,6 +114,7 @@ impl ZoneHost {
         let tick_stop = CancellationToken::new();
         let (control_tx, control_rx) = mpsc::channel(q.control);
         let (commands_tx, commands_rx) = mpsc::channel(q.commands);
+        let (queries_tx, queries_rx) = mpsc::channel(crate::limits::QUERY_QUEUE_MAX);
         let (store_tx, store_rx) = mpsc::channel(q.store);
         let (cache_tx, cache_rx) = mpsc::channel(q.cache);
         let (logs_tx, logs_rx) = mpsc::channel(q.logs);
@@ -200,6 +191,7 @@ impl ZoneHost {
             zone,
             control_rx,
             commands_rx,
+            queries_rx,
             outbox,
             metrics.clone(),
             tick_stop.clone(),
@@ -219,6 +211,7 @@ impl ZoneHost {
                 roster,
                 control: control_tx,
                 commands: commands_tx,
+                queries: queries_tx,
                 accepting: AtomicBool::new(true),
                 shutdown_complete: done_rx,
                 workers,
@@ -254,98 +247,6 @@ impl ZoneHost {
 
     pub fn metrics(&self) -> HostMetrics {
         self.inner.metrics.snapshot(self.inner.roster.len() as u64)
-    }
-
-    /// Puts a character into this zone: claim and load in one statement, spawn at the next tick,
-    /// Redis registration. Refused while shutting down, or while another zone holds the claim.
-    pub async fn join(&self, character: CharacterId) -> Result<JoinReceipt, HostError> {
-        let (fence, latency, notices) = self.join_with(character, None).await?;
-        Ok(JoinReceipt {
-            zone: self.inner.zone,
-            character,
-            fence,
-            latency,
-            notices: notices.expect("a join without a channel makes one"),
-        })
-    }
-
-    /// The destination side of a transfer: the same pipeline, reusing the player's channel.
-    pub(crate) async fn join_transfer(
-        &self,
-        character: CharacterId,
-        notices: Option<mpsc::Sender<Notice>>,
-    ) -> Result<Fence, HostError> {
-        let notices = notices.unwrap_or_else(|| mpsc::channel(1).0);
-        self.join_with(character, Some(notices))
-            .await
-            .map(|(fence, _, _)| fence)
-    }
-
-    async fn join_with(
-        &self,
-        character: CharacterId,
-        notices: Option<mpsc::Sender<Notice>>,
-    ) -> Result<(Fence, Duration, Option<mpsc::Receiver<Notice>>), HostError> {
-        let inner = &self.inner;
-        let c = &inner.metrics.counters;
-        if !self.is_accepting() {
-            bump(&c.joins_refused);
-            return Err(HostError::ShuttingDown);
-        }
-        let started = Instant::now();
-        let r = inner
-            .b
-            .store
-            .claim_and_load(character, &inner.holder, inner.config.lease)
-            .await;
-        inner.b.health.observe(&inner.b.store, &r);
-        let (fence, loaded) = r.map_err(|e| {
-            bump(&c.joins_refused);
-            HostError::from_store(e)
-        })?;
-        let snapshot = loaded_snapshot(fence, &loaded);
-        if !inner.roster.insert(snapshot, who(&loaded)) {
-            bump(&c.joins_refused);
-            self.release_now(snapshot).await;
-            return Err(HostError::AlreadyHere);
-        }
-        let cooldowns = cooldowns_of(&inner.b.cache, &loaded).await;
-        let transfer = notices.is_some();
-        let (tx, rx) = match notices {
-            Some(tx) => (tx, None),
-            None => {
-                let (tx, rx) = mpsc::channel(inner.config.queues.notices_per_player);
-                (tx, Some(rx))
-            }
-        };
-        let spawn = Control::Spawn {
-            character,
-            notices: tx,
-            input: ZoneInput::Spawn {
-                fence,
-                character: Box::new(loaded),
-                transfer,
-                cooldowns,
-            },
-        };
-        let sent = tokio::time::timeout(CONTROL_SEND_WAIT, inner.control.send(spawn)).await;
-        if !matches!(sent, Ok(Ok(()))) {
-            bump(&c.joins_refused);
-            inner.roster.remove(character, Some(fence));
-            self.release_now(snapshot).await;
-            return Err(HostError::Busy);
-        }
-        cache_worker::enter(&inner.b.cache, character, inner.zone).await;
-        let latency = started.elapsed();
-        inner.metrics.join.record(latency);
-        bump(&c.joins);
-        tracing::debug!(zone = %inner.zone, %character, epoch = %fence.epoch, ?latency, "joined");
-        Ok((fence, latency, rx))
-    }
-
-    async fn release_now(&self, snapshot: CharacterSnapshot) {
-        let b = &self.inner.b;
-        release_unspawned(&b.store, &b.health, snapshot, &self.inner.workers).await;
     }
 
     async fn control(&self, input: ZoneInput) -> Result<(), HostError> {
@@ -408,6 +309,24 @@ impl ZoneHost {
             bump(&self.inner.metrics.counters.commands_busy);
         }
         r
+    }
+
+    /// Reads the zone's views (players, monsters, loot) on the tick thread, after the current
+    /// tick. For the demo, simulated players, the admin page and tests; `Busy` when too many
+    /// reads are queued.
+    pub async fn inspect<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Zone) -> R + Send + 'static,
+    ) -> Result<R, HostError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let query: Query<Zone> = Box::new(move |zone| {
+            let _ = tx.send(f(zone));
+        });
+        match self.inner.queries.try_send(query) {
+            Ok(()) => rx.await.map_err(|_| HostError::ShuttingDown),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(HostError::Busy),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(HostError::ShuttingDown),
+        }
     }
 
     /// Stops accepting joins, final-saves and releases every character, waits (at most the
@@ -476,42 +395,4 @@ impl ZoneHost {
         }
         tracing::info!(zone = %inner.zone, "zone stopped");
     }
-}
-
-fn loaded_snapshot(fence: Fence, c: &LoadedCharacter) -> CharacterSnapshot {
-    CharacterSnapshot {
-        fence,
-        position: c.position,
-        health: c.health,
-        mana: c.mana,
-        xp: c.xp,
-        level: c.level,
-    }
-}
-
-fn who(c: &LoadedCharacter) -> Who {
-    Who {
-        name: CharacterName::parse(&c.name).ok(),
-        kingdom: c.kingdom,
-        guild: c.guild,
-    }
-}
-
-/// The character's running cooldowns, as the cache knows them (this node's if Redis is down).
-async fn cooldowns_of(cache: &Cache, c: &LoadedCharacter) -> Vec<SkillCooldown> {
-    let cooldowns = cache.cooldowns();
-    let reads = c.skills.iter().map(|s| async move {
-        cooldowns
-            .remaining(c.id, s.skill)
-            .await
-            .map(|d| SkillCooldown {
-                skill: s.skill,
-                remaining_ms: d.as_millis().min(u32::MAX as u128) as u32,
-            })
-    });
-    futures::future::join_all(reads)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
 }
