@@ -6,7 +6,7 @@
 //! test run leaves no server behind.
 
 mod binaries;
-mod postgres;
+pub mod postgres;
 mod redis;
 mod spawn;
 

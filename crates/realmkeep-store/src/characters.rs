@@ -101,25 +101,46 @@ struct LoadRow {
     z: Option<f32>,
     rotation: Option<f32>,
     guild_id: Option<i64>,
-    inventory: sqlx::types::Json<Vec<(i64, i32, i32, i16)>>,
-    equipment: sqlx::types::Json<Vec<(i64, i32, String, ItemBonus)>>,
-    skills: sqlx::types::Json<Vec<(i32, i32)>>,
-    quests: sqlx::types::Json<Vec<(i32, String, i32)>>,
+    inv_items: Option<Vec<i64>>,
+    inv_defs: Option<Vec<i32>>,
+    inv_qty: Option<Vec<i32>>,
+    inv_slots: Option<Vec<i16>>,
+    eq_items: Option<Vec<i64>>,
+    eq_defs: Option<Vec<i32>>,
+    eq_slots: Option<Vec<String>>,
+    eq_bonus: Option<Vec<sqlx::types::Json<ItemBonus>>>,
+    sk_ids: Option<Vec<i32>>,
+    sk_levels: Option<Vec<i32>>,
+    q_ids: Option<Vec<i32>>,
+    q_status: Option<Vec<String>>,
+    q_progress: Option<Vec<i32>>,
 }
 
-/// The child rows of character `c`, aggregated; used after `FROM characters c`.
+/// The child rows of character `c`, each child table read once, as parallel arrays (binary, no
+/// JSON to build or parse); used after `FROM characters c`.
 const CHILDREN: &str = "
     p.x, p.y, p.z, p.rotation,
     (SELECT gm.guild_id FROM guild_members gm WHERE gm.character_id = c.id) AS guild_id,
-    (SELECT coalesce(json_agg(json_build_array(i.id, i.def_id, i.quantity, inv.slot) ORDER BY inv.slot), '[]')
-       FROM inventories inv JOIN item_instances i ON i.id = inv.item_id WHERE inv.character_id = c.id) AS inventory,
-    (SELECT coalesce(json_agg(json_build_array(i.id, i.def_id, e.slot, d.bonus) ORDER BY e.slot), '[]')
-       FROM equipment e JOIN item_instances i ON i.id = e.item_id JOIN item_definitions d ON d.id = i.def_id
-       WHERE e.character_id = c.id) AS equipment,
-    (SELECT coalesce(json_agg(json_build_array(s.skill_id, s.level) ORDER BY s.skill_id), '[]')
-       FROM skills s WHERE s.character_id = c.id) AS skills,
-    (SELECT coalesce(json_agg(json_build_array(q.quest_id, q.status, q.progress) ORDER BY q.quest_id), '[]')
-       FROM quests q WHERE q.character_id = c.id) AS quests";
+    inv.*, eq.*, sk.*, q.*";
+
+const CHILD_JOINS: &str = "
+    LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id
+    LEFT JOIN LATERAL (
+        SELECT array_agg(i.id ORDER BY v.slot) AS inv_items, array_agg(i.def_id ORDER BY v.slot) AS inv_defs,
+               array_agg(i.quantity ORDER BY v.slot) AS inv_qty, array_agg(v.slot ORDER BY v.slot) AS inv_slots
+        FROM inventories v JOIN item_instances i ON i.id = v.item_id WHERE v.character_id = c.id) inv ON true
+    LEFT JOIN LATERAL (
+        SELECT array_agg(i.id ORDER BY e.slot) AS eq_items, array_agg(i.def_id ORDER BY e.slot) AS eq_defs,
+               array_agg(e.slot ORDER BY e.slot) AS eq_slots, array_agg(d.bonus ORDER BY e.slot) AS eq_bonus
+        FROM equipment e JOIN item_instances i ON i.id = e.item_id JOIN item_definitions d ON d.id = i.def_id
+        WHERE e.character_id = c.id) eq ON true
+    LEFT JOIN LATERAL (
+        SELECT array_agg(s.skill_id ORDER BY s.skill_id) AS sk_ids, array_agg(s.level ORDER BY s.skill_id) AS sk_levels
+        FROM skills s WHERE s.character_id = c.id) sk ON true
+    LEFT JOIN LATERAL (
+        SELECT array_agg(qq.quest_id ORDER BY qq.quest_id) AS q_ids, array_agg(qq.status ORDER BY qq.quest_id) AS q_status,
+               array_agg(qq.progress ORDER BY qq.quest_id) AS q_progress
+        FROM quests qq WHERE qq.character_id = c.id) q ON true";
 
 const CHARACTER_COLUMNS: &str =
     "c.id, c.account_id, c.name, c.class, c.kingdom, c.level, c.xp, c.gold, c.strength, c.agility,
@@ -131,16 +152,61 @@ impl LoadRow {
             |what: &str| crate::StoreError::Io(format!("character {} has a bad {what}", self.id));
         let class: Class = self.class.parse().map_err(|_| corrupt("class"))?;
         let kingdom: Kingdom = self.kingdom.parse().map_err(|_| corrupt("kingdom"))?;
-        let mut equipment = Vec::with_capacity(self.equipment.0.len());
-        for (item, def, slot, bonus) in self.equipment.0.iter().cloned() {
+        let eq_items = self.eq_items.unwrap_or_default();
+        let eq_defs = self.eq_defs.unwrap_or_default();
+        let eq_slots = self.eq_slots.unwrap_or_default();
+        let eq_bonus = self.eq_bonus.unwrap_or_default();
+        let mut equipment = Vec::with_capacity(eq_items.len());
+        for (((item, def), slot), bonus) in eq_items
+            .into_iter()
+            .zip(eq_defs)
+            .zip(eq_slots)
+            .zip(eq_bonus)
+        {
             let slot: EquipSlot = slot.parse().map_err(|_| corrupt("equipment slot"))?;
             equipment.push(EquippedItem {
                 item: ItemId(item),
                 def: ItemDefId(def),
                 slot,
-                bonus,
+                bonus: bonus.0,
             });
         }
+        let inventory = self
+            .inv_items
+            .unwrap_or_default()
+            .into_iter()
+            .zip(self.inv_defs.unwrap_or_default())
+            .zip(self.inv_qty.unwrap_or_default())
+            .zip(self.inv_slots.unwrap_or_default())
+            .map(|(((item, def), quantity), slot)| InventoryItem {
+                item: ItemId(item),
+                def: ItemDefId(def),
+                quantity,
+                slot,
+            })
+            .collect();
+        let skills = self
+            .sk_ids
+            .unwrap_or_default()
+            .into_iter()
+            .zip(self.sk_levels.unwrap_or_default())
+            .map(|(s, l)| LearnedSkill {
+                skill: SkillId(s),
+                level: l,
+            })
+            .collect();
+        let quests = self
+            .q_ids
+            .unwrap_or_default()
+            .into_iter()
+            .zip(self.q_status.unwrap_or_default())
+            .zip(self.q_progress.unwrap_or_default())
+            .map(|((q, status), progress)| QuestState {
+                quest: QuestId(q),
+                status,
+                progress,
+            })
+            .collect();
         Ok(LoadedCharacter {
             id: CharacterId(self.id),
             account: AccountId(self.account_id),
@@ -167,37 +233,10 @@ impl LoadRow {
             },
             pvp_kills: self.pvp_kills,
             guild: self.guild_id.map(GuildId),
-            inventory: self
-                .inventory
-                .0
-                .into_iter()
-                .map(|(item, def, quantity, slot)| InventoryItem {
-                    item: ItemId(item),
-                    def: ItemDefId(def),
-                    quantity,
-                    slot,
-                })
-                .collect(),
+            inventory,
             equipment,
-            skills: self
-                .skills
-                .0
-                .into_iter()
-                .map(|(s, l)| LearnedSkill {
-                    skill: SkillId(s),
-                    level: l,
-                })
-                .collect(),
-            quests: self
-                .quests
-                .0
-                .into_iter()
-                .map(|(q, status, progress)| QuestState {
-                    quest: QuestId(q),
-                    status,
-                    progress,
-                })
-                .collect(),
+            skills,
+            quests,
             claim_epoch: ClaimEpoch(self.claim_epoch),
         })
     }
@@ -213,12 +252,12 @@ pub(crate) fn load_sql(claim: bool) -> String {
                 WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
                 RETURNING *)
              SELECT {CHARACTER_COLUMNS}, {CHILDREN}
-             FROM c LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id"
+             FROM c {CHILD_JOINS}"
         )
     } else {
         format!(
             "SELECT {CHARACTER_COLUMNS}, {CHILDREN}
-             FROM characters c LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id
+             FROM characters c {CHILD_JOINS}
              WHERE c.id = $1"
         )
     }

@@ -10,7 +10,6 @@ use sqlx::PgConnection;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct LockedCharacter {
     pub id: i64,
-    pub gold: i64,
     pub level: i32,
     pub claim_epoch: i64,
     /// A claim that has not expired.
@@ -29,7 +28,7 @@ pub(crate) async fn lock_characters(
     sorted.sort_unstable();
     sorted.dedup();
     let rows: Vec<LockedCharacter> = sqlx::query_as(
-        "SELECT id, gold, level, claim_epoch,
+        "SELECT id, level, claim_epoch,
                 (claim_holder IS NOT NULL AND claim_expires_at > now()) AS claim_live,
                 claim_holder IS NOT NULL AS has_holder
          FROM characters WHERE id = ANY($1) ORDER BY id FOR UPDATE",
@@ -113,7 +112,6 @@ pub(crate) async fn add_gold(
 /// An item definition's rules.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct DefRow {
-    pub id: i32,
     pub kind: String,
     pub equip_slot: Option<String>,
     pub max_stack: i32,
@@ -122,7 +120,7 @@ pub(crate) struct DefRow {
 
 pub(crate) async fn item_def(tx: &mut PgConnection, def: ItemDefId) -> StoreResult<DefRow> {
     let row: Option<DefRow> = sqlx::query_as(
-        "SELECT id, kind, equip_slot, max_stack, level_req FROM item_definitions WHERE id = $1",
+        "SELECT kind, equip_slot, max_stack, level_req FROM item_definitions WHERE id = $1",
     )
     .bind(def.0)
     .fetch_optional(&mut *tx)
@@ -216,7 +214,6 @@ pub(crate) async fn place_in_inventory(
 /// An item in a character's inventory, as taken out of it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct TakenItem {
-    pub item_id: i64,
     pub def_id: i32,
     pub quantity: i32,
     pub slot: i16,
@@ -231,7 +228,7 @@ pub(crate) async fn take_from_inventory(
 ) -> StoreResult<TakenItem> {
     let row: Option<TakenItem> = sqlx::query_as(
         "WITH gone AS (DELETE FROM inventories WHERE character_id = $1 AND item_id = $2 RETURNING item_id, slot)
-         SELECT i.id AS item_id, i.def_id, i.quantity, gone.slot
+         SELECT i.def_id, i.quantity, gone.slot
          FROM gone JOIN item_instances i ON i.id = gone.item_id",
     )
     .bind(character.0)

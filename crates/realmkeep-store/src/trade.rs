@@ -1,16 +1,16 @@
-//! Trade between two characters: items and gold both ways at once, in one transaction. Both
-//! characters are locked in ascending id order, so concurrent trades never deadlock each other;
-//! a serialization failure or deadlock with anything else reruns the whole trade.
+//! Trade between two characters: items and gold both ways at once, in one transaction. The body
+//! is the server-side function `realmkeep_trade` (migration 2): one round trip, both characters
+//! locked in ascending id order (concurrent trades never deadlock each other), the actors' claims
+//! checked, log rows written in the same transaction. A serialization failure or deadlock with
+//! anything else reruns the whole trade.
 
-use crate::common::{add_gold, check_actor, free_slots, lock_characters, place_in_inventory, take_from_inventory};
-use crate::error::{refuse, Refusal, StoreResult};
-use crate::logs::{write_in_tx, LogEvent};
-use crate::tx::in_tx;
+use crate::error::{db, is_retryable_sqlx, refuse, Refusal, StoreResult};
 use crate::Store;
-use realmkeep_domain::limits::TRADE_ITEMS_PER_SIDE_MAX;
+use realmkeep_domain::limits::{
+    GOLD_MAX, INVENTORY_SLOTS, TRADE_ITEMS_PER_SIDE_MAX, TX_RETRIES_MAX,
+};
 use realmkeep_domain::*;
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
 
 /// What one side puts into a trade.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,54 +41,81 @@ fn check_side(side: &TradeSide) -> StoreResult<()> {
     Ok(())
 }
 
-async fn trade_in(tx: &mut PgConnection, a: &TradeSide, b: &TradeSide) -> StoreResult<TradeReceipt> {
-    let (ca, cb) = (a.actor.character(), b.actor.character());
-    let locked = lock_characters(tx, &[ca, cb]).await?;
-    for row in &locked {
-        let actor = if row.id == ca.0 { &a.actor } else { &b.actor };
-        check_actor(row, actor)?;
+/// The refusal a `realmkeep_trade` exception (SQLSTATE RK001) names.
+fn refusal_of(e: &sqlx::Error) -> Option<Refusal> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    if db.code().as_deref() != Some("RK001") {
+        return None;
     }
-    // Take every offered item out of its owner's bag first: a missing item refuses the trade.
-    let mut from_a = Vec::with_capacity(a.items.len());
-    for item in &a.items {
-        from_a.push(take_from_inventory(tx, ca, *item).await?);
-    }
-    let mut from_b = Vec::with_capacity(b.items.len());
-    for item in &b.items {
-        from_b.push(take_from_inventory(tx, cb, *item).await?);
-    }
-    // Then give: each side needs room for what it receives (slots freed above count).
-    let slots_a = free_slots(tx, ca, from_b.len()).await?;
-    let slots_b = free_slots(tx, cb, from_a.len()).await?;
-    let mut a_received = Vec::with_capacity(from_b.len());
-    for (t, slot) in from_b.iter().zip(slots_a) {
-        place_in_inventory(tx, ca, slot, ItemId(t.item_id)).await?;
-        a_received.push((ItemId(t.item_id), slot));
-    }
-    let mut b_received = Vec::with_capacity(from_a.len());
-    for (t, slot) in from_a.iter().zip(slots_b) {
-        place_in_inventory(tx, cb, slot, ItemId(t.item_id)).await?;
-        b_received.push((ItemId(t.item_id), slot));
-    }
-    // Gold: pay out first so an overdraft refuses before anything is credited.
-    add_gold(tx, ca, -a.gold.get()).await?;
-    add_gold(tx, cb, -b.gold.get()).await?;
-    let a_gold = add_gold(tx, ca, b.gold.get()).await?;
-    let b_gold = add_gold(tx, cb, a.gold.get()).await?;
+    Some(match db.message() {
+        "not_found" => Refusal::NotFound("character"),
+        "stale_claim" => Refusal::StaleClaim,
+        "claim_held" => Refusal::ClaimHeld,
+        "not_enough_gold" => Refusal::NotEnoughGold,
+        "too_much_gold" => Refusal::TooMuchGold,
+        "item_not_owned" => Refusal::ItemNotOwned,
+        "inventory_full" => Refusal::InventoryFull,
+        other => Refusal::Invalid(format!("trade refused: {other}")),
+    })
+}
 
-    let trade_id = uuid_like();
-    let mut events = Vec::with_capacity(2 + from_a.len() + from_b.len());
-    events.push(LogEvent::new("trade").actor(ca.0).target(cb.0).gold(a.gold.get()).details(serde_json::json!({
-        "trade": trade_id, "a_items": a.items, "b_items": b.items, "a_gold": a.gold.get(), "b_gold": b.gold.get(),
-    })));
-    for t in &from_a {
-        events.push(LogEvent::new("trade_item").actor(ca.0).target(cb.0).item(t.item_id, t.def_id, t.quantity).details(serde_json::json!({"trade": trade_id})));
+type TradeRow = (Vec<i64>, Vec<i16>, Vec<i64>, Vec<i16>, i64, i64);
+
+/// Runs the trade as one statement (the server-side function `realmkeep_trade`, which is its own
+/// transaction), again after a serialization failure or deadlock.
+async fn trade_once(
+    pool: &sqlx::PgPool,
+    a: &TradeSide,
+    b: &TradeSide,
+    trade_ref: &str,
+) -> StoreResult<TradeReceipt> {
+    let epoch = |actor: &Actor| match actor {
+        Actor::Zone(f) => Some(f.epoch.0),
+        Actor::Offline(_) => None,
+    };
+    let ids = |side: &TradeSide| side.items.iter().map(|i| i.0).collect::<Vec<i64>>();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let r: Result<TradeRow, sqlx::Error> = sqlx::query_as(
+            "SELECT * FROM realmkeep_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(a.actor.character().0)
+        .bind(epoch(&a.actor))
+        .bind(ids(a))
+        .bind(a.gold.get())
+        .bind(b.actor.character().0)
+        .bind(epoch(&b.actor))
+        .bind(ids(b))
+        .bind(b.gold.get())
+        .bind(trade_ref)
+        .bind(GOLD_MAX)
+        .bind(INVENTORY_SLOTS as i32)
+        .fetch_one(pool)
+        .await;
+        match r {
+            Ok((a_items, a_slots, b_items, b_slots, a_gold, b_gold)) => {
+                return Ok(TradeReceipt {
+                    a_received: a_items.into_iter().map(ItemId).zip(a_slots).collect(),
+                    b_received: b_items.into_iter().map(ItemId).zip(b_slots).collect(),
+                    a_gold,
+                    b_gold,
+                })
+            }
+            Err(e) => {
+                if let Some(refusal) = refusal_of(&e) {
+                    refuse!(refusal);
+                }
+                if is_retryable_sqlx(&e) && attempt < TX_RETRIES_MAX {
+                    tokio::time::sleep(crate::tx::retry_backoff(attempt)).await;
+                    continue;
+                }
+                return Err(db("trade")(e));
+            }
+        }
     }
-    for t in &from_b {
-        events.push(LogEvent::new("trade_item").actor(cb.0).target(ca.0).item(t.item_id, t.def_id, t.quantity).details(serde_json::json!({"trade": trade_id})));
-    }
-    write_in_tx(tx, &events).await?;
-    Ok(TradeReceipt { a_received, b_received, a_gold, b_gold })
 }
 
 /// A short random id tying a trade's log rows together.
@@ -101,13 +128,16 @@ impl Store {
     /// Swaps what both sides offer, all at once or not at all.
     pub async fn trade(&self, a: &TradeSide, b: &TradeSide) -> StoreResult<TradeReceipt> {
         if a.actor.character() == b.actor.character() {
-            refuse!(Refusal::Invalid("a character cannot trade with itself".into()));
+            refuse!(Refusal::Invalid(
+                "a character cannot trade with itself".into()
+            ));
         }
         check_side(a)?;
         check_side(b)?;
-        if a.items.is_empty() && b.items.is_empty() && a.gold == Gold::ZERO && b.gold == Gold::ZERO {
+        if a.items.is_empty() && b.items.is_empty() && a.gold == Gold::ZERO && b.gold == Gold::ZERO
+        {
             refuse!(Refusal::Invalid("an empty trade".into()));
         }
-        in_tx!(self.pool(), |tx| trade_in(tx, a, b))
+        trade_once(self.pool(), a, b, &uuid_like()).await
     }
 }

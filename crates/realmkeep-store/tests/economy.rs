@@ -10,11 +10,18 @@ use realmkeep_testkit::fresh_db;
 use support::*;
 
 fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused").refusal().cloned().expect("a refusal, not an operating error")
+    r.expect_err("should be refused")
+        .refusal()
+        .cloned()
+        .expect("a refusal, not an operating error")
 }
 
 fn side(c: CharacterId, items: Vec<ItemId>, gold: i64) -> TradeSide {
-    TradeSide { actor: Actor::Offline(c), items, gold: Gold::new(gold).unwrap() }
+    TradeSide {
+        actor: Actor::Offline(c),
+        items,
+        gold: Gold::new(gold).unwrap(),
+    }
 }
 
 #[tokio::test]
@@ -25,25 +32,71 @@ async fn a_trade_swaps_items_and_gold_or_nothing() {
     let b = character(s, "Buyer").await;
     let a_item = s.inventory(a).await.unwrap()[0].item;
     let b_item = s.inventory(b).await.unwrap()[0].item;
-    let r = s.trade(&side(a, vec![a_item], 30), &side(b, vec![b_item], 0)).await.unwrap();
+    let r = s
+        .trade(&side(a, vec![a_item], 30), &side(b, vec![b_item], 0))
+        .await
+        .unwrap();
     assert_eq!((r.a_gold, r.b_gold), (70, 130));
     assert_eq!(r.a_received[0].0, b_item);
-    assert!(s.inventory(b).await.unwrap().iter().any(|i| i.item == a_item));
+    assert!(s
+        .inventory(b)
+        .await
+        .unwrap()
+        .iter()
+        .any(|i| i.item == a_item));
 
     let before = (gold(s, a).await, gold(s, b).await, item_totals(s).await);
     // Overdraft, items not owned, twice offered, self trade, empty: all refused, nothing changed.
-    assert_eq!(refusal(s.trade(&side(a, vec![], 71), &side(b, vec![], 0)).await), Refusal::NotEnoughGold);
-    assert_eq!(refusal(s.trade(&side(a, vec![a_item], 0), &side(b, vec![], 1)).await), Refusal::ItemNotOwned);
-    assert!(matches!(refusal(s.trade(&side(a, vec![b_item, b_item], 0), &side(b, vec![], 1)).await), Refusal::Invalid(_)));
-    assert!(matches!(refusal(s.trade(&side(a, vec![], 1), &side(a, vec![], 0)).await), Refusal::Invalid(_)));
-    assert!(matches!(refusal(s.trade(&side(a, vec![], 0), &side(b, vec![], 0)).await), Refusal::Invalid(_)));
+    assert_eq!(
+        refusal(s.trade(&side(a, vec![], 71), &side(b, vec![], 0)).await),
+        Refusal::NotEnoughGold
+    );
+    assert_eq!(
+        refusal(
+            s.trade(&side(a, vec![a_item], 0), &side(b, vec![], 1))
+                .await
+        ),
+        Refusal::ItemNotOwned
+    );
+    assert!(matches!(
+        refusal(
+            s.trade(&side(a, vec![b_item, b_item], 0), &side(b, vec![], 1))
+                .await
+        ),
+        Refusal::Invalid(_)
+    ));
+    assert!(matches!(
+        refusal(s.trade(&side(a, vec![], 1), &side(a, vec![], 0)).await),
+        Refusal::Invalid(_)
+    ));
+    assert!(matches!(
+        refusal(s.trade(&side(a, vec![], 0), &side(b, vec![], 0)).await),
+        Refusal::Invalid(_)
+    ));
     // The receiving bag is full: refused, the giver keeps the item.
     for _ in 0..limits::INVENTORY_SLOTS {
-        let _ = s.pickup_loot(Actor::Offline(b), ItemDefId(12), Quantity::ONE, None, "fill").await;
+        let _ = s
+            .pickup_loot(
+                Actor::Offline(b),
+                ItemDefId(12),
+                Quantity::ONE,
+                None,
+                "fill",
+            )
+            .await;
     }
     let before_full = (gold(s, a).await, gold(s, b).await, item_totals(s).await);
-    assert_eq!(refusal(s.trade(&side(a, vec![b_item], 0), &side(b, vec![], 5)).await), Refusal::InventoryFull);
-    assert_eq!((gold(s, a).await, gold(s, b).await, item_totals(s).await), before_full);
+    assert_eq!(
+        refusal(
+            s.trade(&side(a, vec![b_item], 0), &side(b, vec![], 5))
+                .await
+        ),
+        Refusal::InventoryFull
+    );
+    assert_eq!(
+        (gold(s, a).await, gold(s, b).await, item_totals(s).await),
+        before_full
+    );
     assert_ne!(before, before_full);
     assert_items_placed(s).await;
 }
@@ -59,7 +112,15 @@ async fn concurrent_trades_conserve_gold_and_items() {
         let c = character(s, &format!("Conc{i}")).await;
         set_gold(s, c, 1_000).await;
         for _ in 0..4 {
-            s.pickup_loot(Actor::Offline(c), ItemDefId(12), Quantity::ONE, None, "seed").await.unwrap();
+            s.pickup_loot(
+                Actor::Offline(c),
+                ItemDefId(12),
+                Quantity::ONE,
+                None,
+                "seed",
+            )
+            .await
+            .unwrap();
         }
         chars.push(c);
     }
@@ -74,9 +135,28 @@ async fn concurrent_trades_conserve_gold_and_items() {
             continue;
         }
         tasks.push(tokio::spawn(async move {
-            let a_items: Vec<ItemId> = s.inventory(a).await.unwrap().into_iter().rev().take(1).map(|i| i.item).collect();
-            let b_items: Vec<ItemId> = s.inventory(b).await.unwrap().into_iter().take(1).map(|i| i.item).collect();
-            s.trade(&side(a, a_items, (t as i64 * 13) % 200), &side(b, b_items, (t as i64 * 7) % 150)).await
+            let a_items: Vec<ItemId> = s
+                .inventory(a)
+                .await
+                .unwrap()
+                .into_iter()
+                .rev()
+                .take(1)
+                .map(|i| i.item)
+                .collect();
+            let b_items: Vec<ItemId> = s
+                .inventory(b)
+                .await
+                .unwrap()
+                .into_iter()
+                .take(1)
+                .map(|i| i.item)
+                .collect();
+            s.trade(
+                &side(a, a_items, (t as i64 * 13) % 200),
+                &side(b, b_items, (t as i64 * 7) % 150),
+            )
+            .await
         }));
     }
     let (mut ok, mut refused) = (0, 0);
@@ -91,18 +171,48 @@ async fn concurrent_trades_conserve_gold_and_items() {
     assert_eq!(total_gold(s).await, gold_before, "gold conserved");
     assert_eq!(item_totals(s).await, items_before, "items conserved");
     assert_items_placed(s).await;
-    let trades: i64 = sqlx::query_scalar("SELECT count(*) FROM game_logs WHERE event_type = 'trade'").fetch_one(s.pool()).await.unwrap();
-    assert_eq!(trades, ok as i64, "one log row per committed trade, none for refused ones");
+    let trades: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM game_logs WHERE event_type = 'trade'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        trades, ok as i64,
+        "one log row per committed trade, none for refused ones"
+    );
 }
 
 #[derive(Debug, Clone)]
 enum Op {
-    Trade { a: usize, b: usize, a_item: bool, b_item: bool, a_gold: i64, b_gold: i64 },
-    Pickup { c: usize, def: i32, qty: i32 },
-    Destroy { c: usize },
-    Split { c: usize, qty: i32, to: i16 },
-    Move { c: usize, to: i16 },
-    LootGold { c: usize, amount: i64 },
+    Trade {
+        a: usize,
+        b: usize,
+        a_item: bool,
+        b_item: bool,
+        a_gold: i64,
+        b_gold: i64,
+    },
+    Pickup {
+        c: usize,
+        def: i32,
+        qty: i32,
+    },
+    Destroy {
+        c: usize,
+    },
+    Split {
+        c: usize,
+        qty: i32,
+        to: i16,
+    },
+    Move {
+        c: usize,
+        to: i16,
+    },
+    LootGold {
+        c: usize,
+        amount: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -120,41 +230,84 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// Applies one op; returns the change it made to total gold and to item totals if it succeeded.
 async fn apply(s: &Store, chars: &[CharacterId], op: &Op) -> (i64, Option<(i32, i64)>, bool) {
-    let first = |c: CharacterId| async move { s.inventory(c).await.unwrap().first().map(|i| i.clone()) };
+    let first =
+        |c: CharacterId| async move { s.inventory(c).await.unwrap().first().map(|i| i.clone()) };
     match op {
-        Op::Trade { a, b, a_item, b_item, a_gold, b_gold } => {
+        Op::Trade {
+            a,
+            b,
+            a_item,
+            b_item,
+            a_gold,
+            b_gold,
+        } => {
             let (ca, cb) = (chars[*a], chars[*b]);
-            let ai = if *a_item { first(ca).await.map(|i| i.item).into_iter().collect() } else { vec![] };
-            let bi = if *b_item { first(cb).await.map(|i| i.item).into_iter().collect() } else { vec![] };
-            let r = s.trade(&side(ca, ai, *a_gold), &side(cb, bi, *b_gold)).await;
+            let ai = if *a_item {
+                first(ca).await.map(|i| i.item).into_iter().collect()
+            } else {
+                vec![]
+            };
+            let bi = if *b_item {
+                first(cb).await.map(|i| i.item).into_iter().collect()
+            } else {
+                vec![]
+            };
+            let r = s
+                .trade(&side(ca, ai, *a_gold), &side(cb, bi, *b_gold))
+                .await;
             (0, None, r.is_ok())
         }
         Op::Pickup { c, def, qty } => {
             let q = Quantity::new(*qty).unwrap();
-            let r = s.pickup_loot(Actor::Offline(chars[*c]), ItemDefId(*def), q, None, "prop").await;
+            let r = s
+                .pickup_loot(Actor::Offline(chars[*c]), ItemDefId(*def), q, None, "prop")
+                .await;
             let ok = r.is_ok();
             (0, ok.then_some((*def, *qty as i64)), ok)
         }
         Op::Destroy { c } => match first(chars[*c]).await {
             Some(i) => {
-                let ok = s.destroy_item(Actor::Offline(chars[*c]), i.item).await.is_ok();
+                let ok = s
+                    .destroy_item(Actor::Offline(chars[*c]), i.item)
+                    .await
+                    .is_ok();
                 (0, ok.then_some((i.def.0, -(i.quantity as i64))), ok)
             }
             None => (0, None, false),
         },
         Op::Split { c, qty, to } => match first(chars[*c]).await {
             Some(i) => {
-                let r = s.split_stack(Actor::Offline(chars[*c]), i.item, Quantity::new(*qty).unwrap(), InventorySlot::new(*to).unwrap()).await;
+                let r = s
+                    .split_stack(
+                        Actor::Offline(chars[*c]),
+                        i.item,
+                        Quantity::new(*qty).unwrap(),
+                        InventorySlot::new(*to).unwrap(),
+                    )
+                    .await;
                 (0, None, r.is_ok())
             }
             None => (0, None, false),
         },
         Op::Move { c, to } => match first(chars[*c]).await {
-            Some(i) => (0, None, s.move_item(Actor::Offline(chars[*c]), i.item, InventorySlot::new(*to).unwrap()).await.is_ok()),
+            Some(i) => (
+                0,
+                None,
+                s.move_item(
+                    Actor::Offline(chars[*c]),
+                    i.item,
+                    InventorySlot::new(*to).unwrap(),
+                )
+                .await
+                .is_ok(),
+            ),
             None => (0, None, false),
         },
         Op::LootGold { c, amount } => {
-            let ok = s.loot_gold(Actor::Offline(chars[*c]), *amount, None).await.is_ok();
+            let ok = s
+                .loot_gold(Actor::Offline(chars[*c]), *amount, None)
+                .await
+                .is_ok();
             (if ok { *amount } else { 0 }, None, ok)
         }
     }

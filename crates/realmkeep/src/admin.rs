@@ -1,0 +1,207 @@
+//! Admin tools: inspect and modify player data in PostgreSQL. Every change goes through the
+//! store's transactions and is written to game_logs with the operator and the reason.
+
+use crate::cli::DbArgs;
+use crate::db::connect;
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use realmkeep_domain::*;
+use realmkeep_store::admin::AdminNote;
+use realmkeep_store::bans::BanTarget;
+use realmkeep_store::Store;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Everything about a character (as a zone would load it) and who holds it.
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
+    /// The latest game log rows of a character.
+    Logs {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Add or take gold (negative) from a character that is not in the world.
+    Gold {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(allow_hyphen_values = true)]
+        delta: i64,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Create an item in a character's bag.
+    GrantItem {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        def: i32,
+        #[arg(default_value_t = 1)]
+        quantity: i32,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Destroy an item in a character's bag.
+    RemoveItem {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        item: i64,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Move a character that is not in the world.
+    Teleport {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        zone: i32,
+        x: f32,
+        y: f32,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Ban an account (by name) or an IP address.
+    Ban {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, conflicts_with = "ip", required_unless_present = "ip")]
+        account: Option<String>,
+        #[arg(long)]
+        ip: Option<std::net::IpAddr>,
+        /// Hours until it ends; permanent without.
+        #[arg(long)]
+        hours: Option<i64>,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Revoke the bans in force on an account or IP address.
+    Unban {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, conflicts_with = "ip", required_unless_present = "ip")]
+        account: Option<String>,
+        #[arg(long)]
+        ip: Option<std::net::IpAddr>,
+        #[command(flatten)]
+        note: Note,
+    },
+    /// Every ban of an account or IP address.
+    Bans {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, conflicts_with = "ip", required_unless_present = "ip")]
+        account: Option<String>,
+        #[arg(long)]
+        ip: Option<std::net::IpAddr>,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct Note {
+    /// Who does it.
+    #[arg(long, env = "REALMKEEP_OPERATOR")]
+    pub operator: String,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+}
+
+impl Note {
+    fn admin(&self) -> AdminNote {
+        AdminNote { operator: self.operator.clone(), reason: self.reason.clone() }
+    }
+}
+
+async fn character(store: &Store, name: &str) -> Result<CharacterId> {
+    store.character_id_by_name(name).await?.ok_or_else(|| anyhow!("no character named {name:?}"))
+}
+
+async fn target(store: &Store, account: Option<String>, ip: Option<std::net::IpAddr>) -> Result<BanTarget> {
+    match (account, ip) {
+        (Some(a), _) => {
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE lower(username) = lower($1)")
+                .bind(&a)
+                .fetch_optional(store.pool())
+                .await?;
+            Ok(BanTarget::Account(AccountId(id.ok_or_else(|| anyhow!("no account named {a:?}"))?)))
+        }
+        (None, Some(ip)) => Ok(BanTarget::Ip(ip)),
+        (None, None) => Err(anyhow!("name an --account or an --ip")),
+    }
+}
+
+fn print<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub async fn run(cmd: AdminCommand) -> Result<()> {
+    match cmd {
+        AdminCommand::Show { db, name } => {
+            let s = connect(&db).await?;
+            let c = character(&s, &name).await?;
+            print(&serde_json::json!({ "character": s.load_character(c).await?, "claim": s.claim_info(c).await? }))
+        }
+        AdminCommand::Logs { db, name, limit } => {
+            let s = connect(&db).await?;
+            let c = character(&s, &name).await?;
+            print(&s.logs_of_character(c.0, limit).await?)
+        }
+        AdminCommand::Gold { db, name, delta, note } => {
+            let s = connect(&db).await?;
+            let c = character(&s, &name).await?;
+            let g = s.admin_adjust_gold(c, delta, &note.admin()).await?;
+            println!("{name} now has {g} gold");
+            Ok(())
+        }
+        AdminCommand::GrantItem { db, name, def, quantity, note } => {
+            let s = connect(&db).await?;
+            let c = character(&s, &name).await?;
+            let id = s.admin_grant_item(c, ItemDefId(def), Quantity::new(quantity)?, &note.admin()).await?;
+            println!("created item {id} in {name}'s bag");
+            Ok(())
+        }
+        AdminCommand::RemoveItem { db, name, item, note } => {
+            let s = connect(&db).await?;
+            let c = character(&s, &name).await?;
+            s.admin_remove_item(c, ItemId(item), &note.admin()).await?;
+            println!("destroyed item {item}");
+            Ok(())
+        }
+        AdminCommand::Teleport { db, name, zone, x, y, note } => {
+            let s = connect(&db).await?;
+            let c = character(&s, &name).await?;
+            let p = Position { zone: ZoneId(zone), x, y, z: 0.0, rotation: 0.0 };
+            s.admin_teleport(c, p, &note.admin()).await?;
+            println!("{name} moved to zone {zone} at ({x}, {y})");
+            Ok(())
+        }
+        AdminCommand::Ban { db, account, ip, hours, note } => {
+            let s = connect(&db).await?;
+            let t = target(&s, account, ip).await?;
+            let expires = hours.map(|h| chrono::Utc::now() + chrono::Duration::hours(h));
+            let id = s.ban(t, &note.reason, &note.operator, expires).await?;
+            println!("ban {id} issued");
+            Ok(())
+        }
+        AdminCommand::Unban { db, account, ip, note } => {
+            let s = connect(&db).await?;
+            let t = target(&s, account, ip).await?;
+            let n = s.unban(t, &note.operator, &note.reason).await?;
+            println!("{n} ban(s) revoked");
+            Ok(())
+        }
+        AdminCommand::Bans { db, account, ip } => {
+            let s = connect(&db).await?;
+            let t = target(&s, account, ip).await?;
+            print(&s.ban_history(t).await?)
+        }
+    }
+}

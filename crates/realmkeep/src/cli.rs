@@ -1,0 +1,66 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "realmkeep", version, about = "Persistence and zone-server backbone of an MMORPG")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct DbArgs {
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply the shipped migrations.
+    Migrate(DbArgs),
+    /// Load game content (items, skills, quests, monsters, zones) into the definition tables.
+    Seed {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A directory laid out like the repository's content/ (default: the bundled content).
+        #[arg(long)]
+        content: Option<PathBuf>,
+    },
+    /// Check the shipped migrations for changes that would break the previous release.
+    CheckMigrations,
+    /// Game log archival.
+    #[command(subcommand)]
+    Logs(crate::db::LogsCommand),
+    /// Inspect and modify player data.
+    #[command(subcommand)]
+    Admin(crate::admin::AdminCommand),
+    /// Benchmarks: JSON on stdout (or --json FILE), a table on stderr.
+    Bench(crate::bench::BenchArgs),
+}
+
+impl Cli {
+    pub fn log_filter(&self) -> &'static str {
+        match self.verbose {
+            0 => "warn,realmkeep=info",
+            1 => "info",
+            _ => "debug",
+        }
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Migrate(db) => crate::db::migrate(&db).await,
+            Command::Seed { db, content } => crate::db::seed(&db, content.as_deref()).await,
+            Command::CheckMigrations => crate::db::check_migrations(),
+            Command::Logs(cmd) => crate::db::logs(cmd).await,
+            Command::Admin(cmd) => crate::admin::run(cmd).await,
+            Command::Bench(args) => crate::bench::run(args).await,
+        }
+    }
+}
