@@ -351,7 +351,7 @@ impl Cache {
             w.abort();
             let _ = w.await;
         }
-        crate::presence::close_node(&self.core).await
+        crate::nodes::close_node(&self.core).await
     }
 
     /// Waits until Redis is up, at most `max`; true if it is.

@@ -8,7 +8,7 @@
 
 use crate::core::{bump, Core};
 use crate::options::{RECONNECT_DELAY_MAX, RECONNECT_DELAY_MIN};
-use crate::{leaderboard, presence, sessions, CacheError};
+use crate::{leaderboard, nodes, sessions, CacheError};
 use redis::aio::MultiplexedConnection;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -29,7 +29,7 @@ pub(crate) async fn recover(
     reconnect: bool,
 ) -> Result<(), CacheError> {
     let registry = core.registry.lock().await;
-    presence::reregister(core, &mut conn, &registry).await?;
+    nodes::reregister(core, &mut conn, &registry).await?;
     sessions::reregister(core, &mut conn).await?;
     bump(&core.metrics.reregistrations);
     if reconnect {
@@ -79,7 +79,7 @@ pub(crate) async fn watch(weak: Weak<Core>) {
             _ = tokio::time::sleep(core.opts.health_check_interval) => {}
             _ = core.suspect.notified() => {}
         }
-        match presence::refresh_lease(&core).await {
+        match nodes::refresh_lease(&core).await {
             Ok(true) => timeouts = 0,
             Ok(false) => {
                 timeouts = 0;
@@ -96,13 +96,13 @@ pub(crate) async fn watch(weak: Weak<Core>) {
         }
         if last_sweep.elapsed() >= core.opts.node_sweep_interval {
             last_sweep = Instant::now();
-            if let Err(e) = presence::sweep_dead_nodes(&core).await {
+            if let Err(e) = nodes::sweep_dead_nodes(&core).await {
                 tracing::debug!(error = %e, "dead-node sweep failed");
             }
         }
         if last_presence.elapsed() >= core.opts.presence_refresh_interval {
             last_presence = Instant::now();
-            if let Err(e) = presence::refresh_all(&core).await {
+            if let Err(e) = nodes::refresh_all(&core).await {
                 tracing::debug!(error = %e, "presence refresh failed");
             }
         }
@@ -118,7 +118,7 @@ async fn reregister_in_place(core: &Arc<Core>) {
         return;
     };
     let registry = core.registry.lock().await;
-    let r = presence::reregister(core, &mut conn, &registry).await;
+    let r = nodes::reregister(core, &mut conn, &registry).await;
     drop(registry);
     match r.and(sessions::reregister(core, &mut conn).await) {
         Ok(()) => bump(&core.metrics.reregistrations),

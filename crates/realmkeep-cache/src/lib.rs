@@ -16,10 +16,10 @@
 //! - `health`: the watcher task: health checks (the node-lease refresh), reconnects with
 //!   backoff, and registering the node again when Redis returns.
 //! - [`keys`]: every key, channel and TTL, with the table of auxiliary keys.
-//! - one module per feature: `sessions` (+ [`token`]), `presence`, `matchmaking`, `chat`,
+//! - one module per feature: `sessions` (+ [`token`]), `presence` (+ `nodes`: leases, sweeps), `matchmaking`, `chat`,
 //!   `rate_limit`, `cooldowns`, `guild_war`, `leaderboard`, `defs_cache`, `pubsub`,
 //!   `subscriber`, `inbox`; `scripts` holds their Lua; `local` the node's own state.
-//! - [`bench`]: `realmkeep bench cache`, against `redis-benchmark`.
+//! - [`mod@bench`]: `realmkeep bench cache`, against `redis-benchmark`.
 //!
 //! Redis itself runs with the repository's `config/redis.conf` (RDB every 15 minutes, a memory
 //! cap with `volatile-lru`): see `docs/REDIS.md`.
@@ -28,7 +28,7 @@
 //!
 //! When a command fails or times out the health watcher checks at once; when Redis is declared
 //! down ([`Health::Down`]) calls skip Redis altogether and answer from the node, and the answer
-//! says so (`degraded: true`, [`Served::Local`], [`Lookup::degraded`]).
+//! says so (`degraded: true`, [`Served::Local`], a [`Lookup`] with `degraded: true`).
 //!
 //! | feature | while Redis is down | when it returns |
 //! |---------|---------------------|-----------------|
@@ -65,6 +65,7 @@ pub mod keys;
 mod leaderboard;
 mod local;
 mod matchmaking;
+mod nodes;
 pub mod options;
 mod presence;
 mod pubsub;
@@ -94,8 +95,9 @@ pub use crate::matchmaking::{
     Matchmaking, MatchmakingError, Popped, QueueConfig, QueueJoin, QueueKind, ARENA_GROUP_SIZE,
     DUNGEON_GROUP_SIZE, MATCHMAKING_PAUSED_MESSAGE, QUEUE_TIMEOUT,
 };
+pub use crate::nodes::{REREGISTER_PIPELINE_MAX, SWEEP_BATCH, SWEEP_BATCHES_MAX, SWEEP_NODES_MAX};
 pub use crate::options::{CacheOptions, NodeId};
-pub use crate::presence::{Presence, PresenceInfo, SweepReport};
+pub use crate::presence::{Presence, PresenceInfo, SweepReport, ZONE_PLAYERS_READ_MAX};
 pub use crate::pubsub::{
     Channel, ChannelMessage, ChatLine, Events, Notified, PlayerEvent, Received, ServerEvent,
     CHAT_TEXT_CHARS_MAX, PUBSUB_PAYLOAD_BYTES_MAX,

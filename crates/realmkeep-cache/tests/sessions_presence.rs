@@ -1,0 +1,248 @@
+//! Sessions, presence and zone membership: behaviour, and TTLs read back with TTL/PTTL.
+
+mod common;
+
+use common::*;
+use realmkeep_cache::keys::{self, PRESENCE_TTL, SESSION_TTL};
+use realmkeep_cache::*;
+use realmkeep_domain::{AccountId, CharacterId, ZoneId};
+use std::time::Duration;
+
+fn near(ms: i64, expected: Duration) -> bool {
+    let e = expected.as_millis() as i64;
+    ms > e - 60_000.min(e / 2) && ms <= e
+}
+
+#[tokio::test]
+async fn sessions_validate_refresh_and_revoke() {
+    let server = redis();
+    let cache = connect(&server, options("n1")).await;
+    let mut r = raw(&server).await;
+
+    let s = cache.sessions().issue(AccountId(5)).await;
+    assert_eq!(s.served, Served::Redis);
+    let key = keys::session(s.token.as_str());
+    assert!(near(pttl(&mut r, &key).await, SESSION_TTL));
+
+    // Use refreshes the TTL (GETEX): shorten it, validate, and it is back to 30 minutes.
+    cmd::<()>(&mut r, &["EXPIRE", &key, "10"]).await;
+    let check = cache.sessions().validate(s.token.as_str()).await;
+    assert!(matches!(
+        check,
+        SessionCheck::Valid {
+            account: AccountId(5),
+            degraded: false,
+            ..
+        }
+    ));
+    assert!(near(pttl(&mut r, &key).await, SESSION_TTL));
+
+    // Forged, expired, unknown.
+    let forged = s.token.as_str().replacen(".5.", ".6.", 1);
+    assert_eq!(
+        cache.sessions().validate(&forged).await,
+        SessionCheck::Invalid(InvalidSession::BadSignature)
+    );
+    let signer = TokenSigner::new(secret());
+    let expired = signer.sign(SessionClaims {
+        account: AccountId(5),
+        session: SessionId(1),
+        expires_unix_s: 1,
+    });
+    assert_eq!(
+        cache.sessions().validate(expired.as_str()).await,
+        SessionCheck::Invalid(InvalidSession::Expired)
+    );
+    let unknown = signer.sign(SessionClaims {
+        account: AccountId(5),
+        session: SessionId(2),
+        expires_unix_s: i64::MAX / 2,
+    });
+    assert_eq!(
+        cache.sessions().validate(unknown.as_str()).await,
+        SessionCheck::Invalid(InvalidSession::Unknown)
+    );
+
+    // Logout revokes one session; the tombstone lives as long as the token could.
+    assert_eq!(
+        cache.sessions().revoke(s.token.as_str()).await,
+        Served::Redis
+    );
+    assert_eq!(
+        cache.sessions().validate(s.token.as_str()).await,
+        SessionCheck::Invalid(InvalidSession::Revoked)
+    );
+    assert_eq!(cmd::<String>(&mut r, &["GET", &key]).await, "revoked");
+    assert!(pttl(&mut r, &key).await > 0);
+
+    // A ban revokes every session of the account, seen from another node too.
+    let other_node = connect(&server, options("n2")).await;
+    let a = cache.sessions().issue(AccountId(9)).await;
+    let b = cache.sessions().issue(AccountId(9)).await;
+    let keep = cache.sessions().issue(AccountId(10)).await;
+    assert_eq!(
+        cache.sessions().revoke_account(AccountId(9)).await.unwrap(),
+        2
+    );
+    for t in [&a.token, &b.token] {
+        assert_eq!(
+            other_node.sessions().validate(t.as_str()).await,
+            SessionCheck::Invalid(InvalidSession::Revoked)
+        );
+    }
+    assert!(other_node
+        .sessions()
+        .validate(keep.token.as_str())
+        .await
+        .is_valid());
+
+    // Renewal keeps the session id and issues a new token.
+    let renewed = cache.sessions().renew(keep.token.as_str()).await.unwrap();
+    assert_eq!(renewed.claims.session, keep.claims.session);
+    assert!(renewed.claims.expires_unix_s >= keep.claims.expires_unix_s);
+    assert!(cache
+        .sessions()
+        .validate(renewed.token.as_str())
+        .await
+        .is_valid());
+}
+
+#[tokio::test]
+async fn presence_zone_sets_and_entity_counts() {
+    let server = redis();
+    let a = connect(&server, options("node-a")).await;
+    let b = connect(&server, options("node-b")).await;
+    let mut r = raw(&server).await;
+    let (z1, z2) = (ZoneId(1), ZoneId(2));
+
+    a.presence().enter_zone(CharacterId(1), z1).await.unwrap();
+    a.presence().enter_zone(CharacterId(2), z1).await.unwrap();
+    b.presence().enter_zone(CharacterId(3), z1).await.unwrap();
+
+    let key = keys::presence(CharacterId(1));
+    let v: String = cmd(&mut r, &["GET", &key]).await;
+    assert_eq!(v, r#"{"zone":1,"node":"node-a"}"#);
+    assert!(near(pttl(&mut r, &key).await, PRESENCE_TTL));
+    assert_eq!(
+        pttl(&mut r, &keys::zone_players(z1)).await,
+        -1,
+        "zone sets have no TTL"
+    );
+
+    // Heartbeat refreshes the TTL.
+    cmd::<()>(&mut r, &["PEXPIRE", &key, "5000"]).await;
+    assert_eq!(a.presence().heartbeat(CharacterId(1)).await, Served::Redis);
+    assert!(near(pttl(&mut r, &key).await, PRESENCE_TTL));
+
+    let seen = b.presence().zone_players(z1).await;
+    assert!(!seen.degraded);
+    assert_eq!(
+        seen.value,
+        vec![CharacterId(1), CharacterId(2), CharacterId(3)]
+    );
+    assert_eq!(b.presence().entity_count(z1).await.value, 3);
+
+    // The zone reports its monsters too: a's share is 2 players + 10 others.
+    a.presence().set_entity_count(z1, 12).await.unwrap();
+    assert_eq!(b.presence().entity_count(z1).await.value, 13);
+
+    // A transfer: 1 moves to z2 on the same node.
+    a.presence().enter_zone(CharacterId(1), z2).await.unwrap();
+    assert_eq!(
+        a.presence().zone_players(z1).await.value,
+        vec![CharacterId(2), CharacterId(3)]
+    );
+    assert_eq!(
+        a.presence().zone_players(z2).await.value,
+        vec![CharacterId(1)]
+    );
+    assert_eq!(a.presence().entity_count(z1).await.value, 12);
+    let where_is = b.presence().lookup(CharacterId(1)).await;
+    assert_eq!(where_is.value.unwrap().zone, z2);
+
+    // Leave: out of the set and offline.
+    assert_eq!(a.presence().leave_zone(CharacterId(1)).await, Served::Redis);
+    assert!(b.presence().lookup(CharacterId(1)).await.value.is_none());
+    assert!(b.presence().zone_players(z2).await.value.is_empty());
+    assert_eq!(b.presence().entity_count(z2).await.value, 0);
+}
+
+#[tokio::test]
+async fn a_dead_node_leaves_no_ghosts() {
+    let server = redis();
+    let survivor = connect(&server, options("survivor")).await;
+    let mut opts = options("doomed");
+    opts.node_sweep_interval = Duration::from_secs(3_600);
+    let doomed = connect(&server, opts).await;
+    let z = ZoneId(4);
+    doomed
+        .presence()
+        .enter_zone(CharacterId(1), z)
+        .await
+        .unwrap();
+    doomed
+        .presence()
+        .enter_zone(CharacterId(2), z)
+        .await
+        .unwrap();
+    doomed.presence().set_entity_count(z, 7).await.unwrap();
+    survivor
+        .presence()
+        .enter_zone(CharacterId(3), z)
+        .await
+        .unwrap();
+    assert_eq!(survivor.presence().entity_count(z).await.value, 8);
+
+    // Player 2 reconnects through the survivor before the doomed node is swept.
+    drop(doomed); // the node dies: its lease is no longer refreshed
+    survivor
+        .presence()
+        .enter_zone(CharacterId(2), z)
+        .await
+        .unwrap();
+
+    eventually("the survivor's sweep", || async {
+        survivor.presence().zone_players(z).await.value == vec![CharacterId(2), CharacterId(3)]
+    })
+    .await;
+    assert!(survivor
+        .presence()
+        .lookup(CharacterId(1))
+        .await
+        .value
+        .is_none());
+    assert_eq!(
+        survivor
+            .presence()
+            .lookup(CharacterId(2))
+            .await
+            .value
+            .unwrap()
+            .node
+            .as_str(),
+        "survivor"
+    );
+    eventually("the dead node's share to go", || async {
+        survivor.presence().entity_count(z).await.value == 2
+    })
+    .await;
+    let mut r = raw(&server).await;
+    eventually("the dead node to be forgotten", || {
+        let mut r = r.clone();
+        async move {
+            !cmd::<Vec<String>>(&mut r, &["SMEMBERS", keys::NODES_KNOWN])
+                .await
+                .contains(&"doomed".to_string())
+        }
+    })
+    .await;
+    assert_eq!(
+        cmd::<i64>(
+            &mut r,
+            &["EXISTS", "node:doomed:members", "node:doomed:zones"]
+        )
+        .await,
+        0
+    );
+    assert!(survivor.metrics().ghosts_removed >= 1);
+}
