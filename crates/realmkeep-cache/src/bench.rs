@@ -31,6 +31,8 @@ pub const UNPIPELINED_TARGET_RATIO: f64 = 0.5;
 pub const PIPELINED_TARGET_RATIO: f64 = 0.4;
 /// Longest one redis-benchmark run may take before it is killed.
 pub const BENCH_TOOL_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the benchmark waits for Redis to answer before giving up.
+const BENCH_CONNECT_WAIT: Duration = Duration::from_secs(5);
 /// The API side may wait this long per command: this measures throughput, not the outage path.
 const BENCH_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -204,7 +206,7 @@ pub async fn run_sized(
     let mut opts = CacheOptions::new(node, secret);
     opts.command_timeout = BENCH_COMMAND_TIMEOUT;
     let cache = Cache::connect(url, opts).await?;
-    if !cache.wait_until_up(Duration::from_secs(5)).await {
+    if !cache.wait_until_up(BENCH_CONNECT_WAIT).await {
         return Err(BenchError::NotReachable(url.into()));
     }
     let per_task = size.ops / BENCH_TASKS;

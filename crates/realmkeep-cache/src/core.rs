@@ -314,7 +314,9 @@ impl Cache {
         let core = Arc::new(Core::new(client, opts));
         match core.open_connection().await {
             Ok(conn) => {
-                if let Err(e) = crate::health::recover(&core, conn, false).await {
+                if let Err(e) =
+                    crate::health::recover(&core, conn, crate::health::Recovery::Start).await
+                {
                     tracing::warn!(error = %e, "Redis answered but the first registration failed");
                 }
             }

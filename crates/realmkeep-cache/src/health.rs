@@ -23,11 +23,19 @@ pub const HEALTH_TIMEOUTS_MAX: u32 = 2;
 ///
 /// After a reconnect the leaderboards are rebuilt (updates made meanwhile were dropped); at
 /// start only the boards Redis lost are.
+/// Why the node registers: at start, or after Redis was seen down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    Start,
+    Reconnect,
+}
+
 pub(crate) async fn recover(
     core: &Arc<Core>,
     mut conn: MultiplexedConnection,
-    reconnect: bool,
+    why: Recovery,
 ) -> Result<(), CacheError> {
+    let reconnect = why == Recovery::Reconnect;
     let registry = core.registry.lock().await;
     nodes::reregister(core, &mut conn, &registry).await?;
     sessions::reregister(core, &mut conn).await?;
@@ -59,7 +67,7 @@ pub(crate) async fn watch(weak: Weak<Core>) {
         if !core.is_up() {
             tokio::time::sleep(delay).await;
             match core.open_connection().await {
-                Ok(conn) => match recover(&core, conn, true).await {
+                Ok(conn) => match recover(&core, conn, Recovery::Reconnect).await {
                     Ok(()) => {
                         delay = RECONNECT_DELAY_MIN;
                         timeouts = 0;

@@ -178,6 +178,8 @@ impl Presence<'_> {
 
     /// Refreshes the player's presence TTL. The node also refreshes all its players every
     /// [`crate::options::PRESENCE_REFRESH_INTERVAL`], so this is for activity between those.
+    /// `Local` if Redis could not be used, or if the player is not on this node (nothing to
+    /// refresh).
     pub async fn heartbeat(&self, player: CharacterId) -> Served {
         let core = self.core();
         let Some(zone) = core.registry.lock().await.players.get(&player).copied() else {
