@@ -82,7 +82,9 @@ impl Store {
         let pool = PgPoolOptions::new()
             .max_connections(opts.pool_connections_max)
             .acquire_timeout(opts.acquire_timeout)
-            .test_before_acquire(true)
+            // A ping before every acquire would double the round trips; a dead connection surfaces
+            // as `Unavailable` on its query instead, and the pool replaces it.
+            .test_before_acquire(false)
             .connect_lazy_with(connect);
         Ok(Self { pool })
     }
