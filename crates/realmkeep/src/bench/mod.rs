@@ -2,6 +2,7 @@
 //! machines are noisy, so ratios, not absolute numbers, carry the targets). JSON goes to stdout
 //! or `--json FILE`; a readable table goes to stderr.
 
+mod cache;
 mod report;
 mod store;
 
@@ -40,7 +41,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         reports.push(store::run(&args).await?);
     }
     if matches!(args.suite, Suite::Cache | Suite::All) {
-        anyhow::bail!("bench cache is not wired yet");
+        reports.push(cache::run().await?);
     }
     for r in &reports {
         eprintln!("{}", r.table());

@@ -96,10 +96,10 @@ impl Report {
 
     pub fn table(&self) -> String {
         let mut out = format!("\nbench {} on {} cores, {} GiB ({})\n", self.bench, self.machine.cores, self.machine.memory_gib, self.machine.cpu);
-        out += &format!("{:<34} {:>14} {:>14} {:>8}  {:<16} {}\n", "check", "value", "reference", "ratio", "target", "result");
+        out += &format!("{:<60} {:>14} {:>14} {:>8}  {:<16} {}\n", "check", "value", "reference", "ratio", "target", "result");
         for c in &self.checks {
             out += &format!(
-                "{:<34} {:>11.3} {:<2} {:>14} {:>8}  {:<16} {}\n",
+                "{:<60} {:>11.3} {:<2} {:>14} {:>8}  {:<16} {}\n",
                 c.name,
                 c.value,
                 c.unit,
