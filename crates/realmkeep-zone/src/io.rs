@@ -69,7 +69,10 @@ pub enum ZoneInput {
     /// without any save (the save would be refused and must not be retried).
     ClaimLost { character: CharacterId },
     /// The answer to `ZoneOutput::Persist(PersistRequest { id: request, .. })`.
-    StoreResult { request: RequestId, outcome: Outcome },
+    StoreResult {
+        request: RequestId,
+        outcome: Outcome,
+    },
     /// Stop accepting spawns and take every character out with a final save. The zone emits
     /// `ZoneOutput::ShutdownComplete` once the last one is released.
     Shutdown,
@@ -79,12 +82,20 @@ pub enum ZoneInput {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerCommand {
     /// Walk towards a point (clamped to the zone; one step at most `MOVE_STEP_MAX` away).
-    MoveTo { x: f32, y: f32 },
+    MoveTo {
+        x: f32,
+        y: f32,
+    },
     /// Walk in a direction until `Stop` (the vector is normalised).
-    Move { dx: f32, dy: f32 },
+    Move {
+        dx: f32,
+        dy: f32,
+    },
     Stop,
     /// Select a target and start auto-attacking it (a monster, or a player of another kingdom).
-    Attack { target: NetId },
+    Attack {
+        target: NetId,
+    },
     /// Stop auto-attacking.
     StopAttack,
     /// Use a learned skill, on a target or (healing, self skills) on oneself.
@@ -93,10 +104,19 @@ pub enum PlayerCommand {
         target: Option<NetId>,
     },
     /// Pick up a loot entity in reach: a critical action, answered when the store has placed it.
-    PickUp { loot: NetId },
-    Chat { channel: ChatChannel, text: String },
-    AcceptQuest { quest: QuestId },
-    CompleteQuest { quest: QuestId },
+    PickUp {
+        loot: NetId,
+    },
+    Chat {
+        channel: ChatChannel,
+        text: String,
+    },
+    AcceptQuest {
+        quest: QuestId,
+    },
+    CompleteQuest {
+        quest: QuestId,
+    },
     /// Offer a trade to a character in this zone. It happens when the other side offers the
     /// mirror image (gives what this side wants, wants what it gives) within `TRADE_OFFER_MS`.
     Trade {
@@ -105,7 +125,9 @@ pub enum PlayerCommand {
         want: TradeOffer,
     },
     Logout,
-    ChangeZone { to: ZoneId },
+    ChangeZone {
+        to: ZoneId,
+    },
 }
 
 /// One side of a trade: item instances and gold.
@@ -182,10 +204,7 @@ pub enum ZoneOutput {
         event: PlayerEvent,
     },
     /// A `Spawn` the zone did not take; the host still holds the claim and must release it.
-    SpawnRefused {
-        fence: Fence,
-        reason: SpawnRefusal,
-    },
+    SpawnRefused { fence: Fence, reason: SpawnRefusal },
     /// The character is out of this zone and out of its ECS world. For `Released`, its final
     /// save succeeded and its claim is released: the host removes it from the zone's Redis set
     /// and, with `transfer_to`, starts the join in the next zone.
@@ -244,7 +263,10 @@ pub enum PersistKind {
         amount: i64,
         zone: ZoneId,
     },
-    AcceptQuest { fence: Fence, quest: QuestId },
+    AcceptQuest {
+        fence: Fence,
+        quest: QuestId,
+    },
     /// Kills towards a quest the character has accepted.
     QuestProgress {
         fence: Fence,
@@ -252,9 +274,15 @@ pub enum PersistKind {
         amount: i32,
     },
     /// Complete a quest whose progress is reached: the store grants gold and items.
-    CompleteQuest { fence: Fence, quest: QuestId },
+    CompleteQuest {
+        fence: Fence,
+        quest: QuestId,
+    },
     /// A player killed a player of another kingdom: counts towards the killer's `pvp_kills`.
-    PvpKill { killer: Fence, victim: Fence },
+    PvpKill {
+        killer: Fence,
+        victim: Fence,
+    },
     /// Both sides agreed (mirror offers): swap all at once or nothing (`Store::trade`).
     Trade {
         a: Fence,
@@ -277,7 +305,10 @@ pub enum PersistKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CacheRequest {
     /// `player:{id}:online`. Not sent on transfer (the character stays online).
-    Presence { character: CharacterId, online: bool },
+    Presence {
+        character: CharacterId,
+        online: bool,
+    },
     /// `zone:{id}:players` membership changes of this tick.
     ZoneMembers {
         zone: ZoneId,
@@ -332,7 +363,9 @@ pub enum Denial {
     NoSuchTarget,
     OutOfRange,
     NotLearned,
-    OnCooldown { remaining_ms: u32 },
+    OnCooldown {
+        remaining_ms: u32,
+    },
     NotEnoughMana,
     /// Already picked up by someone (result pending) or not yours.
     Reserved,
@@ -353,25 +386,61 @@ pub enum PlayerEvent {
         y: f32,
     },
     /// The zone refused the action (rules, range, cooldown, busy).
-    Denied { action: Action, reason: Denial },
+    Denied {
+        action: Action,
+        reason: Denial,
+    },
     /// The store refused the action; nothing changed.
-    Refused { action: Action, reason: Refusal },
+    Refused {
+        action: Action,
+        reason: Refusal,
+    },
     /// The store was unavailable; nothing changed; try again.
-    TryAgain { action: Action },
+    TryAgain {
+        action: Action,
+    },
     /// More commands than `COMMANDS_PER_PLAYER_PER_TICK_MAX` this tick; the rest were dropped.
-    Throttled { dropped: u32 },
-    XpGained { amount: i64, xp: i64 },
-    LevelUp { level: i32 },
+    Throttled {
+        dropped: u32,
+    },
+    XpGained {
+        amount: i64,
+        xp: i64,
+    },
+    LevelUp {
+        level: i32,
+    },
     /// A pickup is done: the item is in the bag.
-    Looted { def: ItemDefId, quantity: i32 },
-    GoldChanged { gold: i64 },
-    QuestAccepted { quest: QuestId },
-    QuestProgress { quest: QuestId, progress: i32 },
-    QuestCompleted { quest: QuestId },
-    TradeOffered { from: CharacterId, give: TradeOffer, want: TradeOffer },
-    TradeDone { with: CharacterId },
+    Looted {
+        def: ItemDefId,
+        quantity: i32,
+    },
+    GoldChanged {
+        gold: i64,
+    },
+    QuestAccepted {
+        quest: QuestId,
+    },
+    QuestProgress {
+        quest: QuestId,
+        progress: i32,
+    },
+    QuestCompleted {
+        quest: QuestId,
+    },
+    TradeOffered {
+        from: CharacterId,
+        give: TradeOffer,
+        want: TradeOffer,
+    },
+    TradeDone {
+        with: CharacterId,
+    },
     Died,
-    Respawned { x: f32, y: f32 },
+    Respawned {
+        x: f32,
+        y: f32,
+    },
     Chat {
         channel: ChatChannel,
         from: CharacterId,

@@ -1,11 +1,94 @@
-//! A zone: one map's real-time simulation (Tier 3 of ADR-005), an ECS world ticked at a fixed step.
+//! A zone: one map's real-time simulation (Tier 3 of ADR-005), an ECS world (bevy_ecs, no App)
+//! run at a fixed step.
 //!
-//! Architecture invariants:
-//! - The zone crate does no I/O and never awaits. It never calls `Store` or `Cache` methods; it
-//!   uses only the store's plain data types.
+//! # Architecture invariants
+//!
+//! - The zone crate does no I/O and never awaits. It never calls `Store` or `Cache` methods; of
+//!   the store it uses only plain data types (`LoadedCharacter`, `CharacterSnapshot`,
+//!   `LogEvent`, `Refusal`).
 //! - Everything that must reach PostgreSQL or Redis leaves the zone as plain data in an outbox
-//!   (`io::ZoneOutput`); results come back as inputs (`io::ZoneInput`) applied at the next tick.
-//! - Everything is bounded (`limits`).
+//!   (`io::ZoneOutput`, drained after each tick); the results come back as inputs
+//!   (`io::ZoneInput::StoreResult`) applied at the start of a later tick.
+//! - Game time advances by the fixed step, never by the wall clock; randomness comes from one
+//!   generator seeded by the configuration. The same seed and the same inputs give the same world.
+//! - A player learns of a critical action's success (pickup, quest, trade) only when the store
+//!   said Ok. Gold and items shown in the zone (`InventoryView`) change only from store results.
+//! - A leaving character is kept, frozen, until its final save (`Release`) succeeded; a save
+//!   refused as stale means the claim is lost, and the character is despawned without saving.
+//! - At most one save of a character is in flight at a time, so saves cannot commit out of order.
+//! - Everything is bounded (`limits`): the input queue, commands per player per tick, pending
+//!   requests, log buffers, notices and cache updates per tick, loot, monsters, players.
+//!
+//! # API boundary
+//!
+//! `Zone` (`zone.rs`): `new`, `push_input`, `tick`, `drain_outputs`, and read-only views
+//! (`views.rs`). The message types are in `io`. `TickStats` (`stats.rs`) is shared by the host and
+//! the benchmark for wall-clock tick durations.
+//!
+//! # System order (one tick)
+//!
+//! 1. `inputs` — spawns, disconnects, leaves, lost claims, shutdown; sorts commands and results.
+//! 2. `results` — store results: pickups, gold, quests, trades, saves, releases.
+//! 3. `departures` — despawns released and lost characters, reports `Left`.
+//! 4. `commands` — player commands: movement, targets, skills, chat, critical requests, logout.
+//! 5. `movement` — walking, slowed by status effects, inside the zone.
+//! 6. `spatial` — rebuilds the grid of players, monsters and loot.
+//! 7. `monster_ai` — idle/wander, chase, attack, leash back and heal, respawn.
+//! 8. `combat` — targeting and players' auto-attack.
+//! 9. `skills` — skill uses: cooldowns (local, and to the cache), mana, damage, heals, effects.
+//! 10. `status_effects` — buffs and debuffs tick and expire.
+//! 11. `death` — deaths, experience, level-ups, loot drops, loot gold, quest progress, PvP kills,
+//!     player respawn.
+//! 12. `loot` — loot despawns after 60 s or once picked up.
+//! 13. `connection` — disconnect grace period, final saves (`Release`) with retry, shutdown end.
+//! 14. `persistence` — dirty tracking, level-up saves, periodic batch saves spread over ticks,
+//!     log batches.
+//! 15. `snapshot` — zone membership, coarse surroundings per player, presence, entity count.
+//!
+//! After the schedule, `World::clear_trackers` runs.
+//!
+//! # Components
+//!
+//! | Component | Purpose | Persisted? |
+//! |-----------|---------|-----------|
+//! | `Transform` | Position, rotation | Yes: periodic batch, level-up save, zone exit |
+//! | `Velocity` | Movement direction, goal, speed | Never |
+//! | `Health` | Current/max HP | Current: periodic, level-up, zone exit |
+//! | `Mana` | Current/max MP | Current: periodic, level-up, zone exit |
+//! | `Level` | Level and experience | Periodic, at once on level-up, zone exit |
+//! | `CombatStats` | Derived combat values | Never: recalculated on spawn and level-up |
+//! | `Target` | Current combat target | Never |
+//! | `AutoAttack` | Attack timing | Never |
+//! | `StatusEffects` | Buffs and debuffs | Never (lost on zone transfer) |
+//! | `AiState` | Monster behaviour | Never |
+//! | `SpawnPoint` | A monster's home | Never (from `ZoneDef`) |
+//! | `Dead` | Respawn timer | Never |
+//! | `Loot` | An item on the ground | Never (despawns after 60 s) |
+//! | `NetworkIdentity` | Entity → network id | Never |
+//! | `Player` | Identity, fence, class, kingdom | Loaded; not written by the zone |
+//! | `InventoryView` | Gold, bag, equipment as the store says | Never by the zone: store results update it |
+//! | `QuestLog`, `Skillbook` | Quests and skills as the store says | Never by the zone |
+//! | `Cooldowns` | Skill cooldowns | To the cache (cross-zone), not PostgreSQL |
+//! | `SaveState` | Dirty flag, save in flight | Never |
+//! | `Disconnected`, `Leaving` | Connection state | Never |
 
+// ECS systems name their data as query types; that is the point of them, not complexity.
+#![allow(clippy::type_complexity)]
+
+pub mod components;
+pub mod config;
+mod game;
 pub mod io;
+mod lifecycle;
 pub mod limits;
+mod resources;
+mod spawn;
+pub mod stats;
+mod systems;
+mod views;
+mod zone;
+
+pub use config::ZoneConfig;
+pub use stats::{TickStats, TickSummary};
+pub use views::{LootView, MonsterMode, MonsterView, PlayerView};
+pub use zone::{QueueFull, TickReport, Zone, ZoneError};

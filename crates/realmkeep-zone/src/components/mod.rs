@@ -1,0 +1,47 @@
+//! Components, one concept per file. Which of them are persisted is in the table of `lib.rs`.
+
+mod ai_state;
+mod auto_attack;
+mod combat_stats;
+mod connection;
+mod cooldowns;
+mod dead;
+mod health;
+mod inventory_view;
+mod level;
+mod loot;
+mod mana;
+mod monster;
+mod network_identity;
+mod player;
+pub mod quest_log;
+mod save_state;
+mod skillbook;
+mod spawn_point;
+mod status_effects;
+mod target;
+mod transform;
+mod velocity;
+
+pub use ai_state::{AiMode, AiState};
+pub use auto_attack::AutoAttack;
+pub use combat_stats::CombatStats;
+pub use connection::{Disconnected, Leaving};
+pub use cooldowns::Cooldowns;
+pub use dead::Dead;
+pub use health::{Health, LastHit};
+pub use inventory_view::InventoryView;
+pub use level::Level;
+pub use loot::Loot;
+pub use mana::Mana;
+pub use monster::Monster;
+pub use network_identity::NetworkIdentity;
+pub use player::{CriticalPending, Player};
+pub use quest_log::QuestLog;
+pub use save_state::SaveState;
+pub use skillbook::Skillbook;
+pub use spawn_point::SpawnPoint;
+pub use status_effects::{EffectKind, StatusEffect, StatusEffects};
+pub use target::Target;
+pub use transform::Transform;
+pub use velocity::Velocity;

@@ -1,0 +1,37 @@
+//! What arrived for this tick, sorted by the input system for the systems that apply it.
+
+use crate::io::{Outcome, PlayerCommand, RequestId, ZoneInput};
+use bevy_ecs::prelude::*;
+use realmkeep_domain::{CharacterId, SkillId};
+use std::collections::VecDeque;
+
+/// Inputs the host pushed, moved here at the start of a tick.
+#[derive(Resource, Debug, Default)]
+pub struct Inbox(pub VecDeque<ZoneInput>);
+
+/// Player commands of this tick, in arrival order (at most `COMMANDS_PER_PLAYER_PER_TICK_MAX`
+/// per player).
+#[derive(Resource, Debug, Default)]
+pub struct CommandInbox(pub Vec<(CharacterId, PlayerCommand)>);
+
+/// Store results of this tick.
+#[derive(Resource, Debug, Default)]
+pub struct ResultInbox(pub Vec<(RequestId, Outcome)>);
+
+/// A skill use the command system accepted for the skill system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkillCast {
+    pub caster: Entity,
+    pub skill: SkillId,
+    pub target: Option<Entity>,
+}
+
+#[derive(Resource, Debug, Default)]
+pub struct SkillCasts(pub Vec<SkillCast>);
+
+/// Zone membership changes of this tick, sent as one `CacheRequest::ZoneMembers`.
+#[derive(Resource, Debug, Default)]
+pub struct Membership {
+    pub joined: Vec<CharacterId>,
+    pub left: Vec<CharacterId>,
+}

@@ -1,0 +1,20 @@
+//! Resources of a zone's world: the clock, the content, the inboxes and the outbox, request
+//! bookkeeping, indexes and the spatial grid.
+
+mod clock;
+mod content;
+mod inbox;
+mod index;
+mod outbox;
+mod pending;
+mod spatial;
+mod trades;
+
+pub use clock::{Clock, Lifecycle, Settings, ZoneRng};
+pub use content::ZoneContent;
+pub use inbox::{CommandInbox, Inbox, Membership, ResultInbox, SkillCast, SkillCasts};
+pub use index::Index;
+pub use outbox::Outbox;
+pub use pending::{Pending, PendingKind};
+pub use spatial::Spatial;
+pub use trades::{TradeOffer as OpenOffer, TradeOffers};

@@ -1,0 +1,233 @@
+//! Applies this tick's player commands (already bounded per player by the input system):
+//! movement intents, targets, skill uses (for the skill system), chat, leaving; critical actions
+//! (pickup, quests, trade) become store requests (`requests.rs`).
+
+use super::requests::{accept_quest, complete_quest, pick_up, trade};
+use crate::components::*;
+use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
+use crate::limits::{CHAT_TEXT_CHARS_MAX, MOVE_STEP_MAX, NEARBY_RADIUS};
+use crate::resources::*;
+use bevy_ecs::prelude::*;
+use bevy_ecs::query::QueryData;
+use bevy_ecs::system::SystemParam;
+use realmkeep_domain::CharacterId;
+
+#[derive(QueryData)]
+#[query_data(mutable)]
+pub struct Actor {
+    pub entity: Entity,
+    pub player: &'static Player,
+    pub transform: &'static Transform,
+    pub velocity: &'static mut Velocity,
+    pub target: &'static mut Target,
+    pub attack: &'static mut AutoAttack,
+    pub level: &'static Level,
+    pub inventory: &'static InventoryView,
+    pub quests: &'static QuestLog,
+    pub critical: &'static mut CriticalPending,
+    pub dead: Has<Dead>,
+    pub leaving: Has<Leaving>,
+}
+
+/// What other entities look like to a command.
+pub type Others<'w, 's> = Query<
+    'w,
+    's,
+    (
+        &'static Transform,
+        Option<&'static Monster>,
+        Option<&'static Player>,
+        Has<Dead>,
+        Has<Leaving>,
+    ),
+>;
+
+#[derive(SystemParam)]
+pub struct Ctx<'w, 's> {
+    pub index: Res<'w, Index>,
+    pub clock: Res<'w, Clock>,
+    pub content: Res<'w, ZoneContent>,
+    pub spatial: Res<'w, Spatial>,
+    pub outbox: ResMut<'w, Outbox>,
+    pub pending: ResMut<'w, Pending>,
+    pub casts: ResMut<'w, SkillCasts>,
+    pub offers: ResMut<'w, TradeOffers>,
+    pub commands: Commands<'w, 's>,
+}
+
+impl Ctx<'_, '_> {
+    pub fn deny(&mut self, c: CharacterId, action: Action, reason: Denial) {
+        self.outbox.tell(c, PlayerEvent::Denied { action, reason });
+    }
+}
+
+pub fn apply_commands(
+    mut inbox: ResMut<CommandInbox>,
+    mut ctx: Ctx,
+    mut actors: Query<Actor>,
+    others: Others,
+    mut loot: Query<(&mut Loot, &Transform)>,
+) {
+    let now = ctx.clock.now_ms;
+    ctx.offers.expire(now);
+    for (character, command) in std::mem::take(&mut inbox.0) {
+        let Some(entity) = ctx.index.player(character) else {
+            continue;
+        };
+        let Ok(actor) = actors.get_mut(entity) else {
+            continue;
+        };
+        if actor.leaving {
+            continue;
+        }
+        let allowed_dead = matches!(
+            command,
+            PlayerCommand::Chat { .. } | PlayerCommand::Logout | PlayerCommand::ChangeZone { .. }
+        );
+        if actor.dead && !allowed_dead {
+            ctx.deny(character, Action::Command, Denial::Dead);
+            continue;
+        }
+        match command {
+            PlayerCommand::MoveTo { x, y } => move_to(&mut ctx, actor, x, y),
+            PlayerCommand::Move { dx, dy } => walk(&mut ctx, actor, dx, dy),
+            PlayerCommand::Stop => {
+                let mut a = actor;
+                a.velocity.stop();
+            }
+            PlayerCommand::Attack { target } => attack(&mut ctx, actor, &others, target),
+            PlayerCommand::StopAttack => {
+                let mut a = actor;
+                a.attack.active = false;
+                a.target.0 = None;
+            }
+            PlayerCommand::UseSkill { skill, target } => {
+                let target = match target {
+                    Some(net) => match ctx.index.entity(net) {
+                        Some(t) => Some(t),
+                        None => {
+                            ctx.deny(character, Action::Skill, Denial::NoSuchTarget);
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
+                ctx.casts.0.push(SkillCast {
+                    caster: entity,
+                    skill,
+                    target,
+                });
+            }
+            PlayerCommand::PickUp { loot: net } => pick_up(&mut ctx, actor, &mut loot, net),
+            PlayerCommand::Chat { channel, text } => chat(&mut ctx, &actor, &others, channel, text),
+            PlayerCommand::AcceptQuest { quest } => accept_quest(&mut ctx, actor, quest),
+            PlayerCommand::CompleteQuest { quest } => complete_quest(&mut ctx, actor, quest),
+            PlayerCommand::Trade { with, give, want } => {
+                trade(&mut ctx, &mut actors, character, with, give, want);
+            }
+            PlayerCommand::Logout => leave(&mut ctx, actor, None),
+            PlayerCommand::ChangeZone { to } => {
+                if to == ctx.content.zone.id {
+                    ctx.deny(character, Action::Command, Denial::Invalid);
+                } else {
+                    leave(&mut ctx, actor, Some(to));
+                }
+            }
+        }
+    }
+}
+
+fn move_to(ctx: &mut Ctx, mut a: ActorItem, x: f32, y: f32) {
+    if !x.is_finite() || !y.is_finite() {
+        return ctx.deny(a.player.character, Action::Move, Denial::Invalid);
+    }
+    let (from_x, from_y) = (a.transform.x, a.transform.y);
+    let (mut gx, mut gy) = ctx.content.clamp(x, y);
+    let d = ((gx - from_x).powi(2) + (gy - from_y).powi(2)).sqrt();
+    if d > MOVE_STEP_MAX {
+        gx = from_x + (gx - from_x) / d * MOVE_STEP_MAX;
+        gy = from_y + (gy - from_y) / d * MOVE_STEP_MAX;
+    }
+    a.velocity.goal = Some((gx, gy));
+}
+
+fn walk(ctx: &mut Ctx, mut a: ActorItem, dx: f32, dy: f32) {
+    let len = (dx * dx + dy * dy).sqrt();
+    if !len.is_finite() {
+        return ctx.deny(a.player.character, Action::Move, Denial::Invalid);
+    }
+    a.velocity.goal = None;
+    if len < f32::EPSILON {
+        a.velocity.stop();
+    } else {
+        a.velocity.dx = dx / len;
+        a.velocity.dy = dy / len;
+    }
+}
+
+fn attack(ctx: &mut Ctx, mut a: ActorItem, others: &Others, net: crate::io::NetId) {
+    let me = a.player.character;
+    let Some(target) = ctx.index.entity(net).filter(|t| *t != a.entity) else {
+        return ctx.deny(me, Action::Attack, Denial::NoSuchTarget);
+    };
+    let Ok((_, monster, player, dead, leaving)) = others.get(target) else {
+        return ctx.deny(me, Action::Attack, Denial::NoSuchTarget);
+    };
+    let hostile = monster.is_some() || player.is_some_and(|p| p.kingdom != a.player.kingdom);
+    if !hostile || dead || leaving {
+        return ctx.deny(me, Action::Attack, Denial::NotAllowed);
+    }
+    a.target.0 = Some(target);
+    a.attack.active = true;
+}
+
+fn chat(ctx: &mut Ctx, a: &ActorItem, others: &Others, channel: ChatChannel, text: String) {
+    let me = a.player.character;
+    let text: String = text.trim().chars().take(CHAT_TEXT_CHARS_MAX).collect();
+    if text.is_empty() {
+        return;
+    }
+    let name = a.player.name.clone();
+    match channel {
+        ChatChannel::Say => {
+            let (x, y) = (a.transform.x, a.transform.y);
+            let mut hearers: Vec<CharacterId> = ctx
+                .spatial
+                .players
+                .near(x, y, NEARBY_RADIUS)
+                .filter_map(|(e, _)| others.get(e).ok().and_then(|o| o.2).map(|p| p.character))
+                .collect();
+            if !hearers.contains(&me) {
+                hearers.push(me);
+            }
+            for c in hearers {
+                let event = PlayerEvent::Chat {
+                    channel: ChatChannel::Say,
+                    from: me,
+                    name: name.clone(),
+                    text: text.clone(),
+                };
+                ctx.outbox.tell(c, event);
+            }
+        }
+        ChatChannel::Guild if a.player.guild.is_none() => {
+            ctx.deny(me, Action::Chat, Denial::NotAllowed)
+        }
+        channel => ctx.outbox.cache(CacheRequest::Chat {
+            channel,
+            from: me,
+            name,
+            text,
+        }),
+    }
+}
+
+fn leave(ctx: &mut Ctx, mut a: ActorItem, to: Option<realmkeep_domain::ZoneId>) {
+    a.velocity.stop();
+    a.attack.active = false;
+    let now = ctx.clock.now_ms;
+    ctx.commands
+        .entity(a.entity)
+        .remove::<Disconnected>()
+        .insert(crate::lifecycle::leaving(now, to));
+}

@@ -1,0 +1,116 @@
+//! Applies the host's inputs at the start of a tick: spawns, connection changes, leaves, lost
+//! claims and shutdown here; commands and store results are sorted into their inboxes for the
+//! systems that follow.
+
+use crate::components::{AutoAttack, Disconnected, Leaving, Velocity};
+use crate::io::{LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
+use crate::lifecycle::{leaving, Departing};
+use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
+use crate::resources::{Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, ResultInbox};
+use crate::spawn::spawn_player;
+use bevy_ecs::prelude::*;
+use realmkeep_domain::{CharacterId, ZoneId};
+use std::collections::HashMap;
+
+pub fn apply_inputs(world: &mut World) {
+    let inputs = std::mem::take(&mut world.resource_mut::<Inbox>().0);
+    let now = world.resource::<Clock>().now_ms;
+    // Commands per player this tick; what is over the bound is dropped and counted.
+    let mut counts: HashMap<CharacterId, usize> = HashMap::new();
+    let mut throttled: Vec<(CharacterId, u32)> = Vec::new();
+    for input in inputs {
+        match input {
+            ZoneInput::Spawn {
+                fence,
+                character,
+                transfer: _,
+                cooldowns,
+            } => {
+                if let Err(reason) = spawn_player(world, fence, *character, &cooldowns) {
+                    let out = ZoneOutput::SpawnRefused { fence, reason };
+                    world.resource_mut::<Outbox>().control(out);
+                }
+            }
+            ZoneInput::Command { character, command } => {
+                if world.resource::<Index>().player(character).is_none() {
+                    continue;
+                }
+                let n = counts.entry(character).or_default();
+                *n += 1;
+                if *n <= COMMANDS_PER_PLAYER_PER_TICK_MAX {
+                    world
+                        .resource_mut::<CommandInbox>()
+                        .0
+                        .push((character, command));
+                } else {
+                    match throttled.iter_mut().find(|(c, _)| *c == character) {
+                        Some((_, d)) => *d += 1,
+                        None => throttled.push((character, 1)),
+                    }
+                }
+            }
+            ZoneInput::Disconnect { character } => {
+                if let Some(e) = world.resource::<Index>().player(character) {
+                    let mut entity = world.entity_mut(e);
+                    if !entity.contains::<Leaving>() && !entity.contains::<Disconnected>() {
+                        entity.insert(Disconnected {
+                            leave_at_ms: now + DISCONNECT_GRACE_MS,
+                        });
+                    }
+                }
+            }
+            ZoneInput::Reconnect { character } => {
+                if let Some(e) = world.resource::<Index>().player(character) {
+                    world.entity_mut(e).remove::<Disconnected>();
+                }
+            }
+            ZoneInput::Leave {
+                character,
+                transfer_to,
+            } => start_leaving(world, character, transfer_to, now),
+            ZoneInput::ClaimLost { character } => {
+                if let Some(e) = world.resource::<Index>().player(character) {
+                    world.entity_mut(e).insert(Departing(LeftReason::ClaimLost));
+                }
+            }
+            ZoneInput::StoreResult { request, outcome } => {
+                world
+                    .resource_mut::<ResultInbox>()
+                    .0
+                    .push((request, outcome));
+            }
+            ZoneInput::Shutdown => {
+                world.resource_mut::<Lifecycle>().shutting_down = true;
+                let mut all: Vec<CharacterId> =
+                    world.resource::<Index>().players.keys().copied().collect();
+                all.sort();
+                for character in all {
+                    start_leaving(world, character, None, now);
+                }
+            }
+        }
+    }
+    let mut outbox = world.resource_mut::<Outbox>();
+    for (character, dropped) in throttled {
+        outbox.tell(character, PlayerEvent::Throttled { dropped });
+    }
+}
+
+/// Freezes the player and marks it leaving (the first leave wins; a later one changes nothing).
+fn start_leaving(world: &mut World, character: CharacterId, to: Option<ZoneId>, now: u64) {
+    let Some(e) = world.resource::<Index>().player(character) else {
+        return;
+    };
+    let mut entity = world.entity_mut(e);
+    if entity.contains::<Leaving>() {
+        return;
+    }
+    entity.remove::<Disconnected>();
+    entity.insert(leaving(now, to));
+    if let Some(mut v) = entity.get_mut::<Velocity>() {
+        v.stop();
+    }
+    if let Some(mut a) = entity.get_mut::<AutoAttack>() {
+        a.active = false;
+    }
+}

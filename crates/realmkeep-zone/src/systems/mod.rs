@@ -1,0 +1,48 @@
+//! Systems, one per file, registered by `schedule()` in the order documented in `lib.rs`.
+
+mod combat;
+mod commands;
+mod connection;
+mod death;
+mod departures;
+mod inputs;
+mod loot;
+mod monster_ai;
+mod movement;
+mod persistence;
+mod requests;
+mod results;
+mod skills;
+mod snapshot;
+mod spatial;
+mod status_effects;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::ExecutorKind;
+
+/// The zone's schedule: every system in one explicit chain.
+pub fn schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor_kind(ExecutorKind::SingleThreaded);
+    schedule.add_systems(
+        (
+            inputs::apply_inputs,
+            results::apply_results,
+            departures::despawn_departed,
+            commands::apply_commands,
+            movement::move_entities,
+            spatial::rebuild_grid,
+            monster_ai::run_monsters,
+            combat::auto_attack,
+            skills::cast_skills,
+            status_effects::tick_effects,
+            death::resolve_deaths,
+            loot::expire_loot,
+            connection::run_departures,
+            persistence::save_players,
+            snapshot::send_snapshots,
+        )
+            .chain(),
+    );
+    schedule
+}
