@@ -231,7 +231,7 @@ fn op() -> impl Strategy<Value = Op> {
 /// Applies one op; returns the change it made to total gold and to item totals if it succeeded.
 async fn apply(s: &Store, chars: &[CharacterId], op: &Op) -> (i64, Option<(i32, i64)>, bool) {
     let first =
-        |c: CharacterId| async move { s.inventory(c).await.unwrap().first().map(|i| i.clone()) };
+        |c: CharacterId| async move { s.inventory(c).await.unwrap().first().cloned() };
     match op {
         Op::Trade {
             a,
