@@ -59,14 +59,15 @@ async fn apply(ctx: &CacheCtx, req: CacheRequest) {
     let cache = &ctx.cache;
     match req {
         CacheRequest::Presence { character, online } => {
-            if online {
-                enter(cache, character, ctx.zone).await;
-            } else {
-                leave(cache, character, ctx.zone).await;
+            // A late "online" of a character that already left must not register it again.
+            match online {
+                true if ctx.roster.contains(character) => enter(cache, character, ctx.zone).await,
+                true => {}
+                false => leave(cache, character, ctx.zone).await,
             }
         }
         CacheRequest::ZoneMembers { zone, joined, left } => {
-            for c in joined {
+            for c in joined.into_iter().filter(|c| ctx.roster.contains(*c)) {
                 enter(cache, c, zone).await;
             }
             for c in left {

@@ -24,9 +24,9 @@ pub enum HostError {
     /// A queue is full: nothing happened; try again shortly.
     #[error("the zone is busy, try again")]
     Busy,
-    /// PostgreSQL cannot be reached: nothing happened; try again.
+    /// PostgreSQL cannot be reached: nothing happened; try again. (The detail is logged.)
     #[error("the game is unavailable, try again")]
-    Unavailable(#[source] StoreError),
+    Unavailable,
     /// The store refused or failed in another way.
     #[error("the request failed: {0}")]
     Store(#[source] StoreError),
@@ -42,7 +42,10 @@ impl HostError {
         match e.refusal() {
             Some(Refusal::ClaimHeld) => HostError::ClaimHeld,
             Some(Refusal::NotFound(_)) => HostError::NotFound,
-            _ if e.is_unavailable() => HostError::Unavailable(e),
+            _ if e.is_unavailable() => {
+                tracing::warn!(error = %e, "PostgreSQL unavailable: answered \"try again\"");
+                HostError::Unavailable
+            }
             _ => HostError::Store(e),
         }
     }
@@ -51,7 +54,7 @@ impl HostError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            HostError::Busy | HostError::Unavailable(_) | HostError::ClaimHeld
+            HostError::Busy | HostError::Unavailable | HostError::ClaimHeld
         )
     }
 }

@@ -25,7 +25,8 @@
 //! - `renewer`: renews every claim of a zone every lease/3 in one call; lost claims → `ClaimLost`.
 //! - `events`: what follows a character leaving (Redis, transfers, refused spawns).
 //! - `health`: what the host believes about PostgreSQL, and the retry backoff.
-//! - [`Cluster`]: the zones of one node, transfers between them, status, shutdown on a signal.
+//! - [`Cluster`]: the zones of one node, transfers between them, status, shutdown on a signal;
+//!   [`serve`]: a node as its own process (`realmkeep serve`).
 //! - `metrics`: counters and latency histograms, read as [`HostMetrics`] snapshots.
 //!
 //! A crashed node needs nothing: its claims expire with their lease and another node may claim
@@ -46,6 +47,7 @@ mod outbox;
 mod quest;
 mod renewer;
 mod roster;
+mod serve;
 mod signal;
 mod store_worker;
 mod tick;
@@ -60,4 +62,5 @@ pub use health::StoreHealth;
 pub use host::{holder_name, Backends, JoinReceipt, ShutdownReport, ZoneHost};
 pub use messages::Notice;
 pub use metrics::{HostMetrics, Percentiles};
+pub use serve::{serve, STATUS_LOG_INTERVAL};
 pub use signal::shutdown_signal;

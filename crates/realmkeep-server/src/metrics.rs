@@ -22,6 +22,7 @@ pub struct Counters {
     pub saves_failed: AtomicU64,
     pub save_retries: AtomicU64,
     pub releases_ok: AtomicU64,
+    pub level_up_saves_ok: AtomicU64,
     pub critical_ok: AtomicU64,
     pub critical_refused: AtomicU64,
     pub critical_unavailable: AtomicU64,
@@ -128,6 +129,8 @@ pub struct HostMetrics {
     pub saves_failed: u64,
     pub save_retries: u64,
     pub releases_ok: u64,
+    /// Immediate full saves after a level-up.
+    pub level_up_saves_ok: u64,
     pub critical_ok: u64,
     pub critical_refused: u64,
     /// Critical actions answered "try again" because PostgreSQL could not be reached.
@@ -220,6 +223,7 @@ impl Metrics {
             saves_failed: g(&c.saves_failed),
             save_retries: g(&c.save_retries),
             releases_ok: g(&c.releases_ok),
+            level_up_saves_ok: g(&c.level_up_saves_ok),
             critical_ok: g(&c.critical_ok),
             critical_refused: g(&c.critical_refused),
             critical_unavailable: g(&c.critical_unavailable),

@@ -64,8 +64,8 @@ impl Roster {
         }
     }
 
-    pub fn get(&self, character: CharacterId) -> Option<Seat> {
-        self.seats().get(&character).cloned()
+    pub fn contains(&self, character: CharacterId) -> bool {
+        self.seats().contains_key(&character)
     }
 
     pub fn who(&self, character: CharacterId) -> Option<Who> {

@@ -185,6 +185,9 @@ async fn save(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
         }
         PersistKind::LevelUp(snapshot) => {
             let r = with_retries(ctx, "level-up save", || ctx.store.level_up(snapshot)).await;
+            if r.is_ok() {
+                bump(&c.level_up_saves_ok);
+            }
             to_outcome(r, |_| Applied::Done)
         }
         PersistKind::Release { snapshot, .. } => {

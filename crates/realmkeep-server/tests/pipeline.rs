@@ -327,3 +327,54 @@ async fn status_reports_zones_players_and_health() {
         .contains("\"postgres_up\":true"));
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_character_stays_for_its_grace_period_then_leaves_saved() {
+    let env = Env::new().await;
+    let c = character(env.store(), "Galadriel").await;
+    let cluster = env.cluster("n1", &[GREENVALE]).await;
+    let host = cluster.zone(GREENVALE).unwrap().clone();
+    let mut r = cluster.join(GREENVALE, c).await.unwrap();
+    joined(&mut r.notices).await;
+    let (x, _) = walk(&host, c, 7.0).await;
+
+    // A reconnect within the grace period keeps the character.
+    let disconnected = |want: bool| {
+        let host = host.clone();
+        async move {
+            let d = host
+                .inspect(move |z| z.player(c).map(|p| p.disconnected))
+                .await
+                .unwrap();
+            (d == Some(want)).then_some(())
+        }
+    };
+    host.disconnect(c).await.unwrap();
+    eventually("the zone to see the disconnect", || disconnected(true)).await;
+    host.reconnect(c).await.unwrap();
+    eventually("the zone to see the reconnect", || disconnected(false)).await;
+
+    // Gone for good: it leaves after the grace period, with its final save.
+    host.disconnect(c).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let grace = Duration::from_millis(realmkeep_zone::limits::DISCONNECT_GRACE_MS);
+    let reason = tokio::time::timeout(grace + WAIT, async {
+        loop {
+            if let Some(Notice::Left(reason)) = r.notices.recv().await {
+                return reason;
+            }
+        }
+    })
+    .await
+    .expect("left after the grace period");
+    assert!(
+        started.elapsed() >= grace - Duration::from_secs(1),
+        "left too early: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(reason, LeftReason::Released { transfer_to: None });
+    assert_eq!(env.store().claim_info(c).await.unwrap().holder, None);
+    let (sx, _) = stored_position(env.store(), c, GREENVALE).await.unwrap();
+    assert!((sx - x).abs() < 0.01);
+    cluster.shutdown().await;
+}

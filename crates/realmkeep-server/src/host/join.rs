@@ -68,6 +68,11 @@ impl ZoneHost {
             bump(&c.joins_refused);
             return Err(HostError::ShuttingDown);
         }
+        if !inner.b.health.is_up() {
+            // Known down: answer at once rather than wait out a connection timeout.
+            bump(&c.joins_refused);
+            return Err(HostError::Unavailable);
+        }
         let started = Instant::now();
         let r = inner
             .b

@@ -263,9 +263,10 @@ impl ZoneHost {
     }
 
     fn held(&self, character: CharacterId) -> Result<(), HostError> {
-        match self.inner.roster.get(character) {
-            Some(_) => Ok(()),
-            None => Err(HostError::NotHere),
+        if self.inner.roster.contains(character) {
+            Ok(())
+        } else {
+            Err(HostError::NotHere)
         }
     }
 

@@ -1,0 +1,48 @@
+//! `serve`: one node as its own process — what `realmkeep serve` runs. Connects to PostgreSQL and
+//! Redis, starts the configured zones, logs the status every `STATUS_LOG_INTERVAL`, and on
+//! SIGTERM or Ctrl-C saves and releases every character before it returns.
+
+use crate::{Cluster, ClusterConfig, Endpoints, HostError, ShutdownReport};
+use realmkeep_domain::content::Content;
+use realmkeep_store::StoreOptions;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a serving node logs its status line.
+pub const STATUS_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Runs a node until it is asked to stop; returns how each zone's shutdown went.
+pub async fn serve(
+    config: ClusterConfig,
+    endpoints: &Endpoints,
+    store_options: &StoreOptions,
+    content: Arc<Content>,
+) -> Result<Vec<ShutdownReport>, HostError> {
+    let cluster = Cluster::connect(config, endpoints, store_options, content).await?;
+    tracing::info!(node = %cluster.node(), zones = ?cluster.zones().map(|z| z.zone()).collect::<Vec<_>>(), "serving");
+    let status = {
+        let cluster = cluster.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(STATUS_LOG_INTERVAL);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let s = cluster.status().await;
+                for z in &s.zones {
+                    tracing::info!(
+                        zone = %z.zone, players = z.players, tick_p50_us = z.tick.p50_us,
+                        tick_p99_us = z.tick.p99_us, pending = z.metrics.store_pending,
+                        backlog = z.metrics.store_backlog, "zone status"
+                    );
+                }
+                tracing::info!(
+                    node = %s.node, players = s.players, saves_per_s = s.saves_per_s,
+                    postgres_up = s.postgres_up, redis_up = s.redis_up, "node status"
+                );
+            }
+        })
+    };
+    let reports = cluster.run_until_signal().await;
+    status.abort();
+    Ok(reports)
+}
