@@ -59,3 +59,27 @@ impl TickStats {
         self.histogram.reset();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_recorded_ticks() {
+        let mut s = TickStats::new();
+        for ms in 1..=100u64 {
+            s.record(Duration::from_millis(ms));
+        }
+        let sum = s.summary();
+        assert_eq!(sum.count, 100);
+        assert!((49_900..=50_100).contains(&sum.p50_us), "{sum:?}");
+        assert!((98_900..=99_100).contains(&sum.p99_us), "{sum:?}");
+        assert!((99_900..=100_100).contains(&sum.max_us), "{sum:?}");
+        s.record(Duration::from_secs(3_600));
+        assert_eq!(
+            s.summary().max_us / 1_000_000,
+            TICK_DURATION_MAX_US / 1_000_000,
+            "clamped"
+        );
+    }
+}

@@ -287,3 +287,33 @@ fn shutdown_releases_everyone_then_reports_once() {
     assert!(z.is_shutdown_complete());
     assert!(!run(&mut z, 5).contains(&ZoneOutput::ShutdownComplete));
 }
+
+#[test]
+fn players_get_a_coarse_view_of_their_surroundings_every_second() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 60.0, 50.0));
+    spawn(&mut z, character(2, 70.0, 50.0));
+    let out = run(&mut z, 20);
+    let views: Vec<_> = events(&out, 1)
+        .into_iter()
+        .filter(|e| matches!(e, PlayerEvent::Surroundings { .. }))
+        .collect();
+    assert_eq!(views.len(), 1, "one a second");
+    assert!(matches!(
+        views[0],
+        PlayerEvent::Surroundings {
+            players_nearby: 1,
+            monsters_nearby: 1,
+            loot_nearby: 0,
+            ..
+        }
+    ));
+    let counts: Vec<u32> = out
+        .iter()
+        .filter_map(|o| match o {
+            ZoneOutput::Cache(CacheRequest::EntityCount { count, .. }) => Some(*count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counts, vec![3], "two players and the wolf, once");
+}

@@ -267,3 +267,11 @@ pub fn ack_saves(zone: &mut Zone, out: &[ZoneOutput]) {
         }
     }
 }
+
+/// Events of a player other than the periodic `Surroundings`.
+pub fn notices(out: &[ZoneOutput], id: i64) -> Vec<PlayerEvent> {
+    events(out, id)
+        .into_iter()
+        .filter(|e| !matches!(e, PlayerEvent::Surroundings { .. }))
+        .collect()
+}

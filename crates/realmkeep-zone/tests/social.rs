@@ -1,0 +1,286 @@
+//! Quests, trades and PvP: critical actions answered by the store, and kills between kingdoms.
+
+mod common;
+
+use common::*;
+use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, Kingdom, QuestId};
+use realmkeep_store::characters::{InventoryItem, QuestState};
+use realmkeep_store::Refusal;
+use realmkeep_zone::io::*;
+
+fn request_of(out: &[ZoneOutput], f: impl Fn(&PersistKind) -> bool) -> Option<PersistRequest> {
+    requests(out).into_iter().find(|r| f(&r.kind))
+}
+
+#[test]
+fn a_quest_is_accepted_progressed_and_completed_through_the_store() {
+    let mut z = zone();
+    spawn(&mut z, slayer(1, 53.0, 50.0));
+    command(&mut z, 1, PlayerCommand::AcceptQuest { quest: QuestId(1) });
+    let out = run(&mut z, 1);
+    let accept = request_of(&out, |k| matches!(k, PersistKind::AcceptQuest { .. })).unwrap();
+    assert_eq!(
+        accept.kind,
+        PersistKind::AcceptQuest {
+            fence: fence(1),
+            quest: QuestId(1)
+        }
+    );
+    assert!(
+        z.player(CharacterId(1)).unwrap().quests.is_empty(),
+        "not before Ok"
+    );
+    reply(&mut z, accept.id, Outcome::Ok(Applied::Done));
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 1).contains(&PlayerEvent::QuestAccepted { quest: QuestId(1) }));
+
+    let wolf = wolf_net(&z);
+    command(&mut z, 1, PlayerCommand::Attack { target: wolf });
+    let out = run(&mut z, 1);
+    let progress = request_of(&out, |k| matches!(k, PersistKind::QuestProgress { .. })).unwrap();
+    assert_eq!(
+        progress.kind,
+        PersistKind::QuestProgress {
+            fence: fence(1),
+            quest: QuestId(1),
+            amount: 1
+        }
+    );
+    reply(&mut z, progress.id, Outcome::Ok(Applied::Done));
+    run(&mut z, 1);
+    assert_eq!(z.player(CharacterId(1)).unwrap().quests[0].progress, 1);
+
+    command(
+        &mut z,
+        1,
+        PlayerCommand::CompleteQuest { quest: QuestId(1) },
+    );
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 1).contains(&PlayerEvent::Denied {
+        action: Action::Quest,
+        reason: Denial::NotAllowed
+    }));
+}
+
+#[test]
+fn completing_a_quest_grants_its_rewards_on_ok_only() {
+    let mut z = zone();
+    let mut c = character(1, 150.0, 150.0);
+    c.quests.push(QuestState {
+        quest: QuestId(1),
+        status: "active".into(),
+        progress: 5,
+    });
+    spawn(&mut z, c);
+    command(
+        &mut z,
+        1,
+        PlayerCommand::CompleteQuest { quest: QuestId(1) },
+    );
+    let req = request_of(&run(&mut z, 1), |k| {
+        matches!(k, PersistKind::CompleteQuest { .. })
+    })
+    .unwrap();
+    reply(&mut z, req.id, Outcome::Unavailable);
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 1).contains(&PlayerEvent::TryAgain {
+        action: Action::Quest
+    }));
+    assert_eq!(z.player(CharacterId(1)).unwrap().xp, 0);
+
+    command(
+        &mut z,
+        1,
+        PlayerCommand::CompleteQuest { quest: QuestId(1) },
+    );
+    let req = request_of(&run(&mut z, 1), |k| {
+        matches!(k, PersistKind::CompleteQuest { .. })
+    })
+    .unwrap();
+    let reward = InventoryItem {
+        item: ItemId(9),
+        def: ItemDefId(100),
+        quantity: 3,
+        slot: 0,
+    };
+    reply(
+        &mut z,
+        req.id,
+        Outcome::Ok(Applied::QuestRewarded {
+            gold: 125,
+            items: vec![reward.clone()],
+        }),
+    );
+    let out = run(&mut z, 1);
+    let p = z.player(CharacterId(1)).unwrap();
+    assert_eq!(
+        (p.gold, p.items.clone(), p.xp, p.level),
+        (125, vec![reward], 200, 2)
+    );
+    assert_eq!(p.quests[0].status, "completed");
+    assert!(request_of(
+        &out,
+        |k| matches!(k, PersistKind::LevelUp(s) if s.xp == 200 && s.level == 2)
+    )
+    .is_some());
+}
+
+fn traders() -> realmkeep_zone::Zone {
+    let mut z = zone();
+    let mut a = character(1, 150.0, 150.0);
+    a.inventory.push(InventoryItem {
+        item: ItemId(11),
+        def: ItemDefId(12),
+        quantity: 1,
+        slot: 0,
+    });
+    spawn(&mut z, a);
+    spawn(&mut z, character(2, 151.0, 150.0));
+    z
+}
+
+fn offer(items: Vec<i64>, gold: i64) -> TradeOffer {
+    TradeOffer {
+        items: items.into_iter().map(ItemId).collect(),
+        gold: Gold::new(gold).unwrap(),
+    }
+}
+
+#[test]
+fn mirror_offers_become_one_trade_applied_on_ok() {
+    let mut z = traders();
+    let trade = |with: i64, give, want| PlayerCommand::Trade {
+        with: CharacterId(with),
+        give,
+        want,
+    };
+    command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
+    let out = run(&mut z, 1);
+    assert!(requests(&out).is_empty());
+    assert!(matches!(
+        notices(&out, 2)[..],
+        [PlayerEvent::TradeOffered {
+            from: CharacterId(1),
+            ..
+        }]
+    ));
+
+    command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
+    let out = run(&mut z, 1);
+    let req = request_of(&out, |k| matches!(k, PersistKind::Trade { .. })).expect("one trade");
+    assert_eq!(
+        req.kind,
+        PersistKind::Trade {
+            a: fence(1),
+            a_gives: offer(vec![11], 0),
+            b: fence(2),
+            b_gives: offer(vec![], 30)
+        }
+    );
+    let done = Applied::Traded {
+        a_received: vec![],
+        b_received: vec![(ItemId(11), 4)],
+        a_gold: 130,
+        b_gold: 70,
+    };
+    reply(&mut z, req.id, Outcome::Ok(done));
+    let out = run(&mut z, 1);
+    let (a, b) = (
+        z.player(CharacterId(1)).unwrap(),
+        z.player(CharacterId(2)).unwrap(),
+    );
+    assert!(a.items.is_empty() && a.gold == 130);
+    assert_eq!(
+        b.items,
+        vec![InventoryItem {
+            item: ItemId(11),
+            def: ItemDefId(12),
+            quantity: 1,
+            slot: 4
+        }]
+    );
+    assert_eq!(b.gold, 70);
+    assert!(notices(&out, 1).contains(&PlayerEvent::TradeDone {
+        with: CharacterId(2)
+    }));
+    assert!(notices(&out, 2).contains(&PlayerEvent::TradeDone {
+        with: CharacterId(1)
+    }));
+}
+
+#[test]
+fn a_refused_trade_changes_nothing_and_tells_both() {
+    let mut z = traders();
+    let trade = |with: i64, give, want| PlayerCommand::Trade {
+        with: CharacterId(with),
+        give,
+        want,
+    };
+    command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
+    command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
+    let req = request_of(&run(&mut z, 1), |k| matches!(k, PersistKind::Trade { .. })).unwrap();
+    reply(&mut z, req.id, Outcome::Refused(Refusal::NotEnoughGold));
+    let out = run(&mut z, 1);
+    let refused = PlayerEvent::Refused {
+        action: Action::Trade,
+        reason: Refusal::NotEnoughGold,
+    };
+    assert!(notices(&out, 1).contains(&refused) && notices(&out, 2).contains(&refused));
+    assert_eq!(z.player(CharacterId(1)).unwrap().items.len(), 1);
+    // Offering what one does not hold is denied before any request.
+    command(&mut z, 2, trade(1, offer(vec![11], 0), offer(vec![], 0)));
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 2).contains(&PlayerEvent::Denied {
+        action: Action::Trade,
+        reason: Denial::NotAllowed
+    }));
+}
+
+#[test]
+fn a_kill_between_kingdoms_is_a_pvp_kill_and_the_victim_comes_back() {
+    let mut z = zone();
+    spawn(&mut z, slayer(1, 150.0, 150.0));
+    let mut friend = character(3, 151.0, 151.0);
+    friend.kingdom = Kingdom::Aldor;
+    spawn(&mut z, friend);
+    let mut foe = character(2, 151.0, 150.0);
+    foe.kingdom = Kingdom::Veyra;
+    spawn(&mut z, foe);
+    let friend_net = z.net_id_of(CharacterId(3)).unwrap();
+    command(&mut z, 1, PlayerCommand::Attack { target: friend_net });
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 1).contains(&PlayerEvent::Denied {
+        action: Action::Attack,
+        reason: Denial::NotAllowed
+    }));
+
+    let foe_net = z.net_id_of(CharacterId(2)).unwrap();
+    command(&mut z, 1, PlayerCommand::Attack { target: foe_net });
+    let out = run(&mut z, 1);
+    assert!(z.player(CharacterId(2)).unwrap().dead);
+    assert!(notices(&out, 2).contains(&PlayerEvent::Died));
+    let kill = request_of(&out, |k| matches!(k, PersistKind::PvpKill { .. })).unwrap();
+    assert_eq!(
+        kill.kind,
+        PersistKind::PvpKill {
+            killer: fence(1),
+            victim: fence(2)
+        }
+    );
+    reply(&mut z, kill.id, Outcome::Ok(Applied::Done));
+    let out = run(&mut z, 1);
+    assert_eq!(z.player(CharacterId(1)).unwrap().pvp_kills, 1);
+    assert!(out.iter().any(|o| matches!(
+        o,
+        ZoneOutput::Cache(CacheRequest::Leaderboard {
+            board: Board::Pvp,
+            score: 1,
+            ..
+        })
+    )));
+
+    run(&mut z, ticks(realmkeep_zone::limits::PLAYER_RESPAWN_MS));
+    let p = z.player(CharacterId(2)).unwrap();
+    assert!(!p.dead);
+    assert_eq!((p.x, p.y, p.health), (100.0, 100.0, p.max_health / 2));
+}
