@@ -1,0 +1,166 @@
+//! The zone's boundary: everything that enters a zone (`ZoneInput`) and everything that leaves it
+//! (`ZoneOutput`). API boundary: the host (crate `realmkeep-server`) speaks to a zone only through
+//! these types, `Zone::push_input`, `Zone::tick` and `Zone::drain_outputs`.
+//!
+//! The protocol, in one paragraph: the host pushes inputs at any time (bounded); a tick applies
+//! all of them first, then runs the systems; afterwards the host drains the outputs and carries
+//! them out. Every `ZoneOutput::Persist` except `Logs` is answered by exactly one
+//! `ZoneInput::StoreResult` with the same `RequestId` (the zone keeps an entry per request until
+//! then). `ZoneOutput::Cache` and `ZoneOutput::ToPlayer` are fire-and-forget: best effort, never
+//! answered. `Logs` batches are fire-and-forget too (non-critical, the host may retry or drop).
+
+mod player;
+mod requests;
+
+pub use player::*;
+pub use requests::*;
+
+use realmkeep_domain::{CharacterId, Fence, ItemId, SkillId, ZoneId};
+use realmkeep_store::characters::{InventoryItem, LoadedCharacter};
+use realmkeep_store::Refusal;
+
+/// Names one persistence request of one zone, so its result can find its way back. Unique per
+/// zone instance (a counter from 1); the host may use it as an idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// The id a zone gives each entity players can see (players, monsters, loot). Unique per zone
+/// instance, never reused; not stable across zones or restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NetId(pub u64);
+
+/// A skill's remaining cooldown, carried across zones through the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkillCooldown {
+    pub skill: SkillId,
+    pub remaining_ms: u32,
+}
+
+/// Host → zone. Applied at the start of the next tick, in the order pushed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneInput {
+    /// Put a character into the world. The host has already claimed and loaded it (`fence` is the
+    /// claim). `transfer` is true when it arrives from another zone (status effects are not
+    /// carried: they are lost on transfer). `cooldowns` are its cross-zone cooldowns read from the
+    /// cache (empty if unknown). Answered by `PlayerEvent::Joined`, or by
+    /// `ZoneOutput::SpawnRefused` (zone full, shutting down, already here) after which the host
+    /// releases the claim itself.
+    Spawn {
+        fence: Fence,
+        character: Box<LoadedCharacter>,
+        transfer: bool,
+        cooldowns: Vec<SkillCooldown>,
+    },
+    /// One command of a connected player. Commands of characters not in the zone are ignored.
+    Command {
+        character: CharacterId,
+        command: PlayerCommand,
+    },
+    /// The player's connection dropped without a logout: the character stays in the world for
+    /// `DISCONNECT_GRACE_MS`, then leaves as a normal `Leave` (final save, release).
+    Disconnect { character: CharacterId },
+    /// The player came back within the grace period: the character stays.
+    Reconnect { character: CharacterId },
+    /// Take the character out: logout (`transfer_to: None`) or zone change. The zone sends a
+    /// `PersistKind::Release` (final save) and reports `ZoneOutput::Left` only after it succeeded.
+    Leave {
+        character: CharacterId,
+        transfer_to: Option<ZoneId>,
+    },
+    /// Claim renewal found the claim lost: another zone owns the character now. Despawned at once,
+    /// without any save (the save would be refused and must not be retried).
+    ClaimLost { character: CharacterId },
+    /// The answer to `ZoneOutput::Persist(PersistRequest { id: request, .. })`.
+    StoreResult {
+        request: RequestId,
+        outcome: Outcome,
+    },
+    /// Stop accepting spawns and take every character out with a final save. The zone emits
+    /// `ZoneOutput::ShutdownComplete` once the last one is released.
+    Shutdown,
+}
+
+/// How the store answered a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Done and committed.
+    Ok(Applied),
+    /// The rules said no; nothing changed. `Refusal::StaleClaim` means this zone lost the
+    /// character: it is despawned without saving.
+    Refused(Refusal),
+    /// The store could not be reached, or failed in a way that is not a refusal: nothing is known
+    /// to have changed. Saves are retried by the zone; players are told to try again.
+    Unavailable,
+}
+
+/// What a successful request did, by kind of request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// Nothing to report beyond success: `LevelUp`, `Release`, `QuestProgress`, `AcceptQuest`,
+    /// `PvpKill`.
+    Done,
+    /// `SaveBatch`: rows whose fence was stale (those characters are lost: despawned unsaved).
+    Saved { refused: Vec<CharacterId> },
+    /// `PickupLoot`: stacks that grew (with their new quantity) and the new stack, if any.
+    PickedUp {
+        merged: Vec<(ItemId, i32)>,
+        created: Option<InventoryItem>,
+    },
+    /// `LootGold`: the purse after the credit.
+    Purse { gold: i64 },
+    /// `CompleteQuest`: the purse after the reward, and the reward items as placed. The quest's
+    /// experience is granted by the zone when this arrives (the zone owns experience).
+    QuestRewarded {
+        gold: i64,
+        items: Vec<InventoryItem>,
+    },
+    /// `Trade`: items each side received with their new bag slot, and both purses after.
+    Traded {
+        a_received: Vec<(ItemId, i16)>,
+        b_received: Vec<(ItemId, i16)>,
+        a_gold: i64,
+        b_gold: i64,
+    },
+}
+
+/// Zone → host. Drained after each tick, in the order emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneOutput {
+    /// Must reach PostgreSQL; answered by one `ZoneInput::StoreResult` (except `Logs`).
+    Persist(PersistRequest),
+    /// Best effort to Redis; never answered.
+    Cache(CacheRequest),
+    /// A notice for one connected player; dropped by the host if the player is gone.
+    ToPlayer {
+        character: CharacterId,
+        event: PlayerEvent,
+    },
+    /// A `Spawn` the zone did not take; the host still holds the claim and must release it.
+    SpawnRefused { fence: Fence, reason: SpawnRefusal },
+    /// The character is out of this zone and out of its ECS world. For `Released`, its final
+    /// save succeeded and its claim is released: the host removes it from the zone's Redis set
+    /// and, with `transfer_to`, starts the join in the next zone.
+    Left {
+        character: CharacterId,
+        reason: LeftReason,
+    },
+    /// After `Shutdown`: every character has been released (or lost). Emitted once.
+    ShutdownComplete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnRefusal {
+    ZoneFull,
+    ShuttingDown,
+    AlreadyInZone,
+    /// The loaded data is unusable (a level out of range, a class without stats).
+    Invalid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftReason {
+    /// Final save done and claim released.
+    Released { transfer_to: Option<ZoneId> },
+    /// The claim was lost (`ClaimLost`, or a save refused as stale): despawned without a save.
+    ClaimLost,
+}

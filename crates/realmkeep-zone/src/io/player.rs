@@ -1,0 +1,190 @@
+//! What players ask for and what they are told.
+
+use super::NetId;
+use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, QuestId, SkillId, ZoneId};
+use realmkeep_store::Refusal;
+
+/// What a player asks for. Parsed and bounded by the gateway; the zone checks the game rules.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerCommand {
+    /// Walk towards a point (clamped to the zone; one step at most `MOVE_STEP_MAX` away).
+    MoveTo {
+        x: f32,
+        y: f32,
+    },
+    /// Walk in a direction until `Stop` (the vector is normalised).
+    Move {
+        dx: f32,
+        dy: f32,
+    },
+    Stop,
+    /// Select a target and start auto-attacking it (a monster, or a player of another kingdom).
+    Attack {
+        target: NetId,
+    },
+    /// Stop auto-attacking.
+    StopAttack,
+    /// Use a learned skill, on a target or (healing, self skills) on oneself.
+    UseSkill {
+        skill: SkillId,
+        target: Option<NetId>,
+    },
+    /// Pick up a loot entity in reach: a critical action, answered when the store has placed it.
+    PickUp {
+        loot: NetId,
+    },
+    Chat {
+        channel: ChatChannel,
+        text: String,
+    },
+    AcceptQuest {
+        quest: QuestId,
+    },
+    CompleteQuest {
+        quest: QuestId,
+    },
+    /// Offer a trade to a character in this zone. It happens when the other side offers the
+    /// mirror image (gives what this side wants, wants what it gives) within `TRADE_OFFER_MS`.
+    Trade {
+        with: CharacterId,
+        give: TradeOffer,
+        want: TradeOffer,
+    },
+    Logout,
+    ChangeZone {
+        to: ZoneId,
+    },
+}
+
+/// One side of a trade: item instances and gold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TradeOffer {
+    pub items: Vec<ItemId>,
+    pub gold: Gold,
+}
+
+/// Where a chat message goes. `Say` stays in the zone (players nearby); the others are published
+/// through the cache (`CacheRequest::Chat`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatChannel {
+    Say,
+    Global,
+    Kingdom,
+    Guild,
+    Whisper { to: CharacterId },
+}
+
+/// The player action a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Move,
+    Attack,
+    Skill,
+    Pickup,
+    Chat,
+    Quest,
+    Trade,
+    Command,
+}
+
+/// Why the zone itself said no (before any store request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    NoSuchTarget,
+    OutOfRange,
+    NotLearned,
+    OnCooldown {
+        remaining_ms: u32,
+    },
+    NotEnoughMana,
+    /// Already picked up by someone (result pending) or not yours.
+    Reserved,
+    /// Too many requests waiting for the store: try again shortly.
+    Busy,
+    NotAllowed,
+    Dead,
+    Invalid,
+}
+
+/// A notice to one player. No network exists yet: the host decides what to forward.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerEvent {
+    Joined {
+        zone: ZoneId,
+        net_id: NetId,
+        x: f32,
+        y: f32,
+    },
+    /// The zone refused the action (rules, range, cooldown, busy).
+    Denied {
+        action: Action,
+        reason: Denial,
+    },
+    /// The store refused the action; nothing changed.
+    Refused {
+        action: Action,
+        reason: Refusal,
+    },
+    /// The store was unavailable; nothing changed; try again.
+    TryAgain {
+        action: Action,
+    },
+    /// More commands than `COMMANDS_PER_PLAYER_PER_TICK_MAX` this tick; the rest were dropped.
+    Throttled {
+        dropped: u32,
+    },
+    XpGained {
+        amount: i64,
+        xp: i64,
+    },
+    LevelUp {
+        level: i32,
+    },
+    /// A pickup is done: the item is in the bag.
+    Looted {
+        def: ItemDefId,
+        quantity: i32,
+    },
+    GoldChanged {
+        gold: i64,
+    },
+    QuestAccepted {
+        quest: QuestId,
+    },
+    QuestProgress {
+        quest: QuestId,
+        progress: i32,
+    },
+    QuestCompleted {
+        quest: QuestId,
+    },
+    TradeOffered {
+        from: CharacterId,
+        give: TradeOffer,
+        want: TradeOffer,
+    },
+    TradeDone {
+        with: CharacterId,
+    },
+    Died,
+    Respawned {
+        x: f32,
+        y: f32,
+    },
+    Chat {
+        channel: ChatChannel,
+        from: CharacterId,
+        name: String,
+        text: String,
+    },
+    /// A coarse view of the surroundings, every few ticks (no network exists yet).
+    Surroundings {
+        x: f32,
+        y: f32,
+        health: i32,
+        mana: i32,
+        players_nearby: u32,
+        monsters_nearby: u32,
+        loot_nearby: u32,
+    },
+}
