@@ -7,6 +7,7 @@ use crate::health::{Backoff, StoreHealth};
 use crate::host::{Backends, JoinReceipt, ShutdownReport, ZoneHost};
 use crate::limits::TRANSFER_QUEUE_MAX;
 use crate::metrics::{HostMetrics, Percentiles};
+use crate::sources::{ContentDefinitions, StoreLeaderboards};
 use crate::HostError;
 use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
 use realmkeep_domain::content::Content;
@@ -99,15 +100,26 @@ impl Cluster {
         let (tx, rx) = mpsc::channel(TRANSFER_QUEUE_MAX);
         let mut hosts = BTreeMap::new();
         for zone in &config.zones {
-            let sim = crate::zone_adapter::build(*zone, content.clone(), &config.host)?;
-            let host = ZoneHost::start(
-                *zone,
-                sim,
-                backends.clone(),
-                config.host.clone(),
-                Some(tx.clone()),
-            )?;
-            hosts.insert(*zone, host);
+            let started = crate::zone_adapter::build(*zone, content.clone(), &config.host)
+                .and_then(|sim| {
+                    ZoneHost::start(
+                        *zone,
+                        sim,
+                        backends.clone(),
+                        config.host.clone(),
+                        Some(tx.clone()),
+                    )
+                });
+            match started {
+                Ok(host) => {
+                    hosts.insert(*zone, host);
+                }
+                Err(e) => {
+                    // Nothing has joined yet: stopping the zones already started is quick.
+                    futures::future::join_all(hosts.values().map(|h| h.shutdown())).await;
+                    return Err(e);
+                }
+            }
         }
         drop(tx);
         let cancel = CancellationToken::new();
@@ -138,7 +150,10 @@ impl Cluster {
             .map_err(HostError::from_store)?;
         let node = NodeId::parse(&config.host.node)?;
         let secret = SessionSecret::new(&endpoints.session_secret)?;
-        let cache = Cache::connect(&endpoints.redis_url, CacheOptions::new(node, secret)).await?;
+        let opts = CacheOptions::new(node, secret)
+            .with_leaderboard_source(Arc::new(StoreLeaderboards(store.clone())))
+            .with_definition_source(Arc::new(ContentDefinitions(content.clone())));
+        let cache = Cache::connect(&endpoints.redis_url, opts).await?;
         Cluster::start(config, content, store, cache).await
     }
 

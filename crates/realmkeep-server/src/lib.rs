@@ -49,6 +49,7 @@ mod renewer;
 mod roster;
 mod serve;
 mod signal;
+mod sources;
 mod store_worker;
 mod tick;
 #[cfg(test)]
@@ -64,3 +65,4 @@ pub use messages::Notice;
 pub use metrics::{HostMetrics, Percentiles};
 pub use serve::{serve, STATUS_LOG_INTERVAL};
 pub use signal::shutdown_signal;
+pub use sources::{ContentDefinitions, StoreLeaderboards};

@@ -109,12 +109,22 @@ impl ZoneHost {
                 cooldowns,
             },
         };
-        let sent = tokio::time::timeout(CONTROL_SEND_WAIT, inner.control.send(spawn)).await;
-        if !matches!(sent, Ok(Ok(()))) {
+        // Shutdown may have begun while the claim was taken: give it back rather than spawn.
+        let refusal = if self.is_accepting() {
+            let sent = tokio::time::timeout(CONTROL_SEND_WAIT, inner.control.send(spawn)).await;
+            match sent {
+                Ok(Ok(())) => None,
+                Ok(Err(_)) => Some(HostError::ShuttingDown),
+                Err(_) => Some(HostError::Busy),
+            }
+        } else {
+            Some(HostError::ShuttingDown)
+        };
+        if let Some(e) = refusal {
             bump(&c.joins_refused);
             inner.roster.remove(character, Some(fence));
             self.release_now(snapshot).await;
-            return Err(HostError::Busy);
+            return Err(e);
         }
         cache_worker::enter(&inner.b.cache, character, inner.zone).await;
         let latency = started.elapsed();

@@ -7,8 +7,10 @@
 //! and the zone gives them only on a `StoreResult` of `Ok`.
 
 mod join;
+mod shutdown;
 
 pub use join::JoinReceipt;
+pub use shutdown::ShutdownReport;
 
 use crate::config::HostConfig;
 use crate::events::{self, EventsCtx, Transfer};
@@ -26,26 +28,16 @@ use realmkeep_zone::io::{PlayerCommand, ZoneInput};
 use realmkeep_zone::Zone;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Longest an API call waits for room on the control lane before answering `Busy`.
 const CONTROL_SEND_WAIT: Duration = Duration::from_secs(1);
-/// Longest the workers get to finish what they hold after the tick thread stopped.
-const WORKERS_STOP_WAIT: Duration = Duration::from_secs(10);
-
-/// What `ZoneHost::shutdown` managed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShutdownReport {
-    pub zone: ZoneId,
-    /// Every character was saved and released.
-    pub complete: bool,
-    /// Characters still held when the wait ran out (their claims expire with the lease).
-    pub still_held: usize,
-    pub elapsed: Duration,
-}
+/// Longest node name: the claim holder name (`zone-<id>/<node>/<nonce>`) must stay within the
+/// store's `HOLDER_CHARS_MAX`, and the cache uses the same name as its node id.
+pub const NODE_NAME_CHARS_MAX: usize = 64;
 
 /// The backends a host uses, shared by every zone of a node.
 #[derive(Clone, Debug)]
@@ -120,6 +112,17 @@ impl ZoneHost {
         let (logs_tx, logs_rx) = mpsc::channel(q.logs);
         let (events_tx, events_rx) = mpsc::channel(q.events);
         let (done_tx, done_rx) = watch::channel(false);
+        let node_ok = !config.node.is_empty()
+            && config.node.len() <= NODE_NAME_CHARS_MAX
+            && config
+                .node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !node_ok {
+            return Err(HostError::Start(format!(
+                "node name must be 1 to {NODE_NAME_CHARS_MAX} ASCII letters, digits, '-' or '_'"
+            )));
+        }
         let holder = holder_name(zone_id, &config.node);
 
         let mut tasks = Vec::new();
@@ -328,72 +331,5 @@ impl ZoneHost {
             Err(mpsc::error::TrySendError::Full(_)) => Err(HostError::Busy),
             Err(mpsc::error::TrySendError::Closed(_)) => Err(HostError::ShuttingDown),
         }
-    }
-
-    /// Stops accepting joins, final-saves and releases every character, waits (at most the
-    /// configured shutdown wait), then stops the tick thread and the workers.
-    pub async fn shutdown(&self) -> ShutdownReport {
-        let inner = &self.inner;
-        let started = Instant::now();
-        inner.accepting.store(false, Ordering::Release);
-        let wait = inner.config.shutdown_wait;
-        let mut done = inner.shutdown_complete.clone();
-        let complete = tokio::time::timeout(wait, async {
-            // Waits for room on the lane: a store result ahead of it is never pushed out.
-            if inner
-                .control
-                .send(Control::Input(ZoneInput::Shutdown))
-                .await
-                .is_err()
-            {
-                return false;
-            }
-            done.wait_for(|d| *d).await.is_ok()
-        })
-        .await
-        .unwrap_or(false);
-        if !complete {
-            tracing::warn!(zone = %inner.zone, still_held = inner.roster.len(), "shutdown wait ran out: unsaved characters keep their last saved state; their claims expire");
-        }
-        self.stop().await;
-        ShutdownReport {
-            zone: inner.zone,
-            complete,
-            still_held: inner.roster.len(),
-            elapsed: started.elapsed(),
-        }
-    }
-
-    /// Stops the tick thread, lets the workers finish what they hold (bounded), then cancels.
-    async fn stop(&self) {
-        let inner = &self.inner;
-        inner.tick_stop.cancel();
-        let thread = inner
-            .thread
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(t) = thread {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
-        }
-        // The tick thread held the senders of the store, cache, log and events queues: with it
-        // gone those workers drain what they hold and end. The renewer keeps the claims alive
-        // meanwhile; it is cancelled last.
-        let tasks = std::mem::take(&mut *inner.tasks.lock().unwrap_or_else(|p| p.into_inner()));
-        let drained =
-            tokio::time::timeout(WORKERS_STOP_WAIT, futures::future::join_all(tasks)).await;
-        if drained.is_err() {
-            tracing::warn!(zone = %inner.zone, "workers did not finish in time: cancelled");
-        }
-        inner.workers.cancel();
-        let renewer = inner
-            .renewer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(r) = renewer {
-            let _ = r.await;
-        }
-        tracing::info!(zone = %inner.zone, "zone stopped");
     }
 }
