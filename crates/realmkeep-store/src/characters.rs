@@ -242,8 +242,20 @@ impl LoadRow {
     }
 }
 
-/// The statement that loads one character, optionally claiming it in the same statement.
-pub(crate) fn load_sql(claim: bool) -> String {
+/// The statement that loads one character (`$1`), optionally claiming it in the same statement
+/// (`$2` holder, `$3` lease seconds). Public so the benchmark can hand PostgreSQL's own client the
+/// very same statement as a reference.
+pub fn load_sql(claim: bool) -> &'static str {
+    static LOAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| build_load_sql(false));
+    static CLAIM_LOAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| build_load_sql(true));
+    if claim {
+        &CLAIM_LOAD
+    } else {
+        &LOAD
+    }
+}
+
+fn build_load_sql(claim: bool) -> String {
     if claim {
         format!(
             "WITH c AS (
@@ -268,8 +280,7 @@ pub(crate) async fn load_with(
     character: CharacterId,
     claim: Option<(&str, f64)>,
 ) -> StoreResult<Option<LoadedCharacter>> {
-    let sql = load_sql(claim.is_some());
-    let mut q = sqlx::query_as::<_, LoadRow>(&sql).bind(character.0);
+    let mut q = sqlx::query_as::<_, LoadRow>(load_sql(claim.is_some())).bind(character.0);
     if let Some((holder, lease_secs)) = claim {
         q = q.bind(holder).bind(lease_secs);
     }

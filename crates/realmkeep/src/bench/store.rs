@@ -65,6 +65,9 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     report.figure("load_p50_ms", p50);
     report.figure("load_p99_ms", p99);
     report.figure("loads_per_second", loads);
+    let (pg_p50, pg_p99) = pgbench_load_latency(&pg, n, seconds).await?;
+    report.figure("pgbench_same_load_p50_ms", pg_p50);
+    report.figure("pgbench_same_load_p99_ms", pg_p99);
     report.at_most("character load p99", p99, "ms", 2.0);
     report.at_most("character load p99 (spec budget)", p99, "ms", 200.0);
 
@@ -214,6 +217,47 @@ async fn load_bench(store: &Store, n: u32, d: Duration) -> Result<(f64, f64, f64
     }
     let per_s = all.len() as f64 / d.as_secs_f64();
     Ok((all.value_at_quantile(0.5) as f64 / 1000.0, all.value_at_quantile(0.99) as f64 / 1000.0, per_s))
+}
+
+/// The same load statement, run by PostgreSQL's own client with as many clients: what the server
+/// and this machine can do at best (a reference, not a target).
+async fn pgbench_load_latency(pg: &PostgresServer, n: u32, d: Duration) -> Result<(f64, f64)> {
+    let dir = std::env::temp_dir().join(format!("realmkeep-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let script = dir.join("load.sql");
+    let sql = realmkeep_store::characters::load_sql(false).replace("$1", ":id");
+    std::fs::write(&script, format!("\\set id random(1, {n})\n{};\n", sql.trim()))?;
+    let port = pg.port().to_string();
+    let prefix = dir.join("load");
+    let out = tokio::process::Command::new(find_binary(Binary::Pgbench)?)
+        .args(["-h", "127.0.0.1", "-p", port.as_str(), "-U", realmkeep_launcher::postgres::SUPERUSER])
+        .args(["-n", "-M", "prepared", "-c", &CLIENTS.to_string(), "-j", "2", "-T", &d.as_secs().to_string()])
+        .arg("-f")
+        .arg(&script)
+        .arg("--log")
+        .arg(format!("--log-prefix={}", prefix.display()))
+        .arg("bench")
+        .current_dir(&dir)
+        .output()
+        .await?;
+    if !out.status.success() {
+        bail!("pgbench (load) failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut h = histogram();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|f| f.to_string_lossy().starts_with("load.")) && path != script {
+            for line in std::fs::read_to_string(&path)?.lines() {
+                // client_id transaction_no time_us script_no epoch epoch_us
+                if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse::<u64>().ok()) {
+                    h.record(us.max(1))?;
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(!h.is_empty(), "pgbench wrote no latencies");
+    Ok((h.value_at_quantile(0.5) as f64 / 1000.0, h.value_at_quantile(0.99) as f64 / 1000.0))
 }
 
 async fn trade_bench(store: &Store, d: Duration) -> Result<f64> {
