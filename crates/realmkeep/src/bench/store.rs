@@ -69,6 +69,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     report.figure("pgbench_same_load_p50_ms", pg_p50);
     report.figure("pgbench_same_load_p99_ms", pg_p99);
     report.at_most("character load p99", p99, "ms", 2.0);
+    report.ratio_at_most("character load p99 vs pgbench, same statement", p99, pg_p99, "ms", 1.5);
     report.at_most("character load p99 (spec budget)", p99, "ms", 200.0);
 
     let trades = trade_bench(&store, seconds).await?;
