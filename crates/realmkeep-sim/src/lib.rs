@@ -1,0 +1,61 @@
+//! Simulated players, until the network gateway exists: an in-process driver that plays through
+//! the same command path a network client will use.
+//!
+//! A simulated player logs in (`Store::login` for a sample, see `seed`), opens a session in the
+//! cache and has it validated before each join, joins a zone through the cluster
+//! (`Cluster::join`), then plays with `PlayerCommand`s sent to its `ZoneHost` and reads its
+//! `Notice`s back: it walks, fights monsters, picks up loot, levels up, trades with other
+//! simulated players (offer and mirror offer, through the zone), chats, changes zones
+//! (`PlayerCommand::ChangeZone`) and logs out (`PlayerCommand::Logout`). What the zone protocol
+//! does not carry goes where a client would go through another service: the marketplace and mail
+//! to the store, acting under the zone's claim; the dungeon queue to the cache's matchmaking.
+//!
+//! # Architecture invariants
+//!
+//! - Decisions are pure (`mind`): a seeded `StdRng` per player, and nothing but the seed and what
+//!   the player observed decides what it does. The wall clock decides only when it acts.
+//! - The simulator holds no privileged path: it never writes gold, items or positions itself;
+//!   whatever changes goes through the zone or the store's economy calls, fenced like a client's.
+//! - Everything is bounded (`limits`): players, actions per step, pending actions per player,
+//!   store calls and joins in flight, notices read per step, the receipts queue.
+//!
+//! # Layout
+//!
+//! - `mind`: `Observation` → `Intent`, the decision function; `behaviour`: its rates.
+//! - `seed`: accounts and characters made once (one password hash for all), found again later.
+//! - `driver`: `Population` — `spawn`, `step`, `run_until`/`run_for`, stats; `calls`: the
+//!   answers of joins and store calls coming back, and the stand-in matchmaker.
+//! - `turn`: a player's turn (observe, decide, act), `stop_moving`, `positions`, `logout_all`.
+//! - `player`: one player's place (offline, joining, in a zone, moving, logging out), its
+//!   pending action and what its notices tell it.
+//! - `observe`: the client's view of the world, read with `ZoneHost::inspect`.
+//! - `act`: market, mail, matchmaking and fence look-ups.
+//! - `stats`: counters and `TradeReceipt`s of acknowledged trades.
+
+mod act;
+mod behaviour;
+mod calls;
+mod driver;
+pub mod limits;
+pub mod mind;
+pub mod observe;
+mod player;
+pub mod seed;
+pub mod stats;
+mod turn;
+
+pub use driver::{LogoutReport, Population, SimConfig, SpawnReport};
+pub use mind::{Behaviour, Intent, Mind, Observation};
+pub use stats::{SimStats, StatsSnapshot, TradeReceipt};
+pub use turn::Placed;
+
+/// What the simulator can fail with (setting up players; playing never fails, it counts).
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("the store failed: {0}")]
+    Store(#[from] realmkeep_store::StoreError),
+    #[error("the host failed: {0}")]
+    Host(#[from] realmkeep_server::HostError),
+    #[error("{0}")]
+    Invalid(String),
+}
