@@ -4,17 +4,10 @@ mod support;
 
 use realmkeep_domain::*;
 use realmkeep_store::saves::CharacterSnapshot;
-use realmkeep_store::{Refusal, StoreError};
+use realmkeep_store::Refusal;
 use realmkeep_testkit::fresh_db;
 use std::time::Duration;
 use support::*;
-
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
 
 #[tokio::test]
 async fn account_login_and_password_hashing() {

@@ -9,13 +9,6 @@ use realmkeep_store::{Refusal, Store, StoreError};
 use realmkeep_testkit::fresh_db;
 use support::*;
 
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
-
 fn side(c: CharacterId, items: Vec<ItemId>, gold: i64) -> TradeSide {
     TradeSide {
         actor: Actor::Offline(c),
@@ -230,8 +223,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// Applies one op; returns the change it made to total gold and to item totals if it succeeded.
 async fn apply(s: &Store, chars: &[CharacterId], op: &Op) -> (i64, Option<(i32, i64)>, bool) {
-    let first =
-        |c: CharacterId| async move { s.inventory(c).await.unwrap().first().cloned() };
+    let first = |c: CharacterId| async move { s.inventory(c).await.unwrap().first().cloned() };
     match op {
         Op::Trade {
             a,

@@ -13,17 +13,6 @@ use std::time::Duration;
 use support::*;
 use tokio::sync::Barrier;
 
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
-
-fn off(c: CharacterId) -> Actor {
-    Actor::Offline(c)
-}
-
 fn not_allowed<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
     matches!(refusal(r), Refusal::NotAllowed(_))
 }

@@ -8,21 +8,10 @@ use realmkeep_domain::limits::{
 };
 use realmkeep_domain::*;
 use realmkeep_store::mail::MailKind;
-use realmkeep_store::{Refusal, StoreError};
+use realmkeep_store::Refusal;
 use realmkeep_testkit::fresh_db;
 use std::time::Duration;
 use support::*;
-
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
-
-fn off(c: CharacterId) -> Actor {
-    Actor::Offline(c)
-}
 
 fn gold(v: i64) -> Gold {
     Gold::new(v).unwrap()

@@ -5,20 +5,9 @@ mod support;
 
 use realmkeep_domain::*;
 use realmkeep_store::market::MARKET_EXPIRED_SUBJECT;
-use realmkeep_store::{Refusal, Store, StoreError};
+use realmkeep_store::{Refusal, Store};
 use realmkeep_testkit::fresh_db;
 use support::*;
-
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
-
-fn off(c: CharacterId) -> Actor {
-    Actor::Offline(c)
-}
 
 fn gold(v: i64) -> Gold {
     Gold::new(v).unwrap()

@@ -10,21 +10,10 @@ use realmkeep_store::progress::{
     QUEST_PROGRESS_STEP_MAX,
 };
 use realmkeep_store::saves::CharacterSnapshot;
-use realmkeep_store::{Refusal, Store, StoreError};
+use realmkeep_store::{Refusal, Store};
 use realmkeep_testkit::fresh_db;
 use std::time::Duration;
 use support::*;
-
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
-
-fn off(c: CharacterId) -> Actor {
-    Actor::Offline(c)
-}
 
 async fn scalar_i64(s: &Store, sql: &str, c: CharacterId) -> i64 {
     sqlx::query_scalar(sql)

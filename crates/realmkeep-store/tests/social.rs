@@ -5,21 +5,10 @@ mod support;
 use realmkeep_domain::limits::FRIENDS_MAX;
 use realmkeep_domain::*;
 use realmkeep_store::social::{Friend, FriendStatus, BLOCKED_MAX};
-use realmkeep_store::{Refusal, Store, StoreError};
+use realmkeep_store::{Refusal, Store};
 use realmkeep_testkit::fresh_db;
 use std::time::Duration;
 use support::*;
-
-fn refusal<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Refusal {
-    r.expect_err("should be refused")
-        .refusal()
-        .cloned()
-        .expect("a refusal, not an operating error")
-}
-
-fn off(c: CharacterId) -> Actor {
-    Actor::Offline(c)
-}
 
 /// Every friendship row, as (holder, other, status), in order.
 async fn rows(s: &Store) -> Vec<(i64, i64, String)> {

@@ -217,3 +217,18 @@ pub async fn economy_snapshot(store: &Store) -> EconomySnapshot {
         log_rows: row_count(store, "game_logs").await,
     }
 }
+
+/// The refusal of a call that must be refused (not an operating error).
+pub fn refusal<T: std::fmt::Debug>(
+    r: Result<T, realmkeep_store::StoreError>,
+) -> realmkeep_store::Refusal {
+    r.expect_err("should be refused")
+        .refusal()
+        .cloned()
+        .expect("a refusal, not an operating error")
+}
+
+/// An actor out of the world.
+pub fn off(c: CharacterId) -> Actor {
+    Actor::Offline(c)
+}
