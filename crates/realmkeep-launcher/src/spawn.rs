@@ -28,12 +28,15 @@ fn spawner() -> &'static Mutex<mpsc::Sender<Request>> {
     })
 }
 
-/// Spawns `cmd` so that it receives `signal` when this process dies.
+/// Spawns `cmd` so that it receives `signal` when this process dies. The child gets a process
+/// group of its own, so a Ctrl-C at the terminal reaches only this process, which then stops its
+/// servers in order (the demo saves every character before PostgreSQL goes).
 pub(crate) fn spawn_owned(
     mut cmd: Command,
     signal: nix::sys::signal::Signal,
 ) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
     // SAFETY: the closure runs between fork and exec and only calls the async-signal-safe prctl.
     unsafe {
         cmd.pre_exec(move || {
