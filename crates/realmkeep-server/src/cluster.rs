@@ -89,6 +89,7 @@ impl Cluster {
         store: Store,
         cache: Cache,
     ) -> Result<Cluster, HostError> {
+        config.host.check()?;
         if let Err(e) = store.ensure_log_partitions(1, 2).await {
             tracing::warn!(error = %e, "game log partitions not checked: logs may wait");
         }

@@ -68,6 +68,51 @@ impl Default for HostConfig {
     }
 }
 
+/// Longest node name: the claim holder name (`zone-<id>/<node>/<nonce>`) must stay within the
+/// store's `HOLDER_CHARS_MAX`, and the cache uses the same name as its node id.
+pub const NODE_NAME_CHARS_MAX: usize = 64;
+
+impl HostConfig {
+    /// Refuses settings the pipeline cannot run with (checked when a zone starts).
+    pub fn check(&self) -> Result<(), crate::HostError> {
+        let bad = |what: String| Err(crate::HostError::Start(what));
+        let node_ok = !self.node.is_empty()
+            && self.node.len() <= NODE_NAME_CHARS_MAX
+            && self
+                .node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !node_ok {
+            return bad(format!(
+                "node name must be 1 to {NODE_NAME_CHARS_MAX} ASCII letters, digits, '-' or '_'"
+            ));
+        }
+        use realmkeep_store::claims::{LEASE_MAX, LEASE_MIN};
+        if !(LEASE_MIN..=LEASE_MAX).contains(&self.lease) {
+            return bad(format!(
+                "lease must be between {LEASE_MIN:?} and {LEASE_MAX:?}"
+            ));
+        }
+        if self.save_interval < crate::limits::TICK {
+            return bad("the save interval must be at least one tick".into());
+        }
+        let q = &self.queues;
+        let sizes = [
+            q.control,
+            q.commands,
+            q.store,
+            q.cache,
+            q.logs,
+            q.events,
+            q.notices_per_player,
+        ];
+        if sizes.contains(&0) {
+            return bad("every queue holds at least one item".into());
+        }
+        Ok(())
+    }
+}
+
 /// A node: the zones it runs and the settings they share.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
@@ -149,6 +194,22 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unusable_settings_are_refused() {
+        let ok = ClusterConfig::new("node-1", vec![ZoneId(1)]).host;
+        assert!(ok.check().is_ok());
+        let with = |f: fn(&mut HostConfig)| {
+            let mut c = ok.clone();
+            f(&mut c);
+            c.check().is_err()
+        };
+        assert!(with(|c| c.node = "a/b".into()));
+        assert!(with(|c| c.node = "n".repeat(NODE_NAME_CHARS_MAX + 1)));
+        assert!(with(|c| c.lease = Duration::from_millis(10)));
+        assert!(with(|c| c.save_interval = Duration::ZERO));
+        assert!(with(|c| c.queues.store = 0));
+    }
 
     #[test]
     fn passwords_never_print() {

@@ -54,6 +54,8 @@ mod store_worker;
 mod tick;
 #[cfg(test)]
 mod tick_tests;
+#[cfg(test)]
+mod worker_tests;
 mod zone_adapter;
 
 pub use cluster::{Cluster, ClusterStatus, ZoneStatus};

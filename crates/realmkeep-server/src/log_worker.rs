@@ -46,16 +46,30 @@ impl Pending {
         set(&ctx.metrics.counters.log_backlog, self.batches.len() as u64);
     }
 
-    /// Takes the first batches, merged, up to `LOG_BATCH_ROWS_MAX` events (at least one batch).
-    fn take_merged(&mut self) -> Vec<LogEvent> {
-        let mut events = self.batches.pop_front().unwrap_or_default();
+    /// Takes the first batches, merged, up to `LOG_BATCH_ROWS_MAX` events (at least one batch),
+    /// with the sizes of the batches it merged.
+    fn take_merged(&mut self) -> (Vec<LogEvent>, Vec<usize>) {
+        let first = self.batches.pop_front().unwrap_or_default();
+        let mut sizes = vec![first.len()];
+        let mut events = first;
         while let Some(next) = self.batches.front() {
             if events.len() + next.len() > LOG_BATCH_ROWS_MAX {
                 break;
             }
-            events.extend(self.batches.pop_front().unwrap_or_default());
+            let next = self.batches.pop_front().unwrap_or_default();
+            sizes.push(next.len());
+            events.extend(next);
         }
-        events
+        (events, sizes)
+    }
+
+    /// Puts merged batches back at the front as they were, so the bound keeps counting the
+    /// zone's batches and dropping the oldest stays fine-grained.
+    fn restore(&mut self, mut events: Vec<LogEvent>, sizes: &[usize]) {
+        for size in sizes.iter().rev() {
+            let batch = events.split_off(events.len() - size);
+            self.batches.push_front(batch);
+        }
     }
 }
 
@@ -112,7 +126,7 @@ pub(crate) async fn run(ctx: Arc<LogCtx>, mut rx: mpsc::Receiver<Vec<LogEvent>>)
             }
         }
         retry_at = None;
-        let events = pending.take_merged();
+        let (events, sizes) = pending.take_merged();
         let r = ctx.store.append_logs(&events).await;
         ctx.health.observe(&ctx.store, &r);
         match r {
@@ -125,7 +139,7 @@ pub(crate) async fn run(ctx: Arc<LogCtx>, mut rx: mpsc::Receiver<Vec<LogEvent>>)
                 failures = 0;
             }
             Err(e) if e.is_unavailable() => {
-                pending.batches.push_front(events);
+                pending.restore(events, &sizes);
                 retry_at = Some(Instant::now() + backoff.step());
                 tracing::debug!(zone = %ctx.zone, error = %e, "game logs wait for PostgreSQL");
             }
@@ -136,7 +150,7 @@ pub(crate) async fn run(ctx: Arc<LogCtx>, mut rx: mpsc::Receiver<Vec<LogEvent>>)
                     failures = 0;
                     drop_batch(&ctx, events, "the database refused the batch");
                 } else {
-                    pending.batches.push_front(events);
+                    pending.restore(events, &sizes);
                     retry_at = Some(Instant::now() + backoff.step());
                 }
             }

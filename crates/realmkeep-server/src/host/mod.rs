@@ -35,9 +35,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Longest an API call waits for room on the control lane before answering `Busy`.
 const CONTROL_SEND_WAIT: Duration = Duration::from_secs(1);
-/// Longest node name: the claim holder name (`zone-<id>/<node>/<nonce>`) must stay within the
-/// store's `HOLDER_CHARS_MAX`, and the cache uses the same name as its node id.
-pub const NODE_NAME_CHARS_MAX: usize = 64;
 
 /// The backends a host uses, shared by every zone of a node.
 #[derive(Clone, Debug)]
@@ -99,6 +96,7 @@ impl ZoneHost {
         config: HostConfig,
         transfers: Option<mpsc::Sender<Transfer>>,
     ) -> Result<ZoneHost, HostError> {
+        config.check()?;
         let q = config.queues;
         let metrics = Arc::new(Metrics::default());
         let roster = Arc::new(Roster::default());
@@ -112,17 +110,6 @@ impl ZoneHost {
         let (logs_tx, logs_rx) = mpsc::channel(q.logs);
         let (events_tx, events_rx) = mpsc::channel(q.events);
         let (done_tx, done_rx) = watch::channel(false);
-        let node_ok = !config.node.is_empty()
-            && config.node.len() <= NODE_NAME_CHARS_MAX
-            && config
-                .node
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !node_ok {
-            return Err(HostError::Start(format!(
-                "node name must be 1 to {NODE_NAME_CHARS_MAX} ASCII letters, digits, '-' or '_'"
-            )));
-        }
         let holder = holder_name(zone_id, &config.node);
 
         let mut tasks = Vec::new();
