@@ -77,6 +77,25 @@ pub(crate) fn log_tail(path: &std::path::Path) -> String {
     lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
 }
 
+/// The data directory: `given` (created if missing, kept across runs) or a new scratch directory
+/// (removed when the server is dropped). Returns the directory and whether it is scratch.
+pub(crate) fn data_dir(
+    given: Option<&std::path::Path>,
+    prefix: &str,
+) -> Result<(PathBuf, bool), LaunchError> {
+    match given {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(io_err(format!("creating {}", d.display())))?;
+            Ok((
+                d.canonicalize()
+                    .map_err(io_err(format!("resolving {}", d.display())))?,
+                false,
+            ))
+        }
+        None => Ok((scratch_dir(prefix)?, true)),
+    }
+}
+
 /// A scratch directory under the system temp dir, removed when the server is dropped.
 pub(crate) fn scratch_dir(prefix: &str) -> Result<PathBuf, LaunchError> {
     let base = std::env::temp_dir();

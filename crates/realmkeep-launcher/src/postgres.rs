@@ -8,7 +8,6 @@ use nix::sys::signal::Signal;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
 
 /// The superuser initdb creates; trust authentication, loopback only.
 pub const SUPERUSER: &str = "realmkeep";
@@ -67,17 +66,7 @@ impl PostgresServer {
         let postgres = find_binary(Binary::Postgres)?;
         find_binary(Binary::Initdb)?;
         find_binary(Binary::PgIsReady)?;
-        let (data_dir, scratch) = match &opts.data_dir {
-            Some(d) => {
-                std::fs::create_dir_all(d).map_err(io_err(format!("creating {}", d.display())))?;
-                (
-                    d.canonicalize()
-                        .map_err(io_err("resolving the data directory"))?,
-                    false,
-                )
-            }
-            None => (scratch_dir("realmkeep-pg")?, true),
-        };
+        let (data_dir, scratch) = data_dir(opts.data_dir.as_deref(), "realmkeep-pg")?;
         let run_as = system_user_if_root()?;
         let mut server = Self {
             opts: opts.clone(),
@@ -89,21 +78,11 @@ impl PostgresServer {
         };
         let _ = postgres;
         server.init_if_new()?;
-        let mut last = None;
-        for _ in 0..START_ATTEMPTS_MAX {
-            server.port = match opts.port {
-                Some(p) => p,
-                None => free_port()?,
-            };
-            match server.start_again() {
-                Ok(()) => return Ok(server),
-                Err(e) => last = Some(e),
-            }
-            if opts.port.is_some() {
-                break;
-            }
-        }
-        Err(last.expect("at least one attempt ran"))
+        crate::spawn::start_on_port(opts.port, |port| {
+            server.port = port;
+            server.start_again()
+        })?;
+        Ok(server)
     }
 
     fn cluster_dir(&self) -> PathBuf {
@@ -217,26 +196,17 @@ impl PostgresServer {
     }
 
     fn wait_ready(&mut self) -> Result<(), LaunchError> {
-        let started = Instant::now();
         let isready = find_binary(Binary::PgIsReady)?;
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(LaunchError::Failed {
-                        what: "postgres".into(),
-                        status: status.to_string(),
-                        log: log_tail(&self.log_path()),
-                    });
-                }
-            }
-            let ok = Command::new(&isready)
+        let port = self.port.to_string();
+        let log = self.log_path();
+        crate::spawn::wait_ready(&mut self.child, "postgres", &log, || {
+            Command::new(&isready)
                 .args([
                     "-q",
                     "-h",
                     "127.0.0.1",
                     "-p",
-                    &self.port.to_string(),
+                    &port,
                     "-U",
                     SUPERUSER,
                     "-d",
@@ -244,19 +214,8 @@ impl PostgresServer {
                 ])
                 .status()
                 .map(|s| s.success())
-                .unwrap_or(false);
-            if ok {
-                return Ok(());
-            }
-            if started.elapsed() > STARTUP_TIMEOUT {
-                return Err(LaunchError::Timeout {
-                    what: "postgres".into(),
-                    timeout: STARTUP_TIMEOUT,
-                    log: log_tail(&self.log_path()),
-                });
-            }
-            std::thread::sleep(READY_POLL_INTERVAL);
-        }
+                .unwrap_or(false)
+        })
     }
 
     /// Fast shutdown; the data directory stays, so `start_again` brings the same data back.

@@ -7,7 +7,6 @@ use nix::sys::signal::Signal;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
 
 /// The configuration Realmkeep runs Redis with: RDB every 15 minutes, a memory cap and policy.
 pub const REDIS_CONF: &str = include_str!("../../../config/redis.conf");
@@ -41,17 +40,7 @@ pub struct RedisServer {
 impl RedisServer {
     pub fn start(opts: RedisOptions) -> Result<Self, LaunchError> {
         find_binary(Binary::RedisServer)?;
-        let (dir, scratch) = match &opts.data_dir {
-            Some(d) => {
-                std::fs::create_dir_all(d).map_err(io_err(format!("creating {}", d.display())))?;
-                (
-                    d.canonicalize()
-                        .map_err(io_err("resolving the redis directory"))?,
-                    false,
-                )
-            }
-            None => (scratch_dir("realmkeep-redis")?, true),
-        };
+        let (dir, scratch) = data_dir(opts.data_dir.as_deref(), "realmkeep-redis")?;
         std::fs::write(dir.join("redis.conf"), REDIS_CONF).map_err(io_err("writing redis.conf"))?;
         let mut server = Self {
             opts: opts.clone(),
@@ -60,21 +49,11 @@ impl RedisServer {
             port: 0,
             child: None,
         };
-        let mut last = None;
-        for _ in 0..START_ATTEMPTS_MAX {
-            server.port = match opts.port {
-                Some(p) => p,
-                None => free_port()?,
-            };
-            match server.start_again() {
-                Ok(()) => return Ok(server),
-                Err(e) => last = Some(e),
-            }
-            if opts.port.is_some() {
-                break;
-            }
-        }
-        Err(last.expect("at least one attempt ran"))
+        crate::spawn::start_on_port(opts.port, |port| {
+            server.port = port;
+            server.start_again()
+        })?;
+        Ok(server)
     }
 
     fn log_path(&self) -> PathBuf {
@@ -118,38 +97,18 @@ impl RedisServer {
 
     fn wait_ready(&mut self) -> Result<(), LaunchError> {
         use std::io::{Read, Write};
-        let started = Instant::now();
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(LaunchError::Failed {
-                        what: "redis-server".into(),
-                        status: status.to_string(),
-                        log: log_tail(&self.log_path()),
-                    });
-                }
-            }
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(1)));
-                let mut buf = [0u8; 64];
-                if s.write_all(b"PING\r\n").is_ok() {
-                    if let Ok(n) = s.read(&mut buf) {
-                        if buf[..n].starts_with(b"+PONG") {
-                            return Ok(());
-                        }
-                    }
-                }
-            }
-            if started.elapsed() > STARTUP_TIMEOUT {
-                return Err(LaunchError::Timeout {
-                    what: "redis-server".into(),
-                    timeout: STARTUP_TIMEOUT,
-                    log: log_tail(&self.log_path()),
-                });
-            }
-            std::thread::sleep(READY_POLL_INTERVAL);
-        }
+        let port = self.port;
+        let log = self.log_path();
+        crate::spawn::wait_ready(&mut self.child, "redis-server", &log, || {
+            let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+                return false;
+            };
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+            let mut buf = [0u8; 64];
+            s.write_all(b"PING\r\n").is_ok()
+                && s.read(&mut buf)
+                    .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+        })
     }
 
     /// Clean shutdown (SIGTERM: Redis saves its RDB if snapshots are on).

@@ -76,3 +76,61 @@ pub(crate) fn stop_child(
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Polls `ready` until it answers true, the child exits (an error with the log's tail) or
+/// `STARTUP_TIMEOUT` passes.
+pub(crate) fn wait_ready(
+    child: &mut Option<Child>,
+    what: &str,
+    log: &std::path::Path,
+    mut ready: impl FnMut() -> bool,
+) -> Result<(), crate::LaunchError> {
+    use crate::{log_tail, LaunchError, READY_POLL_INTERVAL, STARTUP_TIMEOUT};
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(c) = child.as_mut() {
+            if let Ok(Some(status)) = c.try_wait() {
+                *child = None;
+                return Err(LaunchError::Failed {
+                    what: what.into(),
+                    status: status.to_string(),
+                    log: log_tail(log),
+                });
+            }
+        }
+        if ready() {
+            return Ok(());
+        }
+        if started.elapsed() > STARTUP_TIMEOUT {
+            return Err(LaunchError::Timeout {
+                what: what.into(),
+                timeout: STARTUP_TIMEOUT,
+                log: log_tail(log),
+            });
+        }
+        std::thread::sleep(READY_POLL_INTERVAL);
+    }
+}
+
+/// Starts a server on `fixed` or, when `None`, on a fresh free port, trying again on another port
+/// (up to `START_ATTEMPTS_MAX`) when the chosen one turned out to be taken.
+pub(crate) fn start_on_port(
+    fixed: Option<u16>,
+    mut start: impl FnMut(u16) -> Result<(), crate::LaunchError>,
+) -> Result<(), crate::LaunchError> {
+    let mut last = None;
+    for _ in 0..crate::START_ATTEMPTS_MAX {
+        let port = match fixed {
+            Some(p) => p,
+            None => crate::free_port()?,
+        };
+        match start(port) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        if fixed.is_some() {
+            break;
+        }
+    }
+    Err(last.expect("at least one attempt ran"))
+}
