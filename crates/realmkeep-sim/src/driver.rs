@@ -149,23 +149,35 @@ impl Population {
             .collect()
     }
 
-    /// Adds `n` players: finds or creates their accounts and characters, logs them in (a sample
-    /// with the real password check), opens their sessions in the cache, and joins them into
-    /// zones (the zone they were saved in, if this cluster runs it; new characters spread over
-    /// the zones), stepping until they are in or `wait` ran out.
+    /// Adds `n` players: finds or creates their accounts and characters (`seed`), then
+    /// `spawn_seeded`.
     pub async fn spawn(&mut self, n: usize, wait: Duration) -> Result<SpawnReport, SimError> {
         let first = self.players.len();
-        if first + n > PLAYERS_MAX {
+        let store = self.cluster.store().clone();
+        let seeded = ensure_players(&store, &self.config.prefix, first + n).await?;
+        self.spawn_seeded(seeded.into_iter().skip(first).collect(), wait)
+            .await
+    }
+
+    /// Adds players seeded already: logs them in (a sample with the real password check), opens
+    /// their sessions in the cache, and joins them into zones (the zone they were saved in, if
+    /// this cluster runs it; new characters spread over the zones), stepping until they are in
+    /// or `wait` ran out (the others keep trying).
+    pub async fn spawn_seeded(
+        &mut self,
+        seeded: Vec<SeededPlayer>,
+        wait: Duration,
+    ) -> Result<SpawnReport, SimError> {
+        let first = self.players.len();
+        if first + seeded.len() > PLAYERS_MAX {
             return Err(SimError::Invalid(format!(
                 "at most {PLAYERS_MAX} simulated players"
             )));
         }
-        let store = self.cluster.store().clone();
-        let seeded = ensure_players(&store, &self.config.prefix, first + n).await?;
         let zones: Vec<ZoneId> = self.cluster.zones().map(|z| z.zone()).collect();
         let mut report = SpawnReport::default();
         let password = Password::parse(SIM_PASSWORD).expect("the simulator's password is valid");
-        for mut s in seeded.into_iter().skip(first) {
+        for mut s in seeded {
             if s.created {
                 report.created += 1;
             } else {
@@ -176,16 +188,13 @@ impl Population {
             }
             self.login(&s, &password).await?;
             let mut p = SimPlayer::new(s, self.config.seed);
-            p.token = Some(
-                self.cluster
-                    .cache()
-                    .sessions()
-                    .issue(p.seeded.account)
-                    .await
-                    .token
-                    .as_str()
-                    .to_string(),
-            );
+            let session = self
+                .cluster
+                .cache()
+                .sessions()
+                .issue(p.seeded.account)
+                .await;
+            p.token = Some(session.token.as_str().to_string());
             self.players.push(p);
         }
         let target = self.players.len();

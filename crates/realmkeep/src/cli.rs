@@ -42,10 +42,19 @@ pub enum Command {
     Admin(crate::admin::AdminCommand),
     /// Benchmarks: JSON on stdout (or --json FILE), a table on stderr.
     Bench(crate::bench::BenchArgs),
+    /// The living-world demo: private PostgreSQL and Redis under .realmkeep/, two zones and a few
+    /// hundred simulated players, a live status; Ctrl-C saves everyone.
+    Demo(crate::demo::DemoArgs),
+    /// Run zones against a configured PostgreSQL and Redis until SIGTERM or Ctrl-C.
+    Serve(crate::serve::ServeArgs),
 }
 
 impl Cli {
     pub fn log_filter(&self) -> &'static str {
+        if matches!(self.command, Command::Demo(_)) && self.verbose == 0 {
+            // The demo prints its own progress and status lines.
+            return "warn";
+        }
         match self.verbose {
             0 => "warn,realmkeep=info",
             1 => "info",
@@ -61,6 +70,8 @@ impl Cli {
             Command::Logs(cmd) => crate::db::logs(cmd).await,
             Command::Admin(cmd) => crate::admin::run(cmd).await,
             Command::Bench(args) => crate::bench::run(args).await,
+            Command::Demo(args) => crate::demo::run(args).await,
+            Command::Serve(args) => crate::serve::run(args).await,
         }
     }
 }

@@ -5,7 +5,9 @@ mod admin;
 mod bench;
 mod cli;
 mod db;
+mod demo;
 mod private;
+mod serve;
 
 use clap::Parser;
 

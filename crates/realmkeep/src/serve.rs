@@ -1,0 +1,143 @@
+//! `realmkeep serve`: zones against a configured PostgreSQL and Redis, no private servers. Runs
+//! the server crate's `serve` (status in the log every 10 s, SIGTERM or Ctrl-C saves everyone).
+//!
+//! Until the network gateway exists, `--sim-players N` is the way to drive a serving node from
+//! outside: it runs N simulated players inside the process and prints one JSON line on stdout per
+//! acknowledged trade (`{"event":"trade","a":..,"b":..,"a_items":[..],..}`), after a
+//! `{"event":"ready",..}` line once they have joined. The crash test reads these lines.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use realmkeep_domain::ZoneId;
+use realmkeep_server::{Cluster, ClusterConfig, Endpoints};
+use realmkeep_sim::{Behaviour, Population, SimConfig};
+use realmkeep_store::StoreOptions;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long simulated players get to join before the node reports ready.
+const SIM_JOIN_WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Redis URL.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: String,
+    /// Zones to run, by id, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub zones: Vec<i32>,
+    /// The node's name: part of every claim it holds. ASCII letters, digits, '-' and '_'.
+    #[arg(long, default_value = "node1")]
+    pub node: String,
+    /// Claim lease in seconds, renewed every third of it: a crashed node's characters can be
+    /// claimed elsewhere this long after its last renewal.
+    #[arg(long, default_value_t = 60)]
+    pub lease_seconds: u64,
+    /// The HMAC key of session tokens, at least 32 bytes (default: a random one for this process).
+    #[arg(long, env = "REALMKEEP_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<String>,
+    /// A directory laid out like the repository's content/ (default: the bundled content).
+    #[arg(long)]
+    pub content: Option<PathBuf>,
+    /// Run this many simulated players inside the node (see above).
+    #[arg(long, default_value_t = 0)]
+    pub sim_players: usize,
+    /// Name prefix of the simulated players' accounts and characters.
+    #[arg(long, default_value = "sim")]
+    pub sim_prefix: String,
+    /// Seed of the simulated players' decisions and of the zones.
+    #[arg(long, default_value_t = 1)]
+    pub sim_seed: u64,
+}
+
+fn secret(given: Option<&str>) -> Vec<u8> {
+    match given {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            tracing::warn!("no session secret given: sessions of this node are valid on it alone");
+            (0..32).map(|_| rand::random::<u8>()).collect()
+        }
+    }
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let content = Arc::new(match &args.content {
+        Some(d) => realmkeep_store::seed::read_content_dir(d)?,
+        None => realmkeep_store::seed::bundled_content()?,
+    });
+    let zones: Vec<ZoneId> = args.zones.iter().copied().map(ZoneId).collect();
+    if zones.is_empty() {
+        bail!("--zones names no zone");
+    }
+    for z in &zones {
+        if !content.zones.iter().any(|d| d.id == *z) {
+            bail!("zone {z} is not in the content");
+        }
+    }
+    let config = ClusterConfig::new(args.node.clone(), zones.clone())
+        .with_lease(Duration::from_secs(args.lease_seconds))
+        .with_seed(args.sim_seed);
+    let endpoints = Endpoints {
+        database_url: args.database_url.clone(),
+        redis_url: args.redis_url.clone(),
+        session_secret: secret(args.session_secret.as_deref()),
+    };
+    let opts = StoreOptions::default();
+    if args.sim_players == 0 {
+        let reports = realmkeep_server::serve(config, &endpoints, &opts, content).await?;
+        for r in reports {
+            eprintln!(
+                "zone {}: {} ({} still held) in {:.1} s",
+                r.zone,
+                if r.complete {
+                    "everyone saved"
+                } else {
+                    "shutdown wait ran out"
+                },
+                r.still_held,
+                r.elapsed.as_secs_f64()
+            );
+        }
+        return Ok(());
+    }
+    let cluster = Cluster::connect(config, &endpoints, &opts, content.clone())
+        .await
+        .context("starting the node")?;
+    let mut sim = SimConfig::new(&args.sim_prefix, args.sim_seed, zones.clone());
+    sim.behaviour = Behaviour::lively(zones);
+    sim.think_every_steps = 1;
+    let mut pop = Population::new(cluster.clone(), &content, sim);
+    let mut receipts = pop.receipts().expect("receipts are taken once");
+    let spawned = pop.spawn(args.sim_players, SIM_JOIN_WAIT).await?;
+    println!(
+        "{}",
+        serde_json::json!({"event": "ready", "players": spawned.joined, "created": spawned.created})
+    );
+    let printer = tokio::spawn(async move {
+        while let Some(r) = receipts.recv().await {
+            let mut line = serde_json::to_value(&r).expect("a receipt serializes");
+            line["event"] = "trade".into();
+            println!("{line}");
+        }
+    });
+    let signal = realmkeep_server::shutdown_signal();
+    pop.run_until(signal).await;
+    tracing::info!(node = %cluster.node(), "stopping: saving every character");
+    let reports = cluster.shutdown().await;
+    drop(pop);
+    let _ = printer.await;
+    let complete = reports.iter().all(|r| r.complete);
+    eprintln!(
+        "node stopped: {}",
+        if complete {
+            "everyone saved"
+        } else {
+            "some claims left to expire"
+        }
+    );
+    Ok(())
+}
