@@ -62,7 +62,7 @@ pub use cluster::{Cluster, ClusterStatus, ZoneStatus};
 pub use config::{ClusterConfig, Endpoints, HostConfig, QueueSizes};
 pub use error::HostError;
 pub use health::StoreHealth;
-pub use host::{holder_name, Backends, JoinReceipt, ShutdownReport, ZoneHost};
+pub use host::{holder_name, JoinReceipt, ShutdownReport, ZoneHost};
 pub use messages::Notice;
 pub use metrics::{HostMetrics, Percentiles};
 pub use serve::{serve, STATUS_LOG_INTERVAL};

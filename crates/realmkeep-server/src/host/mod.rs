@@ -38,7 +38,7 @@ const CONTROL_SEND_WAIT: Duration = Duration::from_secs(1);
 
 /// The backends a host uses, shared by every zone of a node.
 #[derive(Clone, Debug)]
-pub struct Backends {
+pub(crate) struct Backends {
     pub store: Store,
     pub cache: Cache,
     pub health: Arc<StoreHealth>,
