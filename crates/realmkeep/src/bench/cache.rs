@@ -15,7 +15,13 @@ pub async fn run() -> Result<Report> {
     report.param("ops_per_measurement", r.ops);
     report.param("pipelined_ops", r.pipelined_ops);
     for row in &r.rows {
-        report.ratio_at_least(&format!("{} vs {}", row.name, row.baseline), row.ops_per_s, row.baseline_ops_per_s, "op/s", row.target_ratio);
+        report.ratio_at_least(
+            &format!("{} vs {}", row.name, row.baseline),
+            row.ops_per_s,
+            row.baseline_ops_per_s,
+            "op/s",
+            row.target_ratio,
+        );
     }
     report.figure("peak_rss_mb", peak_rss_mb());
     drop(redis);

@@ -5,6 +5,9 @@
 mod cache;
 mod report;
 mod store;
+mod zone;
+mod zone_store;
+mod zone_tick;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -16,6 +19,7 @@ pub use report::Report;
 pub enum Suite {
     Store,
     Cache,
+    Zone,
     All,
 }
 
@@ -30,9 +34,15 @@ pub struct BenchArgs {
     /// Characters to seed for `store` (the figure is 100,000).
     #[arg(long, default_value_t = 100_000)]
     pub characters: u32,
-    /// Seconds each timed phase runs.
+    /// Seconds each timed phase runs (for `zone`, each measured window: the figure is 60).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Players of `zone` (the figure is 2,000).
+    #[arg(long, default_value_t = 2_000)]
+    pub players: u32,
+    /// Monsters of `zone` (the figure is 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    pub monsters: u32,
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -42,6 +52,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     }
     if matches!(args.suite, Suite::Cache | Suite::All) {
         reports.push(cache::run().await?);
+    }
+    if matches!(args.suite, Suite::Zone | Suite::All) {
+        reports.push(zone::run(&args).await?);
     }
     for r in &reports {
         eprintln!("{}", r.table());
@@ -69,5 +82,22 @@ pub fn peak_rss_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// CPU time this process has used so far (user + system), in seconds.
+pub fn process_cpu_seconds() -> f64 {
+    // Fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second on Linux).
+    const TICKS_PER_SECOND: f64 = 100.0;
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(
+                (f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+                    / TICKS_PER_SECOND,
+            )
+        })
         .unwrap_or(0.0)
 }

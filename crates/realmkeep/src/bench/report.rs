@@ -38,14 +38,25 @@ impl Machine {
     pub fn this() -> Self {
         let mem_kb = std::fs::read_to_string("/proc/meminfo")
             .ok()
-            .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+            .and_then(|s| {
+                s.lines()
+                    .next()
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
             .unwrap_or(0.0);
         let cpu = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+            })
             .unwrap_or_default();
         Self {
-            cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             memory_gib: (mem_kb / 1024.0 / 1024.0 * 10.0).round() / 10.0,
             cpu,
         }
@@ -74,19 +85,51 @@ impl Report {
 
     /// A figure that must stay at or below `max`.
     pub fn at_most(&mut self, name: &str, value: f64, unit: &str, max: f64) {
-        self.push(Check { name: name.into(), value, unit: unit.into(), reference: None, ratio: None, target: format!("<= {max} {unit}"), pass: value <= max });
+        self.push(Check {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+            reference: None,
+            ratio: None,
+            target: format!("<= {max} {unit}"),
+            pass: value <= max,
+        });
     }
 
     /// `value / reference` must be at least `min`.
     pub fn ratio_at_least(&mut self, name: &str, value: f64, reference: f64, unit: &str, min: f64) {
-        let ratio = if reference > 0.0 { value / reference } else { 0.0 };
-        self.push(Check { name: name.into(), value, unit: unit.into(), reference: Some(reference), ratio: Some(ratio), target: format!("ratio >= {min}"), pass: ratio >= min });
+        let ratio = if reference > 0.0 {
+            value / reference
+        } else {
+            0.0
+        };
+        self.push(Check {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+            reference: Some(reference),
+            ratio: Some(ratio),
+            target: format!("ratio >= {min}"),
+            pass: ratio >= min,
+        });
     }
 
     /// `value / reference` must be at most `max`.
     pub fn ratio_at_most(&mut self, name: &str, value: f64, reference: f64, unit: &str, max: f64) {
-        let ratio = if reference > 0.0 { value / reference } else { f64::INFINITY };
-        self.push(Check { name: name.into(), value, unit: unit.into(), reference: Some(reference), ratio: Some(ratio), target: format!("ratio <= {max}"), pass: ratio <= max });
+        let ratio = if reference > 0.0 {
+            value / reference
+        } else {
+            f64::INFINITY
+        };
+        self.push(Check {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+            reference: Some(reference),
+            ratio: Some(ratio),
+            target: format!("ratio <= {max}"),
+            pass: ratio <= max,
+        });
     }
 
     fn push(&mut self, c: Check) {
@@ -95,16 +138,26 @@ impl Report {
     }
 
     pub fn table(&self) -> String {
-        let mut out = format!("\nbench {} on {} cores, {} GiB ({})\n", self.bench, self.machine.cores, self.machine.memory_gib, self.machine.cpu);
-        out += &format!("{:<60} {:>14} {:>14} {:>8}  {:<16} {}\n", "check", "value", "reference", "ratio", "target", "result");
+        let mut out = format!(
+            "\nbench {} on {} cores, {} GiB ({})\n",
+            self.bench, self.machine.cores, self.machine.memory_gib, self.machine.cpu
+        );
+        out += &format!(
+            "{:<60} {:>14} {:>14} {:>8}  {:<16} {}\n",
+            "check", "value", "reference", "ratio", "target", "result"
+        );
         for c in &self.checks {
             out += &format!(
                 "{:<60} {:>11.3} {:<2} {:>14} {:>8}  {:<16} {}\n",
                 c.name,
                 c.value,
                 c.unit,
-                c.reference.map(|r| format!("{r:.3}")).unwrap_or_else(|| "-".into()),
-                c.ratio.map(|r| format!("{r:.3}")).unwrap_or_else(|| "-".into()),
+                c.reference
+                    .map(|r| format!("{r:.3}"))
+                    .unwrap_or_else(|| "-".into()),
+                c.ratio
+                    .map(|r| format!("{r:.3}"))
+                    .unwrap_or_else(|| "-".into()),
                 c.target,
                 if c.pass { "PASS" } else { "MISS" }
             );

@@ -8,7 +8,7 @@
 //!   server-side on arrays it built itself (target <= 1.5x that floor);
 //! - peak memory of the process.
 
-use super::{peak_rss_mb, BenchArgs, Report};
+use super::{peak_rss_mb, process_cpu_seconds, BenchArgs, Report};
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
@@ -38,15 +38,27 @@ const QUESTS_PER_CHARACTER: i64 = 10;
 const BAG_DEFS: &str = "ARRAY[12,13,14,15,16,17,100,101,200,201,202,203,204,2,3,4,5,6,7,11]";
 
 pub async fn run(args: &BenchArgs) -> Result<Report> {
-    let n = args.characters.max(2 * (CLIENTS as u32) * PAIRS_PER_CLIENT).max(BATCH_ROWS as u32);
+    let n = args
+        .characters
+        .max(2 * (CLIENTS as u32) * PAIRS_PER_CLIENT)
+        .max(BATCH_ROWS as u32);
     let seconds = Duration::from_secs(args.seconds.max(1));
     eprintln!("bench store: starting a private PostgreSQL");
-    let pg = crate::private::postgres(PostgresOptions { shared_buffers_mb: 1024, ..PostgresOptions::default() }).await?;
+    let pg = crate::private::postgres(PostgresOptions {
+        shared_buffers_mb: 1024,
+        ..PostgresOptions::default()
+    })
+    .await?;
     crate::private::create_database(&pg, "bench").await?;
-    let opts = StoreOptions { pool_connections_max: CLIENTS as u32 + 2, ..StoreOptions::default() };
+    let opts = StoreOptions {
+        pool_connections_max: CLIENTS as u32 + 2,
+        ..StoreOptions::default()
+    };
     let store = Store::connect(&pg.url("bench"), &opts).await?;
     store.migrate().await?;
-    store.seed_content(&realmkeep_store::seed::bundled_content()?).await?;
+    store
+        .seed_content(&realmkeep_store::seed::bundled_content()?)
+        .await?;
     let started = Instant::now();
     seed(&store, n).await?;
     let seed_s = started.elapsed().as_secs_f64();
@@ -61,7 +73,11 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     report.param("seconds_per_phase", seconds.as_secs());
     report.figure("seed_seconds", seed_s);
 
+    let cpu0 = process_cpu_seconds();
     let (p50, p99, loads) = load_bench(&store, n, seconds).await?;
+    let load_cpu_us =
+        (process_cpu_seconds() - cpu0) * 1e6 / (loads * seconds.as_secs_f64()).max(1.0);
+    report.figure("load_client_cpu_us_per_load", load_cpu_us);
     report.figure("load_p50_ms", p50);
     report.figure("load_p99_ms", p99);
     report.figure("loads_per_second", loads);
@@ -69,10 +85,20 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     report.figure("pgbench_same_load_p50_ms", pg_p50);
     report.figure("pgbench_same_load_p99_ms", pg_p99);
     report.at_most("character load p99", p99, "ms", 2.0);
-    report.ratio_at_most("character load p99 vs pgbench, same statement", p99, pg_p99, "ms", 1.5);
+    report.ratio_at_most(
+        "character load p99 vs pgbench, same statement",
+        p99,
+        pg_p99,
+        "ms",
+        1.5,
+    );
     report.at_most("character load p99 (spec budget)", p99, "ms", 200.0);
 
+    let cpu0 = process_cpu_seconds();
     let trades = trade_bench(&store, seconds).await?;
+    let client_cpu_us =
+        (process_cpu_seconds() - cpu0) * 1e6 / (trades * seconds.as_secs_f64()).max(1.0);
+    report.figure("trade_client_cpu_us_per_trade", client_cpu_us);
     let pgbench = pgbench_tps(&pg, seconds).await?;
     report.figure("trades_per_second", trades);
     report.figure("pgbench_simple_update_tps", pgbench);
@@ -81,7 +107,13 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     let (client_ms, floor_ms) = batch_save_bench(&store).await?;
     report.figure("batch_save_10k_ms", client_ms);
     report.figure("batch_save_10k_server_floor_ms", floor_ms);
-    report.ratio_at_most("batch save 10k vs server floor", client_ms, floor_ms, "ms", 1.5);
+    report.ratio_at_most(
+        "batch save 10k vs server floor",
+        client_ms,
+        floor_ms,
+        "ms",
+        1.5,
+    );
 
     let rss = peak_rss_mb();
     report.figure("peak_rss_mb", rss);
@@ -91,7 +123,8 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
 }
 
 async fn seed(store: &Store, n: u32) -> Result<()> {
-    let hash = realmkeep_store::accounts::hash_password(&Password::parse("bench-password")?).await?;
+    let hash =
+        realmkeep_store::accounts::hash_password(&Password::parse("bench-password")?).await?;
     let mut tx = store.pool().begin().await?;
     for s in 0..SKILLS_PER_CHARACTER {
         sqlx::query("INSERT INTO skill_definitions (id, name, max_level, cooldown_ms, mana_cost) VALUES ($1, $2, 10, 1000, 1) ON CONFLICT DO NOTHING")
@@ -111,13 +144,17 @@ async fn seed(store: &Store, n: u32) -> Result<()> {
     let mut lo = 1u32;
     while lo <= n {
         let hi = (lo + SEED_CHUNK - 1).min(n);
-        seed_chunk(store, lo as i64, hi as i64, &hash).await.with_context(|| format!("seeding characters {lo}..={hi}"))?;
+        seed_chunk(store, lo as i64, hi as i64, &hash)
+            .await
+            .with_context(|| format!("seeding characters {lo}..={hi}"))?;
         lo = hi + 1;
     }
     for table in ["accounts", "characters", "item_instances"] {
-        sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
-            .execute(store.pool())
-            .await?;
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+        ))
+        .execute(store.pool())
+        .await?;
     }
     sqlx::query("ANALYZE").execute(store.pool()).await?;
     // The bulk load ran without triggers: check the one-place rule the trigger would have.
@@ -138,7 +175,9 @@ async fn seed(store: &Store, n: u32) -> Result<()> {
 /// load (session_replication_role = replica) and the result is checked afterwards.
 async fn seed_chunk(store: &Store, lo: i64, hi: i64, hash: &str) -> Result<()> {
     let mut tx = store.pool().begin().await?;
-    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await?;
     let stmts = [
         "INSERT INTO accounts (id, username, email, password_hash) OVERRIDING SYSTEM VALUE
          SELECT i, 'bench_' || i, 'bench_' || i || '@bench.test', $3 FROM generate_series($1::int8, $2::int8) i".to_string(),
@@ -193,7 +232,9 @@ async fn load_bench(store: &Store, n: u32, d: Duration) -> Result<(f64, f64, f64
     let warm_until = Instant::now() + d / 4;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     while Instant::now() < warm_until {
-        store.load_character(CharacterId(rng.random_range(1..=n as i64))).await?;
+        store
+            .load_character(CharacterId(rng.random_range(1..=n as i64)))
+            .await?;
     }
     let deadline = Instant::now() + d;
     let mut tasks = Vec::new();
@@ -207,7 +248,10 @@ async fn load_bench(store: &Store, n: u32, d: Duration) -> Result<(f64, f64, f64
                 let t0 = Instant::now();
                 let c = store.load_character(id).await?;
                 h.record(t0.elapsed().as_micros().max(1) as u64)?;
-                anyhow::ensure!(c.inventory.len() + c.equipment.len() == ITEMS_PER_CHARACTER as usize, "a partial load");
+                anyhow::ensure!(
+                    c.inventory.len() + c.equipment.len() == ITEMS_PER_CHARACTER as usize,
+                    "a partial load"
+                );
             }
             Ok::<_, anyhow::Error>(h)
         }));
@@ -217,7 +261,11 @@ async fn load_bench(store: &Store, n: u32, d: Duration) -> Result<(f64, f64, f64
         all.add(t.await??)?;
     }
     let per_s = all.len() as f64 / d.as_secs_f64();
-    Ok((all.value_at_quantile(0.5) as f64 / 1000.0, all.value_at_quantile(0.99) as f64 / 1000.0, per_s))
+    Ok((
+        all.value_at_quantile(0.5) as f64 / 1000.0,
+        all.value_at_quantile(0.99) as f64 / 1000.0,
+        per_s,
+    ))
 }
 
 /// The same load statement, run by PostgreSQL's own client with as many clients: what the server
@@ -227,12 +275,32 @@ async fn pgbench_load_latency(pg: &PostgresServer, n: u32, d: Duration) -> Resul
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("load.sql");
     let sql = realmkeep_store::characters::load_sql(false).replace("$1", ":id");
-    std::fs::write(&script, format!("\\set id random(1, {n})\n{};\n", sql.trim()))?;
+    std::fs::write(
+        &script,
+        format!("\\set id random(1, {n})\n{};\n", sql.trim()),
+    )?;
     let port = pg.port().to_string();
     let prefix = dir.join("load");
     let out = tokio::process::Command::new(find_binary(Binary::Pgbench)?)
-        .args(["-h", "127.0.0.1", "-p", port.as_str(), "-U", realmkeep_launcher::postgres::SUPERUSER])
-        .args(["-n", "-M", "prepared", "-c", &CLIENTS.to_string(), "-j", "2", "-T", &d.as_secs().to_string()])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port.as_str(),
+            "-U",
+            realmkeep_launcher::postgres::SUPERUSER,
+        ])
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &CLIENTS.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &d.as_secs().to_string(),
+        ])
         .arg("-f")
         .arg(&script)
         .arg("--log")
@@ -242,15 +310,26 @@ async fn pgbench_load_latency(pg: &PostgresServer, n: u32, d: Duration) -> Resul
         .output()
         .await?;
     if !out.status.success() {
-        bail!("pgbench (load) failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "pgbench (load) failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut h = histogram();
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();
-        if path.file_name().is_some_and(|f| f.to_string_lossy().starts_with("load.")) && path != script {
+        if path
+            .file_name()
+            .is_some_and(|f| f.to_string_lossy().starts_with("load."))
+            && path != script
+        {
             for line in std::fs::read_to_string(&path)?.lines() {
                 // client_id transaction_no time_us script_no epoch epoch_us
-                if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse::<u64>().ok()) {
+                if let Some(us) = line
+                    .split_whitespace()
+                    .nth(2)
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
                     h.record(us.max(1))?;
                 }
             }
@@ -258,7 +337,10 @@ async fn pgbench_load_latency(pg: &PostgresServer, n: u32, d: Duration) -> Resul
     }
     let _ = std::fs::remove_dir_all(&dir);
     anyhow::ensure!(!h.is_empty(), "pgbench wrote no latencies");
-    Ok((h.value_at_quantile(0.5) as f64 / 1000.0, h.value_at_quantile(0.99) as f64 / 1000.0))
+    Ok((
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0,
+    ))
 }
 
 async fn trade_bench(store: &Store, d: Duration) -> Result<f64> {
@@ -279,9 +361,20 @@ async fn trade_bench(store: &Store, d: Duration) -> Result<f64> {
             while Instant::now() < deadline {
                 let (a, b, item, a_holds) = pairs[j];
                 let (giver, taker) = if a_holds { (a, b) } else { (b, a) };
-                let give = TradeSide { actor: Actor::Offline(giver), items: vec![item], gold: Gold::new(1)? };
-                let pay = TradeSide { actor: Actor::Offline(taker), items: vec![], gold: Gold::new(2)? };
-                store.trade(&give, &pay).await.context("a benchmark trade")?;
+                let give = TradeSide {
+                    actor: Actor::Offline(giver),
+                    items: vec![item],
+                    gold: Gold::new(1)?,
+                };
+                let pay = TradeSide {
+                    actor: Actor::Offline(taker),
+                    items: vec![],
+                    gold: Gold::new(2)?,
+                };
+                store
+                    .trade(&give, &pay)
+                    .await
+                    .context("a benchmark trade")?;
                 pairs[j].3 = !a_holds;
                 done += 1;
                 j = (j + 1) % pairs.len();
@@ -300,23 +393,47 @@ async fn pgbench_tps(pg: &PostgresServer, d: Duration) -> Result<f64> {
     crate::private::create_database(pg, "pgbench").await?;
     let bin = find_binary(Binary::Pgbench)?;
     let port = pg.port().to_string();
-    let common = ["-h", "127.0.0.1", "-p", port.as_str(), "-U", realmkeep_launcher::postgres::SUPERUSER];
+    let common = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        port.as_str(),
+        "-U",
+        realmkeep_launcher::postgres::SUPERUSER,
+    ];
     let init = tokio::process::Command::new(&bin)
         .args(common)
         .args(["-i", "-q", "-s", &PGBENCH_SCALE.to_string(), "pgbench"])
         .output()
         .await?;
     if !init.status.success() {
-        bail!("pgbench -i failed: {}", String::from_utf8_lossy(&init.stderr));
+        bail!(
+            "pgbench -i failed: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
     }
     let out = tokio::process::Command::new(&bin)
         .args(common)
-        .args(["-N", "-n", "-c", &CLIENTS.to_string(), "-j", "2", "-T", &d.as_secs().to_string(), "pgbench"])
+        .args([
+            "-N",
+            "-n",
+            "-c",
+            &CLIENTS.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &d.as_secs().to_string(),
+            "pgbench",
+        ])
         .output()
         .await?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        bail!("pgbench failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "pgbench failed: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     text.lines()
         .find(|l| l.starts_with("tps = "))
@@ -368,8 +485,17 @@ async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
         let rows: Vec<CharacterSnapshot> = levels
             .iter()
             .map(|(id, zone, xp, level)| CharacterSnapshot {
-                fence: Fence { character: CharacterId(*id), epoch: ClaimEpoch(epochs[id]) },
-                position: Position { zone: ZoneId(*zone), x: (*id % 500) as f32 + shift, y: (*id % 331) as f32, z: 0.0, rotation: 1.0 },
+                fence: Fence {
+                    character: CharacterId(*id),
+                    epoch: ClaimEpoch(epochs[id]),
+                },
+                position: Position {
+                    zone: ZoneId(*zone),
+                    x: (*id % 500) as f32 + shift,
+                    y: (*id % 331) as f32,
+                    z: 0.0,
+                    rotation: 1.0,
+                },
                 health: 150,
                 mana: 90,
                 xp: xp + 1,
@@ -379,7 +505,10 @@ async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
         let t0 = Instant::now();
         let r = store.save_batch(&rows).await?;
         client.push(t0.elapsed().as_secs_f64() * 1000.0);
-        anyhow::ensure!(r.saved.len() == BATCH_ROWS && r.refused.is_empty(), "the batch save refused rows");
+        anyhow::ensure!(
+            r.saved.len() == BATCH_ROWS && r.refused.is_empty(),
+            "the batch save refused rows"
+        );
         let f: f64 = sqlx::query_scalar("SELECT pg_temp.batch_save_floor($1, $2)")
             .bind(BATCH_ROWS as i64)
             .bind(shift + 0.5)
