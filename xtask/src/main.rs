@@ -14,9 +14,16 @@ use std::process::Command;
 const PACKAGES: &[(&str, &[&str])] = &[
     (
         "postgresql",
-        &["/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres", "/usr/lib/postgresql/17/bin/postgres"],
+        &[
+            "/usr/lib/postgresql/15/bin/postgres",
+            "/usr/lib/postgresql/16/bin/postgres",
+            "/usr/lib/postgresql/17/bin/postgres",
+        ],
     ),
-    ("redis-server", &["/usr/bin/redis-server", "/usr/local/bin/redis-server"]),
+    (
+        "redis-server",
+        &["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
+    ),
 ];
 
 fn main() -> Result<()> {
@@ -27,16 +34,51 @@ fn main() -> Result<()> {
         "setup" => setup(),
         "demo" => {
             setup()?;
-            cargo(&[&["run", "--release", "--quiet", "-p", "realmkeep", "--", "demo"], &strs(&rest)[..]].concat())
+            cargo(
+                &[
+                    &[
+                        "run",
+                        "--release",
+                        "--quiet",
+                        "-p",
+                        "realmkeep",
+                        "--",
+                        "demo",
+                    ],
+                    &strs(&rest)[..],
+                ]
+                .concat(),
+            )
         }
         "bench" => {
             setup()?;
-            cargo(&[&["run", "--release", "--quiet", "-p", "realmkeep", "--", "bench"], &strs(&rest)[..]].concat())
+            cargo(
+                &[
+                    &[
+                        "run",
+                        "--release",
+                        "--quiet",
+                        "-p",
+                        "realmkeep",
+                        "--",
+                        "bench",
+                    ],
+                    &strs(&rest)[..],
+                ]
+                .concat(),
+            )
         }
         "test" => {
             setup()?;
             cargo(&["fmt", "--all", "--", "--check"])?;
-            cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])?;
             cargo(&[&["test", "--workspace"], &strs(&rest)[..]].concat())
         }
         _ => bail!("usage: cargo xtask <setup|demo|test|bench> [ARGS]"),
@@ -50,7 +92,10 @@ fn strs(v: &[String]) -> Vec<&str> {
 fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask: cargo {}", args.join(" "));
-    let status = Command::new(cargo).args(args).status().context("running cargo")?;
+    let status = Command::new(cargo)
+        .args(args)
+        .status()
+        .context("running cargo")?;
     if !status.success() {
         bail!("cargo {} failed with {status}", args.join(" "));
     }
@@ -66,8 +111,15 @@ fn setup() -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("xtask: installing {} from Debian's packages", missing.join(", "));
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    eprintln!(
+        "xtask: installing {} from Debian's packages",
+        missing.join(", ")
+    );
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
     let prefix: &[&str] = if root { &[] } else { &["sudo"] };
     let run = |args: &[&str]| -> Result<()> {
         let all: Vec<&str> = prefix.iter().chain(args).copied().collect();
@@ -82,6 +134,10 @@ fn setup() -> Result<()> {
         Ok(())
     };
     run(&["apt-get", "update", "-qq"])?;
-    run(&[&["apt-get", "install", "-y", "-qq", "--no-install-recommends"], &missing[..]].concat())?;
+    run(&[
+        &["apt-get", "install", "-y", "-qq", "--no-install-recommends"],
+        &missing[..],
+    ]
+    .concat())?;
     Ok(())
 }
