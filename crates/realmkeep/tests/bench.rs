@@ -1,0 +1,86 @@
+//! The benchmarks run to completion with tiny parameters and print a valid report with the
+//! expected checks, so they cannot rot. No timing is asserted: figures belong to `realmkeep bench`
+//! on a quiet machine, not to tests.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn bench(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_realmkeep"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("realmkeep runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench {args:?} failed:\n{stderr}");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bench {args:?} printed no JSON report ({e}):\n{stderr}"))
+}
+
+fn check_names(report: &Value) -> Vec<String> {
+    let checks = report["checks"].as_array().expect("a report has checks");
+    for c in checks {
+        assert!(c["value"].is_number() && c["pass"].is_boolean(), "{c}");
+        assert!(c["target"].is_string(), "{c}");
+    }
+    checks
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn bench_store_reports_its_checks() {
+    let r = bench(&["store", "--characters", "2000", "--seconds", "1"]);
+    assert_eq!(r["bench"], "store");
+    assert!(r["pass"].is_boolean());
+    let names = check_names(&r);
+    for expected in [
+        "character load p99",
+        "character load p99 (spec budget)",
+        "trades/s vs pgbench -N",
+        "batch save 10k vs server floor",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected:?} missing from {names:?}"
+        );
+    }
+}
+
+#[test]
+fn bench_zone_reports_its_checks() {
+    let r = bench(&[
+        "zone",
+        "--players",
+        "20",
+        "--monsters",
+        "200",
+        "--seconds",
+        "1",
+    ]);
+    assert_eq!(r["bench"], "zone");
+    assert!(r["pass"].is_boolean());
+    let names = check_names(&r);
+    for expected in [
+        "tick p99 without a batch save",
+        "tick p99 with a batch save of every player",
+        "batch save adds to tick p99 (with - without)",
+        "batch save of every player missing from the window",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected:?} missing from {names:?}"
+        );
+    }
+    assert_eq!(r["parameters"]["players"], 20);
+    assert_eq!(r["figures"]["players_spawned"], 20.0);
+    assert_eq!(r["figures"]["monsters_spawned"], 200.0);
+    for f in [
+        "tick_p99_ms_no_save",
+        "tick_p99_ms_with_save",
+        "memory_per_player_kib",
+    ] {
+        assert!(r["figures"][f].is_number(), "figure {f} missing");
+    }
+}
