@@ -3,7 +3,7 @@
 //! is refused while a zone holds the character (`ClaimHeld`): an operator never edits a character
 //! behind its zone's back; kick or wait for logout first.
 
-use crate::common::{add_gold, grant_items, lock_actor, take_from_inventory, delete_item};
+use crate::common::{add_gold, delete_item, grant_items, lock_actor, take_from_inventory};
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::tx::in_tx;
@@ -25,7 +25,9 @@ impl AdminNote {
     fn check(&self) -> StoreResult<()> {
         for (what, s) in [("operator", &self.operator), ("reason", &self.reason)] {
             if s.trim().is_empty() || s.chars().count() > ADMIN_TEXT_CHARS_MAX {
-                refuse!(Refusal::Invalid(format!("{what} must be 1 to {ADMIN_TEXT_CHARS_MAX} characters")));
+                refuse!(Refusal::Invalid(format!(
+                    "{what} must be 1 to {ADMIN_TEXT_CHARS_MAX} characters"
+                )));
             }
         }
         Ok(())
@@ -35,39 +37,87 @@ impl AdminNote {
     }
 }
 
-async fn adjust_gold_in(tx: &mut PgConnection, c: CharacterId, delta: i64, note: &AdminNote) -> StoreResult<i64> {
+async fn adjust_gold_in(
+    tx: &mut PgConnection,
+    c: CharacterId,
+    delta: i64,
+    note: &AdminNote,
+) -> StoreResult<i64> {
     lock_actor(tx, &Actor::Offline(c)).await?;
     let g = add_gold(tx, c, delta).await?;
-    write_in_tx(tx, &[LogEvent::new("admin_gold").target(c.0).gold(delta).details(note.json())]).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("admin_gold")
+            .target(c.0)
+            .gold(delta)
+            .details(note.json())],
+    )
+    .await?;
     Ok(g)
 }
 
-async fn grant_in(tx: &mut PgConnection, c: CharacterId, def: ItemDefId, qty: Quantity, note: &AdminNote) -> StoreResult<ItemId> {
+async fn grant_in(
+    tx: &mut PgConnection,
+    c: CharacterId,
+    def: ItemDefId,
+    qty: Quantity,
+    note: &AdminNote,
+) -> StoreResult<ItemId> {
     lock_actor(tx, &Actor::Offline(c)).await?;
     let id = grant_items(tx, c, &[(def, qty.get())], "admin").await?[0];
-    write_in_tx(tx, &[LogEvent::new("admin_grant_item").target(c.0).item(id.0, def.0, qty.get()).details(note.json())]).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("admin_grant_item")
+            .target(c.0)
+            .item(id.0, def.0, qty.get())
+            .details(note.json())],
+    )
+    .await?;
     Ok(id)
 }
 
-async fn remove_in(tx: &mut PgConnection, c: CharacterId, item: ItemId, note: &AdminNote) -> StoreResult<()> {
+async fn remove_in(
+    tx: &mut PgConnection,
+    c: CharacterId,
+    item: ItemId,
+    note: &AdminNote,
+) -> StoreResult<()> {
     lock_actor(tx, &Actor::Offline(c)).await?;
     let t = take_from_inventory(tx, c, item).await?;
     delete_item(tx, item).await?;
-    write_in_tx(tx, &[LogEvent::new("admin_remove_item").target(c.0).item(item.0, t.def_id, t.quantity).details(note.json())]).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("admin_remove_item")
+            .target(c.0)
+            .item(item.0, t.def_id, t.quantity)
+            .details(note.json())],
+    )
+    .await?;
     Ok(())
 }
 
-async fn teleport_in(tx: &mut PgConnection, c: CharacterId, p: Position, note: &AdminNote) -> StoreResult<()> {
+async fn teleport_in(
+    tx: &mut PgConnection,
+    c: CharacterId,
+    p: Position,
+    note: &AdminNote,
+) -> StoreResult<()> {
     lock_actor(tx, &Actor::Offline(c)).await?;
-    let zone_ok: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM zone_definitions WHERE id = $1)")
-        .bind(p.zone.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("zone lookup"))?;
+    let zone_ok: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM zone_definitions WHERE id = $1)")
+            .bind(p.zone.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("zone lookup"))?;
     if !zone_ok {
         refuse!(Refusal::NotFound("zone"));
     }
-    sqlx::query("UPDATE characters SET zone_id = $2 WHERE id = $1").bind(c.0).bind(p.zone.0).execute(&mut *tx).await.map_err(db("teleport"))?;
+    sqlx::query("UPDATE characters SET zone_id = $2 WHERE id = $1")
+        .bind(c.0)
+        .bind(p.zone.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("teleport"))?;
     sqlx::query(
         "INSERT INTO character_positions (character_id, zone_id, x, y, z, rotation) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (character_id, zone_id) DO UPDATE SET x = EXCLUDED.x, y = EXCLUDED.y, z = EXCLUDED.z,
@@ -82,34 +132,64 @@ async fn teleport_in(tx: &mut PgConnection, c: CharacterId, p: Position, note: &
     .execute(&mut *tx)
     .await
     .map_err(db("teleport position"))?;
-    write_in_tx(tx, &[LogEvent::new("admin_teleport").target(c.0).zone(p.zone.0).details(note.json())]).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("admin_teleport")
+            .target(c.0)
+            .zone(p.zone.0)
+            .details(note.json())],
+    )
+    .await?;
     Ok(())
 }
 
 impl Store {
     /// Adds (or with a negative `delta`, takes) gold. Returns the new purse.
-    pub async fn admin_adjust_gold(&self, c: CharacterId, delta: i64, note: &AdminNote) -> StoreResult<i64> {
+    pub async fn admin_adjust_gold(
+        &self,
+        c: CharacterId,
+        delta: i64,
+        note: &AdminNote,
+    ) -> StoreResult<i64> {
         note.check()?;
         if delta == 0 || delta.unsigned_abs() > realmkeep_domain::limits::GOLD_MAX as u64 {
-            refuse!(Refusal::Invalid("gold change must be non-zero and within the gold limit".into()));
+            refuse!(Refusal::Invalid(
+                "gold change must be non-zero and within the gold limit".into()
+            ));
         }
         in_tx!(self.pool(), |tx| adjust_gold_in(tx, c, delta, note))
     }
 
     /// Creates an item in the character's bag.
-    pub async fn admin_grant_item(&self, c: CharacterId, def: ItemDefId, qty: Quantity, note: &AdminNote) -> StoreResult<ItemId> {
+    pub async fn admin_grant_item(
+        &self,
+        c: CharacterId,
+        def: ItemDefId,
+        qty: Quantity,
+        note: &AdminNote,
+    ) -> StoreResult<ItemId> {
         note.check()?;
         in_tx!(self.pool(), |tx| grant_in(tx, c, def, qty, note))
     }
 
     /// Destroys an item in the character's bag.
-    pub async fn admin_remove_item(&self, c: CharacterId, item: ItemId, note: &AdminNote) -> StoreResult<()> {
+    pub async fn admin_remove_item(
+        &self,
+        c: CharacterId,
+        item: ItemId,
+        note: &AdminNote,
+    ) -> StoreResult<()> {
         note.check()?;
         in_tx!(self.pool(), |tx| remove_in(tx, c, item, note))
     }
 
     /// Moves a character that is not in the world to a zone and point.
-    pub async fn admin_teleport(&self, c: CharacterId, p: Position, note: &AdminNote) -> StoreResult<()> {
+    pub async fn admin_teleport(
+        &self,
+        c: CharacterId,
+        p: Position,
+        note: &AdminNote,
+    ) -> StoreResult<()> {
         note.check()?;
         if !(p.x.is_finite() && p.y.is_finite() && p.z.is_finite() && p.rotation.is_finite()) {
             refuse!(Refusal::Invalid("position must be finite".into()));

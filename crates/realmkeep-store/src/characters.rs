@@ -247,7 +247,8 @@ impl LoadRow {
 /// very same statement as a reference.
 pub fn load_sql(claim: bool) -> &'static str {
     static LOAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| build_load_sql(false));
-    static CLAIM_LOAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| build_load_sql(true));
+    static CLAIM_LOAD: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| build_load_sql(true));
     if claim {
         &CLAIM_LOAD
     } else {

@@ -3,7 +3,8 @@
 
 use crate::characters::InventoryItem;
 use crate::common::{
-    create_item, delete_item, free_slots, item_def, lock_actor, place_in_inventory, relocate, take_from_inventory,
+    create_item, delete_item, free_slots, item_def, lock_actor, place_in_inventory, relocate,
+    take_from_inventory,
 };
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
@@ -36,7 +37,11 @@ pub struct Equipped {
     pub swapped_out: Option<ItemId>,
 }
 
-async fn inventory_item(tx: &mut PgConnection, character: CharacterId, item: ItemId) -> StoreResult<(i16, i32, i32)> {
+async fn inventory_item(
+    tx: &mut PgConnection,
+    character: CharacterId,
+    item: ItemId,
+) -> StoreResult<(i16, i32, i32)> {
     let row: Option<(i16, i32, i32)> = sqlx::query_as(
         "SELECT inv.slot, i.def_id, i.quantity FROM inventories inv JOIN item_instances i ON i.id = inv.item_id
          WHERE inv.character_id = $1 AND inv.item_id = $2 FOR UPDATE OF inv, i",
@@ -90,14 +95,22 @@ async fn pickup_in(
         }
     }
     if left > d.max_stack {
-        refuse!(Refusal::Invalid(format!("{} of item {} do not fit one stack", left, def.0)));
+        refuse!(Refusal::Invalid(format!(
+            "{} of item {} do not fit one stack",
+            left, def.0
+        )));
     }
     let mut created = None;
     if left > 0 {
         let slot = free_slots(tx, c, 1).await?[0];
         let item = create_item(tx, def, left, "inventory", origin).await?;
         place_in_inventory(tx, c, slot, item).await?;
-        created = Some(InventoryItem { item, def, quantity: left, slot });
+        created = Some(InventoryItem {
+            item,
+            def,
+            quantity: left,
+            slot,
+        });
     }
     let mut ev = LogEvent::new("loot_pickup")
         .actor(c.0)
@@ -110,7 +123,12 @@ async fn pickup_in(
     Ok(PickedUp { merged, created })
 }
 
-async fn loot_gold_in(tx: &mut PgConnection, actor: Actor, amount: i64, zone: Option<ZoneId>) -> StoreResult<i64> {
+async fn loot_gold_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    amount: i64,
+    zone: Option<ZoneId>,
+) -> StoreResult<i64> {
     lock_actor(tx, &actor).await?;
     let c = actor.character();
     let gold = crate::common::add_gold(tx, c, amount).await?;
@@ -125,7 +143,9 @@ async fn equip_in(tx: &mut PgConnection, actor: Actor, item: ItemId) -> StoreRes
     let c = actor.character();
     let (bag_slot, def_id, _) = inventory_item(tx, c, item).await?;
     let d = item_def(tx, ItemDefId(def_id)).await?;
-    let Some(slot) = d.equip_slot.as_deref() else { refuse!(Refusal::NotAllowed("that item cannot be equipped")) };
+    let Some(slot) = d.equip_slot.as_deref() else {
+        refuse!(Refusal::NotAllowed("that item cannot be equipped"))
+    };
     if me.level < d.level_req {
         refuse!(Refusal::NotAllowed("level too low for that item"));
     }
@@ -152,15 +172,26 @@ async fn equip_in(tx: &mut PgConnection, actor: Actor, item: ItemId) -> StoreRes
     }
     write_in_tx(
         tx,
-        &[LogEvent::new("equip").actor(c.0).item(item.0, def_id, 1).details(serde_json::json!({
-            "slot": slot.as_str(), "swapped_out": old,
-        }))],
+        &[LogEvent::new("equip")
+            .actor(c.0)
+            .item(item.0, def_id, 1)
+            .details(serde_json::json!({
+                "slot": slot.as_str(), "swapped_out": old,
+            }))],
     )
     .await?;
-    Ok(Equipped { slot, swapped_out: old.map(ItemId) })
+    Ok(Equipped {
+        slot,
+        swapped_out: old.map(ItemId),
+    })
 }
 
-async fn unequip_in(tx: &mut PgConnection, actor: Actor, slot: EquipSlot, to: Option<InventorySlot>) -> StoreResult<InventoryItem> {
+async fn unequip_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    slot: EquipSlot,
+    to: Option<InventorySlot>,
+) -> StoreResult<InventoryItem> {
     lock_actor(tx, &actor).await?;
     let c = actor.character();
     let to = match to {
@@ -176,26 +207,43 @@ async fn unequip_in(tx: &mut PgConnection, actor: Actor, slot: EquipSlot, to: Op
     .fetch_optional(&mut *tx)
     .await
     .map_err(db("unequip"))?;
-    let Some((id, def, qty)) = row else { refuse!(Refusal::NotFound("equipped item")) };
+    let Some((id, def, qty)) = row else {
+        refuse!(Refusal::NotFound("equipped item"))
+    };
     place_in_inventory(tx, c, to, ItemId(id)).await?;
-    write_in_tx(tx, &[LogEvent::new("unequip").actor(c.0).item(id, def, qty)]).await?;
-    Ok(InventoryItem { item: ItemId(id), def: ItemDefId(def), quantity: qty, slot: to })
+    write_in_tx(
+        tx,
+        &[LogEvent::new("unequip").actor(c.0).item(id, def, qty)],
+    )
+    .await?;
+    Ok(InventoryItem {
+        item: ItemId(id),
+        def: ItemDefId(def),
+        quantity: qty,
+        slot: to,
+    })
 }
 
-async fn move_in(tx: &mut PgConnection, actor: Actor, item: ItemId, to: InventorySlot) -> StoreResult<Option<ItemId>> {
+async fn move_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    item: ItemId,
+    to: InventorySlot,
+) -> StoreResult<Option<ItemId>> {
     lock_actor(tx, &actor).await?;
     let c = actor.character();
     let (from, _, _) = inventory_item(tx, c, item).await?;
     if from == to.get() {
         return Ok(None);
     }
-    let other: Option<i64> =
-        sqlx::query_scalar("DELETE FROM inventories WHERE character_id = $1 AND slot = $2 RETURNING item_id")
-            .bind(c.0)
-            .bind(to.get())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("move: clear target"))?;
+    let other: Option<i64> = sqlx::query_scalar(
+        "DELETE FROM inventories WHERE character_id = $1 AND slot = $2 RETURNING item_id",
+    )
+    .bind(c.0)
+    .bind(to.get())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db("move: clear target"))?;
     sqlx::query("UPDATE inventories SET slot = $3 WHERE character_id = $1 AND item_id = $2")
         .bind(c.0)
         .bind(item.0)
@@ -209,12 +257,21 @@ async fn move_in(tx: &mut PgConnection, actor: Actor, item: ItemId, to: Inventor
     Ok(other.map(ItemId))
 }
 
-async fn split_in(tx: &mut PgConnection, actor: Actor, item: ItemId, quantity: Quantity, to: InventorySlot) -> StoreResult<ItemId> {
+async fn split_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    item: ItemId,
+    quantity: Quantity,
+    to: InventorySlot,
+) -> StoreResult<ItemId> {
     lock_actor(tx, &actor).await?;
     let c = actor.character();
     let (_, def, have) = inventory_item(tx, c, item).await?;
     if quantity.get() >= have {
-        refuse!(Refusal::Invalid(format!("cannot split {} off a stack of {have}", quantity.get())));
+        refuse!(Refusal::Invalid(format!(
+            "cannot split {} off a stack of {have}",
+            quantity.get()
+        )));
     }
     sqlx::query("UPDATE item_instances SET quantity = quantity - $2 WHERE id = $1")
         .bind(item.0)
@@ -224,11 +281,23 @@ async fn split_in(tx: &mut PgConnection, actor: Actor, item: ItemId, quantity: Q
         .map_err(db("split"))?;
     let new = create_item(tx, ItemDefId(def), quantity.get(), "inventory", "split").await?;
     place_in_inventory(tx, c, to.get(), new).await?;
-    write_in_tx(tx, &[LogEvent::new("split").actor(c.0).item(new.0, def, quantity.get()).details(serde_json::json!({"from": item.0}))]).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("split")
+            .actor(c.0)
+            .item(new.0, def, quantity.get())
+            .details(serde_json::json!({"from": item.0}))],
+    )
+    .await?;
     Ok(new)
 }
 
-async fn stack_in(tx: &mut PgConnection, actor: Actor, from: ItemId, onto: ItemId) -> StoreResult<i32> {
+async fn stack_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    from: ItemId,
+    onto: ItemId,
+) -> StoreResult<i32> {
     lock_actor(tx, &actor).await?;
     let c = actor.character();
     if from == onto {
@@ -269,7 +338,13 @@ async fn destroy_in(tx: &mut PgConnection, actor: Actor, item: ItemId) -> StoreR
     let c = actor.character();
     let taken = take_from_inventory(tx, c, item).await?;
     delete_item(tx, item).await?;
-    write_in_tx(tx, &[LogEvent::new("destroy").actor(c.0).item(item.0, taken.def_id, taken.quantity)]).await?;
+    write_in_tx(
+        tx,
+        &[LogEvent::new("destroy")
+            .actor(c.0)
+            .item(item.0, taken.def_id, taken.quantity)],
+    )
+    .await?;
     Ok(())
 }
 
@@ -285,15 +360,26 @@ impl Store {
         origin: &str,
     ) -> StoreResult<PickedUp> {
         if origin.is_empty() || origin.len() > ORIGIN_CHARS_MAX {
-            refuse!(Refusal::Invalid(format!("origin must be 1 to {ORIGIN_CHARS_MAX} bytes")));
+            refuse!(Refusal::Invalid(format!(
+                "origin must be 1 to {ORIGIN_CHARS_MAX} bytes"
+            )));
         }
-        in_tx!(self.pool(), |tx| pickup_in(tx, actor, def, quantity, zone, origin))
+        in_tx!(self.pool(), |tx| pickup_in(
+            tx, actor, def, quantity, zone, origin
+        ))
     }
 
     /// Adds looted gold to the actor's purse. Returns the new purse.
-    pub async fn loot_gold(&self, actor: Actor, amount: i64, zone: Option<ZoneId>) -> StoreResult<i64> {
+    pub async fn loot_gold(
+        &self,
+        actor: Actor,
+        amount: i64,
+        zone: Option<ZoneId>,
+    ) -> StoreResult<i64> {
         if !(1..=LOOT_GOLD_MAX.min(GOLD_MAX)).contains(&amount) {
-            refuse!(Refusal::Invalid(format!("loot gold must be 1 to {LOOT_GOLD_MAX}")));
+            refuse!(Refusal::Invalid(format!(
+                "loot gold must be 1 to {LOOT_GOLD_MAX}"
+            )));
         }
         in_tx!(self.pool(), |tx| loot_gold_in(tx, actor, amount, zone))
     }
@@ -304,17 +390,33 @@ impl Store {
     }
 
     /// Takes off what is in `slot`, into `to` or the first free bag slot.
-    pub async fn unequip(&self, actor: Actor, slot: EquipSlot, to: Option<InventorySlot>) -> StoreResult<InventoryItem> {
+    pub async fn unequip(
+        &self,
+        actor: Actor,
+        slot: EquipSlot,
+        to: Option<InventorySlot>,
+    ) -> StoreResult<InventoryItem> {
         in_tx!(self.pool(), |tx| unequip_in(tx, actor, slot, to))
     }
 
     /// Moves an item to another bag slot, swapping with what is there. Returns the swapped item.
-    pub async fn move_item(&self, actor: Actor, item: ItemId, to: InventorySlot) -> StoreResult<Option<ItemId>> {
+    pub async fn move_item(
+        &self,
+        actor: Actor,
+        item: ItemId,
+        to: InventorySlot,
+    ) -> StoreResult<Option<ItemId>> {
         in_tx!(self.pool(), |tx| move_in(tx, actor, item, to))
     }
 
     /// Splits `quantity` off a stack into an empty slot. Returns the new stack's id.
-    pub async fn split_stack(&self, actor: Actor, item: ItemId, quantity: Quantity, to: InventorySlot) -> StoreResult<ItemId> {
+    pub async fn split_stack(
+        &self,
+        actor: Actor,
+        item: ItemId,
+        quantity: Quantity,
+        to: InventorySlot,
+    ) -> StoreResult<ItemId> {
         in_tx!(self.pool(), |tx| split_in(tx, actor, item, quantity, to))
     }
 
@@ -341,7 +443,12 @@ impl Store {
         .map_err(db("inventory"))?;
         Ok(rows
             .into_iter()
-            .map(|(item, def, quantity, slot)| InventoryItem { item: ItemId(item), def: ItemDefId(def), quantity, slot })
+            .map(|(item, def, quantity, slot)| InventoryItem {
+                item: ItemId(item),
+                def: ItemDefId(def),
+                quantity,
+                slot,
+            })
             .collect())
     }
 }

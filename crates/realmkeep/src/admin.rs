@@ -115,22 +115,35 @@ pub struct Note {
 
 impl Note {
     fn admin(&self) -> AdminNote {
-        AdminNote { operator: self.operator.clone(), reason: self.reason.clone() }
+        AdminNote {
+            operator: self.operator.clone(),
+            reason: self.reason.clone(),
+        }
     }
 }
 
 async fn character(store: &Store, name: &str) -> Result<CharacterId> {
-    store.character_id_by_name(name).await?.ok_or_else(|| anyhow!("no character named {name:?}"))
+    store
+        .character_id_by_name(name)
+        .await?
+        .ok_or_else(|| anyhow!("no character named {name:?}"))
 }
 
-async fn target(store: &Store, account: Option<String>, ip: Option<std::net::IpAddr>) -> Result<BanTarget> {
+async fn target(
+    store: &Store,
+    account: Option<String>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<BanTarget> {
     match (account, ip) {
         (Some(a), _) => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE lower(username) = lower($1)")
-                .bind(&a)
-                .fetch_optional(store.pool())
-                .await?;
-            Ok(BanTarget::Account(AccountId(id.ok_or_else(|| anyhow!("no account named {a:?}"))?)))
+            let id: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM accounts WHERE lower(username) = lower($1)")
+                    .bind(&a)
+                    .fetch_optional(store.pool())
+                    .await?;
+            Ok(BanTarget::Account(AccountId(
+                id.ok_or_else(|| anyhow!("no account named {a:?}"))?,
+            )))
         }
         (None, Some(ip)) => Ok(BanTarget::Ip(ip)),
         (None, None) => Err(anyhow!("name an --account or an --ip")),
@@ -147,43 +160,82 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         AdminCommand::Show { db, name } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            print(&serde_json::json!({ "character": s.load_character(c).await?, "claim": s.claim_info(c).await? }))
+            print(
+                &serde_json::json!({ "character": s.load_character(c).await?, "claim": s.claim_info(c).await? }),
+            )
         }
         AdminCommand::Logs { db, name, limit } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
             print(&s.logs_of_character(c.0, limit).await?)
         }
-        AdminCommand::Gold { db, name, delta, note } => {
+        AdminCommand::Gold {
+            db,
+            name,
+            delta,
+            note,
+        } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
             let g = s.admin_adjust_gold(c, delta, &note.admin()).await?;
             println!("{name} now has {g} gold");
             Ok(())
         }
-        AdminCommand::GrantItem { db, name, def, quantity, note } => {
+        AdminCommand::GrantItem {
+            db,
+            name,
+            def,
+            quantity,
+            note,
+        } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            let id = s.admin_grant_item(c, ItemDefId(def), Quantity::new(quantity)?, &note.admin()).await?;
+            let id = s
+                .admin_grant_item(c, ItemDefId(def), Quantity::new(quantity)?, &note.admin())
+                .await?;
             println!("created item {id} in {name}'s bag");
             Ok(())
         }
-        AdminCommand::RemoveItem { db, name, item, note } => {
+        AdminCommand::RemoveItem {
+            db,
+            name,
+            item,
+            note,
+        } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
             s.admin_remove_item(c, ItemId(item), &note.admin()).await?;
             println!("destroyed item {item}");
             Ok(())
         }
-        AdminCommand::Teleport { db, name, zone, x, y, note } => {
+        AdminCommand::Teleport {
+            db,
+            name,
+            zone,
+            x,
+            y,
+            note,
+        } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            let p = Position { zone: ZoneId(zone), x, y, z: 0.0, rotation: 0.0 };
+            let p = Position {
+                zone: ZoneId(zone),
+                x,
+                y,
+                z: 0.0,
+                rotation: 0.0,
+            };
             s.admin_teleport(c, p, &note.admin()).await?;
             println!("{name} moved to zone {zone} at ({x}, {y})");
             Ok(())
         }
-        AdminCommand::Ban { db, account, ip, hours, note } => {
+        AdminCommand::Ban {
+            db,
+            account,
+            ip,
+            hours,
+            note,
+        } => {
             let s = connect(&db).await?;
             let t = target(&s, account, ip).await?;
             let expires = hours.map(|h| chrono::Utc::now() + chrono::Duration::hours(h));
@@ -191,7 +243,12 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             println!("ban {id} issued");
             Ok(())
         }
-        AdminCommand::Unban { db, account, ip, note } => {
+        AdminCommand::Unban {
+            db,
+            account,
+            ip,
+            note,
+        } => {
             let s = connect(&db).await?;
             let t = target(&s, account, ip).await?;
             let n = s.unban(t, &note.operator, &note.reason).await?;

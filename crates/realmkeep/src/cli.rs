@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "realmkeep", version, about = "Persistence and zone-server backbone of an MMORPG")]
+#[command(
+    name = "realmkeep",
+    version,
+    about = "Persistence and zone-server backbone of an MMORPG"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

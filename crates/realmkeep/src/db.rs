@@ -7,7 +7,9 @@ use realmkeep_store::{Store, StoreOptions};
 use std::path::{Path, PathBuf};
 
 pub async fn connect(db: &DbArgs) -> Result<Store> {
-    Store::connect(&db.database_url, &StoreOptions::default()).await.context("connecting to PostgreSQL")
+    Store::connect(&db.database_url, &StoreOptions::default())
+        .await
+        .context("connecting to PostgreSQL")
 }
 
 pub async fn migrate(db: &DbArgs) -> Result<()> {
@@ -24,7 +26,10 @@ pub async fn seed(db: &DbArgs, dir: Option<&Path>) -> Result<()> {
         None => realmkeep_store::seed::bundled_content()?,
     };
     let store = connect(db).await?;
-    store.seed_content(&content).await.context("seeding content")?;
+    store
+        .seed_content(&content)
+        .await
+        .context("seeding content")?;
     println!(
         "seeded {} items, {} skills, {} quests, {} monsters, {} zones",
         content.items.len(),
@@ -67,13 +72,21 @@ pub enum LogsCommand {
 
 pub async fn logs(cmd: LogsCommand) -> Result<()> {
     match cmd {
-        LogsCommand::Archive { db, older_than_months, out } => {
+        LogsCommand::Archive {
+            db,
+            older_than_months,
+            out,
+        } => {
             let store = connect(&db).await?;
             let done = store.archive_logs(older_than_months, &out).await?;
             for p in &done {
                 println!("{}", serde_json::to_string(p)?);
             }
-            eprintln!("archived {} partition(s) into {}", done.len(), out.display());
+            eprintln!(
+                "archived {} partition(s) into {}",
+                done.len(),
+                out.display()
+            );
         }
         LogsCommand::Read { file } => {
             for row in realmkeep_store::archive::read_archive(&file)? {
