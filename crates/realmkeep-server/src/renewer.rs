@@ -75,6 +75,14 @@ pub(crate) async fn renew_once(ctx: &RenewCtx) -> Result<(), ()> {
 }
 
 async fn report_lost(ctx: &RenewCtx, fence: Fence) {
+    // A claim this zone released itself (the final save of a character on its way out, whose
+    // `Left` has not reached the roster yet) is not lost: the epoch is unchanged and nobody holds
+    // it. Only a claim another holder took, or a newer epoch, is.
+    if let Ok(info) = ctx.store.claim_info(fence.character).await {
+        if info.holder.is_none() && info.epoch == fence.epoch.0 {
+            return;
+        }
+    }
     // Only if this is still the claim the zone plays under: a character that left and came back
     // meanwhile has a new fence and must not be despawned for the old one.
     if !ctx.roster.mark_lost(fence) {

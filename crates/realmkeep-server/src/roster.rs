@@ -16,6 +16,8 @@ pub(crate) struct Seat {
     pub who: Who,
     /// Renewal found the claim gone; the zone was told (`ClaimLost`) and will let it go.
     pub lost: bool,
+    /// The final save released the claim; the character's `Left` is on its way.
+    pub released: bool,
 }
 
 /// What chat needs to know about a character.
@@ -50,6 +52,7 @@ impl Roster {
                 loaded,
                 who,
                 lost: false,
+                released: false,
             },
         );
         true
@@ -72,11 +75,11 @@ impl Roster {
         self.seats().get(&character).map(|s| s.who.clone())
     }
 
-    /// The fences to renew: every claim not known lost.
+    /// The fences to renew: every claim not known lost and not released by its final save.
     pub fn fences(&self) -> Vec<Fence> {
         self.seats()
             .values()
-            .filter(|s| !s.lost)
+            .filter(|s| !s.lost && !s.released)
             .map(|s| s.fence)
             .collect()
     }
@@ -84,11 +87,21 @@ impl Roster {
     /// Marks a claim lost if `fence` is still the character's current one. True if it was.
     pub fn mark_lost(&self, fence: Fence) -> bool {
         match self.seats().get_mut(&fence.character) {
-            Some(s) if s.fence == fence && !s.lost => {
+            Some(s) if s.fence == fence && !s.lost && !s.released => {
                 s.lost = true;
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Notes that the final save released `fence`: the claim is let go on purpose, so the
+    /// renewer neither renews it nor reports it lost while the character's `Left` is on its way.
+    pub fn mark_released(&self, fence: Fence) {
+        if let Some(s) = self.seats().get_mut(&fence.character) {
+            if s.fence == fence {
+                s.released = true;
+            }
         }
     }
 

@@ -34,6 +34,8 @@ pub(crate) struct StoreCtx {
     pub metrics: Arc<Metrics>,
     pub control: mpsc::Sender<Control>,
     pub cancel: CancellationToken,
+    /// The zone's claims, to mark a claim released by a final save.
+    pub roster: Arc<crate::roster::Roster>,
 }
 
 /// True for requests that go to the save lane (retried); the others are economy actions.
@@ -193,6 +195,7 @@ async fn save(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
         PersistKind::Release { snapshot, .. } => {
             let r = with_retries(ctx, "final save", || ctx.store.release(snapshot)).await;
             if r.is_ok() {
+                ctx.roster.mark_released(snapshot.fence);
                 bump(&c.releases_ok);
             }
             to_outcome(r, |_| Applied::Done)

@@ -57,6 +57,7 @@ async fn nothing_is_acknowledged_while_the_store_is_away() {
         metrics: metrics.clone(),
         control,
         cancel: CancellationToken::new(),
+        roster: Arc::new(crate::roster::Roster::default()),
     };
     let (tx, rx) = mpsc::channel(16);
     let worker = tokio::spawn(store_worker::run(Arc::new(ctx), rx));

@@ -120,6 +120,7 @@ impl ZoneHost {
             metrics: metrics.clone(),
             control: control_tx.clone(),
             cancel: workers.clone(),
+            roster: roster.clone(),
         };
         tasks.push(tokio::spawn(store_worker::run(
             Arc::new(store_ctx),
