@@ -132,6 +132,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         "      {}",
         resume::check(&store, &args.dir, seeded.len() - created).await?
     );
+    let ids: Vec<_> = seeded.iter().map(|p| p.character).collect();
+    let held = resume::still_claimed(&store, &ids).await?;
+    if held > 0 {
+        println!(
+            "      {held} characters are still claimed by a run that did not stop cleanly: they join once its lease runs out (at most {} s)",
+            LEASE.as_secs()
+        );
+    }
 
     let t = step(6, "starting zones 1 (Greenvale) and 2 (Ashen Reach)");
     let secret: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();

@@ -86,3 +86,15 @@ pub async fn check(store: &Store, dir: &Path, found: usize) -> Result<String> {
     }
     Ok(line)
 }
+
+/// Characters still claimed by a zone (a run that stopped without saving: its claims hold until
+/// their lease runs out).
+pub async fn still_claimed(store: &Store, characters: &[CharacterId]) -> Result<usize> {
+    let mut n = 0;
+    for c in characters {
+        if store.claim_info(*c).await?.live {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
