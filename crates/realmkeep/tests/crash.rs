@@ -177,7 +177,6 @@ async fn a_killed_zone_process_loses_no_acknowledged_trade() {
     // SIGKILL, mid-play: no shutdown, no final saves.
     node.0.kill().unwrap();
     node.0.wait().unwrap();
-    let killed_at = Instant::now();
     reader.join().unwrap();
     // Receipts printed before the kill count too.
     for line in rx.try_iter() {
@@ -189,16 +188,14 @@ async fn a_killed_zone_process_loses_no_acknowledged_trade() {
     }
 
     // The dead node's claims hold until their lease runs out...
-    let first = seeded[0].character;
-    let early = store
-        .claim(first, "zone-1/survivor/1", Duration::from_secs(30))
-        .await;
-    if killed_at.elapsed() < Duration::from_secs(LEASE_SECONDS - 1) {
-        assert!(
-            matches!(early, Err(StoreError::Refused(Refusal::ClaimHeld))),
-            "a live claim of the killed node was taken over: {early:?}"
-        );
+    let mut live = 0;
+    for p in &seeded {
+        live += usize::from(store.claim_info(p.character).await.unwrap().live);
     }
+    assert!(
+        live > 0,
+        "no claim of the killed node was live right after the kill"
+    );
     // ...then another zone wins every character.
     for p in &seeded {
         let deadline = Instant::now() + WAIT;
