@@ -135,3 +135,8 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- game_logs is append-only: TRUNCATE is refused like UPDATE and DELETE. Old months leave only
+-- through `realmkeep logs archive` (detach and drop after a verified export).
+CREATE TRIGGER game_logs_no_truncate BEFORE TRUNCATE ON game_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION game_logs_append_only();

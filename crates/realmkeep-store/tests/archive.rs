@@ -365,7 +365,7 @@ async fn archiving_refuses_an_absurd_age_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn game_logs_refuse_update_and_delete() {
+async fn game_logs_refuse_update_delete_and_truncate() {
     let db = fresh_db().await;
     let s = &db.store;
     s.append_logs(&[LogEvent::new("kept").gold(7)])
@@ -376,6 +376,7 @@ async fn game_logs_refuse_update_and_delete() {
         "UPDATE game_logs SET gold = 0",
         "DELETE FROM game_logs",
         "UPDATE game_logs SET event_type = 'changed' WHERE event_type = 'kept'",
+        "TRUNCATE game_logs",
     ] {
         let err = sqlx::query(sql).execute(s.pool()).await.unwrap_err();
         let code = err
