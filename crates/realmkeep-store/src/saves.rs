@@ -1,4 +1,6 @@
 //! Saves of what a zone changes during play: position, health, mana, experience and level.
+//! Experience and level only ever grow through a save (`GREATEST`): the zone's snapshot may be
+//! older than a quest reward the store committed meanwhile, and must not take it back.
 //! Gold and items are never written here; they move only through the economy transactions, so a
 //! zone's snapshot can never roll a trade or a pickup back. Every save is fenced by the claim.
 
@@ -53,27 +55,31 @@ pub(crate) async fn write_full_save(
     s: &CharacterSnapshot,
 ) -> StoreResult<()> {
     check(s)?;
-    let class: Option<String> = sqlx::query_scalar(
-        "SELECT class FROM characters WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL FOR UPDATE",
+    let row: Option<(String, i32, i64)> = sqlx::query_as(
+        "SELECT class, level, xp FROM characters WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL FOR UPDATE",
     )
     .bind(s.fence.character.0)
     .bind(s.fence.epoch.0)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db("full save lock"))?;
-    let Some(class) = class else {
+    let Some((class, stored_level, stored_xp)) = row else {
         refuse!(Refusal::StaleClaim)
     };
     let class: Class = class.parse()?;
-    let a = base_attributes(class, s.level);
+    // Progress never goes back through a save: a quest reward committed after the zone took
+    // this snapshot keeps its experience and level.
+    let level = s.level.max(stored_level);
+    let xp = s.xp.max(stored_xp);
+    let a = base_attributes(class, level);
     sqlx::query(
         "UPDATE characters SET level = $2, xp = $3, health = $4, mana = $5, zone_id = $6,
                 strength = $7, agility = $8, intellect = $9, stamina = $10, saved_at = now()
          WHERE id = $1",
     )
     .bind(s.fence.character.0)
-    .bind(s.level)
-    .bind(s.xp)
+    .bind(level)
+    .bind(xp)
     .bind(s.health)
     .bind(s.mana)
     .bind(s.position.zone.0)
@@ -112,7 +118,8 @@ pub const BATCH_SAVE_SQL: &str = "
                  AS t(id, epoch, zone, x, y, z, rot, health, mana, xp, level)
     ), upd AS (
         UPDATE characters c
-        SET health = t.health, mana = t.mana, xp = t.xp, level = t.level, zone_id = t.zone, saved_at = now()
+        SET health = t.health, mana = t.mana, xp = GREATEST(c.xp, t.xp), level = GREATEST(c.level, t.level),
+            zone_id = t.zone, saved_at = now()
         FROM t
         WHERE c.id = t.id AND c.claim_epoch = t.epoch AND c.claim_holder IS NOT NULL
         RETURNING c.id

@@ -260,3 +260,51 @@ async fn batch_save_reports_refused_rows_and_rejects_bad_input_whole() {
         "nothing written"
     );
 }
+
+#[tokio::test]
+async fn a_save_never_takes_back_progress_committed_meanwhile() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = character(s, "Quester").await;
+    let fence = s.claim(c, "zone-1", Duration::from_secs(30)).await.unwrap();
+    let old = CharacterSnapshot {
+        fence,
+        position: Position {
+            zone: ZoneId(1),
+            x: 5.0,
+            y: 5.0,
+            z: 0.0,
+            rotation: 0.0,
+        },
+        health: 30,
+        mana: 10,
+        xp: 10,
+        level: 1,
+    };
+    // A quest reward commits experience and a level after the zone took its snapshot.
+    let reward_xp = rules::xp_to_reach(3);
+    sqlx::query("UPDATE characters SET xp = $2, level = 3 WHERE id = $1")
+        .bind(c.0)
+        .bind(reward_xp)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(s.save_batch(&[old]).await.unwrap().saved, vec![c]);
+    let l = s.load_character(c).await.unwrap();
+    assert_eq!(
+        (l.xp, l.level, l.health, l.position.x),
+        (reward_xp, 3, 30, 5.0)
+    );
+    s.release(&old).await.unwrap();
+    let l = s.load_character(c).await.unwrap();
+    assert_eq!(
+        (l.xp, l.level),
+        (reward_xp, 3),
+        "the final save keeps it too"
+    );
+    assert_eq!(
+        l.attributes,
+        rules::base_attributes(Class::Warrior, 3),
+        "attributes follow the level"
+    );
+}
