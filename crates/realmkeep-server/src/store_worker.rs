@@ -83,16 +83,31 @@ pub(crate) async fn run(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistReques
                 None => break,
             },
         };
-        let tx = if is_save(&req.kind) {
-            &save_tx
-        } else {
-            let i = lane_key(&req.kind).0.unsigned_abs() as usize % CRITICAL_CONCURRENCY_MAX;
-            &action_txs[i]
-        };
-        // Waiting here is fine: this is an async task, and the tick thread only ever try_sends
-        // into `rx` (a full `rx` moves requests into its bounded backlog).
-        if tx.send(req).await.is_err() {
-            break;
+        if is_save(&req.kind) {
+            // Saves wait their turn, in order: this is an async task, and the tick thread only
+            // ever try_sends into `rx` (a full `rx` moves requests into its bounded backlog).
+            if save_tx.send(req).await.is_err() {
+                break;
+            }
+            continue;
+        }
+        let i = lane_key(&req.kind).0.unsigned_abs() as usize % CRITICAL_CONCURRENCY_MAX;
+        // A full action lane (one busy character while the database is slow) must not hold up
+        // the other lanes or the saves: its request is answered "try again" at once.
+        match action_txs[i].try_send(req) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(req)) => {
+                dec(&ctx.metrics.counters.store_pending);
+                bump(&ctx.metrics.counters.critical_unavailable);
+                let input = ZoneInput::StoreResult {
+                    request: req.id,
+                    outcome: Outcome::Unavailable,
+                };
+                if ctx.control.send(Control::Input(input)).await.is_err() {
+                    break;
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => break,
         }
     }
     drop(save_tx);
