@@ -42,8 +42,9 @@ pub struct LevelUpParts<'a> {
 }
 
 /// After `grant_xp` raised the level: new stats, full health and mana, an immediate save (sent by
-/// the persistence system this tick, or as soon as no save is in flight), the leaderboard, a
-/// notice and a log event.
+/// the persistence system this tick, or as soon as no save is in flight) and a log event. The
+/// player hears of it (`announce_level`) only once the level is committed: when the `LevelUp`
+/// save comes back Ok (also after a quest reward raised it: one path, one notice).
 pub fn level_up(p: LevelUpParts<'_>, outbox: &mut Outbox, zone: ZoneId) {
     let (stats, max_health, max_mana) =
         player_stats(p.player.class, p.level.level, &p.inventory.equipment);
@@ -52,21 +53,24 @@ pub fn level_up(p: LevelUpParts<'_>, outbox: &mut Outbox, zone: ZoneId) {
     *p.mana = Mana::full(max_mana);
     p.save.urgent = true;
     let character = p.player.character;
-    outbox.tell(
-        character,
-        PlayerEvent::LevelUp {
-            level: p.level.level,
-        },
-    );
-    outbox.cache(CacheRequest::Leaderboard {
-        board: Board::Level,
-        character,
-        score: level_score(p.level),
-    });
     outbox.log(
         LogEvent::new("level_up")
             .actor(character.0)
             .zone(zone.0)
             .details(serde_json::json!({ "level": p.level.level, "xp": p.level.xp })),
     );
+}
+
+/// Tells the player its level, and the level leaderboard, once that level is in PostgreSQL.
+pub fn announce_level(
+    outbox: &mut Outbox,
+    character: realmkeep_domain::CharacterId,
+    level: &Level,
+) {
+    outbox.tell(character, PlayerEvent::LevelUp { level: level.level });
+    outbox.cache(CacheRequest::Leaderboard {
+        board: Board::Level,
+        character,
+        score: level_score(level),
+    });
 }

@@ -52,14 +52,38 @@ fn a_level_up_is_saved_at_once_with_a_consistent_level() {
         "healed in full"
     );
     assert_eq!(s.health, p.health);
-    assert!(events(&out, 1).contains(&PlayerEvent::LevelUp { level: 2 }));
-    assert!(out.iter().any(|o| matches!(
-        o,
-        ZoneOutput::Cache(CacheRequest::Leaderboard {
-            board: Board::Level,
-            ..
+    let leaderboard = |out: &[ZoneOutput]| {
+        out.iter().any(|o| {
+            matches!(
+                o,
+                ZoneOutput::Cache(CacheRequest::Leaderboard {
+                    board: Board::Level,
+                    ..
+                })
+            )
         })
-    )));
+    };
+    assert!(
+        !events(&out, 1).contains(&PlayerEvent::LevelUp { level: 2 }) && !leaderboard(&out),
+        "nobody hears of the level before it is committed"
+    );
+    let id = requests(&out)
+        .into_iter()
+        .find(|r| matches!(r.kind, PersistKind::LevelUp(_)))
+        .unwrap()
+        .id;
+    // PostgreSQL is away: no announcement, and the save is sent again.
+    reply(&mut z, id, Outcome::Unavailable);
+    let out = run(&mut z, 1);
+    assert!(!events(&out, 1).contains(&PlayerEvent::LevelUp { level: 2 }));
+    let again = requests(&out)
+        .into_iter()
+        .find(|r| matches!(r.kind, PersistKind::LevelUp(_)))
+        .expect("the level-up save is sent again");
+    reply(&mut z, again.id, Outcome::Ok(Applied::Done));
+    let out = run(&mut z, 1);
+    assert!(events(&out, 1).contains(&PlayerEvent::LevelUp { level: 2 }));
+    assert!(leaderboard(&out));
     let logs = logs(&run(&mut z, 20));
     assert!(logs.iter().any(|l| l.event_type == "level_up"));
 }

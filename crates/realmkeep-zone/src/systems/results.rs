@@ -4,7 +4,7 @@
 
 use crate::components::*;
 use crate::io::{Action, Applied, Board, CacheRequest, LeftReason, Outcome, PlayerEvent};
-use crate::lifecycle::{level_up, Departing, LevelUpParts};
+use crate::lifecycle::{announce_level, level_up, Departing, LevelUpParts};
 use crate::limits::RELEASE_RETRY_MAX_MS;
 use crate::resources::{Clock, Index, Outbox, Pending, PendingKind, ResultInbox, ZoneContent};
 use bevy_ecs::prelude::*;
@@ -122,7 +122,14 @@ fn apply_one(ctx: &mut Ctx, id: crate::io::RequestId, kind: PendingKind, outcome
             {
                 if p.save.in_flight == Some(id) {
                     p.save.in_flight = None;
-                    p.save.dirty |= !matches!(outcome, Outcome::Ok(_));
+                    if matches!(outcome, Outcome::Ok(_)) {
+                        // Committed: now the player may hear of it.
+                        announce_level(&mut ctx.outbox, character, &p.level);
+                    } else {
+                        // Not committed: keep it dirty and send the level-up save again.
+                        p.save.dirty = true;
+                        p.save.urgent = true;
+                    }
                 }
             }
         }
