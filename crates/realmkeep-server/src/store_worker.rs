@@ -36,6 +36,8 @@ pub(crate) struct StoreCtx {
     pub cancel: CancellationToken,
     /// The zone's claims, to mark a claim released by a final save.
     pub roster: Arc<crate::roster::Roster>,
+    /// The zone's claim holder name: unique per process, it prefixes loot keys.
+    pub holder: String,
 }
 
 /// True for requests that go to the save lane (retried); the others are economy actions.
@@ -238,10 +240,13 @@ async fn action(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
             quantity,
             zone,
             monster,
+            loot,
         } => {
             let origin = format!("monster:{monster}");
+            // The holder is new in every process and the entity unique in the zone's life.
+            let key = format!("{}:{loot}", ctx.holder);
             let r = s
-                .pickup_loot(Actor::Zone(fence), def, quantity, Some(zone), &origin)
+                .pickup_loot_once(Actor::Zone(fence), def, quantity, Some(zone), &origin, &key)
                 .await;
             observe_to(ctx, r, |p| Applied::PickedUp {
                 merged: p.merged,

@@ -58,6 +58,7 @@ async fn nothing_is_acknowledged_while_the_store_is_away() {
         control,
         cancel: CancellationToken::new(),
         roster: Arc::new(crate::roster::Roster::default()),
+        holder: "zone-1/test/0".into(),
     };
     let (tx, rx) = mpsc::channel(16);
     let worker = tokio::spawn(store_worker::run(Arc::new(ctx), rx));

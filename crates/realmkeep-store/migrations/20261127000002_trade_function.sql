@@ -140,3 +140,13 @@ $$;
 -- through `realmkeep logs archive` (detach and drop after a verified export).
 CREATE TRIGGER game_logs_no_truncate BEFORE TRUNCATE ON game_logs
     FOR EACH STATEMENT EXECUTE FUNCTION game_logs_append_only();
+
+-- Loot pickups already committed, by the zone's key for the loot on the ground, so a pickup whose
+-- commit went through but whose answer was lost cannot create the item a second time when it is
+-- tried again. Keys are needed only while loot lies on the ground (60 s); pickups prune old ones.
+CREATE TABLE loot_pickups (
+    loot_key        text        PRIMARY KEY,
+    character_id    bigint      NOT NULL REFERENCES characters (id) ON DELETE CASCADE,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX loot_pickups_created ON loot_pickups (created_at);

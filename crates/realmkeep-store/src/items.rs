@@ -17,6 +17,12 @@ use sqlx::PgConnection;
 
 /// Longest origin tag of a picked-up item ("monster:12", "chest:4").
 pub const ORIGIN_CHARS_MAX: usize = 64;
+/// Longest loot key.
+pub const LOOT_KEY_CHARS_MAX: usize = 160;
+/// How long a loot key is kept: loot lies on the ground for 60 s, so an hour is ample.
+pub const LOOT_KEY_RETENTION_SECS: f64 = 3_600.0;
+/// Old loot keys one pickup prunes at the most.
+pub const LOOT_KEY_PRUNE_ROWS_MAX: i64 = 16;
 /// Gold one loot pickup may carry.
 pub const LOOT_GOLD_MAX: i64 = 1_000_000;
 
@@ -54,6 +60,52 @@ async fn inventory_item(
     row.ok_or(crate::StoreError::Refused(Refusal::ItemNotOwned))
 }
 
+/// Records that the loot `key` is being picked up by `c`. `Some` when it already was, in an
+/// earlier transaction: by `c` (answered as done, nothing created again) or by someone else
+/// (refused). Prunes a few keys older than `LOOT_KEY_RETENTION_SECS` on the way.
+async fn claim_loot_key(
+    tx: &mut PgConnection,
+    c: CharacterId,
+    key: &str,
+) -> StoreResult<Option<PickedUp>> {
+    sqlx::query(
+        "DELETE FROM loot_pickups WHERE loot_key IN (
+             SELECT loot_key FROM loot_pickups WHERE created_at < now() - make_interval(secs => $1)
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(LOOT_KEY_RETENTION_SECS)
+    .bind(LOOT_KEY_PRUNE_ROWS_MAX)
+    .execute(&mut *tx)
+    .await
+    .map_err(db("prune loot keys"))?;
+    let fresh: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO loot_pickups (loot_key, character_id) VALUES ($1, $2)
+         ON CONFLICT (loot_key) DO NOTHING RETURNING character_id",
+    )
+    .bind(key)
+    .bind(c.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db("loot key"))?;
+    if fresh.is_some() {
+        return Ok(None);
+    }
+    let by: i64 = sqlx::query_scalar("SELECT character_id FROM loot_pickups WHERE loot_key = $1")
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("loot key owner"))?;
+    if by == c.0 {
+        Ok(Some(PickedUp {
+            merged: Vec::new(),
+            created: None,
+        }))
+    } else {
+        refuse!(Refusal::NotFound("loot"))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn pickup_in(
     tx: &mut PgConnection,
     actor: Actor,
@@ -61,9 +113,15 @@ async fn pickup_in(
     quantity: Quantity,
     zone: Option<ZoneId>,
     origin: &str,
+    key: Option<&str>,
 ) -> StoreResult<PickedUp> {
     lock_actor(tx, &actor).await?;
     let c = actor.character();
+    if let Some(key) = key {
+        if let Some(done) = claim_loot_key(tx, c, key).await? {
+            return Ok(done);
+        }
+    }
     let d = item_def(tx, def).await?;
     let mut left = quantity.get();
     let mut merged = Vec::new();
@@ -365,7 +423,41 @@ impl Store {
             )));
         }
         in_tx!(self.pool(), |tx| pickup_in(
-            tx, actor, def, quantity, zone, origin
+            tx, actor, def, quantity, zone, origin, None
+        ))
+    }
+
+    /// `pickup_loot` for loot on the ground, identified by `key` (unique for the loot, e.g. the
+    /// zone's claim holder and the loot's entity): exactly once. Tried again after a commit whose
+    /// answer was lost, it answers done and creates nothing; for another character it refuses.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn pickup_loot_once(
+        &self,
+        actor: Actor,
+        def: ItemDefId,
+        quantity: Quantity,
+        zone: Option<ZoneId>,
+        origin: &str,
+        key: &str,
+    ) -> StoreResult<PickedUp> {
+        if origin.is_empty() || origin.len() > ORIGIN_CHARS_MAX {
+            refuse!(Refusal::Invalid(format!(
+                "origin must be 1 to {ORIGIN_CHARS_MAX} bytes"
+            )));
+        }
+        if key.is_empty() || key.len() > LOOT_KEY_CHARS_MAX {
+            refuse!(Refusal::Invalid(format!(
+                "loot key must be 1 to {LOOT_KEY_CHARS_MAX} bytes"
+            )));
+        }
+        in_tx!(self.pool(), |tx| pickup_in(
+            tx,
+            actor,
+            def,
+            quantity,
+            zone,
+            origin,
+            Some(key)
         ))
     }
 

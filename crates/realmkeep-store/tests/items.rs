@@ -297,3 +297,54 @@ async fn the_database_itself_refuses_an_item_in_two_places() {
     assert!(broke.is_err(), "gold >= 0");
     assert_items_placed(s).await;
 }
+
+#[tokio::test]
+async fn a_keyed_pickup_happens_once_even_when_tried_again() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = character(s, "Twice").await;
+    let other = character(s, "Thrice").await;
+    let me = Actor::Offline(c);
+    let key = "zone-1/node1/abc:42";
+    let first = s
+        .pickup_loot_once(me, CAP, Quantity::ONE, None, "monster:1", key)
+        .await
+        .unwrap();
+    assert!(first.created.is_some());
+    let before = item_totals(s).await;
+    // The answer was lost and the zone tries again: done, and nothing is created twice.
+    let again = s
+        .pickup_loot_once(me, CAP, Quantity::ONE, None, "monster:1", key)
+        .await
+        .unwrap();
+    assert_eq!((again.merged.len(), again.created), (0, None));
+    assert_eq!(item_totals(s).await, before);
+    // Someone else cannot take loot that is already in a bag.
+    assert_eq!(
+        refusal(
+            s.pickup_loot_once(
+                Actor::Offline(other),
+                CAP,
+                Quantity::ONE,
+                None,
+                "monster:1",
+                key
+            )
+            .await
+        ),
+        Refusal::NotFound("loot")
+    );
+    assert_eq!(item_totals(s).await, before);
+    // Another loot on the ground is another key.
+    s.pickup_loot_once(
+        me,
+        CAP,
+        Quantity::ONE,
+        None,
+        "monster:1",
+        "zone-1/node1/abc:43",
+    )
+    .await
+    .unwrap();
+    assert_items_placed(s).await;
+}

@@ -74,6 +74,9 @@ fn a_pickup_is_reserved_until_ok_then_lands_in_the_inventory_and_the_loot_is_gon
     command(&mut z, 1, PlayerCommand::PickUp { loot: net });
     let out = run(&mut z, 1);
     let req = pickup_request(&out).expect("a pickup request");
+    let PersistKind::PickupLoot { loot, .. } = req.kind else {
+        panic!("a pickup")
+    };
     assert_eq!(
         req.kind,
         PersistKind::PickupLoot {
@@ -81,7 +84,8 @@ fn a_pickup_is_reserved_until_ok_then_lands_in_the_inventory_and_the_loot_is_gon
             def: ItemDefId(200),
             quantity: Quantity::new(2).unwrap(),
             zone: ZONE,
-            monster: 1
+            monster: 1,
+            loot,
         }
     );
     assert!(z.loot()[0].reserved);

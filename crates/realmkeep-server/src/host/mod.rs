@@ -121,6 +121,7 @@ impl ZoneHost {
             control: control_tx.clone(),
             cancel: workers.clone(),
             roster: roster.clone(),
+            holder: holder.clone(),
         };
         tasks.push(tokio::spawn(store_worker::run(
             Arc::new(store_ctx),

@@ -20,14 +20,17 @@ pub enum PersistKind {
     SaveBatch(Vec<CharacterSnapshot>),
     /// Immediate full save after a level-up: `Store::save_full`.
     LevelUp(CharacterSnapshot),
-    /// A loot pickup: the item comes into existence in the bag (`Store::pickup_loot`, origin
-    /// `monster:{monster}`). The loot entity stays reserved until the result.
+    /// A loot pickup: the item comes into existence in the bag (`Store::pickup_loot_once`,
+    /// origin `monster:{monster}`). The loot entity stays reserved until the result. `loot`
+    /// names this loot for the zone's whole life, so a pickup tried again after an answer that
+    /// was lost is not done twice.
     PickupLoot {
         fence: Fence,
         def: ItemDefId,
         quantity: Quantity,
         zone: ZoneId,
         monster: i32,
+        loot: u64,
     },
     /// Gold of a monster kill, straight into the killer's purse (`Store::loot_gold`).
     LootGold {

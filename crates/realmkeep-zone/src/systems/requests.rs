@@ -60,6 +60,7 @@ pub fn pick_up(
         quantity: l.quantity,
         zone: ctx.content.zone.id,
         monster: l.monster,
+        loot: entity.to_bits(),
     };
     ctx.outbox.persist(id, request);
 }

@@ -116,10 +116,12 @@ async fn carry_out(store: &Store, kind: PersistKind, ledger: &Ledger) -> Outcome
             quantity,
             zone,
             monster,
+            loot,
         } => {
             let origin = format!("monster:{monster}");
+            let key = format!("bench-zone/{}:{loot}", std::process::id());
             let r = store
-                .pickup_loot(Actor::Zone(fence), def, quantity, Some(zone), &origin)
+                .pickup_loot_once(Actor::Zone(fence), def, quantity, Some(zone), &origin, &key)
                 .await;
             outcome(r, |p| Applied::PickedUp {
                 merged: p.merged,
