@@ -1,3 +1,6 @@
+-- Release 1, continued: the trade function, a lighter placement check, TRUNCATE refused on
+-- game_logs, and loot keys for exactly-once pickups.
+--
 -- A trade as one server-side function: one round trip instead of a dozen, so a trade costs about
 -- what a simple update costs (see `realmkeep bench store`). The rules are the same as everywhere:
 -- both characters locked in ascending id order, the actors' claims checked, items moved between
