@@ -123,6 +123,12 @@ impl<Z: Sim> TickLoop<Z> {
         for a in self.outbox.take_answers() {
             self.held.push_back(a);
         }
+        // Bounded by construction: answers are bounded by the zone's pending requests, and a
+        // control input is held only after the held queue was emptied into the zone.
+        debug_assert!(
+            self.held.len() <= crate::limits::HELD_INPUTS_MAX,
+            "held inputs over their bound"
+        );
         while let Some(input) = self.held.pop_front() {
             if let Err(input) = self.zone.push(input) {
                 self.held.push_front(input);
