@@ -137,3 +137,34 @@ pub fn redis() -> RedisServer {
     init_tracing();
     RedisServer::start(RedisOptions::for_tests()).expect("private Redis starts")
 }
+
+/// A well-formed Argon2id hash that no known password matches: test accounts are made with it
+/// (hashing is deliberately slow) and never log in with a password.
+pub const TEST_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$WkMa2wX5mDbuGXxYhS1Yr0ZHTVPSu3/4Dpfw7R0wyyc";
+
+/// A new account named `name`.
+pub async fn account(store: &Store, name: &str) -> realmkeep_domain::AccountId {
+    store
+        .create_account_with_hash(
+            &realmkeep_domain::AccountName::parse(name).expect("a valid test account name"),
+            &format!("{name}@example.test"),
+            TEST_HASH,
+        )
+        .await
+        .expect("the test account is created")
+}
+
+/// A new account with one warrior named `name`.
+pub async fn character(store: &Store, name: &str) -> realmkeep_domain::CharacterId {
+    let acc = account(store, &format!("acc_{name}")).await;
+    store
+        .create_character(
+            acc,
+            &realmkeep_domain::CharacterName::parse(name).expect("a valid test character name"),
+            realmkeep_domain::Class::Warrior,
+            realmkeep_domain::Kingdom::Aldor,
+        )
+        .await
+        .expect("the test character is created")
+}

@@ -15,10 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// One Argon2id hash reused for every test account: hashing is deliberately slow.
-pub const TEST_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$WkMa2wX5mDbuGXxYhS1Yr0ZHTVPSu3/4Dpfw7R0wyyc";
-
+/// Test accounts and characters, made the same way in every crate's tests.
+#[allow(unused_imports)]
+pub use realmkeep_testkit::{account, character, TEST_HASH};
 pub const GREENVALE: ZoneId = ZoneId(1);
 pub const ASHEN_REACH: ZoneId = ZoneId(2);
 /// Long enough for the slowest step of a test on a loaded 2-core machine.
@@ -100,31 +99,6 @@ pub fn config(node: &str, zones: &[ZoneId]) -> ClusterConfig {
         .with_save_interval(Duration::from_secs(1))
         .with_shutdown_wait(Duration::from_secs(15))
         .with_seed(7)
-}
-
-pub async fn account(store: &Store, name: &str) -> AccountId {
-    store
-        .create_account_with_hash(
-            &AccountName::parse(name).unwrap(),
-            &format!("{name}@example.test"),
-            TEST_HASH,
-        )
-        .await
-        .unwrap()
-}
-
-/// A new account with one warrior named `name`.
-pub async fn character(store: &Store, name: &str) -> CharacterId {
-    let acc = account(store, &format!("acc_{name}")).await;
-    store
-        .create_character(
-            acc,
-            &CharacterName::parse(name).unwrap(),
-            Class::Warrior,
-            Kingdom::Aldor,
-        )
-        .await
-        .unwrap()
 }
 
 /// Polls `f` until it gives `Some`, at most `WAIT`.

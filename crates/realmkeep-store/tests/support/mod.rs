@@ -4,34 +4,9 @@
 use realmkeep_domain::*;
 use realmkeep_store::Store;
 
-/// One Argon2id hash reused for every test account: hashing is deliberately slow.
-pub const TEST_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$WkMa2wX5mDbuGXxYhS1Yr0ZHTVPSu3/4Dpfw7R0wyyc";
-
-pub async fn account(store: &Store, name: &str) -> AccountId {
-    store
-        .create_account_with_hash(
-            &AccountName::parse(name).unwrap(),
-            &format!("{name}@example.test"),
-            TEST_HASH,
-        )
-        .await
-        .unwrap()
-}
-
-/// A new account with one warrior named `name`.
-pub async fn character(store: &Store, name: &str) -> CharacterId {
-    let acc = account(store, &format!("acc_{name}")).await;
-    store
-        .create_character(
-            acc,
-            &CharacterName::parse(name).unwrap(),
-            Class::Warrior,
-            Kingdom::Aldor,
-        )
-        .await
-        .unwrap()
-}
+/// Test accounts and characters, made the same way in every crate's tests.
+#[allow(unused_imports)]
+pub use realmkeep_testkit::{account, character, TEST_HASH};
 
 /// Sets a character's gold directly (test setup only).
 pub async fn set_gold(store: &Store, c: CharacterId, gold: i64) {
