@@ -85,19 +85,6 @@ async fn places_of(store: &Store, item: ItemId) -> Vec<(String, Option<i64>)> {
     .unwrap()
 }
 
-async fn misplaced_items(store: &Store) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM item_instances i
-         WHERE (SELECT count(*) FROM inventories WHERE item_id = i.id)
-             + (SELECT count(*) FROM equipment WHERE item_id = i.id)
-             + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
-             + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_zone_process_loses_no_acknowledged_trade() {
     let db = realmkeep_testkit::fresh_db().await;
@@ -243,7 +230,7 @@ async fn a_killed_zone_process_loses_no_acknowledged_trade() {
         }
     }
     assert_eq!(
-        misplaced_items(&store).await,
+        realmkeep_testkit::misplaced_items(&store).await,
         0,
         "an item is not in exactly one place"
     );

@@ -122,20 +122,8 @@ pub async fn logged_item_change(store: &Store, since: i64) -> BTreeMap<i32, i64>
     rows.into_iter().filter(|r| r.1 != 0).collect()
 }
 
-/// Items not in exactly one place (the database's constraints should make this impossible; this
-/// reads it back independently).
-pub async fn misplaced_items(store: &Store) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM item_instances i
-         WHERE (SELECT count(*) FROM inventories WHERE item_id = i.id)
-             + (SELECT count(*) FROM equipment WHERE item_id = i.id)
-             + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
-             + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap()
-}
+#[allow(unused_imports)]
+pub use realmkeep_testkit::misplaced_items;
 
 /// Characters whose claim is held by anyone.
 pub async fn claims_held(store: &Store) -> i64 {

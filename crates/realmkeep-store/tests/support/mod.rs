@@ -37,17 +37,11 @@ pub async fn total_gold(store: &Store) -> i64 {
 /// Checks that every item is in exactly one place: the database's own constraints should make
 /// this impossible to break, and this reads it back independently.
 pub async fn assert_items_placed(store: &Store) {
-    let bad: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM item_instances i
-         WHERE (SELECT count(*) FROM inventories WHERE item_id = i.id)
-             + (SELECT count(*) FROM equipment WHERE item_id = i.id)
-             + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
-             + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
-    assert_eq!(bad, 0, "items not in exactly one place");
+    assert_eq!(
+        realmkeep_testkit::misplaced_items(store).await,
+        0,
+        "items not in exactly one place"
+    );
 }
 
 /// Sum of quantities per item definition across the world.
