@@ -2,9 +2,15 @@
 //!
 //! - `setup`: installs what is missing from Debian's packages (PostgreSQL 15 and Redis 7).
 //! - `demo [ARGS]`: setup, then runs the main job, `realmkeep demo`, in release mode.
-//! - `test`: setup, then every check CI runs: formatting, clippy with warnings as errors, and
-//!   every test of the workspace against private PostgreSQL and Redis servers.
+//! - `test`: setup, then every check CI runs: formatting, the codemap of ARCHITECTURE.md, clippy
+//!   with warnings as errors, `cargo deny` (licences, duplicate versions, sources, advisories),
+//!   and every test of the workspace against private PostgreSQL and Redis servers.
+//! - `codemap`: only the codemap check.
+//! - `deny`: only `cargo deny`.
 //! - `bench [ARGS]`: setup, then `realmkeep bench` in release mode.
+
+mod codemap;
+mod deny;
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -68,9 +74,12 @@ fn main() -> Result<()> {
                 .concat(),
             )
         }
+        "codemap" => check_codemap(),
+        "deny" => deny::run(),
         "test" => {
             setup()?;
             cargo(&["fmt", "--all", "--", "--check"])?;
+            check_codemap()?;
             cargo(&[
                 "clippy",
                 "--workspace",
@@ -79,10 +88,30 @@ fn main() -> Result<()> {
                 "-D",
                 "warnings",
             ])?;
+            deny::run()?;
             cargo(&[&["test", "--workspace"], &strs(&rest)[..]].concat())
         }
-        _ => bail!("usage: cargo xtask <setup|demo|test|bench> [ARGS]"),
+        _ => bail!("usage: cargo xtask <setup|demo|test|bench|codemap|deny> [ARGS]"),
     }
+}
+
+/// The repository's root: the xtask crate's parent folder.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repository")
+}
+
+fn check_codemap() -> Result<()> {
+    let problems = codemap::check(root()).map_err(anyhow::Error::msg)?;
+    if !problems.is_empty() {
+        bail!(
+            "ARCHITECTURE.md's codemap is not true:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    eprintln!("xtask: the codemap of ARCHITECTURE.md matches the tree");
+    Ok(())
 }
 
 fn strs(v: &[String]) -> Vec<&str> {
