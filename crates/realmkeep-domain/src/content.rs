@@ -3,6 +3,10 @@
 
 use crate::error::DomainError;
 use crate::ids::{ItemDefId, QuestId, SkillId, ZoneId};
+use crate::limits::{
+    SKILL_EFFECT_ARMOR_MAX, SKILL_EFFECT_DURATION_MS_MAX, SKILL_EFFECT_PER_SECOND_MAX,
+    SKILL_EFFECT_SLOW_PERCENT_MAX,
+};
 use crate::rules::ItemBonus;
 use crate::types::{Class, EquipSlot, ItemKind};
 use serde::{Deserialize, Serialize};
@@ -42,6 +46,53 @@ pub struct SkillDef {
     pub range: f32,
     #[serde(default = "one")]
     pub level_req: i32,
+    /// A buff or debuff the skill leaves behind, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<SkillEffect>,
+}
+
+/// A status effect: what it does while it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum EffectKind {
+    /// Loses `per_second` health every second.
+    Poison { per_second: i32 },
+    /// Gains `per_second` health every second.
+    Regeneration { per_second: i32 },
+    /// Moves at `percent`% less speed.
+    Slow { percent: i32 },
+    /// Has `amount` more armor.
+    ArmorUp { amount: i32 },
+}
+
+impl EffectKind {
+    /// The effect's strength is within what the rules allow.
+    pub fn is_valid(&self) -> bool {
+        match *self {
+            EffectKind::Poison { per_second } | EffectKind::Regeneration { per_second } => {
+                (1..=SKILL_EFFECT_PER_SECOND_MAX).contains(&per_second)
+            }
+            EffectKind::Slow { percent } => (1..=SKILL_EFFECT_SLOW_PERCENT_MAX).contains(&percent),
+            EffectKind::ArmorUp { amount } => (1..=SKILL_EFFECT_ARMOR_MAX).contains(&amount),
+        }
+    }
+}
+
+/// The effect a skill leaves: on its target, or on the caster (a self-buff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkillEffect {
+    #[serde(flatten)]
+    pub kind: EffectKind,
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub on_caster: bool,
+}
+
+impl SkillEffect {
+    /// Strength and duration are within what the rules allow.
+    pub fn is_valid(&self) -> bool {
+        self.kind.is_valid() && (1..=SKILL_EFFECT_DURATION_MS_MAX).contains(&self.duration_ms)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +202,13 @@ impl Content {
             if !skills.insert(s.id) || s.max_level < 1 {
                 return Err(bad("skill", s.id));
             }
+            if let Some(e) = s.effect {
+                if !e.kind.is_valid()
+                    || !(1..=SKILL_EFFECT_DURATION_MS_MAX).contains(&e.duration_ms)
+                {
+                    return Err(bad("effect of skill", s.id));
+                }
+            }
         }
         let monsters: HashSet<i32> = self.monsters.iter().map(|m| m.id).collect();
         if monsters.len() != self.monsters.len() {
@@ -196,5 +254,40 @@ impl Content {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skill(effect: serde_json::Value) -> Result<SkillDef, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "id": 9, "name": "Test", "max_level": 1, "cooldown_ms": 1000, "mana_cost": 1,
+            "damage": 1, "range": 3.0, "effect": effect,
+        }))
+    }
+
+    #[test]
+    fn a_skill_effect_is_read_from_content_and_checked() {
+        let s = skill(serde_json::json!({"kind": "poison", "per_second": 3, "duration_ms": 5000}))
+            .unwrap();
+        assert_eq!(
+            s.effect,
+            Some(SkillEffect {
+                kind: EffectKind::Poison { per_second: 3 },
+                duration_ms: 5000,
+                on_caster: false,
+            })
+        );
+        assert!(s.effect.unwrap().is_valid());
+        let too_slow =
+            skill(serde_json::json!({"kind": "slow", "percent": 95, "duration_ms": 1000})).unwrap();
+        assert!(!too_slow.effect.unwrap().is_valid());
+        let forever =
+            skill(serde_json::json!({"kind": "armor_up", "amount": 5, "duration_ms": 3_600_000}))
+                .unwrap();
+        assert!(!forever.effect.unwrap().is_valid());
+        assert!(skill(serde_json::json!({"kind": "teleport", "duration_ms": 1000})).is_err());
     }
 }

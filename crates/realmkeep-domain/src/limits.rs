@@ -51,3 +51,29 @@ pub const LOG_BATCH_ROWS_MAX: usize = 10_000;
 pub const TX_RETRIES_MAX: u32 = 8;
 /// Stack sizes are bounded by the item definition; this is the ceiling of any definition.
 pub const STACK_SIZE_MAX: i32 = 1_000;
+/// The strongest status effect content may give a skill: health per second (poison and
+/// regeneration), slow in percent (a slowed character still moves), armor bonus, and how long one
+/// lasts (effects are never persisted: a long one would vanish on the next zone change anyway).
+pub const SKILL_EFFECT_PER_SECOND_MAX: i32 = 1_000;
+pub const SKILL_EFFECT_SLOW_PERCENT_MAX: i32 = 90;
+pub const SKILL_EFFECT_ARMOR_MAX: i32 = 1_000;
+pub const SKILL_EFFECT_DURATION_MS_MAX: u64 = 60_000;
+
+// How the limits relate, checked when the crate compiles.
+const _: () = {
+    assert!(CHARACTER_NAME_CHARS_MIN <= CHARACTER_NAME_CHARS_MAX);
+    assert!(GUILD_NAME_CHARS_MIN <= GUILD_NAME_CHARS_MAX);
+    assert!(ACCOUNT_NAME_CHARS_MIN <= ACCOUNT_NAME_CHARS_MAX);
+    assert!(PASSWORD_CHARS_MIN <= PASSWORD_CHARS_MAX);
+    assert!(MARKET_LISTING_HOURS_MIN >= 1 && MARKET_LISTING_HOURS_MIN <= MARKET_LISTING_HOURS_MAX);
+    // A whole side of a trade, or a mail's attachments, fit in an empty bag.
+    assert!(TRADE_ITEMS_PER_SIDE_MAX as i64 <= INVENTORY_SLOTS as i64);
+    assert!(MAIL_ATTACHMENTS_MAX as i64 <= INVENTORY_SLOTS as i64);
+    // Two full purses add up without overflow (a trade computes both sides' sums in i64).
+    assert!(GOLD_MAX <= i64::MAX / 4);
+    // The fee is a share of the price.
+    assert!(MARKET_FEE_BPS >= 0 && MARKET_FEE_BPS < 10_000);
+    assert!(LEVEL_MAX >= 1);
+    assert!(STACK_SIZE_MAX >= 1);
+    assert!(TX_RETRIES_MAX >= 1);
+};

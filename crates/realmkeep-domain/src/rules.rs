@@ -135,6 +135,38 @@ pub fn starting_kit(class: Class) -> &'static [(ItemDefId, i32)] {
 /// Gold a new character starts with.
 pub const STARTING_GOLD: i64 = 100;
 
+/// Gold a skill costs to learn, per level the skill requires.
+pub const SKILL_LEARN_GOLD_PER_LEVEL_REQ: i64 = 10;
+/// Gold an upgrade costs, times the square of the level it reaches.
+pub const SKILL_UPGRADE_GOLD_BASE: i64 = 25;
+
+/// Gold it costs to learn a skill that requires `level_req`.
+pub fn skill_learn_cost(level_req: i32) -> i64 {
+    SKILL_LEARN_GOLD_PER_LEVEL_REQ * i64::from(level_req.max(1))
+}
+
+/// Gold it costs to upgrade a skill to `next_level`: grows with the square of the level.
+pub fn skill_upgrade_cost(next_level: i32) -> i64 {
+    let l = i64::from(next_level.max(1));
+    SKILL_UPGRADE_GOLD_BASE * l * l
+}
+
+/// A skill's damage or healing at a skill level: a quarter more per level above the first.
+pub fn skill_power(base: i32, skill_level: i32) -> i32 {
+    base + base * (skill_level.max(1) - 1) / 4
+}
+
+/// The level score is `level * LEVEL_SCORE_SCALE + xp` (experience capped below the scale): the
+/// experience only breaks ties within a level, and every score is exact in an f64.
+pub const LEVEL_SCORE_SCALE: i64 = 1_000_000_000_000;
+// Every level score must be exact in an f64 (Redis sorted-set scores are doubles): 2^53.
+const _: () = assert!((LEVEL_MAX as i64 + 1) * LEVEL_SCORE_SCALE < (1i64 << 53));
+
+/// The score of `leaderboard:level`: level first, then experience.
+pub fn level_score(level: i32, xp: i64) -> i64 {
+    i64::from(level.clamp(0, LEVEL_MAX)) * LEVEL_SCORE_SCALE + xp.clamp(0, LEVEL_SCORE_SCALE - 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +180,21 @@ mod tests {
             assert_eq!(level_for_xp(xp_to_reach(l + 1) - 1), l);
         }
         assert_eq!(level_for_xp(i64::MAX), LEVEL_MAX);
+    }
+
+    #[test]
+    fn level_scores_order_by_level_then_experience() {
+        assert!(level_score(2, 0) > level_score(1, LEVEL_SCORE_SCALE * 5));
+        assert!(level_score(3, 11) > level_score(3, 10));
+        assert_eq!(level_score(1, -5), LEVEL_SCORE_SCALE);
+    }
+
+    #[test]
+    fn skill_costs_and_power_grow_with_level() {
+        assert_eq!(skill_learn_cost(0), skill_learn_cost(1));
+        assert!(skill_upgrade_cost(3) > skill_upgrade_cost(2));
+        assert_eq!(skill_power(20, 1), 20);
+        assert_eq!(skill_power(20, 5), 40);
     }
 
     #[test]

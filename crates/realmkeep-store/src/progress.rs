@@ -8,7 +8,9 @@ use crate::logs::{write_in_tx, LogEvent};
 use crate::saves::{write_full_save, CharacterSnapshot};
 use crate::tx::in_tx;
 use crate::Store;
-use realmkeep_domain::rules::{base_attributes, level_for_xp};
+use realmkeep_domain::rules::{
+    base_attributes, level_for_xp, skill_learn_cost, skill_upgrade_cost, LEVEL_SCORE_SCALE,
+};
 use realmkeep_domain::{Actor, CharacterId, Class, ItemDefId, ItemId, QuestId, SkillId};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -17,26 +19,8 @@ use sqlx::PgConnection;
 pub const QUESTS_ACTIVE_MAX: i64 = 20;
 /// The most progress one report may add (a zone reports kills as they happen, a few at a time).
 pub const QUEST_PROGRESS_STEP_MAX: i32 = 1_000;
-/// Gold a skill costs to learn, per level the skill requires.
-pub const SKILL_LEARN_GOLD_PER_LEVEL_REQ: i64 = 10;
-/// Gold an upgrade costs, times the square of the level it reaches.
-pub const SKILL_UPGRADE_GOLD_BASE: i64 = 25;
 /// Rows one leaderboard read returns at the most; more are cut off.
 pub const LEADERBOARD_ROWS_MAX: i64 = 10_000;
-/// The level score is `level * LEVEL_SCORE_SCALE + xp` (experience capped below the scale): the
-/// experience only breaks ties within a level, and every score is exact in an f64.
-pub const LEVEL_SCORE_SCALE: i64 = 1_000_000_000_000;
-
-/// Gold it costs to learn a skill that requires `level_req`.
-pub fn skill_learn_cost(level_req: i32) -> i64 {
-    SKILL_LEARN_GOLD_PER_LEVEL_REQ * i64::from(level_req.max(1))
-}
-
-/// Gold it costs to upgrade a skill to `next_level`: grows with the square of the level.
-pub fn skill_upgrade_cost(next_level: i32) -> i64 {
-    let l = i64::from(next_level.max(1));
-    SKILL_UPGRADE_GOLD_BASE * l * l
-}
 
 /// What completing a quest gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

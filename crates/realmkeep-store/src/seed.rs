@@ -80,12 +80,12 @@ impl Store {
         }
         for s in &content.skills {
             sqlx::query(
-                "INSERT INTO skill_definitions (id, name, class, max_level, cooldown_ms, mana_cost, damage, heal, range, level_req)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                "INSERT INTO skill_definitions (id, name, class, max_level, cooldown_ms, mana_cost, damage, heal, range, level_req, effect)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, class = EXCLUDED.class,
                    max_level = EXCLUDED.max_level, cooldown_ms = EXCLUDED.cooldown_ms,
                    mana_cost = EXCLUDED.mana_cost, damage = EXCLUDED.damage, heal = EXCLUDED.heal,
-                   range = EXCLUDED.range, level_req = EXCLUDED.level_req",
+                   range = EXCLUDED.range, level_req = EXCLUDED.level_req, effect = EXCLUDED.effect",
             )
             .bind(s.id.0)
             .bind(&s.name)
@@ -97,6 +97,7 @@ impl Store {
             .bind(s.heal)
             .bind(s.range)
             .bind(s.level_req)
+            .bind(s.effect.map(sqlx::types::Json))
             .execute(&mut *tx)
             .await
             .map_err(db("seed skills"))?;

@@ -188,6 +188,18 @@ async fn the_stores_reads_work_on_a_schema_built_only_by_migrations() {
         .seed_content(&realmkeep_store::seed::bundled_content().unwrap())
         .await
         .unwrap();
+    let effect: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT effect FROM skill_definitions WHERE name = 'Frost Nova'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        effect,
+        Some(
+            serde_json::json!({"kind": "slow", "percent": 50, "duration_ms": 4000, "on_caster": false})
+        ),
+        "a skill's effect is content, seeded with the skill"
+    );
     let account = support::account(&store, "oldrelease").await;
     let c = store
         .create_character(

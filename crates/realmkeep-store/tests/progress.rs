@@ -3,12 +3,11 @@
 
 mod support;
 
-use realmkeep_domain::rules::{base_attributes, level_for_xp, xp_to_reach};
-use realmkeep_domain::*;
-use realmkeep_store::progress::{
-    skill_learn_cost, skill_upgrade_cost, LeaderboardKind, QUESTS_ACTIVE_MAX,
-    QUEST_PROGRESS_STEP_MAX,
+use realmkeep_domain::rules::{
+    base_attributes, level_for_xp, skill_learn_cost, skill_upgrade_cost, xp_to_reach,
 };
+use realmkeep_domain::*;
+use realmkeep_store::progress::{LeaderboardKind, QUESTS_ACTIVE_MAX, QUEST_PROGRESS_STEP_MAX};
 use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_store::{Refusal, Store};
 use realmkeep_testkit::fresh_db;

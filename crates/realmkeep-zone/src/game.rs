@@ -1,8 +1,7 @@
 //! Zone-side game rules: derived stats, experience, snapshots, skill effects. Pure functions.
 
-use crate::components::{CombatStats, EffectKind, Health, Level, Mana, Player, Transform};
+use crate::components::{CombatStats, Health, Level, Mana, Player, Transform};
 use crate::limits::MELEE_RANGE;
-use realmkeep_domain::content::SkillDef;
 use realmkeep_domain::limits::LEVEL_MAX;
 use realmkeep_domain::rules::{combat_values, level_for_xp, ItemBonus};
 use realmkeep_domain::{Class, Position, ZoneId};
@@ -77,22 +76,4 @@ pub fn snapshot(
         xp: level.xp.max(0),
         level: level.level.clamp(1, LEVEL_MAX),
     }
-}
-
-/// The status effect a skill leaves, and for how long. Content does not describe effects yet, so
-/// they are named here, by skill name.
-pub fn skill_effect(skill: &SkillDef) -> Option<(EffectKind, u64, bool)> {
-    // (effect, duration in ms, on the caster rather than the target)
-    match skill.name.as_str() {
-        "Frost Nova" => Some((EffectKind::Slow { percent: 50 }, 4_000, false)),
-        "Second Wind" => Some((EffectKind::Regeneration { per_second: 5 }, 6_000, true)),
-        "Whirlwind" => Some((EffectKind::ArmorUp { amount: 10 }, 5_000, true)),
-        "Aimed Shot" => Some((EffectKind::Poison { per_second: 3 }, 5_000, false)),
-        _ => None,
-    }
-}
-
-/// A skill's damage or healing at a skill level: a quarter more per level above the first.
-pub fn skill_power(base: i32, skill_level: i32) -> i32 {
-    base + base * (skill_level.max(1) - 1) / 4
 }

@@ -27,7 +27,7 @@ pub fn leaving(now_ms: u64, transfer_to: Option<ZoneId>) -> Leaving {
 
 /// Score of `leaderboard:level`, as the store computes it: level first, then experience.
 pub fn level_score(level: &Level) -> i64 {
-    level.level as i64 * 1_000_000_000_000 + level.xp.clamp(0, 999_999_999_999)
+    realmkeep_domain::rules::level_score(level.level, level.xp)
 }
 
 /// The parts of a player a level-up changes.

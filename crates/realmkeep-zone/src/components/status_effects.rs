@@ -3,17 +3,8 @@
 use crate::limits::STATUS_EFFECTS_MAX;
 use bevy_ecs::prelude::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EffectKind {
-    /// Loses `per_second` health every second.
-    Poison { per_second: i32 },
-    /// Gains `per_second` health every second.
-    Regeneration { per_second: i32 },
-    /// Moves at `percent`% less speed.
-    Slow { percent: i32 },
-    /// Has `amount` more armor.
-    ArmorUp { amount: i32 },
-}
+/// What an effect does is content: the skill that leaves it names it.
+pub use realmkeep_domain::content::EffectKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusEffect {

@@ -3,11 +3,11 @@
 //! here and in the cache (`CacheRequest::Cooldown`), so a zone change does not reset it.
 
 use crate::components::*;
-use crate::game::{skill_effect, skill_power};
 use crate::io::{Action, CacheRequest, Denial, PlayerEvent};
 use crate::resources::{Clock, Outbox, SkillCasts, ZoneContent};
 use bevy_ecs::prelude::*;
-use realmkeep_domain::rules::mitigated_damage;
+use realmkeep_domain::content::SkillEffect;
+use realmkeep_domain::rules::{mitigated_damage, skill_power};
 
 /// Slack on a skill's range, for positions that moved a little since the command.
 const RANGE_SLACK: f32 = 0.5;
@@ -123,7 +123,12 @@ pub fn cast_skills(
         if def.heal > 0 && !offensive {
             th.set_if_neq(th.healed(skill_power(def.heal, skill_level)));
         }
-        if let Some((kind, duration_ms, on_caster)) = skill_effect(def) {
+        if let Some(SkillEffect {
+            kind,
+            duration_ms,
+            on_caster,
+        }) = def.effect
+        {
             let effect = StatusEffect {
                 kind,
                 source: Some(cast.caster),
