@@ -4,11 +4,12 @@
 //! inside the sender's zone only (the zone does that when [`ChatSent::cross_zone`] is false),
 //! history is not kept, and global channels resume when Redis returns.
 
-use crate::core::{Cache, Core};
-use crate::pubsub::{Channel, ChannelMessage, ChatLine};
-use crate::token::now_unix_s;
-use crate::{keys, scripts, CacheError, Lookup};
-use realmkeep_domain::{GuildId, Kingdom, ZoneId};
+use crate::clock::now_unix_s;
+use crate::core::Core;
+use crate::error::CacheError;
+use crate::messages::{ChannelMessage, ChatLine};
+use crate::vocab::{ChatChannel, Lookup};
+use crate::{keys, scripts};
 
 /// Lines one history read returns at most.
 pub const CHAT_HISTORY_READ_MAX: usize = 100;
@@ -16,28 +17,6 @@ pub const CHAT_HISTORY_READ_MAX: usize = 100;
 pub const CHAT_LINES_PER_SECOND_MAX: usize = 100;
 /// Seconds a channel's index keeps at most (an hour of seconds).
 pub const CHAT_INDEX_BUCKETS_MAX: usize = 3_600;
-
-/// Where a chat line is said.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChatChannel {
-    Global,
-    Kingdom(Kingdom),
-    Guild(GuildId),
-    /// Said in a zone: delivered by the zone itself, kept in history here.
-    Zone(ZoneId),
-}
-
-impl ChatChannel {
-    /// The pub/sub channel that carries it across zones, if any.
-    pub fn pubsub(&self) -> Option<Channel> {
-        match self {
-            ChatChannel::Global => Some(Channel::GlobalChat),
-            ChatChannel::Kingdom(k) => Some(Channel::KingdomChat(*k)),
-            ChatChannel::Guild(g) => Some(Channel::GuildChat(*g)),
-            ChatChannel::Zone(_) => None,
-        }
-    }
-}
 
 /// What [`Chat::send`] managed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,21 +26,21 @@ pub struct ChatSent {
     pub cross_zone: bool,
 }
 
-/// Chat. Get it from [`Cache::chat`].
+/// Chat. Get it from [`crate::Cache::chat`].
 #[derive(Debug, Clone, Copy)]
 pub struct Chat<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
 }
 
-impl Cache {
-    pub fn chat(&self) -> Chat<'_> {
-        Chat { cache: self }
+impl<'a> Chat<'a> {
+    pub(crate) fn new(core: &'a Core) -> Self {
+        Self { core }
     }
 }
 
 impl Chat<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// Keeps `line` in the channel's history and publishes it to the other zones.

@@ -2,13 +2,39 @@
 //! `NX` and a TTL equal to the cooldown. Every cooldown is also kept in a bounded local map, so
 //! while Redis is down this node still enforces the ones it started or saw.
 
-use crate::core::{lock, Cache, Core};
-use crate::{keys, scripts, CacheError};
+use crate::core::{lock, Core};
+use crate::error::CacheError;
+use crate::expiring::ExpiringMap;
+use crate::{keys, scripts};
 use realmkeep_domain::{CharacterId, SkillId};
+use std::fmt;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The longest cooldown accepted (a day): anything longer is a content error.
 pub const COOLDOWN_MAX: Duration = Duration::from_secs(24 * 60 * 60);
+/// Cooldowns kept locally.
+pub const LOCAL_COOLDOWN_ENTRIES_MAX: usize = 100_000;
+
+/// The cooldowns' own state on the node: every cooldown it started or saw, enforced from here
+/// while Redis is down.
+pub(crate) struct LocalCooldowns {
+    running: Mutex<ExpiringMap<(CharacterId, SkillId), ()>>,
+}
+
+impl Default for LocalCooldowns {
+    fn default() -> Self {
+        Self {
+            running: Mutex::new(ExpiringMap::new(LOCAL_COOLDOWN_ENTRIES_MAX)),
+        }
+    }
+}
+
+impl fmt::Debug for LocalCooldowns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalCooldowns").finish_non_exhaustive()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CooldownStart {
@@ -24,21 +50,22 @@ impl CooldownStart {
     }
 }
 
-/// Cooldowns. Get it from [`Cache::cooldowns`].
+/// Cooldowns. Get it from [`crate::Cache::cooldowns`].
 #[derive(Debug, Clone, Copy)]
 pub struct Cooldowns<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
+    local: &'a LocalCooldowns,
 }
 
-impl Cache {
-    pub fn cooldowns(&self) -> Cooldowns<'_> {
-        Cooldowns { cache: self }
+impl<'a> Cooldowns<'a> {
+    pub(crate) fn new(core: &'a Core, local: &'a LocalCooldowns) -> Self {
+        Self { core, local }
     }
 }
 
 impl Cooldowns<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// Starts `skill`'s cooldown for `player` unless it is running.
@@ -61,12 +88,12 @@ impl Cooldowns<'_> {
         let now = Instant::now();
         match core.eval::<i64>(&inv).await {
             Ok(-1) => {
-                lock(&core.local_cooldowns).insert((player, skill), (), now + cooldown, now);
+                lock(&self.local.running).insert((player, skill), (), now + cooldown, now);
                 Ok(CooldownStart::Started { degraded: false })
             }
             Ok(left_ms) => {
                 let remaining = Duration::from_millis(left_ms.max(0) as u64);
-                lock(&core.local_cooldowns).insert((player, skill), (), now + remaining, now);
+                lock(&self.local.running).insert((player, skill), (), now + remaining, now);
                 Ok(CooldownStart::OnCooldown {
                     remaining,
                     degraded: false,
@@ -74,7 +101,7 @@ impl Cooldowns<'_> {
             }
             Err(e) => {
                 core.degraded("cooldown", &e);
-                let mut map = lock(&core.local_cooldowns);
+                let mut map = lock(&self.local.running);
                 if let Some((_, until)) = map.get(&(player, skill), now) {
                     return Ok(CooldownStart::OnCooldown {
                         remaining: until - now,
@@ -99,7 +126,7 @@ impl Cooldowns<'_> {
             Err(e) => {
                 core.degraded("cooldown remaining", &e);
                 let now = Instant::now();
-                lock(&core.local_cooldowns)
+                lock(&self.local.running)
                     .get(&(player, skill), now)
                     .map(|(_, until)| until - now)
             }

@@ -1,22 +1,16 @@
-//! The [`Cache`] handle and what every feature shares: the connection, its health, the
-//! per-command timeout, the metrics and the node's local state.
+//! What every feature stands on: the connection, its health, the per-command timeout and the
+//! metrics. Architecture invariant: the core knows no feature; each feature keeps its own
+//! degraded-mode state, and the health watcher (above the features) calls them.
 
-use crate::local::{
-    DegradedSession, ExpiringMap, Registry, LOCAL_COOLDOWN_ENTRIES_MAX,
-    LOCAL_DEGRADED_SESSIONS_MAX, LOCAL_RATE_LIMIT_ENTRIES_MAX, LOCAL_REVOKED_SESSIONS_MAX,
-};
-use crate::options::{CacheOptions, NodeId};
-use crate::rate_limit::RateAction;
-use crate::token::TokenSigner;
-use crate::CacheError;
-use realmkeep_domain::{CharacterId, SkillId};
+use crate::error::CacheError;
+use crate::options::CacheOptions;
 use redis::aio::MultiplexedConnection;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, ScriptInvocation};
 use serde::Serialize;
-use std::net::IpAddr;
+use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::Instant;
 use tokio::sync::{watch, Notify};
 
 /// Whether Redis answers, as the health watcher last saw it.
@@ -84,16 +78,15 @@ pub(crate) struct Core {
     pub metrics: Metrics,
     /// Wakes the health watcher when a command saw the connection fail.
     pub suspect: Notify,
-    pub signer: TokenSigner,
-    pub registry: tokio::sync::Mutex<Registry>,
-    pub local_rate: Mutex<ExpiringMap<(IpAddr, RateAction), u32>>,
-    pub local_cooldowns: Mutex<ExpiringMap<(CharacterId, SkillId), ()>>,
-    pub degraded_sessions: Mutex<ExpiringMap<String, DegradedSession>>,
-    pub revoked_sessions: Mutex<ExpiringMap<String, ()>>,
-    /// One leaderboard rebuild at a time on this node.
-    pub rebuilding: AtomicBool,
-    /// The health watcher, stopped by [`Cache::close`].
-    pub watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("node", &self.opts.node)
+            .field("health", &self.health())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Locks a std mutex; a panic elsewhere while holding it leaves data that is still usable here
@@ -112,7 +105,6 @@ fn is_connection_error(e: &redis::RedisError) -> bool {
 
 impl Core {
     pub fn new(client: redis::Client, opts: CacheOptions) -> Self {
-        let signer = TokenSigner::new(opts.session_secret.clone());
         let (health_tx, _) = watch::channel(Health::Down {
             since: Instant::now(),
         });
@@ -124,14 +116,6 @@ impl Core {
             health_tx,
             metrics: Metrics::default(),
             suspect: Notify::new(),
-            signer,
-            registry: tokio::sync::Mutex::new(Registry::default()),
-            local_rate: Mutex::new(ExpiringMap::new(LOCAL_RATE_LIMIT_ENTRIES_MAX)),
-            local_cooldowns: Mutex::new(ExpiringMap::new(LOCAL_COOLDOWN_ENTRIES_MAX)),
-            degraded_sessions: Mutex::new(ExpiringMap::new(LOCAL_DEGRADED_SESSIONS_MAX)),
-            revoked_sessions: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_SESSIONS_MAX)),
-            rebuilding: AtomicBool::new(false),
-            watcher: Mutex::new(None),
         }
     }
 
@@ -284,82 +268,5 @@ impl Core {
             pubsub_dropped: g(&m.pubsub_dropped),
             pubsub_resubscribes: g(&m.pubsub_resubscribes),
         }
-    }
-}
-
-/// The handle to Redis for one node: cheap to clone, shared by every zone of the node.
-#[derive(Clone)]
-pub struct Cache {
-    pub(crate) core: Arc<Core>,
-}
-
-impl std::fmt::Debug for Cache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache")
-            .field("node", &self.core.opts.node)
-            .field("health", &self.core.health())
-            .finish()
-    }
-}
-
-impl Cache {
-    /// Connects to Redis at `url` and starts the health watcher. Fails only for a URL that does
-    /// not parse: a Redis that is down at start gives a cache that starts degraded and connects
-    /// in the background.
-    pub async fn connect(url: &str, opts: CacheOptions) -> Result<Cache, CacheError> {
-        let client = redis::Client::open(url).map_err(|e| CacheError::Invalid {
-            what: "Redis URL",
-            detail: e.to_string(),
-        })?;
-        let core = Arc::new(Core::new(client, opts));
-        match core.open_connection().await {
-            Ok(conn) => {
-                if let Err(e) =
-                    crate::health::recover(&core, conn, crate::health::Recovery::Start).await
-                {
-                    tracing::warn!(error = %e, "Redis answered but the first registration failed");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "Redis is unreachable at start: degraded mode"),
-        }
-        let watcher = tokio::spawn(crate::health::watch(Arc::downgrade(&core)));
-        *lock(&core.watcher) = Some(watcher);
-        Ok(Cache { core })
-    }
-
-    pub fn node(&self) -> &NodeId {
-        &self.core.opts.node
-    }
-
-    pub fn health(&self) -> Health {
-        self.core.health()
-    }
-
-    /// Changes of health, for the zone's status line and for tests.
-    pub fn watch_health(&self) -> watch::Receiver<Health> {
-        self.core.watch_health()
-    }
-
-    pub fn metrics(&self) -> CacheMetrics {
-        self.core.metrics()
-    }
-
-    /// A clean stop of the node: the health watcher stops (no more lease, no reconnects), every
-    /// player of the node leaves its zone, and the node's lease and sets go. `Local` if Redis
-    /// could not be reached: then the surviving nodes sweep what is left once the lease expires.
-    pub async fn close(&self) -> crate::Served {
-        let watcher = lock(&self.core.watcher).take();
-        if let Some(w) = watcher {
-            w.abort();
-            let _ = w.await;
-        }
-        crate::nodes::close_node(&self.core).await
-    }
-
-    /// Waits until Redis is up, at most `max`; true if it is.
-    pub async fn wait_until_up(&self, max: Duration) -> bool {
-        let mut rx = self.watch_health();
-        let r = tokio::time::timeout(max, rx.wait_for(|h| h.is_up())).await;
-        matches!(r, Ok(Ok(_)))
     }
 }

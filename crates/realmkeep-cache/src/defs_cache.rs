@@ -5,23 +5,24 @@
 //!
 //! [`DefinitionSource`]: crate::DefinitionSource
 
-use crate::core::{Cache, Core};
-use crate::{keys, CacheError};
+use crate::core::Core;
+use crate::error::{BoxError, CacheError};
+use crate::keys;
 use futures::future::BoxFuture;
 use realmkeep_domain::content::{ItemDef, SkillDef};
 use realmkeep_domain::{ItemDefId, SkillId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Definitions. Get it from [`Cache::definitions`].
+/// Definitions. Get it from [`crate::Cache::definitions`].
 #[derive(Debug, Clone, Copy)]
 pub struct Definitions<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
 }
 
-impl Cache {
-    pub fn definitions(&self) -> Definitions<'_> {
-        Definitions { cache: self }
+impl<'a> Definitions<'a> {
+    pub(crate) fn new(core: &'a Core) -> Self {
+        Self { core }
     }
 }
 
@@ -33,7 +34,7 @@ async fn read_through<T, F>(
 ) -> Result<Option<T>, CacheError>
 where
     T: Serialize + DeserializeOwned,
-    F: FnOnce() -> BoxFuture<'static, Result<Option<T>, crate::BoxError>>,
+    F: FnOnce() -> BoxFuture<'static, Result<Option<T>, BoxError>>,
 {
     match core
         .query::<Option<String>>(&redis::cmd("GET").arg(&key).to_owned())
@@ -67,7 +68,7 @@ where
 
 impl Definitions<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     pub async fn item(&self, id: ItemDefId) -> Result<Option<ItemDef>, CacheError> {

@@ -2,47 +2,17 @@
 //! stored lower id first, so (a, b) and (b, a) are the same war. While Redis is down wars cannot
 //! be declared or read ([`CacheError::Unavailable`]); zones keep fighting the wars they know.
 
-use crate::core::{Cache, Core};
-use crate::token::now_unix_ms;
-use crate::{keys, scripts, CacheError};
+use crate::clock::now_unix_ms;
+use crate::core::Core;
+use crate::error::CacheError;
+use crate::vocab::WarPair;
+use crate::{keys, scripts};
 use realmkeep_domain::GuildId;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The longest war (a week).
 pub const GUILD_WAR_DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 60 * 60);
-
-/// Two different guilds, in canonical order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct WarPair {
-    first: GuildId,
-    second: GuildId,
-}
-
-impl WarPair {
-    /// `None` if both are the same guild.
-    pub fn new(a: GuildId, b: GuildId) -> Option<Self> {
-        match a.cmp(&b) {
-            std::cmp::Ordering::Less => Some(Self {
-                first: a,
-                second: b,
-            }),
-            std::cmp::Ordering::Greater => Some(Self {
-                first: b,
-                second: a,
-            }),
-            std::cmp::Ordering::Equal => None,
-        }
-    }
-
-    pub fn first(&self) -> GuildId {
-        self.first
-    }
-
-    pub fn second(&self) -> GuildId {
-        self.second
-    }
-}
 
 /// What a war's key holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,15 +39,15 @@ pub enum Declared {
     AlreadyAtWar,
 }
 
-/// Guild wars. Get it from [`Cache::guild_wars`].
+/// Guild wars. Get it from [`crate::Cache::guild_wars`].
 #[derive(Debug, Clone, Copy)]
 pub struct GuildWars<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
 }
 
-impl Cache {
-    pub fn guild_wars(&self) -> GuildWars<'_> {
-        GuildWars { cache: self }
+impl<'a> GuildWars<'a> {
+    pub(crate) fn new(core: &'a Core) -> Self {
+        Self { core }
     }
 }
 
@@ -90,7 +60,7 @@ fn check_pair(a: GuildId, b: GuildId) -> Result<WarPair, CacheError> {
 
 impl GuildWars<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// `by` declares war on `on` for `duration`.

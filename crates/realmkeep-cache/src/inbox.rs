@@ -4,9 +4,10 @@
 //! [`keys::INBOX_TTL`]. PostgreSQL remains the source of truth (bans, mail): the inbox only makes
 //! the live notice reliable across reconnects and zone changes.
 
-use crate::core::{Cache, Core};
-use crate::pubsub::{ChannelMessage, PlayerEvent};
-use crate::{keys, CacheError};
+use crate::core::Core;
+use crate::error::CacheError;
+use crate::keys;
+use crate::messages::{ChannelMessage, PlayerEvent};
 use realmkeep_domain::CharacterId;
 use redis::streams::StreamRangeReply;
 use std::fmt;
@@ -74,21 +75,21 @@ pub(crate) fn append_cmd(pipe: &mut redis::Pipeline, player: CharacterId, payloa
         .ignore();
 }
 
-/// Player inboxes. Get it from [`Cache::inbox`].
+/// Player inboxes. Get it from [`crate::Cache::inbox`].
 #[derive(Debug, Clone, Copy)]
 pub struct Inbox<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
 }
 
-impl Cache {
-    pub fn inbox(&self) -> Inbox<'_> {
-        Inbox { cache: self }
+impl<'a> Inbox<'a> {
+    pub(crate) fn new(core: &'a Core) -> Self {
+        Self { core }
     }
 }
 
 impl Inbox<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// Up to `count` (at most [`INBOX_READ_MAX`]) events after `after` (`None`: from the

@@ -1,7 +1,8 @@
 //! Every Redis key and channel name, and every TTL of ADR-005's Tier 2 table, named once.
 //!
 //! Architecture invariant: this is the only module that forms a key or channel string. Every
-//! other module asks for its keys here, so the key space can be read in one place.
+//! other module asks for its keys here, so the key space can be read in one place. It stands on
+//! the shared vocabulary (`vocab`) alone and knows no feature.
 //!
 //! Keys of the spec (ADR-005, "Tier 2: Redis"):
 //!
@@ -34,13 +35,7 @@
 //! | `leaderboard:{kind}:rebuild:{node}` | sorted set | [`LEADERBOARD_REBUILD_TTL`] | built aside, then RENAMEd over the board |
 //! | `player_inbox:{player}` | stream | [`INBOX_TTL`] | must-arrive player events (kick, mail) |
 
-use crate::chat::ChatChannel;
-use crate::guild_war::WarPair;
-use crate::leaderboard::LeaderboardKind;
-use crate::matchmaking::QueueKind;
-use crate::options::NodeId;
-use crate::pubsub::Channel;
-use crate::rate_limit::RateAction;
+use crate::vocab::{Channel, ChatChannel, LeaderboardKind, NodeId, QueueKind, RateAction, WarPair};
 use realmkeep_domain::{AccountId, CharacterId, GuildId, ItemDefId, Kingdom, SkillId, ZoneId};
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -168,6 +163,13 @@ pub fn skill_def(id: SkillId) -> String {
 
 pub fn player_inbox(player: CharacterId) -> String {
     format!("player_inbox:{player}")
+}
+
+impl Channel {
+    /// The channel's name on the wire ([`channel_name`]).
+    pub fn name(&self) -> String {
+        channel_name(self)
+    }
 }
 
 /// The pub/sub channel name of `channel`.

@@ -9,10 +9,12 @@
 //!
 //! [`LeaderboardSource`]: crate::LeaderboardSource
 
-use crate::core::{bump, Cache, Core};
-use crate::{keys, CacheError, Served};
+use crate::core::{bump, Core};
+use crate::error::CacheError;
+use crate::keys;
+use crate::vocab::{LeaderboardKind, Served};
 use realmkeep_domain::CharacterId;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Entries one read returns at most (top N, or N each side of a player).
@@ -26,24 +28,6 @@ pub const LEADERBOARD_BATCH_MAX: usize = 4_096;
 /// Members per ZADD while rebuilding.
 pub const LEADERBOARD_REBUILD_CHUNK: usize = 1_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LeaderboardKind {
-    Pvp,
-    Level,
-}
-
-impl LeaderboardKind {
-    pub const ALL: &'static [LeaderboardKind] = &[LeaderboardKind::Pvp, LeaderboardKind::Level];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            LeaderboardKind::Pvp => "pvp",
-            LeaderboardKind::Level => "level",
-        }
-    }
-}
-
 /// One line of a board; `position` counts from 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RankedEntry {
@@ -52,15 +36,15 @@ pub struct RankedEntry {
     pub position: u64,
 }
 
-/// Leaderboards. Get it from [`Cache::leaderboards`].
+/// Leaderboards. Get it from [`crate::Cache::leaderboards`].
 #[derive(Debug, Clone, Copy)]
 pub struct Leaderboards<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
 }
 
-impl Cache {
-    pub fn leaderboards(&self) -> Leaderboards<'_> {
-        Leaderboards { cache: self }
+impl<'a> Leaderboards<'a> {
+    pub(crate) fn new(core: &'a Core) -> Self {
+        Self { core }
     }
 }
 
@@ -84,7 +68,7 @@ fn entries(rows: Vec<(i64, f64)>, first_position: u64) -> Vec<RankedEntry> {
 
 impl Leaderboards<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// Sets one player's score. `Local` when Redis was down: the update was dropped, and the
@@ -303,11 +287,18 @@ pub(crate) enum Rebuild {
     IfLost,
 }
 
+/// The leaderboards' own state on the node: whether a background rebuild runs (one at a time).
+#[derive(Debug, Default)]
+pub(crate) struct RebuildGate {
+    running: Arc<AtomicBool>,
+}
+
 /// Rebuilds in the background (never more than one at a time per node), if a source is set.
-pub(crate) fn spawn_rebuild(core: Arc<Core>, mode: Rebuild) {
-    if core.opts.leaderboard_source.is_none() || core.rebuilding.swap(true, Ordering::AcqRel) {
+pub(crate) fn spawn_rebuild(core: Arc<Core>, gate: &RebuildGate, mode: Rebuild) {
+    if core.opts.leaderboard_source.is_none() || gate.running.swap(true, Ordering::AcqRel) {
         return;
     }
+    let running = gate.running.clone();
     tokio::spawn(async move {
         for kind in LeaderboardKind::ALL {
             if mode == Rebuild::IfLost {
@@ -322,6 +313,6 @@ pub(crate) fn spawn_rebuild(core: Arc<Core>, mode: Rebuild) {
                 tracing::warn!(kind = kind.as_str(), error = %e, "leaderboard rebuild failed; retried later");
             }
         }
-        core.rebuilding.store(false, Ordering::Release);
+        running.store(false, Ordering::Release);
     });
 }

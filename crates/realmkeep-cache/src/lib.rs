@@ -12,13 +12,31 @@
 //!   its caller for longer than the timeout because Redis is down.
 //!
 //! # Layout
-//! - `core`: the [`Cache`] handle, the connection, the per-command timeout, [`CacheMetrics`].
+//!
+//! The modules form layers; a module uses only modules of the layers below it, so the module
+//! graph has no cycle (`tests/layers.rs` holds the table and checks it). Bottom first:
+//! - foundations: `error` ([`CacheError`]), `clock` (unix time for keys and messages),
+//!   `expiring` (the bounded, expiring map of degraded-mode state), `scripts` (every Lua script).
+//! - `vocab`: the shared vocabulary: [`NodeId`], [`Channel`], [`ChatChannel`], [`WarPair`],
+//!   [`LeaderboardKind`], [`QueueKind`], [`RateAction`], [`Served`], [`Lookup`].
+//! - [`keys`] (every key, channel and TTL, with the table of auxiliary keys), [`token`] (signed
+//!   session tokens), `sources` (the PostgreSQL-side traits), `messages` (what travels on
+//!   channels: [`ChatLine`], [`ChannelMessage`], ...).
+//! - [`options`]: [`CacheOptions`], the timeouts, [`RateLimitConfig`], [`QueueConfig`].
+//! - `core`: the connection, its health, the per-command timeout, [`CacheMetrics`]. It knows no
+//!   feature.
+//! - one module per feature, each owning its degraded-mode state: `sessions`
+//!   (`LocalSessions`: sessions accepted or revoked while Redis is down), `presence`
+//!   (`NodeRegistry`: the node's players and zones), `rate_limit` (`LocalWindows`), `cooldowns`
+//!   (`LocalCooldowns`), `leaderboard` (`RebuildGate`), `matchmaking`, `chat`, `guild_war`,
+//!   `defs_cache`, `inbox`, `subscriber`; then the two built on another feature: `nodes`
+//!   (leases, re-registration, sweeps of dead nodes, on `presence`) and `pubsub` (publishing,
+//!   on `inbox`).
+//! - `shared`: what every clone of a [`Cache`] shares: the core and each feature's state.
 //! - `health`: the watcher task: health checks (the node-lease refresh), reconnects with
-//!   backoff, and registering the node again when Redis returns.
-//! - [`keys`]: every key, channel and TTL, with the table of auxiliary keys.
-//! - one module per feature: `sessions` (+ [`token`]), `presence` (+ `nodes`: leases, sweeps), `matchmaking`, `chat`,
-//!   `rate_limit`, `cooldowns`, `guild_war`, `leaderboard`, `defs_cache`, `pubsub`,
-//!   `subscriber`, `inbox`; `scripts` holds their Lua; `local` the node's own state.
+//!   backoff, and registering the node again (presence, sessions, leaderboards) when Redis
+//!   returns. It calls the features; no feature calls it.
+//! - `cache`: the [`Cache`] handle: `connect`, `close`, and one accessor per feature.
 //! - [`mod@bench`]: `realmkeep bench cache`, against `redis-benchmark`.
 //!
 //! Redis itself runs with the repository's `config/redis.conf` (RDB every 15 minutes, a memory
@@ -53,18 +71,21 @@
 //! [`keys`] has the full table with types and TTLs.
 
 pub mod bench;
+mod cache;
 mod chat;
+mod clock;
 mod cooldowns;
 mod core;
 mod defs_cache;
 mod error;
+mod expiring;
 mod guild_war;
 mod health;
 mod inbox;
 pub mod keys;
 mod leaderboard;
-mod local;
 mod matchmaking;
+mod messages;
 mod nodes;
 pub mod options;
 mod presence;
@@ -72,71 +93,47 @@ mod pubsub;
 mod rate_limit;
 mod scripts;
 mod sessions;
+mod shared;
 mod sources;
 mod subscriber;
 pub mod token;
+mod vocab;
 
-pub use crate::chat::{
-    Chat, ChatChannel, ChatSent, CHAT_HISTORY_READ_MAX, CHAT_LINES_PER_SECOND_MAX,
-};
+pub use crate::cache::Cache;
+pub use crate::chat::{Chat, ChatSent, CHAT_HISTORY_READ_MAX, CHAT_LINES_PER_SECOND_MAX};
 pub use crate::cooldowns::{CooldownStart, Cooldowns, COOLDOWN_MAX};
-pub use crate::core::{Cache, CacheMetrics, Health};
+pub use crate::core::{CacheMetrics, Health};
 pub use crate::defs_cache::Definitions;
 pub use crate::error::{BoxError, CacheError};
-pub use crate::guild_war::{Declared, GuildWars, War, WarPair, WarState, GUILD_WAR_DURATION_MAX};
+pub use crate::guild_war::{Declared, GuildWars, War, WarState, GUILD_WAR_DURATION_MAX};
 pub use crate::health::HEALTH_TIMEOUTS_MAX;
 pub use crate::inbox::{Inbox, InboxEntry, InboxId, INBOX_LEN_MAX, INBOX_READ_MAX};
 pub use crate::leaderboard::{
-    LeaderboardKind, Leaderboards, RankedEntry, LEADERBOARD_BATCH_MAX, LEADERBOARD_ENTRIES_MAX,
+    Leaderboards, RankedEntry, LEADERBOARD_BATCH_MAX, LEADERBOARD_ENTRIES_MAX,
     LEADERBOARD_PIPELINE_DEPTH, LEADERBOARD_READ_MAX,
 };
-pub use crate::local::{NODE_PLAYERS_MAX, NODE_ZONES_MAX};
 pub use crate::matchmaking::{
-    Matchmaking, MatchmakingError, Popped, QueueConfig, QueueJoin, QueueKind, ARENA_GROUP_SIZE,
-    DUNGEON_GROUP_SIZE, MATCHMAKING_PAUSED_MESSAGE, QUEUE_TIMEOUT,
+    Matchmaking, MatchmakingError, Popped, QueueJoin, MATCHMAKING_PAUSED_MESSAGE,
 };
-pub use crate::nodes::{REREGISTER_PIPELINE_MAX, SWEEP_BATCH, SWEEP_BATCHES_MAX, SWEEP_NODES_MAX};
-pub use crate::options::{CacheOptions, NodeId};
-pub use crate::presence::{Presence, PresenceInfo, SweepReport, ZONE_PLAYERS_READ_MAX};
-pub use crate::pubsub::{
-    Channel, ChannelMessage, ChatLine, Events, Notified, PlayerEvent, Received, ServerEvent,
-    CHAT_TEXT_CHARS_MAX, PUBSUB_PAYLOAD_BYTES_MAX,
+pub use crate::messages::{
+    ChannelMessage, ChatLine, PlayerEvent, Received, ServerEvent, CHAT_TEXT_CHARS_MAX,
+    PUBSUB_PAYLOAD_BYTES_MAX,
 };
-pub use crate::rate_limit::{RateAction, RateDecision, RateLimitConfig, RateLimits};
+pub use crate::nodes::{
+    SweepReport, REREGISTER_PIPELINE_MAX, SWEEP_BATCH, SWEEP_BATCHES_MAX, SWEEP_NODES_MAX,
+};
+pub use crate::options::{
+    CacheOptions, QueueConfig, RateLimitConfig, ARENA_GROUP_SIZE, DUNGEON_GROUP_SIZE, QUEUE_TIMEOUT,
+};
+pub use crate::presence::{
+    Presence, PresenceInfo, NODE_PLAYERS_MAX, NODE_ZONES_MAX, ZONE_PLAYERS_READ_MAX,
+};
+pub use crate::pubsub::{Events, Notified};
+pub use crate::rate_limit::{RateDecision, RateLimits};
 pub use crate::sessions::{InvalidSession, IssuedSession, SessionCheck, Sessions};
 pub use crate::sources::{DefinitionSource, LeaderboardSource};
 pub use crate::subscriber::{Subscriber, SubscriberEvent, SUBSCRIBER_QUEUE_CAPACITY};
 pub use crate::token::{SessionClaims, SessionId, SessionSecret, SessionToken, TokenSigner};
-
-/// Where a write went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Served {
-    /// Written to Redis.
-    Redis,
-    /// Redis could not be used: kept on this node only (and written when Redis returns, where
-    /// the feature's docs say so).
-    Local,
-}
-
-/// A read, and whether it came from the node alone because Redis could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup<T> {
-    pub value: T,
-    pub degraded: bool,
-}
-
-impl<T> Lookup<T> {
-    pub(crate) fn fresh(value: T) -> Self {
-        Self {
-            value,
-            degraded: false,
-        }
-    }
-
-    pub(crate) fn degraded(value: T) -> Self {
-        Self {
-            value,
-            degraded: true,
-        }
-    }
-}
+pub use crate::vocab::{
+    Channel, ChatChannel, LeaderboardKind, Lookup, NodeId, QueueKind, RateAction, Served, WarPair,
+};

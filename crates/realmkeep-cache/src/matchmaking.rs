@@ -4,60 +4,19 @@
 //! player in two groups. While Redis is down matchmaking is paused
 //! ([`MatchmakingError::Paused`], with [`MATCHMAKING_PAUSED_MESSAGE`] for the player).
 
-use crate::core::{Cache, Core};
-use crate::{keys, scripts, CacheError};
+use crate::core::Core;
+use crate::error::CacheError;
+use crate::vocab::QueueKind;
+use crate::{keys, scripts};
 use realmkeep_domain::CharacterId;
-use std::time::Duration;
 
 /// What the player reads while matchmaking is paused.
 pub const MATCHMAKING_PAUSED_MESSAGE: &str =
     "Matchmaking is paused for a moment while a server recovers. Please queue again shortly.";
-/// Players in a dungeon group and in an arena match.
-pub const DUNGEON_GROUP_SIZE: usize = 5;
-pub const ARENA_GROUP_SIZE: usize = 2;
-/// How long a player may wait in a queue before being dropped from it.
-pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Largest group any queue may form.
 pub const GROUP_SIZE_MAX: usize = 40;
 /// Timed-out entries dropped per pop at most (the rest go on the next pops).
 pub const QUEUE_EXPIRED_PER_POP_MAX: usize = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QueueKind {
-    Dungeon,
-    Arena,
-}
-
-impl QueueKind {
-    pub const ALL: &'static [QueueKind] = &[QueueKind::Dungeon, QueueKind::Arena];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            QueueKind::Dungeon => "dungeon",
-            QueueKind::Arena => "arena",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueConfig {
-    pub group_size: usize,
-    pub timeout: Duration,
-}
-
-impl QueueConfig {
-    pub fn default_for(kind: QueueKind) -> Self {
-        let group_size = match kind {
-            QueueKind::Dungeon => DUNGEON_GROUP_SIZE,
-            QueueKind::Arena => ARENA_GROUP_SIZE,
-        };
-        Self {
-            group_size,
-            timeout: QUEUE_TIMEOUT,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatchmakingError {
@@ -101,15 +60,15 @@ pub struct Popped {
     pub timed_out: Vec<CharacterId>,
 }
 
-/// Matchmaking. Get it from [`Cache::matchmaking`].
+/// Matchmaking. Get it from [`crate::Cache::matchmaking`].
 #[derive(Debug, Clone, Copy)]
 pub struct Matchmaking<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
 }
 
-impl Cache {
-    pub fn matchmaking(&self) -> Matchmaking<'_> {
-        Matchmaking { cache: self }
+impl<'a> Matchmaking<'a> {
+    pub(crate) fn new(core: &'a Core) -> Self {
+        Self { core }
     }
 }
 
@@ -122,7 +81,7 @@ fn ids(v: Vec<String>) -> Vec<CharacterId> {
 
 impl Matchmaking<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     pub async fn join(

@@ -1,14 +1,17 @@
 //! Node leases and what hangs on them: a node registers itself (`node:{node}:lease`, refreshed
-//! by the health watcher), registers its whole state again when Redis lost it, and sweeps the
-//! nodes whose lease expired so they leave no ghosts in zone sets, presence or entity counts.
+//! by the health watcher), registers its whole presence registry again when Redis lost it, and
+//! sweeps the nodes whose lease expired so they leave no ghosts in zone sets, presence or entity
+//! counts ([`Presence::sweep_dead_nodes`], written here beside the leases it reads). Built on
+//! `presence`, whose registry and Redis writes it uses.
 
 use crate::core::{bump, Core};
-use crate::keys;
-use crate::local::{Registry, NODE_ZONES_MAX};
-use crate::options::NodeId;
-use crate::presence::{leave_redis, ms, served, set_contribution, PresenceInfo, SweepReport};
-use crate::scripts;
-use crate::{CacheError, Served};
+use crate::error::CacheError;
+use crate::presence::{
+    leave_redis, ms, served, set_contribution, NodeRegistry, Presence, PresenceInfo, Registry,
+    NODE_ZONES_MAX,
+};
+use crate::vocab::{NodeId, Served};
+use crate::{keys, scripts};
 use realmkeep_domain::ZoneId;
 use redis::aio::MultiplexedConnection;
 
@@ -20,9 +23,24 @@ pub const SWEEP_NODES_MAX: usize = 16;
 /// Commands per pipeline when the node writes all its players again.
 pub const REREGISTER_PIPELINE_MAX: usize = 512;
 
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub nodes_forgotten: usize,
+    pub ghosts_removed: usize,
+}
+
+impl Presence<'_> {
+    /// Looks for nodes whose lease expired and removes what they left. The node does this by
+    /// itself every [`crate::options::NODE_SWEEP_INTERVAL`].
+    pub async fn sweep_dead_nodes(&self) -> Result<SweepReport, CacheError> {
+        sweep_dead_nodes(self.core).await
+    }
+}
+
 /// A clean stop: every player of this node leaves, and the lease goes.
-pub(crate) async fn close_node(core: &Core) -> Served {
-    let mut reg = core.registry.lock().await;
+pub(crate) async fn close_node(core: &Core, registry: &NodeRegistry) -> Served {
+    let mut reg = registry.lock().await;
     let players: Vec<_> = reg.players.drain().collect();
     let other_zones: Vec<_> = reg.others.drain().map(|(z, _)| z).collect();
     let mut r = Ok(());
@@ -119,9 +137,8 @@ pub(crate) async fn reregister(
 }
 
 /// Refreshes the presence of every player the node holds.
-pub(crate) async fn refresh_all(core: &Core) -> Result<(), CacheError> {
-    let players: Vec<_> = core
-        .registry
+pub(crate) async fn refresh_all(core: &Core, registry: &NodeRegistry) -> Result<(), CacheError> {
+    let players: Vec<_> = registry
         .lock()
         .await
         .players

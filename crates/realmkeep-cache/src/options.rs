@@ -1,11 +1,9 @@
 //! How a [`crate::Cache`] is set up: the node it runs on, the session secret, timeouts, limits
 //! per action, queue rules, and the PostgreSQL-side sources it rebuilds from.
 
-use crate::matchmaking::{QueueConfig, QueueKind};
-use crate::rate_limit::RateLimitConfig;
 use crate::sources::{DefinitionSource, LeaderboardSource};
 use crate::token::SessionSecret;
-use crate::CacheError;
+use crate::vocab::{QueueKind, RateAction};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,59 +25,77 @@ pub const NODE_SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 pub const PRESENCE_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How often a node checks that the leaderboards are still in Redis.
 pub const LEADERBOARD_CHECK_INTERVAL: Duration = Duration::from_secs(10);
-/// Node ids are short: they are part of keys.
-pub const NODE_ID_CHARS_MAX: usize = 64;
 
-/// The id of a server node (a process hosting zones). Letters, digits, `-` and `_` only.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
-pub struct NodeId(String);
+pub use crate::vocab::{NodeId, NODE_ID_CHARS_MAX};
 
-impl NodeId {
-    pub fn parse(raw: &str) -> Result<Self, CacheError> {
-        let ok = !raw.is_empty()
-            && raw.len() <= NODE_ID_CHARS_MAX
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if ok {
-            Ok(Self(raw.to_string()))
-        } else {
-            Err(CacheError::Invalid {
-                what: "node id",
-                detail: format!(
-                    "1 to {NODE_ID_CHARS_MAX} ASCII letters, digits, '-' or '_' expected"
-                ),
-            })
+/// Default limits, per IP address.
+pub const LOGIN_LIMIT_PER_MINUTE: u32 = 10;
+pub const REGISTER_LIMIT_PER_HOUR: u32 = 5;
+pub const CHAT_LIMIT_PER_10_S: u32 = 20;
+pub const WHISPER_LIMIT_PER_10_S: u32 = 20;
+pub const TRADE_LIMIT_PER_MINUTE: u32 = 30;
+pub const MARKET_LIMIT_PER_MINUTE: u32 = 60;
+pub const MAIL_LIMIT_PER_MINUTE: u32 = 10;
+
+/// `limit` hits per `window` for one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub action: RateAction,
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl RateLimitConfig {
+    pub fn default_for(action: RateAction) -> Self {
+        let (limit, secs) = match action {
+            RateAction::Login => (LOGIN_LIMIT_PER_MINUTE, 60),
+            RateAction::Register => (REGISTER_LIMIT_PER_HOUR, 3_600),
+            RateAction::Chat => (CHAT_LIMIT_PER_10_S, 10),
+            RateAction::Whisper => (WHISPER_LIMIT_PER_10_S, 10),
+            RateAction::Trade => (TRADE_LIMIT_PER_MINUTE, 60),
+            RateAction::Market => (MARKET_LIMIT_PER_MINUTE, 60),
+            RateAction::Mail => (MAIL_LIMIT_PER_MINUTE, 60),
+        };
+        Self {
+            action,
+            limit,
+            window: Duration::from_secs(secs),
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn defaults() -> Vec<Self> {
+        RateAction::ALL
+            .iter()
+            .map(|a| Self::default_for(*a))
+            .collect()
     }
 }
 
-impl TryFrom<String> for NodeId {
-    type Error = CacheError;
-    fn try_from(s: String) -> Result<Self, CacheError> {
-        Self::parse(&s)
-    }
+/// Players in a dungeon group and in an arena match.
+pub const DUNGEON_GROUP_SIZE: usize = 5;
+pub const ARENA_GROUP_SIZE: usize = 2;
+/// How long a player may wait in a queue before being dropped from it.
+pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How one matchmaking queue forms groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    pub group_size: usize,
+    pub timeout: Duration,
 }
 
-impl From<NodeId> for String {
-    fn from(n: NodeId) -> String {
-        n.0
+impl QueueConfig {
+    pub fn default_for(kind: QueueKind) -> Self {
+        let group_size = match kind {
+            QueueKind::Dungeon => DUNGEON_GROUP_SIZE,
+            QueueKind::Arena => ARENA_GROUP_SIZE,
+        };
+        Self {
+            group_size,
+            timeout: QUEUE_TIMEOUT,
+        }
     }
 }
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Everything [`crate::Cache::connect`] needs besides the URL.
 #[derive(Clone)]
 pub struct CacheOptions {
@@ -140,7 +156,7 @@ impl CacheOptions {
         }
     }
 
-    pub(crate) fn rate_limit(&self, action: crate::RateAction) -> RateLimitConfig {
+    pub(crate) fn rate_limit(&self, action: RateAction) -> RateLimitConfig {
         self.rate_limits
             .iter()
             .find(|c| c.action == action)

@@ -7,18 +7,66 @@
 //! players leave their zone sets (unless another node placed them there since), its presence
 //! keys go, and its share of each zone's entity count is taken off.
 
-use crate::core::{Cache, Core};
-use crate::keys;
-use crate::local::{Registry, NODE_PLAYERS_MAX, NODE_ZONES_MAX};
-use crate::options::NodeId;
-use crate::scripts;
-use crate::{CacheError, Lookup, Served};
+use crate::core::Core;
+use crate::error::CacheError;
+use crate::vocab::{Lookup, NodeId, Served};
+use crate::{keys, scripts};
 use realmkeep_domain::{CharacterId, ZoneId};
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 
 /// Players read from one zone set at most (a zone holds far fewer).
 pub const ZONE_PLAYERS_READ_MAX: usize = 5_000;
+/// Players one node may hold (the zone servers of a node together).
+pub const NODE_PLAYERS_MAX: usize = 20_000;
+/// Zones one node may host.
+pub const NODE_ZONES_MAX: usize = 1_024;
+
+/// The players this node hosts, and its other entities (monsters, NPCs) per zone: what degraded
+/// mode answers from, and what is registered again when Redis returns.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    pub players: HashMap<CharacterId, ZoneId>,
+    pub others: HashMap<ZoneId, u32>,
+}
+
+impl Registry {
+    /// This node's share of `zone:{id}:entity_count`: its players there plus its other entities.
+    pub fn contribution(&self, zone: ZoneId) -> u64 {
+        let players = self.players.values().filter(|z| **z == zone).count() as u64;
+        players + u64::from(self.others.get(&zone).copied().unwrap_or(0))
+    }
+
+    pub fn zones(&self) -> BTreeSet<ZoneId> {
+        self.players
+            .values()
+            .copied()
+            .chain(self.others.keys().copied())
+            .collect()
+    }
+}
+
+/// Presence's own state on the node: the [`Registry`], behind an async mutex held across the
+/// Redis write of each change, so a re-registration never interleaves with a join or a leave.
+/// Bounded by [`NODE_PLAYERS_MAX`] and [`NODE_ZONES_MAX`].
+#[derive(Default)]
+pub(crate) struct NodeRegistry {
+    inner: tokio::sync::Mutex<Registry>,
+}
+
+impl NodeRegistry {
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Registry> {
+        self.inner.lock().await
+    }
+}
+
+impl fmt::Debug for NodeRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeRegistry").finish_non_exhaustive()
+    }
+}
 
 /// What `player:{id}:online` holds: where the player is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,22 +81,19 @@ impl PresenceInfo {
     }
 }
 
-/// What one sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SweepReport {
-    pub nodes_forgotten: usize,
-    pub ghosts_removed: usize,
-}
-
-/// Presence and zone membership. Get it from [`Cache::presence`].
+/// Presence and zone membership. Get it from [`crate::Cache::presence`].
+///
+/// Its sweep of dead nodes ([`Presence::sweep_dead_nodes`]) is written in `nodes`, beside the
+/// leases it reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Presence<'a> {
-    cache: &'a Cache,
+    pub(crate) core: &'a Core,
+    registry: &'a NodeRegistry,
 }
 
-impl Cache {
-    pub fn presence(&self) -> Presence<'_> {
-        Presence { cache: self }
+impl<'a> Presence<'a> {
+    pub(crate) fn new(core: &'a Core, registry: &'a NodeRegistry) -> Self {
+        Self { core, registry }
     }
 }
 
@@ -122,7 +167,7 @@ pub(crate) fn served(core: &Core, what: &'static str, r: Result<(), CacheError>)
 
 impl Presence<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// The player is now in `zone` on this node (leaving the zone they were in here, if any).
@@ -133,7 +178,7 @@ impl Presence<'_> {
         zone: ZoneId,
     ) -> Result<Served, CacheError> {
         let core = self.core();
-        let mut reg = core.registry.lock().await;
+        let mut reg = self.registry.lock().await;
         if !reg.players.contains_key(&player) && reg.players.len() >= NODE_PLAYERS_MAX {
             return Err(CacheError::Limit {
                 what: "players on this node",
@@ -164,7 +209,7 @@ impl Presence<'_> {
     /// The player left this node (logout, or a transfer to another zone or node).
     pub async fn leave_zone(&self, player: CharacterId) -> Served {
         let core = self.core();
-        let mut reg = core.registry.lock().await;
+        let mut reg = self.registry.lock().await;
         let Some(zone) = reg.players.remove(&player) else {
             return Served::Redis;
         };
@@ -182,7 +227,7 @@ impl Presence<'_> {
     /// refresh).
     pub async fn heartbeat(&self, player: CharacterId) -> Served {
         let core = self.core();
-        let Some(zone) = core.registry.lock().await.players.get(&player).copied() else {
+        let Some(zone) = self.registry.lock().await.players.get(&player).copied() else {
             return Served::Local;
         };
         let info = PresenceInfo {
@@ -209,7 +254,7 @@ impl Presence<'_> {
             Ok(v) => Lookup::fresh(v.and_then(|s| serde_json::from_str(&s).ok())),
             Err(e) => {
                 core.degraded("presence lookup", &e);
-                let zone = core.registry.lock().await.players.get(&player).copied();
+                let zone = self.registry.lock().await.players.get(&player).copied();
                 Lookup::degraded(zone.map(|zone| PresenceInfo {
                     zone,
                     node: core.opts.node.clone(),
@@ -233,7 +278,7 @@ impl Presence<'_> {
             }
             Err(e) => {
                 core.degraded("zone players", &e);
-                let reg = core.registry.lock().await;
+                let reg = self.registry.lock().await;
                 let mut v: Vec<_> = reg
                     .players
                     .iter()
@@ -256,7 +301,7 @@ impl Presence<'_> {
             Ok(v) => Lookup::fresh(v.unwrap_or(0)),
             Err(e) => {
                 core.degraded("entity count", &e);
-                Lookup::degraded(core.registry.lock().await.contribution(zone))
+                Lookup::degraded(self.registry.lock().await.contribution(zone))
             }
         }
     }
@@ -269,7 +314,7 @@ impl Presence<'_> {
         entities: u32,
     ) -> Result<Served, CacheError> {
         let core = self.core();
-        let mut reg = core.registry.lock().await;
+        let mut reg = self.registry.lock().await;
         if !reg.zones().contains(&zone) && reg.zones().len() >= NODE_ZONES_MAX {
             return Err(CacheError::Limit {
                 what: "zones on this node",
@@ -285,12 +330,6 @@ impl Presence<'_> {
         }
         let r = set_contribution(core, None, zone, reg.contribution(zone)).await;
         Ok(served(core, "entity count", r))
-    }
-
-    /// Looks for nodes whose lease expired and removes what they left. The node does this by
-    /// itself every [`crate::options::NODE_SWEEP_INTERVAL`].
-    pub async fn sweep_dead_nodes(&self) -> Result<SweepReport, CacheError> {
-        crate::nodes::sweep_dead_nodes(self.core()).await
     }
 }
 

@@ -3,90 +3,35 @@
 //! window. While Redis is down each node counts alone, in a bounded local map: a client spread
 //! over n nodes gets at most n times the limit until Redis returns.
 
-use crate::core::{lock, Cache, Core};
+use crate::core::{lock, Core};
+use crate::expiring::ExpiringMap;
+use crate::options::RateLimitConfig;
+use crate::vocab::RateAction;
 use crate::{keys, scripts};
+use std::fmt;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// What a client does that is limited.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RateAction {
-    Login,
-    Register,
-    Chat,
-    Whisper,
-    Trade,
-    Market,
-    Mail,
+/// Rate-limit windows kept locally while Redis is down.
+pub const LOCAL_RATE_LIMIT_ENTRIES_MAX: usize = 100_000;
+
+/// The rate limits' own state on the node: the windows counted while Redis is down.
+pub(crate) struct LocalWindows {
+    windows: Mutex<ExpiringMap<(IpAddr, RateAction), u32>>,
 }
 
-impl RateAction {
-    pub const ALL: &'static [RateAction] = &[
-        RateAction::Login,
-        RateAction::Register,
-        RateAction::Chat,
-        RateAction::Whisper,
-        RateAction::Trade,
-        RateAction::Market,
-        RateAction::Mail,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            RateAction::Login => "login",
-            RateAction::Register => "register",
-            RateAction::Chat => "chat",
-            RateAction::Whisper => "whisper",
-            RateAction::Trade => "trade",
-            RateAction::Market => "market",
-            RateAction::Mail => "mail",
-        }
-    }
-}
-
-/// `limit` hits per `window` for one action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimitConfig {
-    pub action: RateAction,
-    pub limit: u32,
-    pub window: Duration,
-}
-
-/// Default limits, per IP address.
-pub const LOGIN_LIMIT_PER_MINUTE: u32 = 10;
-pub const REGISTER_LIMIT_PER_HOUR: u32 = 5;
-pub const CHAT_LIMIT_PER_10_S: u32 = 20;
-pub const WHISPER_LIMIT_PER_10_S: u32 = 20;
-pub const TRADE_LIMIT_PER_MINUTE: u32 = 30;
-pub const MARKET_LIMIT_PER_MINUTE: u32 = 60;
-pub const MAIL_LIMIT_PER_MINUTE: u32 = 10;
-
-impl RateLimitConfig {
-    pub fn default_for(action: RateAction) -> Self {
-        let (limit, secs) = match action {
-            RateAction::Login => (LOGIN_LIMIT_PER_MINUTE, 60),
-            RateAction::Register => (REGISTER_LIMIT_PER_HOUR, 3_600),
-            RateAction::Chat => (CHAT_LIMIT_PER_10_S, 10),
-            RateAction::Whisper => (WHISPER_LIMIT_PER_10_S, 10),
-            RateAction::Trade => (TRADE_LIMIT_PER_MINUTE, 60),
-            RateAction::Market => (MARKET_LIMIT_PER_MINUTE, 60),
-            RateAction::Mail => (MAIL_LIMIT_PER_MINUTE, 60),
-        };
+impl Default for LocalWindows {
+    fn default() -> Self {
         Self {
-            action,
-            limit,
-            window: Duration::from_secs(secs),
+            windows: Mutex::new(ExpiringMap::new(LOCAL_RATE_LIMIT_ENTRIES_MAX)),
         }
     }
+}
 
-    pub fn defaults() -> Vec<Self> {
-        RateAction::ALL
-            .iter()
-            .map(|a| Self::default_for(*a))
-            .collect()
+impl fmt::Debug for LocalWindows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalWindows").finish_non_exhaustive()
     }
 }
 
@@ -131,21 +76,22 @@ fn decide(count: u64, left: Duration, limit: u32, degraded: bool) -> RateDecisio
     }
 }
 
-/// Rate limits. Get it from [`Cache::rate_limits`].
+/// Rate limits. Get it from [`crate::Cache::rate_limits`].
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
+    local: &'a LocalWindows,
 }
 
-impl Cache {
-    pub fn rate_limits(&self) -> RateLimits<'_> {
-        RateLimits { cache: self }
+impl<'a> RateLimits<'a> {
+    pub(crate) fn new(core: &'a Core, local: &'a LocalWindows) -> Self {
+        Self { core, local }
     }
 }
 
 impl RateLimits<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     /// Counts one hit of `action` from `ip` and says whether it may go ahead.
@@ -164,15 +110,15 @@ impl RateLimits<'_> {
             ),
             Err(e) => {
                 core.degraded("rate limit", &e);
-                local_check(core, ip, &cfg)
+                local_check(self.local, ip, &cfg)
             }
         }
     }
 }
 
-fn local_check(core: &Core, ip: IpAddr, cfg: &RateLimitConfig) -> RateDecision {
+fn local_check(local: &LocalWindows, ip: IpAddr, cfg: &RateLimitConfig) -> RateDecision {
     let now = Instant::now();
-    let mut map = lock(&core.local_rate);
+    let mut map = lock(&local.windows);
     let key = (ip, cfg.action);
     if let Some((count, until)) = map.get_mut(&key, now) {
         *count = count.saturating_add(1);

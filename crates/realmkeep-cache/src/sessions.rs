@@ -7,16 +7,21 @@
 //! node are still refused, and the sessions accepted meanwhile are registered again when Redis
 //! returns. A ban revokes all the account's sessions through `session_index:{account}`.
 
-use crate::core::{lock, Cache, Core};
+use crate::clock::now_unix_s;
+use crate::core::{lock, Core};
+use crate::error::CacheError;
+use crate::expiring::ExpiringMap;
 use crate::keys;
-use crate::local::DegradedSession;
+use crate::options::CacheOptions;
 use crate::token::{
-    now_unix_s, SessionClaims, SessionId, SessionToken, TokenError, SESSION_TOKEN_LIFETIME,
+    SessionClaims, SessionId, SessionToken, TokenError, TokenSigner, SESSION_TOKEN_LIFETIME,
 };
-use crate::{CacheError, Served};
+use crate::vocab::Served;
 use realmkeep_domain::AccountId;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// What `session:{token}` holds once revoked.
@@ -25,6 +30,41 @@ pub const SESSION_TOMBSTONE: &str = "revoked";
 pub const SESSION_INDEX_READ_MAX: usize = 1_000;
 /// Commands per pipeline when sessions are registered again.
 const SESSION_PIPELINE_MAX: usize = 512;
+/// Sessions validated or issued while Redis was down, to register again when it returns.
+pub const LOCAL_DEGRADED_SESSIONS_MAX: usize = 50_000;
+/// Sessions revoked on this node, refused locally while Redis is down.
+pub const LOCAL_REVOKED_SESSIONS_MAX: usize = 50_000;
+
+/// A session this node accepted while Redis was down.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DegradedSession {
+    pub account: AccountId,
+    pub session: SessionId,
+}
+
+/// The sessions' own state on the node: the signer, the sessions accepted while Redis was down
+/// (registered when it returns) and the sessions revoked here (refused while it is down).
+pub(crate) struct LocalSessions {
+    signer: TokenSigner,
+    degraded: Mutex<ExpiringMap<String, DegradedSession>>,
+    revoked: Mutex<ExpiringMap<String, ()>>,
+}
+
+impl LocalSessions {
+    pub fn new(opts: &CacheOptions) -> Self {
+        Self {
+            signer: TokenSigner::new(opts.session_secret.clone()),
+            degraded: Mutex::new(ExpiringMap::new(LOCAL_DEGRADED_SESSIONS_MAX)),
+            revoked: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_SESSIONS_MAX)),
+        }
+    }
+}
+
+impl fmt::Debug for LocalSessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalSessions").finish_non_exhaustive()
+    }
+}
 
 /// The answer to "is this token a live session?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,15 +124,16 @@ struct SessionValue {
     session: SessionId,
 }
 
-/// Sessions. Get it from [`Cache::sessions`].
+/// Sessions. Get it from [`crate::Cache::sessions`].
 #[derive(Debug, Clone, Copy)]
 pub struct Sessions<'a> {
-    cache: &'a Cache,
+    core: &'a Core,
+    local: &'a LocalSessions,
 }
 
-impl Cache {
-    pub fn sessions(&self) -> Sessions<'_> {
-        Sessions { cache: self }
+impl<'a> Sessions<'a> {
+    pub(crate) fn new(core: &'a Core, local: &'a LocalSessions) -> Self {
+        Self { core, local }
     }
 }
 
@@ -109,9 +150,9 @@ fn remaining(claims: &SessionClaims) -> Duration {
     Duration::from_secs((claims.expires_unix_s - now_unix_s()).max(1) as u64)
 }
 
-fn remember_degraded(core: &Core, token: &SessionToken, claims: &SessionClaims) {
+fn remember_degraded(local: &LocalSessions, token: &SessionToken, claims: &SessionClaims) {
     let now = Instant::now();
-    lock(&core.degraded_sessions).insert(
+    lock(&local.degraded).insert(
         token.as_str().to_string(),
         DegradedSession {
             account: claims.account,
@@ -157,7 +198,7 @@ fn tombstone_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaim
 
 impl Sessions<'_> {
     fn core(&self) -> &Core {
-        &self.cache.core
+        self.core
     }
 
     async fn issue_for(&self, account: AccountId, session: SessionId) -> IssuedSession {
@@ -167,14 +208,14 @@ impl Sessions<'_> {
             session,
             expires_unix_s: now_unix_s() + SESSION_TOKEN_LIFETIME.as_secs() as i64,
         };
-        let token = core.signer.sign(claims);
+        let token = self.local.signer.sign(claims);
         let mut pipe = redis::pipe();
         register_pipe(&mut pipe, token.as_str(), &claims, false);
         let served = match core.query_pipe::<()>(&pipe).await {
             Ok(()) => Served::Redis,
             Err(e) => {
                 core.degraded("session issue", &e);
-                remember_degraded(core, &token, &claims);
+                remember_degraded(self.local, &token, &claims);
                 Served::Local
             }
         };
@@ -204,11 +245,11 @@ impl Sessions<'_> {
     /// never waits longer than the command timeout.
     pub async fn validate(&self, token: &str) -> SessionCheck {
         let core = self.core();
-        let (claims, token) = match core.signer.verify(token, now_unix_s()) {
+        let (claims, token) = match self.local.signer.verify(token, now_unix_s()) {
             Ok(v) => v,
             Err(e) => return SessionCheck::Invalid(e.into()),
         };
-        if lock(&core.revoked_sessions)
+        if lock(&self.local.revoked)
             .get(&token.as_str().to_string(), Instant::now())
             .is_some()
         {
@@ -236,20 +277,20 @@ impl Sessions<'_> {
             },
             Ok(None) => {
                 // Accepted while Redis was down and not registered again yet: register it now.
-                let pending = lock(&core.degraded_sessions).remove(&token.as_str().to_string());
+                let pending = lock(&self.local.degraded).remove(&token.as_str().to_string());
                 if pending.is_none() {
                     return SessionCheck::Invalid(InvalidSession::Unknown);
                 }
                 let mut pipe = redis::pipe();
                 register_pipe(&mut pipe, token.as_str(), &claims, true);
                 if core.query_pipe::<()>(&pipe).await.is_err() {
-                    remember_degraded(core, &token, &claims);
+                    remember_degraded(self.local, &token, &claims);
                 }
                 valid(false)
             }
             Err(e) => {
                 core.degraded("session validate", &e);
-                remember_degraded(core, &token, &claims);
+                remember_degraded(self.local, &token, &claims);
                 valid(true)
             }
         }
@@ -258,17 +299,17 @@ impl Sessions<'_> {
     /// Ends one session (logout). Refused on this node at once, everywhere once Redis has it.
     pub async fn revoke(&self, token: &str) -> Served {
         let core = self.core();
-        let Ok((claims, token)) = core.signer.verify(token, now_unix_s()) else {
+        let Ok((claims, token)) = self.local.signer.verify(token, now_unix_s()) else {
             return Served::Redis; // forged or expired: nothing to revoke
         };
         let now = Instant::now();
-        lock(&core.revoked_sessions).insert(
+        lock(&self.local.revoked).insert(
             token.as_str().to_string(),
             (),
             now + remaining(&claims),
             now,
         );
-        lock(&core.degraded_sessions).remove(&token.as_str().to_string());
+        lock(&self.local.degraded).remove(&token.as_str().to_string());
         let mut pipe = redis::pipe();
         tombstone_pipe(&mut pipe, token.as_str(), &claims);
         match core.query_pipe::<()>(&pipe).await {
@@ -300,11 +341,11 @@ impl Sessions<'_> {
         let mut pipe = redis::pipe();
         let mut revoked = 0;
         for t in &tokens {
-            if let Ok((claims, token)) = core.signer.verify(t, now_s) {
+            if let Ok((claims, token)) = self.local.signer.verify(t, now_s) {
                 if claims.account != account {
                     continue;
                 }
-                lock(&core.revoked_sessions).insert(
+                lock(&self.local.revoked).insert(
                     token.as_str().to_string(),
                     (),
                     now + remaining(&claims),
@@ -324,12 +365,13 @@ impl Sessions<'_> {
 /// another node wins), and writes again the tombstones of sessions revoked on this node.
 pub(crate) async fn reregister(
     core: &Core,
+    local: &LocalSessions,
     conn: &mut MultiplexedConnection,
 ) -> Result<(), CacheError> {
     let now = Instant::now();
     let now_s = now_unix_s();
-    let degraded = lock(&core.degraded_sessions).live(now);
-    let revoked = lock(&core.revoked_sessions).live(now);
+    let degraded = lock(&local.degraded).live(now);
+    let revoked = lock(&local.revoked).live(now);
     let mut pipes = vec![redis::pipe()];
     let mut n = 0;
     let mut next = |pipes: &mut Vec<redis::Pipeline>, cmds: usize| {
@@ -340,7 +382,7 @@ pub(crate) async fn reregister(
         }
     };
     for (token, s, _) in &degraded {
-        if let Ok((claims, _)) = core.signer.verify(token, now_s) {
+        if let Ok((claims, _)) = local.signer.verify(token, now_s) {
             if claims.account == s.account && claims.session == s.session {
                 register_pipe(pipes.last_mut().expect("one pipe"), token, &claims, true);
                 next(&mut pipes, 3);
@@ -348,7 +390,7 @@ pub(crate) async fn reregister(
         }
     }
     for (token, (), _) in &revoked {
-        if let Ok((claims, _)) = core.signer.verify(token, now_s) {
+        if let Ok((claims, _)) = local.signer.verify(token, now_s) {
             tombstone_pipe(pipes.last_mut().expect("one pipe"), token, &claims);
             next(&mut pipes, 2);
         }
@@ -358,7 +400,7 @@ pub(crate) async fn reregister(
             core.query_pipe_on::<()>(conn, pipe).await?;
         }
     }
-    let mut m = lock(&core.degraded_sessions);
+    let mut m = lock(&local.degraded);
     for (token, _, _) in degraded {
         m.remove(&token);
     }

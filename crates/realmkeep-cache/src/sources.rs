@@ -1,8 +1,8 @@
 //! What this crate rebuilds from: PostgreSQL, the source of truth, seen through traits the
 //! binary implements over the store. Architecture invariant: this crate speaks no SQL.
 
-use crate::leaderboard::LeaderboardKind;
-use crate::BoxError;
+use crate::error::BoxError;
+use crate::vocab::LeaderboardKind;
 use futures::future::BoxFuture;
 use realmkeep_domain::content::{ItemDef, SkillDef};
 use realmkeep_domain::{CharacterId, ItemDefId, SkillId};

@@ -5,11 +5,12 @@
 //! [`SubscriberEvent::Connected`] with `resumed: true`, meaning messages published meanwhile
 //! were lost (re-read chat history and the player inboxes if that matters).
 
-use crate::core::{bump, Cache, Core};
+use crate::core::{bump, Core};
+use crate::error::CacheError;
 use crate::keys;
+use crate::messages::{ChannelMessage, Received};
 use crate::options::{RECONNECT_DELAY_MAX, RECONNECT_DELAY_MIN};
-use crate::pubsub::{Channel, ChannelMessage, Received};
-use crate::CacheError;
+use crate::vocab::Channel;
 use futures::StreamExt;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -67,10 +68,10 @@ impl std::fmt::Debug for Command {
     }
 }
 
-impl Cache {
-    /// Starts a subscriber on `channels` (more can be added later).
-    pub fn subscribe(
-        &self,
+impl Subscriber {
+    /// Starts a subscriber on `channels` over its own connection ([`crate::Cache::subscribe`]).
+    pub(crate) fn start(
+        core: Arc<Core>,
         channels: impl IntoIterator<Item = Channel>,
     ) -> Result<Subscriber, CacheError> {
         let channels: BTreeSet<String> = channels
@@ -85,7 +86,7 @@ impl Cache {
         }
         let (events_tx, events) = mpsc::channel(SUBSCRIBER_QUEUE_CAPACITY);
         let (commands, commands_rx) = mpsc::channel(SUBSCRIBER_COMMANDS_CAPACITY);
-        let task = tokio::spawn(run(self.core.clone(), channels, events_tx, commands_rx));
+        let task = tokio::spawn(run(core, channels, events_tx, commands_rx));
         Ok(Subscriber {
             events,
             commands,

@@ -3,13 +3,13 @@
 //! A token proves itself (signature and expiry) without Redis, which is what keeps logins working
 //! while Redis is down; Redis adds what a signature cannot: revocation and an idle timeout.
 
-use crate::CacheError;
+use crate::error::CacheError;
 use hmac::{Hmac, Mac};
 use realmkeep_domain::AccountId;
 use sha2::Sha256;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -154,20 +154,6 @@ impl TokenSigner {
         }
         Ok((claims, SessionToken(token.to_string())))
     }
-}
-
-pub(crate) fn now_unix_s() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-pub(crate) fn now_unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,23 +1,9 @@
-//! The node's own state, kept in process: what degraded mode answers from, and what is
-//! registered again in Redis when it comes back. Every map here has a named bound.
+//! A bounded map whose entries expire: what the features keep on the node for degraded mode
+//! (rate-limit windows, cooldowns, sessions) is held in these, each with its own named bound.
 
-use realmkeep_domain::{AccountId, CharacterId, ZoneId};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::Instant;
-
-/// Players one node may hold (the zone servers of a node together).
-pub const NODE_PLAYERS_MAX: usize = 20_000;
-/// Zones one node may host.
-pub const NODE_ZONES_MAX: usize = 1_024;
-/// Rate-limit windows kept locally while Redis is down.
-pub const LOCAL_RATE_LIMIT_ENTRIES_MAX: usize = 100_000;
-/// Cooldowns kept locally.
-pub const LOCAL_COOLDOWN_ENTRIES_MAX: usize = 100_000;
-/// Sessions validated or issued while Redis was down, to register again when it returns.
-pub const LOCAL_DEGRADED_SESSIONS_MAX: usize = 50_000;
-/// Sessions revoked on this node, refused locally while Redis is down.
-pub const LOCAL_REVOKED_SESSIONS_MAX: usize = 50_000;
 
 /// A map whose entries expire; when full, expired entries go first, then an arbitrary one
 /// (losing a local window or cooldown early is the lesser harm than growing without bound).
@@ -78,37 +64,6 @@ impl<K: Eq + Hash + Clone, V> ExpiringMap<K, V> {
     pub fn len(&self) -> usize {
         self.entries.len()
     }
-}
-
-/// The players this node hosts, and its other entities (monsters, NPCs) per zone. Guarded by an async mutex held across the Redis
-/// write of each change, so a re-registration never interleaves with a join or a leave.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    pub players: HashMap<CharacterId, ZoneId>,
-    pub others: HashMap<ZoneId, u32>,
-}
-
-impl Registry {
-    /// This node's share of `zone:{id}:entity_count`: its players there plus its other entities.
-    pub fn contribution(&self, zone: ZoneId) -> u64 {
-        let players = self.players.values().filter(|z| **z == zone).count() as u64;
-        players + u64::from(self.others.get(&zone).copied().unwrap_or(0))
-    }
-
-    pub fn zones(&self) -> BTreeSet<ZoneId> {
-        self.players
-            .values()
-            .copied()
-            .chain(self.others.keys().copied())
-            .collect()
-    }
-}
-
-/// A session this node accepted while Redis was down.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DegradedSession {
-    pub account: AccountId,
-    pub session: crate::SessionId,
 }
 
 #[cfg(test)]
