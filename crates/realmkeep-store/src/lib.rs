@@ -22,6 +22,7 @@ pub mod guilds;
 pub mod items;
 pub mod logs;
 pub mod mail;
+pub mod maintenance;
 pub mod market;
 pub mod migration_lint;
 pub mod progress;

@@ -136,14 +136,10 @@ async fn target(
 ) -> Result<BanTarget> {
     match (account, ip) {
         (Some(a), _) => {
-            let id: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM accounts WHERE lower(username) = lower($1)")
-                    .bind(&a)
-                    .fetch_optional(store.pool())
-                    .await?;
-            Ok(BanTarget::Account(AccountId(
+            let id = store.account_id_by_name(&a).await?;
+            Ok(BanTarget::Account(
                 id.ok_or_else(|| anyhow!("no account named {a:?}"))?,
-            )))
+            ))
         }
         (None, Some(ip)) => Ok(BanTarget::Ip(ip)),
         (None, None) => Err(anyhow!("name an --account or an --ip")),

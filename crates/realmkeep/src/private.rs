@@ -21,16 +21,7 @@ pub async fn redis(opts: RedisOptions) -> Result<RedisServer> {
 /// Creates `name` on the server if it does not exist.
 pub async fn create_database(pg: &PostgresServer, name: &str) -> Result<()> {
     let admin = realmkeep_store::Store::connect(&pg.url("postgres"), &Default::default()).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(admin.pool())
-            .await?;
-    if !exists {
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(admin.pool())
-            .await?;
-    }
+    admin.create_database_if_missing(name).await?;
     admin.close().await;
     Ok(())
 }

@@ -105,9 +105,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     let renewer = renew(store.clone(), loaded.iter().map(|(f, _)| *f).collect());
     // Let PostgreSQL settle after the seeding (autovacuum, checkpoint), so the first window does
     // not pay for it.
-    for settle in ["VACUUM ANALYZE", "CHECKPOINT"] {
-        sqlx::query(settle).execute(store.pool()).await?;
-    }
+    store.settle().await?;
     let content = Arc::new(scaled_content(&base, args.monsters)?);
     let loaded = Arc::new(loaded);
 
