@@ -274,7 +274,7 @@ async fn pgbench_load_latency(pg: &PostgresServer, n: u32, d: Duration) -> Resul
     let dir = std::env::temp_dir().join(format!("realmkeep-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("load.sql");
-    let sql = realmkeep_store::characters::load_sql(false).replace("$1", ":id");
+    let sql = realmkeep_store::characters::load_sql().replace("$1", ":id");
     std::fs::write(
         &script,
         format!("\\set id random(1, {n})\n{};\n", sql.trim()),
