@@ -29,6 +29,8 @@ DECLARE
     from_b bigint[];
     a_free smallint[];
     b_free smallint[];
+    a_used smallint[];
+    b_used smallint[];
 BEGIN
     -- The arguments first: bad input changes nothing, and each kind of bad input has its code.
     IF a_id IS NULL OR b_id IS NULL OR a_id = b_id THEN
@@ -99,19 +101,21 @@ BEGIN
         RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';
     END IF;
 
+    -- The free slots: one range scan of both bags' occupied slots (the primary key's order), then
+    -- the first free ones computed in memory, instead of one index probe per candidate slot.
     a_free := '{}';
     b_free := '{}';
-    IF cardinality(b_items) > 0 THEN
+    IF cardinality(a_items) > 0 OR cardinality(b_items) > 0 THEN
+        SELECT coalesce(array_agg(v.slot) FILTER (WHERE v.character_id = a_id), '{}'),
+               coalesce(array_agg(v.slot) FILTER (WHERE v.character_id = b_id), '{}')
+        INTO a_used, b_used
+        FROM inventories v WHERE v.character_id IN (a_id, b_id);
         SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO a_free FROM (
             SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
-            WHERE NOT EXISTS (SELECT 1 FROM inventories v WHERE v.character_id = a_id AND v.slot = s)
-            ORDER BY s LIMIT cardinality(b_items)) f;
-    END IF;
-    IF cardinality(a_items) > 0 THEN
+            WHERE s::smallint <> ALL (a_used) ORDER BY s LIMIT cardinality(b_items)) f;
         SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO b_free FROM (
             SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
-            WHERE NOT EXISTS (SELECT 1 FROM inventories v WHERE v.character_id = b_id AND v.slot = s)
-            ORDER BY s LIMIT cardinality(a_items)) f;
+            WHERE s::smallint <> ALL (b_used) ORDER BY s LIMIT cardinality(a_items)) f;
     END IF;
     IF cardinality(a_free) < cardinality(b_items) OR cardinality(b_free) < cardinality(a_items) THEN
         RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
