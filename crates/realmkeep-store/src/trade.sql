@@ -101,18 +101,19 @@ BEGIN
         RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';
     END IF;
 
-    -- The free slots: one range scan of both bags' occupied slots (the primary key's order), then
-    -- the first free ones computed in memory, instead of one index probe per candidate slot.
+    -- The free slots of each side that receives items: one range scan of its bag's occupied slots
+    -- (an index-only scan of the primary key), the first gaps computed in memory, instead of one
+    -- index probe per candidate slot (the generic plan of a NOT EXISTS per slot).
     a_free := '{}';
     b_free := '{}';
-    IF cardinality(a_items) > 0 OR cardinality(b_items) > 0 THEN
-        SELECT coalesce(array_agg(v.slot) FILTER (WHERE v.character_id = a_id), '{}'),
-               coalesce(array_agg(v.slot) FILTER (WHERE v.character_id = b_id), '{}')
-        INTO a_used, b_used
-        FROM inventories v WHERE v.character_id IN (a_id, b_id);
+    IF cardinality(b_items) > 0 THEN
+        SELECT coalesce(array_agg(v.slot), '{}') INTO a_used FROM inventories v WHERE v.character_id = a_id;
         SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO a_free FROM (
             SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
             WHERE s::smallint <> ALL (a_used) ORDER BY s LIMIT cardinality(b_items)) f;
+    END IF;
+    IF cardinality(a_items) > 0 THEN
+        SELECT coalesce(array_agg(v.slot), '{}') INTO b_used FROM inventories v WHERE v.character_id = b_id;
         SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO b_free FROM (
             SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
             WHERE s::smallint <> ALL (b_used) ORDER BY s LIMIT cardinality(a_items)) f;
