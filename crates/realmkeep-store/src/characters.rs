@@ -1,5 +1,5 @@
 //! Characters: creation with a starting kit, listing per account, and loading everything a zone
-//! needs in one round trip (one statement that aggregates the child rows as JSON).
+//! needs in one round trip (one statement that aggregates the child rows as arrays).
 
 use crate::common::{create_item, free_slots, place_in_inventory};
 use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
@@ -242,50 +242,32 @@ impl LoadRow {
     }
 }
 
-/// The statement that loads one character (`$1`), optionally claiming it in the same statement
-/// (`$2` holder, `$3` lease seconds). Public so the benchmark can hand PostgreSQL's own client the
-/// very same statement as a reference.
-pub fn load_sql(claim: bool) -> &'static str {
-    static LOAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| build_load_sql(false));
-    static CLAIM_LOAD: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| build_load_sql(true));
-    if claim {
-        &CLAIM_LOAD
-    } else {
-        &LOAD
-    }
-}
-
-fn build_load_sql(claim: bool) -> String {
-    if claim {
-        format!(
-            "WITH c AS (
-                UPDATE characters SET claim_holder = $2, claim_epoch = claim_epoch + 1,
-                       claim_expires_at = now() + make_interval(secs => $3)
-                WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
-                RETURNING *)
-             SELECT {CHARACTER_COLUMNS}, {CHILDREN}
-             FROM c {CHILD_JOINS}"
-        )
-    } else {
+/// The statement that loads one character (`$1`). Public so the benchmark can hand PostgreSQL's
+/// own client the very same statement as a reference.
+///
+/// A claim is a statement of its own before this one (`Store::claim_and_load`), never a CTE of
+/// it: a statement that waits for a row lock sees the newest version of that row but reads every
+/// other table with the snapshot it took before the wait, so a claim that waited for a trade would
+/// load the trade's purse with the bag from before it.
+pub fn load_sql() -> &'static str {
+    static LOAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "SELECT {CHARACTER_COLUMNS}, {CHILDREN}
              FROM characters c {CHILD_JOINS}
              WHERE c.id = $1"
         )
-    }
+    });
+    &LOAD
 }
 
+/// Loads one character on `conn` with a statement (and so, in READ COMMITTED, a snapshot) of its
+/// own.
 pub(crate) async fn load_with(
     conn: &mut PgConnection,
     character: CharacterId,
-    claim: Option<(&str, f64)>,
 ) -> StoreResult<Option<LoadedCharacter>> {
-    let mut q = sqlx::query_as::<_, LoadRow>(load_sql(claim.is_some())).bind(character.0);
-    if let Some((holder, lease_secs)) = claim {
-        q = q.bind(holder).bind(lease_secs);
-    }
-    let row = q
+    let row = sqlx::query_as::<_, LoadRow>(load_sql())
+        .bind(character.0)
         .fetch_optional(&mut *conn)
         .await
         .map_err(db("load character"))?;
@@ -444,7 +426,7 @@ impl Store {
     /// Everything about a character, read in one statement, without claiming it (admin tools).
     pub async fn load_character(&self, character: CharacterId) -> StoreResult<LoadedCharacter> {
         let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
-        load_with(&mut conn, character, None)
+        load_with(&mut conn, character)
             .await?
             .ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))
     }

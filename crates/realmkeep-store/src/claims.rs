@@ -8,6 +8,7 @@ use crate::saves::{write_full_save, CharacterSnapshot};
 use crate::Store;
 use realmkeep_domain::{CharacterId, ClaimEpoch, Fence};
 use serde::Serialize;
+use sqlx::PgConnection;
 use std::time::Duration;
 
 /// Longest holder name (zone, node and process nonce).
@@ -41,9 +42,36 @@ fn check_claim_args(holder: &str, lease: Duration) -> StoreResult<f64> {
     Ok(lease.as_secs_f64())
 }
 
+/// Takes the claim (the epoch grows by one) if no live claim holds the character; `None` if one
+/// does or the character does not exist.
+async fn claim_in(
+    conn: &mut PgConnection,
+    character: CharacterId,
+    holder: &str,
+    lease_secs: f64,
+) -> StoreResult<Option<ClaimEpoch>> {
+    let epoch: Option<i64> = sqlx::query_scalar(
+        "UPDATE characters SET claim_holder = $2, claim_epoch = claim_epoch + 1,
+                claim_expires_at = now() + make_interval(secs => $3)
+         WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
+         RETURNING claim_epoch",
+    )
+    .bind(character.0)
+    .bind(holder)
+    .bind(lease_secs)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db("claim"))?;
+    Ok(epoch.map(ClaimEpoch))
+}
+
 impl Store {
-    /// Claims a character for `holder` and loads everything about it, in one statement. Refused
-    /// with `ClaimHeld` while another live claim holds it.
+    /// Claims a character for `holder` and loads everything about it, in one transaction of two
+    /// statements: the claim, then the load. The load is a statement of its own so that it reads
+    /// with a snapshot taken after the claim got the row: when the claim waited for a transaction
+    /// holding the character (a trade), the load sees all of what that transaction committed, not
+    /// the newest character row beside older bags (see `characters::load_sql`). Refused with
+    /// `ClaimHeld` while another live claim holds it.
     pub async fn claim_and_load(
         &self,
         character: CharacterId,
@@ -51,29 +79,16 @@ impl Store {
         lease: Duration,
     ) -> StoreResult<(Fence, LoadedCharacter)> {
         let secs = check_claim_args(holder, lease)?;
-        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
-        match load_with(&mut conn, character, Some((holder, secs))).await? {
-            Some(loaded) => Ok((
-                Fence {
-                    character,
-                    epoch: loaded.claim_epoch,
-                },
-                loaded,
-            )),
-            None => {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1)")
-                        .bind(character.0)
-                        .fetch_one(&mut *conn)
-                        .await
-                        .map_err(db("claim lookup"))?;
-                if exists {
-                    refuse!(Refusal::ClaimHeld)
-                } else {
-                    refuse!(Refusal::NotFound("character"))
-                }
-            }
-        }
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let Some(epoch) = claim_in(&mut tx, character, holder, secs).await? else {
+            drop(tx);
+            refuse!(self.why_not_claimed(character).await?)
+        };
+        let loaded = load_with(&mut tx, character)
+            .await?
+            .ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))?;
+        tx.commit().await.map_err(db("commit claim"))?;
+        Ok((Fence { character, epoch }, loaded))
     }
 
     /// Claims without loading.
@@ -84,37 +99,26 @@ impl Store {
         lease: Duration,
     ) -> StoreResult<Fence> {
         let secs = check_claim_args(holder, lease)?;
-        let epoch: Option<i64> = sqlx::query_scalar(
-            "UPDATE characters SET claim_holder = $2, claim_epoch = claim_epoch + 1,
-                    claim_expires_at = now() + make_interval(secs => $3)
-             WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
-             RETURNING claim_epoch",
-        )
-        .bind(character.0)
-        .bind(holder)
-        .bind(secs)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db("claim"))?;
-        match epoch {
-            Some(e) => Ok(Fence {
-                character,
-                epoch: ClaimEpoch(e),
-            }),
-            None => {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1)")
-                        .bind(character.0)
-                        .fetch_one(self.pool())
-                        .await
-                        .map_err(db("claim lookup"))?;
-                if exists {
-                    refuse!(Refusal::ClaimHeld)
-                } else {
-                    refuse!(Refusal::NotFound("character"))
-                }
-            }
+        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
+        match claim_in(&mut conn, character, holder, secs).await? {
+            Some(epoch) => Ok(Fence { character, epoch }),
+            None => refuse!(self.why_not_claimed(character).await?),
         }
+    }
+
+    /// Why a claim found no row to take: another live claim, or no such character.
+    async fn why_not_claimed(&self, character: CharacterId) -> StoreResult<Refusal> {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1)")
+                .bind(character.0)
+                .fetch_one(self.pool())
+                .await
+                .map_err(db("claim lookup"))?;
+        Ok(if exists {
+            Refusal::ClaimHeld
+        } else {
+            Refusal::NotFound("character")
+        })
     }
 
     /// Extends the lease of every fence still current, in one statement. Returns the characters
@@ -129,9 +133,13 @@ impl Store {
         let secs = check_claim_args("x", lease)?;
         let ids: Vec<i64> = fences.iter().map(|f| f.character.0).collect();
         let epochs: Vec<i64> = fences.iter().map(|f| f.epoch.0).collect();
+        // The rows are locked first, in ascending id order like every economy transaction (the
+        // fences come in whatever order the caller's map holds them), and only then updated.
         let renewed: Vec<i64> = sqlx::query_scalar(
-            "UPDATE characters c SET claim_expires_at = now() + make_interval(secs => $3)
-             FROM UNNEST($1::int8[], $2::int8[]) AS t(id, epoch)
+            "WITH locked AS MATERIALIZED (
+                 SELECT id FROM characters WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE)
+             UPDATE characters c SET claim_expires_at = now() + make_interval(secs => $3)
+             FROM UNNEST($1::int8[], $2::int8[]) AS t(id, epoch) JOIN locked l ON l.id = t.id
              WHERE c.id = t.id AND c.claim_epoch = t.epoch AND c.claim_holder IS NOT NULL
              RETURNING c.id",
         )

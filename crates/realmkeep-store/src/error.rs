@@ -117,10 +117,67 @@ pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
     }
 }
 
-/// Wraps a sqlx error with where it happened.
+/// The refusal a store SQL function raised, by SQLSTATE: the one table of the custom codes
+/// (class `RK`; PostgreSQL passes any five-character code through). Each refusal has its own code,
+/// so no caller reads an error's message. Raised by the sources `trade.sql` and `logs.sql`.
+///
+/// | SQLSTATE | raised by | refusal |
+/// |----------|-----------|---------|
+/// | RK001 | `realmkeep_trade`: a character does not exist | `NotFound("character")` |
+/// | RK002 | `realmkeep_trade`: an actor's claim epoch is not the current one | `StaleClaim` |
+/// | RK003 | `realmkeep_trade`: an offline side is held by a live claim | `ClaimHeld` |
+/// | RK004 | `realmkeep_trade`: a side offers more gold than it has | `NotEnoughGold` |
+/// | RK005 | `realmkeep_trade`: a purse would pass `gold_max` | `TooMuchGold` |
+/// | RK006 | `realmkeep_trade`: an offered item is not in its side's bag | `ItemNotOwned` |
+/// | RK007 | `realmkeep_trade`: a bag has too few free slots | `InventoryFull` |
+/// | RK010 | `realmkeep_trade`: a character id is NULL, or both sides are one character | `Invalid` |
+/// | RK011 | `realmkeep_trade`: gold is NULL, negative or above `gold_max` | `Invalid` |
+/// | RK012 | `realmkeep_trade`: an item array is NULL, nested or holds NULL | `Invalid` |
+/// | RK013 | `realmkeep_trade`: an item is offered twice | `Invalid` |
+/// | RK014 | `realmkeep_trade`: a side offers more items than a bag holds | `LimitReached` |
+/// | RK015 | `realmkeep_trade`: `gold_max` or `inventory_slots` out of range | `Invalid` |
+/// | RK016 | `realmkeep_trade`: the trade reference is NULL, empty or too long | `Invalid` |
+/// | RK017 | `realmkeep_trade`: nothing offered on either side | `Invalid` |
+/// | RK020 | `ensure_game_logs_partition`: the month is NULL or over ten years away | `Invalid` |
+///
+/// Integrity rules raised by triggers are not refusals (the code never asks for such states):
+/// they use the standard codes, 23514 with the rule's constraint name (`item_must_be_placed`,
+/// `item_stack_within_max`, `item_equipped_in_its_slot`, `listing_matches_item`) and 42501 for
+/// writes to the append-only `game_logs`.
+pub fn refusal_of_sqlstate(code: &str) -> Option<Refusal> {
+    Some(match code {
+        "RK001" => Refusal::NotFound("character"),
+        "RK002" => Refusal::StaleClaim,
+        "RK003" => Refusal::ClaimHeld,
+        "RK004" => Refusal::NotEnoughGold,
+        "RK005" => Refusal::TooMuchGold,
+        "RK006" => Refusal::ItemNotOwned,
+        "RK007" => Refusal::InventoryFull,
+        "RK010" => Refusal::Invalid("a trade needs two different characters".into()),
+        "RK011" => Refusal::Invalid("gold offered out of range".into()),
+        "RK012" => Refusal::Invalid("the offered items are missing".into()),
+        "RK013" => Refusal::Invalid("an item is offered twice".into()),
+        "RK014" => Refusal::LimitReached("items per trade side"),
+        "RK015" => Refusal::Invalid("trade limits out of range".into()),
+        "RK016" => Refusal::Invalid("the trade reference is missing or too long".into()),
+        "RK017" => Refusal::Invalid("an empty trade".into()),
+        "RK020" => Refusal::Invalid("log partition month out of range".into()),
+        _ => return None,
+    })
+}
+
+/// The refusal a store SQL function raised, if `e` is one (see `refusal_of_sqlstate`).
+pub(crate) fn sql_refusal(e: &sqlx::Error) -> Option<Refusal> {
+    refusal_of_sqlstate(e.as_database_error()?.code()?.as_ref())
+}
+
+/// Wraps a sqlx error with where it happened; a refusal raised by a store SQL function becomes
+/// `StoreError::Refused`.
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| {
-        if is_unavailable_sqlx(&source) {
+        if let Some(refusal) = sql_refusal(&source) {
+            StoreError::Refused(refusal)
+        } else if is_unavailable_sqlx(&source) {
             StoreError::Unavailable(source)
         } else {
             StoreError::Database { context, source }

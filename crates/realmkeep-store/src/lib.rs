@@ -29,6 +29,7 @@ pub mod progress;
 pub mod saves;
 pub mod seed;
 pub mod social;
+pub mod sql_sources;
 pub mod trade;
 pub(crate) mod tx;
 
@@ -105,9 +106,11 @@ impl Store {
         &self.pool
     }
 
-    /// Applies the shipped migrations.
+    /// Applies the shipped migrations, then the SQL source files that changed
+    /// (`sql_sources::SQL_SOURCES`, see `apply_sql_sources`).
     pub async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.pool).await?;
+        self.apply_sql_sources(sql_sources::SQL_SOURCES).await?;
         Ok(())
     }
 

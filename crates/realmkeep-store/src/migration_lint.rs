@@ -38,10 +38,16 @@
 //! migration as `<version> <sha256 of the file>`; it is append-only (add the lines of a release's
 //! new migrations when it ships, see `checksum_lines`). sqlx also refuses at start-up a database
 //! whose applied migration has changed, but CI should catch it first.
+//!
+//! The SQL source files (`crate::sql_sources`) are checked too (`sources`, part of
+//! `check_shipped`): they may only hold `CREATE OR REPLACE FUNCTION` statements.
 
+mod sources;
 mod sql;
 #[cfg(test)]
 mod tests;
+
+pub use sources::{check_source, check_sources};
 
 use crate::StoreError;
 use sha2::{Digest, Sha256};
@@ -81,6 +87,8 @@ pub enum Rule {
     ShippedMissing,
     /// `CHECKSUMS` is missing or has a malformed line.
     Checksums,
+    /// A SQL source file (`sql_sources`) holds something else than `CREATE OR REPLACE FUNCTION`.
+    SourceStatement,
 }
 
 impl fmt::Display for Rule {
@@ -98,6 +106,7 @@ impl fmt::Display for Rule {
             Rule::ShippedEdited => "shipped-migration-edited",
             Rule::ShippedMissing => "shipped-migration-missing",
             Rule::Checksums => "checksums",
+            Rule::SourceStatement => "source-not-a-function",
         })
     }
 }
@@ -155,7 +164,22 @@ pub fn check_migration(name: &str, sql: &str) -> Vec<Violation> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let tokens = &lexed.tokens;
+    for_each_statement(sql, &lexed.tokens, |stmt, text| {
+        for f in sql::check_statement(stmt) {
+            out.push(Violation {
+                migration: name.to_string(),
+                line: f.line,
+                statement: text.to_string(),
+                rule: f.rule,
+                hint: f.hint.to_string(),
+            });
+        }
+    });
+    out
+}
+
+/// Calls `f` with each non-empty statement of a lexed file (split at `;`) and its excerpt.
+fn for_each_statement(sql: &str, tokens: &[sql::Token], mut f: impl FnMut(&[sql::Token], &str)) {
     let mut first = 0;
     while first < tokens.len() {
         let semi = tokens[first..]
@@ -165,20 +189,10 @@ pub fn check_migration(name: &str, sql: &str) -> Vec<Violation> {
         let stmt = &tokens[first..semi];
         if !stmt.is_empty() {
             let end = tokens.get(semi).map_or(sql.len(), |t| t.start);
-            let text = excerpt(&sql[stmt[0].start..end]);
-            for f in sql::check_statement(stmt) {
-                out.push(Violation {
-                    migration: name.to_string(),
-                    line: f.line,
-                    statement: text.clone(),
-                    rule: f.rule,
-                    hint: f.hint.to_string(),
-                });
-            }
+            f(stmt, &excerpt(&sql[stmt[0].start..end]));
         }
         first = semi + 1;
     }
-    out
 }
 
 /// A migration file as the set checks see it.
@@ -392,6 +406,7 @@ pub fn check_shipped() -> Vec<Violation> {
         });
     }
     out.extend(check_set(files, Some(SHIPPED_CHECKSUMS)));
+    out.extend(check_sources());
     out
 }
 

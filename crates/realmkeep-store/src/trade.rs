@@ -1,8 +1,9 @@
 //! Trade between two characters: items and gold both ways at once, in one transaction. The body
-//! is the server-side function `realmkeep_trade` (migration 2): one round trip, both characters
-//! locked in ascending id order (concurrent trades never deadlock each other), the actors' claims
-//! checked, log rows written in the same transaction. A serialization failure or deadlock with
-//! anything else reruns the whole trade.
+//! is the server-side function `realmkeep_trade` (the source `trade.sql` beside this file,
+//! applied by `Store::migrate`): one round trip, both characters locked in ascending id order
+//! (concurrent trades never deadlock each other), the actors' claims checked, log rows written in
+//! the same transaction. A serialization failure or deadlock with anything else reruns the whole
+//! trade.
 
 use crate::error::{db, is_retryable_sqlx, refuse, Refusal, StoreResult};
 use crate::Store;
@@ -39,26 +40,6 @@ fn check_side(side: &TradeSide) -> StoreResult<()> {
         refuse!(Refusal::Invalid("an item is offered twice".into()));
     }
     Ok(())
-}
-
-/// The refusal a `realmkeep_trade` exception (SQLSTATE RK001) names.
-fn refusal_of(e: &sqlx::Error) -> Option<Refusal> {
-    let sqlx::Error::Database(db) = e else {
-        return None;
-    };
-    if db.code().as_deref() != Some("RK001") {
-        return None;
-    }
-    Some(match db.message() {
-        "not_found" => Refusal::NotFound("character"),
-        "stale_claim" => Refusal::StaleClaim,
-        "claim_held" => Refusal::ClaimHeld,
-        "not_enough_gold" => Refusal::NotEnoughGold,
-        "too_much_gold" => Refusal::TooMuchGold,
-        "item_not_owned" => Refusal::ItemNotOwned,
-        "inventory_full" => Refusal::InventoryFull,
-        other => Refusal::Invalid(format!("trade refused: {other}")),
-    })
 }
 
 type TradeRow = (Vec<i64>, Vec<i16>, Vec<i64>, Vec<i16>, i64, i64);
@@ -105,9 +86,8 @@ async fn trade_once(
                 })
             }
             Err(e) => {
-                if let Some(refusal) = refusal_of(&e) {
-                    refuse!(refusal);
-                }
+                // A refusal (its own SQLSTATE, see `error::refusal_of_sqlstate`) becomes
+                // `Refused` in `db`; it is not retryable.
                 if is_retryable_sqlx(&e) && attempt < TX_RETRIES_MAX {
                     tokio::time::sleep(crate::tx::retry_backoff(attempt)).await;
                     continue;

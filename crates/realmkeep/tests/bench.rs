@@ -39,6 +39,8 @@ fn bench_store_reports_its_checks() {
         "character load p99",
         "character load p99 (spec budget)",
         "trades/s vs pgbench -N",
+        "loot pickups/s vs pgbench -N",
+        "market buys/s vs pgbench -N",
         "batch save 10k vs server floor",
     ] {
         assert!(

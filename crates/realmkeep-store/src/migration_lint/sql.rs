@@ -209,7 +209,7 @@ pub(super) struct Finding {
     pub hint: &'static str,
 }
 
-fn word(t: Option<&Token>) -> Option<&str> {
+pub(super) fn word(t: Option<&Token>) -> Option<&str> {
     match t.map(|t| &t.tok) {
         Some(Tok::Word(w)) => Some(w),
         _ => None,
@@ -217,7 +217,7 @@ fn word(t: Option<&Token>) -> Option<&str> {
 }
 
 /// Tokens of `stmt` at parenthesis depth 0.
-fn top_level(stmt: &[Token]) -> Vec<&Token> {
+pub(super) fn top_level(stmt: &[Token]) -> Vec<&Token> {
     let mut depth = 0i32;
     let mut out = Vec::new();
     for t in stmt {

@@ -5,6 +5,7 @@
 mod cache;
 mod report;
 mod store;
+mod store_economy;
 mod zone;
 mod zone_store;
 mod zone_tick;

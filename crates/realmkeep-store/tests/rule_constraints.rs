@@ -1,0 +1,336 @@
+//! The database refuses states the rules refuse, whoever writes them: each test goes around the
+//! store's code with raw SQL and watches PostgreSQL say no (migration 20261201000003).
+
+mod support;
+
+use chrono::{Duration as Age, Utc};
+use realmkeep_store::Store;
+use realmkeep_testkit::fresh_db;
+
+/// The SQLSTATE and constraint name of a refused statement.
+fn refused(r: Result<impl std::fmt::Debug, sqlx::Error>) -> (String, String) {
+    let err = r.expect_err("the database refuses");
+    let db = err.as_database_error().expect("a database error");
+    (
+        db.code().unwrap_or_default().to_string(),
+        db.constraint().unwrap_or_default().to_string(),
+    )
+}
+
+async fn exec(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query(sql)
+        .execute(store.pool())
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Runs `sqls` in one transaction and commits (deferred checks run at the commit).
+async fn commit_all(store: &Store, sqls: &[String]) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    for sql in sqls {
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+#[tokio::test]
+async fn a_ban_needs_a_reason_and_an_issuer_that_are_not_blank() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let acc = support::account(s, "banme").await;
+    for (reason, issuer, constraint) in [
+        ("", "gm", "bans_reason_given"),
+        ("   ", "gm", "bans_reason_given"),
+        ("\t\n", "gm", "bans_reason_given"),
+        ("cheating", "", "bans_issuer_given"),
+        ("cheating", "  ", "bans_issuer_given"),
+    ] {
+        let r = sqlx::query("INSERT INTO bans (account_id, reason, issued_by) VALUES ($1, $2, $3)")
+            .bind(acc.0)
+            .bind(reason)
+            .bind(issuer)
+            .execute(s.pool())
+            .await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), constraint.into()),
+            "{reason:?} {issuer:?}"
+        );
+    }
+    exec(
+        s,
+        &format!(
+            "INSERT INTO bans (account_id, reason, issued_by) VALUES ({}, 'cheating', 'gm')",
+            acc.0
+        ),
+    )
+    .await
+    .unwrap();
+    let r = exec(
+        s,
+        "UPDATE bans SET revoked_at = now(), revoked_by = ' ', revoke_reason = 'ok'",
+    )
+    .await;
+    assert_eq!(refused(r), ("23514".into(), "bans_revocation_given".into()));
+    assert_eq!(
+        support::row_count(s, "bans WHERE revoked_at IS NULL").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn names_equal_but_for_surrounding_spaces_are_refused() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Arwen").await;
+    let account: i64 = sqlx::query_scalar("SELECT account_id FROM characters WHERE id = $1")
+        .bind(c.0)
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+    for name in [" Arwen", "arwen ", "  ARWEN\t", ""] {
+        let r = sqlx::query(
+            "INSERT INTO characters (account_id, name, class, kingdom, strength, agility,
+                                     intellect, stamina, health, mana, zone_id)
+             VALUES ($1, $2, 'mage', 'aldor', 1, 1, 1, 1, 1, 1, 1)",
+        )
+        .bind(account)
+        .bind(name)
+        .execute(s.pool())
+        .await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), "characters_name_trimmed".into()),
+            "{name:?}"
+        );
+    }
+    let r = exec(
+        s,
+        &format!("UPDATE characters SET name = 'Arwen ' WHERE id = {}", c.0),
+    )
+    .await;
+    assert_eq!(
+        refused(r),
+        ("23514".into(), "characters_name_trimmed".into())
+    );
+    exec(
+        s,
+        &format!(
+            "INSERT INTO guilds (name, leader_character_id) VALUES ('Night Watch', {})",
+            c.0
+        ),
+    )
+    .await
+    .unwrap();
+    let r = exec(
+        s,
+        &format!(
+            "INSERT INTO guilds (name, leader_character_id) VALUES (' Night Watch', {})",
+            c.0
+        ),
+    )
+    .await;
+    assert_eq!(refused(r), ("23514".into(), "guilds_name_trimmed".into()));
+    let r = exec(
+        s,
+        "INSERT INTO accounts (username, email, password_hash) VALUES ('banme ', 'x@y', 'h')",
+    )
+    .await;
+    assert_eq!(
+        refused(r),
+        ("23514".into(), "accounts_username_trimmed".into())
+    );
+    assert_eq!(support::row_count(s, "characters").await, 1);
+    assert_eq!(support::row_count(s, "guilds").await, 1);
+}
+
+#[tokio::test]
+async fn a_stack_above_its_max_stack_is_refused() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Stacker").await;
+    // Wolf Pelt (200) stacks to 50.
+    let pelt = support::grant_bag_item(s, c, 200, 50).await;
+    let before = support::economy_snapshot(s).await;
+    let r = exec(
+        s,
+        &format!(
+            "UPDATE item_instances SET quantity = 51 WHERE id = {}",
+            pelt.0
+        ),
+    )
+    .await;
+    assert_eq!(refused(r), ("23514".into(), "item_stack_within_max".into()));
+    let r = commit_all(
+        s,
+        &[
+            "INSERT INTO item_instances (def_id, quantity, location, origin)
+             VALUES (200, 51, 'inventory', 'test')"
+                .into(),
+            format!(
+                "INSERT INTO inventories (character_id, slot, item_id)
+                 VALUES ({}, 58, currval('item_instances_id_seq'))",
+                c.0
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(refused(r), ("23514".into(), "item_stack_within_max".into()));
+    let r = exec(
+        s,
+        &format!(
+            "UPDATE item_instances SET def_id = 100 WHERE id = {}",
+            pelt.0
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused(r),
+        ("23514".into(), "item_stack_within_max".into()),
+        "50 potions do not fit a stack of 20"
+    );
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn an_item_equipped_in_a_slot_its_definition_does_not_name_is_refused() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Wearer").await;
+    let before = support::economy_snapshot(s).await;
+    // A Leather Cap (12, head) on the feet; a Wolf Pelt (200, no slot) on the head.
+    for (def, slot) in [(12, "feet"), (200, "head")] {
+        let r = commit_all(
+            s,
+            &[
+                format!(
+                    "DELETE FROM equipment WHERE character_id = {} AND slot = '{slot}'",
+                    c.0
+                ),
+                format!(
+                    "INSERT INTO item_instances (def_id, quantity, location, origin)
+                     VALUES ({def}, 1, 'equipment', 'test')"
+                ),
+                format!(
+                    "INSERT INTO equipment (character_id, slot, item_id)
+                     VALUES ({}, '{slot}', currval('item_instances_id_seq'))",
+                    c.0
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), "item_equipped_in_its_slot".into()),
+            "{def} in {slot}"
+        );
+    }
+    // Moving an equipped weapon to another slot.
+    let r = exec(
+        s,
+        &format!(
+            "UPDATE equipment SET slot = 'off_hand' WHERE character_id = {} AND slot = 'main_hand'",
+            c.0
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused(r),
+        ("23514".into(), "item_equipped_in_its_slot".into())
+    );
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn a_listing_that_does_not_show_its_item_is_refused() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Seller").await;
+    let pelts = support::grant_bag_item(s, c, 200, 10).await;
+    let list = |def: i32, qty: i32| {
+        vec![
+            format!("DELETE FROM inventories WHERE item_id = {}", pelts.0),
+            format!(
+                "UPDATE item_instances SET location = 'market' WHERE id = {}",
+                pelts.0
+            ),
+            format!(
+                "INSERT INTO marketplace_listings
+                     (seller_character_id, item_id, item_def_id, quantity, price, expires_at)
+                 VALUES ({}, {}, {def}, {qty}, 100, now() + interval '1 day')",
+                c.0, pelts.0
+            ),
+        ]
+    };
+    let before = support::economy_snapshot(s).await;
+    for (def, qty) in [(200, 9), (200, 11), (201, 10)] {
+        let r = commit_all(s, &list(def, qty)).await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), "listing_matches_item".into()),
+            "{qty} of {def}"
+        );
+    }
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
+    commit_all(s, &list(200, 10)).await.unwrap();
+    for sql in [
+        format!(
+            "UPDATE item_instances SET quantity = 3 WHERE id = {}",
+            pelts.0
+        ),
+        format!(
+            "UPDATE marketplace_listings SET quantity = 50 WHERE item_id = {}",
+            pelts.0
+        ),
+    ] {
+        let r = exec(s, &sql).await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), "listing_matches_item".into()),
+            "{sql}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn truncating_one_month_of_game_logs_is_refused_for_old_and_new_partitions() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let this_month = s.ensure_log_partition_for(Utc::now()).await.unwrap();
+    // A partition made after the migrations, far ahead, by the store's own path.
+    let later = s
+        .ensure_log_partition_for(Utc::now() + Age::days(30 * 20))
+        .await
+        .unwrap();
+    assert_ne!(this_month, later);
+    s.append_logs(&[realmkeep_store::logs::LogEvent::new("kept").gold(7)])
+        .await
+        .unwrap();
+    let before = support::row_count(s, "game_logs").await;
+    for table in [&this_month, &later] {
+        let r = exec(s, &format!("TRUNCATE {table}")).await;
+        assert_eq!(refused(r).0, "42501", "TRUNCATE {table}");
+    }
+    assert_eq!(support::row_count(s, "game_logs").await, before);
+    let unguarded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_inherits i WHERE i.inhparent = 'game_logs'::regclass
+           AND NOT EXISTS (SELECT 1 FROM pg_trigger t
+                           WHERE t.tgrelid = i.inhrelid AND t.tgname = 'game_logs_no_truncate')",
+    )
+    .fetch_one(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(unguarded, 0, "every partition is guarded");
+}
