@@ -97,6 +97,12 @@ impl Store {
             return Err(archive_error("another archive run is in progress".into()));
         }
         let result = self.archive_locked(older_than_months, dir).await;
+        // Unlocked before the session closes: the server ends a closed session a moment later,
+        // and a run started right after must not find the lock still held.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(ARCHIVE_LOCK_KEY)
+            .execute(&mut lock)
+            .await;
         let _ = lock.close().await;
         result
     }
