@@ -23,7 +23,7 @@ use realmkeep_domain::limits::{
 use realmkeep_domain::rules::market_fee;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, ListingId};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder};
 
 /// Expired listings handled in one transaction of the expiry job.
 pub const MARKET_EXPIRE_BATCH_ROWS_MAX: i64 = 100;
@@ -110,9 +110,9 @@ async fn lock_listing(
     tx: &mut PgConnection,
     listing: ListingId,
 ) -> StoreResult<Option<ListingRow>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {LISTING_COLUMNS} FROM marketplace_listings l WHERE l.id = $1 FOR UPDATE"
-    ))
+    )))
     .bind(listing.0)
     .fetch_optional(&mut *tx)
     .await
@@ -285,7 +285,7 @@ async fn buy_listing_in(
 /// skipped (`SKIP LOCKED`) and picked up by a later run; holding the seller's row `FOR KEY SHARE`
 /// is what the mail's foreign key needs, so this transaction never waits and cannot deadlock.
 async fn expire_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<u64> {
-    let rows: Vec<ListingRow> = sqlx::query_as(&format!(
+    let rows: Vec<ListingRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {LISTING_COLUMNS}
          FROM marketplace_listings l JOIN characters c ON c.id = l.seller_character_id
          WHERE l.expires_at <= now()
@@ -293,7 +293,7 @@ async fn expire_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<
          LIMIT $1
          FOR UPDATE OF l SKIP LOCKED
          FOR KEY SHARE OF c SKIP LOCKED"
-    ))
+    )))
     .bind(batch_rows)
     .fetch_all(&mut *tx)
     .await

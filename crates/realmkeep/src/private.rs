@@ -27,7 +27,7 @@ pub async fn create_database(pg: &PostgresServer, name: &str) -> Result<()> {
             .fetch_one(admin.pool())
             .await?;
     if !exists {
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(admin.pool())
             .await?;
     }
