@@ -28,6 +28,7 @@ pub mod progress;
 pub mod saves;
 pub mod seed;
 pub mod social;
+pub mod takeover;
 pub mod trade;
 pub(crate) mod tx;
 
