@@ -40,39 +40,11 @@ fn main() -> Result<()> {
         "setup" => setup(),
         "demo" => {
             setup()?;
-            cargo(
-                &[
-                    &[
-                        "run",
-                        "--release",
-                        "--quiet",
-                        "-p",
-                        "realmkeep",
-                        "--",
-                        "demo",
-                    ],
-                    &strs(&rest)[..],
-                ]
-                .concat(),
-            )
+            run_release("demo", &rest)
         }
         "bench" => {
             setup()?;
-            cargo(
-                &[
-                    &[
-                        "run",
-                        "--release",
-                        "--quiet",
-                        "-p",
-                        "realmkeep",
-                        "--",
-                        "bench",
-                    ],
-                    &strs(&rest)[..],
-                ]
-                .concat(),
-            )
+            run_release("bench", &rest)
         }
         "codemap" => check_codemap(),
         "deny" => deny::run(),
@@ -112,6 +84,33 @@ fn check_codemap() -> Result<()> {
     }
     eprintln!("xtask: the codemap of ARCHITECTURE.md matches the tree");
     Ok(())
+}
+
+/// Builds the `realmkeep` binary in release mode where the build's progress shows (a fresh
+/// machine compiles for minutes; a silent terminal looks hung), then runs `realmkeep SUBCOMMAND
+/// ARGS` quietly so only the program's own output follows.
+fn run_release(subcommand: &str, rest: &[String]) -> Result<()> {
+    for step in release_steps(subcommand, rest) {
+        cargo(&strs(&step))?;
+    }
+    Ok(())
+}
+
+/// The cargo invocations behind `demo` and `bench`: a visible build, then a quiet run.
+fn release_steps(subcommand: &str, rest: &[String]) -> Vec<Vec<String>> {
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let build = owned(&["build", "--release", "-p", "realmkeep"]);
+    let mut run = owned(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "realmkeep",
+        "--",
+        subcommand,
+    ]);
+    run.extend(rest.iter().cloned());
+    vec![build, run]
 }
 
 fn strs(v: &[String]) -> Vec<&str> {
@@ -169,4 +168,23 @@ fn setup() -> Result<()> {
     ]
     .concat())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::release_steps;
+
+    #[test]
+    fn demo_builds_visibly_before_running_quietly() {
+        let steps = release_steps("demo", &["--players".into(), "500".into()]);
+        let build = &steps[0];
+        assert_eq!(build[0], "build", "the first step builds: {steps:?}");
+        assert!(
+            !build.iter().any(|a| a == "--quiet" || a == "-q"),
+            "the build step must show its progress: {build:?}"
+        );
+        let run = &steps[1];
+        assert_eq!(run[0], "run");
+        assert_eq!(&run[run.len() - 3..], ["demo", "--players", "500"]);
+    }
 }
