@@ -122,7 +122,8 @@ impl Store {
         .map_err(db("archive cutoff"))?;
         let names: Vec<String> = sqlx::query_scalar(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'game_logs'::regclass",
+             WHERE i.inhparent = 'game_logs'::regclass
+               AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'",
         )
         .fetch_all(self.pool())
         .await

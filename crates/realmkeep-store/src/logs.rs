@@ -1,6 +1,11 @@
 //! `game_logs`: important events, append-only, partitioned by month. Economy actions write their
 //! rows inside their own transaction (`write_in_tx`); non-critical events arrive in batches
 //! (`Store::append_logs`), one multi-row statement per batch.
+//!
+//! A row whose month has no partition lands in the DEFAULT partition `game_logs_default` rather
+//! than failing its transaction. `Store::log_partition_upkeep` (run by every node's job scheduler)
+//! keeps the months ahead created, reports rows found in DEFAULT (an alert: upkeep fell behind),
+//! and moves them into their month's partition as it creates it.
 
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::Store;
@@ -8,6 +13,24 @@ use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::LOG_BATCH_ROWS_MAX;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use std::time::SystemTime;
+
+/// The DEFAULT partition of `game_logs`: rows of months without their own partition.
+pub const LOG_DEFAULT_PARTITION: &str = "game_logs_default";
+/// Months of rows found in DEFAULT given their own partition by one upkeep run; the rest wait for
+/// the next run (each month moves in one transaction that locks DEFAULT).
+pub const LOG_DEFAULT_MONTHS_PER_RUN_MAX: i64 = 12;
+
+/// What one partition upkeep run found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionUpkeep {
+    /// Partitions that did not exist before this run, by name (`game_logs_yYYYYmMM`).
+    pub created: Vec<String>,
+    /// Rows found in DEFAULT at the start of the run: above zero means upkeep fell behind.
+    pub default_rows: i64,
+    /// Rows moved out of DEFAULT into their month's new partition.
+    pub moved_rows: i64,
+}
 
 /// One event of `game_logs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -128,7 +151,8 @@ impl Store {
     }
 
     /// Creates the month partitions of `game_logs` from `months_back` months ago to `months_ahead`
-    /// months ahead. Run at start-up and daily by servers; inserts outside them fail loudly.
+    /// months ahead by the database's clock. Run at start-up; the nodes' job scheduler keeps them
+    /// ahead (`log_partition_upkeep`). A row outside them lands in DEFAULT.
     pub async fn ensure_log_partitions(
         &self,
         months_back: i32,
@@ -144,6 +168,72 @@ impl Store {
         .await
         .map_err(db("ensure log partitions"))?;
         Ok(())
+    }
+
+    /// Keeps `game_logs` partitioned around `now` (the caller's clock): creates the month
+    /// partitions from `months_back` months before to `months_ahead` months after, and one for
+    /// each month (at most `LOG_DEFAULT_MONTHS_PER_RUN_MAX`) whose rows wait in DEFAULT, moving
+    /// them in. Safe on several nodes at once: `ensure_game_logs_partition` serializes creators
+    /// with an advisory lock, and creating an existing partition is a no-op.
+    pub async fn log_partition_upkeep(
+        &self,
+        now: SystemTime,
+        months_back: i32,
+        months_ahead: i32,
+    ) -> StoreResult<PartitionUpkeep> {
+        if months_back < 0 || months_ahead < 0 {
+            refuse!(Refusal::Invalid("months must not be negative".into()));
+        }
+        let now = DateTime::<Utc>::from(now);
+        let before = self.log_partitions().await?;
+        let waiting: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(&format!(
+            "SELECT min(occurred_at), count(*) FROM {LOG_DEFAULT_PARTITION}
+             GROUP BY date_trunc('month', occurred_at AT TIME ZONE 'UTC')
+             ORDER BY 1"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("game logs in DEFAULT"))?;
+        let default_rows = waiting.iter().map(|w| w.1).sum();
+        let mut moved_rows = 0;
+        for (at, rows) in waiting.iter().take(LOG_DEFAULT_MONTHS_PER_RUN_MAX as usize) {
+            self.ensure_log_partition_for(*at).await?;
+            moved_rows += rows;
+        }
+        sqlx::query(
+            "SELECT ensure_game_logs_partition($3 + make_interval(months => m))
+             FROM generate_series(-$1::int, $2::int) AS m",
+        )
+        .bind(months_back)
+        .bind(months_ahead)
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(db("ensure log partitions"))?;
+        let created = self
+            .log_partitions()
+            .await?
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect();
+        Ok(PartitionUpkeep {
+            created,
+            default_rows,
+            moved_rows,
+        })
+    }
+
+    /// The names of `game_logs`' partitions, DEFAULT excepted.
+    pub async fn log_partitions(&self) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'game_logs'::regclass
+               AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+             ORDER BY 1",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list log partitions"))
     }
 
     /// Creates the partition that holds `at`.

@@ -24,6 +24,7 @@ use realmkeep_domain::rules::market_fee;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, ListingId};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
+use std::time::SystemTime;
 
 /// Expired listings handled in one transaction of the expiry job.
 pub const MARKET_EXPIRE_BATCH_ROWS_MAX: i64 = 100;
@@ -284,17 +285,22 @@ async fn buy_listing_in(
 /// seller. Listings another transaction holds, and sellers locked by an economy action, are
 /// skipped (`SKIP LOCKED`) and picked up by a later run; holding the seller's row `FOR KEY SHARE`
 /// is what the mail's foreign key needs, so this transaction never waits and cannot deadlock.
-async fn expire_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<u64> {
+async fn expire_batch_in(
+    tx: &mut PgConnection,
+    now: Option<DateTime<Utc>>,
+    batch_rows: i64,
+) -> StoreResult<u64> {
     let rows: Vec<ListingRow> = sqlx::query_as(&format!(
         "SELECT {LISTING_COLUMNS}
          FROM marketplace_listings l JOIN characters c ON c.id = l.seller_character_id
-         WHERE l.expires_at <= now()
+         WHERE l.expires_at <= coalesce($2, now())
          ORDER BY l.expires_at, l.id
          LIMIT $1
          FOR UPDATE OF l SKIP LOCKED
          FOR KEY SHARE OF c SKIP LOCKED"
     ))
     .bind(batch_rows)
+    .bind(now)
     .fetch_all(&mut *tx)
     .await
     .map_err(db("lock expired listings"))?;
@@ -379,15 +385,26 @@ impl Store {
 
     /// Sends up to `limit` expired listings back to their sellers by mail, in transactions of at
     /// most `MARKET_EXPIRE_BATCH_ROWS_MAX` listings. Safe to run on several nodes at once.
-    /// Returns how many listings expired.
+    /// Returns how many listings expired. Expired means by the database's clock.
     pub async fn expire_listings(&self, limit: i64) -> StoreResult<u64> {
+        self.expire_listings_by(None, limit).await
+    }
+
+    /// `expire_listings` with the caller's clock: listings whose `expires_at` is at or before
+    /// `now` expire (the node's job scheduler passes its clock, which a test can set ahead).
+    pub async fn expire_listings_at(&self, now: SystemTime, limit: i64) -> StoreResult<u64> {
+        self.expire_listings_by(Some(DateTime::<Utc>::from(now)), limit)
+            .await
+    }
+
+    async fn expire_listings_by(&self, now: Option<DateTime<Utc>>, limit: i64) -> StoreResult<u64> {
         if limit < 0 {
             refuse!(Refusal::Invalid("limit must not be negative".into()));
         }
         let mut done: u64 = 0;
         while (done as i64) < limit {
             let batch_rows = (limit - done as i64).min(MARKET_EXPIRE_BATCH_ROWS_MAX);
-            let n = in_tx!(self.pool(), |tx| expire_batch_in(tx, batch_rows))?;
+            let n = in_tx!(self.pool(), |tx| expire_batch_in(tx, now, batch_rows))?;
             done += n;
             if (n as i64) < batch_rows {
                 break;

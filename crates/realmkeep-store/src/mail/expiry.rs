@@ -14,9 +14,11 @@ use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::tx::in_tx;
 use crate::Store;
+use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::MAIL_SUBJECT_CHARS_MAX;
 use realmkeep_domain::{CharacterId, ItemId, MailId};
 use sqlx::PgConnection;
+use std::time::SystemTime;
 
 /// Expired mails handled in one transaction of the expiry job.
 pub const MAIL_RETURN_BATCH_ROWS_MAX: i64 = 100;
@@ -153,14 +155,18 @@ async fn destroy_one(
 }
 
 /// One batch: returns, then deletes, at most `batch_rows` expired mails in all.
-async fn return_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<u64> {
+async fn return_batch_in(
+    tx: &mut PgConnection,
+    now: Option<DateTime<Utc>>,
+    batch_rows: i64,
+) -> StoreResult<u64> {
     // Returnable: a player's mail that still carries something and whose sender exists.
     let returns: Vec<ExpiredMail> = sqlx::query_as(
         "SELECT m.id, m.sender_character_id, m.recipient_character_id, m.subject, m.body, m.gold
          FROM mail m
          JOIN characters s ON s.id = m.sender_character_id
          JOIN characters r ON r.id = m.recipient_character_id
-         WHERE m.expires_at <= now() AND m.kind <> 'returned' AND m.claimed_at IS NULL
+         WHERE m.expires_at <= coalesce($2, now()) AND m.kind <> 'returned' AND m.claimed_at IS NULL
            AND (m.gold > 0 OR EXISTS (SELECT 1 FROM mail_attachments a WHERE a.mail_id = m.id))
          ORDER BY m.expires_at, m.id
          LIMIT $1
@@ -168,6 +174,7 @@ async fn return_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<
          FOR KEY SHARE OF s, r SKIP LOCKED",
     )
     .bind(batch_rows)
+    .bind(now)
     .fetch_all(&mut *tx)
     .await
     .map_err(db("lock mail to return"))?;
@@ -175,7 +182,7 @@ async fn return_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<
     let deletes: Vec<ExpiredMail> = sqlx::query_as(
         "SELECT m.id, m.sender_character_id, m.recipient_character_id, m.subject, m.body, m.gold
          FROM mail m
-         WHERE m.expires_at <= now()
+         WHERE m.expires_at <= coalesce($2, now())
            AND (m.kind = 'returned' OR m.claimed_at IS NOT NULL OR m.sender_character_id IS NULL
                 OR (m.gold = 0
                     AND NOT EXISTS (SELECT 1 FROM mail_attachments a WHERE a.mail_id = m.id)))
@@ -184,6 +191,7 @@ async fn return_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<
          FOR UPDATE OF m SKIP LOCKED",
     )
     .bind(batch_rows - returns.len() as i64)
+    .bind(now)
     .fetch_all(&mut *tx)
     .await
     .map_err(db("lock mail to delete"))?;
@@ -206,15 +214,30 @@ async fn return_batch_in(tx: &mut PgConnection, batch_rows: i64) -> StoreResult<
 impl Store {
     /// Returns or deletes up to `limit` expired mails, in transactions of at most
     /// `MAIL_RETURN_BATCH_ROWS_MAX` mails. Safe to run on several nodes at once. Returns how many
-    /// expired mails were handled.
+    /// expired mails were handled. Expired means by the database's clock.
     pub async fn return_expired_mail(&self, limit: i64) -> StoreResult<u64> {
+        self.return_expired_mail_by(None, limit).await
+    }
+
+    /// `return_expired_mail` with the caller's clock: mail whose `expires_at` is at or before
+    /// `now` has expired (the node's job scheduler passes its clock, which a test can set ahead).
+    pub async fn return_expired_mail_at(&self, now: SystemTime, limit: i64) -> StoreResult<u64> {
+        self.return_expired_mail_by(Some(DateTime::<Utc>::from(now)), limit)
+            .await
+    }
+
+    async fn return_expired_mail_by(
+        &self,
+        now: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> StoreResult<u64> {
         if limit < 0 {
             refuse!(Refusal::Invalid("limit must not be negative".into()));
         }
         let mut done: u64 = 0;
         while (done as i64) < limit {
             let batch_rows = (limit - done as i64).min(MAIL_RETURN_BATCH_ROWS_MAX);
-            let n = in_tx!(self.pool(), |tx| return_batch_in(tx, batch_rows))?;
+            let n = in_tx!(self.pool(), |tx| return_batch_in(tx, now, batch_rows))?;
             done += n;
             if (n as i64) < batch_rows {
                 break;
