@@ -48,6 +48,10 @@ pub enum StoreError {
     /// PostgreSQL cannot be reached right now; nothing is known to have changed. Try again.
     #[error("the database is unavailable, try again: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// No pooled connection came free in time (`StoreOptions::acquire_timeout`); nothing changed.
+    /// Try again. Usually a busy pool, not an outage: `Store::is_outage` tells them apart.
+    #[error("every database connection is busy, try again: {0}")]
+    Busy(#[source] sqlx::Error),
     /// Any other database failure.
     #[error("database error in {context}: {source}")]
     Database {
@@ -75,6 +79,11 @@ impl StoreError {
         matches!(self, StoreError::Unavailable(_))
     }
 
+    /// True when no pooled connection came free in time.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Busy(_))
+    }
+
     /// Serialization failures and deadlocks: the transaction can be run again as a whole.
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
@@ -93,10 +102,7 @@ pub(crate) fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
 
 fn is_unavailable_sqlx(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
         sqlx::Error::WorkerCrashed => true,
         // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection
         sqlx::Error::Database(db) => db
@@ -177,6 +183,8 @@ pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreErro
     move |source| {
         if let Some(refusal) = sql_refusal(&source) {
             StoreError::Refused(refusal)
+        } else if matches!(source, sqlx::Error::PoolTimedOut) {
+            StoreError::Busy(source)
         } else if is_unavailable_sqlx(&source) {
             StoreError::Unavailable(source)
         } else {

@@ -48,7 +48,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct StoreOptions {
     /// Connections in the pool at the most.
     pub pool_connections_max: u32,
-    /// How long a caller waits for a pooled connection before `Unavailable`.
+    /// How long a caller waits for a pooled connection before `Busy` ("try again").
     pub acquire_timeout: Duration,
     /// Statement timeout set on every connection: no query holds locks for longer.
     pub statement_timeout: Duration,
@@ -104,6 +104,24 @@ impl Store {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The most connections the pool opens (`StoreOptions::pool_connections_max`).
+    pub fn pool_connections_max(&self) -> u32 {
+        self.pool.options().get_max_connections()
+    }
+
+    /// Whether `e` means PostgreSQL is away, as opposed to a refusal, a failed statement, or a
+    /// busy pool. A pool timeout (`StoreError::Busy`) is an outage only when the pool had room for
+    /// another connection and still got none (sqlx keeps trying to connect until the acquire
+    /// timeout, then reports the same timeout as when every connection is in use): with every
+    /// connection open and lent out, the pool is busy and the database is there.
+    pub fn is_outage(&self, e: &StoreError) -> bool {
+        match e {
+            StoreError::Unavailable(_) => true,
+            StoreError::Busy(_) => self.pool.size() < self.pool_connections_max(),
+            _ => false,
+        }
     }
 
     /// Applies the shipped migrations, then the SQL source files that changed
