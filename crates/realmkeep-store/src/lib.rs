@@ -30,6 +30,7 @@ pub mod saves;
 pub mod seed;
 pub mod social;
 pub mod sql_sources;
+pub mod takeover;
 pub mod trade;
 pub(crate) mod tx;
 
