@@ -1,17 +1,22 @@
 //! `Cluster`: the zones of one node (process), the transfer router between them, the node's
 //! status, and its shutdown. Used by the demo, the simulated players and `realmkeep serve`.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{ClusterConfig, Endpoints};
 use crate::events::{notify_failed, Transfer};
 use crate::health::{Backoff, StoreHealth};
 use crate::host::{Backends, JoinReceipt, ShutdownReport, ZoneHost};
-use crate::limits::TRANSFER_QUEUE_MAX;
+use crate::jobs::{JobCounters, JobMetrics, JobsCtx};
+use crate::limits::{
+    pool_connections_for, LOG_PARTITION_MONTHS_AHEAD, LOG_PARTITION_MONTHS_BACK, TRANSFER_QUEUE_MAX,
+};
 use crate::metrics::{HostMetrics, Percentiles};
 use crate::sources::{ContentDefinitions, StoreLeaderboards};
 use crate::HostError;
 use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
 use realmkeep_domain::content::Content;
 use realmkeep_domain::{CharacterId, ZoneId};
+use realmkeep_store::takeover::NodeLock;
 use realmkeep_store::{Store, StoreOptions};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,6 +28,10 @@ use tokio_util::sync::CancellationToken;
 
 /// Tries of a transfer's destination join that failed for a passing reason.
 const TRANSFER_JOIN_TRIES_MAX: u32 = 5;
+/// How long a starting node keeps trying for its node lock: a killed predecessor's connection
+/// closes with it, but PostgreSQL may take a moment to notice.
+const NODE_LOCK_WAIT: Duration = Duration::from_secs(3);
+const NODE_LOCK_RETRY: Duration = Duration::from_millis(100);
 /// Longest the status waits for PostgreSQL's answer to its ping.
 const STATUS_PING_WAIT: Duration = Duration::from_secs(1);
 
@@ -53,6 +62,8 @@ pub struct ClusterStatus {
     pub store_backlog: u64,
     pub postgres_up: bool,
     pub redis_up: bool,
+    /// The node's periodic jobs (expiry, log partitions).
+    pub jobs: JobMetrics,
 }
 
 struct Inner {
@@ -63,6 +74,10 @@ struct Inner {
     /// (when, saves, rows) at the last status, for the rates.
     last_rates: Mutex<(Instant, u64, u64)>,
     router: Mutex<Option<JoinHandle<()>>>,
+    jobs: Mutex<Option<JoinHandle<()>>>,
+    job_counters: Arc<JobCounters>,
+    /// Held while this process runs: no other process of this node name is alive.
+    node_lock: tokio::sync::Mutex<Option<NodeLock>>,
     cancel: CancellationToken,
 }
 
@@ -82,15 +97,41 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
-    /// Starts every configured zone on `store` and `cache`. Must run inside a Tokio runtime.
+    /// Starts every configured zone on `store` and `cache`, and the node's periodic jobs on the
+    /// real clock. Must run inside a Tokio runtime.
     pub async fn start(
         config: ClusterConfig,
         content: Arc<Content>,
         store: Store,
         cache: Cache,
     ) -> Result<Cluster, HostError> {
+        Self::start_with_clock(config, content, store, cache, Arc::new(SystemClock)).await
+    }
+
+    /// `start`, with the clock the node's periodic jobs go by (a test sets one ahead).
+    pub async fn start_with_clock(
+        config: ClusterConfig,
+        content: Arc<Content>,
+        store: Store,
+        cache: Cache,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Cluster, HostError> {
         config.host.check()?;
-        if let Err(e) = store.ensure_log_partitions(1, 2).await {
+        let needed = pool_connections_for(config.zones.len());
+        if store.pool_connections_max() < needed {
+            tracing::warn!(
+                pool = store.pool_connections_max(),
+                needed,
+                zones = config.zones.len(),
+                "the store's connection pool is smaller than the node's lanes: actions may be \
+                 answered \"try again\" while the pool is busy"
+            );
+        }
+        let node_lock = take_over_node(&store, &config.host.node).await;
+        let partitions = store
+            .ensure_log_partitions(LOG_PARTITION_MONTHS_BACK, LOG_PARTITION_MONTHS_AHEAD)
+            .await;
+        if let Err(e) = partitions {
             tracing::warn!(error = %e, "game log partitions not checked: logs may wait");
         }
         let backends = Backends {
@@ -125,6 +166,15 @@ impl Cluster {
         drop(tx);
         let cancel = CancellationToken::new();
         let router = tokio::spawn(route_transfers(hosts.clone(), rx, cancel.clone()));
+        let job_counters = Arc::new(JobCounters::default());
+        let jobs = tokio::spawn(crate::jobs::run(Arc::new(JobsCtx {
+            store: backends.store.clone(),
+            health: backends.health.clone(),
+            clock,
+            every: config.jobs,
+            counters: job_counters.clone(),
+            cancel: cancel.clone(),
+        })));
         Ok(Cluster {
             inner: Arc::new(Inner {
                 config,
@@ -133,20 +183,30 @@ impl Cluster {
                 started: Instant::now(),
                 last_rates: Mutex::new((Instant::now(), 0, 0)),
                 router: Mutex::new(Some(router)),
+                jobs: Mutex::new(Some(jobs)),
+                job_counters,
+                node_lock: tokio::sync::Mutex::new(node_lock),
                 cancel,
             }),
         })
     }
 
     /// Connects to PostgreSQL and Redis and starts: what `realmkeep serve` runs. PostgreSQL must
-    /// answer at start; Redis may be down (the cache starts degraded and connects later).
+    /// answer at start; Redis may be down (the cache starts degraded and connects later). The
+    /// connection pool holds at least `pool_connections_for` the configured zones.
     pub async fn connect(
         config: ClusterConfig,
         endpoints: &Endpoints,
         store_options: &StoreOptions,
         content: Arc<Content>,
     ) -> Result<Cluster, HostError> {
-        let store = Store::connect(&endpoints.database_url, store_options)
+        let store_options = StoreOptions {
+            pool_connections_max: store_options
+                .pool_connections_max
+                .max(pool_connections_for(config.zones.len())),
+            ..store_options.clone()
+        };
+        let store = Store::connect(&endpoints.database_url, &store_options)
             .await
             .map_err(HostError::from_store)?;
         let node = NodeId::parse(&config.host.node)?;
@@ -238,10 +298,14 @@ impl Cluster {
             *last = (Instant::now(), saves, rows);
             r
         };
-        let postgres_up = matches!(
-            tokio::time::timeout(STATUS_PING_WAIT, inner.backends.store.ping()).await,
-            Ok(Ok(()))
-        );
+        // A ping that waited out a busy pool found the database there, only busy; one that
+        // takes too long leaves the answer to the node's view of PostgreSQL.
+        let store = &inner.backends.store;
+        let postgres_up = match tokio::time::timeout(STATUS_PING_WAIT, store.ping()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => !store.is_outage(&e),
+            Err(_) => inner.backends.health.is_up(),
+        };
         ClusterStatus {
             node: inner.config.host.node.clone(),
             uptime_s: inner.started.elapsed().as_secs_f64(),
@@ -253,7 +317,13 @@ impl Cluster {
             save_rows_per_s,
             postgres_up,
             redis_up: inner.backends.cache.health().is_up(),
+            jobs: inner.job_counters.snapshot(),
         }
+    }
+
+    /// What the node's periodic jobs did since it started.
+    pub fn job_metrics(&self) -> JobMetrics {
+        self.inner.job_counters.snapshot()
     }
 
     /// Stops accepting joins everywhere, final-saves and releases every character (zones in
@@ -271,7 +341,15 @@ impl Cluster {
         if let Some(r) = router {
             let _ = r.await;
         }
+        let jobs = inner.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(j) = jobs {
+            let _ = j.await;
+        }
         inner.backends.cache.close().await;
+        // Only once every zone is done: a successor must not free claims still being saved.
+        if let Some(lock) = inner.node_lock.lock().await.take() {
+            lock.release().await;
+        }
         for r in &reports {
             tracing::info!(zone = %r.zone, complete = r.complete, still_held = r.still_held, elapsed = ?r.elapsed, "zone shut down");
         }
@@ -284,6 +362,38 @@ impl Cluster {
         tracing::info!(signal, node = %self.node(), "stopping: saving every character");
         self.shutdown().await
     }
+}
+
+/// Takes the node's lock and frees the claims its earlier processes held, so the players of a
+/// node that crashed and restarted play again at once instead of after the dead process's lease.
+/// Without the lock (another process of this node name is alive, or PostgreSQL did not answer)
+/// nothing is freed: a live process's claims are never taken, and the dead one's expire.
+async fn take_over_node(store: &Store, node: &str) -> Option<NodeLock> {
+    let deadline = Instant::now() + NODE_LOCK_WAIT;
+    let lock = loop {
+        match store.try_lock_node(node).await {
+            Ok(Some(lock)) => break lock,
+            Ok(None) if Instant::now() < deadline => tokio::time::sleep(NODE_LOCK_RETRY).await,
+            Ok(None) => {
+                tracing::warn!(%node, "another process of this node name is alive: its claims are left to it");
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(%node, error = %e, "node lock not taken: claims of an earlier process expire with their lease");
+                return None;
+            }
+        }
+    };
+    match store.release_claims_of_previous_processes(&lock, &[]).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(%node, claims = n, "claims of this node's previous process freed: its players can join again")
+        }
+        Err(e) => {
+            tracing::warn!(%node, error = %e, "claims of this node's previous process not freed: they expire with their lease")
+        }
+    }
+    Some(lock)
 }
 
 /// Joins each transferred character into its destination, after its source released it.

@@ -113,12 +113,32 @@ impl HostConfig {
     }
 }
 
+/// How often each of the node's periodic jobs runs (see `jobs`); tests shrink them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobIntervals {
+    pub market_expiry: Duration,
+    pub mail_expiry: Duration,
+    pub log_partitions: Duration,
+}
+
+impl Default for JobIntervals {
+    fn default() -> Self {
+        Self {
+            market_expiry: MARKET_EXPIRY_INTERVAL,
+            mail_expiry: MAIL_EXPIRY_INTERVAL,
+            log_partitions: LOG_PARTITION_UPKEEP_INTERVAL,
+        }
+    }
+}
+
 /// A node: the zones it runs and the settings they share.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
     /// Zones to run; each must exist in the content.
     pub zones: Vec<ZoneId>,
     pub host: HostConfig,
+    /// The node's periodic jobs.
+    pub jobs: JobIntervals,
 }
 
 impl ClusterConfig {
@@ -129,7 +149,13 @@ impl ClusterConfig {
                 node: node.into(),
                 ..HostConfig::default()
             },
+            jobs: JobIntervals::default(),
         }
+    }
+
+    pub fn with_job_intervals(mut self, jobs: JobIntervals) -> Self {
+        self.jobs = jobs;
+        self
     }
 
     pub fn with_lease(mut self, lease: Duration) -> Self {

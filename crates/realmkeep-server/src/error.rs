@@ -42,6 +42,10 @@ impl HostError {
         match e.refusal() {
             Some(Refusal::ClaimHeld) => HostError::ClaimHeld,
             Some(Refusal::NotFound(_)) => HostError::NotFound,
+            _ if e.is_busy() => {
+                tracing::debug!(error = %e, "every database connection busy: answered \"try again\"");
+                HostError::Busy
+            }
             _ if e.is_unavailable() => {
                 tracing::warn!(error = %e, "PostgreSQL unavailable: answered \"try again\"");
                 HostError::Unavailable

@@ -3,6 +3,11 @@
 //! A call that finds the database unreachable marks it down; while it is down critical actions
 //! are answered "try again" at once instead of each waiting for a connection timeout, and one
 //! probe task pings until it answers. Any call that succeeds marks it up again.
+//!
+//! A busy pool is not an outage: a call that waited out the acquire timeout while every pooled
+//! connection was in use (`StoreError::Busy`, `Store::is_outage` false) is answered "try again"
+//! by its caller and changes nothing here, so the next action and join still go through as soon as
+//! a connection frees.
 
 use crate::limits::{RETRY_DELAY_MAX, RETRY_DELAY_MIN, STORE_PROBE_INTERVAL};
 use realmkeep_store::{Store, StoreError};
@@ -32,7 +37,7 @@ impl StoreHealth {
     /// Records the answer of a store call.
     pub fn observe<T>(self: &Arc<Self>, store: &Store, r: &Result<T, StoreError>) {
         match r {
-            Err(e) if e.is_unavailable() => self.mark_down(store),
+            Err(e) if store.is_outage(e) => self.mark_down(store),
             Err(StoreError::Refused(_)) | Ok(_) => self.mark_up(),
             Err(_) => {}
         }

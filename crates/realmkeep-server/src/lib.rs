@@ -23,6 +23,8 @@
 //! - `log_worker`: game logs in batches, held and retried while PostgreSQL is down (bounded).
 //! - `cache_worker`: cache requests → `Cache` (best effort; the cache degrades by itself).
 //! - `renewer`: renews every claim of a zone every lease/3 in one call; lost claims → `ClaimLost`.
+//! - `jobs`: the node's periodic jobs (market and mail expiry, `game_logs` partition upkeep) on
+//!   one scheduler task, by the node's `clock` (the real one, or one a test sets ahead).
 //! - `events`: what follows a character leaving (Redis, transfers, refused spawns).
 //! - `health`: what the host believes about PostgreSQL, and the retry backoff.
 //! - [`Cluster`]: the zones of one node, transfers between them, status, shutdown on a signal;
@@ -31,14 +33,19 @@
 //!
 //! A crashed node needs nothing: its claims expire with their lease and another node may claim
 //! the characters; whatever it acknowledged was committed first, so nothing acknowledged is lost.
+//! Restarted under the same name, a node frees its dead process's claims at once (with a higher
+//! epoch, so the dead process's writes are refused): it holds a PostgreSQL lock named after the
+//! node while it runs, so a live process's claims are never taken (`Cluster::start`).
 
 mod cache_worker;
+pub mod clock;
 mod cluster;
 pub mod config;
 mod error;
 mod events;
 mod health;
 mod host;
+mod jobs;
 pub mod limits;
 mod log_worker;
 mod messages;
@@ -59,10 +66,11 @@ mod worker_tests;
 mod zone_adapter;
 
 pub use cluster::{Cluster, ClusterStatus, ZoneStatus};
-pub use config::{ClusterConfig, Endpoints, HostConfig, QueueSizes};
+pub use config::{ClusterConfig, Endpoints, HostConfig, JobIntervals, QueueSizes};
 pub use error::HostError;
 pub use health::StoreHealth;
 pub use host::{holder_name, JoinReceipt, ShutdownReport, ZoneHost};
+pub use jobs::JobMetrics;
 pub use messages::Notice;
 pub use metrics::{HostMetrics, Percentiles};
 pub use serve::{serve, STATUS_LOG_INTERVAL};

@@ -35,6 +35,27 @@ pub const STORE_BACKLOG_MAX: usize = 8_192;
 /// Critical actions (pickups, gold, quests, trades) executed at the same time by one zone's
 /// store worker; saves run one at a time, in order, on their own lane.
 pub const CRITICAL_CONCURRENCY_MAX: usize = 8;
+/// Joins of one zone claiming and loading at the same time; the others wait their turn. Each holds
+/// a database connection while it loads.
+pub const JOIN_CONCURRENCY_MAX: usize = 4;
+/// Database connections one zone can hold at one moment: its save lane, its action lanes, its
+/// claim renewer, its log worker, its joins, and its events task (the release of a character whose
+/// spawn was refused).
+pub const ZONE_CONNECTIONS_MAX: usize =
+    1 + CRITICAL_CONCURRENCY_MAX + 1 + 1 + JOIN_CONCURRENCY_MAX + 1;
+/// Database connections a node holds besides its zones': the job scheduler, the health probe, the
+/// status ping, and the cache's leaderboard rebuild source.
+pub const NODE_CONNECTIONS_MAX: usize = 4;
+/// The connection pool a node with `zones` zones needs so that every lane can hold a connection
+/// at once: a pool timeout then means a lane waited on another's long transaction or PostgreSQL
+/// is away, never that the node starved itself. `Cluster::connect` sizes its pool to at least
+/// this; `Cluster::start` warns when the store it is given is smaller.
+pub const fn pool_connections_for(zones: usize) -> u32 {
+    (zones * ZONE_CONNECTIONS_MAX + NODE_CONNECTIONS_MAX) as u32
+}
+const _: () = assert!(ZONE_CONNECTIONS_MAX > CRITICAL_CONCURRENCY_MAX + JOIN_CONCURRENCY_MAX);
+// PostgreSQL's default `max_connections` is 100: a node of up to five zones fits in it.
+const _: () = assert!(pool_connections_for(5) <= 100);
 /// Requests waiting for a lane inside the store worker (they already left the tick thread).
 pub const LANE_QUEUE_MAX: usize = 4_096;
 
@@ -72,6 +93,30 @@ pub const RETRY_DELAY_MAX: Duration = Duration::from_secs(2);
 pub const LOG_APPEND_TRIES_MAX: u32 = 3;
 /// How often the store health probe pings PostgreSQL while it is believed down.
 pub const STORE_PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The node's periodic jobs (`jobs`). Each runs once at start, then every interval; several
+/// nodes run them at once (the store's jobs skip rows another node holds, `SKIP LOCKED`, and
+/// partition creators take turns under an advisory lock), so the intervals need no coordination.
+///
+/// Market listings last hours: a minute's delay before an expired one goes back is not seen.
+pub const MARKET_EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+/// Listings sent back in one run, in store transactions of `MARKET_EXPIRE_BATCH_ROWS_MAX`: a
+/// backlog drains over several runs rather than in one long burst of locks.
+pub const MARKET_EXPIRY_ROWS_PER_RUN_MAX: i64 = 2_000;
+/// Mail lasts days: the same pace as the market.
+pub const MAIL_EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+pub const MAIL_EXPIRY_ROWS_PER_RUN_MAX: i64 = 2_000;
+/// Month partitions of `game_logs` are created months ahead, so hourly is plenty; it is also how
+/// soon rows that landed in the DEFAULT partition are noticed (alert) and moved.
+pub const LOG_PARTITION_UPKEEP_INTERVAL: Duration = Duration::from_secs(3_600);
+/// Months of `game_logs` partitions kept ahead of now: a node that stays up for a quarter without
+/// its upkeep still never writes into DEFAULT.
+pub const LOG_PARTITION_MONTHS_AHEAD: i32 = 3;
+/// Last month is kept created: a late batch may still belong to it (the archive never takes it).
+pub const LOG_PARTITION_MONTHS_BACK: i32 = 1;
+/// A job run that has not finished after this long is abandoned and counted as failed (its
+/// store transactions roll back), so one stuck statement never stops the other jobs.
+pub const JOB_RUN_WAIT: Duration = Duration::from_secs(120);
 
 /// Join latency histogram range (microseconds).
 pub const JOIN_LATENCY_MAX_US: u64 = 60_000_000;

@@ -138,7 +138,7 @@ pub(crate) async fn run(ctx: Arc<LogCtx>, mut rx: mpsc::Receiver<Vec<LogEvent>>)
                 backoff = Backoff::default();
                 failures = 0;
             }
-            Err(e) if e.is_unavailable() => {
+            Err(e) if e.is_unavailable() || e.is_busy() => {
                 pending.restore(events, &sizes);
                 retry_at = Some(Instant::now() + backoff.step());
                 tracing::debug!(zone = %ctx.zone, error = %e, "game logs wait for PostgreSQL");

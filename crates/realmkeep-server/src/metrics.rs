@@ -26,6 +26,7 @@ pub struct Counters {
     pub critical_ok: AtomicU64,
     pub critical_refused: AtomicU64,
     pub critical_unavailable: AtomicU64,
+    pub store_busy: AtomicU64,
     pub answered_busy: AtomicU64,
     pub store_pending: AtomicU64,
     pub store_backlog: AtomicU64,
@@ -135,6 +136,9 @@ pub struct HostMetrics {
     pub critical_refused: u64,
     /// Critical actions answered "try again" because PostgreSQL could not be reached.
     pub critical_unavailable: u64,
+    /// Store calls that found every pooled connection busy until the acquire timeout ("try
+    /// again", the database was not marked down).
+    pub store_busy: u64,
     /// Requests answered "try again" because every queue and backlog was full.
     pub answered_busy: u64,
     /// Requests in the store worker (queued or running).
@@ -227,6 +231,7 @@ impl Metrics {
             critical_ok: g(&c.critical_ok),
             critical_refused: g(&c.critical_refused),
             critical_unavailable: g(&c.critical_unavailable),
+            store_busy: g(&c.store_busy),
             answered_busy: g(&c.answered_busy),
             store_pending: g(&c.store_pending),
             store_backlog: g(&c.store_backlog),

@@ -322,6 +322,9 @@ pub(crate) fn observe_to<T>(
 ) -> Outcome {
     ctx.health.observe(&ctx.store, &r);
     if let Err(e) = &r {
+        if e.is_busy() {
+            bump(&ctx.metrics.counters.store_busy);
+        }
         if e.refusal().is_none() {
             tracing::warn!(zone = %ctx.zone, error = %e, "economy action not done: the player is told to try again");
             ctx.metrics.set_last_error(e);

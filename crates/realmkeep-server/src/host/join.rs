@@ -74,6 +74,10 @@ impl ZoneHost {
             return Err(HostError::Unavailable);
         }
         let started = Instant::now();
+        // Closed never: the semaphore lives as long as the host.
+        let Ok(_loading) = inner.joins.acquire().await else {
+            return Err(HostError::ShuttingDown);
+        };
         let r = inner
             .b
             .store

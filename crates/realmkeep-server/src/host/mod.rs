@@ -55,6 +55,8 @@ struct Inner {
     commands: mpsc::Sender<(CharacterId, PlayerCommand)>,
     queries: mpsc::Sender<Query<Zone>>,
     accepting: AtomicBool,
+    /// Joins loading at once (`JOIN_CONCURRENCY_MAX`): each holds a database connection.
+    joins: tokio::sync::Semaphore,
     shutdown_complete: watch::Receiver<bool>,
     /// Cancels the workers that outlive the tick thread (renewer, events), and any other at the
     /// very end.
@@ -205,6 +207,7 @@ impl ZoneHost {
                 commands: commands_tx,
                 queries: queries_tx,
                 accepting: AtomicBool::new(true),
+                joins: tokio::sync::Semaphore::new(crate::limits::JOIN_CONCURRENCY_MAX),
                 shutdown_complete: done_rx,
                 workers,
                 tick_stop,
