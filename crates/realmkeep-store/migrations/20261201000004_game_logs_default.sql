@@ -24,10 +24,13 @@ BEGIN
         RETURN name;
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('realmkeep:game_logs_partitions'));
-    IF to_regclass(name) IS NOT NULL THEN
+    LOCK TABLE game_logs_default IN ACCESS EXCLUSIVE MODE;
+    -- Checked again from the catalog table, with this statement's snapshot: another node may
+    -- have created the partition while this one waited for the lock.
+    IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_class p ON p.oid = 'game_logs'::regclass
+               WHERE c.relname = name AND c.relnamespace = p.relnamespace) THEN
         RETURN name;
     END IF;
-    LOCK TABLE game_logs_default IN ACCESS EXCLUSIVE MODE;
     IF NOT EXISTS (SELECT 1 FROM game_logs_default WHERE occurred_at >= lo AND occurred_at < hi) THEN
         EXECUTE format('CREATE TABLE %I PARTITION OF game_logs FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
         RETURN name;

@@ -28,7 +28,8 @@ pub struct PartitionUpkeep {
     pub created: Vec<String>,
     /// Rows found in DEFAULT at the start of the run: above zero means upkeep fell behind.
     pub default_rows: i64,
-    /// Rows moved out of DEFAULT into their month's new partition.
+    /// Rows found in DEFAULT whose months this run saw to (moved by it, or by another node's
+    /// upkeep running at the same time).
     pub moved_rows: i64,
 }
 

@@ -88,3 +88,35 @@ async fn rows_without_a_partition_wait_in_default_until_upkeep_moves_them() {
         .await
         .is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upkeep_on_several_nodes_at_once_moves_each_row_once() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let months = [(2032, 1), (2032, 2), (2032, 5)];
+    for (y, m) in months {
+        let at = Utc.with_ymd_and_hms(y, m, 10, 0, 0, 0).unwrap();
+        let events: Vec<LogEvent> = (0..50)
+            .map(|i| LogEvent::new("racing").actor(i).at(at))
+            .collect();
+        s.append_logs(&events).await.unwrap();
+    }
+    let runs = (0..4).map(|_| {
+        let s = s.clone();
+        tokio::spawn(async move { s.log_partition_upkeep(SystemTime::now(), 1, 3).await })
+    });
+    for r in futures::future::join_all(runs).await {
+        r.unwrap().expect("every node's upkeep succeeds");
+    }
+    let tables = table_of(s, "racing").await;
+    assert_eq!(tables.len(), 150, "each row once");
+    for (y, m) in months {
+        let name = format!("game_logs_y{y:04}m{m:02}");
+        assert_eq!(tables.iter().filter(|t| **t == name).count(), 50, "{name}");
+    }
+    let in_default: i64 = sqlx::query_scalar("SELECT count(*) FROM game_logs_default")
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(in_default, 0);
+}

@@ -94,8 +94,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     let t = step(3, "migrating the database");
     crate::private::create_database(&pg, DATABASE).await?;
+    // The node's lanes, and room beside them for the simulated players' market and mail calls.
     let store_opts = StoreOptions {
-        pool_connections_max: 32,
+        pool_connections_max: realmkeep_server::limits::pool_connections_for(ZONES.len()) + 8,
         ..StoreOptions::default()
     };
     let store = Store::connect(&pg.url(DATABASE), &store_opts).await?;
@@ -136,8 +137,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let held = resume::still_claimed(&store, &ids).await?;
     if held > 0 {
         println!(
-            "      {held} characters are still claimed by a run that did not stop cleanly: they join once its lease runs out (at most {} s)",
-            LEASE.as_secs()
+            "      {held} characters are still claimed by a run that did not stop cleanly: this node, started under the same name, takes them back"
         );
     }
 
