@@ -44,7 +44,8 @@ pub const JOIN_CONCURRENCY_MAX: usize = 4;
 pub const ZONE_CONNECTIONS_MAX: usize =
     1 + CRITICAL_CONCURRENCY_MAX + 1 + 1 + JOIN_CONCURRENCY_MAX + 1;
 /// Database connections a node holds besides its zones': the job scheduler, the health probe, the
-/// status ping, and the cache's leaderboard rebuild source.
+/// status ping, and the cache's leaderboard rebuild source. (The node lock's connection is outside
+/// the pool, see `Cluster::start`.)
 pub const NODE_CONNECTIONS_MAX: usize = 4;
 /// The connection pool a node with `zones` zones needs so that every lane can hold a connection
 /// at once: a pool timeout then means a lane waited on another's long transaction or PostgreSQL
