@@ -16,6 +16,14 @@ $$;
 -- (a statement trigger on the parent does not fire for a partition truncated directly). Name:
 -- game_logs_yYYYYmMM. `at` must lie within ten years of now (RK020): a month further away is a
 -- bug of the caller, not a partition to create.
+--
+-- Several nodes run the upkeep: one creator at a time (a transaction-scoped advisory lock), and
+-- the name checked again under it. PostgreSQL refuses to create a partition whose range already
+-- has rows in DEFAULT (migration 20261201000004), so when DEFAULT holds rows of this month they
+-- move in the same transaction: DEFAULT is locked (no row can arrive meanwhile), the month's rows
+-- are copied into a plain table and removed from DEFAULT (the append-only trigger is off for that
+-- one statement, on that one partition, inside this transaction), and the table is attached as
+-- the month's partition. Nothing is lost: either all of it commits or none of it does.
 CREATE OR REPLACE FUNCTION ensure_game_logs_partition(at timestamptz) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -29,10 +37,29 @@ BEGIN
     lo := date_trunc('month', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
     hi := (date_trunc('month', at AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC';
     name := 'game_logs_y' || to_char(at AT TIME ZONE 'UTC', 'YYYY') || 'm' || to_char(at AT TIME ZONE 'UTC', 'MM');
-    IF to_regclass(name) IS NULL THEN
-        EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF game_logs FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
-        PERFORM guard_game_logs_partitions();
+    IF to_regclass(name) IS NOT NULL THEN
+        RETURN name;
     END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('realmkeep:game_logs_partitions'));
+    LOCK TABLE game_logs_default IN ACCESS EXCLUSIVE MODE;
+    -- Checked again from the catalog table, with this statement's snapshot: another node may
+    -- have created the partition while this one waited for the lock.
+    IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_class p ON p.oid = 'game_logs'::regclass
+               WHERE c.relname = name AND c.relnamespace = p.relnamespace) THEN
+        RETURN name;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM game_logs_default WHERE occurred_at >= lo AND occurred_at < hi) THEN
+        EXECUTE format('CREATE TABLE %I PARTITION OF game_logs FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
+    ELSE
+        EXECUTE format('CREATE TABLE %I (LIKE game_logs INCLUDING DEFAULTS)', name);
+        EXECUTE format('INSERT INTO %I SELECT * FROM game_logs_default WHERE occurred_at >= $1 AND occurred_at < $2', name)
+            USING lo, hi;
+        ALTER TABLE game_logs_default DISABLE TRIGGER game_logs_append_only;
+        DELETE FROM game_logs_default WHERE occurred_at >= lo AND occurred_at < hi;
+        ALTER TABLE game_logs_default ENABLE TRIGGER game_logs_append_only;
+        EXECUTE format('ALTER TABLE game_logs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
+    END IF;
+    PERFORM guard_game_logs_partitions();
     RETURN name;
 END
 $$;
