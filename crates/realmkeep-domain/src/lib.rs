@@ -8,6 +8,7 @@ pub mod content;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod records;
 pub mod rules;
 pub mod types;
 

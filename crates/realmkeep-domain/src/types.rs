@@ -73,6 +73,12 @@ str_enum!(/// What kind of thing an item definition describes.
     Quest => "quest",
 });
 
+str_enum!(/// Where a character stands with a quest (`quests.status`).
+    QuestStatus, "quest status", {
+    Active => "active",
+    Completed => "completed",
+});
+
 /// A trimmed name of letters and digits (and, where allowed, single inner spaces).
 fn parse_name(
     raw: &str,

@@ -6,6 +6,9 @@ use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::Store;
 use realmkeep_domain::limits::CHARACTERS_PER_ACCOUNT_MAX;
+pub use realmkeep_domain::records::{
+    EquippedItem, InventoryItem, LearnedSkill, LoadedCharacter, QuestState,
+};
 use realmkeep_domain::rules::{
     base_attributes, combat_values, starting_kit, ItemBonus, STARTING_GOLD,
 };
@@ -22,59 +25,6 @@ pub struct CharacterSummary {
     pub kingdom: String,
     pub level: i32,
     pub zone_id: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InventoryItem {
-    pub item: ItemId,
-    pub def: ItemDefId,
-    pub quantity: i32,
-    pub slot: i16,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EquippedItem {
-    pub item: ItemId,
-    pub def: ItemDefId,
-    pub slot: EquipSlot,
-    pub bonus: ItemBonus,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LearnedSkill {
-    pub skill: SkillId,
-    pub level: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QuestState {
-    pub quest: QuestId,
-    pub status: String,
-    pub progress: i32,
-}
-
-/// Everything a zone needs to put a character into the world.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoadedCharacter {
-    pub id: CharacterId,
-    pub account: AccountId,
-    pub name: String,
-    pub class: Class,
-    pub kingdom: Kingdom,
-    pub level: i32,
-    pub xp: i64,
-    pub gold: i64,
-    pub attributes: Attributes,
-    pub health: i32,
-    pub mana: i32,
-    pub position: Position,
-    pub pvp_kills: i32,
-    pub guild: Option<GuildId>,
-    pub inventory: Vec<InventoryItem>,
-    pub equipment: Vec<EquippedItem>,
-    pub skills: Vec<LearnedSkill>,
-    pub quests: Vec<QuestState>,
-    pub claim_epoch: ClaimEpoch,
 }
 
 #[derive(sqlx::FromRow)]
@@ -201,16 +151,19 @@ impl LoadRow {
             .into_iter()
             .zip(self.q_status.unwrap_or_default())
             .zip(self.q_progress.unwrap_or_default())
-            .map(|((q, status), progress)| QuestState {
-                quest: QuestId(q),
-                status,
-                progress,
+            .map(|((q, status), progress)| {
+                Ok(QuestState {
+                    quest: QuestId(q),
+                    status: status.parse().map_err(|_| corrupt("quest status"))?,
+                    progress,
+                })
             })
-            .collect();
+            .collect::<StoreResult<Vec<_>>>()?;
+        let name = CharacterName::parse(&self.name).map_err(|_| corrupt("name"))?;
         Ok(LoadedCharacter {
             id: CharacterId(self.id),
             account: AccountId(self.account_id),
-            name: self.name,
+            name,
             class,
             kingdom,
             level: self.level,

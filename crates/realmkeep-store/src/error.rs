@@ -3,42 +3,7 @@
 
 use realmkeep_domain::DomainError;
 
-/// Why the rules refused an action. Nothing was changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("not enough gold")]
-    NotEnoughGold,
-    #[error("that would put more gold in one purse than allowed")]
-    TooMuchGold,
-    #[error("the item is not yours or not there")]
-    ItemNotOwned,
-    #[error("that slot is taken")]
-    SlotTaken,
-    #[error("the inventory is full")]
-    InventoryFull,
-    #[error("the listing is gone")]
-    ListingGone,
-    #[error("the mailbox is full")]
-    MailboxFull,
-    #[error("that name is taken")]
-    NameTaken,
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("the character is held by another zone")]
-    ClaimHeld,
-    #[error("this zone's claim on the character is stale")]
-    StaleClaim,
-    #[error("the account or address is banned")]
-    Banned,
-    #[error("wrong name or password")]
-    BadCredentials,
-    #[error("not allowed: {0}")]
-    NotAllowed(&'static str),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0} limit reached")]
-    LimitReached(&'static str),
-}
+pub use realmkeep_domain::records::Refusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

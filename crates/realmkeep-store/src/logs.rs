@@ -33,61 +33,7 @@ pub struct PartitionUpkeep {
     pub moved_rows: i64,
 }
 
-/// One event of `game_logs`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LogEvent {
-    /// `None` means now (the database's clock).
-    pub occurred_at: Option<DateTime<Utc>>,
-    pub event_type: String,
-    pub actor: Option<i64>,
-    pub target: Option<i64>,
-    pub item_id: Option<i64>,
-    pub item_def_id: Option<i32>,
-    pub quantity: Option<i32>,
-    pub gold: Option<i64>,
-    pub zone_id: Option<i32>,
-    pub details: serde_json::Value,
-}
-
-impl LogEvent {
-    pub fn new(event_type: impl Into<String>) -> Self {
-        Self {
-            event_type: event_type.into(),
-            details: serde_json::json!({}),
-            ..Self::default()
-        }
-    }
-    pub fn actor(mut self, c: impl Into<i64>) -> Self {
-        self.actor = Some(c.into());
-        self
-    }
-    pub fn target(mut self, c: impl Into<i64>) -> Self {
-        self.target = Some(c.into());
-        self
-    }
-    pub fn item(mut self, item: i64, def: i32, quantity: i32) -> Self {
-        self.item_id = Some(item);
-        self.item_def_id = Some(def);
-        self.quantity = Some(quantity);
-        self
-    }
-    pub fn gold(mut self, g: i64) -> Self {
-        self.gold = Some(g);
-        self
-    }
-    pub fn zone(mut self, z: i32) -> Self {
-        self.zone_id = Some(z);
-        self
-    }
-    pub fn details(mut self, d: serde_json::Value) -> Self {
-        self.details = d;
-        self
-    }
-    pub fn at(mut self, t: DateTime<Utc>) -> Self {
-        self.occurred_at = Some(t);
-        self
-    }
-}
+pub use realmkeep_domain::records::LogEvent;
 
 /// Writes events in the caller's transaction, one statement.
 pub(crate) async fn write_in_tx(tx: &mut PgConnection, events: &[LogEvent]) -> StoreResult<()> {

@@ -8,20 +8,11 @@ use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::Store;
 use realmkeep_domain::limits::{BATCH_SAVE_ROWS_MAX, LEVEL_MAX};
 use realmkeep_domain::rules::base_attributes;
-use realmkeep_domain::{CharacterId, Class, Fence, Position};
+use realmkeep_domain::{CharacterId, Class};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
-/// What a zone saves of one character.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CharacterSnapshot {
-    pub fence: Fence,
-    pub position: Position,
-    pub health: i32,
-    pub mana: i32,
-    pub xp: i64,
-    pub level: i32,
-}
+pub use realmkeep_domain::records::CharacterSnapshot;
 
 /// What a batch save did, row by row.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

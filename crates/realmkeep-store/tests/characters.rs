@@ -79,7 +79,7 @@ async fn a_new_character_has_its_kit_and_loads_in_one_call() {
         .await
         .unwrap();
     let loaded = s.load_character(c).await.unwrap();
-    assert_eq!(loaded.name, "Carol");
+    assert_eq!(loaded.name.as_str(), "Carol");
     assert_eq!(loaded.class, Class::Mage);
     assert_eq!(loaded.level, 1);
     assert_eq!(loaded.gold, rules::STARTING_GOLD);

@@ -223,7 +223,7 @@ async fn the_stores_reads_work_on_a_schema_built_only_by_migrations() {
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].id, listed[0].level), (c.0, 1));
     let loaded = store.load_character(c).await.unwrap();
-    assert_eq!(loaded.name, "Veteran");
+    assert_eq!(loaded.name.as_str(), "Veteran");
     assert_eq!(loaded.gold, 100);
     assert_eq!(loaded.equipment.len(), 2);
     assert_eq!(loaded.inventory.len(), 1, "potions are in the bag");

@@ -206,7 +206,7 @@ async fn a_quest_is_accepted_advanced_and_completed_with_a_level_up() {
         .unwrap();
     assert_eq!((reward.def, reward.quantity), (ItemDefId(100), 3));
     assert_eq!(l.quests.len(), 1);
-    assert_eq!(l.quests[0].status, "completed");
+    assert_eq!(l.quests[0].status, realmkeep_domain::QuestStatus::Completed);
     let completed_at_set: bool = sqlx::query_scalar(
         "SELECT completed_at IS NOT NULL FROM quests WHERE character_id = $1 AND quest_id = 1",
     )
@@ -273,7 +273,10 @@ async fn a_reward_that_does_not_fit_refuses_the_whole_completion() {
         after, before,
         "gold, experience, level, items and quest unchanged"
     );
-    assert_eq!(after.quests[0].status, "active");
+    assert_eq!(
+        after.quests[0].status,
+        realmkeep_domain::QuestStatus::Active
+    );
     assert_eq!(item_totals(s).await, totals);
     assert_eq!(log_count(s, "quest_completed").await, 0);
 

@@ -3,10 +3,10 @@
 use crate::components::{CombatStats, Health, Level, Mana, Player, Transform};
 use crate::limits::MELEE_RANGE;
 use realmkeep_domain::limits::LEVEL_MAX;
+use realmkeep_domain::records::CharacterSnapshot;
+use realmkeep_domain::records::EquippedItem;
 use realmkeep_domain::rules::{combat_values, level_for_xp, ItemBonus};
 use realmkeep_domain::{Class, Position, ZoneId};
-use realmkeep_store::characters::EquippedItem;
-use realmkeep_store::saves::CharacterSnapshot;
 
 /// Reach of a class's auto-attack.
 pub fn attack_range(class: Class) -> f32 {

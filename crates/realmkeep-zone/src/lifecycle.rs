@@ -8,8 +8,8 @@ use crate::io::{Board, CacheRequest, LeftReason, PlayerEvent};
 use crate::limits::RELEASE_RETRY_MS;
 use crate::resources::Outbox;
 use bevy_ecs::prelude::*;
+use realmkeep_domain::records::LogEvent;
 use realmkeep_domain::ZoneId;
-use realmkeep_store::logs::LogEvent;
 
 /// Marks a player to be despawned by the departures system this tick.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]

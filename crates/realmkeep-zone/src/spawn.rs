@@ -8,8 +8,8 @@ use crate::resources::{Clock, Index, Lifecycle, Membership, Outbox, ZoneContent,
 use bevy_ecs::prelude::*;
 use rand::Rng;
 use realmkeep_domain::limits::LEVEL_MAX;
+use realmkeep_domain::records::LoadedCharacter;
 use realmkeep_domain::{Fence, SkillId};
-use realmkeep_store::characters::LoadedCharacter;
 
 /// Spawns a claimed and loaded character. The position is the stored one if it lies in this
 /// zone, else the zone's entry; health 0 (died, then left) comes back as half.

@@ -6,8 +6,8 @@ use crate::resources::{Index, Lifecycle, Pending};
 use crate::zone::Zone;
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::{QueryData, QueryFilter};
+use realmkeep_domain::records::{InventoryItem, QuestState};
 use realmkeep_domain::{CharacterId, ItemDefId};
-use realmkeep_store::characters::{InventoryItem, QuestState};
 use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use realmkeep_domain::records::InventoryItem;
+use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{CharacterId, ItemDefId, ItemId, Quantity};
-use realmkeep_store::characters::InventoryItem;
-use realmkeep_store::Refusal;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::LOOT_LIFETIME_MS;
 use realmkeep_zone::Zone;

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
+use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{CharacterId, ZoneId};
-use realmkeep_store::Refusal;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::{DISCONNECT_GRACE_MS, INPUT_COMMANDS_MAX, INPUT_QUEUE_MAX};
 
@@ -104,7 +104,7 @@ fn release_of(
     out: &[ZoneOutput],
 ) -> Option<(
     RequestId,
-    realmkeep_store::saves::CharacterSnapshot,
+    realmkeep_domain::records::CharacterSnapshot,
     Option<ZoneId>,
 )> {
     requests(out).into_iter().find_map(|r| match r.kind {

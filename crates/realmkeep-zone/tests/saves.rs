@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use realmkeep_domain::records::CharacterSnapshot;
 use realmkeep_domain::rules::level_for_xp;
 use realmkeep_domain::CharacterId;
-use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_zone::io::*;
 use std::collections::BTreeSet;
 

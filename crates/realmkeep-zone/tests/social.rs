@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, Kingdom, QuestId};
-use realmkeep_store::characters::{InventoryItem, QuestState};
-use realmkeep_store::Refusal;
+use realmkeep_domain::records::Refusal;
+use realmkeep_domain::records::{InventoryItem, QuestState};
+use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, Kingdom, QuestId, QuestStatus};
 use realmkeep_zone::io::*;
 
 fn request_of(out: &[ZoneOutput], f: impl Fn(&PersistKind) -> bool) -> Option<PersistRequest> {
@@ -68,7 +68,7 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
     let mut c = character(1, 150.0, 150.0);
     c.quests.push(QuestState {
         quest: QuestId(1),
-        status: "active".into(),
+        status: QuestStatus::Active,
         progress: 5,
     });
     spawn(&mut z, c);
@@ -117,7 +117,7 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
         (p.gold, p.items.clone(), p.xp, p.level),
         (125, vec![reward], 200, 2)
     );
-    assert_eq!(p.quests[0].status, "completed");
+    assert_eq!(p.quests[0].status, QuestStatus::Completed);
     assert!(request_of(
         &out,
         |k| matches!(k, PersistKind::LevelUp(s) if s.xp == 200 && s.level == 2)

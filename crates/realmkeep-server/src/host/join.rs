@@ -10,7 +10,7 @@ use crate::metrics::bump;
 use crate::roster::Who;
 use crate::HostError;
 use realmkeep_cache::Cache;
-use realmkeep_domain::{CharacterId, CharacterName, Fence, ZoneId};
+use realmkeep_domain::{CharacterId, Fence, ZoneId};
 use realmkeep_store::characters::LoadedCharacter;
 use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_zone::io::{SkillCooldown, ZoneInput};
@@ -157,7 +157,7 @@ fn loaded_snapshot(fence: Fence, c: &LoadedCharacter) -> CharacterSnapshot {
 
 fn who(c: &LoadedCharacter) -> Who {
     Who {
-        name: CharacterName::parse(&c.name).ok(),
+        name: Some(c.name.clone()),
         kingdom: c.kingdom,
         guild: c.guild,
     }

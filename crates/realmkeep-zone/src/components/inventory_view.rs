@@ -3,8 +3,8 @@
 //! show an item the database does not have. Never persisted by the zone.
 
 use bevy_ecs::prelude::*;
+use realmkeep_domain::records::{EquippedItem, InventoryItem};
 use realmkeep_domain::ItemId;
-use realmkeep_store::characters::{EquippedItem, InventoryItem};
 
 #[derive(Component, Debug, Clone, PartialEq, Default)]
 pub struct InventoryView {

@@ -1,7 +1,7 @@
 //! A player character: who it is and the claim under which this zone holds it.
 
 use bevy_ecs::prelude::*;
-use realmkeep_domain::{AccountId, CharacterId, Class, Fence, GuildId, Kingdom};
+use realmkeep_domain::{AccountId, CharacterId, CharacterName, Class, Fence, GuildId, Kingdom};
 
 #[derive(Component, Debug, Clone, PartialEq)]
 pub struct Player {
@@ -11,7 +11,7 @@ pub struct Player {
     pub fence: Fence,
     pub class: Class,
     pub kingdom: Kingdom,
-    pub name: String,
+    pub name: CharacterName,
     pub guild: Option<GuildId>,
     pub pvp_kills: i32,
 }

@@ -1,12 +1,8 @@
 //! Quests of a player as the store knows them: updated only from store results.
 
 use bevy_ecs::prelude::*;
+use realmkeep_domain::records::QuestState;
 use realmkeep_domain::QuestId;
-use realmkeep_store::characters::QuestState;
-
-/// Status strings of the `quests` table.
-pub const QUEST_ACTIVE: &str = "active";
-pub const QUEST_COMPLETED: &str = "completed";
 
 #[derive(Component, Debug, Clone, PartialEq, Default)]
 pub struct QuestLog(pub Vec<QuestState>);

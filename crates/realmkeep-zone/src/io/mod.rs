@@ -15,9 +15,9 @@ mod requests;
 pub use player::*;
 pub use requests::*;
 
+use realmkeep_domain::records::Refusal;
+use realmkeep_domain::records::{InventoryItem, LoadedCharacter};
 use realmkeep_domain::{CharacterId, Fence, ItemId, SkillId, ZoneId};
-use realmkeep_store::characters::{InventoryItem, LoadedCharacter};
-use realmkeep_store::Refusal;
 
 /// Names one persistence request of one zone, so its result can find its way back. Unique per
 /// zone instance (a counter from 1); the host may use it as an idempotency key.

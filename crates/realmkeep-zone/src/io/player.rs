@@ -1,8 +1,8 @@
 //! What players ask for and what they are told.
 
 use super::NetId;
+use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, QuestId, SkillId, ZoneId};
-use realmkeep_store::Refusal;
 
 /// What a player asks for. Parsed and bounded by the gateway; the zone checks the game rules.
 #[derive(Debug, Clone, PartialEq)]

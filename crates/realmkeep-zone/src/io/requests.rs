@@ -1,9 +1,9 @@
 //! What the zone asks of the store and of the cache.
 
 use super::{ChatChannel, RequestId, TradeOffer};
+use realmkeep_domain::records::CharacterSnapshot;
+use realmkeep_domain::records::LogEvent;
 use realmkeep_domain::{CharacterId, Fence, ItemDefId, Quantity, QuestId, SkillId, ZoneId};
-use realmkeep_store::logs::LogEvent;
-use realmkeep_store::saves::CharacterSnapshot;
 
 /// One request for the store.
 #[derive(Debug, Clone, PartialEq)]

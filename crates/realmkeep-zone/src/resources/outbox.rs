@@ -7,8 +7,8 @@ use crate::limits::{
     CACHE_OUTPUTS_PER_TICK_MAX, LOG_BATCH_EVENTS_MAX, LOG_BUFFER_MAX, PLAYER_EVENTS_PER_TICK_MAX,
 };
 use bevy_ecs::prelude::*;
+use realmkeep_domain::records::LogEvent;
 use realmkeep_domain::CharacterId;
-use realmkeep_store::logs::LogEvent;
 
 #[derive(Resource, Debug, Default)]
 pub struct Outbox {

@@ -4,8 +4,8 @@
 use crate::io::{RequestId, TradeOffer};
 use crate::limits::PENDING_REQUESTS_MAX;
 use bevy_ecs::prelude::*;
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{CharacterId, ItemDefId, QuestId};
-use realmkeep_store::characters::InventoryItem;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -187,7 +187,7 @@ fn chat(ctx: &mut Ctx, a: &ActorItem, others: &Others, channel: ChatChannel, tex
     if text.is_empty() {
         return;
     }
-    let name = a.player.name.clone();
+    let name = a.player.name.to_string();
     match channel {
         ChatChannel::Say => {
             let (x, y) = (a.transform.x, a.transform.y);

@@ -14,9 +14,9 @@ use crate::resources::*;
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
 use rand::Rng;
+use realmkeep_domain::records::LogEvent;
 use realmkeep_domain::rules::kill_xp;
 use realmkeep_domain::Quantity;
-use realmkeep_store::logs::LogEvent;
 
 #[derive(SystemParam)]
 pub struct Ctx<'w, 's> {
@@ -199,7 +199,7 @@ pub fn resolve_deaths(
         for q in quests
             .0
             .iter()
-            .filter(|q| q.status == quest_log::QUEST_ACTIVE)
+            .filter(|q| q.status == realmkeep_domain::QuestStatus::Active)
         {
             let Some(qdef) = ctx.content.quest(q.quest) else {
                 continue;

@@ -3,14 +3,14 @@
 //! zone-wide by `PENDING_REQUESTS_MAX`; beyond, the player is told "busy".
 
 use super::commands::{Actor, ActorItem, Ctx};
-use crate::components::{quest_log, Loot, Transform};
+use crate::components::{Loot, Transform};
 use crate::io::{Action, Denial, NetId, PersistKind, PlayerEvent, TradeOffer};
 use crate::limits::{PENDING_CRITICAL_PER_PLAYER_MAX, PICKUP_RANGE, TRADE_OFFER_MS};
 use crate::resources::{OpenOffer, PendingKind};
 use bevy_ecs::prelude::*;
 use realmkeep_domain::limits::TRADE_ITEMS_PER_SIDE_MAX;
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{CharacterId, QuestId};
-use realmkeep_store::characters::InventoryItem;
 
 fn has_room(ctx: &mut Ctx, a: &ActorItem, action: Action) -> bool {
     let room = (a.critical.0 as usize) < PENDING_CRITICAL_PER_PLAYER_MAX && ctx.pending.has_room();
@@ -92,7 +92,7 @@ pub fn complete_quest(ctx: &mut Ctx, mut a: ActorItem, quest: QuestId) {
     let me = a.player.character;
     let target = ctx.content.quest(quest).map(|q| q.target_count);
     let ready = match (a.quests.get(quest), target) {
-        (Some(q), Some(t)) => q.status == quest_log::QUEST_ACTIVE && q.progress >= t,
+        (Some(q), Some(t)) => q.status == realmkeep_domain::QuestStatus::Active && q.progress >= t,
         _ => false,
     };
     if !ready {

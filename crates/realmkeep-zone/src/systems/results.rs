@@ -10,9 +10,9 @@ use crate::resources::{Clock, Index, Outbox, Pending, PendingKind, ResultInbox, 
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::QueryData;
 use bevy_ecs::system::SystemParam;
+use realmkeep_domain::records::InventoryItem;
+use realmkeep_domain::records::Refusal;
 use realmkeep_domain::CharacterId;
-use realmkeep_store::characters::InventoryItem;
-use realmkeep_store::Refusal;
 
 #[derive(QueryData)]
 #[query_data(mutable)]
@@ -222,9 +222,9 @@ fn apply_one(ctx: &mut Ctx, id: crate::io::RequestId, kind: PendingKind, outcome
                 .and_then(|e| ctx.players.get_mut(e).ok())
             {
                 if p.quests.get(quest).is_none() {
-                    p.quests.0.push(realmkeep_store::characters::QuestState {
+                    p.quests.0.push(realmkeep_domain::records::QuestState {
                         quest,
-                        status: quest_log::QUEST_ACTIVE.to_string(),
+                        status: realmkeep_domain::QuestStatus::Active,
                         progress: 0,
                     });
                 }
@@ -273,7 +273,7 @@ fn apply_one(ctx: &mut Ctx, id: crate::io::RequestId, kind: PendingKind, outcome
                 return;
             };
             if let Some(q) = p.quests.get_mut(quest) {
-                q.status = quest_log::QUEST_COMPLETED.to_string();
+                q.status = realmkeep_domain::QuestStatus::Completed;
             }
             if let Applied::QuestRewarded { gold, items } = applied {
                 p.inventory.gold = *gold;

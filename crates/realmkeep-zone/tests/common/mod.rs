@@ -2,10 +2,10 @@
 #![allow(dead_code)]
 
 use realmkeep_domain::content::{Content, LootEntry, MonsterDef, SpawnPoint, ZoneDef};
+use realmkeep_domain::records::LogEvent;
+use realmkeep_domain::records::{EquippedItem, LearnedSkill, LoadedCharacter};
 use realmkeep_domain::rules::ItemBonus;
 use realmkeep_domain::*;
-use realmkeep_store::characters::{EquippedItem, LearnedSkill, LoadedCharacter};
-use realmkeep_store::logs::LogEvent;
 use realmkeep_zone::io::*;
 use realmkeep_zone::{Zone, ZoneConfig};
 use std::sync::Arc;
@@ -99,7 +99,7 @@ pub fn character(id: i64, x: f32, y: f32) -> LoadedCharacter {
     LoadedCharacter {
         id: CharacterId(id),
         account: AccountId(id),
-        name: format!("Hero{id}"),
+        name: CharacterName::parse(&format!("Hero{id}")).expect("a valid name"),
         class: Class::Warrior,
         kingdom: Kingdom::Aldor,
         level: 1,
