@@ -18,7 +18,9 @@
 //! - `host`: [`ZoneHost`], one zone: its tick thread and workers; join, leave, transfer,
 //!   disconnect, commands, shutdown.
 //! - `tick`: the fixed-step loop; `outbox`: where outputs go after a tick (backlogs, "try again").
-//! - `store_worker` (+ `quest`): persistence requests → `Store`, with a save lane (ordered,
+//! - `actions`: one module per zone request, its execution against the `Store` (used by the
+//!   store worker and the zone benchmark).
+//! - `store_worker`: persistence requests → `actions::execute`, with a save lane (ordered,
 //!   retried with backoff) and action lanes (one try, never acknowledged without a commit).
 //! - `log_worker`: game logs in batches, held and retried while PostgreSQL is down (bounded).
 //! - `cache_worker`: cache requests → `Cache` (best effort; the cache degrades by itself).
@@ -37,6 +39,7 @@
 //! epoch, so the dead process's writes are refused): it holds a PostgreSQL lock named after the
 //! node while it runs, so a live process's claims are never taken (`Cluster::start`).
 
+pub mod actions;
 mod cache_worker;
 pub mod clock;
 mod cluster;
@@ -51,7 +54,6 @@ mod log_worker;
 mod messages;
 mod metrics;
 mod outbox;
-mod quest;
 mod renewer;
 mod roster;
 mod serve;

@@ -12,16 +12,17 @@
 //!   down it is answered `Unavailable` at once ("try again"), and it is acknowledged only by a
 //!   commit.
 
+use crate::actions::{self, Executor, Lane, Observer};
 use crate::health::{Backoff, StoreHealth};
 use crate::limits::{CRITICAL_CONCURRENCY_MAX, LANE_QUEUE_MAX, SAVE_RETRIES_MAX};
 use crate::messages::Control;
 use crate::metrics::{add, bump, dec, Metrics};
-use realmkeep_domain::{Actor, CharacterId, ZoneId};
-use realmkeep_store::trade::TradeSide;
+use realmkeep_domain::{Fence, ZoneId};
 use realmkeep_store::{Store, StoreError, StoreResult};
 use realmkeep_zone::io::{Applied, Outcome, PersistKind, PersistRequest, ZoneInput};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -42,25 +43,32 @@ pub(crate) struct StoreCtx {
 
 /// True for requests that go to the save lane (retried); the others are economy actions.
 pub(crate) fn is_save(kind: &PersistKind) -> bool {
-    matches!(
-        kind,
-        PersistKind::SaveBatch(_) | PersistKind::LevelUp(_) | PersistKind::Release { .. }
-    )
+    actions::lane(kind) == Lane::Save
 }
 
-/// The character whose action lane runs a request.
-fn lane_key(kind: &PersistKind) -> CharacterId {
-    match kind {
-        PersistKind::PickupLoot { fence, .. }
-        | PersistKind::LootGold { fence, .. }
-        | PersistKind::AcceptQuest { fence, .. }
-        | PersistKind::QuestProgress { fence, .. }
-        | PersistKind::CompleteQuest { fence, .. } => fence.character,
-        PersistKind::PvpKill { killer, .. } => killer.character,
-        PersistKind::Trade { a, b, .. } => a.character.min(b.character),
-        PersistKind::LevelUp(s) => s.fence.character,
-        PersistKind::Release { snapshot, .. } => snapshot.fence.character,
-        PersistKind::SaveBatch(_) | PersistKind::Logs(_) => CharacterId(0),
+/// The store worker's observations: metrics, and the roster's released claims.
+impl Observer for StoreCtx {
+    fn batch_saved(&self, rows: usize, refused: usize, _took: Duration) {
+        let c = &self.metrics.counters;
+        add(&c.save_rows_ok, (rows - refused) as u64);
+        add(&c.save_rows_refused, refused as u64);
+    }
+    fn level_up_saved(&self) {
+        bump(&self.metrics.counters.level_up_saves_ok);
+    }
+    fn released(&self, fence: Fence) {
+        self.roster.mark_released(fence);
+        bump(&self.metrics.counters.releases_ok);
+    }
+}
+
+impl StoreCtx {
+    fn executor(&self) -> Executor<'_> {
+        Executor {
+            store: &self.store,
+            keys: &self.holder,
+            observer: self,
+        }
     }
 }
 
@@ -93,7 +101,7 @@ pub(crate) async fn run(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistReques
             }
             continue;
         }
-        let i = lane_key(&req.kind).0.unsigned_abs() as usize % CRITICAL_CONCURRENCY_MAX;
+        let i = actions::lane_key(&req.kind).0.unsigned_abs() as usize % CRITICAL_CONCURRENCY_MAX;
         // A full action lane (one busy character while the database is slow) must not hold up
         // the other lanes or the saves: its request is answered "try again" at once.
         match action_txs[i].try_send(req) {
@@ -178,9 +186,9 @@ where
     }
 }
 
-fn to_outcome<T>(r: StoreResult<T>, applied: impl FnOnce(T) -> Applied) -> Outcome {
+fn to_outcome(r: StoreResult<Applied>) -> Outcome {
     match r {
-        Ok(v) => Outcome::Ok(applied(v)),
+        Ok(applied) => Outcome::Ok(applied),
         Err(StoreError::Refused(refusal)) => Outcome::Refused(refusal),
         Err(_) => Outcome::Unavailable,
     }
@@ -188,37 +196,14 @@ fn to_outcome<T>(r: StoreResult<T>, applied: impl FnOnce(T) -> Applied) -> Outco
 
 async fn save(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
     let c = &ctx.metrics.counters;
-    let outcome = match &kind {
-        PersistKind::SaveBatch(rows) => {
-            let r = with_retries(ctx, "batch save", || ctx.store.save_batch(rows)).await;
-            if let Ok(report) = &r {
-                add(&c.save_rows_ok, report.saved.len() as u64);
-                add(&c.save_rows_refused, report.refused.len() as u64);
-                if !report.refused.is_empty() {
-                    tracing::warn!(zone = %ctx.zone, refused = ?report.refused, "batch save rows refused: claims lost");
-                }
-            }
-            to_outcome(r, |report| Applied::Saved {
-                refused: report.refused,
-            })
-        }
-        PersistKind::LevelUp(snapshot) => {
-            let r = with_retries(ctx, "level-up save", || ctx.store.level_up(snapshot)).await;
-            if r.is_ok() {
-                bump(&c.level_up_saves_ok);
-            }
-            to_outcome(r, |_| Applied::Done)
-        }
-        PersistKind::Release { snapshot, .. } => {
-            let r = with_retries(ctx, "final save", || ctx.store.release(snapshot)).await;
-            if r.is_ok() {
-                ctx.roster.mark_released(snapshot.fence);
-                bump(&c.releases_ok);
-            }
-            to_outcome(r, |_| Applied::Done)
-        }
-        _ => unreachable!("only saves reach the save lane"),
+    let what = match &kind {
+        PersistKind::SaveBatch(_) => "batch save",
+        PersistKind::LevelUp(_) => "level-up save",
+        _ => "final save",
     };
+    let ex = ctx.executor();
+    let r = with_retries(ctx, what, || actions::execute(&ex, &kind)).await;
+    let outcome = to_outcome(r);
     match &outcome {
         Outcome::Ok(_) | Outcome::Refused(_) => bump(&c.saves_ok),
         Outcome::Unavailable => bump(&c.saves_failed),
@@ -232,80 +217,8 @@ async fn action(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
         bump(&c.critical_unavailable);
         return Outcome::Unavailable;
     }
-    let s = &ctx.store;
-    let outcome = match kind {
-        PersistKind::PickupLoot {
-            fence,
-            def,
-            quantity,
-            zone,
-            monster,
-            loot,
-        } => {
-            let origin = format!("monster:{monster}");
-            // The holder is new in every process and the entity unique in the zone's life.
-            let key = format!("{}:{loot}", ctx.holder);
-            let r = s
-                .pickup_loot_once(Actor::Zone(fence), def, quantity, Some(zone), &origin, &key)
-                .await;
-            observe_to(ctx, r, |p| Applied::PickedUp {
-                merged: p.merged,
-                created: p.created,
-            })
-        }
-        PersistKind::LootGold {
-            fence,
-            amount,
-            zone,
-        } => {
-            let r = s.loot_gold(Actor::Zone(fence), amount, Some(zone)).await;
-            observe_to(ctx, r, |gold| Applied::Purse { gold })
-        }
-        PersistKind::AcceptQuest { fence, quest } => {
-            let r = s.accept_quest(Actor::Zone(fence), quest).await;
-            observe_to(ctx, r, |_| Applied::Done)
-        }
-        PersistKind::QuestProgress {
-            fence,
-            quest,
-            amount,
-        } => {
-            let r = s.progress_quest(Actor::Zone(fence), quest, amount).await;
-            observe_to(ctx, r, |_| Applied::Done)
-        }
-        PersistKind::CompleteQuest { fence, quest } => {
-            crate::quest::complete(ctx, fence, quest).await
-        }
-        PersistKind::PvpKill { killer, victim } => {
-            let r = s
-                .record_pvp_kill(Actor::Zone(killer), victim.character)
-                .await;
-            observe_to(ctx, r, |_| Applied::Done)
-        }
-        PersistKind::Trade {
-            a,
-            a_gives,
-            b,
-            b_gives,
-        } => {
-            let side = |f, o: realmkeep_zone::io::TradeOffer| TradeSide {
-                actor: Actor::Zone(f),
-                items: o.items,
-                gold: o.gold,
-            };
-            let r = s.trade(&side(a, a_gives), &side(b, b_gives)).await;
-            observe_to(ctx, r, |t| Applied::Traded {
-                a_received: t.a_received,
-                b_received: t.b_received,
-                a_gold: t.a_gold,
-                b_gold: t.b_gold,
-            })
-        }
-        PersistKind::SaveBatch(_)
-        | PersistKind::LevelUp(_)
-        | PersistKind::Release { .. }
-        | PersistKind::Logs(_) => unreachable!("saves and logs never reach an action lane"),
-    };
+    let r = actions::execute(&ctx.executor(), &kind).await;
+    let outcome = observe_to(ctx, r);
     match &outcome {
         Outcome::Ok(_) => bump(&c.critical_ok),
         Outcome::Refused(_) => bump(&c.critical_refused),
@@ -315,11 +228,7 @@ async fn action(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
 }
 
 /// Records the answer in the health view and the last error, then turns it into an `Outcome`.
-pub(crate) fn observe_to<T>(
-    ctx: &StoreCtx,
-    r: StoreResult<T>,
-    applied: impl FnOnce(T) -> Applied,
-) -> Outcome {
+fn observe_to(ctx: &StoreCtx, r: StoreResult<Applied>) -> Outcome {
     ctx.health.observe(&ctx.store, &r);
     if let Err(e) = &r {
         if e.is_busy() {
@@ -330,5 +239,5 @@ pub(crate) fn observe_to<T>(
             ctx.metrics.set_last_error(e);
         }
     }
-    to_outcome(r, applied)
+    to_outcome(r)
 }

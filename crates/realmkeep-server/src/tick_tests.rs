@@ -7,6 +7,7 @@ use crate::outbox::{Outbox, OutboxChannels};
 use crate::tick::{Sim, TickLoop};
 use realmkeep_domain::*;
 use realmkeep_store::saves::CharacterSnapshot;
+use realmkeep_zone::actions::{loot_gold, save_batch};
 use realmkeep_zone::io::*;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -125,18 +126,18 @@ fn save(id: u64) -> ZoneOutput {
     };
     ZoneOutput::Persist(PersistRequest {
         id: RequestId(id),
-        kind: PersistKind::SaveBatch(vec![snap]),
+        kind: PersistKind::SaveBatch(save_batch::Request(vec![snap])),
     })
 }
 
 fn gold(id: u64) -> ZoneOutput {
     ZoneOutput::Persist(PersistRequest {
         id: RequestId(id),
-        kind: PersistKind::LootGold {
+        kind: PersistKind::LootGold(loot_gold::Request {
             fence: fence(1),
             amount: 5,
             zone: ZoneId(1),
-        },
+        }),
     })
 }
 

@@ -12,6 +12,7 @@ use realmkeep_domain::*;
 use realmkeep_store::logs::LogEvent;
 use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_store::{Store, StoreOptions};
+use realmkeep_zone::actions::{loot_gold, save_batch};
 use realmkeep_zone::io::{Outcome, PersistKind, PersistRequest, RequestId, ZoneInput};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -76,13 +77,16 @@ async fn nothing_is_acknowledged_while_the_store_is_away() {
         xp: 0,
         level: 1,
     };
-    let gold = PersistKind::LootGold {
+    let gold = PersistKind::LootGold(loot_gold::Request {
         fence: fence(),
         amount: 3,
         zone: ZoneId(1),
-    };
+    });
     for (id, kind) in [
-        (1, PersistKind::SaveBatch(vec![snapshot])),
+        (
+            1,
+            PersistKind::SaveBatch(save_batch::Request(vec![snapshot])),
+        ),
         (2, gold.clone()),
     ] {
         metrics

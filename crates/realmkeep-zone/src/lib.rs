@@ -3,9 +3,10 @@
 //!
 //! # Architecture invariants
 //!
-//! - The zone crate does no I/O and never awaits. It never calls `Store` or `Cache` methods; of
-//!   the store it uses only plain data types (`LoadedCharacter`, `CharacterSnapshot`,
-//!   `LogEvent`, `Refusal`).
+//! - The zone crate does no I/O and never awaits, and Cargo holds it to that: it depends on
+//!   neither the store nor the cache (nor sqlx, nor redis). What it shares with the store are
+//!   plain values of the domain (`realmkeep_domain::records`: `LoadedCharacter`,
+//!   `CharacterSnapshot`, `LogEvent`, `Refusal`).
 //! - Everything that must reach PostgreSQL or Redis leaves the zone as plain data in an outbox
 //!   (`io::ZoneOutput`, drained after each tick); the results come back as inputs
 //!   (`io::ZoneInput::StoreResult`) applied at the start of a later tick.
@@ -22,13 +23,14 @@
 //! # API boundary
 //!
 //! `Zone` (`zone.rs`): `new`, `push_input`, `tick`, `drain_outputs`, and read-only views
-//! (`views.rs`). The message types are in `io`. `TickStats` (`stats.rs`) is shared by the host and
+//! (`views.rs`). The message types are in `io`; each store request's request, receipt and answer
+//! in its own module of `actions` (one per action, registered in `actions/mod.rs`). `TickStats` (`stats.rs`) is shared by the host and
 //! the benchmark for wall-clock tick durations.
 //!
 //! # System order (one tick)
 //!
 //! 1. `inputs` — spawns, disconnects, leaves, lost claims, shutdown; sorts commands and results.
-//! 2. `results` — store results: pickups, gold, quests, trades, saves, releases.
+//! 2. `results` — store results, each applied by its action's module (`actions`).
 //! 3. `departures` — despawns released and lost characters, reports `Left`.
 //! 4. `commands` — player commands: movement, targets, skills, chat, critical requests, logout.
 //! 5. `movement` — walking, slowed by status effects, inside the zone.
@@ -75,6 +77,7 @@
 // ECS systems name their data as query types; that is the point of them, not complexity.
 #![allow(clippy::type_complexity)]
 
+pub mod actions;
 pub mod components;
 pub mod config;
 mod game;

@@ -7,6 +7,7 @@ use common::*;
 use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{CharacterId, ItemDefId, ItemId, Quantity};
+use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::LOOT_LIFETIME_MS;
 use realmkeep_zone::Zone;
@@ -24,7 +25,7 @@ fn kill_wolf(z: &mut Zone, id: i64) -> Vec<ZoneOutput> {
 fn pickup_request(out: &[ZoneOutput]) -> Option<PersistRequest> {
     requests(out)
         .into_iter()
-        .find(|r| matches!(r.kind, PersistKind::PickupLoot { .. }))
+        .find(|r| matches!(r.kind, PersistKind::Pickup(_)))
 }
 
 #[test]
@@ -48,11 +49,11 @@ fn a_kill_gives_experience_drops_loot_and_sends_gold() {
     let gold = requests(&out)
         .into_iter()
         .find_map(|r| match r.kind {
-            PersistKind::LootGold {
+            PersistKind::LootGold(loot_gold::Request {
                 fence: f,
                 amount,
                 zone,
-            } => Some((f, amount, zone)),
+            }) => Some((f, amount, zone)),
             _ => None,
         })
         .expect("gold goes to the killer's purse");
@@ -74,19 +75,19 @@ fn a_pickup_is_reserved_until_ok_then_lands_in_the_inventory_and_the_loot_is_gon
     command(&mut z, 1, PlayerCommand::PickUp { loot: net });
     let out = run(&mut z, 1);
     let req = pickup_request(&out).expect("a pickup request");
-    let PersistKind::PickupLoot { loot, .. } = req.kind else {
+    let PersistKind::Pickup(pickup::Request { loot, .. }) = req.kind else {
         panic!("a pickup")
     };
     assert_eq!(
         req.kind,
-        PersistKind::PickupLoot {
+        PersistKind::Pickup(pickup::Request {
             fence: fence(1),
             def: ItemDefId(200),
             quantity: Quantity::new(2).unwrap(),
             zone: ZONE,
             monster: 1,
             loot,
-        }
+        })
     );
     assert!(z.loot()[0].reserved);
     assert!(
@@ -107,10 +108,10 @@ fn a_pickup_is_reserved_until_ok_then_lands_in_the_inventory_and_the_loot_is_gon
         quantity: 2,
         slot: 3,
     };
-    let applied = Applied::PickedUp {
+    let applied = Applied::Pickup(pickup::Receipt {
         merged: Vec::new(),
         created: Some(item.clone()),
-    };
+    });
     reply(&mut z, req.id, Outcome::Ok(applied));
     let out = run(&mut z, 1);
     assert!(events(&out, 1).contains(&PlayerEvent::Looted {

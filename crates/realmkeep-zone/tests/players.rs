@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{CharacterId, ZoneId};
+use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::{DISCONNECT_GRACE_MS, INPUT_COMMANDS_MAX, INPUT_QUEUE_MAX};
 
@@ -108,10 +109,10 @@ fn release_of(
     Option<ZoneId>,
 )> {
     requests(out).into_iter().find_map(|r| match r.kind {
-        PersistKind::Release {
+        PersistKind::Release(release::Request {
             snapshot,
             transfer_to,
-        } => Some((r.id, snapshot, transfer_to)),
+        }) => Some((r.id, snapshot, transfer_to)),
         _ => None,
     })
 }
@@ -146,7 +147,7 @@ fn leave_sends_the_final_save_and_keeps_the_character_until_it_succeeded() {
     assert_ne!(again, id);
     assert_eq!(snap2, snap, "frozen while leaving: the same snapshot");
 
-    reply(&mut z, again, Outcome::Ok(Applied::Done));
+    reply(&mut z, again, Outcome::Ok(release::Receipt.into()));
     let out = run(&mut z, 1);
     assert_eq!(
         left(&out),
@@ -177,7 +178,7 @@ fn logout_goes_offline_after_release() {
     let out = run(&mut z, 2);
     let (id, _, to) = release_of(&out).unwrap();
     assert_eq!(to, None);
-    reply(&mut z, id, Outcome::Ok(Applied::Done));
+    reply(&mut z, id, Outcome::Ok(release::Receipt.into()));
     let out = run(&mut z, 1);
     assert!(out.iter().any(|o| matches!(
         o,
@@ -225,7 +226,7 @@ fn a_disconnect_leaves_after_the_grace_period_unless_reconnected() {
         !z.player(CharacterId(2)).unwrap().leaving,
         "reconnected in time"
     );
-    reply(&mut z, id, Outcome::Ok(Applied::Done));
+    reply(&mut z, id, Outcome::Ok(release::Receipt.into()));
     run(&mut z, 1);
     assert_eq!(z.player_count(), 1);
 }
@@ -260,7 +261,7 @@ fn shutdown_releases_everyone_then_reports_once() {
     let out = run(&mut z, 2);
     let releases: Vec<_> = requests(&out)
         .into_iter()
-        .filter(|r| matches!(r.kind, PersistKind::Release { .. }))
+        .filter(|r| matches!(r.kind, PersistKind::Release(_)))
         .collect();
     assert_eq!(releases.len(), 3);
     let refused = spawn(&mut z, character(4, 100.0, 100.0));
@@ -272,11 +273,11 @@ fn shutdown_releases_everyone_then_reports_once() {
         }
     )));
     for r in &releases[..2] {
-        reply(&mut z, r.id, Outcome::Ok(Applied::Done));
+        reply(&mut z, r.id, Outcome::Ok(release::Receipt.into()));
     }
     let out = run(&mut z, 3);
     assert!(!out.contains(&ZoneOutput::ShutdownComplete));
-    reply(&mut z, releases[2].id, Outcome::Ok(Applied::Done));
+    reply(&mut z, releases[2].id, Outcome::Ok(release::Receipt.into()));
     let out = run(&mut z, 3);
     assert_eq!(
         out.iter()

@@ -7,6 +7,7 @@ use common::*;
 use realmkeep_domain::records::CharacterSnapshot;
 use realmkeep_domain::rules::level_for_xp;
 use realmkeep_domain::CharacterId;
+use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 use std::collections::BTreeSet;
 
@@ -14,7 +15,7 @@ fn batches(out: &[ZoneOutput]) -> Vec<(RequestId, Vec<CharacterSnapshot>)> {
     requests(out)
         .into_iter()
         .filter_map(|r| match r.kind {
-            PersistKind::SaveBatch(rows) => Some((r.id, rows)),
+            PersistKind::SaveBatch(save_batch::Request(rows)) => Some((r.id, rows)),
             _ => None,
         })
         .collect()
@@ -37,7 +38,7 @@ fn a_level_up_is_saved_at_once_with_a_consistent_level() {
     let saves: Vec<CharacterSnapshot> = requests(&out)
         .into_iter()
         .filter_map(|r| match r.kind {
-            PersistKind::LevelUp(s) => Some(s),
+            PersistKind::LevelUp(level_up::Request(s)) => Some(s),
             _ => None,
         })
         .collect();
@@ -80,7 +81,7 @@ fn a_level_up_is_saved_at_once_with_a_consistent_level() {
         .into_iter()
         .find(|r| matches!(r.kind, PersistKind::LevelUp(_)))
         .expect("the level-up save is sent again");
-    reply(&mut z, again.id, Outcome::Ok(Applied::Done));
+    reply(&mut z, again.id, Outcome::Ok(level_up::Receipt.into()));
     let out = run(&mut z, 1);
     assert!(events(&out, 1).contains(&PlayerEvent::LevelUp { level: 2 }));
     assert!(leaderboard(&out));
@@ -133,9 +134,7 @@ fn the_periodic_save_carries_dirty_players_only_spread_over_the_interval() {
         reply(
             &mut z,
             *id,
-            Outcome::Ok(Applied::Saved {
-                refused: Vec::new(),
-            }),
+            Outcome::Ok(save_batch::Receipt::default().into()),
         );
     }
     run(&mut z, 1);
@@ -184,7 +183,11 @@ fn a_row_refused_in_a_batch_means_the_claim_is_lost() {
     let (batch, _) = run_until(&mut z, 40, |o| batches(o).pop()).expect("a batch");
     assert_eq!(ids(&batch.1), BTreeSet::from([1, 5]), "same slice (id % 4)");
     let refused = vec![CharacterId(5)];
-    reply(&mut z, batch.0, Outcome::Ok(Applied::Saved { refused }));
+    reply(
+        &mut z,
+        batch.0,
+        Outcome::Ok(save_batch::Receipt { refused }.into()),
+    );
     let out = run(&mut z, 1);
     assert_eq!(left(&out), vec![(CharacterId(5), LeftReason::ClaimLost)]);
     assert!(requests(&out).is_empty(), "no save for the lost one");

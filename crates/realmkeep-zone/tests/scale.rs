@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use realmkeep_domain::ZoneId;
+use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 use realmkeep_zone::{Zone, ZoneConfig};
 use std::collections::BTreeSet;
@@ -45,14 +46,12 @@ fn a_thousand_walking_players_are_each_saved_once_per_interval() {
         let out = z.drain_outputs();
         max_outputs = max_outputs.max(out.len());
         for r in requests(&out) {
-            if let PersistKind::SaveBatch(rows) = r.kind {
+            if let PersistKind::SaveBatch(save_batch::Request(rows)) = r.kind {
                 saved.extend(rows.iter().map(|s| s.fence.character.0));
                 reply(
                     &mut z,
                     r.id,
-                    Outcome::Ok(Applied::Saved {
-                        refused: Vec::new(),
-                    }),
+                    Outcome::Ok(save_batch::Receipt::default().into()),
                 );
             }
         }

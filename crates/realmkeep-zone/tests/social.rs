@@ -6,6 +6,7 @@ use common::*;
 use realmkeep_domain::records::Refusal;
 use realmkeep_domain::records::{InventoryItem, QuestState};
 use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, Kingdom, QuestId, QuestStatus};
+use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 
 fn request_of(out: &[ZoneOutput], f: impl Fn(&PersistKind) -> bool) -> Option<PersistRequest> {
@@ -18,35 +19,39 @@ fn a_quest_is_accepted_progressed_and_completed_through_the_store() {
     spawn(&mut z, slayer(1, 53.0, 50.0));
     command(&mut z, 1, PlayerCommand::AcceptQuest { quest: QuestId(1) });
     let out = run(&mut z, 1);
-    let accept = request_of(&out, |k| matches!(k, PersistKind::AcceptQuest { .. })).unwrap();
+    let accept = request_of(&out, |k| matches!(k, PersistKind::AcceptQuest(_))).unwrap();
     assert_eq!(
         accept.kind,
-        PersistKind::AcceptQuest {
+        PersistKind::AcceptQuest(accept_quest::Request {
             fence: fence(1),
             quest: QuestId(1)
-        }
+        })
     );
     assert!(
         z.player(CharacterId(1)).unwrap().quests.is_empty(),
         "not before Ok"
     );
-    reply(&mut z, accept.id, Outcome::Ok(Applied::Done));
+    reply(&mut z, accept.id, Outcome::Ok(accept_quest::Receipt.into()));
     let out = run(&mut z, 1);
     assert!(notices(&out, 1).contains(&PlayerEvent::QuestAccepted { quest: QuestId(1) }));
 
     let wolf = wolf_net(&z);
     command(&mut z, 1, PlayerCommand::Attack { target: wolf });
     let out = run(&mut z, 1);
-    let progress = request_of(&out, |k| matches!(k, PersistKind::QuestProgress { .. })).unwrap();
+    let progress = request_of(&out, |k| matches!(k, PersistKind::QuestProgress(_))).unwrap();
     assert_eq!(
         progress.kind,
-        PersistKind::QuestProgress {
+        PersistKind::QuestProgress(quest_progress::Request {
             fence: fence(1),
             quest: QuestId(1),
             amount: 1
-        }
+        })
     );
-    reply(&mut z, progress.id, Outcome::Ok(Applied::Done));
+    reply(
+        &mut z,
+        progress.id,
+        Outcome::Ok(quest_progress::Receipt.into()),
+    );
     run(&mut z, 1);
     assert_eq!(z.player(CharacterId(1)).unwrap().quests[0].progress, 1);
 
@@ -78,7 +83,7 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
         PlayerCommand::CompleteQuest { quest: QuestId(1) },
     );
     let req = request_of(&run(&mut z, 1), |k| {
-        matches!(k, PersistKind::CompleteQuest { .. })
+        matches!(k, PersistKind::CompleteQuest(_))
     })
     .unwrap();
     reply(&mut z, req.id, Outcome::Unavailable);
@@ -94,7 +99,7 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
         PlayerCommand::CompleteQuest { quest: QuestId(1) },
     );
     let req = request_of(&run(&mut z, 1), |k| {
-        matches!(k, PersistKind::CompleteQuest { .. })
+        matches!(k, PersistKind::CompleteQuest(_))
     })
     .unwrap();
     let reward = InventoryItem {
@@ -106,10 +111,10 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
     reply(
         &mut z,
         req.id,
-        Outcome::Ok(Applied::QuestRewarded {
+        Outcome::Ok(Applied::CompleteQuest(complete_quest::Receipt {
             gold: 125,
             items: vec![reward.clone()],
-        }),
+        })),
     );
     let out = run(&mut z, 1);
     let p = z.player(CharacterId(1)).unwrap();
@@ -120,7 +125,7 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
     assert_eq!(p.quests[0].status, QuestStatus::Completed);
     assert!(request_of(
         &out,
-        |k| matches!(k, PersistKind::LevelUp(s) if s.xp == 200 && s.level == 2)
+        |k| matches!(k, PersistKind::LevelUp(level_up::Request(s)) if s.xp == 200 && s.level == 2)
     )
     .is_some());
 }
@@ -167,22 +172,22 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
 
     command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
     let out = run(&mut z, 1);
-    let req = request_of(&out, |k| matches!(k, PersistKind::Trade { .. })).expect("one trade");
+    let req = request_of(&out, |k| matches!(k, PersistKind::Trade(_))).expect("one trade");
     assert_eq!(
         req.kind,
-        PersistKind::Trade {
+        PersistKind::Trade(trade::Request {
             a: fence(1),
             a_gives: offer(vec![11], 0),
             b: fence(2),
             b_gives: offer(vec![], 30)
-        }
+        })
     );
-    let done = Applied::Traded {
+    let done = Applied::Trade(trade::Receipt {
         a_received: vec![],
         b_received: vec![(ItemId(11), 4)],
         a_gold: 130,
         b_gold: 70,
-    };
+    });
     reply(&mut z, req.id, Outcome::Ok(done));
     let out = run(&mut z, 1);
     let (a, b) = (
@@ -218,7 +223,7 @@ fn a_refused_trade_changes_nothing_and_tells_both() {
     };
     command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
     command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
-    let req = request_of(&run(&mut z, 1), |k| matches!(k, PersistKind::Trade { .. })).unwrap();
+    let req = request_of(&run(&mut z, 1), |k| matches!(k, PersistKind::Trade(_))).unwrap();
     reply(&mut z, req.id, Outcome::Refused(Refusal::NotEnoughGold));
     let out = run(&mut z, 1);
     let refused = PlayerEvent::Refused {
@@ -259,15 +264,15 @@ fn a_kill_between_kingdoms_is_a_pvp_kill_and_the_victim_comes_back() {
     let out = run(&mut z, 1);
     assert!(z.player(CharacterId(2)).unwrap().dead);
     assert!(notices(&out, 2).contains(&PlayerEvent::Died));
-    let kill = request_of(&out, |k| matches!(k, PersistKind::PvpKill { .. })).unwrap();
+    let kill = request_of(&out, |k| matches!(k, PersistKind::PvpKill(_))).unwrap();
     assert_eq!(
         kill.kind,
-        PersistKind::PvpKill {
+        PersistKind::PvpKill(pvp_kill::Request {
             killer: fence(1),
             victim: fence(2)
-        }
+        })
     );
-    reply(&mut z, kill.id, Outcome::Ok(Applied::Done));
+    reply(&mut z, kill.id, Outcome::Ok(pvp_kill::Receipt.into()));
     let out = run(&mut z, 1);
     assert_eq!(z.player(CharacterId(1)).unwrap().pvp_kills, 1);
     assert!(out.iter().any(|o| matches!(

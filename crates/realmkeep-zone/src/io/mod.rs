@@ -12,12 +12,12 @@
 mod player;
 mod requests;
 
+pub use crate::actions::{Applied, Outcome, PersistKind};
 pub use player::*;
 pub use requests::*;
 
-use realmkeep_domain::records::Refusal;
-use realmkeep_domain::records::{InventoryItem, LoadedCharacter};
-use realmkeep_domain::{CharacterId, Fence, ItemId, SkillId, ZoneId};
+use realmkeep_domain::records::LoadedCharacter;
+use realmkeep_domain::{CharacterId, Fence, SkillId, ZoneId};
 
 /// Names one persistence request of one zone, so its result can find its way back. Unique per
 /// zone instance (a counter from 1); the host may use it as an idempotency key.
@@ -78,49 +78,6 @@ pub enum ZoneInput {
     /// Stop accepting spawns and take every character out with a final save. The zone emits
     /// `ZoneOutput::ShutdownComplete` once the last one is released.
     Shutdown,
-}
-
-/// How the store answered a request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Done and committed.
-    Ok(Applied),
-    /// The rules said no; nothing changed. `Refusal::StaleClaim` means this zone lost the
-    /// character: it is despawned without saving.
-    Refused(Refusal),
-    /// The store could not be reached, or failed in a way that is not a refusal: nothing is known
-    /// to have changed. Saves are retried by the zone; players are told to try again.
-    Unavailable,
-}
-
-/// What a successful request did, by kind of request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Applied {
-    /// Nothing to report beyond success: `LevelUp`, `Release`, `QuestProgress`, `AcceptQuest`,
-    /// `PvpKill`.
-    Done,
-    /// `SaveBatch`: rows whose fence was stale (those characters are lost: despawned unsaved).
-    Saved { refused: Vec<CharacterId> },
-    /// `PickupLoot`: stacks that grew (with their new quantity) and the new stack, if any.
-    PickedUp {
-        merged: Vec<(ItemId, i32)>,
-        created: Option<InventoryItem>,
-    },
-    /// `LootGold`: the purse after the credit.
-    Purse { gold: i64 },
-    /// `CompleteQuest`: the purse after the reward, and the reward items as placed. The quest's
-    /// experience is granted by the zone when this arrives (the zone owns experience).
-    QuestRewarded {
-        gold: i64,
-        items: Vec<InventoryItem>,
-    },
-    /// `Trade`: items each side received with their new bag slot, and both purses after.
-    Traded {
-        a_received: Vec<(ItemId, i16)>,
-        b_received: Vec<(ItemId, i16)>,
-        a_gold: i64,
-        b_gold: i64,
-    },
 }
 
 /// Zone → host. Drained after each tick, in the order emitted.

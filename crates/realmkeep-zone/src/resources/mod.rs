@@ -15,6 +15,6 @@ pub use content::ZoneContent;
 pub use inbox::{CommandInbox, Inbox, Membership, ResultInbox, SkillCast, SkillCasts};
 pub use index::Index;
 pub use outbox::Outbox;
-pub use pending::{Pending, PendingKind};
+pub use pending::Pending;
 pub use spatial::Spatial;
 pub use trades::{TradeOffer as OpenOffer, TradeOffers};

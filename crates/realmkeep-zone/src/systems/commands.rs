@@ -1,11 +1,13 @@
 //! Applies this tick's player commands (already bounded per player by the input system):
 //! movement intents, targets, skill uses (for the skill system), chat, leaving; critical actions
-//! (pickup, quests, trade) become store requests (`requests.rs`).
+//! (pickup, quests, trade) become store requests through their action modules (`crate::actions`).
 
-use super::requests::{accept_quest, complete_quest, pick_up, trade};
+use crate::actions::{accept_quest, complete_quest, pickup, trade};
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
-use crate::limits::{CHAT_TEXT_CHARS_MAX, MOVE_STEP_MAX, NEARBY_RADIUS};
+use crate::limits::{
+    CHAT_TEXT_CHARS_MAX, MOVE_STEP_MAX, NEARBY_RADIUS, PENDING_CRITICAL_PER_PLAYER_MAX,
+};
 use crate::resources::*;
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::QueryData;
@@ -59,6 +61,16 @@ impl Ctx<'_, '_> {
     pub fn deny(&mut self, c: CharacterId, action: Action, reason: Denial) {
         self.outbox.tell(c, PlayerEvent::Denied { action, reason });
     }
+}
+
+/// Room for one more critical request of this player (`PENDING_CRITICAL_PER_PLAYER_MAX`) and of
+/// the zone (`PENDING_REQUESTS_MAX`); otherwise the player is told "busy".
+pub(crate) fn has_room(ctx: &mut Ctx, a: &ActorItem, action: Action) -> bool {
+    let room = (a.critical.0 as usize) < PENDING_CRITICAL_PER_PLAYER_MAX && ctx.pending.has_room();
+    if !room {
+        ctx.deny(a.player.character, action, Denial::Busy);
+    }
+    room
 }
 
 pub fn apply_commands(
@@ -118,12 +130,14 @@ pub fn apply_commands(
                     target,
                 });
             }
-            PlayerCommand::PickUp { loot: net } => pick_up(&mut ctx, actor, &mut loot, net),
+            PlayerCommand::PickUp { loot: net } => pickup::command(&mut ctx, actor, &mut loot, net),
             PlayerCommand::Chat { channel, text } => chat(&mut ctx, &actor, &others, channel, text),
-            PlayerCommand::AcceptQuest { quest } => accept_quest(&mut ctx, actor, quest),
-            PlayerCommand::CompleteQuest { quest } => complete_quest(&mut ctx, actor, quest),
+            PlayerCommand::AcceptQuest { quest } => accept_quest::command(&mut ctx, actor, quest),
+            PlayerCommand::CompleteQuest { quest } => {
+                complete_quest::command(&mut ctx, actor, quest)
+            }
             PlayerCommand::Trade { with, give, want } => {
-                trade(&mut ctx, &mut actors, character, with, give, want);
+                trade::command(&mut ctx, &mut actors, character, with, give, want);
             }
             PlayerCommand::Logout => leave(&mut ctx, actor, None),
             PlayerCommand::ChangeZone { to } => {

@@ -3,9 +3,10 @@
 //! backoff while the store is unavailable; after `Shutdown`, the zone reports when the last
 //! character is out.
 
+use crate::actions::release;
 use crate::components::*;
 use crate::game::snapshot;
-use crate::io::{PersistKind, ZoneOutput};
+use crate::io::ZoneOutput;
 use crate::lifecycle::leaving;
 use crate::resources::*;
 use bevy_ecs::prelude::*;
@@ -45,18 +46,16 @@ pub fn run_departures(
             continue;
         }
         let character = player.character;
-        let Some(id) = pending.open(PendingKind::Release { character }) else {
+        let Some(id) = pending.open(release::Waiting { character }.into()) else {
             continue;
         };
         let snap = snapshot(player, zone, content.zone.entry, t, health, mana, level);
         leave.request = Some(id);
-        outbox.persist(
-            id,
-            PersistKind::Release {
-                snapshot: snap,
-                transfer_to: leave.transfer_to,
-            },
-        );
+        let request = release::Request {
+            snapshot: snap,
+            transfer_to: leave.transfer_to,
+        };
+        outbox.persist(id, request.into());
     }
     if lifecycle.shutting_down && !lifecycle.shutdown_reported && index.players.is_empty() {
         lifecycle.shutdown_reported = true;

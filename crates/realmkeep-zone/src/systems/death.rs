@@ -5,9 +5,10 @@
 //! progress, a log event. A player's death: a PvP kill (killer of another kingdom) is a
 //! `PvpKill` request; the player comes back at the zone's entry after `PLAYER_RESPAWN_MS`.
 
+use crate::actions::{loot_gold, pvp_kill, quest_progress};
 use crate::components::*;
 use crate::game::grant_xp;
-use crate::io::{PersistKind, PlayerEvent};
+use crate::io::PlayerEvent;
 use crate::lifecycle::{level_up, LevelUpParts};
 use crate::limits::{LOOT_ENTITIES_MAX, LOOT_LIFETIME_MS, PLAYER_RESPAWN_MS};
 use crate::resources::*;
@@ -187,13 +188,13 @@ pub fn resolve_deaths(
         );
         let gold = ctx.rng.0.random_range(def.gold_min..=def.gold_max);
         if gold > 0 {
-            if let Some(id) = ctx.pending.open(PendingKind::Gold { character: c }) {
-                let kind = PersistKind::LootGold {
+            if let Some(id) = ctx.pending.open(loot_gold::Waiting { character: c }.into()) {
+                let request = loot_gold::Request {
                     fence: player.fence,
                     amount: gold,
                     zone,
                 };
-                ctx.outbox.persist(id, kind);
+                ctx.outbox.persist(id, request.into());
             }
         }
         for q in quests
@@ -207,21 +208,18 @@ pub fn resolve_deaths(
             if qdef.target_monster != def.id || q.progress >= qdef.target_count {
                 continue;
             }
-            let kind = PendingKind::QuestProgress {
+            let waiting = quest_progress::Waiting {
                 character: c,
                 quest: q.quest,
                 amount: 1,
             };
-            if let Some(id) = ctx.pending.open(kind) {
-                let fence = player.fence;
-                ctx.outbox.persist(
-                    id,
-                    PersistKind::QuestProgress {
-                        fence,
-                        quest: q.quest,
-                        amount: 1,
-                    },
-                );
+            if let Some(id) = ctx.pending.open(waiting.into()) {
+                let request = quest_progress::Request {
+                    fence: player.fence,
+                    quest: q.quest,
+                    amount: 1,
+                };
+                ctx.outbox.persist(id, request.into());
             }
         }
     }
@@ -254,13 +252,14 @@ fn player_died(ctx: &mut Ctx, players: &mut Players, victim: Entity, killer: Opt
             .target(player.character.0)
             .zone(zone.0),
     );
-    if let Some(id) = ctx.pending.open(PendingKind::PvpKill {
+    let waiting = pvp_kill::Waiting {
         killer: killer.character,
-    }) {
-        let kind = PersistKind::PvpKill {
+    };
+    if let Some(id) = ctx.pending.open(waiting.into()) {
+        let request = pvp_kill::Request {
             killer,
             victim: player.fence,
         };
-        ctx.outbox.persist(id, kind);
+        ctx.outbox.persist(id, request.into());
     }
 }

@@ -1,7 +1,7 @@
 //! Systems, one per file, registered by `schedule()` in the order documented in `lib.rs`.
 
 mod combat;
-mod commands;
+pub(crate) mod commands;
 mod connection;
 mod death;
 mod departures;
@@ -10,7 +10,6 @@ mod loot;
 mod monster_ai;
 mod movement;
 mod persistence;
-mod requests;
 mod results;
 mod skills;
 mod snapshot;

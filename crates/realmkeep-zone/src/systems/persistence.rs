@@ -9,9 +9,9 @@
 //!   character id), so no tick builds the whole zone's save.
 //! - Log events leave in batches every `LOG_FLUSH_TICKS`, or when a batch is full.
 
+use crate::actions::{level_up, save_batch};
 use crate::components::*;
 use crate::game::snapshot;
-use crate::io::PersistKind;
 use crate::limits::LOG_FLUSH_TICKS;
 use crate::resources::*;
 use bevy_ecs::prelude::*;
@@ -62,8 +62,8 @@ pub fn save_players(
         let snap = || snapshot(player, zone, entry, &t, &h, &m, &l);
         if save.urgent {
             let character = player.character;
-            if let Some(id) = pending.open(PendingKind::LevelUp { character }) {
-                outbox.persist(id, PersistKind::LevelUp(snap()));
+            if let Some(id) = pending.open(level_up::Waiting { character }.into()) {
+                outbox.persist(id, level_up::Request(snap()).into());
                 *save = SaveState {
                     dirty: false,
                     in_flight: Some(id),
@@ -80,14 +80,14 @@ pub fn save_players(
     }
     if !rows.is_empty() {
         let characters = rows.iter().map(|r| r.fence.character).collect();
-        if let Some(id) = pending.open(PendingKind::SaveBatch { characters }) {
+        if let Some(id) = pending.open(save_batch::Waiting { characters }.into()) {
             for e in members {
                 if let Ok(mut p) = players.get_mut(e) {
                     p.6.dirty = false;
                     p.6.in_flight = Some(id);
                 }
             }
-            outbox.persist(id, PersistKind::SaveBatch(rows));
+            outbox.persist(id, save_batch::Request(rows).into());
         }
     }
     outbox.flush_logs(clock.tick % LOG_FLUSH_TICKS == 0);

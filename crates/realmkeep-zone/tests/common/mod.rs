@@ -6,6 +6,7 @@ use realmkeep_domain::records::LogEvent;
 use realmkeep_domain::records::{EquippedItem, LearnedSkill, LoadedCharacter};
 use realmkeep_domain::rules::ItemBonus;
 use realmkeep_domain::*;
+use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 use realmkeep_zone::{Zone, ZoneConfig};
 use std::sync::Arc;
@@ -258,11 +259,9 @@ pub fn ack_saves(zone: &mut Zone, out: &[ZoneOutput]) {
             PersistKind::SaveBatch(_) => reply(
                 zone,
                 r.id,
-                Outcome::Ok(Applied::Saved {
-                    refused: Vec::new(),
-                }),
+                Outcome::Ok(save_batch::Receipt::default().into()),
             ),
-            PersistKind::LevelUp(_) => reply(zone, r.id, Outcome::Ok(Applied::Done)),
+            PersistKind::LevelUp(_) => reply(zone, r.id, Outcome::Ok(level_up::Receipt.into())),
             _ => {}
         }
     }

@@ -5,12 +5,13 @@
 
 use anyhow::Result;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use realmkeep_domain::{Actor, Fence};
-use realmkeep_store::characters::LoadedCharacter;
-use realmkeep_store::{Store, StoreError, StoreResult};
-use realmkeep_zone::io::{Applied, Outcome, PersistKind, PersistRequest, ZoneInput};
+use realmkeep_domain::records::LoadedCharacter;
+use realmkeep_domain::Fence;
+use realmkeep_server::actions::{self, Executor, Observer};
+use realmkeep_store::{Store, StoreError};
+use realmkeep_zone::io::{Outcome, PersistKind, PersistRequest, ZoneInput};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 
 /// Name prefix of the benchmark's players.
@@ -68,74 +69,32 @@ pub fn renew(store: Store, fences: Vec<Fence>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-fn outcome<T>(r: StoreResult<T>, ok: impl FnOnce(T) -> Applied) -> Outcome {
-    match r {
-        Ok(v) => Outcome::Ok(ok(v)),
-        Err(StoreError::Refused(why)) => Outcome::Refused(why),
-        Err(_) => Outcome::Unavailable,
+/// The benchmark's observations: batch save timings for the report.
+impl Observer for Ledger {
+    fn batch_saved(&self, rows: usize, refused: usize, took: Duration) {
+        self.saves
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(SaveRecord {
+                took,
+                rows,
+                refused,
+            });
     }
 }
 
+/// Carries out one request as the host's store worker does, through the same `execute`.
 async fn carry_out(store: &Store, kind: PersistKind, ledger: &Ledger) -> Outcome {
-    match kind {
-        PersistKind::SaveBatch(rows) => {
-            let started = Instant::now();
-            let r = store.save_batch(&rows).await;
-            if let Ok(report) = &r {
-                ledger
-                    .saves
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(SaveRecord {
-                        took: started.elapsed(),
-                        rows: rows.len(),
-                        refused: report.refused.len(),
-                    });
-            }
-            outcome(r, |report| Applied::Saved {
-                refused: report.refused,
-            })
-        }
-        PersistKind::LevelUp(s) => outcome(store.level_up(&s).await, |_| Applied::Done),
-        PersistKind::Release { snapshot, .. } => {
-            outcome(store.release(&snapshot).await, |_| Applied::Done)
-        }
-        PersistKind::LootGold {
-            fence,
-            amount,
-            zone,
-        } => outcome(
-            store
-                .loot_gold(Actor::Zone(fence), amount, Some(zone))
-                .await,
-            |gold| Applied::Purse { gold },
-        ),
-        PersistKind::PickupLoot {
-            fence,
-            def,
-            quantity,
-            zone,
-            monster,
-            loot,
-        } => {
-            let origin = format!("monster:{monster}");
-            let key = format!("bench-zone/{}:{loot}", std::process::id());
-            let r = store
-                .pickup_loot_once(Actor::Zone(fence), def, quantity, Some(zone), &origin, &key)
-                .await;
-            outcome(r, |p| Applied::PickedUp {
-                merged: p.merged,
-                created: p.created,
-            })
-        }
-        PersistKind::PvpKill { killer, victim } => outcome(
-            store
-                .record_pvp_kill(Actor::Zone(killer), victim.character)
-                .await,
-            |_| Applied::Done,
-        ),
-        // Fighting players never ask for these.
-        _ => Outcome::Unavailable,
+    let keys = format!("bench-zone/{}", std::process::id());
+    let ex = Executor {
+        store,
+        keys: &keys,
+        observer: ledger,
+    };
+    match actions::execute(&ex, &kind).await {
+        Ok(applied) => Outcome::Ok(applied),
+        Err(StoreError::Refused(why)) => Outcome::Refused(why),
+        Err(_) => Outcome::Unavailable,
     }
 }
 

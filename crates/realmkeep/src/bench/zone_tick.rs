@@ -12,6 +12,7 @@ use realmkeep_sim::mind::{Body, Observation, Thing};
 use realmkeep_sim::observe::{nearest, things};
 use realmkeep_sim::{Behaviour, Mind};
 use realmkeep_store::characters::LoadedCharacter;
+use realmkeep_zone::actions::save_batch;
 use realmkeep_zone::io::{PersistKind, PersistRequest, ZoneInput, ZoneOutput};
 use realmkeep_zone::{TickStats, TickSummary, Zone, ZoneConfig};
 use std::collections::VecDeque;
@@ -234,7 +235,8 @@ pub fn run(
             let ZoneOutput::Persist(req) = out else {
                 continue;
             };
-            if let (PersistKind::SaveBatch(rows), Some(k)) = (&req.kind, kind) {
+            if let (PersistKind::SaveBatch(save_batch::Request(rows)), Some(k)) = (&req.kind, kind)
+            {
                 let w = &mut windows[k];
                 let n = rows.len() as u64;
                 w.batch_rows_min = if w.batch_saves == 0 {

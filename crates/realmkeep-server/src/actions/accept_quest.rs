@@ -1,0 +1,17 @@
+//! Accepting a quest: `Store::accept_quest`.
+
+use super::{Executor, Lane};
+use realmkeep_domain::{Actor, CharacterId};
+use realmkeep_store::StoreResult;
+use realmkeep_zone::actions::accept_quest::{Receipt, Request};
+
+pub(super) const LANE: Lane = Lane::Action;
+
+pub(super) fn lane_key(r: &Request) -> CharacterId {
+    r.fence.character
+}
+
+pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+    ex.store.accept_quest(Actor::Zone(r.fence), r.quest).await?;
+    Ok(Receipt)
+}

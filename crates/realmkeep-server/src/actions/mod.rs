@@ -1,0 +1,88 @@
+//! How the server executes each zone request against the store: one module per action, named like
+//! the zone's module (`realmkeep_zone::actions`) that holds its request, receipt and answer. The
+//! store worker and the zone benchmark both call [`execute`]; the worker adds lanes, retries and
+//! health, the benchmark its ledger, through an [`Observer`].
+//!
+//! Adding an action is one module here (an `execute`, its `LANE`, its `lane_key`) and one line in
+//! the registry below.
+
+use realmkeep_domain::{CharacterId, Fence};
+use realmkeep_store::{Store, StoreResult};
+use realmkeep_zone::io::{Applied, PersistKind};
+use std::time::Duration;
+
+/// Which kind of store-worker lane runs an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// The ordered save lane: an older snapshot never lands after a newer one; retried with
+    /// backoff while PostgreSQL is away.
+    Save,
+    /// An economy action lane (one per character, by id): tried once; "try again" otherwise.
+    Action,
+}
+
+/// What the caller wants to hear about executions besides their answer.
+pub trait Observer: Send + Sync {
+    /// A batch save ran: `rows` written or refused, `refused` of them stale.
+    fn batch_saved(&self, _rows: usize, _refused: usize, _took: Duration) {}
+    /// A level-up save committed.
+    fn level_up_saved(&self) {}
+    /// A final save committed and released the claim `fence`.
+    fn released(&self, _fence: Fence) {}
+}
+
+/// No observation (tests).
+pub struct Unobserved;
+impl Observer for Unobserved {}
+
+/// What an execution works with.
+pub struct Executor<'a> {
+    pub store: &'a Store,
+    /// Unique per process and zone (the claim holder's name): prefixes idempotency keys so a key
+    /// made by one zone's life is never taken for another's.
+    pub keys: &'a str,
+    pub observer: &'a dyn Observer,
+}
+
+macro_rules! actions {
+    ($($variant:ident => $module:ident),+ $(,)?) => {
+        $(mod $module;)+
+
+        /// Runs one request against the store once; `Logs` are the log worker's.
+        pub async fn execute(ex: &Executor<'_>, kind: &PersistKind) -> StoreResult<Applied> {
+            match kind {
+                $(PersistKind::$variant(r) => $module::execute(ex, r).await.map(Applied::from),)+
+                PersistKind::Logs(_) => unreachable!("logs go to the log worker"),
+            }
+        }
+
+        /// The lane kind that runs `kind`.
+        pub fn lane(kind: &PersistKind) -> Lane {
+            match kind {
+                $(PersistKind::$variant(_) => $module::LANE,)+
+                PersistKind::Logs(_) => Lane::Save,
+            }
+        }
+
+        /// The character whose action lane runs `kind` (one lane per character keeps its order).
+        pub fn lane_key(kind: &PersistKind) -> CharacterId {
+            match kind {
+                $(PersistKind::$variant(r) => $module::lane_key(r),)+
+                PersistKind::Logs(_) => CharacterId(0),
+            }
+        }
+    };
+}
+
+actions! {
+    SaveBatch => save_batch,
+    LevelUp => level_up,
+    Release => release,
+    Pickup => pickup,
+    LootGold => loot_gold,
+    AcceptQuest => accept_quest,
+    QuestProgress => quest_progress,
+    CompleteQuest => complete_quest,
+    PvpKill => pvp_kill,
+    Trade => trade,
+}

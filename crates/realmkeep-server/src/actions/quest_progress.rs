@@ -1,0 +1,19 @@
+//! Kills towards a quest: `Store::progress_quest`.
+
+use super::{Executor, Lane};
+use realmkeep_domain::{Actor, CharacterId};
+use realmkeep_store::StoreResult;
+use realmkeep_zone::actions::quest_progress::{Receipt, Request};
+
+pub(super) const LANE: Lane = Lane::Action;
+
+pub(super) fn lane_key(r: &Request) -> CharacterId {
+    r.fence.character
+}
+
+pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+    ex.store
+        .progress_quest(Actor::Zone(r.fence), r.quest, r.amount)
+        .await?;
+    Ok(Receipt)
+}
