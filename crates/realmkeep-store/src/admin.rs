@@ -64,7 +64,7 @@ async fn grant_in(
     note: &AdminNote,
 ) -> StoreResult<ItemId> {
     lock_actor(tx, &Actor::Offline(c)).await?;
-    let id = grant_items(tx, c, &[(def, qty.get())], "admin").await?[0];
+    let id = grant_items(tx, c, &[(def, qty.get())], "admin").await?[0].item;
     write_in_tx(
         tx,
         &[LogEvent::new("admin_grant_item")

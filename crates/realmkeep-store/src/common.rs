@@ -3,6 +3,7 @@
 
 use crate::error::{db, refuse, Refusal, StoreResult};
 use realmkeep_domain::limits::{GOLD_MAX, INVENTORY_SLOTS};
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{Actor, CharacterId, ItemDefId, ItemId};
 use sqlx::PgConnection;
 
@@ -271,9 +272,9 @@ pub(crate) async fn grant_items(
     character: CharacterId,
     items: &[(ItemDefId, i32)],
     origin: &str,
-) -> StoreResult<Vec<ItemId>> {
+) -> StoreResult<Vec<InventoryItem>> {
     let slots = free_slots(tx, character, items.len()).await?;
-    let mut ids = Vec::with_capacity(items.len());
+    let mut placed = Vec::with_capacity(items.len());
     for ((def, qty), slot) in items.iter().zip(slots) {
         let d = item_def(tx, *def).await?;
         if *qty < 1 || *qty > d.max_stack {
@@ -284,7 +285,12 @@ pub(crate) async fn grant_items(
         }
         let id = create_item(tx, *def, *qty, "inventory", origin).await?;
         place_in_inventory(tx, character, slot, id).await?;
-        ids.push(id);
+        placed.push(InventoryItem {
+            item: id,
+            def: *def,
+            quantity: *qty,
+            slot,
+        });
     }
-    Ok(ids)
+    Ok(placed)
 }

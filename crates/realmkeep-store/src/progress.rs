@@ -8,10 +8,11 @@ use crate::logs::{write_in_tx, LogEvent};
 use crate::saves::{write_full_save, CharacterSnapshot};
 use crate::tx::in_tx;
 use crate::Store;
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::rules::{
     base_attributes, level_for_xp, skill_learn_cost, skill_upgrade_cost, LEVEL_SCORE_SCALE,
 };
-use realmkeep_domain::{Actor, CharacterId, Class, ItemDefId, ItemId, QuestId, SkillId};
+use realmkeep_domain::{Actor, CharacterId, Class, ItemDefId, QuestId, SkillId};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
@@ -22,20 +23,24 @@ pub const QUEST_PROGRESS_STEP_MAX: i32 = 1_000;
 /// Rows one leaderboard read returns at the most; more are cut off.
 pub const LEADERBOARD_ROWS_MAX: i64 = 10_000;
 
-/// What completing a quest gave.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What completing a quest changed, as committed: a receipt the caller shows as it is (no read
+/// back), like a trade's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestCompletion {
-    /// Experience the quest rewarded (a zone holding the character adds it to its own count).
-    pub xp: i64,
+    /// Experience the quest rewarded.
+    pub reward_xp: i64,
     /// Gold the quest rewarded.
-    pub gold: i64,
-    /// The reward items, now in the character's inventory.
-    pub items: Vec<ItemId>,
-    /// The character's level after the reward.
-    pub new_level: i32,
+    pub reward_gold: i64,
+    /// The purse after the reward.
+    pub gold_after: i64,
+    /// The reward items as placed in the bag.
+    pub items: Vec<InventoryItem>,
+    /// The stored experience after the reward: the greater of the stored count and the one the
+    /// caller knows, plus the reward.
+    pub xp_after: i64,
+    /// The character's level after the reward (never lower than before).
+    pub level_after: i32,
     pub leveled_up: bool,
-    /// The stored experience after the reward.
-    pub total_xp: i64,
 }
 
 /// Which leaderboard to read.
@@ -237,6 +242,7 @@ async fn complete_quest_in(
     tx: &mut PgConnection,
     actor: Actor,
     quest: QuestId,
+    known_xp: i64,
 ) -> StoreResult<QuestCompletion> {
     let me = lock_actor(tx, &actor).await?;
     let c = actor.character();
@@ -261,9 +267,11 @@ async fn complete_quest_in(
     }
     let rewards = &q.reward_items.0;
     let items = grant_items(tx, c, rewards, "quest_reward").await?;
-    add_gold(tx, c, q.reward_gold).await?;
+    let gold_after = add_gold(tx, c, q.reward_gold).await?;
     let (class, level, xp) = read_progress(tx, c).await?;
-    let total_xp = xp.saturating_add(q.reward_xp);
+    // A zone's count may be ahead of the stored one (kills not saved yet): the reward goes on top
+    // of the greater, so the committed experience never lags what the player was shown.
+    let total_xp = xp.max(known_xp).saturating_add(q.reward_xp);
     // The stored level never goes down, even if it was somehow ahead of its experience.
     let new_level = level_for_xp(total_xp).max(level);
     let a = base_attributes(class, new_level);
@@ -295,11 +303,11 @@ async fn complete_quest_in(
         .actor(me.id)
         .gold(q.reward_gold)
         .details(serde_json::json!({ "quest_id": quest.0, "xp": q.reward_xp }))];
-    for (id, (def, qty)) in items.iter().zip(rewards) {
+    for item in &items {
         events.push(
             LogEvent::new("quest_reward_item")
                 .actor(me.id)
-                .item(id.0, def.0, *qty)
+                .item(item.item.0, item.def.0, item.quantity)
                 .details(serde_json::json!({ "quest_id": quest.0 })),
         );
     }
@@ -312,12 +320,13 @@ async fn complete_quest_in(
     }
     write_in_tx(tx, &events).await?;
     Ok(QuestCompletion {
-        xp: q.reward_xp,
-        gold: q.reward_gold,
+        reward_xp: q.reward_xp,
+        reward_gold: q.reward_gold,
+        gold_after,
         items,
-        new_level,
+        xp_after: total_xp,
+        level_after: new_level,
         leveled_up,
-        total_xp,
     })
 }
 
@@ -411,14 +420,19 @@ impl Store {
     }
 
     /// Completes a quest whose objective is met: grants its experience (with any level-up and
-    /// the attributes of the new level), gold and items, all in one transaction. A reward that
-    /// does not fit (`InventoryFull`, `TooMuchGold`) refuses the whole completion.
+    /// the attributes of the new level), gold and items, all in one transaction, and answers with
+    /// what changed. `known_xp` is the experience the caller holds (a zone's own count, which may
+    /// be ahead of the last save; 0 when offline): the reward goes on top of the greater. A reward
+    /// that does not fit (`InventoryFull`, `TooMuchGold`) refuses the whole completion.
     pub async fn complete_quest(
         &self,
         actor: Actor,
         quest: QuestId,
+        known_xp: i64,
     ) -> StoreResult<QuestCompletion> {
-        in_tx!(self.pool(), |tx| complete_quest_in(tx, actor, quest))
+        in_tx!(self.pool(), |tx| complete_quest_in(
+            tx, actor, quest, known_xp
+        ))
     }
 
     /// The zone's immediate save on a level-up: a fenced full save whose level must be the one

@@ -172,13 +172,13 @@ async fn a_quest_is_accepted_advanced_and_completed_with_a_level_up() {
         Refusal::NotFound("active quest")
     );
     assert!(matches!(
-        refusal(s.complete_quest(a, QuestId(1)).await),
+        refusal(s.complete_quest(a, QuestId(1), 0).await),
         Refusal::NotAllowed(_)
     ));
     assert_eq!(s.progress_quest(a, QuestId(1), 3).await.unwrap(), 3);
     assert!(
         matches!(
-            refusal(s.complete_quest(a, QuestId(1)).await),
+            refusal(s.complete_quest(a, QuestId(1), 0).await),
             Refusal::NotAllowed(_)
         ),
         "3 of 5 is not done"
@@ -189,11 +189,19 @@ async fn a_quest_is_accepted_advanced_and_completed_with_a_level_up() {
         "progress stops at the target"
     );
 
-    let done = s.complete_quest(a, QuestId(1)).await.unwrap();
-    assert_eq!((done.xp, done.gold, done.total_xp), (200, 25, 200));
+    let done = s.complete_quest(a, QuestId(1), 0).await.unwrap();
+    assert_eq!(
+        (
+            done.reward_xp,
+            done.reward_gold,
+            done.xp_after,
+            done.gold_after
+        ),
+        (200, 25, 200, 125)
+    );
     assert_eq!(done.items.len(), 1);
-    assert_eq!(done.new_level, level_for_xp(200));
-    assert_eq!(done.new_level, 2);
+    assert_eq!(done.level_after, level_for_xp(200));
+    assert_eq!(done.level_after, 2);
     assert!(done.leveled_up);
 
     let l = s.load_character(c).await.unwrap();
@@ -202,8 +210,12 @@ async fn a_quest_is_accepted_advanced_and_completed_with_a_level_up() {
     let reward = l
         .inventory
         .iter()
-        .find(|i| i.item == done.items[0])
+        .find(|i| i.item == done.items[0].item)
         .unwrap();
+    assert_eq!(
+        reward, &done.items[0],
+        "the receipt shows the item as placed"
+    );
     assert_eq!((reward.def, reward.quantity), (ItemDefId(100), 3));
     assert_eq!(l.quests.len(), 1);
     assert_eq!(l.quests[0].status, realmkeep_domain::QuestStatus::Completed);
@@ -218,7 +230,7 @@ async fn a_quest_is_accepted_advanced_and_completed_with_a_level_up() {
 
     // Only once.
     assert!(matches!(
-        refusal(s.complete_quest(a, QuestId(1)).await),
+        refusal(s.complete_quest(a, QuestId(1), 0).await),
         Refusal::NotAllowed(_)
     ));
     assert_eq!(
@@ -245,11 +257,11 @@ async fn a_quest_is_accepted_advanced_and_completed_with_a_level_up() {
     // A reward that does not reach the next level does not level up.
     s.accept_quest(a, QuestId(2)).await.unwrap();
     s.progress_quest(a, QuestId(2), 6).await.unwrap();
-    let done = s.complete_quest(a, QuestId(2)).await.unwrap();
-    assert_eq!(done.total_xp, 550);
-    assert_eq!(done.new_level, level_for_xp(550));
+    let done = s.complete_quest(a, QuestId(2), 0).await.unwrap();
+    assert_eq!(done.xp_after, 550);
+    assert_eq!(done.level_after, level_for_xp(550));
     assert_eq!(done.leveled_up, level_for_xp(550) > 2);
-    assert_eq!(s.load_character(c).await.unwrap().level, done.new_level);
+    assert_eq!(s.load_character(c).await.unwrap().level, done.level_after);
 }
 
 #[tokio::test]
@@ -265,7 +277,7 @@ async fn a_reward_that_does_not_fit_refuses_the_whole_completion() {
     let totals = item_totals(s).await;
 
     assert_eq!(
-        refusal(s.complete_quest(a, QuestId(1)).await),
+        refusal(s.complete_quest(a, QuestId(1), 0).await),
         Refusal::InventoryFull
     );
     let after = s.load_character(c).await.unwrap();
@@ -297,7 +309,7 @@ async fn a_reward_that_does_not_fit_refuses_the_whole_completion() {
     tx.commit().await.unwrap();
     set_gold(s, c, limits::GOLD_MAX - 1).await;
     assert_eq!(
-        refusal(s.complete_quest(a, QuestId(1)).await),
+        refusal(s.complete_quest(a, QuestId(1), 0).await),
         Refusal::TooMuchGold
     );
     assert_eq!(
@@ -313,7 +325,7 @@ async fn a_reward_that_does_not_fit_refuses_the_whole_completion() {
     assert_eq!(s.load_character(c).await.unwrap().xp, 0);
 
     set_gold(s, c, 100).await;
-    let done = s.complete_quest(a, QuestId(1)).await.unwrap();
+    let done = s.complete_quest(a, QuestId(1), 0).await.unwrap();
     assert_eq!(gold(s, c).await, 125);
     assert_eq!(done.items.len(), 1);
     assert_items_placed(s).await;
@@ -345,7 +357,7 @@ async fn active_quests_are_limited() {
 
     // A completed quest frees its place.
     s.progress_quest(off(c), QuestId(1001), 1).await.unwrap();
-    s.complete_quest(off(c), QuestId(1001)).await.unwrap();
+    s.complete_quest(off(c), QuestId(1001), 0).await.unwrap();
     s.accept_quest(off(c), QuestId(1000 + n)).await.unwrap();
 }
 

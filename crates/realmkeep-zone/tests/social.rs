@@ -71,6 +71,8 @@ fn a_quest_is_accepted_progressed_and_completed_through_the_store() {
 fn completing_a_quest_grants_its_rewards_on_ok_only() {
     let mut z = zone();
     let mut c = character(1, 150.0, 150.0);
+    // Experience the store has not seen yet (kills since the last save): the request carries it.
+    c.xp = 50;
     c.quests.push(QuestState {
         quest: QuestId(1),
         status: QuestStatus::Active,
@@ -91,7 +93,7 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
     assert!(notices(&out, 1).contains(&PlayerEvent::TryAgain {
         action: Action::Quest
     }));
-    assert_eq!(z.player(CharacterId(1)).unwrap().xp, 0);
+    assert_eq!(z.player(CharacterId(1)).unwrap().xp, 50);
 
     command(
         &mut z,
@@ -102,30 +104,44 @@ fn completing_a_quest_grants_its_rewards_on_ok_only() {
         matches!(k, PersistKind::CompleteQuest(_))
     })
     .unwrap();
+    assert_eq!(
+        req.kind,
+        PersistKind::CompleteQuest(complete_quest::Request {
+            fence: fence(1),
+            quest: QuestId(1),
+            xp: 50
+        })
+    );
     let reward = InventoryItem {
         item: ItemId(9),
         def: ItemDefId(100),
         quantity: 3,
         slot: 0,
     };
+    // The store's receipt: purse, items as placed, experience after (50 + the reward of 200).
     reply(
         &mut z,
         req.id,
         Outcome::Ok(Applied::CompleteQuest(complete_quest::Receipt {
             gold: 125,
             items: vec![reward.clone()],
+            xp: 250,
         })),
     );
     let out = run(&mut z, 1);
     let p = z.player(CharacterId(1)).unwrap();
     assert_eq!(
         (p.gold, p.items.clone(), p.xp, p.level),
-        (125, vec![reward], 200, 2)
+        (125, vec![reward], 250, 2)
     );
     assert_eq!(p.quests[0].status, QuestStatus::Completed);
+    assert!(notices(&out, 1).contains(&PlayerEvent::XpGained {
+        amount: 200,
+        xp: 250
+    }));
     assert!(request_of(
         &out,
-        |k| matches!(k, PersistKind::LevelUp(level_up::Request(s)) if s.xp == 200 && s.level == 2)
+        |k| matches!(k, PersistKind::LevelUp(level_up::Request(s)) if s.xp == 250 && s.level == 2)
     )
     .is_some());
 }

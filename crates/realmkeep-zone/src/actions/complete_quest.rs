@@ -1,5 +1,10 @@
-//! Completing a quest whose objective is met: the store grants its gold and items; the zone shows
-//! the purse and the items as the store placed them, and grants the quest's experience.
+//! Completing a quest whose objective is met: the store grants its gold, items and experience in
+//! one transaction and answers with what changed (purse after, items as placed, experience
+//! after). The zone shows exactly that: it reads nothing back and adds no reward of its own.
+//!
+//! The store owns the quest's experience (it is committed with the completion); the request
+//! carries the zone's own count, which may be ahead of the last save, so the reward lands on top
+//! of it. What the zone gained meanwhile (kills while waiting) is kept.
 
 use super::{AnswerCtx, Outcome};
 use crate::io::{Action, Denial, PlayerEvent, RequestId};
@@ -8,23 +13,28 @@ use crate::systems::commands::{has_room, ActorItem, Ctx};
 use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{CharacterId, Fence, QuestId, QuestStatus};
 
+/// `xp`: the zone's experience count when asked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub fence: Fence,
     pub quest: QuestId,
+    pub xp: i64,
 }
 
-/// The purse after the reward, and the reward items as placed.
+/// The purse after the reward, the reward items as placed, the experience after the reward.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Receipt {
     pub gold: i64,
     pub items: Vec<InventoryItem>,
+    pub xp: i64,
 }
 
+/// `xp`: the count the request carried, so the receipt's experience can be taken as a gain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Waiting {
     pub character: CharacterId,
     pub quest: QuestId,
+    pub xp: i64,
 }
 
 /// `PlayerCommand::CompleteQuest`: an active quest whose objective is met.
@@ -41,16 +51,18 @@ pub(crate) fn command(ctx: &mut Ctx, mut a: ActorItem, quest: QuestId) {
     if !has_room(ctx, &a, Action::Quest) {
         return;
     }
+    let xp = a.level.xp;
     let waiting = Waiting {
         character: me,
         quest,
+        xp,
     };
     let Some(id) = ctx.pending.open(waiting.into()) else {
         return;
     };
     a.critical.0 += 1;
     let fence = a.player.fence;
-    ctx.outbox.persist(id, Request { fence, quest }.into());
+    ctx.outbox.persist(id, Request { fence, quest, xp }.into());
 }
 
 impl Waiting {
@@ -63,7 +75,8 @@ impl Waiting {
         let Outcome::Ok(receipt) = outcome else {
             return ctx.failed(character, Action::Quest, &outcome);
         };
-        let xp = ctx.content.quest(quest).map(|q| q.reward.xp).unwrap_or(0);
+        // The reward as the store committed it, on top of the count the request carried.
+        let xp = receipt.xp.saturating_sub(self.xp).max(0);
         let zone = ctx.content.zone.id;
         let AnswerCtx {
             players,
