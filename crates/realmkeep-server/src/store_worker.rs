@@ -19,7 +19,7 @@ use crate::messages::Control;
 use crate::metrics::{add, bump, dec, Metrics};
 use realmkeep_domain::{Fence, ZoneId};
 use realmkeep_store::{Store, StoreError, StoreResult};
-use realmkeep_zone::io::{Applied, Outcome, PersistKind, PersistRequest, ZoneInput};
+use realmkeep_zone::io::{Applied, Outcome, PersistKind, PersistRequest, RequestId, ZoneInput};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,9 +136,9 @@ async fn lane(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistRequest>) {
             },
         };
         let outcome = if is_save(&req.kind) {
-            save(&ctx, req.kind).await
+            save(&ctx, req.id, req.kind).await
         } else {
-            action(&ctx, req.kind).await
+            action(&ctx, req.id, req.kind).await
         };
         dec(&ctx.metrics.counters.store_pending);
         let input = ZoneInput::StoreResult {
@@ -194,7 +194,7 @@ fn to_outcome(r: StoreResult<Applied>) -> Outcome {
     }
 }
 
-async fn save(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
+async fn save(ctx: &StoreCtx, id: RequestId, kind: PersistKind) -> Outcome {
     let c = &ctx.metrics.counters;
     let what = match &kind {
         PersistKind::SaveBatch(_) => "batch save",
@@ -202,7 +202,7 @@ async fn save(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
         _ => "final save",
     };
     let ex = ctx.executor();
-    let r = with_retries(ctx, what, || actions::execute(&ex, &kind)).await;
+    let r = with_retries(ctx, what, || actions::execute(&ex, id, &kind)).await;
     let outcome = to_outcome(r);
     match &outcome {
         Outcome::Ok(_) | Outcome::Refused(_) => bump(&c.saves_ok),
@@ -211,13 +211,13 @@ async fn save(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
     outcome
 }
 
-async fn action(ctx: &StoreCtx, kind: PersistKind) -> Outcome {
+async fn action(ctx: &StoreCtx, id: RequestId, kind: PersistKind) -> Outcome {
     let c = &ctx.metrics.counters;
     if !ctx.health.is_up() {
         bump(&c.critical_unavailable);
         return Outcome::Unavailable;
     }
-    let r = actions::execute(&ctx.executor(), &kind).await;
+    let r = actions::execute(&ctx.executor(), id, &kind).await;
     let outcome = observe_to(ctx, r);
     match &outcome {
         Outcome::Ok(_) => bump(&c.critical_ok),

@@ -7,7 +7,7 @@ use realmkeep_server::actions::{self, Executor, Unobserved};
 use realmkeep_store::Store;
 use realmkeep_testkit::{character, fresh_db};
 use realmkeep_zone::actions::complete_quest;
-use realmkeep_zone::io::{Applied, PersistKind};
+use realmkeep_zone::io::{Applied, PersistKind, RequestId};
 use std::time::Duration;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -36,7 +36,7 @@ async fn execute(s: &Store, kind: PersistKind) -> Applied {
         keys: "zone-test/1",
         observer: &Unobserved,
     };
-    actions::execute(&ex, &kind).await.unwrap()
+    actions::execute(&ex, RequestId(1), &kind).await.unwrap()
 }
 
 #[tokio::test]

@@ -28,6 +28,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Io(String),
+    /// An idempotency key was used before: the action was decided then (`action_keys`).
+    #[error("this action was already decided under its key")]
+    KeyUsed,
 }
 
 impl StoreError {

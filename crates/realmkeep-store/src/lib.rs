@@ -11,6 +11,7 @@
 //! - Locks on character rows are taken in ascending id order (`common::lock_characters`).
 
 pub mod accounts;
+pub mod action_keys;
 pub mod admin;
 pub mod archive;
 pub mod bans;

@@ -5,7 +5,8 @@
 //! the same transaction. A serialization failure or deadlock with anything else reruns the whole
 //! trade.
 
-use crate::error::{db, is_retryable_sqlx, refuse, Refusal, StoreResult};
+use crate::action_keys::{check_key, is_key_taken};
+use crate::error::{db, is_retryable_sqlx, refuse, Refusal, StoreError, StoreResult};
 use crate::Store;
 use realmkeep_domain::limits::{
     GOLD_MAX, INVENTORY_SLOTS, TRADE_ITEMS_PER_SIDE_MAX, TX_RETRIES_MAX,
@@ -44,6 +45,36 @@ fn check_side(side: &TradeSide) -> StoreResult<()> {
 
 type TradeRow = (Vec<i64>, Vec<i16>, Vec<i64>, Vec<i16>, i64, i64);
 
+const TRADE_SQL: &str =
+    "SELECT * FROM realmkeep_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// The trade and its idempotency key with its receipt, in one statement (so one transaction).
+const TRADE_KEYED_SQL: &str = "
+    WITH t AS MATERIALIZED (
+        SELECT * FROM realmkeep_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)),
+    k AS (INSERT INTO action_keys (action_key, receipt) SELECT $12, to_jsonb(t) FROM t)
+    SELECT * FROM t";
+
+/// A trade's receipt as `action_keys` keeps it: the row of `realmkeep_trade`.
+#[derive(Deserialize)]
+struct StoredTrade {
+    a_received: Vec<i64>,
+    a_slots: Vec<i16>,
+    b_received: Vec<i64>,
+    b_slots: Vec<i16>,
+    a_gold_after: i64,
+    b_gold_after: i64,
+}
+
+fn receipt((a_items, a_slots, b_items, b_slots, a_gold, b_gold): TradeRow) -> TradeReceipt {
+    TradeReceipt {
+        a_received: a_items.into_iter().map(ItemId).zip(a_slots).collect(),
+        b_received: b_items.into_iter().map(ItemId).zip(b_slots).collect(),
+        a_gold,
+        b_gold,
+    }
+}
+
 /// Runs the trade as one statement (the server-side function `realmkeep_trade`, which is its own
 /// transaction), again after a serialization failure or deadlock.
 async fn trade_once(
@@ -51,6 +82,7 @@ async fn trade_once(
     a: &TradeSide,
     b: &TradeSide,
     trade_ref: &str,
+    key: Option<&str>,
 ) -> StoreResult<TradeReceipt> {
     let epoch = |actor: &Actor| match actor {
         Actor::Zone(f) => Some(f.epoch.0),
@@ -60,9 +92,11 @@ async fn trade_once(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r: Result<TradeRow, sqlx::Error> = sqlx::query_as(
-            "SELECT * FROM realmkeep_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
+        let r: Result<TradeRow, sqlx::Error> = sqlx::query_as(if key.is_some() {
+            TRADE_KEYED_SQL
+        } else {
+            TRADE_SQL
+        })
         .bind(a.actor.character().0)
         .bind(epoch(&a.actor))
         .bind(ids(a))
@@ -74,20 +108,18 @@ async fn trade_once(
         .bind(trade_ref)
         .bind(GOLD_MAX)
         .bind(INVENTORY_SLOTS as i32)
+        .bind(key)
         .fetch_one(pool)
         .await;
         match r {
-            Ok((a_items, a_slots, b_items, b_slots, a_gold, b_gold)) => {
-                return Ok(TradeReceipt {
-                    a_received: a_items.into_iter().map(ItemId).zip(a_slots).collect(),
-                    b_received: b_items.into_iter().map(ItemId).zip(b_slots).collect(),
-                    a_gold,
-                    b_gold,
-                })
-            }
+            Ok(row) => return Ok(receipt(row)),
             Err(e) => {
                 // A refusal (its own SQLSTATE, see `error::refusal_of_sqlstate`) becomes
                 // `Refused` in `db`; it is not retryable.
+                if key.is_some() && is_key_taken(&e) {
+                    // Decided before under this key: answer what it did.
+                    return Err(StoreError::KeyUsed);
+                }
                 if is_retryable_sqlx(&e) && attempt < TX_RETRIES_MAX {
                     tokio::time::sleep(crate::tx::retry_backoff(attempt)).await;
                     continue;
@@ -118,6 +150,45 @@ impl Store {
         {
             refuse!(Refusal::Invalid("an empty trade".into()));
         }
-        trade_once(self.pool(), a, b, &uuid_like()).await
+        trade_once(self.pool(), a, b, &uuid_like(), None).await
+    }
+
+    /// `trade` under an idempotency key (see `action_keys`): the key and the receipt commit with
+    /// the trade. A key used before is answered `StoreError::KeyUsed`; ask `settle_trade` then.
+    pub async fn trade_keyed(
+        &self,
+        a: &TradeSide,
+        b: &TradeSide,
+        key: &str,
+    ) -> StoreResult<TradeReceipt> {
+        check_key(key)?;
+        if a.actor.character() == b.actor.character() {
+            refuse!(Refusal::Invalid(
+                "a character cannot trade with itself".into()
+            ));
+        }
+        check_side(a)?;
+        check_side(b)?;
+        if a.items.is_empty() && b.items.is_empty() && a.gold == Gold::ZERO && b.gold == Gold::ZERO
+        {
+            refuse!(Refusal::Invalid("an empty trade".into()));
+        }
+        trade_once(self.pool(), a, b, &uuid_like(), Some(key)).await
+    }
+
+    /// What became of the trade under `key` after its answer was lost: its receipt if it
+    /// committed; `None` if it did not, and then it never will (`Store::settle_action`).
+    pub async fn settle_trade(&self, key: &str) -> StoreResult<Option<TradeReceipt>> {
+        let stored: Option<StoredTrade> = self.settle_action(key).await?;
+        Ok(stored.map(|t| {
+            receipt((
+                t.a_received,
+                t.a_slots,
+                t.b_received,
+                t.b_slots,
+                t.a_gold_after,
+                t.b_gold_after,
+            ))
+        }))
     }
 }

@@ -11,7 +11,7 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.0.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
     ex.store.level_up(&r.0).await?;
     ex.observer.level_up_saved();
     Ok(Receipt)

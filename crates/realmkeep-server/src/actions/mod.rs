@@ -8,7 +8,7 @@
 
 use realmkeep_domain::{CharacterId, Fence};
 use realmkeep_store::{Store, StoreResult};
-use realmkeep_zone::io::{Applied, PersistKind};
+use realmkeep_zone::io::{Applied, PersistKind, RequestId};
 use std::time::Duration;
 
 /// Which kind of store-worker lane runs an action.
@@ -38,20 +38,52 @@ impl Observer for Unobserved {}
 /// What an execution works with.
 pub struct Executor<'a> {
     pub store: &'a Store,
-    /// Unique per process and zone (the claim holder's name): prefixes idempotency keys so a key
-    /// made by one zone's life is never taken for another's.
+    /// Unique per process and zone (the claim holder's name, which carries a per-process nonce):
+    /// prefixes idempotency keys so a key made by one zone's life is never taken for another's.
     pub keys: &'a str,
     pub observer: &'a dyn Observer,
+}
+
+/// Asks of the database after an unknown outcome, at most this many times: the database may
+/// itself be on its way back.
+const SETTLE_TRIES_MAX: u32 = 3;
+/// Pause between two such questions.
+const SETTLE_PAUSE: Duration = Duration::from_millis(200);
+
+/// What became of the action under `key` after its answer was lost: `Some` if it committed,
+/// `None` if it did not (then it never will) or if the database could not say.
+async fn settle<T, F, Fut>(key: &str, mut ask: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<Option<T>>>,
+{
+    for attempt in 1..=SETTLE_TRIES_MAX {
+        match ask().await {
+            Ok(found) => return found,
+            Err(e) => {
+                tracing::warn!(key, attempt, error = %e, "could not ask what became of an action");
+                tokio::time::sleep(SETTLE_PAUSE).await;
+            }
+        }
+    }
+    None
 }
 
 macro_rules! actions {
     ($($variant:ident => $module:ident),+ $(,)?) => {
         $(mod $module;)+
 
-        /// Runs one request against the store once; `Logs` are the log worker's.
-        pub async fn execute(ex: &Executor<'_>, kind: &PersistKind) -> StoreResult<Applied> {
+        /// Runs request `id` against the store once; `Logs` are the log worker's. The same `id`
+        /// (with the executor's `keys`) is the same idempotency key: run again after an unknown
+        /// outcome, an action answers what the first run did.
+        pub async fn execute(
+            ex: &Executor<'_>,
+            id: RequestId,
+            kind: &PersistKind,
+        ) -> StoreResult<Applied> {
+            let key = format!("{}:{}", ex.keys, id.0);
             match kind {
-                $(PersistKind::$variant(r) => $module::execute(ex, r).await.map(Applied::from),)+
+                $(PersistKind::$variant(r) => $module::execute(ex, &key, r).await.map(Applied::from),)+
                 PersistKind::Logs(_) => unreachable!("logs go to the log worker"),
             }
         }

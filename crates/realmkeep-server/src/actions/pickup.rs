@@ -12,7 +12,7 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
     let origin = format!("monster:{}", r.monster);
     // The keys prefix is new in every process and the entity unique in the zone's life.
     let key = format!("{}:{}", ex.keys, r.loot);

@@ -11,7 +11,7 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.killer.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
     ex.store
         .record_pvp_kill(Actor::Zone(r.killer), r.victim.character)
         .await?;

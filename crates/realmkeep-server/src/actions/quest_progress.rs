@@ -11,7 +11,7 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
     ex.store
         .progress_quest(Actor::Zone(r.fence), r.quest, r.amount)
         .await?;

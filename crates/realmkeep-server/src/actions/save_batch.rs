@@ -12,7 +12,7 @@ pub(super) fn lane_key(_: &Request) -> CharacterId {
     CharacterId(0)
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
+pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
     let started = Instant::now();
     let report = ex.store.save_batch(&r.0).await?;
     ex.observer

@@ -1,4 +1,7 @@
-//! A trade: `Store::trade`, both sides fenced, all or nothing.
+//! A trade: `Store::trade_keyed`, both sides fenced, all or nothing, under the request's
+//! idempotency key. When the answer is lost (a connection cut during COMMIT), the database is
+//! asked what happened (`Store::settle_trade`): a committed trade is answered done with its
+//! receipt; one that did not commit is answered "try again", and can no longer commit.
 
 use super::{Executor, Lane};
 use realmkeep_domain::{Actor, CharacterId, Fence};
@@ -22,11 +25,20 @@ fn side(fence: Fence, offer: &TradeOffer) -> TradeSide {
     }
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, r: &Request) -> StoreResult<Receipt> {
-    let t = ex
+pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreResult<Receipt> {
+    let done = ex
         .store
-        .trade(&side(r.a, &r.a_gives), &side(r.b, &r.b_gives))
-        .await?;
+        .trade_keyed(&side(r.a, &r.a_gives), &side(r.b, &r.b_gives), key)
+        .await;
+    let t = match done {
+        Ok(t) => t,
+        Err(e) if e.refusal().is_some() => return Err(e),
+        // The answer was lost (or the key was used): ask the database what happened.
+        Err(e) => match super::settle(key, || ex.store.settle_trade(key)).await {
+            Some(t) => t,
+            None => return Err(e),
+        },
+    };
     Ok(Receipt {
         a_received: t.a_received,
         b_received: t.b_received,

@@ -9,7 +9,7 @@ use realmkeep_domain::records::LoadedCharacter;
 use realmkeep_domain::Fence;
 use realmkeep_server::actions::{self, Executor, Observer};
 use realmkeep_store::{Store, StoreError};
-use realmkeep_zone::io::{Outcome, PersistKind, PersistRequest, ZoneInput};
+use realmkeep_zone::io::{Outcome, PersistKind, PersistRequest, RequestId, ZoneInput};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
@@ -84,14 +84,20 @@ impl Observer for Ledger {
 }
 
 /// Carries out one request as the host's store worker does, through the same `execute`.
-async fn carry_out(store: &Store, kind: PersistKind, ledger: &Ledger) -> Outcome {
-    let keys = format!("bench-zone/{}", std::process::id());
+/// `keys`: unique per executor (a zone's life), like the host's claim holder.
+async fn carry_out(
+    store: &Store,
+    keys: &str,
+    id: RequestId,
+    kind: PersistKind,
+    ledger: &Ledger,
+) -> Outcome {
     let ex = Executor {
         store,
-        keys: &keys,
+        keys,
         observer: ledger,
     };
-    match actions::execute(&ex, &kind).await {
+    match actions::execute(&ex, id, &kind).await {
         Ok(applied) => Outcome::Ok(applied),
         Err(StoreError::Refused(why)) => Outcome::Refused(why),
         Err(_) => Outcome::Unavailable,
@@ -105,6 +111,7 @@ pub fn executor(
     answers: mpsc::Sender<ZoneInput>,
     ledger: Arc<Ledger>,
 ) -> tokio::task::JoinHandle<()> {
+    let keys: Arc<str> = format!("bench-zone/{:016x}", rand::random::<u64>()).into();
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(CALLS_IN_FLIGHT_MAX));
         while let Some(req) = rx.recv().await {
@@ -115,6 +122,7 @@ pub fn executor(
                 return;
             };
             let (store, answers, ledger) = (store.clone(), answers.clone(), ledger.clone());
+            let keys = keys.clone();
             tokio::spawn(async move {
                 if let PersistKind::Logs(events) = req.kind {
                     if store.append_logs(&events).await.is_err() {
@@ -124,7 +132,7 @@ pub fn executor(
                     }
                     return;
                 }
-                let outcome = carry_out(&store, req.kind, &ledger).await;
+                let outcome = carry_out(&store, &keys, req.id, req.kind, &ledger).await;
                 if outcome == Outcome::Unavailable {
                     ledger
                         .failures

@@ -1,0 +1,166 @@
+//! A commit whose answer is lost (bug 1.5): the connection is cut while COMMIT is on its way, and
+//! the player must be told what the database did, not "nothing changed".
+//!
+//! How the cut is made: this test binary's private PostgreSQL waits for a synchronous standby that
+//! never comes, for this test's database only (every other commit is `local`). A COMMIT there is
+//! durable and then hangs; terminating its backend (as a lost connection does) lets it stand
+//! committed while the client only sees its connection die. Alone in its test binary, so no other
+//! test shares the server while it is set so.
+
+use realmkeep_domain::{CharacterId, Gold};
+use realmkeep_server::actions::{self, Executor, Unobserved};
+use realmkeep_store::{Store, StoreError, StoreOptions};
+use realmkeep_testkit::{character, fresh_db, TestDb};
+use realmkeep_zone::actions::{release, trade};
+use realmkeep_zone::io::{Applied, PersistKind, RequestId, TradeOffer};
+use std::time::Duration;
+
+const LEASE: Duration = Duration::from_secs(60);
+const HOLDER: &str = "zone-cut/1/0123456789abcdef";
+/// Long enough for the slowest step on a loaded 2-core machine.
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn gold_of(s: &Store, c: CharacterId) -> i64 {
+    sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
+        .bind(c.0)
+        .fetch_one(s.pool())
+        .await
+        .unwrap()
+}
+
+async fn exec(s: &Store, sql: &str) {
+    sqlx::query(sql).execute(s.pool()).await.unwrap();
+}
+
+/// A store whose commits hang after they are durable, until their backend is terminated.
+async fn hanging_commits(db: &TestDb) -> Store {
+    let s = &db.store;
+    exec(s, "ALTER SYSTEM SET synchronous_commit = 'local'").await;
+    exec(s, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'").await;
+    exec(s, "SELECT pg_reload_conf()").await;
+    exec(
+        s,
+        &format!(
+            "ALTER DATABASE \"{}\" SET synchronous_commit = 'on'",
+            db.name
+        ),
+    )
+    .await;
+    Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .unwrap()
+}
+
+async fn normal_commits(db: &TestDb) {
+    let s = &db.store;
+    exec(s, "ALTER SYSTEM RESET synchronous_standby_names").await;
+    exec(s, "ALTER SYSTEM RESET synchronous_commit").await;
+    exec(s, "SELECT pg_reload_conf()").await;
+}
+
+/// Terminates the backend whose COMMIT is waiting, as a lost connection would end it.
+async fn cut_the_commit(db: &TestDb) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no COMMIT waited to be cut"
+        );
+        let cut: Option<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND wait_event = 'SyncRep' LIMIT 1",
+        )
+        .bind(&db.name)
+        .fetch_optional(db.store.pool())
+        .await
+        .unwrap();
+        if cut == Some(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn execute(store: Store, id: u64, kind: PersistKind) -> Result<Applied, StoreError> {
+    let ex = Executor {
+        store: &store,
+        keys: HOLDER,
+        observer: &Unobserved,
+    };
+    actions::execute(&ex, RequestId(id), &kind).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trade_whose_commit_answer_was_lost_is_answered_done_and_pays_once_and_a_retried_release_succeeds(
+) {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let (a, b) = (character(s, "Payer").await, character(s, "Payee").await);
+    let fa = s.claim(a, HOLDER, LEASE).await.unwrap();
+    let fb = s.claim(b, HOLDER, LEASE).await.unwrap();
+    let (a_before, b_before) = (gold_of(s, a).await, gold_of(s, b).await);
+    let cutting = hanging_commits(&db).await;
+
+    // A gold-only trade: 10 gold from a to b. Its COMMIT is cut.
+    let request = trade::Request {
+        a: fa,
+        a_gives: TradeOffer {
+            items: Vec::new(),
+            gold: Gold::new(10).unwrap(),
+        },
+        b: fb,
+        b_gives: TradeOffer::default(),
+    };
+    let running = tokio::spawn(execute(cutting.clone(), 7, request.into()));
+    cut_the_commit(&db).await;
+    let answer = running.await.unwrap();
+    assert_eq!(
+        (gold_of(s, a).await, gold_of(s, b).await),
+        (a_before - 10, b_before + 10)
+    );
+    let Ok(Applied::Trade(receipt)) = answer else {
+        panic!("the trade committed, and the answer must say so: {answer:?}")
+    };
+    assert_eq!(
+        (receipt.a_gold, receipt.b_gold),
+        (a_before - 10, b_before + 10),
+        "the purses as committed"
+    );
+
+    // A zone change: the final save and release, cut at COMMIT, then tried again by the save lane.
+    let mut snapshot = realmkeep_domain::records::CharacterSnapshot {
+        fence: fa,
+        position: s.load_character(a).await.unwrap().position,
+        health: 50,
+        mana: 20,
+        xp: 0,
+        level: 1,
+    };
+    snapshot.position.x = 42.0;
+    let leave = release::Request {
+        snapshot,
+        transfer_to: Some(realmkeep_domain::ZoneId(2)),
+    };
+    let running = tokio::spawn(execute(cutting.clone(), 8, leave.clone().into()));
+    cut_the_commit(&db).await;
+    let first = running.await.unwrap();
+    assert!(
+        matches!(&first, Err(e) if e.refusal().is_none()),
+        "an unknown outcome, not a refusal: {first:?}"
+    );
+    normal_commits(&db).await;
+    let again = execute(cutting.clone(), 8, leave.into()).await;
+    assert!(
+        matches!(again, Ok(Applied::Release(_))),
+        "the retry finds the release done: {again:?}"
+    );
+    let claim = s.claim_info(a).await.unwrap();
+    assert!(claim.holder.is_none(), "released");
+    let x: Option<f32> =
+        sqlx::query_scalar("SELECT x FROM character_positions WHERE character_id = $1")
+            .bind(a.0)
+            .fetch_optional(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(x, Some(42.0), "the final save is in");
+}

@@ -1,0 +1,145 @@
+//! Idempotency keys of critical actions (`action_keys`, migration 5): a committed action leaves
+//! its key, with its receipt, in the same transaction. When the answer of an action is lost (the
+//! connection dropped during COMMIT), nothing is known: [`Store::settle_action`] asks the
+//! database what happened instead of guessing, and makes sure the answer cannot change later.
+//!
+//! Keys are made by the caller, unique per attempt of one player's action (the server uses the
+//! zone's claim holder, which is unique per process, and the zone's request id).
+
+use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
+use crate::saves::{write_full_save, CharacterSnapshot};
+use crate::Store;
+use serde::de::DeserializeOwned;
+use sqlx::PgConnection;
+
+/// Longest idempotency key accepted.
+pub const ACTION_KEY_CHARS_MAX: usize = 200;
+/// Keys are kept a day: far longer than any retry of one action (seconds), short enough that the
+/// table stays small. Older ones are pruned by the actions that write keys.
+pub const ACTION_KEY_RETENTION_SECS: f64 = 86_400.0;
+/// Old keys one action prunes at most, so pruning never makes an action slow.
+pub const ACTION_KEY_PRUNE_ROWS_MAX: i64 = 100;
+
+/// The unique index of `action_keys`, named in a unique violation when a key is used twice.
+pub(crate) const ACTION_KEY_CONSTRAINT: &str = "action_keys_pkey";
+
+pub(crate) fn check_key(key: &str) -> StoreResult<()> {
+    if key.is_empty() || key.len() > ACTION_KEY_CHARS_MAX {
+        refuse!(Refusal::Invalid(format!(
+            "action key must be 1 to {ACTION_KEY_CHARS_MAX} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// True when `e` says the key was already used: the action was decided before.
+pub(crate) fn is_key_taken(e: &sqlx::Error) -> bool {
+    unique_violation(e).is_some_and(|c| c == ACTION_KEY_CONSTRAINT)
+}
+
+/// Records `key` as committed with `receipt` in the caller's transaction, pruning a few old keys.
+pub(crate) async fn record_in(
+    tx: &mut PgConnection,
+    key: &str,
+    receipt: serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM action_keys WHERE action_key IN (
+             SELECT action_key FROM action_keys
+             WHERE created_at < now() - make_interval(secs => $1)
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(ACTION_KEY_RETENTION_SECS)
+    .bind(ACTION_KEY_PRUNE_ROWS_MAX)
+    .execute(&mut *tx)
+    .await
+    .map_err(db("prune action keys"))?;
+    sqlx::query("INSERT INTO action_keys (action_key, receipt) VALUES ($1, $2)")
+        .bind(key)
+        .bind(receipt)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("action key"))?;
+    Ok(())
+}
+
+async fn release_in(tx: &mut PgConnection, s: &CharacterSnapshot, key: &str) -> StoreResult<()> {
+    write_full_save(tx, s).await?;
+    let n = sqlx::query(
+        "UPDATE characters SET claim_holder = NULL, claim_expires_at = NULL
+         WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL",
+    )
+    .bind(s.fence.character.0)
+    .bind(s.fence.epoch.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db("release"))?
+    .rows_affected();
+    if n != 1 {
+        refuse!(Refusal::StaleClaim);
+    }
+    record_in(tx, key, serde_json::json!({})).await
+}
+
+impl Store {
+    /// What happened to the action with `key`, after an answer that was lost: `Some(receipt)` if
+    /// it committed, `None` if it did not, and then it never will. A transaction still holding the
+    /// key (a COMMIT on its way) is waited for; if none committed, the key is recorded as given up
+    /// (a row without receipt), so the lost attempt, should it still arrive, fails on the key.
+    pub async fn settle_action<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
+        check_key(key)?;
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        // Waits for any transaction inserting the same key, then either takes the key or finds it.
+        let given_up: Option<i32> = sqlx::query_scalar(
+            "INSERT INTO action_keys (action_key, receipt) VALUES ($1, NULL)
+             ON CONFLICT (action_key) DO NOTHING RETURNING 1",
+        )
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("settle action key"))?;
+        if given_up.is_some() {
+            tx.commit().await.map_err(db("commit given-up key"))?;
+            return Ok(None);
+        }
+        let receipt: Option<serde_json::Value> =
+            sqlx::query_scalar("SELECT receipt FROM action_keys WHERE action_key = $1")
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("read action key"))?;
+        tx.rollback().await.map_err(db("end settle"))?;
+        match receipt {
+            // A key given up before: the action never committed.
+            None => Ok(None),
+            Some(r) => serde_json::from_value(r)
+                .map(Some)
+                .map_err(|e| crate::StoreError::Io(format!("action key {key}: bad receipt: {e}"))),
+        }
+    }
+
+    /// True when an action with `key` committed (its row has a receipt; a given-up key has none).
+    pub async fn action_committed(&self, key: &str) -> StoreResult<bool> {
+        check_key(key)?;
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM action_keys WHERE action_key = $1 AND receipt IS NOT NULL",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("read action key"))?;
+        Ok(found.is_some())
+    }
+
+    /// `release` that leaves `key`: tried again after a commit whose answer was lost, the retry
+    /// is refused `StaleClaim` (the claim is gone), and `action_committed(key)` tells it was this
+    /// release. The retry's fenced UPDATE waits for the first attempt's row lock, so by the time
+    /// the refusal comes, the first attempt has committed or rolled back.
+    pub async fn release_keyed(&self, snapshot: &CharacterSnapshot, key: &str) -> StoreResult<()> {
+        check_key(key)?;
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        release_in(&mut tx, snapshot, key).await?;
+        tx.commit().await.map_err(db("commit release"))?;
+        Ok(())
+    }
+}
