@@ -198,7 +198,7 @@ async fn seed_chunk(store: &Store, lo: i64, hi: i64, hash: &str) -> Result<()> {
          SELECT i, 'bench_' || i, 'bench_' || i || '@bench.test', $3 FROM generate_series($1::int8, $2::int8) i".to_string(),
         "INSERT INTO characters (id, account_id, name, class, kingdom, level, xp, gold, strength, agility, intellect,
                                  stamina, health, mana, zone_id) OVERRIDING SYSTEM VALUE
-         SELECT i, i, 'B' || i, (ARRAY['warrior','mage','ranger','cleric'])[1 + i % 4],
+         SELECT i, i, 'Bench' || i, (ARRAY['warrior','mage','ranger','cleric'])[1 + i % 4],
                 (ARRAY['aldor','veyra','korrim'])[1 + i % 3], 1 + i % 60, i % 1000, 100000, 10, 10, 10, 10, 200, 100, 1 + i % 2
          FROM generate_series($1::int8, $2::int8) i".to_string(),
         "INSERT INTO character_positions (character_id, zone_id, x, y)
