@@ -11,7 +11,7 @@ use realmkeep_domain::{CharacterId, Gold};
 use realmkeep_server::actions::{self, Executor, Unobserved};
 use realmkeep_store::{Store, StoreError, StoreOptions};
 use realmkeep_testkit::{character, fresh_db, TestDb};
-use realmkeep_zone::actions::{release, trade};
+use realmkeep_zone::actions::{market_buy, release, trade};
 use realmkeep_zone::io::{Applied, PersistKind, RequestId, TradeOffer};
 use std::time::Duration;
 
@@ -91,11 +91,12 @@ async fn execute(store: Store, id: u64, kind: PersistKind) -> Result<Applied, St
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trade_whose_commit_answer_was_lost_is_answered_done_and_pays_once_and_a_retried_release_succeeds(
+async fn a_trade_and_a_market_buy_whose_commit_answers_were_lost_are_answered_done_and_pay_once_and_a_retried_release_succeeds(
 ) {
     let db = fresh_db().await;
     let s = &db.store;
     let (a, b) = (character(s, "Payer").await, character(s, "Payee").await);
+    let seller = character(s, "Seller").await;
     let fa = s.claim(a, HOLDER, LEASE).await.unwrap();
     let fb = s.claim(b, HOLDER, LEASE).await.unwrap();
     let (a_before, b_before) = (gold_of(s, a).await, gold_of(s, b).await);
@@ -125,6 +126,41 @@ async fn a_trade_whose_commit_answer_was_lost_is_answered_done_and_pays_once_and
         (receipt.a_gold, receipt.b_gold),
         (a_before - 10, b_before + 10),
         "the purses as committed"
+    );
+
+    // A market buy (a zone's command since the market goes through the zone): cut at COMMIT, the
+    // buyer is answered with the purchase as committed, and paid once.
+    let item = s.inventory(seller).await.unwrap()[0].clone();
+    let listing = s
+        .list_item(
+            realmkeep_domain::Actor::Offline(seller),
+            item.item,
+            Gold::new(30).unwrap(),
+            24,
+        )
+        .await;
+    let listing = match listing {
+        Ok(l) => l,
+        Err(e) => panic!("listing for the buy: {e}"),
+    };
+    let a_gold = gold_of(s, a).await;
+    let buy = market_buy::Request {
+        fence: fa,
+        listing,
+    };
+    let running = tokio::spawn(execute(cutting.clone(), 9, buy.into()));
+    cut_the_commit(&db).await;
+    let answer = running.await.unwrap();
+    assert_eq!(gold_of(s, a).await, a_gold - 30, "paid once");
+    let Ok(Applied::MarketBuy(bought)) = answer else {
+        panic!("the buy committed, and the answer must say so: {answer:?}")
+    };
+    assert_eq!(bought.gold_after, a_gold - 30, "the purse as committed");
+    let bag = s.inventory(a).await.unwrap();
+    assert!(
+        bag.contains(&bought.item),
+        "the item where the receipt says: {:?} in {bag:?}",
+        bought.item
     );
 
     // A zone change: the final save and release, cut at COMMIT, then tried again by the save lane.

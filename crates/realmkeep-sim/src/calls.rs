@@ -1,5 +1,5 @@
-//! The answers that come back to a population: finished store and cache calls, joins, and the
-//! matchmaker's groups.
+//! The answers that come back to a population: finished cache calls, joins, and the matchmaker's
+//! groups.
 
 use crate::act::{call, Call, Done};
 use crate::driver::{Finished, Population};
@@ -25,7 +25,7 @@ impl Population {
                             bump(&self.stats.joins);
                             bump(&self.stats.online);
                             p.notices = Some(receipt.notices);
-                            p.entered(zone, Some(receipt.fence));
+                            p.entered(zone);
                             p.seeded.home = zone;
                         }
                         Err(e) => {
@@ -48,34 +48,13 @@ impl Population {
             p.pending = None;
         }
         match done {
-            Done::Listed { item } => {
-                bump(&s.market_listings);
-                p.gone.insert(item);
-            }
-            Done::Bought { price } => {
-                bump(&s.market_buys);
-                p.spent += price;
-            }
-            Done::Mailed { item, gold } => {
-                bump(&s.mails_sent);
-                p.gone.extend(item);
-                p.spent += gold;
-            }
-            Done::Claimed { gold } => {
-                bump(&s.mail_claims);
-                p.spent -= gold;
-            }
             Done::Queued => {
                 bump(&s.dungeon_queued);
                 bump(&s.queued);
                 p.queued = true;
             }
-            Done::Fence(f) => match (&mut p.place, f) {
-                (Place::InZone { fence, .. }, Some(f)) => *fence = Some(f),
-                _ => p.needs_fence = p.zone().is_some(),
-            },
             Done::Nothing => {}
-            Done::Refused | Done::Failed => bump(&s.refused),
+            Done::Refused => bump(&s.refused),
         }
     }
 
@@ -85,10 +64,10 @@ impl Population {
             return false;
         };
         self.players[i].pending = Some(Pending::Call);
-        let (store, cache) = (self.cluster.store().clone(), self.cluster.cache().clone());
+        let cache = self.cluster.cache().clone();
         let tx = self.done_tx.clone();
         tokio::spawn(async move {
-            let done = call(&store, &cache, c).await;
+            let done = call(&cache, c).await;
             drop(permit);
             let _ = tx.send(Finished::Call(i, done)).await;
         });

@@ -253,9 +253,7 @@ impl Population {
         self.collect();
         let step = self.step;
         for p in &mut self.players {
-            if p.read_notices(step, &self.stats, &self.receipts_tx) {
-                p.needs_fence = true;
-            }
+            p.read_notices(step, &self.stats, &self.receipts_tx);
             p.expire(step, &self.stats);
         }
         self.rejoin();

@@ -6,16 +6,17 @@
 //! (`Cluster::join`), then plays with `PlayerCommand`s sent to its `ZoneHost` and reads its
 //! `Notice`s back: it walks, fights monsters, picks up loot, levels up, trades with other
 //! simulated players (offer and mirror offer, through the zone), chats, changes zones
-//! (`PlayerCommand::ChangeZone`) and logs out (`PlayerCommand::Logout`). What the zone protocol
-//! does not carry goes where a client would go through another service: the marketplace and mail
-//! to the store, acting under the zone's claim; the dungeon queue to the cache's matchmaking.
+//! (`PlayerCommand::ChangeZone`) and logs out (`PlayerCommand::Logout`); it lists, searches and
+//! buys on the marketplace and sends and claims mail with zone commands too, and is shown its
+//! purse and bag as the zone's receipts leave them. It never calls the store and never reads a
+//! claim. Only the dungeon queue goes elsewhere, to the cache's matchmaking, as a client would.
 //!
 //! # Architecture invariants
 //!
 //! - Decisions are pure (`mind`): a seeded `StdRng` per player, and nothing but the seed and what
 //!   the player observed decides what it does. The wall clock decides only when it acts.
 //! - The simulator holds no privileged path: it never writes gold, items or positions itself;
-//!   whatever changes goes through the zone or the store's economy calls, fenced like a client's.
+//!   whatever changes goes through a zone command, fenced by the zone's claim like a client's.
 //! - Everything is bounded (`limits`): players, actions per step, pending actions per player,
 //!   store calls and joins in flight, notices read per step, the receipts queue.
 //!
@@ -24,12 +25,12 @@
 //! - `mind`: `Observation` → `Intent`, the decision function; `behaviour`: its rates.
 //! - `seed`: accounts and characters made once (one password hash for all), found again later.
 //! - `driver`: `Population` — `spawn`, `step`, `run_until`/`run_for`, stats; `calls`: the
-//!   answers of joins and store calls coming back, and the stand-in matchmaker.
+//!   answers of joins and cache calls coming back, and the stand-in matchmaker.
 //! - `turn`: a player's turn (observe, decide, act), `stop_moving`, `positions`, `logout_all`.
 //! - `player`: one player's place (offline, joining, in a zone, moving, logging out), its
 //!   pending action and what its notices tell it.
 //! - `observe`: the client's view of the world, read with `ZoneHost::inspect`.
-//! - `act`: market, mail, matchmaking and fence look-ups.
+//! - `act`: the dungeon queue (matchmaking).
 //! - `stats`: counters and `TradeReceipt`s of acknowledged trades.
 
 mod act;

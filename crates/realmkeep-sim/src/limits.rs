@@ -10,8 +10,7 @@ pub const ACTIONS_PER_STEP_MAX: usize = 1_024;
 /// Actions of one player waiting for an answer (a store call, a trade waiting for its partner, a
 /// zone change): a player with one pending only walks and fights until it is answered.
 pub const PENDING_ACTIONS_PER_PLAYER_MAX: usize = 1;
-/// Store and cache calls (market, mail, matchmaking, fence look-ups) in flight at once across the
-/// population.
+/// Cache calls (matchmaking) in flight at once across the population.
 pub const STORE_CALLS_IN_FLIGHT_MAX: usize = 16;
 /// Joins in flight at once while spawning or re-joining.
 pub const JOINS_IN_FLIGHT_MAX: usize = 8;

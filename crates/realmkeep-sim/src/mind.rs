@@ -8,7 +8,8 @@ pub use crate::behaviour::Behaviour;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, ZoneId};
-use realmkeep_zone::io::{ChatChannel, NetId, PlayerCommand, TradeOffer};
+use crate::limits::{LISTING_HOURS, MARKET_SEARCH_ROWS};
+use realmkeep_zone::io::{ChatChannel, Letter, MarketSearch, NetId, PlayerCommand, TradeOffer};
 use realmkeep_zone::limits::{MELEE_RANGE, PICKUP_RANGE};
 
 /// Loot farther than this is not worth the walk.
@@ -183,7 +184,27 @@ impl Intent {
                 want: offer.gives.clone(),
             },
             Intent::ChangeZone { to } => PlayerCommand::ChangeZone { to: *to },
-            _ => return None,
+            Intent::ListItem { item, price } => PlayerCommand::ListItem {
+                item: *item,
+                price: gold(*price)?,
+                hours: LISTING_HOURS,
+            },
+            // Buying starts with a search; the buy follows the page (`SimPlayer::on_event`).
+            Intent::BuyListing { budget } => PlayerCommand::SearchMarket(MarketSearch {
+                max_price: Some(gold(*budget)?),
+                rows: MARKET_SEARCH_ROWS,
+                ..MarketSearch::default()
+            }),
+            Intent::SendMail { to, gold: g, item } => PlayerCommand::SendMail(Letter {
+                to: *to,
+                subject: "A gift".into(),
+                body: "From a fellow adventurer.".into(),
+                gold: gold(*g)?,
+                items: item.iter().copied().collect(),
+            }),
+            // Claiming starts with the mailbox; the claim follows it.
+            Intent::ClaimMail => PlayerCommand::ListMail,
+            Intent::Wait | Intent::QueueDungeon => return None,
         })
     }
 

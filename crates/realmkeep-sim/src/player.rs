@@ -4,10 +4,9 @@ use crate::limits::{MOVE_WAIT_STEPS, NOTICES_PER_STEP_MAX, REJOIN_AFTER_STEPS, T
 use crate::mind::{Mind, Offer};
 use crate::seed::SeededPlayer;
 use crate::stats::{bump, dec, SimStats, TradeReceipt};
-use realmkeep_domain::{Fence, ItemId, ZoneId};
+use realmkeep_domain::ZoneId;
 use realmkeep_server::Notice;
-use realmkeep_zone::io::{Action, LeftReason, PlayerEvent};
-use std::collections::HashSet;
+use realmkeep_zone::io::{Action, LeftReason, PlayerCommand, PlayerEvent};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 
@@ -18,9 +17,8 @@ pub(crate) enum Place {
     Offline { retry_at: u64 },
     /// A join is in flight.
     Joining,
-    /// In a zone. `fence` is the claim its non-zone services act under (the market and the mail
-    /// need it); `None` until it is learned after a zone change.
-    InZone { zone: ZoneId, fence: Option<Fence> },
+    /// In a zone.
+    InZone { zone: ZoneId },
     /// Asked to change zones: waiting for the release here and the join there.
     Moving { to: ZoneId, since: u64 },
     /// Asked to log out: waiting for the final save.
@@ -36,7 +34,9 @@ pub(crate) enum Pending {
     Offered { since: u64 },
     /// It sent the mirror of `offer`: the trade runs when the zone matches them.
     Accepted { offer: Offer, since: u64 },
-    /// A store or cache call is in flight.
+    /// A zone command of `action` (market, mail) waits for its answer.
+    Answer { action: Action, since: u64 },
+    /// A cache call is in flight.
     Call,
 }
 
@@ -49,14 +49,10 @@ pub(crate) struct SimPlayer {
     pub pending: Option<Pending>,
     /// A trade offer received and not answered yet.
     pub offer_in: Option<Offer>,
-    /// Items it gave away outside the zone (listed, mailed): the zone's view of the bag learns
-    /// of them only at the next join, so the player remembers not to offer them again.
-    pub gone: HashSet<ItemId>,
-    /// Gold it spent outside the zone since it joined (the zone's purse learns it at the next
-    /// store result that carries the purse, or the next join).
-    pub spent: i64,
+    /// The second half of a two-step action, sent at the next turn: the buy after a market
+    /// page, the claim after the mailbox.
+    pub follow_up: Option<PlayerCommand>,
     pub queued: bool,
-    pub needs_fence: bool,
 }
 
 impl SimPlayer {
@@ -69,10 +65,8 @@ impl SimPlayer {
             notices: None,
             pending: None,
             offer_in: None,
-            gone: HashSet::new(),
-            spent: 0,
+            follow_up: None,
             queued: false,
-            needs_fence: false,
         }
     }
 
@@ -83,22 +77,14 @@ impl SimPlayer {
         }
     }
 
-    pub fn fence(&self) -> Option<Fence> {
-        match self.place {
-            Place::InZone { fence, .. } => fence,
-            _ => None,
-        }
-    }
-
-    /// Now in `zone` under `fence` (a fresh load: what it gave away is out of the zone's view).
-    pub fn entered(&mut self, zone: ZoneId, fence: Option<Fence>) {
-        self.place = Place::InZone { zone, fence };
-        self.gone.clear();
-        self.spent = 0;
+    /// Now in `zone`: waits of the zone it left are over.
+    pub fn entered(&mut self, zone: ZoneId) {
+        self.place = Place::InZone { zone };
         self.offer_in = None;
+        self.follow_up = None;
         if matches!(
             self.pending,
-            Some(Pending::Offered { .. } | Pending::Accepted { .. })
+            Some(Pending::Offered { .. } | Pending::Accepted { .. } | Pending::Answer { .. })
         ) {
             self.pending = None;
         }
@@ -119,6 +105,7 @@ impl SimPlayer {
         };
         self.notices = None;
         self.offer_in = None;
+        self.follow_up = None;
         if !matches!(self.pending, Some(Pending::Call)) {
             self.pending = None;
         }
@@ -127,8 +114,11 @@ impl SimPlayer {
     /// Gives up on waits that ran out.
     pub fn expire(&mut self, step: u64, stats: &SimStats) {
         match &self.pending {
-            Some(Pending::Offered { since } | Pending::Accepted { since, .. })
-                if step.saturating_sub(*since) > TRADE_WAIT_STEPS =>
+            Some(
+                Pending::Offered { since }
+                | Pending::Accepted { since, .. }
+                | Pending::Answer { since, .. },
+            ) if step.saturating_sub(*since) > TRADE_WAIT_STEPS =>
             {
                 self.pending = None
             }
@@ -141,21 +131,19 @@ impl SimPlayer {
         }
     }
 
-    /// Reads the player's notices (bounded). Returns true if it needs its fence looked up (it
-    /// arrived in a zone through a zone change).
+    /// Reads the player's notices (bounded).
     pub fn read_notices(
         &mut self,
         step: u64,
         stats: &SimStats,
         receipts: &mpsc::Sender<TradeReceipt>,
-    ) -> bool {
-        let mut lookup = false;
+    ) {
         for _ in 0..NOTICES_PER_STEP_MAX {
             let Some(rx) = self.notices.as_mut() else {
                 break;
             };
             match rx.try_recv() {
-                Ok(n) => lookup |= self.on_notice(n, step, stats, receipts),
+                Ok(n) => self.on_notice(n, step, stats, receipts),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
                     if !matches!(self.place, Place::Out | Place::Offline { .. }) {
@@ -166,7 +154,6 @@ impl SimPlayer {
                 }
             }
         }
-        lookup
     }
 
     fn on_notice(
@@ -175,9 +162,9 @@ impl SimPlayer {
         step: u64,
         stats: &SimStats,
         receipts: &mpsc::Sender<TradeReceipt>,
-    ) -> bool {
+    ) {
         match n {
-            Notice::Event(e) => return self.on_event(e, stats, receipts),
+            Notice::Event(e) => self.on_event(e, stats, receipts),
             Notice::Left(LeftReason::Released {
                 transfer_to: Some(to),
             }) => {
@@ -193,7 +180,13 @@ impl SimPlayer {
             | Notice::SpawnRefused(_)
             | Notice::TransferFailed { .. } => self.offline(step, stats),
         }
-        false
+    }
+
+    /// The answer of a market or mail command came: the player stops waiting.
+    fn answered(&mut self, action: Action) {
+        if matches!(self.pending, Some(Pending::Answer { action: a, .. }) if a == action) {
+            self.pending = None;
+        }
     }
 
     fn on_event(
@@ -201,14 +194,51 @@ impl SimPlayer {
         e: PlayerEvent,
         stats: &SimStats,
         receipts: &mpsc::Sender<TradeReceipt>,
-    ) -> bool {
+    ) {
         match e {
             PlayerEvent::Joined { zone, .. } => {
                 if let Place::Moving { .. } = self.place {
                     bump(&stats.zone_changes);
-                    self.entered(zone, None);
-                    return true;
+                    self.entered(zone);
                 }
+            }
+            PlayerEvent::Listed { .. } => {
+                bump(&stats.market_listings);
+                self.answered(Action::Market);
+            }
+            PlayerEvent::MarketPage { rows, .. } => {
+                let me = self.seeded.character;
+                match rows.iter().find(|r| r.seller != me) {
+                    Some(r) => {
+                        let listing = r.listing;
+                        self.follow_up = Some(PlayerCommand::BuyListing { listing });
+                    }
+                    None => self.answered(Action::Market),
+                }
+            }
+            PlayerEvent::Bought { .. } => {
+                bump(&stats.market_buys);
+                self.answered(Action::Market);
+            }
+            PlayerEvent::MailSent { .. } => {
+                bump(&stats.mails_sent);
+                self.answered(Action::Mail);
+            }
+            PlayerEvent::Mailbox { mails } => {
+                match mails
+                    .iter()
+                    .find(|m| !m.claimed && (m.gold > 0 || m.items > 0))
+                {
+                    Some(m) => {
+                        let mail = m.mail;
+                        self.follow_up = Some(PlayerCommand::ClaimMail { mail });
+                    }
+                    None => self.answered(Action::Mail),
+                }
+            }
+            PlayerEvent::MailClaimed { .. } => {
+                bump(&stats.mail_claims);
+                self.answered(Action::Mail);
             }
             PlayerEvent::TradeOffered { from, give, want } => {
                 self.offer_in = Some(Offer {
@@ -239,6 +269,7 @@ impl SimPlayer {
             | PlayerEvent::Denied { action, .. }
             | PlayerEvent::TryAgain { action } => {
                 bump(&stats.refused);
+                self.answered(action);
                 if action == Action::Trade
                     && matches!(
                         self.pending,
@@ -254,6 +285,5 @@ impl SimPlayer {
             PlayerEvent::Died => bump(&stats.deaths),
             _ => {}
         }
-        false
     }
 }

@@ -11,7 +11,7 @@ use crate::stats::bump;
 use realmkeep_cache::QueueKind;
 use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_server::HostError;
-use realmkeep_zone::io::PlayerCommand;
+use realmkeep_zone::io::{Action, PlayerCommand};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -48,7 +48,6 @@ impl Population {
         let bag = seen
             .bag
             .iter()
-            .filter(|i| !p.gone.contains(&i.item))
             .take(OBSERVED_BAG_MAX)
             .map(|i| BagItem {
                 item: i.item,
@@ -64,9 +63,9 @@ impl Population {
             loot: seen.loot.clone(),
             peers: peers(all, p.seeded.character),
             bag,
-            gold: (seen.gold - p.spent).max(0),
+            gold: seen.gold,
             offer: p.offer_in.clone(),
-            busy: p.pending.is_some() || p.fence().is_none(),
+            busy: p.pending.is_some(),
             queued: p.queued,
         }
     }
@@ -82,15 +81,7 @@ impl Population {
         for v in by_zone.values_mut() {
             v.sort();
         }
-        for i in 0..self.players.len() {
-            let p = &self.players[i];
-            if p.needs_fence && p.pending.is_none() && p.zone().is_some() {
-                let character = p.seeded.character;
-                if self.start_call(i, Call::Fence { character }) {
-                    self.players[i].needs_fence = false;
-                }
-            }
-        }
+        self.follow_up();
         let n = self.players.len();
         let every = self.config.think_every_steps.max(1);
         let mut turns = Vec::new();
@@ -148,27 +139,45 @@ impl Population {
                 }
                 Intent::ChangeZone { to } => p.place = Place::Moving { to, since: step },
                 Intent::Chat { .. } => bump(&self.stats.chats),
+                Intent::ListItem { .. } | Intent::BuyListing { .. } => {
+                    p.pending = Some(Pending::Answer {
+                        action: Action::Market,
+                        since: step,
+                    })
+                }
+                Intent::SendMail { .. } | Intent::ClaimMail => {
+                    p.pending = Some(Pending::Answer {
+                        action: Action::Mail,
+                        since: step,
+                    })
+                }
                 _ => {}
             }
             return;
         }
-        let Some(fence) = self.players[i].fence() else {
-            return;
-        };
-        let call = match intent {
-            Intent::ListItem { item, price } => Call::List { fence, item, price },
-            Intent::BuyListing { budget } => Call::Buy { fence, budget },
-            Intent::SendMail { to, gold, item } => Call::Mail {
-                fence,
-                to,
-                gold,
-                item,
-            },
-            Intent::ClaimMail => Call::Claim { fence },
-            Intent::QueueDungeon => Call::Queue { character },
-            _ => return,
-        };
-        self.start_call(i, call);
+        if intent == Intent::QueueDungeon {
+            self.start_call(i, Call::Queue { character });
+        }
+    }
+
+    /// Sends the second half of two-step actions whose first answer came: the buy after a market
+    /// page, the claim after the mailbox.
+    fn follow_up(&mut self) {
+        for p in &mut self.players {
+            let (Some(zone), Some(command)) = (p.zone(), p.follow_up.take()) else {
+                continue;
+            };
+            let Some(host) = self.cluster.zone(zone) else {
+                continue;
+            };
+            match host.command(p.seeded.character, command) {
+                Ok(()) => bump(&self.stats.commands),
+                Err(_) => {
+                    bump(&self.stats.commands_busy);
+                    p.pending = None;
+                }
+            }
+        }
     }
 
     /// Stops everyone where they stand (before positions are sampled for a resume check).

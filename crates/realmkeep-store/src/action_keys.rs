@@ -6,10 +6,11 @@
 //! Keys are made by the caller, unique per attempt of one player's action (the server uses the
 //! zone's claim holder, which is unique per process, and the zone's request id).
 
-use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
+use crate::error::{db, refuse, unique_violation, Refusal, StoreError, StoreResult};
 use crate::saves::{write_full_save, CharacterSnapshot};
 use crate::Store;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use sqlx::PgConnection;
 
 /// Longest idempotency key accepted.
@@ -54,13 +55,30 @@ pub(crate) async fn record_in(
     .execute(&mut *tx)
     .await
     .map_err(db("prune action keys"))?;
-    sqlx::query("INSERT INTO action_keys (action_key, receipt) VALUES ($1, $2)")
+    match sqlx::query("INSERT INTO action_keys (action_key, receipt) VALUES ($1, $2)")
         .bind(key)
         .bind(receipt)
         .execute(&mut *tx)
         .await
-        .map_err(db("action key"))?;
-    Ok(())
+    {
+        Ok(_) => Ok(()),
+        // Decided before under this key (or given up by `settle_action`): this attempt must not
+        // commit; the caller asks what the first one did.
+        Err(e) if is_key_taken(&e) => Err(StoreError::KeyUsed),
+        Err(e) => Err(db("action key")(e)),
+    }
+}
+
+/// Keeps `receipt` under `key` in the caller's transaction, so the action and its key commit
+/// together; `settle_action::<T>(key)` reads it back after a lost answer.
+pub(crate) async fn keep_in<T: Serialize>(
+    tx: &mut PgConnection,
+    key: &str,
+    receipt: &T,
+) -> StoreResult<()> {
+    let value = serde_json::to_value(receipt)
+        .map_err(|e| StoreError::Io(format!("action key {key}: receipt: {e}")))?;
+    record_in(tx, key, value).await
 }
 
 async fn release_in(tx: &mut PgConnection, s: &CharacterSnapshot, key: &str) -> StoreResult<()> {
@@ -114,7 +132,7 @@ impl Store {
             None => Ok(None),
             Some(r) => serde_json::from_value(r)
                 .map(Some)
-                .map_err(|e| crate::StoreError::Io(format!("action key {key}: bad receipt: {e}"))),
+                .map_err(|e| StoreError::Io(format!("action key {key}: bad receipt: {e}"))),
         }
     }
 

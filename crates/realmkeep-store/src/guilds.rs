@@ -96,11 +96,34 @@ fn check_rank(rank: Rank) -> StoreResult<()> {
     Ok(())
 }
 
+/// A guild founded: its id and the founder's purse after paying `GUILD_CREATE_COST_GOLD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Founded {
+    pub guild: GuildId,
+    pub gold_after: i64,
+}
+
 impl Store {
     /// Founds a guild for `GUILD_CREATE_COST_GOLD` (the gold leaves the economy). The founder
     /// must be in no guild and becomes its leader. Names are unique without regard to case.
     pub async fn create_guild(&self, actor: Actor, name: &GuildName) -> StoreResult<GuildId> {
-        in_tx!(self.pool(), |tx| create_guild_in(tx, actor, name))
+        let founded = in_tx!(self.pool(), |tx| create_guild_in(tx, actor, name))?;
+        Ok(founded.guild)
+    }
+
+    /// `create_guild` under an idempotency key (`action_keys`): answers the founder's purse after.
+    pub async fn create_guild_keyed(
+        &self,
+        actor: Actor,
+        name: &GuildName,
+        key: &str,
+    ) -> StoreResult<Founded> {
+        crate::action_keys::check_key(key)?;
+        in_tx!(self.pool(), |tx| async move {
+            let founded = create_guild_in(tx, actor, name).await?;
+            crate::action_keys::keep_in(tx, key, &founded).await?;
+            Ok(founded)
+        })
     }
 
     /// Invites `who` (in no guild) to the actor's guild, for `GUILD_INVITE_HOURS`. Needs INVITE.

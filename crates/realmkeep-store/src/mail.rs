@@ -10,7 +10,7 @@ mod expiry;
 mod types;
 
 pub use expiry::MAIL_RETURN_BATCH_ROWS_MAX;
-pub use types::{Claimed, MailAttachment, MailKind, MailSummary, MailView};
+pub use types::{Claimed, MailAttachment, MailKind, MailSent, MailSummary, MailView};
 
 use types::{MailRow, MAIL_COLUMNS};
 
@@ -20,7 +20,9 @@ use crate::common::{
 };
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
+use crate::action_keys::{check_key, keep_in};
 use crate::tx::in_tx;
+use realmkeep_domain::records::InventoryItem;
 use crate::Store;
 use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::{
@@ -145,7 +147,7 @@ async fn send_mail_in(
     body: &str,
     gold: Gold,
     items: &[ItemId],
-) -> StoreResult<MailId> {
+) -> StoreResult<MailSent> {
     let sender = actor.character();
     let locked = lock_characters(tx, &[sender, to]).await?;
     let sender_row = locked
@@ -154,7 +156,7 @@ async fn send_mail_in(
         .expect("lock_characters returns every character asked for");
     check_actor(sender_row, &actor)?;
     check_mailbox(tx, to).await?;
-    crate::common::add_gold(tx, sender, -gold.get()).await?;
+    let gold_after = crate::common::add_gold(tx, sender, -gold.get()).await?;
     let mail = insert_mail(
         tx,
         &NewMail {
@@ -189,7 +191,7 @@ async fn send_mail_in(
             })),
     );
     write_in_tx(tx, &logs).await?;
-    Ok(mail)
+    Ok(MailSent { mail, gold_after })
 }
 
 async fn send_system_mail_in(
@@ -312,7 +314,7 @@ async fn claim_in(tx: &mut PgConnection, actor: Actor, mail: MailId) -> StoreRes
         refuse!(Refusal::NotFound("attachments"));
     }
     let slots = free_slots(tx, me, items.len()).await?;
-    crate::common::add_gold(tx, me, gold).await?;
+    let gold_after = crate::common::add_gold(tx, me, gold).await?;
     sqlx::query("DELETE FROM mail_attachments WHERE mail_id = $1")
         .bind(mail.0)
         .execute(&mut *tx)
@@ -320,9 +322,16 @@ async fn claim_in(tx: &mut PgConnection, actor: Actor, mail: MailId) -> StoreRes
         .map_err(db("take attachments"))?;
     let mut logs = Vec::with_capacity(items.len() + 1);
     let mut ids = Vec::with_capacity(items.len());
+    let mut placed = Vec::with_capacity(items.len());
     for (a, slot) in items.iter().zip(slots) {
         place_in_inventory(tx, me, slot, ItemId(a.item_id)).await?;
         ids.push(ItemId(a.item_id));
+        placed.push(InventoryItem {
+            item: ItemId(a.item_id),
+            def: ItemDefId(a.item_def_id),
+            quantity: a.quantity,
+            slot,
+        });
         logs.push(
             LogEvent::new("mail_claim_item")
                 .actor(me.0)
@@ -347,6 +356,8 @@ async fn claim_in(tx: &mut PgConnection, actor: Actor, mail: MailId) -> StoreRes
     Ok(Claimed {
         gold: Gold::new(gold).map_err(|e| StoreError::Io(format!("stored mail gold: {e}")))?,
         items: ids,
+        placed,
+        gold_after,
     })
 }
 
@@ -374,6 +385,32 @@ async fn delete_in(tx: &mut PgConnection, actor: Actor, mail: MailId) -> StoreRe
     .await
 }
 
+/// What a mail from a player may carry, checked before any transaction.
+fn check_outgoing(
+    actor: Actor,
+    to: CharacterId,
+    subject: &str,
+    body: &str,
+    items: &[ItemId],
+) -> StoreResult<()> {
+    check_text(subject, body)?;
+    if items.len() > MAIL_ATTACHMENTS_MAX {
+        refuse!(Refusal::Invalid(format!(
+            "a mail carries at most {MAIL_ATTACHMENTS_MAX} items"
+        )));
+    }
+    let mut distinct: Vec<i64> = items.iter().map(|i| i.0).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != items.len() {
+        refuse!(Refusal::Invalid("an item is attached twice".into()));
+    }
+    if to == actor.character() {
+        refuse!(Refusal::NotAllowed("mailing yourself"));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Sends a mail from the actor to `to`, moving `gold` from the sender's purse and `items`
     /// (distinct, from the sender's bag) into it, all at once or not at all.
@@ -386,24 +423,32 @@ impl Store {
         gold: Gold,
         items: &[ItemId],
     ) -> StoreResult<MailId> {
-        check_text(subject, body)?;
-        if items.len() > MAIL_ATTACHMENTS_MAX {
-            refuse!(Refusal::Invalid(format!(
-                "a mail carries at most {MAIL_ATTACHMENTS_MAX} items"
-            )));
-        }
-        let mut distinct: Vec<i64> = items.iter().map(|i| i.0).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() != items.len() {
-            refuse!(Refusal::Invalid("an item is attached twice".into()));
-        }
-        if to == actor.character() {
-            refuse!(Refusal::NotAllowed("mailing yourself"));
-        }
-        in_tx!(self.pool(), |tx| send_mail_in(
+        check_outgoing(actor, to, subject, body, items)?;
+        let sent = in_tx!(self.pool(), |tx| send_mail_in(
             tx, actor, to, subject, body, gold, items
-        ))
+        ))?;
+        Ok(sent.mail)
+    }
+
+    /// `send_mail` under an idempotency key (`action_keys`): answers the sender's purse after.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_mail_keyed(
+        &self,
+        actor: Actor,
+        to: CharacterId,
+        subject: &str,
+        body: &str,
+        gold: Gold,
+        items: &[ItemId],
+        key: &str,
+    ) -> StoreResult<MailSent> {
+        check_key(key)?;
+        check_outgoing(actor, to, subject, body, items)?;
+        in_tx!(self.pool(), |tx| async move {
+            let sent = send_mail_in(tx, actor, to, subject, body, gold, items).await?;
+            keep_in(tx, key, &sent).await?;
+            Ok(sent)
+        })
     }
 
     /// Sends a mail from the game: the gold and the items (definition, quantity) are created in
@@ -471,6 +516,21 @@ impl Store {
     /// is refused with `NotFound("attachments")`.
     pub async fn claim_attachments(&self, actor: Actor, mail: MailId) -> StoreResult<Claimed> {
         in_tx!(self.pool(), |tx| claim_in(tx, actor, mail))
+    }
+
+    /// `claim_attachments` under an idempotency key (`action_keys`).
+    pub async fn claim_attachments_keyed(
+        &self,
+        actor: Actor,
+        mail: MailId,
+        key: &str,
+    ) -> StoreResult<Claimed> {
+        check_key(key)?;
+        in_tx!(self.pool(), |tx| async move {
+            let claimed = claim_in(tx, actor, mail).await?;
+            keep_in(tx, key, &claimed).await?;
+            Ok(claimed)
+        })
     }
 
     /// Deletes one of the actor's mails once it carries nothing.

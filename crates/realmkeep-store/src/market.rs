@@ -13,7 +13,9 @@ use crate::common::{
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::mail::{attach_item, insert_mail, MailKind, NewMail};
+use crate::action_keys::{check_key, keep_in};
 use crate::tx::in_tx;
+use realmkeep_domain::records::InventoryItem;
 use crate::Store;
 use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::{
@@ -43,6 +45,10 @@ pub struct Purchase {
     /// The house's share, gone from the economy; the seller got `price - fee`.
     pub fee: Gold,
     pub seller: CharacterId,
+    /// The buyer's bag slot the item went to.
+    pub slot: i16,
+    /// The buyer's purse after paying.
+    pub gold_after: i64,
 }
 
 /// A marketplace search. Every filter is optional; results come by price, then listing id.
@@ -184,7 +190,7 @@ async fn cancel_listing_in(
     tx: &mut PgConnection,
     actor: Actor,
     listing: ListingId,
-) -> StoreResult<ItemId> {
+) -> StoreResult<InventoryItem> {
     let seller = actor.character();
     lock_actor(tx, &actor).await?;
     let Some(row) = lock_listing(tx, listing).await? else {
@@ -211,7 +217,12 @@ async fn cancel_listing_in(
             }))],
     )
     .await?;
-    Ok(item)
+    Ok(InventoryItem {
+        item,
+        def: ItemDefId(row.item_def_id),
+        quantity: row.quantity,
+        slot,
+    })
 }
 
 async fn buy_listing_in(
@@ -247,7 +258,7 @@ async fn buy_listing_in(
     let price = stored_gold(row.price)?;
     let fee = stored_gold(market_fee(row.price))?;
     let slot = free_slots(tx, buyer, 1).await?[0];
-    crate::common::add_gold(tx, buyer, -price.get()).await?;
+    let gold_after = crate::common::add_gold(tx, buyer, -price.get()).await?;
     crate::common::add_gold(tx, seller, price.get() - fee.get()).await?;
     sqlx::query("DELETE FROM marketplace_listings WHERE id = $1")
         .bind(row.id)
@@ -278,6 +289,8 @@ async fn buy_listing_in(
         price,
         fee,
         seller,
+        slot,
+        gold_after,
     })
 }
 
@@ -347,6 +360,18 @@ async fn expire_batch_in(
     Ok(rows.len() as u64)
 }
 
+fn check_listing(price: Gold, duration_hours: i64) -> StoreResult<()> {
+    if price.get() <= 0 {
+        refuse!(Refusal::Invalid("a price must be above zero".into()));
+    }
+    if !(MARKET_LISTING_HOURS_MIN..=MARKET_LISTING_HOURS_MAX).contains(&duration_hours) {
+        refuse!(Refusal::Invalid(format!(
+            "a listing lasts {MARKET_LISTING_HOURS_MIN} to {MARKET_LISTING_HOURS_MAX} hours"
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Puts an item of the actor's inventory up for sale at `price` for `duration_hours`.
     pub async fn list_item(
@@ -356,14 +381,7 @@ impl Store {
         price: Gold,
         duration_hours: i64,
     ) -> StoreResult<ListingId> {
-        if price.get() <= 0 {
-            refuse!(Refusal::Invalid("a price must be above zero".into()));
-        }
-        if !(MARKET_LISTING_HOURS_MIN..=MARKET_LISTING_HOURS_MAX).contains(&duration_hours) {
-            refuse!(Refusal::Invalid(format!(
-                "a listing lasts {MARKET_LISTING_HOURS_MIN} to {MARKET_LISTING_HOURS_MAX} hours"
-            )));
-        }
+        check_listing(price, duration_hours)?;
         in_tx!(self.pool(), |tx| list_item_in(
             tx,
             actor,
@@ -375,12 +393,61 @@ impl Store {
 
     /// Takes a listing off the market; the item returns to a free slot of the seller's bag.
     pub async fn cancel_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<ItemId> {
-        in_tx!(self.pool(), |tx| cancel_listing_in(tx, actor, listing))
+        let back = in_tx!(self.pool(), |tx| cancel_listing_in(tx, actor, listing))?;
+        Ok(back.item)
+    }
+
+    /// `cancel_listing` under an idempotency key (`action_keys`): answers the item as placed.
+    pub async fn cancel_listing_keyed(
+        &self,
+        actor: Actor,
+        listing: ListingId,
+        key: &str,
+    ) -> StoreResult<InventoryItem> {
+        check_key(key)?;
+        in_tx!(self.pool(), |tx| async move {
+            let back = cancel_listing_in(tx, actor, listing).await?;
+            keep_in(tx, key, &back).await?;
+            Ok(back)
+        })
     }
 
     /// Buys a listing: `ListingGone` if it was bought, cancelled or expired meanwhile.
     pub async fn buy_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<Purchase> {
         in_tx!(self.pool(), |tx| buy_listing_in(tx, actor, listing))
+    }
+
+    /// `buy_listing` under an idempotency key (`action_keys`).
+    pub async fn buy_listing_keyed(
+        &self,
+        actor: Actor,
+        listing: ListingId,
+        key: &str,
+    ) -> StoreResult<Purchase> {
+        check_key(key)?;
+        in_tx!(self.pool(), |tx| async move {
+            let bought = buy_listing_in(tx, actor, listing).await?;
+            keep_in(tx, key, &bought).await?;
+            Ok(bought)
+        })
+    }
+
+    /// `list_item` under an idempotency key (`action_keys`).
+    pub async fn list_item_keyed(
+        &self,
+        actor: Actor,
+        item: ItemId,
+        price: Gold,
+        duration_hours: i64,
+        key: &str,
+    ) -> StoreResult<ListingId> {
+        check_key(key)?;
+        check_listing(price, duration_hours)?;
+        in_tx!(self.pool(), |tx| async move {
+            let listing = list_item_in(tx, actor, item, price, duration_hours).await?;
+            keep_in(tx, key, &listing).await?;
+            Ok(listing)
+        })
     }
 
     /// Sends up to `limit` expired listings back to their sellers by mail, in transactions of at

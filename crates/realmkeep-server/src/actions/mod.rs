@@ -69,6 +69,24 @@ where
     None
 }
 
+/// Runs a critical action that keeps its receipt under `key` (`action_keys`). An outcome that
+/// is neither a commit nor a refusal (an answer lost at COMMIT, a key already used) is settled by
+/// asking the database what became of `key`: the receipt if it committed, the error if not.
+async fn keyed<T, Fut>(ex: &Executor<'_>, key: &str, run: Fut) -> StoreResult<T>
+where
+    T: serde::de::DeserializeOwned,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    match run.await {
+        Ok(t) => Ok(t),
+        Err(e) if e.refusal().is_some() => Err(e),
+        Err(e) => match settle(key, || ex.store.settle_action::<T>(key)).await {
+            Some(t) => Ok(t),
+            None => Err(e),
+        },
+    }
+}
+
 macro_rules! actions {
     ($($variant:ident => $module:ident),+ $(,)?) => {
         $(mod $module;)+
@@ -117,4 +135,13 @@ actions! {
     CompleteQuest => complete_quest,
     PvpKill => pvp_kill,
     Trade => trade,
+    MarketList => market_list,
+    MarketBuy => market_buy,
+    MarketCancel => market_cancel,
+    MarketSearch => market_search,
+    MailSend => mail_send,
+    MailList => mail_list,
+    MailClaim => mail_claim,
+    Guild => guild,
+    Friend => friend,
 }

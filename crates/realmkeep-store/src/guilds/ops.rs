@@ -2,6 +2,7 @@
 //! `in_tx!` in the parent module) and the membership reads they share.
 
 use super::{Permissions, Rank, DEFAULT_RANKS, RANK_LEADER, RANK_OFFICER};
+use super::Founded;
 use crate::common::{add_gold, check_actor, lock_actor, lock_characters};
 use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
@@ -129,7 +130,7 @@ pub(super) async fn create_guild_in(
     tx: &mut PgConnection,
     actor: Actor,
     name: &GuildName,
-) -> StoreResult<GuildId> {
+) -> StoreResult<Founded> {
     let me = actor.character();
     lock_actor(tx, &actor).await?;
     if in_a_guild(tx, me).await? {
@@ -144,7 +145,7 @@ pub(super) async fn create_guild_in(
     if taken {
         refuse!(Refusal::NameTaken);
     }
-    add_gold(tx, me, -GUILD_CREATE_COST_GOLD).await?;
+    let gold_after = add_gold(tx, me, -GUILD_CREATE_COST_GOLD).await?;
     let r = sqlx::query_scalar(
         "INSERT INTO guilds (name, leader_character_id) VALUES ($1, $2) RETURNING id",
     )
@@ -197,7 +198,10 @@ pub(super) async fn create_guild_in(
                                          "gold_destroyed": GUILD_CREATE_COST_GOLD }))],
     )
     .await?;
-    Ok(GuildId(id))
+    Ok(Founded {
+        guild: GuildId(id),
+        gold_after,
+    })
 }
 
 pub(super) async fn invite_in(

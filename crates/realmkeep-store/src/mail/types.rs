@@ -3,6 +3,7 @@
 
 use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{CharacterId, Gold, ItemId, MailId};
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +95,17 @@ pub struct MailView {
 pub struct Claimed {
     pub gold: Gold,
     pub items: Vec<ItemId>,
+    /// The items as placed in the bag.
+    pub placed: Vec<InventoryItem>,
+    /// The purse after the claim.
+    pub gold_after: i64,
+}
+
+/// A mail sent by a player: its id and the sender's purse after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSent {
+    pub mail: MailId,
+    pub gold_after: i64,
 }
 
 /// A mail row with its sender's name and its number of attachments.

@@ -149,4 +149,41 @@ actions! {
     PvpKill => pvp_kill,
     /// Both sides agreed (mirror offers): swap all at once or nothing.
     Trade => trade,
+    /// An item of the bag goes on the market.
+    MarketList => market_list,
+    /// A listing bought: gold out, item in.
+    MarketBuy => market_buy,
+    /// A listing taken off the market: the item comes back.
+    MarketCancel => market_cancel,
+    /// A page of listings (a read).
+    MarketSearch => market_search,
+    /// Mail with gold and items to another character.
+    MailSend => mail_send,
+    /// The mailbox (a read).
+    MailList => mail_list,
+    /// A mail's gold and items into the purse and bag.
+    MailClaim => mail_claim,
+    /// A guild operation.
+    Guild => guild,
+    /// A friend operation.
+    Friend => friend,
+}
+
+/// Opens a critical request of one player: room for it (`has_room`), counted against the
+/// player's `CriticalPending` until the answer, then sent to the store.
+pub(crate) fn open_critical(
+    ctx: &mut crate::systems::commands::Ctx,
+    a: &mut crate::systems::commands::ActorItem,
+    action: crate::io::Action,
+    waiting: Waiting,
+    request: PersistKind,
+) {
+    if !crate::systems::commands::has_room(ctx, a, action) {
+        return;
+    }
+    let Some(id) = ctx.pending.open(waiting) else {
+        return;
+    };
+    a.critical.0 += 1;
+    ctx.outbox.persist(id, request);
 }

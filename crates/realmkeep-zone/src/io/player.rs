@@ -2,7 +2,14 @@
 
 use super::NetId;
 use realmkeep_domain::records::Refusal;
-use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, QuestId, SkillId, ZoneId};
+pub use crate::actions::friend::FriendOp;
+pub use crate::actions::guild::GuildOp;
+pub use crate::actions::mail_list::MailSeen;
+pub use crate::actions::mail_send::Letter;
+pub use crate::actions::market_search::{ListingSeen, MarketSearch};
+use realmkeep_domain::{
+    CharacterId, GuildId, Gold, ItemDefId, ItemId, ListingId, MailId, QuestId, SkillId, ZoneId,
+};
 
 /// What a player asks for. Parsed and bounded by the gateway; the zone checks the game rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +61,29 @@ pub enum PlayerCommand {
     ChangeZone {
         to: ZoneId,
     },
+    /// Put an item of the bag on the market for `hours`.
+    ListItem {
+        item: ItemId,
+        price: Gold,
+        hours: i64,
+    },
+    BuyListing {
+        listing: ListingId,
+    },
+    CancelListing {
+        listing: ListingId,
+    },
+    SearchMarket(MarketSearch),
+    SendMail(Letter),
+    ListMail,
+    ClaimMail {
+        mail: MailId,
+    },
+    Guild(GuildOp),
+    Friend {
+        other: CharacterId,
+        op: FriendOp,
+    },
 }
 
 /// One side of a trade: item instances and gold.
@@ -84,6 +114,10 @@ pub enum Action {
     Chat,
     Quest,
     Trade,
+    Market,
+    Mail,
+    Guild,
+    Friend,
     Command,
 }
 
@@ -165,6 +199,49 @@ pub enum PlayerEvent {
     },
     TradeDone {
         with: CharacterId,
+    },
+    /// An item went on the market.
+    Listed {
+        listing: ListingId,
+        item: ItemId,
+    },
+    /// A listing was bought: the item is in the bag.
+    Bought {
+        listing: ListingId,
+        item: ItemId,
+        def: ItemDefId,
+        quantity: i32,
+        price: i64,
+    },
+    /// A listing came off the market: the item is back in the bag.
+    ListingCancelled {
+        listing: ListingId,
+        item: ItemId,
+    },
+    /// A page of a market search; `next` is the cursor of the following page.
+    MarketPage {
+        rows: Vec<ListingSeen>,
+        next: Option<(i64, ListingId)>,
+    },
+    MailSent {
+        mail: MailId,
+    },
+    Mailbox {
+        mails: Vec<MailSeen>,
+    },
+    MailClaimed {
+        mail: MailId,
+        gold: i64,
+        items: usize,
+    },
+    /// The player's guild after a guild operation (`None`: in no guild).
+    GuildChanged {
+        guild: Option<GuildId>,
+    },
+    FriendChanged {
+        other: CharacterId,
+        op: FriendOp,
+        friends: bool,
     },
     Died,
     Respawned {

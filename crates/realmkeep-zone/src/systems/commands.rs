@@ -1,8 +1,11 @@
 //! Applies this tick's player commands (already bounded per player by the input system):
 //! movement intents, targets, skill uses (for the skill system), chat, leaving; critical actions
-//! (pickup, quests, trade) become store requests through their action modules (`crate::actions`).
+//! (pickup, quests, trade, market, mail, guild, friends) become store requests through their action modules (`crate::actions`).
 
-use crate::actions::{accept_quest, complete_quest, pickup, trade};
+use crate::actions::{
+    accept_quest, complete_quest, friend, guild, mail_claim, mail_list, mail_send, market_buy,
+    market_cancel, market_list, market_search, pickup, trade,
+};
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
 use crate::limits::{
@@ -139,6 +142,21 @@ pub fn apply_commands(
             PlayerCommand::Trade { with, give, want } => {
                 trade::command(&mut ctx, &mut actors, character, with, give, want);
             }
+            PlayerCommand::ListItem { item, price, hours } => {
+                market_list::command(&mut ctx, actor, item, price, hours)
+            }
+            PlayerCommand::BuyListing { listing } => market_buy::command(&mut ctx, actor, listing),
+            PlayerCommand::CancelListing { listing } => {
+                market_cancel::command(&mut ctx, actor, listing)
+            }
+            PlayerCommand::SearchMarket(search) => {
+                market_search::command(&mut ctx, actor, search)
+            }
+            PlayerCommand::SendMail(letter) => mail_send::command(&mut ctx, actor, letter),
+            PlayerCommand::ListMail => mail_list::command(&mut ctx, actor),
+            PlayerCommand::ClaimMail { mail } => mail_claim::command(&mut ctx, actor, mail),
+            PlayerCommand::Guild(op) => guild::command(&mut ctx, actor, op),
+            PlayerCommand::Friend { other, op } => friend::command(&mut ctx, actor, other, op),
             PlayerCommand::Logout => leave(&mut ctx, actor, None),
             PlayerCommand::ChangeZone { to } => {
                 if to == ctx.content.zone.id {
