@@ -58,22 +58,6 @@ pub(crate) async fn leave(cache: &Cache, character: CharacterId, zone: ZoneId) {
 async fn apply(ctx: &CacheCtx, req: CacheRequest) {
     let cache = &ctx.cache;
     match req {
-        CacheRequest::Presence { character, online } => {
-            // A late "online" of a character that already left must not register it again.
-            match online {
-                true if ctx.roster.contains(character) => enter(cache, character, ctx.zone).await,
-                true => {}
-                false => leave(cache, character, ctx.zone).await,
-            }
-        }
-        CacheRequest::ZoneMembers { zone, joined, left } => {
-            for c in joined.into_iter().filter(|c| ctx.roster.contains(*c)) {
-                enter(cache, c, zone).await;
-            }
-            for c in left {
-                leave(cache, c, zone).await;
-            }
-        }
         CacheRequest::EntityCount { zone, count } => {
             if let Err(e) = cache.presence().set_entity_count(zone, count).await {
                 tracing::debug!(%zone, error = %e, "entity count not set");

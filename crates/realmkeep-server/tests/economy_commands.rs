@@ -253,11 +253,12 @@ async fn guild_and_friend_operations_go_through_the_zone_fenced_by_its_claim() {
     .await;
     host.command(b, PlayerCommand::Guild(GuildOp::Accept { guild }))
         .unwrap();
-    answer(&mut rb.notices, Action::Guild, |e| match e {
-        PlayerEvent::GuildChanged { guild: g } => Some(assert_eq!(*g, Some(guild))),
+    let joined = answer(&mut rb.notices, Action::Guild, |e| match e {
+        PlayerEvent::GuildChanged { guild } => Some(*guild),
         _ => None,
     })
     .await;
+    assert_eq!(joined, Some(guild));
     assert_eq!(s.guild_of(b).await.unwrap(), Some(guild));
 
     // A second accept is refused and changes nothing.

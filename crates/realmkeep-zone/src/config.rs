@@ -19,8 +19,6 @@ pub struct ZoneConfig {
     pub save_batches_per_interval: u64,
     /// Each player gets a `Surroundings` notice this often.
     pub snapshot_interval_ticks: u64,
-    /// Each player's presence is refreshed in the cache this often (its TTL is 5 min).
-    pub presence_interval_ticks: u64,
 }
 
 /// Bounds of `tick_hz`.
@@ -39,7 +37,6 @@ impl ZoneConfig {
             save_interval_ticks: 600,
             save_batches_per_interval: 30,
             snapshot_interval_ticks: 20,
-            presence_interval_ticks: 1_200,
         }
     }
 }

@@ -2,9 +2,9 @@
 
 use crate::components::*;
 use crate::game::player_stats;
-use crate::io::{CacheRequest, PlayerEvent, SkillCooldown, SpawnRefusal};
+use crate::io::{PlayerEvent, SkillCooldown, SpawnRefusal};
 use crate::limits::{MONSTERS_MAX, PLAYERS_MAX, PLAYER_SPEED};
-use crate::resources::{Clock, Index, Lifecycle, Membership, Outbox, ZoneContent, ZoneRng};
+use crate::resources::{Clock, Index, Lifecycle, Outbox, ZoneContent, ZoneRng};
 use bevy_ecs::prelude::*;
 use rand::Rng;
 use realmkeep_domain::limits::LEVEL_MAX;
@@ -116,12 +116,7 @@ pub fn spawn_player(
     index.players.insert(character, entity);
     let net_id = index.assign(entity);
     world.entity_mut(entity).insert(NetworkIdentity(net_id));
-    world.resource_mut::<Membership>().joined.push(character);
     let mut outbox = world.resource_mut::<Outbox>();
-    outbox.cache(CacheRequest::Presence {
-        character,
-        online: true,
-    });
     outbox.tell(
         character,
         PlayerEvent::Joined {

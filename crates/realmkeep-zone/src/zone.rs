@@ -63,7 +63,6 @@ impl Zone {
         if config.save_interval_ticks == 0
             || config.save_batches_per_interval == 0
             || config.snapshot_interval_ticks == 0
-            || config.presence_interval_ticks == 0
         {
             return Err(ZoneError::BadConfig("intervals must be at least one tick"));
         }
@@ -96,7 +95,6 @@ impl Zone {
             save_interval_ticks: config.save_interval_ticks,
             save_batches_per_interval: config.save_batches_per_interval,
             snapshot_interval_ticks: config.snapshot_interval_ticks,
-            presence_interval_ticks: config.presence_interval_ticks,
         });
         world.insert_resource(ZoneContent::new(def, config.content.clone()));
         world.insert_resource(ZoneRng(StdRng::seed_from_u64(config.seed)));
@@ -105,7 +103,6 @@ impl Zone {
         world.init_resource::<CommandInbox>();
         world.init_resource::<ResultInbox>();
         world.init_resource::<SkillCasts>();
-        world.init_resource::<Membership>();
         world.init_resource::<Index>();
         world.init_resource::<Outbox>();
         world.init_resource::<Pending>();

@@ -13,17 +13,6 @@ pub struct PersistRequest {
 /// What the cache is asked to do (`realmkeep-cache`). Best effort, never answered.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CacheRequest {
-    /// `player:{id}:online`. Not sent on transfer (the character stays online).
-    Presence {
-        character: CharacterId,
-        online: bool,
-    },
-    /// `zone:{id}:players` membership changes of this tick.
-    ZoneMembers {
-        zone: ZoneId,
-        joined: Vec<CharacterId>,
-        left: Vec<CharacterId>,
-    },
     /// `zone:{id}:entity_count`, sent when it changed (at most once a second).
     EntityCount { zone: ZoneId, count: u32 },
     /// `leaderboard:{board}`.

@@ -19,7 +19,6 @@ pub struct Settings {
     pub save_interval_ticks: u64,
     pub save_batches_per_interval: u64,
     pub snapshot_interval_ticks: u64,
-    pub presence_interval_ticks: u64,
 }
 
 #[derive(Resource)]

@@ -29,9 +29,4 @@ pub struct SkillCast {
 #[derive(Resource, Debug, Default)]
 pub struct SkillCasts(pub Vec<SkillCast>);
 
-/// Zone membership changes of this tick, sent as one `CacheRequest::ZoneMembers`.
-#[derive(Resource, Debug, Default)]
-pub struct Membership {
-    pub joined: Vec<CharacterId>,
-    pub left: Vec<CharacterId>,
-}
+

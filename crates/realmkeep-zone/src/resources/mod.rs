@@ -12,7 +12,7 @@ mod trades;
 
 pub use clock::{Clock, Lifecycle, Settings, ZoneRng};
 pub use content::ZoneContent;
-pub use inbox::{CommandInbox, Inbox, Membership, ResultInbox, SkillCast, SkillCasts};
+pub use inbox::{CommandInbox, Inbox, ResultInbox, SkillCast, SkillCasts};
 pub use index::Index;
 pub use outbox::Outbox;
 pub use pending::Pending;

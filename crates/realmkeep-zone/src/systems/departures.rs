@@ -2,15 +2,14 @@
 //! world and the zone's Redis set, and reports `ZoneOutput::Left`.
 
 use crate::components::{NetworkIdentity, Player};
-use crate::io::{CacheRequest, LeftReason, ZoneOutput};
+use crate::io::ZoneOutput;
 use crate::lifecycle::Departing;
-use crate::resources::{Index, Membership, Outbox, TradeOffers};
+use crate::resources::{Index, Outbox, TradeOffers};
 use bevy_ecs::prelude::*;
 
 pub fn despawn_departed(
     departing: Query<(Entity, &Player, &NetworkIdentity, &Departing)>,
     mut index: ResMut<Index>,
-    mut membership: ResMut<Membership>,
     mut offers: ResMut<TradeOffers>,
     mut outbox: ResMut<Outbox>,
     mut commands: Commands,
@@ -20,13 +19,6 @@ pub fn despawn_departed(
         index.players.remove(&character);
         index.net.remove(&net.0);
         offers.forget(character);
-        membership.left.push(character);
-        if *reason == (LeftReason::Released { transfer_to: None }) {
-            outbox.cache(CacheRequest::Presence {
-                character,
-                online: false,
-            });
-        }
         outbox.control(ZoneOutput::Left {
             character,
             reason: *reason,

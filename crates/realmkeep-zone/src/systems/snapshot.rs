@@ -1,8 +1,8 @@
-//! What leaves for players and the cache at the end of a tick, kept cheap: zone membership
-//! changes (one message a tick), a coarse `Surroundings` notice per player every
-//! `snapshot_interval_ticks` (spread over ticks by character id), the presence heartbeat every
-//! `presence_interval_ticks` (spread the same way), and the entity count once a second when it
-//! changed. No network exists yet; positions of nearby entities are counts, not lists.
+//! What leaves for players and the cache at the end of a tick, kept cheap: a coarse
+//! `Surroundings` notice per player every `snapshot_interval_ticks` (spread over ticks by
+//! character id), and the entity count once a second when it changed. No network exists yet;
+//! positions of nearby entities are counts, not lists. Presence and zone membership in Redis are
+//! not the zone's: the host's join and leave pipeline is their one writer.
 
 use crate::components::*;
 use crate::io::{CacheRequest, PlayerEvent};
@@ -16,32 +16,18 @@ pub fn send_snapshots(
     settings: Res<Settings>,
     content: Res<ZoneContent>,
     spatial: Res<Spatial>,
-    mut membership: ResMut<Membership>,
     mut outbox: ResMut<Outbox>,
     players: Query<(&Player, &Transform, &Health, &Mana, Has<Leaving>, Has<Dead>)>,
     counted: Query<(), Or<(With<Player>, (With<Monster>, Without<Dead>), With<Loot>)>>,
     mut last_count: Local<Option<u32>>,
 ) {
     let zone = content.zone.id;
-    if !membership.joined.is_empty() || !membership.left.is_empty() {
-        let joined = std::mem::take(&mut membership.joined);
-        let left = std::mem::take(&mut membership.left);
-        outbox.cache(CacheRequest::ZoneMembers { zone, joined, left });
-    }
     let every = settings.snapshot_interval_ticks.max(1);
-    let presence = settings.presence_interval_ticks.max(1);
     for (player, t, health, mana, leaving, dead) in &players {
         if leaving {
             continue;
         }
         let id = player.character.0;
-        if id.rem_euclid(presence as i64) as u64 == clock.tick % presence {
-            let character = player.character;
-            outbox.cache(CacheRequest::Presence {
-                character,
-                online: true,
-            });
-        }
         if id.rem_euclid(every as i64) as u64 != clock.tick % every {
             continue;
         }
