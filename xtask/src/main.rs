@@ -3,7 +3,8 @@
 //! - `setup`: installs what is missing from Debian's packages (PostgreSQL 15 and Redis 7).
 //! - `demo [ARGS]`: setup, then runs the main job, `realmkeep demo`, in release mode.
 //! - `test`: setup, then every check CI runs: formatting, the codemap of ARCHITECTURE.md, clippy
-//!   with warnings as errors, `cargo deny` (licences, duplicate versions, sources, advisories),
+//!   with warnings as errors, libraries and binaries built without the test kit (no pool outside
+//!   the store), `cargo deny` (licences, duplicate versions, sources, advisories),
 //!   and every test of the workspace against private PostgreSQL and Redis servers.
 //! - `codemap`: only the codemap check.
 //! - `deny`: only `cargo deny`.
@@ -60,6 +61,9 @@ fn main() -> Result<()> {
                 "-D",
                 "warnings",
             ])?;
+            // Libraries and binaries alone, without the test kit: the store's pool (feature
+            // `testing`) is then private, so this fails if code outside the store holds it.
+            cargo(&["check", "--workspace", "--lib", "--bins"])?;
             deny::run()?;
             cargo(&[&["test", "--workspace"], &strs(&rest)[..]].concat())
         }

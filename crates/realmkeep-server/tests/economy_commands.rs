@@ -111,7 +111,8 @@ async fn market_and_mail_go_through_the_zone_and_its_views_follow_the_receipts()
     })
     .await;
     assert!(
-        rows.iter().any(|r| r.listing == listing && r.seller == seller),
+        rows.iter()
+            .any(|r| r.listing == listing && r.seller == seller),
         "the listing is found: {rows:?}"
     );
     let buyer_gold = gold_of(s, buyer).await;

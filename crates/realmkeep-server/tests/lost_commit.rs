@@ -144,10 +144,7 @@ async fn a_trade_and_a_market_buy_whose_commit_answers_were_lost_are_answered_do
         Err(e) => panic!("listing for the buy: {e}"),
     };
     let a_gold = gold_of(s, a).await;
-    let buy = market_buy::Request {
-        fence: fa,
-        listing,
-    };
+    let buy = market_buy::Request { fence: fa, listing };
     let running = tokio::spawn(execute(cutting.clone(), 9, buy.into()));
     cut_the_commit(&db).await;
     let answer = running.await.unwrap();

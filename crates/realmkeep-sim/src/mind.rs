@@ -5,10 +5,10 @@
 //! out.
 
 pub use crate::behaviour::Behaviour;
+use crate::limits::{LISTING_HOURS, MARKET_SEARCH_ROWS};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, ZoneId};
-use crate::limits::{LISTING_HOURS, MARKET_SEARCH_ROWS};
 use realmkeep_zone::io::{ChatChannel, Letter, MarketSearch, NetId, PlayerCommand, TradeOffer};
 use realmkeep_zone::limits::{MELEE_RANGE, PICKUP_RANGE};
 

@@ -118,10 +118,7 @@ impl SimPlayer {
                 Pending::Offered { since }
                 | Pending::Accepted { since, .. }
                 | Pending::Answer { since, .. },
-            ) if step.saturating_sub(*since) > TRADE_WAIT_STEPS =>
-            {
-                self.pending = None
-            }
+            ) if step.saturating_sub(*since) > TRADE_WAIT_STEPS => self.pending = None,
             _ => {}
         }
         if let Place::Moving { since, .. } | Place::LoggingOut { since } = self.place {

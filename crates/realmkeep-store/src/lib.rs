@@ -15,6 +15,7 @@ pub mod action_keys;
 pub mod admin;
 pub mod archive;
 pub mod bans;
+pub mod bench_seed;
 pub mod characters;
 pub mod claims;
 pub(crate) mod common;
@@ -104,7 +105,15 @@ impl Store {
         Self { pool }
     }
 
+    /// The connection pool, for tests that look at or damage the database behind the store's
+    /// back (feature `testing`). Code outside this crate calls store functions.
+    #[cfg(feature = "testing")]
     pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
     }
 

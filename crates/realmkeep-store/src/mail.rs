@@ -14,21 +14,21 @@ pub use types::{Claimed, MailAttachment, MailKind, MailSent, MailSummary, MailVi
 
 use types::{MailRow, MAIL_COLUMNS};
 
+use crate::action_keys::{check_key, keep_in};
 use crate::common::{
     check_actor, create_item, free_slots, item_def, lock_actor, lock_characters,
     place_in_inventory, relocate, take_from_inventory,
 };
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
-use crate::action_keys::{check_key, keep_in};
 use crate::tx::in_tx;
-use realmkeep_domain::records::InventoryItem;
 use crate::Store;
 use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::{
     MAILBOX_MAILS_MAX, MAIL_ATTACHMENTS_MAX, MAIL_BODY_CHARS_MAX, MAIL_EXPIRY_DAYS,
     MAIL_SUBJECT_CHARS_MAX,
 };
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, MailId};
 use sqlx::PgConnection;
 

@@ -6,6 +6,7 @@
 //! Lock order, as everywhere: character rows first (one `lock_characters` call), then the listing
 //! row. The expiry job never waits on a lock: it skips listings and sellers that are busy.
 
+use crate::action_keys::{check_key, keep_in};
 use crate::common::{
     check_actor, free_slots, item_def, lock_actor, lock_characters, place_in_inventory, relocate,
     take_from_inventory,
@@ -13,15 +14,14 @@ use crate::common::{
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::mail::{attach_item, insert_mail, MailKind, NewMail};
-use crate::action_keys::{check_key, keep_in};
 use crate::tx::in_tx;
-use realmkeep_domain::records::InventoryItem;
 use crate::Store;
 use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::{
     MARKET_LISTINGS_PER_SELLER_MAX, MARKET_LISTING_HOURS_MAX, MARKET_LISTING_HOURS_MIN,
     MARKET_PAGE_ROWS_MAX,
 };
+use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::rules::market_fee;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, ListingId};
 use serde::{Deserialize, Serialize};

@@ -172,14 +172,8 @@ pub async fn character(store: &Store, name: &str) -> realmkeep_domain::Character
 /// Items not in exactly one place. The database's constraints should make this impossible; this
 /// reads it back independently of them.
 pub async fn misplaced_items(store: &Store) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM item_instances i
-         WHERE (SELECT count(*) FROM inventories WHERE item_id = i.id)
-             + (SELECT count(*) FROM equipment WHERE item_id = i.id)
-             + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
-             + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .expect("the placement check runs")
+    store
+        .misplaced_items()
+        .await
+        .expect("the placement check runs")
 }

@@ -1,8 +1,8 @@
 //! The transaction bodies of the guild operations (run, and re-run on a serialization failure, by
 //! `in_tx!` in the parent module) and the membership reads they share.
 
-use super::{Permissions, Rank, DEFAULT_RANKS, RANK_LEADER, RANK_OFFICER};
 use super::Founded;
+use super::{Permissions, Rank, DEFAULT_RANKS, RANK_LEADER, RANK_OFFICER};
 use crate::common::{add_gold, check_actor, lock_actor, lock_characters};
 use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};

@@ -1,14 +1,14 @@
 //! What players ask for and what they are told.
 
 use super::NetId;
-use realmkeep_domain::records::Refusal;
 pub use crate::actions::friend::FriendOp;
 pub use crate::actions::guild::GuildOp;
 pub use crate::actions::mail_list::MailSeen;
 pub use crate::actions::mail_send::Letter;
 pub use crate::actions::market_search::{ListingSeen, MarketSearch};
+use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{
-    CharacterId, GuildId, Gold, ItemDefId, ItemId, ListingId, MailId, QuestId, SkillId, ZoneId,
+    CharacterId, Gold, GuildId, ItemDefId, ItemId, ListingId, MailId, QuestId, SkillId, ZoneId,
 };
 
 /// What a player asks for. Parsed and bounded by the gateway; the zone checks the game rules.

@@ -28,5 +28,3 @@ pub struct SkillCast {
 
 #[derive(Resource, Debug, Default)]
 pub struct SkillCasts(pub Vec<SkillCast>);
-
-

@@ -149,9 +149,7 @@ pub fn apply_commands(
             PlayerCommand::CancelListing { listing } => {
                 market_cancel::command(&mut ctx, actor, listing)
             }
-            PlayerCommand::SearchMarket(search) => {
-                market_search::command(&mut ctx, actor, search)
-            }
+            PlayerCommand::SearchMarket(search) => market_search::command(&mut ctx, actor, search),
             PlayerCommand::SendMail(letter) => mail_send::command(&mut ctx, actor, letter),
             PlayerCommand::ListMail => mail_list::command(&mut ctx, actor),
             PlayerCommand::ClaimMail { mail } => mail_claim::command(&mut ctx, actor, mail),

@@ -16,17 +16,15 @@ use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use realmkeep_domain::*;
 use realmkeep_launcher::{find_binary, Binary, PostgresOptions, PostgresServer};
-use realmkeep_store::saves::{CharacterSnapshot, BATCH_SAVE_SQL};
+use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_store::trade::TradeSide;
 use realmkeep_store::{Store, StoreOptions};
 use std::time::{Duration, Instant};
 
 /// Concurrent loaders and trading clients, as the issue sets them.
 const CLIENTS: usize = 8;
-/// Characters seeded per transaction.
-const SEED_CHUNK: u32 = 5_000;
 /// Seeding reports its progress on stderr every this many characters (a million takes minutes).
-const SEED_PROGRESS_EVERY: u32 = 50_000;
+const SEED_PROGRESS_EVERY: i64 = 50_000;
 /// Rows of the batch-save measurement.
 const BATCH_ROWS: usize = 10_000;
 /// Repetitions of the batch save and its floor; the median of each is reported.
@@ -35,11 +33,11 @@ const BATCH_REPEATS: usize = 5;
 const PAIRS_PER_CLIENT: u32 = 50;
 /// pgbench scale factor for its own tables.
 const PGBENCH_SCALE: u32 = 10;
-const ITEMS_PER_CHARACTER: i64 = 50;
-const SKILLS_PER_CHARACTER: i64 = 20;
-const QUESTS_PER_CHARACTER: i64 = 10;
-/// Item definitions cycled through the seeded bags.
-const BAG_DEFS: &str = "ARRAY[12,13,14,15,16,17,100,101,200,201,202,203,204,2,3,4,5,6,7,11]";
+use realmkeep_store::bench_seed::{
+    BENCH_ITEMS_PER_CHARACTER as ITEMS_PER_CHARACTER,
+    BENCH_QUESTS_PER_CHARACTER as QUESTS_PER_CHARACTER,
+    BENCH_SKILLS_PER_CHARACTER as SKILLS_PER_CHARACTER,
+};
 
 pub async fn run(args: &BenchArgs) -> Result<Report> {
     let n = args
@@ -137,104 +135,15 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
 async fn seed(store: &Store, n: u32) -> Result<()> {
     let hash =
         realmkeep_store::accounts::hash_password(&Password::parse("bench-password")?).await?;
-    let mut tx = store.pool().begin().await?;
-    for s in 0..SKILLS_PER_CHARACTER {
-        sqlx::query("INSERT INTO skill_definitions (id, name, max_level, cooldown_ms, mana_cost) VALUES ($1, $2, 10, 1000, 1) ON CONFLICT DO NOTHING")
-            .bind(1000 + s as i32)
-            .bind(format!("Bench Skill {s}"))
-            .execute(&mut *tx)
-            .await?;
-    }
-    for q in 0..QUESTS_PER_CHARACTER {
-        sqlx::query("INSERT INTO quest_definitions (id, name, target_monster, target_count, reward_xp, reward_gold) VALUES ($1, $2, 1, 10, 10, 1) ON CONFLICT DO NOTHING")
-            .bind(1000 + q as i32)
-            .bind(format!("Bench Quest {q}"))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    let mut lo = 1u32;
-    while lo <= n {
-        let hi = (lo + SEED_CHUNK - 1).min(n);
-        seed_chunk(store, lo as i64, hi as i64, &hash)
-            .await
-            .with_context(|| format!("seeding characters {lo}..={hi}"))?;
-        lo = hi + 1;
-        if hi % SEED_PROGRESS_EVERY == 0 || hi == n {
+    let mut progress = |hi: i64| {
+        if hi % SEED_PROGRESS_EVERY == 0 || hi == n as i64 {
             eprintln!("bench store: seeded {hi} of {n} characters");
         }
-    }
-    for table in ["accounts", "characters", "item_instances"] {
-        sqlx::query(&format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-        ))
-        .execute(store.pool())
-        .await?;
-    }
-    sqlx::query("ANALYZE").execute(store.pool()).await?;
-    // The bulk load ran without triggers: check the one-place rule the trigger would have.
-    let misplaced: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM item_instances i
-         LEFT JOIN inventories v ON v.item_id = i.id LEFT JOIN equipment e ON e.item_id = i.id
-         WHERE (v.item_id IS NULL) = (e.item_id IS NULL)",
-    )
-    .fetch_one(store.pool())
-    .await?;
-    if misplaced != 0 {
-        bail!("{misplaced} seeded items are not in exactly one place");
-    }
-    Ok(())
-}
-
-/// Seeds characters `lo..=hi` server-side. Triggers and foreign-key checks are off for the bulk
-/// load (session_replication_role = replica) and the result is checked afterwards.
-async fn seed_chunk(store: &Store, lo: i64, hi: i64, hash: &str) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await?;
-    let stmts = [
-        "INSERT INTO accounts (id, username, email, password_hash) OVERRIDING SYSTEM VALUE
-         SELECT i, 'bench_' || i, 'bench_' || i || '@bench.test', $3 FROM generate_series($1::int8, $2::int8) i".to_string(),
-        "INSERT INTO characters (id, account_id, name, class, kingdom, level, xp, gold, strength, agility, intellect,
-                                 stamina, health, mana, zone_id) OVERRIDING SYSTEM VALUE
-         SELECT i, i, 'Bench' || i, (ARRAY['warrior','mage','ranger','cleric'])[1 + i % 4],
-                (ARRAY['aldor','veyra','korrim'])[1 + i % 3], 1 + i % 60, i % 1000, 100000, 10, 10, 10, 10, 200, 100, 1 + i % 2
-         FROM generate_series($1::int8, $2::int8) i".to_string(),
-        "INSERT INTO character_positions (character_id, zone_id, x, y)
-         SELECT i, 1 + i % 2, (i % 500)::real, (i % 331)::real FROM generate_series($1::int8, $2::int8) i".to_string(),
-        format!(
-            "INSERT INTO item_instances (id, def_id, quantity, location, origin) OVERRIDING SYSTEM VALUE
-             SELECT i * 64 + k, CASE k WHEN 0 THEN 1 WHEN 1 THEN 10 ELSE ({BAG_DEFS})[1 + (i + k) % 20] END, 1,
-                    CASE WHEN k < 2 THEN 'equipment' ELSE 'inventory' END, 'bench'
-             FROM generate_series($1::int8, $2::int8) i, generate_series(0, {}) k",
-            ITEMS_PER_CHARACTER - 1
-        ),
-        "INSERT INTO equipment (character_id, slot, item_id)
-         SELECT i, CASE k WHEN 0 THEN 'main_hand' ELSE 'chest' END, i * 64 + k
-         FROM generate_series($1::int8, $2::int8) i, generate_series(0, 1) k".to_string(),
-        format!(
-            "INSERT INTO inventories (character_id, slot, item_id)
-             SELECT i, k - 2, i * 64 + k FROM generate_series($1::int8, $2::int8) i, generate_series(2, {}) k",
-            ITEMS_PER_CHARACTER - 1
-        ),
-        format!(
-            "INSERT INTO skills (character_id, skill_id, level)
-             SELECT i, 1000 + s, 1 + s % 5 FROM generate_series($1::int8, $2::int8) i, generate_series(0, {}) s",
-            SKILLS_PER_CHARACTER - 1
-        ),
-        format!(
-            "INSERT INTO quests (character_id, quest_id, status, progress)
-             SELECT i, 1000 + q, 'active', q FROM generate_series($1::int8, $2::int8) i, generate_series(0, {}) q",
-            QUESTS_PER_CHARACTER - 1
-        ),
-    ];
-    for (n, sql) in stmts.iter().enumerate() {
-        let q = sqlx::query(sql).bind(lo).bind(hi);
-        let q = if n == 0 { q.bind(hash) } else { q };
-        q.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
+    };
+    store
+        .bench_seed(n as i64, &hash, &mut progress)
+        .await
+        .context("seeding the bench characters")?;
     Ok(())
 }
 
@@ -460,61 +369,30 @@ async fn pgbench_tps(pg: &PostgresServer, d: Duration) -> Result<f64> {
 /// Median time of a 10,000-row batch save through the store, and of the same statement run by
 /// PostgreSQL on arrays it built itself (the floor: no client encoding, no network).
 async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
-    let fences: Vec<(i64, i64)> = sqlx::query_as(
-        "UPDATE characters SET claim_holder = 'bench', claim_epoch = claim_epoch + 1,
-                claim_expires_at = now() + interval '1 hour'
-         WHERE id <= $1 RETURNING id, claim_epoch",
-    )
-    .bind(BATCH_ROWS as i64)
-    .fetch_all(store.pool())
-    .await?;
-    let mut conn = store.pool().acquire().await?;
-    sqlx::query(&format!(
-        "CREATE OR REPLACE FUNCTION pg_temp.batch_save_floor(n int8, shift real) RETURNS float8 LANGUAGE plpgsql AS $fn$
-         DECLARE ids int8[]; epochs int8[]; zones int4[]; xs real[]; ys real[]; zs real[]; rots real[];
-                 hs int4[]; ms int4[]; xps int8[]; lvls int4[]; t0 timestamptz;
-         BEGIN
-           SELECT array_agg(id ORDER BY id), array_agg(claim_epoch ORDER BY id), array_agg(zone_id ORDER BY id),
-                  array_agg((id % 500)::real + shift ORDER BY id), array_agg((id % 331)::real ORDER BY id),
-                  array_agg(0::real ORDER BY id), array_agg(1::real ORDER BY id), array_agg(150 ORDER BY id),
-                  array_agg(90 ORDER BY id), array_agg(xp + 1 ORDER BY id), array_agg(level ORDER BY id)
-             INTO ids, epochs, zones, xs, ys, zs, rots, hs, ms, xps, lvls
-             FROM characters WHERE id <= n;
-           t0 := clock_timestamp();
-           EXECUTE $sql${BATCH_SAVE_SQL}$sql$ USING ids, epochs, zones, xs, ys, zs, rots, hs, ms, xps, lvls;
-           RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-         END $fn$"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    let levels: Vec<(i64, i32, i64, i32)> =
-        sqlx::query_as("SELECT id, zone_id, xp, level FROM characters WHERE id <= $1 ORDER BY id")
-            .bind(BATCH_ROWS as i64)
-            .fetch_all(store.pool())
-            .await?;
-    let epochs: std::collections::HashMap<i64, i64> = fences.into_iter().collect();
+    let stored = store.bench_claim_rows(BATCH_ROWS as i64).await?;
+    let mut floor_conn = store.bench_floor_conn().await?;
     let mut client = Vec::new();
     let mut floor = Vec::new();
     for rep in 0..BATCH_REPEATS {
         let shift = rep as f32 + 1.0;
-        let rows: Vec<CharacterSnapshot> = levels
+        let rows: Vec<CharacterSnapshot> = stored
             .iter()
-            .map(|(id, zone, xp, level)| CharacterSnapshot {
-                fence: Fence {
-                    character: CharacterId(*id),
-                    epoch: ClaimEpoch(epochs[id]),
-                },
-                position: Position {
-                    zone: ZoneId(*zone),
-                    x: (*id % 500) as f32 + shift,
-                    y: (*id % 331) as f32,
-                    z: 0.0,
-                    rotation: 1.0,
-                },
-                health: 150,
-                mana: 90,
-                xp: xp + 1,
-                level: *level,
+            .map(|r| {
+                let id = r.fence.character.0;
+                CharacterSnapshot {
+                    fence: r.fence,
+                    position: Position {
+                        zone: ZoneId(r.zone),
+                        x: (id % 500) as f32 + shift,
+                        y: (id % 331) as f32,
+                        z: 0.0,
+                        rotation: 1.0,
+                    },
+                    health: 150,
+                    mana: 90,
+                    xp: r.xp + 1,
+                    level: r.level,
+                }
             })
             .collect();
         let t0 = Instant::now();
@@ -524,12 +402,7 @@ async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
             r.saved.len() == BATCH_ROWS && r.refused.is_empty(),
             "the batch save refused rows"
         );
-        let f: f64 = sqlx::query_scalar("SELECT pg_temp.batch_save_floor($1, $2)")
-            .bind(BATCH_ROWS as i64)
-            .bind(shift + 0.5)
-            .fetch_one(&mut *conn)
-            .await?;
-        floor.push(f);
+        floor.push(floor_conn.run(BATCH_ROWS as i64, shift + 0.5).await?);
     }
     Ok((median(&mut client), median(&mut floor)))
 }
