@@ -127,3 +127,22 @@ pub const JOIN_LATENCY_MAX_US: u64 = 60_000_000;
 pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
 /// How long the log worker keeps trying to write what it holds after the zone stopped.
 pub const LOG_FLUSH_WAIT: Duration = Duration::from_secs(5);
+
+// How the host's queues relate to the zone's limits, checked when the crate compiles.
+const _: () = assert!(
+    COMMAND_QUEUE_MAX <= realmkeep_zone::limits::INPUT_COMMANDS_MAX,
+    "the host never queues more commands than the zone accepts"
+);
+const _: () = assert!(CONTROL_QUEUE_MAX <= realmkeep_zone::limits::INPUT_QUEUE_MAX);
+const _: () = assert!(COMMANDS_PER_TICK_MAX <= COMMAND_QUEUE_MAX);
+const _: () = assert!(QUERIES_PER_TICK_MAX <= QUERY_QUEUE_MAX);
+const _: () = assert!(STORE_QUEUE_MAX <= STORE_BACKLOG_MAX && CACHE_QUEUE_MAX <= CACHE_BACKLOG_MAX);
+const _: () = assert!(RETRY_DELAY_MIN.as_millis() <= RETRY_DELAY_MAX.as_millis());
+const _: () = assert!(
+    LOG_PARTITION_MONTHS_AHEAD >= 3,
+    "issue 7: three months ahead"
+);
+const _: () = assert!(
+    STORE_PROBE_INTERVAL.as_millis() < MARKET_EXPIRY_INTERVAL.as_millis()
+        && MARKET_EXPIRY_INTERVAL.as_secs() < LOG_PARTITION_UPKEEP_INTERVAL.as_secs()
+);

@@ -56,3 +56,22 @@ pub const MELEE_RANGE: f32 = 3.0;
 pub const PLAYER_SPEED: f32 = 6.0;
 /// Longest single move command (units); longer ones are clamped.
 pub const MOVE_STEP_MAX: f32 = 64.0;
+
+// How these limits relate, checked when the crate compiles.
+const _: () = assert!(
+    INPUT_COMMANDS_MAX < INPUT_QUEUE_MAX,
+    "store results keep room"
+);
+const _: () = assert!(
+    PENDING_CRITICAL_PER_PLAYER_MAX * PLAYERS_MAX <= PENDING_REQUESTS_MAX,
+    "every player can have its critical requests open at once"
+);
+const _: () = assert!(LOG_BATCH_EVENTS_MAX <= LOG_BUFFER_MAX && LOG_FLUSH_TICKS > 0);
+const _: () = assert!(COMMANDS_PER_PLAYER_PER_TICK_MAX >= 1);
+const _: () = assert!(RELEASE_RETRY_MS > 0 && RELEASE_RETRY_MS <= RELEASE_RETRY_MAX_MS);
+const _: () = assert!(MELEE_RANGE <= PICKUP_RANGE && PICKUP_RANGE < NEARBY_RADIUS);
+const _: () = assert!(PLAYER_RESPAWN_MS < DISCONNECT_GRACE_MS && TRADE_OFFER_MS > 0);
+const _: () = assert!(
+    realmkeep_domain::limits::TRADE_ITEMS_PER_SIDE_MAX
+        <= realmkeep_domain::limits::INVENTORY_SLOTS as usize
+);
