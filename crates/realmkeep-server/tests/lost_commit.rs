@@ -7,11 +7,11 @@
 //! committed while the client only sees its connection die. Alone in its test binary, so no other
 //! test shares the server while it is set so.
 
-use realmkeep_domain::{CharacterId, Gold};
+use realmkeep_domain::{Actor, CharacterId, Gold, QuestId};
 use realmkeep_server::actions::{self, Executor, Unobserved};
 use realmkeep_store::{Store, StoreError, StoreOptions};
 use realmkeep_testkit::{character, fresh_db, TestDb};
-use realmkeep_zone::actions::{market_buy, release, trade};
+use realmkeep_zone::actions::{complete_quest, market_buy, release, trade};
 use realmkeep_zone::io::{Applied, PersistKind, RequestId, TradeOffer};
 use std::time::Duration;
 
@@ -91,7 +91,7 @@ async fn execute(store: Store, id: u64, kind: PersistKind) -> Result<Applied, St
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trade_and_a_market_buy_whose_commit_answers_were_lost_are_answered_done_and_pay_once_and_a_retried_release_succeeds(
+async fn a_trade_a_market_buy_and_a_quest_completion_whose_commit_answers_were_lost_are_answered_done_and_pay_once_and_a_retried_release_succeeds(
 ) {
     let db = fresh_db().await;
     let s = &db.store;
@@ -99,6 +99,11 @@ async fn a_trade_and_a_market_buy_whose_commit_answers_were_lost_are_answered_do
     let seller = character(s, "Seller").await;
     let fa = s.claim(a, HOLDER, LEASE).await.unwrap();
     let fb = s.claim(b, HOLDER, LEASE).await.unwrap();
+    // Quest 1 (5 wolves: 25 gold) done and ready to complete.
+    s.accept_quest(Actor::Zone(fb), QuestId(1)).await.unwrap();
+    s.progress_quest(Actor::Zone(fb), QuestId(1), 5)
+        .await
+        .unwrap();
     let (a_before, b_before) = (gold_of(s, a).await, gold_of(s, b).await);
     let cutting = hanging_commits(&db).await;
 
@@ -133,7 +138,7 @@ async fn a_trade_and_a_market_buy_whose_commit_answers_were_lost_are_answered_do
     let item = s.inventory(seller).await.unwrap()[0].clone();
     let listing = s
         .list_item(
-            realmkeep_domain::Actor::Offline(seller),
+            Actor::Offline(seller),
             item.item,
             Gold::new(30).unwrap(),
             24,
@@ -159,6 +164,22 @@ async fn a_trade_and_a_market_buy_whose_commit_answers_were_lost_are_answered_do
         "the item where the receipt says: {:?} in {bag:?}",
         bought.item
     );
+
+    // A quest completion cut at COMMIT: answered with the committed purse, rewarded once.
+    let b_gold = gold_of(s, b).await;
+    let complete = complete_quest::Request {
+        fence: fb,
+        quest: QuestId(1),
+        xp: 0,
+    };
+    let running = tokio::spawn(execute(cutting.clone(), 10, complete.into()));
+    cut_the_commit(&db).await;
+    let answer = running.await.unwrap();
+    assert_eq!(gold_of(s, b).await, b_gold + 25, "rewarded once");
+    let Ok(Applied::CompleteQuest(done)) = answer else {
+        panic!("the completion committed, and the answer must say so: {answer:?}")
+    };
+    assert_eq!(done.gold, b_gold + 25, "the purse as committed");
 
     // A zone change: the final save and release, cut at COMMIT, then tried again by the save lane.
     let mut snapshot = realmkeep_domain::records::CharacterSnapshot {

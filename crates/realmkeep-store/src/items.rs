@@ -476,6 +476,28 @@ impl Store {
         in_tx!(self.pool(), |tx| loot_gold_in(tx, actor, amount, zone))
     }
 
+    /// `loot_gold` under an idempotency key: gold retried after a lost answer is paid once, and
+    /// the answer is the purse the first attempt committed.
+    pub async fn loot_gold_keyed(
+        &self,
+        actor: Actor,
+        amount: i64,
+        zone: Option<ZoneId>,
+        key: &str,
+    ) -> StoreResult<i64> {
+        crate::action_keys::check_key(key)?;
+        if !(1..=LOOT_GOLD_MAX.min(GOLD_MAX)).contains(&amount) {
+            refuse!(Refusal::Invalid(format!(
+                "loot gold must be 1 to {LOOT_GOLD_MAX}"
+            )));
+        }
+        in_tx!(self.pool(), |tx| async move {
+            let gold = loot_gold_in(tx, actor, amount, zone).await?;
+            crate::action_keys::keep_in(tx, key, &gold).await?;
+            Ok(gold)
+        })
+    }
+
     /// Equips an item from the bag; what was in that slot goes to the bag slot it came from.
     pub async fn equip(&self, actor: Actor, item: ItemId) -> StoreResult<Equipped> {
         in_tx!(self.pool(), |tx| equip_in(tx, actor, item))

@@ -2,6 +2,7 @@
 //! (rewards and level-ups in one transaction), the zone's immediate save on a level-up, PvP kills,
 //! and the leaderboard scores the Redis cache is rebuilt from.
 
+use crate::action_keys::{check_key, keep_in};
 use crate::common::{add_gold, check_actor, grant_items, lock_actor, lock_characters};
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
@@ -399,6 +400,80 @@ impl Store {
     /// `QUESTS_ACTIVE_MAX` quests active.
     pub async fn accept_quest(&self, actor: Actor, quest: QuestId) -> StoreResult<()> {
         in_tx!(self.pool(), |tx| accept_quest_in(tx, actor, quest))
+    }
+
+    /// `accept_quest` under an idempotency key (`action_keys`); its receipt is `true`.
+    pub async fn accept_quest_keyed(
+        &self,
+        actor: Actor,
+        quest: QuestId,
+        key: &str,
+    ) -> StoreResult<bool> {
+        check_key(key)?;
+        in_tx!(self.pool(), |tx| async move {
+            accept_quest_in(tx, actor, quest).await?;
+            keep_in(tx, key, &true).await?;
+            Ok(true)
+        })
+    }
+
+    /// `progress_quest` under an idempotency key: a report retried after a lost answer is not
+    /// counted twice.
+    pub async fn progress_quest_keyed(
+        &self,
+        actor: Actor,
+        quest: QuestId,
+        amount: i32,
+        key: &str,
+    ) -> StoreResult<i32> {
+        check_key(key)?;
+        if !(1..=QUEST_PROGRESS_STEP_MAX).contains(&amount) {
+            refuse!(Refusal::Invalid(format!(
+                "quest progress must be 1 to {QUEST_PROGRESS_STEP_MAX} at a time"
+            )));
+        }
+        in_tx!(self.pool(), |tx| async move {
+            let progress = progress_quest_in(tx, actor, quest, amount).await?;
+            keep_in(tx, key, &progress).await?;
+            Ok(progress)
+        })
+    }
+
+    /// `complete_quest` under an idempotency key: a completion retried after a lost answer is
+    /// answered with the first one's receipt, never rewarded twice.
+    pub async fn complete_quest_keyed(
+        &self,
+        actor: Actor,
+        quest: QuestId,
+        known_xp: i64,
+        key: &str,
+    ) -> StoreResult<QuestCompletion> {
+        check_key(key)?;
+        in_tx!(self.pool(), |tx| async move {
+            let done = complete_quest_in(tx, actor, quest, known_xp).await?;
+            keep_in(tx, key, &done).await?;
+            Ok(done)
+        })
+    }
+
+    /// `record_pvp_kill` under an idempotency key: a kill is counted once.
+    pub async fn record_pvp_kill_keyed(
+        &self,
+        killer: Actor,
+        victim: CharacterId,
+        key: &str,
+    ) -> StoreResult<i32> {
+        check_key(key)?;
+        if killer.character() == victim {
+            refuse!(Refusal::Invalid(
+                "a character cannot kill itself in PvP".into()
+            ));
+        }
+        in_tx!(self.pool(), |tx| async move {
+            let kills = record_pvp_kill_in(tx, killer, victim).await?;
+            keep_in(tx, key, &kills).await?;
+            Ok(kills)
+        })
     }
 
     /// Adds `amount` (1 to `QUEST_PROGRESS_STEP_MAX`) to an active quest's progress, which never

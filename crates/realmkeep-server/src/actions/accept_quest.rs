@@ -11,7 +11,10 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
-    ex.store.accept_quest(Actor::Zone(r.fence), r.quest).await?;
+pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreResult<Receipt> {
+    let run = ex
+        .store
+        .accept_quest_keyed(Actor::Zone(r.fence), r.quest, key);
+    super::keyed(ex, key, run).await?;
     Ok(Receipt)
 }

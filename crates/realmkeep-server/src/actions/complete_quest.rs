@@ -13,11 +13,11 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
-    let done = ex
+pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreResult<Receipt> {
+    let run = ex
         .store
-        .complete_quest(Actor::Zone(r.fence), r.quest, r.xp)
-        .await?;
+        .complete_quest_keyed(Actor::Zone(r.fence), r.quest, r.xp, key);
+    let done = super::keyed(ex, key, run).await?;
     Ok(Receipt {
         gold: done.gold_after,
         items: done.items,

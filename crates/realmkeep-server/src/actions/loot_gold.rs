@@ -11,10 +11,10 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
-    let gold = ex
+pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreResult<Receipt> {
+    let run = ex
         .store
-        .loot_gold(Actor::Zone(r.fence), r.amount, Some(r.zone))
-        .await?;
+        .loot_gold_keyed(Actor::Zone(r.fence), r.amount, Some(r.zone), key);
+    let gold = super::keyed(ex, key, run).await?;
     Ok(Receipt { gold })
 }

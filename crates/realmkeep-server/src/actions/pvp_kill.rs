@@ -11,9 +11,10 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.killer.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
-    ex.store
-        .record_pvp_kill(Actor::Zone(r.killer), r.victim.character)
-        .await?;
+pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreResult<Receipt> {
+    let run = ex
+        .store
+        .record_pvp_kill_keyed(Actor::Zone(r.killer), r.victim.character, key);
+    super::keyed(ex, key, run).await?;
     Ok(Receipt)
 }

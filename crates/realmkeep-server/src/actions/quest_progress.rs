@@ -11,9 +11,10 @@ pub(super) fn lane_key(r: &Request) -> CharacterId {
     r.fence.character
 }
 
-pub(super) async fn execute(ex: &Executor<'_>, _key: &str, r: &Request) -> StoreResult<Receipt> {
-    ex.store
-        .progress_quest(Actor::Zone(r.fence), r.quest, r.amount)
-        .await?;
+pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreResult<Receipt> {
+    let run = ex
+        .store
+        .progress_quest_keyed(Actor::Zone(r.fence), r.quest, r.amount, key);
+    super::keyed(ex, key, run).await?;
     Ok(Receipt)
 }
