@@ -113,6 +113,13 @@ pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
 /// | RK016 | `realmkeep_trade`: the trade reference is NULL, empty or too long | `Invalid` |
 /// | RK017 | `realmkeep_trade`: nothing offered on either side | `Invalid` |
 /// | RK020 | `ensure_game_logs_partition`: the month is NULL or over ten years away | `Invalid` |
+/// | RK021 | `realmkeep_pickup`: no such item definition | `NotFound("item definition")` |
+/// | RK022 | `realmkeep_pickup`: the loot key was taken by another character | `NotFound("loot")` |
+/// | RK023 | `realmkeep_pickup`: what is left does not fit one stack | `Invalid` |
+/// | RK024 | `realmkeep_pickup`: an argument is NULL or out of range | `Invalid` |
+/// | RK030 | `realmkeep_market_buy`: the listing is gone (bought, cancelled, expired) | `ListingGone` |
+/// | RK031 | `realmkeep_market_buy`: a seller buying its own listing | `NotAllowed` |
+/// | RK032 | `realmkeep_market_buy`: an argument is NULL or out of range | `Invalid` |
 ///
 /// Integrity rules raised by triggers are not refusals (the code never asks for such states):
 /// they use the standard codes, 23514 with the rule's constraint name (`item_must_be_placed`,
@@ -136,6 +143,13 @@ pub fn refusal_of_sqlstate(code: &str) -> Option<Refusal> {
         "RK016" => Refusal::Invalid("the trade reference is missing or too long".into()),
         "RK017" => Refusal::Invalid("an empty trade".into()),
         "RK020" => Refusal::Invalid("log partition month out of range".into()),
+        "RK021" => Refusal::NotFound("item definition"),
+        "RK022" => Refusal::NotFound("loot"),
+        "RK023" => Refusal::Invalid("the loot does not fit one stack".into()),
+        "RK024" => Refusal::Invalid("pickup arguments out of range".into()),
+        "RK030" => Refusal::ListingGone,
+        "RK031" => Refusal::NotAllowed("a seller cannot buy their own listing"),
+        "RK032" => Refusal::Invalid("purchase arguments out of range".into()),
         _ => return None,
     })
 }

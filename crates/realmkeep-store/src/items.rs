@@ -60,54 +60,14 @@ async fn inventory_item(
     row.ok_or(crate::StoreError::Refused(Refusal::ItemNotOwned))
 }
 
-/// Records that the loot `key` is being picked up by `c`. `Some` when it already was, in an
-/// earlier transaction: by `c` (answered as done, nothing created again) or by someone else
-/// (refused). Prunes a few keys older than `LOOT_KEY_RETENTION_SECS` on the way.
-async fn claim_loot_key(
-    tx: &mut PgConnection,
-    c: CharacterId,
-    key: &str,
-) -> StoreResult<Option<PickedUp>> {
-    sqlx::query(
-        "DELETE FROM loot_pickups WHERE loot_key IN (
-             SELECT loot_key FROM loot_pickups WHERE created_at < now() - make_interval(secs => $1)
-             LIMIT $2 FOR UPDATE SKIP LOCKED)",
-    )
-    .bind(LOOT_KEY_RETENTION_SECS)
-    .bind(LOOT_KEY_PRUNE_ROWS_MAX)
-    .execute(&mut *tx)
-    .await
-    .map_err(db("prune loot keys"))?;
-    let fresh: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO loot_pickups (loot_key, character_id) VALUES ($1, $2)
-         ON CONFLICT (loot_key) DO NOTHING RETURNING character_id",
-    )
-    .bind(key)
-    .bind(c.0)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db("loot key"))?;
-    if fresh.is_some() {
-        return Ok(None);
-    }
-    let by: i64 = sqlx::query_scalar("SELECT character_id FROM loot_pickups WHERE loot_key = $1")
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("loot key owner"))?;
-    if by == c.0 {
-        Ok(Some(PickedUp {
-            merged: Vec::new(),
-            created: None,
-        }))
-    } else {
-        refuse!(Refusal::NotFound("loot"))
-    }
-}
+type PickupRow = (Vec<i64>, Vec<i32>, Option<i64>, Option<i16>, Option<i32>);
 
+/// A pickup as one statement (the server-side function `realmkeep_pickup` in `pickup.sql`, its
+/// own transaction), run again after a serialization failure or deadlock. `key`: the loot is
+/// taken at most once under it.
 #[allow(clippy::too_many_arguments)]
-async fn pickup_in(
-    tx: &mut PgConnection,
+async fn pickup_call(
+    pool: &sqlx::PgPool,
     actor: Actor,
     def: ItemDefId,
     quantity: Quantity,
@@ -115,70 +75,57 @@ async fn pickup_in(
     origin: &str,
     key: Option<&str>,
 ) -> StoreResult<PickedUp> {
-    lock_actor(tx, &actor).await?;
+    let epoch = match actor {
+        Actor::Zone(f) => Some(f.epoch.0),
+        Actor::Offline(_) => None,
+    };
     let c = actor.character();
-    if let Some(key) = key {
-        if let Some(done) = claim_loot_key(tx, c, key).await? {
-            return Ok(done);
-        }
-    }
-    let d = item_def(tx, def).await?;
-    let mut left = quantity.get();
-    let mut merged = Vec::new();
-    if d.max_stack > 1 {
-        let stacks: Vec<(i64, i32)> = sqlx::query_as(
-            "SELECT i.id, i.quantity FROM inventories inv JOIN item_instances i ON i.id = inv.item_id
-             WHERE inv.character_id = $1 AND i.def_id = $2 AND i.quantity < $3
-             ORDER BY inv.slot FOR UPDATE OF i",
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let r: Result<PickupRow, sqlx::Error> = sqlx::query_as(
+            "SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(c.0)
+        .bind(epoch)
         .bind(def.0)
-        .bind(d.max_stack)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db("stacks"))?;
-        for (id, q) in stacks {
-            if left == 0 {
-                break;
+        .bind(quantity.get())
+        .bind(zone.map(|z| z.0))
+        .bind(origin)
+        .bind(key)
+        .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
+        .bind(LOOT_KEY_RETENTION_SECS)
+        .bind(LOOT_KEY_PRUNE_ROWS_MAX as i32)
+        .fetch_one(pool)
+        .await;
+        match r {
+            Ok((ids, qtys, created, slot, qty)) => {
+                let created = match (created, slot, qty) {
+                    (Some(item), Some(slot), Some(quantity)) => Some(InventoryItem {
+                        item: ItemId(item),
+                        def,
+                        quantity,
+                        slot,
+                    }),
+                    _ => None,
+                };
+                return Ok(PickedUp {
+                    merged: ids.into_iter().map(ItemId).zip(qtys).collect(),
+                    created,
+                });
             }
-            let add = left.min(d.max_stack - q);
-            sqlx::query("UPDATE item_instances SET quantity = quantity + $2 WHERE id = $1")
-                .bind(id)
-                .bind(add)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("grow stack"))?;
-            left -= add;
-            merged.push((ItemId(id), q + add));
+            Err(e) => {
+                // A refusal (its own SQLSTATE) becomes `Refused` in `db`; it is not retryable.
+                if crate::error::is_retryable_sqlx(&e)
+                    && attempt < realmkeep_domain::limits::TX_RETRIES_MAX
+                {
+                    tokio::time::sleep(crate::tx::retry_backoff(attempt)).await;
+                    continue;
+                }
+                return Err(db("pickup")(e));
+            }
         }
     }
-    if left > d.max_stack {
-        refuse!(Refusal::Invalid(format!(
-            "{} of item {} do not fit one stack",
-            left, def.0
-        )));
-    }
-    let mut created = None;
-    if left > 0 {
-        let slot = free_slots(tx, c, 1).await?[0];
-        let item = create_item(tx, def, left, "inventory", origin).await?;
-        place_in_inventory(tx, c, slot, item).await?;
-        created = Some(InventoryItem {
-            item,
-            def,
-            quantity: left,
-            slot,
-        });
-    }
-    let mut ev = LogEvent::new("loot_pickup")
-        .actor(c.0)
-        .details(serde_json::json!({ "origin": origin, "merged": merged.len() }));
-    ev.item_def_id = Some(def.0);
-    ev.quantity = Some(quantity.get());
-    ev.item_id = created.as_ref().map(|i| i.item.0);
-    ev.zone_id = zone.map(|z| z.0);
-    write_in_tx(tx, &[ev]).await?;
-    Ok(PickedUp { merged, created })
 }
 
 async fn loot_gold_in(
@@ -422,9 +369,7 @@ impl Store {
                 "origin must be 1 to {ORIGIN_CHARS_MAX} bytes"
             )));
         }
-        in_tx!(self.pool(), |tx| pickup_in(
-            tx, actor, def, quantity, zone, origin, None
-        ))
+        pickup_call(self.pool(), actor, def, quantity, zone, origin, None).await
     }
 
     /// `pickup_loot` for loot on the ground, identified by `key` (unique for the loot, e.g. the
@@ -450,15 +395,7 @@ impl Store {
                 "loot key must be 1 to {LOOT_KEY_CHARS_MAX} bytes"
             )));
         }
-        in_tx!(self.pool(), |tx| pickup_in(
-            tx,
-            actor,
-            def,
-            quantity,
-            zone,
-            origin,
-            Some(key)
-        ))
+        pickup_call(self.pool(), actor, def, quantity, zone, origin, Some(key)).await
     }
 
     /// Adds looted gold to the actor's purse. Returns the new purse.

@@ -8,8 +8,7 @@
 
 use crate::action_keys::{check_key, keep_in};
 use crate::common::{
-    check_actor, free_slots, item_def, lock_actor, lock_characters, place_in_inventory, relocate,
-    take_from_inventory,
+    free_slots, item_def, lock_actor, place_in_inventory, relocate, take_from_inventory,
 };
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
@@ -22,7 +21,6 @@ use realmkeep_domain::limits::{
     MARKET_PAGE_ROWS_MAX,
 };
 use realmkeep_domain::records::InventoryItem;
-use realmkeep_domain::rules::market_fee;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, ListingId};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -107,11 +105,10 @@ struct ListingRow {
     item_def_id: i32,
     quantity: i32,
     price: i64,
-    expired: bool,
 }
 
 const LISTING_COLUMNS: &str = "l.id, l.seller_character_id, l.item_id, l.item_def_id, l.quantity,
-    l.price, l.expires_at <= now() AS expired";
+    l.price";
 
 async fn lock_listing(
     tx: &mut PgConnection,
@@ -225,73 +222,78 @@ async fn cancel_listing_in(
     })
 }
 
-async fn buy_listing_in(
-    tx: &mut PgConnection,
+type BuyRow = (i64, i32, i32, i64, i64, i64, i16, i64);
+
+const BUY_SQL: &str = "SELECT * FROM realmkeep_market_buy($1, $2, $3, $4, $5, $6)";
+
+/// The purchase and its idempotency key with its receipt (a `Purchase` as JSON), in one
+/// statement, so one transaction.
+const BUY_KEYED_SQL: &str = "
+    WITH t AS MATERIALIZED (SELECT * FROM realmkeep_market_buy($1, $2, $3, $4, $5, $6)),
+    k AS (INSERT INTO action_keys (action_key, receipt)
+          SELECT $7, jsonb_build_object('listing', $3::int8, 'item', o_item, 'item_def', o_def,
+                 'quantity', o_qty, 'price', o_price, 'fee', o_fee, 'seller', o_seller,
+                 'slot', o_slot, 'gold_after', o_gold_after) FROM t)
+    SELECT * FROM t";
+
+/// A purchase as one statement (the server-side function `realmkeep_market_buy` in
+/// `market.sql`, its own transaction), run again after a serialization failure or deadlock.
+async fn buy_call(
+    pool: &sqlx::PgPool,
     actor: Actor,
     listing: ListingId,
+    key: Option<&str>,
 ) -> StoreResult<Purchase> {
-    let buyer = actor.character();
-    let seller: Option<i64> =
-        sqlx::query_scalar("SELECT seller_character_id FROM marketplace_listings WHERE id = $1")
-            .bind(listing.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("listing seller"))?;
-    let Some(seller) = seller.map(CharacterId) else {
-        refuse!(Refusal::ListingGone)
+    let epoch = match actor {
+        Actor::Zone(f) => Some(f.epoch.0),
+        Actor::Offline(_) => None,
     };
-    if seller == buyer {
-        refuse!(Refusal::NotAllowed("a seller cannot buy their own listing"));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let r: Result<BuyRow, sqlx::Error> = sqlx::query_as(if key.is_some() {
+            BUY_KEYED_SQL
+        } else {
+            BUY_SQL
+        })
+        .bind(actor.character().0)
+        .bind(epoch)
+        .bind(listing.0)
+        .bind(realmkeep_domain::limits::MARKET_FEE_BPS)
+        .bind(realmkeep_domain::limits::GOLD_MAX)
+        .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
+        .bind(key)
+        .fetch_one(pool)
+        .await;
+        match r {
+            Ok((item, def, quantity, price, fee, seller, slot, gold_after)) => {
+                return Ok(Purchase {
+                    listing,
+                    item: ItemId(item),
+                    item_def: ItemDefId(def),
+                    quantity,
+                    price: stored_gold(price)?,
+                    fee: stored_gold(fee)?,
+                    seller: CharacterId(seller),
+                    slot,
+                    gold_after,
+                })
+            }
+            Err(e) => {
+                if key.is_some() && crate::action_keys::is_key_taken(&e) {
+                    return Err(StoreError::KeyUsed);
+                }
+                // A refusal (its own SQLSTATE) becomes `Refused` in `db`; it is not retryable.
+                if crate::error::is_retryable_sqlx(&e)
+                    && attempt < realmkeep_domain::limits::TX_RETRIES_MAX
+                {
+                    tokio::time::sleep(crate::tx::retry_backoff(attempt)).await;
+                    continue;
+                }
+                return Err(db("buy listing")(e));
+            }
+        }
     }
-    // The seller is locked only so that crediting them cannot deadlock with another purchase;
-    // they need no fence: zones never write gold in their saves.
-    let locked = lock_characters(tx, &[buyer, seller]).await?;
-    let buyer_row = locked
-        .iter()
-        .find(|r| r.id == buyer.0)
-        .expect("lock_characters returns every character asked for");
-    check_actor(buyer_row, &actor)?;
-    let row = match lock_listing(tx, listing).await? {
-        Some(r) if r.seller_character_id == seller.0 && !r.expired => r,
-        _ => refuse!(Refusal::ListingGone),
-    };
-    let price = stored_gold(row.price)?;
-    let fee = stored_gold(market_fee(row.price))?;
-    let slot = free_slots(tx, buyer, 1).await?[0];
-    let gold_after = crate::common::add_gold(tx, buyer, -price.get()).await?;
-    crate::common::add_gold(tx, seller, price.get() - fee.get()).await?;
-    sqlx::query("DELETE FROM marketplace_listings WHERE id = $1")
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("delete listing"))?;
-    let item = ItemId(row.item_id);
-    place_in_inventory(tx, buyer, slot, item).await?;
-    write_in_tx(
-        tx,
-        &[LogEvent::new("market_buy")
-            .actor(buyer.0)
-            .target(seller.0)
-            .item(row.item_id, row.item_def_id, row.quantity)
-            .gold(price.get())
-            .details(serde_json::json!({
-                "listing_id": row.id, "price": price.get(), "fee": fee.get(),
-                "seller_received": price.get() - fee.get(),
-                "buyer": buyer.0, "seller": seller.0, "to_slot": slot,
-            }))],
-    )
-    .await?;
-    Ok(Purchase {
-        listing,
-        item,
-        item_def: ItemDefId(row.item_def_id),
-        quantity: row.quantity,
-        price,
-        fee,
-        seller,
-        slot,
-        gold_after,
-    })
 }
 
 /// One batch of the expiry job: each expired listing's item goes into a new 'market' mail to its
@@ -414,7 +416,7 @@ impl Store {
 
     /// Buys a listing: `ListingGone` if it was bought, cancelled or expired meanwhile.
     pub async fn buy_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<Purchase> {
-        in_tx!(self.pool(), |tx| buy_listing_in(tx, actor, listing))
+        buy_call(self.pool(), actor, listing, None).await
     }
 
     /// `buy_listing` under an idempotency key (`action_keys`).
@@ -425,11 +427,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<Purchase> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
-            let bought = buy_listing_in(tx, actor, listing).await?;
-            keep_in(tx, key, &bought).await?;
-            Ok(bought)
-        })
+        buy_call(self.pool(), actor, listing, Some(key)).await
     }
 
     /// `list_item` under an idempotency key (`action_keys`).

@@ -34,6 +34,14 @@ pub const SQL_SOURCES: &[SqlSource<'static>] = &[
         name: "trade.sql",
         sql: include_str!("trade.sql"),
     },
+    SqlSource {
+        name: "pickup.sql",
+        sql: include_str!("pickup.sql"),
+    },
+    SqlSource {
+        name: "market.sql",
+        sql: include_str!("market.sql"),
+    },
 ];
 
 /// The advisory lock key that serialises source application across nodes ("rk-sql-s" in ASCII).

@@ -41,7 +41,7 @@ async fn pickup_fills_stacks_then_a_new_slot_and_refuses_when_full() {
             s.pickup_loot(me, PELT, Quantity::new(200).unwrap(), None, "x")
                 .await
         ),
-        Refusal::Invalid("160 of item 200 do not fit one stack".into())
+        Refusal::Invalid("the loot does not fit one stack".into())
     );
     assert_eq!(
         item_totals(s).await,

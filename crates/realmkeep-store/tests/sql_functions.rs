@@ -385,11 +385,19 @@ async fn the_store_maps_each_trade_refusal_by_its_sqlstate() {
 }
 
 #[test]
-fn every_code_the_sources_raise_is_in_the_table_and_raised_once() {
-    let mut seen = std::collections::HashSet::new();
+fn every_code_the_sources_raise_is_in_the_table_and_means_one_thing() {
+    // code -> the exception names raised with it, across every source: one name per code (the
+    // same refusal may be raised by several functions, say "stale claim", but a code never
+    // stands for two refusals).
+    let mut names: std::collections::HashMap<String, std::collections::HashSet<String>> =
+        std::collections::HashMap::new();
     for source in SQL_SOURCES {
-        for part in source.sql.split("ERRCODE = '").skip(1) {
-            let code = &part[..5];
+        for part in source.sql.split("RAISE EXCEPTION '").skip(1) {
+            let name = &part[..part.find('\'').expect("a quoted name")];
+            let Some(at) = part.find("ERRCODE = '") else {
+                continue;
+            };
+            let code = &part[at + 11..at + 16];
             if !code.starts_with("RK") {
                 continue;
             }
@@ -398,10 +406,16 @@ fn every_code_the_sources_raise_is_in_the_table_and_raised_once() {
                 "{}: {code} is not in error::refusal_of_sqlstate",
                 source.name
             );
-            assert!(seen.insert(code.to_string()), "{code} is raised twice");
+            names
+                .entry(code.to_string())
+                .or_default()
+                .insert(name.to_string());
         }
     }
-    assert!(seen.len() >= 16, "{seen:?}");
+    for (code, n) in &names {
+        assert_eq!(n.len(), 1, "{code} stands for several refusals: {n:?}");
+    }
+    assert!(names.len() >= 23, "{names:?}");
 }
 
 /// (name, sha256, applied_at) of every recorded source.
@@ -512,5 +526,101 @@ fn the_lint_accepts_only_function_definitions_in_sources() {
             found.iter().any(|v| v.rule == Rule::SourceStatement),
             "{bad}: {found:?}"
         );
+    }
+}
+
+/// The SQLSTATE of `sql`, which must fail.
+async fn sqlstate(store: &Store, sql: &str) -> String {
+    let err = sqlx::query(sql).execute(store.pool()).await.expect_err(sql);
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| panic!("{sql}: not a database error: {err}"))
+}
+
+#[tokio::test]
+async fn the_pickup_and_purchase_functions_refuse_bad_arguments_each_with_its_own_sqlstate_and_change_nothing(
+) {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let a = support::character(s, "Alice").await;
+    let b = support::character(s, "Bob").await;
+    let pelt = support::grant_bag_item(s, b, 200, 5).await;
+    let listing = s
+        .list_item(
+            realmkeep_domain::Actor::Offline(b),
+            pelt,
+            realmkeep_domain::Gold::new(10).unwrap(),
+            24,
+        )
+        .await
+        .unwrap();
+    let before = support::economy_snapshot(s).await;
+    let pickup = |c: String, def: &str, qty: &str, origin: &str, key: &str, slots: &str| {
+        format!(
+            "SELECT * FROM realmkeep_pickup({c}, NULL, {def}, {qty}, NULL, {origin}, {key}, {slots}, 3600, 16)"
+        )
+    };
+    let ai = a.0.to_string();
+    let cases = [
+        (pickup(ai.clone(), "200", "0", "'x'", "NULL", "60"), "RK024"),
+        (
+            pickup(ai.clone(), "200", "-5", "'x'", "NULL", "60"),
+            "RK024",
+        ),
+        (
+            pickup(ai.clone(), "NULL", "1", "'x'", "NULL", "60"),
+            "RK024",
+        ),
+        (pickup(ai.clone(), "200", "1", "''", "NULL", "60"), "RK024"),
+        (pickup(ai.clone(), "200", "1", "'x'", "''", "60"), "RK024"),
+        (pickup(ai.clone(), "200", "1", "'x'", "NULL", "0"), "RK024"),
+        (
+            pickup(ai.clone(), "999999", "1", "'x'", "NULL", "60"),
+            "RK021",
+        ),
+        (
+            pickup("NULL".into(), "200", "1", "'x'", "NULL", "60"),
+            "RK024",
+        ),
+        (
+            pickup(i64::MAX.to_string(), "200", "1", "'x'", "NULL", "60"),
+            "RK001",
+        ),
+        (
+            pickup(ai.clone(), "200", "10000", "'x'", "NULL", "60"),
+            "RK023",
+        ),
+    ];
+    for (sql, want) in &cases {
+        assert_eq!(&sqlstate(s, sql).await, want, "{sql}");
+    }
+    let buy = |c: &str, l: &str, bps: &str, max: &str, slots: &str| {
+        format!("SELECT * FROM realmkeep_market_buy({c}, NULL, {l}, {bps}, {max}, {slots})")
+    };
+    let (bi, l) = (b.0.to_string(), listing.0.to_string());
+    let max = GOLD_MAX.to_string();
+    let cases = [
+        (buy(&ai, &l, "-1", &max, "60"), "RK032"),
+        (buy(&ai, &l, "10000", &max, "60"), "RK032"),
+        (buy(&ai, &l, "500", "-1", "60"), "RK032"),
+        (buy(&ai, &l, "500", &max, "NULL"), "RK032"),
+        (buy("NULL", &l, "500", &max, "60"), "RK032"),
+        (buy(&ai, "NULL", "500", &max, "60"), "RK032"),
+        (buy(&ai, "-7", "500", &max, "60"), "RK030"),
+        (buy(&bi, &l, "500", &max, "60"), "RK031"),
+    ];
+    for (sql, want) in &cases {
+        assert_eq!(&sqlstate(s, sql).await, want, "{sql}");
+    }
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "refused calls change nothing"
+    );
+    for code in [
+        "RK021", "RK022", "RK023", "RK024", "RK030", "RK031", "RK032",
+    ] {
+        assert!(refusal_of_sqlstate(code).is_some(), "{code} is mapped");
     }
 }

@@ -1,0 +1,98 @@
+-- A marketplace purchase as one server-side function, called by `market.rs` (one round trip
+-- instead of a dozen; see `realmkeep bench store`). The rules are those of the Rust it replaced:
+-- buyer and seller locked in ascending id order (the seller only so that crediting it cannot
+-- deadlock with another purchase), the buyer's claim checked, the listing locked and still
+-- live, the price from the buyer, the price less the house's fee to the seller, the item into
+-- the buyer's lowest free slot, one log row, all in one transaction. The placement and item-rule
+-- triggers still check the item at commit.
+--
+-- A source file, applied by `Store::migrate` after the migrations whenever it changed (see
+-- `sql_sources.rs`): edit it here, never in a migration. Each refusal raises its own SQLSTATE
+-- (the table is in `error.rs`).
+
+CREATE OR REPLACE FUNCTION realmkeep_market_buy(
+    b_id bigint, b_epoch bigint, p_listing bigint, fee_bps bigint, gold_max bigint,
+    inventory_slots integer
+) RETURNS TABLE (o_item bigint, o_def integer, o_qty integer, o_price bigint, o_fee bigint,
+                 o_seller bigint, o_slot smallint, o_gold_after bigint)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_seller bigint;
+    v_row record;
+    v_buyer record;
+    v_n integer := 0;
+    v_listing record;
+    v_fee bigint;
+    v_used smallint[];
+    v_slot smallint;
+    v_after bigint;
+BEGIN
+    IF b_id IS NULL OR p_listing IS NULL OR fee_bps IS NULL OR fee_bps NOT BETWEEN 0 AND 9999
+       OR gold_max IS NULL OR gold_max NOT BETWEEN 0 AND 1000000000000
+       OR inventory_slots IS NULL OR inventory_slots NOT BETWEEN 1 AND 60 THEN
+        RAISE EXCEPTION 'market_buy_arguments' USING ERRCODE = 'RK032';
+    END IF;
+    SELECT l.seller_character_id INTO v_seller FROM marketplace_listings l WHERE l.id = p_listing;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'listing_gone' USING ERRCODE = 'RK030';
+    END IF;
+    IF v_seller = b_id THEN
+        RAISE EXCEPTION 'own_listing' USING ERRCODE = 'RK031';
+    END IF;
+    FOR v_row IN SELECT c.id, c.gold, c.claim_epoch, c.claim_holder IS NOT NULL AS held,
+                        (c.claim_holder IS NOT NULL AND c.claim_expires_at > now()) AS live
+                 FROM characters c WHERE c.id IN (b_id, v_seller) ORDER BY c.id FOR UPDATE
+    LOOP
+        v_n := v_n + 1;
+        IF v_row.id = b_id THEN v_buyer := v_row; END IF;
+    END LOOP;
+    IF v_n <> 2 THEN
+        RAISE EXCEPTION 'not_found' USING ERRCODE = 'RK001';
+    END IF;
+    IF b_epoch IS NOT NULL AND (NOT v_buyer.held OR v_buyer.claim_epoch <> b_epoch) THEN
+        RAISE EXCEPTION 'stale_claim' USING ERRCODE = 'RK002';
+    END IF;
+    IF b_epoch IS NULL AND v_buyer.live THEN
+        RAISE EXCEPTION 'claim_held' USING ERRCODE = 'RK003';
+    END IF;
+    SELECT l.item_id, l.item_def_id, l.quantity, l.price, l.seller_character_id,
+           l.expires_at <= now() AS expired
+      INTO v_listing FROM marketplace_listings l WHERE l.id = p_listing FOR UPDATE;
+    IF NOT FOUND OR v_listing.seller_character_id <> v_seller OR v_listing.expired THEN
+        RAISE EXCEPTION 'listing_gone' USING ERRCODE = 'RK030';
+    END IF;
+    v_fee := least(greatest(div(v_listing.price::numeric * fee_bps, 10000)::bigint, 0), v_listing.price);
+    SELECT coalesce(array_agg(inv.slot), '{}') INTO v_used
+      FROM inventories inv WHERE inv.character_id = b_id;
+    SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
+     WHERE s::smallint <> ALL (v_used) ORDER BY s LIMIT 1;
+    IF v_slot IS NULL THEN
+        RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
+    END IF;
+    IF v_buyer.gold < v_listing.price THEN
+        RAISE EXCEPTION 'not_enough_gold' USING ERRCODE = 'RK004';
+    END IF;
+    UPDATE characters c SET gold = c.gold - v_listing.price WHERE c.id = b_id
+    RETURNING c.gold INTO v_after;
+    UPDATE characters c SET gold = c.gold + (v_listing.price - v_fee)
+     WHERE c.id = v_seller AND c.gold + (v_listing.price - v_fee) <= gold_max;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'too_much_gold' USING ERRCODE = 'RK005';
+    END IF;
+    DELETE FROM marketplace_listings WHERE id = p_listing;
+    UPDATE item_instances SET location = 'inventory'
+     WHERE id = v_listing.item_id AND location <> 'inventory';
+    INSERT INTO inventories (character_id, slot, item_id) VALUES (b_id, v_slot, v_listing.item_id);
+    INSERT INTO game_logs (event_type, actor_character_id, target_character_id, item_id, item_def_id,
+                           quantity, gold, details)
+    VALUES ('market_buy', b_id, v_seller, v_listing.item_id, v_listing.item_def_id, v_listing.quantity,
+            v_listing.price,
+            jsonb_build_object('listing_id', p_listing, 'price', v_listing.price, 'fee', v_fee,
+                               'seller_received', v_listing.price - v_fee, 'buyer', b_id,
+                               'seller', v_seller, 'to_slot', v_slot));
+    RETURN QUERY SELECT v_listing.item_id, v_listing.item_def_id, v_listing.quantity, v_listing.price,
+                        v_fee, v_seller, v_slot, v_after;
+END
+$$;
