@@ -4,7 +4,7 @@
 //! while Redis is down; Redis adds what a signature cannot: revocation and an idle timeout.
 
 use crate::error::CacheError;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use realmkeep_domain::AccountId;
 use sha2::Sha256;
 use std::fmt;

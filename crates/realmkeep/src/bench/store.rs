@@ -165,9 +165,9 @@ async fn seed(store: &Store, n: u32) -> Result<()> {
         }
     }
     for table in ["accounts", "characters", "item_instances"] {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-        ))
+        )))
         .execute(store.pool())
         .await?;
     }
@@ -230,7 +230,9 @@ async fn seed_chunk(store: &Store, lo: i64, hi: i64, hash: &str) -> Result<()> {
         ),
     ];
     for (n, sql) in stmts.iter().enumerate() {
-        let q = sqlx::query(sql).bind(lo).bind(hi);
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(lo)
+            .bind(hi);
         let q = if n == 0 { q.bind(hash) } else { q };
         q.execute(&mut *tx).await?;
     }
@@ -469,7 +471,7 @@ async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
     .fetch_all(store.pool())
     .await?;
     let mut conn = store.pool().acquire().await?;
-    sqlx::query(&format!(
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE OR REPLACE FUNCTION pg_temp.batch_save_floor(n int8, shift real) RETURNS float8 LANGUAGE plpgsql AS $fn$
          DECLARE ids int8[]; epochs int8[]; zones int4[]; xs real[]; ys real[]; zs real[]; rots real[];
                  hs int4[]; ms int4[]; xps int8[]; lvls int4[]; t0 timestamptz;
@@ -484,7 +486,7 @@ async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
            EXECUTE $sql${BATCH_SAVE_SQL}$sql$ USING ids, epochs, zones, xs, ys, zs, rots, hs, ms, xps, lvls;
            RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
          END $fn$"
-    ))
+    )))
     .execute(&mut *conn)
     .await?;
     let levels: Vec<(i64, i32, i64, i32)> =
