@@ -160,7 +160,7 @@ async fn seed(store: &Store, n: u32) -> Result<()> {
             .await
             .with_context(|| format!("seeding characters {lo}..={hi}"))?;
         lo = hi + 1;
-        if hi % SEED_PROGRESS_EVERY == 0 || hi == n {
+        if hi.is_multiple_of(SEED_PROGRESS_EVERY) || hi == n {
             eprintln!("bench store: seeded {hi} of {n} characters");
         }
     }
