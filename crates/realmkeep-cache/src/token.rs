@@ -4,7 +4,7 @@
 //! while Redis is down; Redis adds what a signature cannot: revocation and an idle timeout.
 
 use crate::error::CacheError;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use realmkeep_domain::AccountId;
 use sha2::Sha256;
 use std::fmt;
@@ -167,7 +167,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

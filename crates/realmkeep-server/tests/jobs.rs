@@ -155,13 +155,14 @@ async fn the_nodes_scheduler_runs_the_jobs_by_its_clock_months_ahead() {
         .execute(&mut *hold)
         .await
         .unwrap();
-    sqlx::query(&format!(
+    // The partition's name, as PostgreSQL's own partition function makes it.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "ALTER TABLE game_logs DETACH PARTITION {this_month}"
-    ))
+    )))
     .execute(s.pool())
     .await
     .unwrap();
-    sqlx::query(&format!("DROP TABLE {this_month}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {this_month}")))
         .execute(s.pool())
         .await
         .unwrap();

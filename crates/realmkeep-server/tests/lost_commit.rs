@@ -28,7 +28,7 @@ async fn gold_of(s: &Store, c: CharacterId) -> i64 {
         .unwrap()
 }
 
-async fn exec(s: &Store, sql: &str) {
+async fn exec(s: &Store, sql: impl sqlx::SqlSafeStr) {
     sqlx::query(sql).execute(s.pool()).await.unwrap();
 }
 
@@ -40,10 +40,11 @@ async fn hanging_commits(db: &TestDb) -> Store {
     exec(s, "SELECT pg_reload_conf()").await;
     exec(
         s,
-        &format!(
+        // The test database's name, made by the testkit.
+        sqlx::AssertSqlSafe(format!(
             "ALTER DATABASE \"{}\" SET synchronous_commit = 'on'",
             db.name
-        ),
+        )),
     )
     .await;
     Store::connect(&db.url, &StoreOptions::default())

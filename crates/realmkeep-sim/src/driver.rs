@@ -259,7 +259,7 @@ impl Population {
         self.rejoin();
         let seen = self.look().await;
         self.take_turns(&seen);
-        if step % MATCHMAKING_POP_EVERY_STEPS == 0 {
+        if step.is_multiple_of(MATCHMAKING_POP_EVERY_STEPS) {
             self.matchmake().await;
         }
     }

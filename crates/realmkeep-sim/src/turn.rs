@@ -91,7 +91,7 @@ impl Population {
             }
             let i = (self.cursor + k) % n;
             let p = &self.players[i];
-            if (p.seeded.index as u64 + self.step) % every != 0 {
+            if !(p.seeded.index as u64 + self.step).is_multiple_of(every) {
                 continue;
             }
             let (Some(zone), Some(s)) = (p.zone(), seen.get(&p.seeded.character)) else {

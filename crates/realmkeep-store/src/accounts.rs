@@ -25,10 +25,10 @@ fn check_email(email: &str) -> StoreResult<String> {
 pub async fn hash_password(password: &Password) -> StoreResult<String> {
     let pw = password.expose().to_string();
     tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-        let salt = SaltString::generate(&mut OsRng);
+        use argon2::password_hash::PasswordHasher;
+        // Draws its salt from the operating system's generator.
         argon2::Argon2::default()
-            .hash_password(pw.as_bytes(), &salt)
+            .hash_password(pw.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| StoreError::Io(format!("hashing a password: {e}")))
     })
@@ -39,7 +39,7 @@ pub async fn hash_password(password: &Password) -> StoreResult<String> {
 async fn verify_password(hash: String, password: &Password) -> bool {
     let pw = password.expose().to_string();
     tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        use argon2::password_hash::{phc::PasswordHash, PasswordVerifier};
         PasswordHash::new(&hash)
             .map(|parsed| {
                 argon2::Argon2::default()

@@ -30,7 +30,7 @@ use crate::tx::in_tx;
 use crate::Store;
 use chrono::{DateTime, Utc};
 use file::{ArchiveWriter, FileSummary, Manifest, Month};
-use sqlx::{Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, SqlSafeStr};
 use std::path::{Path, PathBuf};
 
 /// Rows fetched from PostgreSQL per page while writing an archive file.
@@ -276,11 +276,16 @@ impl Store {
     /// Streams one partition into `path` from one snapshot, a page at a time.
     async fn write_partition(&self, month: Month, path: &Path) -> StoreResult<FileSummary> {
         let table = month.partition();
-        let first = format!("SELECT {COLUMNS} FROM \"{table}\" ORDER BY occurred_at, id LIMIT $1");
-        let next = format!(
+        // Safe to format: the table name is built from a `Month`, never from input.
+        let first = AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM \"{table}\" ORDER BY occurred_at, id LIMIT $1"
+        ))
+        .into_sql_str();
+        let next = AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM \"{table}\" WHERE (occurred_at, id) > ($1, $2)
              ORDER BY occurred_at, id LIMIT $3"
-        );
+        ))
+        .into_sql_str();
         let mut tx = self.pool().begin().await.map_err(db("begin"))?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
@@ -291,8 +296,8 @@ impl Store {
         let mut after: Option<(DateTime<Utc>, i64)> = None;
         loop {
             let page: Vec<StoredLog> = match after {
-                None => sqlx::query_as(&first),
-                Some((at, id)) => sqlx::query_as(&next).bind(at).bind(id),
+                None => sqlx::query_as(first.clone()),
+                Some((at, id)) => sqlx::query_as(next.clone()).bind(at).bind(id),
             }
             .bind(ARCHIVE_FETCH_ROWS_MAX)
             .persistent(false)
@@ -323,12 +328,14 @@ async fn drop_partition_in(
     table: &str,
     rows: i64,
 ) -> StoreResult<DropOutcome> {
-    sqlx::query(&format!("LOCK TABLE \"{table}\" IN ACCESS EXCLUSIVE MODE"))
-        .persistent(false)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("lock log partition"))?;
-    let now: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{table}\""))
+    sqlx::query(AssertSqlSafe(format!(
+        "LOCK TABLE \"{table}\" IN ACCESS EXCLUSIVE MODE"
+    )))
+    .persistent(false)
+    .execute(&mut *tx)
+    .await
+    .map_err(db("lock log partition"))?;
+    let now: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM \"{table}\"")))
         .persistent(false)
         .fetch_one(&mut *tx)
         .await
@@ -336,14 +343,14 @@ async fn drop_partition_in(
     if now != rows {
         return Ok(DropOutcome::Changed(now));
     }
-    sqlx::query(&format!(
+    sqlx::query(AssertSqlSafe(format!(
         "ALTER TABLE game_logs DETACH PARTITION \"{table}\""
-    ))
+    )))
     .persistent(false)
     .execute(&mut *tx)
     .await
     .map_err(db("detach log partition"))?;
-    sqlx::query(&format!("DROP TABLE \"{table}\""))
+    sqlx::query(AssertSqlSafe(format!("DROP TABLE \"{table}\"")))
         .persistent(false)
         .execute(&mut *tx)
         .await

@@ -7,7 +7,7 @@ use crate::Store;
 use chrono::{DateTime, Utc};
 use realmkeep_domain::{AccountId, BanId};
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 use std::net::IpAddr;
 
 /// Longest reason text.
@@ -50,7 +50,7 @@ pub(crate) async fn active_ban(
            AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
          ORDER BY expires_at DESC NULLS FIRST LIMIT 1"
     );
-    sqlx::query_as(&sql)
+    sqlx::query_as(AssertSqlSafe(sql))
         .bind(account.map(|a| a.0))
         .bind(ip.map(|i| i.to_string()))
         .fetch_optional(&mut *conn)
@@ -168,7 +168,7 @@ impl Store {
             BanTarget::Ip(i) => (None, Some(i.to_string())),
         };
         let sql = format!("SELECT {BAN_COLUMNS} FROM bans WHERE account_id = $1 OR ip = $2::inet ORDER BY created_at DESC, id DESC");
-        sqlx::query_as(&sql)
+        sqlx::query_as(AssertSqlSafe(sql))
             .bind(account)
             .bind(ip)
             .fetch_all(self.pool())

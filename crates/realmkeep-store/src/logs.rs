@@ -12,7 +12,7 @@ use crate::Store;
 use chrono::{DateTime, Utc};
 use realmkeep_domain::limits::LOG_BATCH_ROWS_MAX;
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 use std::time::SystemTime;
 
 /// The DEFAULT partition of `game_logs`: rows of months without their own partition.
@@ -133,11 +133,12 @@ impl Store {
         }
         let now = DateTime::<Utc>::from(now);
         let before = self.log_partitions().await?;
-        let waiting: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(&format!(
+        // Safe to format: the table name is a constant.
+        let waiting: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT min(occurred_at), count(*) FROM {LOG_DEFAULT_PARTITION}
              GROUP BY date_trunc('month', occurred_at AT TIME ZONE 'UTC')
              ORDER BY 1"
-        ))
+        )))
         .fetch_all(self.pool())
         .await
         .map_err(db("game logs in DEFAULT"))?;

@@ -30,7 +30,7 @@ use realmkeep_domain::limits::{
 };
 use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, MailId};
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 
 /// Mails one `list_mail` returns at the most (system mail may push a mailbox past
 /// `MAILBOX_MAILS_MAX`, so the list has its own bound).
@@ -280,10 +280,10 @@ async fn read_mail_in(tx: &mut PgConnection, actor: Actor, mail: MailId) -> Stor
         .execute(&mut *tx)
         .await
         .map_err(db("mark mail read"))?;
-    let row: MailRow = sqlx::query_as(&format!(
+    let row: MailRow = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {MAIL_COLUMNS} FROM mail m LEFT JOIN characters s ON s.id = m.sender_character_id
          WHERE m.id = $1"
-    ))
+    )))
     .bind(mail.0)
     .fetch_one(&mut *tx)
     .await
@@ -478,11 +478,11 @@ impl Store {
 
     /// A character's mailbox, newest first, at most `MAIL_LIST_ROWS_MAX` mails.
     pub async fn list_mail(&self, character: CharacterId) -> StoreResult<Vec<MailSummary>> {
-        let rows: Vec<MailRow> = sqlx::query_as(&format!(
+        let rows: Vec<MailRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {MAIL_COLUMNS} FROM mail m LEFT JOIN characters s ON s.id = m.sender_character_id
              WHERE m.recipient_character_id = $1
              ORDER BY m.sent_at DESC, m.id DESC LIMIT $2"
-        ))
+        )))
         .bind(character.0)
         .bind(MAIL_LIST_ROWS_MAX)
         .fetch_all(self.pool())

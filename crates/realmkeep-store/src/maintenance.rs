@@ -5,6 +5,7 @@
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::Store;
 use realmkeep_domain::AccountId;
+use sqlx::AssertSqlSafe;
 
 /// Longest database name PostgreSQL keeps (NAMEDATALEN - 1).
 const DATABASE_NAME_BYTES_MAX: usize = 63;
@@ -40,8 +41,9 @@ impl Store {
                 .await
                 .map_err(db("database exists"))?;
         if !exists {
+            // Checked above to be a plain identifier.
             let create = format!("CREATE DATABASE \"{name}\"");
-            sqlx::query(&create)
+            sqlx::query(AssertSqlSafe(create))
                 .execute(self.pool())
                 .await
                 .map_err(db("create database"))?;

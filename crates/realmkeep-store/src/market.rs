@@ -23,7 +23,7 @@ use realmkeep_domain::limits::{
 use realmkeep_domain::records::InventoryItem;
 use realmkeep_domain::{Actor, CharacterId, Gold, ItemDefId, ItemId, ListingId};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder};
 use std::time::SystemTime;
 
 /// Expired listings handled in one transaction of the expiry job.
@@ -114,9 +114,9 @@ async fn lock_listing(
     tx: &mut PgConnection,
     listing: ListingId,
 ) -> StoreResult<Option<ListingRow>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {LISTING_COLUMNS} FROM marketplace_listings l WHERE l.id = $1 FOR UPDATE"
-    ))
+    )))
     .bind(listing.0)
     .fetch_optional(&mut *tx)
     .await
@@ -305,7 +305,7 @@ async fn expire_batch_in(
     now: Option<DateTime<Utc>>,
     batch_rows: i64,
 ) -> StoreResult<u64> {
-    let rows: Vec<ListingRow> = sqlx::query_as(&format!(
+    let rows: Vec<ListingRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {LISTING_COLUMNS}
          FROM marketplace_listings l JOIN characters c ON c.id = l.seller_character_id
          WHERE l.expires_at <= coalesce($2, now())
@@ -313,7 +313,7 @@ async fn expire_batch_in(
          LIMIT $1
          FOR UPDATE OF l SKIP LOCKED
          FOR KEY SHARE OF c SKIP LOCKED"
-    ))
+    )))
     .bind(batch_rows)
     .bind(now)
     .fetch_all(&mut *tx)

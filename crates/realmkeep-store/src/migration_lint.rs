@@ -204,7 +204,17 @@ struct MigrationFile {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    lower_hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of a digest (sha2 0.11's output type has no `LowerHex`).
+pub(crate) fn lower_hex(digest: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// `<14 digits>_<snake_case>.sql`; the version if the name is right.
@@ -402,7 +412,7 @@ pub fn check_shipped() -> Vec<Violation> {
         files.push(MigrationFile {
             version: m.version,
             name,
-            sql: m.sql.to_string(),
+            sql: m.sql.as_str().to_owned(),
         });
     }
     out.extend(check_set(files, Some(SHIPPED_CHECKSUMS)));

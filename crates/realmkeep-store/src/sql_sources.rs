@@ -12,6 +12,7 @@
 use crate::error::{db, StoreResult};
 use crate::migration_lint::sha256_hex;
 use crate::Store;
+use sqlx::AssertSqlSafe;
 
 /// One source file: its name (the path under `src/`) and its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,8 @@ impl Store {
                 continue;
             }
             tracing::info!(source = source.name, "applying SQL source");
-            sqlx::raw_sql(source.sql)
+            // A source is this release's own SQL (a file shipped in the crate), never input.
+            sqlx::raw_sql(AssertSqlSafe(source.sql))
                 .execute(&mut *tx)
                 .await
                 .map_err(db("apply sql source"))?;

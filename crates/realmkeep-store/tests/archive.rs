@@ -27,11 +27,11 @@ fn partition(months_ago: u32) -> String {
 }
 
 async fn rows_of(store: &Store, table: &str) -> Vec<StoredLog> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT id, occurred_at, event_type, actor_character_id, target_character_id, item_id,
                 item_def_id, quantity, gold, zone_id, details
          FROM {table} ORDER BY occurred_at, id"
-    ))
+    )))
     .fetch_all(store.pool())
     .await
     .unwrap()
@@ -62,7 +62,10 @@ async fn fill_month(store: &Store, months_ago: u32, events: Vec<LogEvent>) {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn manifest(dir: &Path) -> Vec<ArchivedPartition> {

@@ -17,7 +17,7 @@ fn not_allowed<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
     matches!(refusal(r), Refusal::NotAllowed(_))
 }
 
-async fn count(s: &Store, sql: &str) -> i64 {
+async fn count(s: &Store, sql: impl sqlx::SqlSafeStr) -> i64 {
     sqlx::query_scalar(sql).fetch_one(s.pool()).await.unwrap()
 }
 
@@ -412,7 +412,10 @@ async fn racing_joins_never_pass_the_member_limit() {
     );
 
     for race in 0..RACES {
-        assert_eq!(count(s, &members_sql).await, GUILD_MEMBERS_MAX - 1);
+        assert_eq!(
+            count(s, sqlx::AssertSqlSafe(members_sql.as_str())).await,
+            GUILD_MEMBERS_MAX - 1
+        );
         let racers = bulk_characters(s, &format!("racer{race}x"), RACERS as i32).await;
         for r in &racers {
             s.invite(off(ann), g, *r).await.unwrap();
@@ -444,7 +447,10 @@ async fn racing_joins_never_pass_the_member_limit() {
             }
         }
         assert_eq!(winners.len(), 1, "exactly one took the last place");
-        assert_eq!(count(s, &members_sql).await, GUILD_MEMBERS_MAX);
+        assert_eq!(
+            count(s, sqlx::AssertSqlSafe(members_sql.as_str())).await,
+            GUILD_MEMBERS_MAX
+        );
         // A full guild refuses new invitations too.
         let late = bulk_characters(s, &format!("late{race}x"), 1).await[0];
         assert_eq!(

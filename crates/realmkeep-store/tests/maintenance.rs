@@ -41,7 +41,7 @@ async fn a_database_is_created_once_and_a_hostile_name_is_refused() {
             "{bad:?} gave {e}"
         );
     }
-    sqlx::query(&format!("DROP DATABASE \"{name}\""))
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{name}\"")))
         .execute(s.pool())
         .await
         .unwrap();

@@ -14,7 +14,7 @@ use realmkeep_testkit::fresh_db;
 use std::time::Duration;
 use support::*;
 
-async fn scalar_i64(s: &Store, sql: &str, c: CharacterId) -> i64 {
+async fn scalar_i64(s: &Store, sql: &'static str, c: CharacterId) -> i64 {
     sqlx::query_scalar(sql)
         .bind(c.0)
         .fetch_one(s.pool())

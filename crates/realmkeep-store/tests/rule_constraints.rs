@@ -17,8 +17,9 @@ fn refused(r: Result<impl std::fmt::Debug, sqlx::Error>) -> (String, String) {
     )
 }
 
+/// Runs one of this file's own statements (raw SQL is what these tests are about).
 async fn exec(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
-    sqlx::query(sql)
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .execute(store.pool())
         .await
         .map(|r| r.rows_affected())
@@ -28,7 +29,9 @@ async fn exec(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
 async fn commit_all(store: &Store, sqls: &[String]) -> Result<(), sqlx::Error> {
     let mut tx = store.pool().begin().await?;
     for sql in sqls {
-        sqlx::query(sql).execute(&mut *tx).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await
 }

@@ -45,7 +45,7 @@ async fn trade_sqlstate(store: &Store, a: &str, b: &str, call: Call<'_>) -> Stri
         call.a_items, call.a_gold, call.b_items, call.b_gold, call.trade_ref, call.gold_max,
         call.slots
     );
-    let err = sqlx::query(&sql)
+    let err = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .execute(store.pool())
         .await
         .expect_err(&sql);
@@ -318,10 +318,12 @@ async fn the_partition_function_refuses_a_month_it_should_not_create() {
         "now() + interval '11 years'",
         "now() - interval '11 years'",
     ] {
-        let err = sqlx::query(&format!("SELECT ensure_game_logs_partition({at})"))
-            .execute(s.pool())
-            .await
-            .expect_err(at);
+        let err = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT ensure_game_logs_partition({at})"
+        )))
+        .execute(s.pool())
+        .await
+        .expect_err(at);
         assert_eq!(
             err.as_database_error().and_then(|e| e.code()).as_deref(),
             Some("RK020"),
@@ -531,7 +533,10 @@ fn the_lint_accepts_only_function_definitions_in_sources() {
 
 /// The SQLSTATE of `sql`, which must fail.
 async fn sqlstate(store: &Store, sql: &str) -> String {
-    let err = sqlx::query(sql).execute(store.pool()).await.expect_err(sql);
+    let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(store.pool())
+        .await
+        .expect_err(sql);
     err.as_database_error()
         .and_then(|e| e.code())
         .map(|c| c.to_string())

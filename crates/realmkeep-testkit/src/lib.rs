@@ -53,14 +53,18 @@ async fn ensure_template() {
             let admin = Store::connect(&admin_url(), &StoreOptions::default())
                 .await
                 .expect("admin connects");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
-                .execute(admin.pool())
-                .await
-                .expect("drop old template");
-            sqlx::query(&format!("CREATE DATABASE {TEMPLATE_DB}"))
-                .execute(admin.pool())
-                .await
-                .expect("create template");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {TEMPLATE_DB}"
+            )))
+            .execute(admin.pool())
+            .await
+            .expect("drop old template");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {TEMPLATE_DB}"
+            )))
+            .execute(admin.pool())
+            .await
+            .expect("create template");
             admin.close().await;
             let url = postgres().url(TEMPLATE_DB);
             let t = Store::connect(&url, &StoreOptions::default())
@@ -101,10 +105,12 @@ pub async fn fresh_db_with(opts: StoreOptions) -> TestDb {
         let admin = Store::connect(&admin_url(), &StoreOptions::default())
             .await
             .expect("admin connects");
-        sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
-            .execute(admin.pool())
-            .await
-            .expect("create test database");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"
+        )))
+        .execute(admin.pool())
+        .await
+        .expect("create test database");
         admin.close().await;
     }
     let url = postgres().url(&name);
@@ -124,7 +130,7 @@ pub async fn empty_db() -> (String, String) {
     let admin = Store::connect(&admin_url(), &StoreOptions::default())
         .await
         .expect("admin connects");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(admin.pool())
         .await
         .expect("create empty database");

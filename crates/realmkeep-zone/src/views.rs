@@ -5,7 +5,7 @@ use crate::io::NetId;
 use crate::resources::{Index, Lifecycle, Pending};
 use crate::zone::Zone;
 use bevy_ecs::prelude::*;
-use bevy_ecs::query::{QueryData, QueryFilter};
+use bevy_ecs::query::{QueryFilter, ReadOnlyQueryData};
 use realmkeep_domain::records::{InventoryItem, QuestState};
 use realmkeep_domain::{CharacterId, ItemDefId};
 use std::hash::{Hash, Hasher};
@@ -65,9 +65,9 @@ pub struct LootView {
     pub reserved: bool,
 }
 
-fn collect<D, F: QueryFilter, T>(world: &World, f: impl Fn(D::Item<'_>) -> T) -> Vec<T>
+fn collect<D, F: QueryFilter, T>(world: &World, f: impl Fn(D::Item<'_, '_>) -> T) -> Vec<T>
 where
-    D: QueryData<ReadOnly = D>,
+    D: ReadOnlyQueryData,
 {
     match world.try_query_filtered::<D, F>() {
         Some(mut q) => q.iter(world).map(f).collect(),

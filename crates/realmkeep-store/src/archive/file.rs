@@ -3,6 +3,7 @@
 //! records each file's rows, time range and checksums. Pure file I/O, blocking.
 
 use crate::logs::StoredLog;
+use crate::migration_lint::lower_hex;
 use crate::StoreError;
 use chrono::{DateTime, Months, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -237,8 +238,8 @@ impl ArchiveWriter {
             rows: self.checks.rows,
             min_occurred_at: self.checks.first,
             max_occurred_at: self.checks.last.map(|(t, _)| t),
-            content_sha256: format!("{:x}", self.checks.content.finalize()),
-            file_sha256: format!("{:x}", sink.sha.finalize()),
+            content_sha256: lower_hex(&self.checks.content.finalize()),
+            file_sha256: lower_hex(&sink.sha.finalize()),
             file_bytes: sink.bytes,
         })
     }
@@ -331,8 +332,8 @@ pub(crate) fn summarize_file(path: &Path, month: Month) -> Result<FileSummary, S
         rows: checks.rows,
         min_occurred_at: checks.first,
         max_occurred_at: checks.last.map(|(t, _)| t),
-        content_sha256: format!("{:x}", reader.content.finalize()),
-        file_sha256: format!("{:x}", sink.sha.finalize()),
+        content_sha256: lower_hex(&reader.content.finalize()),
+        file_sha256: lower_hex(&sink.sha.finalize()),
         file_bytes: sink.bytes,
     })
 }

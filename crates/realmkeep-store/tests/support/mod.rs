@@ -113,7 +113,7 @@ pub async fn bag_items(store: &Store, c: CharacterId) -> Vec<(i64, i32, i32, i16
 
 /// Rows of a table (a fixed name from the test's own code).
 pub async fn row_count(store: &Store, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
         .fetch_one(store.pool())
         .await
         .unwrap()

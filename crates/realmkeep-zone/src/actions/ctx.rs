@@ -40,13 +40,13 @@ pub(crate) struct AnswerCtx<'w, 's> {
     pub clock: Res<'w, Clock>,
 }
 
-impl AnswerCtx<'_, '_> {
+impl<'s> AnswerCtx<'_, 's> {
     pub fn entity(&self, c: CharacterId) -> Option<Entity> {
         self.index.player(c)
     }
 
     /// The player's parts, if it is still in this zone.
-    pub fn player(&mut self, c: CharacterId) -> Option<PlayerPartsItem<'_>> {
+    pub fn player(&mut self, c: CharacterId) -> Option<PlayerPartsItem<'_, 's>> {
         let e = self.index.player(c)?;
         self.players.get_mut(e).ok()
     }

@@ -17,12 +17,12 @@ mod spatial;
 mod status_effects;
 
 use bevy_ecs::prelude::*;
-use bevy_ecs::schedule::ExecutorKind;
+use bevy_ecs::schedule::SingleThreadedExecutor;
 
 /// The zone's schedule: every system in one explicit chain.
 pub fn schedule() -> Schedule {
     let mut schedule = Schedule::default();
-    schedule.set_executor_kind(ExecutorKind::SingleThreaded);
+    schedule.set_executor(SingleThreadedExecutor::new());
     schedule.add_systems(
         (
             inputs::apply_inputs,

@@ -38,7 +38,7 @@ pub fn save_players(
     let entry = content.zone.entry;
     let batches = settings.save_batches_per_interval.max(1);
     let slice_ticks = (settings.save_interval_ticks / batches).max(1);
-    let batch_due = clock.tick % slice_ticks == 0;
+    let batch_due = clock.tick.is_multiple_of(slice_ticks);
     let slice = (clock.tick / slice_ticks) % batches;
     let mut rows = Vec::new();
     let mut members = Vec::new();
@@ -90,5 +90,5 @@ pub fn save_players(
             outbox.persist(id, save_batch::Request(rows).into());
         }
     }
-    outbox.flush_logs(clock.tick % LOG_FLUSH_TICKS == 0);
+    outbox.flush_logs(clock.tick.is_multiple_of(LOG_FLUSH_TICKS));
 }

@@ -46,7 +46,7 @@ pub fn send_snapshots(
         outbox.tell(player.character, event);
     }
     let ticks_per_second = (1_000 / clock.step_ms).max(1);
-    if clock.tick % ticks_per_second == 0 {
+    if clock.tick.is_multiple_of(ticks_per_second) {
         let count = counted.iter().count() as u32;
         if *last_count != Some(count) {
             *last_count = Some(count);

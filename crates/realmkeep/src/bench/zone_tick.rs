@@ -196,7 +196,7 @@ pub fn run(
             sight = things(&zone);
         }
         for (i, (fence, _)) in players.iter().enumerate() {
-            if (i as u64 + t) % DECIDE_EVERY_TICKS != 0 {
+            if !(i as u64 + t).is_multiple_of(DECIDE_EVERY_TICKS) {
                 continue;
             }
             let Some(p) = zone.player(fence.character) else {
