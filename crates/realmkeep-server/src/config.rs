@@ -119,6 +119,7 @@ pub struct JobIntervals {
     pub market_expiry: Duration,
     pub mail_expiry: Duration,
     pub log_partitions: Duration,
+    pub key_pruning: Duration,
 }
 
 impl Default for JobIntervals {
@@ -127,6 +128,7 @@ impl Default for JobIntervals {
             market_expiry: MARKET_EXPIRY_INTERVAL,
             mail_expiry: MAIL_EXPIRY_INTERVAL,
             log_partitions: LOG_PARTITION_UPKEEP_INTERVAL,
+            key_pruning: KEY_PRUNING_INTERVAL,
         }
     }
 }

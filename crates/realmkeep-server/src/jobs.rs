@@ -1,7 +1,8 @@
 //! The node's periodic jobs, on one scheduler task per node: market expiry (expired listings go
 //! back to their sellers by mail), mail expiry (expired mail goes back to its sender or is
-//! deleted), and `game_logs` partition upkeep (months kept created ahead; rows found in the
-//! DEFAULT partition raise an alert and move into their month's partition).
+//! deleted), `game_logs` partition upkeep (months kept created ahead; rows found in the DEFAULT
+//! partition raise an alert and move into their month's partition), and pruning of idempotency
+//! keys past their retention.
 //!
 //! Every job runs once when the node starts and then every interval of `JobIntervals`, reading
 //! the time from the node's [`Clock`]. Each run is bounded (`*_ROWS_PER_RUN_MAX`, `JOB_RUN_WAIT`).
@@ -14,8 +15,8 @@ use crate::clock::Clock;
 use crate::config::JobIntervals;
 use crate::health::StoreHealth;
 use crate::limits::{
-    JOB_RUN_WAIT, LOG_PARTITION_MONTHS_AHEAD, LOG_PARTITION_MONTHS_BACK,
-    MAIL_EXPIRY_ROWS_PER_RUN_MAX, MARKET_EXPIRY_ROWS_PER_RUN_MAX,
+    JOB_RUN_WAIT, KEY_PRUNE_ROWS_PER_RUN_MAX, LOG_PARTITION_MONTHS_AHEAD,
+    LOG_PARTITION_MONTHS_BACK, MAIL_EXPIRY_ROWS_PER_RUN_MAX, MARKET_EXPIRY_ROWS_PER_RUN_MAX,
 };
 use crate::metrics::{add, bump, set};
 use realmkeep_store::logs::LOG_DEFAULT_PARTITION;
@@ -33,9 +34,15 @@ pub(crate) enum Job {
     MarketExpiry,
     MailExpiry,
     LogPartitions,
+    KeyPruning,
 }
 
-const JOBS: [Job; 3] = [Job::MarketExpiry, Job::MailExpiry, Job::LogPartitions];
+const JOBS: [Job; 4] = [
+    Job::MarketExpiry,
+    Job::MailExpiry,
+    Job::LogPartitions,
+    Job::KeyPruning,
+];
 
 impl Job {
     fn name(self) -> &'static str {
@@ -43,6 +50,7 @@ impl Job {
             Job::MarketExpiry => "market expiry",
             Job::MailExpiry => "mail expiry",
             Job::LogPartitions => "log partition upkeep",
+            Job::KeyPruning => "idempotency key pruning",
         }
     }
 
@@ -51,6 +59,7 @@ impl Job {
             Job::MarketExpiry => every.market_expiry,
             Job::MailExpiry => every.mail_expiry,
             Job::LogPartitions => every.log_partitions,
+            Job::KeyPruning => every.key_pruning,
         }
     }
 }
@@ -66,6 +75,7 @@ pub(crate) struct JobCounters {
     log_rows_moved: AtomicU64,
     log_default_alerts: AtomicU64,
     log_default_rows: AtomicU64,
+    keys_pruned: AtomicU64,
 }
 
 /// A snapshot of the node's job counters (in [`crate::ClusterStatus`]).
@@ -84,6 +94,8 @@ pub struct JobMetrics {
     /// Rows found in DEFAULT by the last upkeep run, and rows moved out since start.
     pub log_default_rows: u64,
     pub log_rows_moved: u64,
+    /// Idempotency keys (action and loot keys) deleted past their retention.
+    pub keys_pruned: u64,
 }
 
 impl JobCounters {
@@ -98,6 +110,7 @@ impl JobCounters {
             log_default_alerts: g(&self.log_default_alerts),
             log_default_rows: g(&self.log_default_rows),
             log_rows_moved: g(&self.log_rows_moved),
+            keys_pruned: g(&self.keys_pruned),
         }
     }
 }
@@ -205,6 +218,17 @@ async fn run_job_once(ctx: &JobsCtx, job: Job) -> Result<(), String> {
             add(&c.log_partitions_created, up.created.len() as u64);
             if !up.created.is_empty() {
                 tracing::info!(partitions = ?up.created, "game log partitions created");
+            }
+        }
+        Job::KeyPruning => {
+            let r = ctx
+                .store
+                .prune_keys_at(now, KEY_PRUNE_ROWS_PER_RUN_MAX)
+                .await;
+            let n = observed(ctx, r)?;
+            add(&c.keys_pruned, n);
+            if n > 0 {
+                tracing::debug!(keys = n, "old idempotency keys pruned");
             }
         }
     }

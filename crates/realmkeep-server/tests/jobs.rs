@@ -97,12 +97,29 @@ async fn the_nodes_scheduler_runs_the_jobs_by_its_clock_months_ahead() {
         .await
         .unwrap();
 
+    // An idempotency key and a loot key, as actions leave them.
+    sqlx::query("INSERT INTO action_keys (action_key, receipt) VALUES ('old-action', '{}')")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    s.pickup_loot_once(
+        Actor::Offline(reader),
+        realmkeep_domain::ItemDefId(200),
+        realmkeep_domain::Quantity::ONE,
+        None,
+        "monster:1",
+        "old-loot",
+    )
+    .await
+    .unwrap();
+
     let ahead = Duration::from_secs(150 * 24 * 3_600);
     let every = Duration::from_millis(200);
     let config = config("jobs-node", &[GREENVALE]).with_job_intervals(JobIntervals {
         market_expiry: every,
         mail_expiry: every,
         log_partitions: every,
+        key_pruning: every,
     });
     let cache = env.cache("jobs-node").await;
     let cluster = Cluster::start_with_clock(
@@ -139,9 +156,20 @@ async fn the_nodes_scheduler_runs_the_jobs_by_its_clock_months_ahead() {
         (logged(s, "mail_return", "mail_id", mail.0).await == 1).then_some(())
     })
     .await;
+    // Both keys are past their retention by the node's clock and pruned.
+    eventually("the old keys pruned", || async {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM action_keys) + (SELECT count(*) FROM loot_pickups)",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        (left == 0).then_some(())
+    })
+    .await;
     let jobs = cluster.job_metrics();
     assert!(
-        jobs.listings_expired >= 1 && jobs.mails_expired >= 1,
+        jobs.listings_expired >= 1 && jobs.mails_expired >= 1 && jobs.keys_pruned >= 2,
         "{jobs:?}"
     );
     assert_eq!(jobs.log_default_alerts, 0, "nothing in DEFAULT yet");

@@ -16,10 +16,11 @@ use sqlx::PgConnection;
 /// Longest idempotency key accepted.
 pub const ACTION_KEY_CHARS_MAX: usize = 200;
 /// Keys are kept a day: far longer than any retry of one action (seconds), short enough that the
-/// table stays small. Older ones are pruned by the actions that write keys.
+/// table stays small. Older ones are pruned by the node's job scheduler (`Store::prune_keys_at`),
+/// not by the actions, so no action pays for it.
 pub const ACTION_KEY_RETENTION_SECS: f64 = 86_400.0;
-/// Old keys one action prunes at most, so pruning never makes an action slow.
-pub const ACTION_KEY_PRUNE_ROWS_MAX: i64 = 100;
+/// Keys one pruning statement deletes at most (a short transaction; the job loops).
+pub const KEY_PRUNE_BATCH_ROWS: i64 = 1_000;
 
 /// The unique index of `action_keys`, named in a unique violation when a key is used twice.
 pub(crate) const ACTION_KEY_CONSTRAINT: &str = "action_keys_pkey";
@@ -38,23 +39,12 @@ pub(crate) fn is_key_taken(e: &sqlx::Error) -> bool {
     unique_violation(e).is_some_and(|c| c == ACTION_KEY_CONSTRAINT)
 }
 
-/// Records `key` as committed with `receipt` in the caller's transaction, pruning a few old keys.
+/// Records `key` as committed with `receipt` in the caller's transaction.
 pub(crate) async fn record_in(
     tx: &mut PgConnection,
     key: &str,
     receipt: serde_json::Value,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "DELETE FROM action_keys WHERE action_key IN (
-             SELECT action_key FROM action_keys
-             WHERE created_at < now() - make_interval(secs => $1)
-             LIMIT $2 FOR UPDATE SKIP LOCKED)",
-    )
-    .bind(ACTION_KEY_RETENTION_SECS)
-    .bind(ACTION_KEY_PRUNE_ROWS_MAX)
-    .execute(&mut *tx)
-    .await
-    .map_err(db("prune action keys"))?;
     match sqlx::query("INSERT INTO action_keys (action_key, receipt) VALUES ($1, $2)")
         .bind(key)
         .bind(receipt)
@@ -100,6 +90,56 @@ async fn release_in(tx: &mut PgConnection, s: &CharacterSnapshot, key: &str) -> 
 }
 
 impl Store {
+    /// Deletes at most `limit` idempotency keys past their retention at `now`: action keys
+    /// (`ACTION_KEY_RETENTION_SECS`) and loot keys (`items::LOOT_KEY_RETENTION_SECS`), in
+    /// statements of `KEY_PRUNE_BATCH_ROWS` that skip rows another node is deleting. Returns how
+    /// many went. Safe on several nodes at once.
+    pub async fn prune_keys_at(&self, now: std::time::SystemTime, limit: i64) -> StoreResult<u64> {
+        if limit < 0 {
+            refuse!(Refusal::Invalid("limit must not be negative".into()));
+        }
+        let now = chrono::DateTime::<chrono::Utc>::from(now);
+        let tables = [
+            (
+                "DELETE FROM action_keys WHERE action_key IN (
+                     SELECT action_key FROM action_keys
+                     WHERE created_at < $1 - make_interval(secs => $2)
+                     LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                ACTION_KEY_RETENTION_SECS,
+            ),
+            (
+                "DELETE FROM loot_pickups WHERE loot_key IN (
+                     SELECT loot_key FROM loot_pickups
+                     WHERE created_at < $1 - make_interval(secs => $2)
+                     LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                crate::items::LOOT_KEY_RETENTION_SECS,
+            ),
+        ];
+        let mut done: u64 = 0;
+        for (sql, retention) in tables {
+            loop {
+                let left = limit - done as i64;
+                if left <= 0 {
+                    return Ok(done);
+                }
+                let batch = left.min(KEY_PRUNE_BATCH_ROWS);
+                let n = sqlx::query(sql)
+                    .bind(now)
+                    .bind(retention)
+                    .bind(batch)
+                    .execute(self.pool())
+                    .await
+                    .map_err(db("prune keys"))?
+                    .rows_affected();
+                done += n;
+                if (n as i64) < batch {
+                    break;
+                }
+            }
+        }
+        Ok(done)
+    }
+
     /// What happened to the action with `key`, after an answer that was lost: `Some(receipt)` if
     /// it committed, `None` if it did not, and then it never will. A transaction still holding the
     /// key (a COMMIT on its way) is waited for; if none committed, the key is recorded as given up

@@ -4,7 +4,7 @@
 //!   the spec's budget is 200 ms);
 //! - trades per second with 8 clients, next to pgbench's simple-update (-N) TPS with 8 clients
 //!   (target >= 60% of pgbench); loot pickups and market buys per second, the same way
-//!   (`store_economy.rs`);
+//!   (`store_economy.rs`); each as the node runs it, under an idempotency key;
 //! - a batch save of 10,000 dirty characters, next to PostgreSQL executing the same statement
 //!   server-side on arrays it built itself (target <= 1.1x that floor);
 //! - peak memory of the process.
@@ -295,8 +295,10 @@ async fn trade_bench(store: &Store, d: Duration) -> Result<f64> {
                     items: vec![],
                     gold: Gold::new(2)?,
                 };
+                // As the node trades: under an idempotency key, kept with the receipt.
+                let key = format!("bench:trade:{}:{done}", a.0);
                 store
-                    .trade(&give, &pay)
+                    .trade_keyed(&give, &pay, &key)
                     .await
                     .context("a benchmark trade")?;
                 pairs[j].3 = !a_holds;

@@ -33,8 +33,10 @@ pub async fn loot_bench(store: &Store, clients: usize, first: i64, d: Duration) 
             while Instant::now() < deadline {
                 let actor = Actor::Offline(CharacterId(base + j));
                 let t0 = Instant::now();
+                // As the node picks up: once, under the loot's key.
+                let key = format!("bench:loot:{client}:{done}");
                 let got = store
-                    .pickup_loot(actor, LOOT_DEF, Quantity::ONE, None, "bench")
+                    .pickup_loot_once(actor, LOOT_DEF, Quantity::ONE, None, "bench", &key)
                     .await
                     .context("a benchmark loot pickup")?;
                 busy += t0.elapsed();
@@ -82,9 +84,11 @@ pub async fn market_bench(store: &Store, clients: usize, first: i64, d: Duration
             while Instant::now() < deadline {
                 let (a, b, listing, a_sells) = pairs[j];
                 let buyer = Actor::Offline(if a_sells { b } else { a });
+                // As the node buys: under an idempotency key, kept with the receipt.
+                let key = format!("bench:buy:{}:{done}", a.0);
                 let t0 = Instant::now();
                 let bought = store
-                    .buy_listing(buyer, listing)
+                    .buy_listing_keyed(buyer, listing, &key)
                     .await
                     .context("a benchmark market buy")?;
                 busy += t0.elapsed();
