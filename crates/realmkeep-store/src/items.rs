@@ -19,10 +19,9 @@ use sqlx::PgConnection;
 pub const ORIGIN_CHARS_MAX: usize = 64;
 /// Longest loot key.
 pub const LOOT_KEY_CHARS_MAX: usize = 160;
-/// How long a loot key is kept: loot lies on the ground for 60 s, so an hour is ample.
+/// How long a loot key is kept: loot lies on the ground for 60 s, so an hour is ample. Older keys
+/// are pruned by the node's job scheduler (`Store::prune_keys_at`).
 pub const LOOT_KEY_RETENTION_SECS: f64 = 3_600.0;
-/// Old loot keys one pickup prunes at the most.
-pub const LOOT_KEY_PRUNE_ROWS_MAX: i64 = 16;
 /// Gold one loot pickup may carry.
 pub const LOOT_GOLD_MAX: i64 = 1_000_000;
 
@@ -84,7 +83,7 @@ async fn pickup_call(
     loop {
         attempt += 1;
         let r: Result<PickupRow, sqlx::Error> = sqlx::query_as(
-            "SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(c.0)
         .bind(epoch)
@@ -94,8 +93,6 @@ async fn pickup_call(
         .bind(origin)
         .bind(key)
         .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
-        .bind(LOOT_KEY_RETENTION_SECS)
-        .bind(LOOT_KEY_PRUNE_ROWS_MAX as i32)
         .fetch_one(pool)
         .await;
         match r {

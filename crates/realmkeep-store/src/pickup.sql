@@ -12,8 +12,7 @@
 
 CREATE OR REPLACE FUNCTION realmkeep_pickup(
     c_id bigint, c_epoch bigint, p_def integer, p_qty integer, p_zone integer,
-    p_origin text, p_key text, inventory_slots integer,
-    key_retention_secs double precision, key_prune_rows integer
+    p_origin text, p_key text, inventory_slots integer
 ) RETURNS TABLE (o_merged_ids bigint[], o_merged_qtys integer[], o_created bigint,
                  o_slot smallint, o_qty integer)
 LANGUAGE plpgsql
@@ -35,9 +34,7 @@ BEGIN
     IF c_id IS NULL OR p_def IS NULL OR p_qty IS NULL OR p_qty < 1
        OR p_origin IS NULL OR length(p_origin) NOT BETWEEN 1 AND 64
        OR (p_key IS NOT NULL AND length(p_key) NOT BETWEEN 1 AND 200)
-       OR inventory_slots IS NULL OR inventory_slots NOT BETWEEN 1 AND 60
-       OR key_retention_secs IS NULL OR key_retention_secs < 0
-       OR key_prune_rows IS NULL OR key_prune_rows NOT BETWEEN 0 AND 1000 THEN
+       OR inventory_slots IS NULL OR inventory_slots NOT BETWEEN 1 AND 60 THEN
         RAISE EXCEPTION 'pickup_arguments' USING ERRCODE = 'RK024';
     END IF;
     SELECT c.claim_epoch, c.claim_holder IS NOT NULL AS held,
@@ -53,11 +50,8 @@ BEGIN
         RAISE EXCEPTION 'claim_held' USING ERRCODE = 'RK003';
     END IF;
 
+    -- Old keys are pruned by the node's job scheduler (`Store::prune_keys_at`), not here.
     IF p_key IS NOT NULL THEN
-        DELETE FROM loot_pickups WHERE loot_key IN (
-            SELECT k.loot_key FROM loot_pickups k
-            WHERE k.created_at < now() - make_interval(secs => key_retention_secs)
-            LIMIT key_prune_rows FOR UPDATE SKIP LOCKED);
         INSERT INTO loot_pickups (loot_key, character_id) VALUES (p_key, c_id)
         ON CONFLICT (loot_key) DO NOTHING RETURNING character_id INTO v_owner;
         IF v_owner IS NULL THEN

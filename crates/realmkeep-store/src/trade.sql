@@ -44,17 +44,18 @@ BEGIN
        OR b_gold NOT BETWEEN 0 AND gold_max THEN
         RAISE EXCEPTION 'trade_gold' USING ERRCODE = 'RK011';
     END IF;
+    -- Plain expressions (no subquery) where they do: plpgsql evaluates them without the executor.
     IF a_items IS NULL OR b_items IS NULL
        OR coalesce(array_ndims(a_items), 1) <> 1 OR coalesce(array_ndims(b_items), 1) <> 1
-       OR EXISTS (SELECT 1 FROM unnest(a_items) AS i WHERE i IS NULL)
-       OR EXISTS (SELECT 1 FROM unnest(b_items) AS i WHERE i IS NULL) THEN
+       OR array_position(a_items, NULL) IS NOT NULL OR array_position(b_items, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'trade_items' USING ERRCODE = 'RK012';
     END IF;
     IF cardinality(a_items) > inventory_slots OR cardinality(b_items) > inventory_slots THEN
         RAISE EXCEPTION 'trade_items_too_many' USING ERRCODE = 'RK014';
     END IF;
-    IF (SELECT count(DISTINCT i) FROM unnest(a_items || b_items) AS i)
-       <> cardinality(a_items) + cardinality(b_items) THEN
+    IF cardinality(a_items) + cardinality(b_items) > 1
+       AND (SELECT count(DISTINCT i) FROM unnest(a_items || b_items) AS i)
+           <> cardinality(a_items) + cardinality(b_items) THEN
         RAISE EXCEPTION 'trade_item_twice' USING ERRCODE = 'RK013';
     END IF;
     IF trade_ref IS NULL OR length(trade_ref) NOT BETWEEN 1 AND 64 THEN

@@ -563,7 +563,7 @@ async fn the_pickup_and_purchase_functions_refuse_bad_arguments_each_with_its_ow
     let before = support::economy_snapshot(s).await;
     let pickup = |c: String, def: &str, qty: &str, origin: &str, key: &str, slots: &str| {
         format!(
-            "SELECT * FROM realmkeep_pickup({c}, NULL, {def}, {qty}, NULL, {origin}, {key}, {slots}, 3600, 16)"
+            "SELECT * FROM realmkeep_pickup({c}, NULL, {def}, {qty}, NULL, {origin}, {key}, {slots})"
         )
     };
     let ai = a.0.to_string();
