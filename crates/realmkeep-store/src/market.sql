@@ -25,7 +25,6 @@ DECLARE
     v_n integer := 0;
     v_listing record;
     v_fee bigint;
-    v_used smallint[];
     v_slot smallint;
     v_after bigint;
 BEGIN
@@ -64,10 +63,10 @@ BEGIN
         RAISE EXCEPTION 'listing_gone' USING ERRCODE = 'RK030';
     END IF;
     v_fee := least(greatest(div(v_listing.price::numeric * fee_bps, 10000)::bigint, 0), v_listing.price);
-    SELECT coalesce(array_agg(inv.slot), '{}') INTO v_used
-      FROM inventories inv WHERE inv.character_id = b_id;
     SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
-     WHERE s::smallint <> ALL (v_used) ORDER BY s LIMIT 1;
+     WHERE s::smallint <> ALL (coalesce(
+         (SELECT array_agg(inv.slot) FROM inventories inv WHERE inv.character_id = b_id), '{}'))
+     ORDER BY s LIMIT 1;
     IF v_slot IS NULL THEN
         RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
     END IF;

@@ -26,7 +26,6 @@ DECLARE
     v_add integer;
     v_ids bigint[] := '{}';
     v_qtys integer[] := '{}';
-    v_used smallint[];
     v_slot smallint;
     v_new bigint;
     v_owner bigint;
@@ -88,10 +87,10 @@ BEGIN
         RAISE EXCEPTION 'pickup_stack' USING ERRCODE = 'RK023';
     END IF;
     IF v_left > 0 THEN
-        SELECT coalesce(array_agg(inv.slot), '{}') INTO v_used
-          FROM inventories inv WHERE inv.character_id = c_id;
         SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
-         WHERE s::smallint <> ALL (v_used) ORDER BY s LIMIT 1;
+         WHERE s::smallint <> ALL (coalesce(
+             (SELECT array_agg(inv.slot) FROM inventories inv WHERE inv.character_id = c_id), '{}'))
+         ORDER BY s LIMIT 1;
         IF v_slot IS NULL THEN
             RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
         END IF;

@@ -29,8 +29,6 @@ DECLARE
     from_b bigint[];
     a_free smallint[];
     b_free smallint[];
-    a_used smallint[];
-    b_used smallint[];
 BEGIN
     -- The arguments first: bad input changes nothing, and each kind of bad input has its code.
     IF a_id IS NULL OR b_id IS NULL OR a_id = b_id THEN
@@ -102,22 +100,25 @@ BEGIN
         RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';
     END IF;
 
-    -- The free slots of each side that receives items: one range scan of its bag's occupied slots
-    -- (an index-only scan of the primary key), the first gaps computed in memory, instead of one
-    -- index probe per candidate slot (the generic plan of a NOT EXISTS per slot).
+    -- The free slots of each side that receives items, in one statement: one range scan of its
+    -- bag's occupied slots (the primary key; an init plan, run once), the first gaps computed in
+    -- memory, instead of one index probe per candidate slot (the generic plan of a NOT EXISTS per
+    -- slot).
     a_free := '{}';
     b_free := '{}';
     IF cardinality(b_items) > 0 THEN
-        SELECT coalesce(array_agg(v.slot), '{}') INTO a_used FROM inventories v WHERE v.character_id = a_id;
         SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO a_free FROM (
             SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
-            WHERE s::smallint <> ALL (a_used) ORDER BY s LIMIT cardinality(b_items)) f;
+            WHERE s::smallint <> ALL (coalesce(
+                (SELECT array_agg(v.slot) FROM inventories v WHERE v.character_id = a_id), '{}'))
+            ORDER BY s LIMIT cardinality(b_items)) f;
     END IF;
     IF cardinality(a_items) > 0 THEN
-        SELECT coalesce(array_agg(v.slot), '{}') INTO b_used FROM inventories v WHERE v.character_id = b_id;
         SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO b_free FROM (
             SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
-            WHERE s::smallint <> ALL (b_used) ORDER BY s LIMIT cardinality(a_items)) f;
+            WHERE s::smallint <> ALL (coalesce(
+                (SELECT array_agg(v.slot) FROM inventories v WHERE v.character_id = b_id), '{}'))
+            ORDER BY s LIMIT cardinality(a_items)) f;
     END IF;
     IF cardinality(a_free) < cardinality(b_items) OR cardinality(b_free) < cardinality(a_items) THEN
         RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
