@@ -80,7 +80,7 @@ pub async fn ensure_players(
         return Ok(found.into_iter().flatten().collect());
     }
     let password = Password::parse(SIM_PASSWORD).expect("the simulator's password is valid");
-    let hash = realmkeep_store::accounts::hash_password(&password).await?;
+    let hash = store.hash_password(&password).await?;
     let created: Vec<SeededPlayer> = stream::iter(missing)
         .map(|i| create(store, prefix, i, &hash))
         .buffered(SEED_IN_FLIGHT_MAX)

@@ -82,19 +82,18 @@ async fn pickup_call(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r: Result<PickupRow, sqlx::Error> = sqlx::query_as(
-            "SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(c.0)
-        .bind(epoch)
-        .bind(def.0)
-        .bind(quantity.get())
-        .bind(zone.map(|z| z.0))
-        .bind(origin)
-        .bind(key)
-        .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
-        .fetch_one(pool)
-        .await;
+        let r: Result<PickupRow, sqlx::Error> =
+            sqlx::query_as("SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(c.0)
+                .bind(epoch)
+                .bind(def.0)
+                .bind(quantity.get())
+                .bind(zone.map(|z| z.0))
+                .bind(origin)
+                .bind(key)
+                .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
+                .fetch_one(pool)
+                .await;
         match r {
             Ok((ids, qtys, created, slot, qty)) => {
                 let created = match (created, slot, qty) {

@@ -55,6 +55,8 @@ pub struct StoreOptions {
     pub acquire_timeout: Duration,
     /// Statement timeout set on every connection: no query holds locks for longer.
     pub statement_timeout: Duration,
+    /// Argon2id parameters and how many hashes run at once.
+    pub password_hashing: accounts::PasswordHashing,
 }
 
 impl Default for StoreOptions {
@@ -63,6 +65,7 @@ impl Default for StoreOptions {
             pool_connections_max: 16,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
+            password_hashing: accounts::PasswordHashing::default(),
         }
     }
 }
@@ -71,12 +74,14 @@ impl Default for StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    hashing: std::sync::Arc<accounts::Hashing>,
 }
 
 impl Store {
     /// Connects lazily: the pool opens connections on demand, so a store can be built while
     /// PostgreSQL is down and starts answering when it is back.
     pub fn connect_lazy(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
+        opts.password_hashing.check()?;
         let connect = PgConnectOptions::from_str(url)
             .map_err(error::db("parsing the database URL"))?
             .application_name("realmkeep")
@@ -91,7 +96,10 @@ impl Store {
             // as `Unavailable` on its query instead, and the pool replaces it.
             .test_before_acquire(false)
             .connect_lazy_with(connect);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            hashing: std::sync::Arc::new(accounts::Hashing::new(opts.password_hashing)),
+        })
     }
 
     /// Connects and checks that the database answers.
@@ -102,7 +110,10 @@ impl Store {
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            hashing: std::sync::Arc::new(accounts::Hashing::new(Default::default())),
+        }
     }
 
     /// The connection pool, for tests that look at or damage the database behind the store's

@@ -133,8 +133,9 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
 }
 
 async fn seed(store: &Store, n: u32) -> Result<()> {
-    let hash =
-        realmkeep_store::accounts::hash_password(&Password::parse("bench-password")?).await?;
+    let hash = store
+        .hash_password(&Password::parse("bench-password")?)
+        .await?;
     let mut progress = |hi: i64| {
         if hi % SEED_PROGRESS_EVERY == 0 || hi == n as i64 {
             eprintln!("bench store: seeded {hi} of {n} characters");

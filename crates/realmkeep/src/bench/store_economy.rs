@@ -35,10 +35,7 @@ const ROUNDS_MAX: u32 = 10_000;
 /// One client's state between rounds, and the two halves of a round.
 trait Client: Send + Sized + 'static {
     /// Does this round's operations; returns how many.
-    fn timed(
-        &mut self,
-        store: &Store,
-    ) -> impl std::future::Future<Output = Result<u64>> + Send;
+    fn timed(&mut self, store: &Store) -> impl std::future::Future<Output = Result<u64>> + Send;
     /// Empties the bags again for the next round.
     fn untimed(&mut self, store: &Store) -> impl std::future::Future<Output = Result<()>> + Send;
 }
