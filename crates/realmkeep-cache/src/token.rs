@@ -149,6 +149,15 @@ impl TokenSigner {
         self.mac(payload)
             .verify_slice(&sig)
             .map_err(|_| TokenError::BadSignature)?;
+        // One spelling per token: the one `sign` makes. A re-cased signature or a number with a
+        // leading zero would verify too, and be another key in Redis that no revocation names.
+        let canonical = format!(
+            "{TOKEN_VERSION}.{}.{}.{}",
+            claims.account, claims.session, claims.expires_unix_s
+        );
+        if payload != canonical || sig_hex != hex(&sig) {
+            return Err(TokenError::Malformed);
+        }
         if claims.expires_unix_s <= now_unix_s {
             return Err(TokenError::Expired);
         }
@@ -190,6 +199,29 @@ mod tests {
             session: SessionId(0xdead_beef),
             expires_unix_s,
         }
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_a_token_is_accepted() {
+        let t = signer().sign(claims(2_000));
+        let (payload, sig) = t.as_str().rsplit_once('.').unwrap();
+        let recased = format!("{payload}.{}", sig.to_uppercase());
+        assert_ne!(recased, t.as_str());
+        assert_eq!(
+            signer().verify(&recased, 1_000).unwrap_err(),
+            TokenError::Malformed
+        );
+        // A leading zero in a number: the same claims, another spelling, same signature input?
+        // No: the payload is signed as written, so it is re-signed here to show that even a
+        // validly signed non-canonical spelling is refused.
+        let padded_payload = payload.replacen(".42.", ".042.", 1);
+        let mac = signer().mac(&padded_payload).finalize().into_bytes();
+        let padded = format!("{padded_payload}.{}", hex(&mac));
+        assert_eq!(
+            signer().verify(&padded, 1_000).unwrap_err(),
+            TokenError::Malformed
+        );
+        assert!(signer().verify(t.as_str(), 1_000).is_ok());
     }
 
     #[test]

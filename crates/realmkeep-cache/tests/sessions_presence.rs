@@ -73,6 +73,10 @@ async fn sessions_validate_refresh_and_revoke() {
         SessionCheck::Invalid(InvalidSession::Revoked)
     );
     assert_eq!(cmd::<String>(&mut r, &["GET", &key]).await, "revoked");
+    // The same token spelled otherwise (its signature re-cased) is not another, live session.
+    let (payload, sig) = s.token.as_str().rsplit_once('.').unwrap();
+    let recased = format!("{payload}.{}", sig.to_uppercase());
+    assert!(!cache.sessions().validate(&recased).await.is_valid());
     assert!(pttl(&mut r, &key).await > 0);
 
     // A ban revokes every session of the account, seen from another node too.
