@@ -24,7 +24,7 @@
 //!
 //! | key | type | TTL | why |
 //! |-----|------|-----|-----|
-//! | `session_index:{account}` | set of tokens | [`SESSION_TTL`] | revoke all of an account's sessions on a ban |
+//! | `session_revoked_before:{account}` | string (unix seconds) | the token lifetime | every token of the account issued at or before it is revoked (a ban, a password change): O(1), no scan |
 //! | `node:{node}:lease` | string | [`crate::CacheOptions::node_lease_ttl`] | a node is alive while its lease is |
 //! | `node:{node}:members` | set of `zone:player` | none | what to clean when the node dies |
 //! | `node:{node}:zones` | set of zone ids | none | whose entity counts the node contributes to |
@@ -61,8 +61,8 @@ pub fn session(token: &str) -> String {
     format!("session:{token}")
 }
 
-pub fn session_index(account: AccountId) -> String {
-    format!("session_index:{account}")
+pub fn session_revoked_before(account: AccountId) -> String {
+    format!("session_revoked_before:{account}")
 }
 
 pub fn presence(player: CharacterId) -> String {

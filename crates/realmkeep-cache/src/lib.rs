@@ -63,7 +63,7 @@
 //!
 //! # Auxiliary keys
 //!
-//! Besides the keys of the spec: `session_index:{account}` (revoke all on a ban),
+//! Besides the keys of the spec: `session_revoked_before:{account}` (revoke all on a ban, in O(1)),
 //! `node:{node}:lease|members|zones` and `nodes:known` (dead nodes leave no ghosts),
 //! `zone:{id}:entity_count_by_node` (entity counts as a sum of per-node shares),
 //! `chat_index:{channel}` (read the last N lines), `leaderboard:{kind}:built` and

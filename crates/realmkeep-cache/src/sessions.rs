@@ -5,7 +5,9 @@
 //! re-registration, and no key means expired from idleness or never registered. While Redis is
 //! down the signature alone decides (the answer says `degraded: true`), sessions revoked on this
 //! node are still refused, and the sessions accepted meanwhile are registered again when Redis
-//! returns. A ban revokes all the account's sessions through `session_index:{account}`.
+//! returns. A ban revokes all the account's sessions at once, however many, by one key:
+//! `session_revoked_before:{account}` (every token issued at or before that second is revoked).
+//! Renewing a token revokes the old one.
 
 use crate::clock::now_unix_s;
 use crate::core::{lock, Core};
@@ -26,8 +28,12 @@ use std::time::{Duration, Instant};
 
 /// What `session:{token}` holds once revoked.
 pub const SESSION_TOMBSTONE: &str = "revoked";
-/// Tokens read from one account's index at most (a ban revokes these).
-pub const SESSION_INDEX_READ_MAX: usize = 1_000;
+/// Accounts whose sessions were all revoked on this node, refused locally while Redis is down.
+pub const LOCAL_REVOKED_ACCOUNTS_MAX: usize = 50_000;
+/// Sets `KEYS[1]` to `ARGV[1]` (unix seconds) unless it holds a later time, for `ARGV[2]`
+/// seconds: a revocation never moves back in time, whichever node writes last.
+const RAISE_REVOKED_BEFORE: &str = "local cur = tonumber(redis.call('GET', KEYS[1]) or '0') \
+    if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return 0";
 /// Commands per pipeline when sessions are registered again.
 const SESSION_PIPELINE_MAX: usize = 512;
 /// Sessions validated or issued while Redis was down, to register again when it returns.
@@ -48,6 +54,8 @@ pub(crate) struct LocalSessions {
     signer: TokenSigner,
     degraded: Mutex<ExpiringMap<String, DegradedSession>>,
     revoked: Mutex<ExpiringMap<String, ()>>,
+    /// account -> unix second at or before which its tokens are revoked.
+    revoked_before: Mutex<ExpiringMap<AccountId, i64>>,
 }
 
 impl LocalSessions {
@@ -56,6 +64,7 @@ impl LocalSessions {
             signer: TokenSigner::new(opts.session_secret.clone()),
             degraded: Mutex::new(ExpiringMap::new(LOCAL_DEGRADED_SESSIONS_MAX)),
             revoked: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_SESSIONS_MAX)),
+            revoked_before: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_ACCOUNTS_MAX)),
         }
     }
 }
@@ -172,15 +181,7 @@ fn register_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaims
     if nx {
         pipe.arg("NX");
     }
-    pipe.ignore()
-        .cmd("SADD")
-        .arg(keys::session_index(claims.account))
-        .arg(token)
-        .ignore()
-        .cmd("EXPIRE")
-        .arg(keys::session_index(claims.account))
-        .arg(SESSION_TOKEN_LIFETIME.as_secs())
-        .ignore();
+    pipe.ignore();
 }
 
 fn tombstone_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaims) {
@@ -189,10 +190,21 @@ fn tombstone_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaim
         .arg(SESSION_TOMBSTONE)
         .arg("EX")
         .arg(remaining(claims).as_secs())
-        .ignore()
-        .cmd("SREM")
-        .arg(keys::session_index(claims.account))
-        .arg(token)
+        .ignore();
+}
+
+/// The second a token was issued (its expiry less the token lifetime).
+fn issued_at(claims: &SessionClaims) -> i64 {
+    claims.expires_unix_s - SESSION_TOKEN_LIFETIME.as_secs() as i64
+}
+
+fn raise_revoked_before(pipe: &mut redis::Pipeline, account: AccountId, at: i64) {
+    pipe.cmd("EVAL")
+        .arg(RAISE_REVOKED_BEFORE)
+        .arg(1)
+        .arg(keys::session_revoked_before(account))
+        .arg(at)
+        .arg(SESSION_TOKEN_LIFETIME.as_secs())
         .ignore();
 }
 
@@ -231,12 +243,20 @@ impl Sessions<'_> {
         self.issue_for(account, SessionId(rand::random())).await
     }
 
-    /// A fresh token for the same session, before the old one expires.
+    /// A fresh token for the same session, before the old one expires; the old token is
+    /// revoked, so a token stolen before the renewal stops working with it.
     pub async fn renew(&self, token: &str) -> Result<IssuedSession, InvalidSession> {
         match self.validate(token).await {
             SessionCheck::Valid {
                 account, session, ..
-            } => Ok(self.issue_for(account, session).await),
+            } => {
+                let fresh = self.issue_for(account, session).await;
+                // Renewed within the same second, the token is the same one: nothing to revoke.
+                if fresh.token.as_str() != token {
+                    self.revoke(token).await;
+                }
+                Ok(fresh)
+            }
             SessionCheck::Invalid(why) => Err(why),
         }
     }
@@ -249,10 +269,14 @@ impl Sessions<'_> {
             Ok(v) => v,
             Err(e) => return SessionCheck::Invalid(e.into()),
         };
-        if lock(&self.local.revoked)
-            .get(&token.as_str().to_string(), Instant::now())
+        let now = Instant::now();
+        let revoked_here = lock(&self.local.revoked)
+            .get(&token.as_str().to_string(), now)
             .is_some()
-        {
+            || lock(&self.local.revoked_before)
+                .get(&claims.account, now)
+                .is_some_and(|(t, _)| issued_at(&claims) <= *t);
+        if revoked_here {
             return SessionCheck::Invalid(InvalidSession::Revoked);
         }
         let valid = |degraded| SessionCheck::Valid {
@@ -261,12 +285,24 @@ impl Sessions<'_> {
             degraded,
         };
         let key = keys::session(token.as_str());
-        let cmd = redis::cmd("GETEX")
+        let mut pipe = redis::pipe();
+        pipe.cmd("GETEX")
             .arg(&key)
             .arg("EX")
             .arg(keys::SESSION_TTL.as_secs())
-            .to_owned();
-        match core.query::<Option<String>>(&cmd).await {
+            .cmd("GET")
+            .arg(keys::session_revoked_before(claims.account));
+        let answer = core
+            .query_pipe::<(Option<String>, Option<i64>)>(&pipe)
+            .await;
+        let answer = match answer {
+            Ok((_, Some(before))) if issued_at(&claims) <= before => {
+                return SessionCheck::Invalid(InvalidSession::Revoked)
+            }
+            Ok((value, _)) => Ok(value),
+            Err(e) => Err(e),
+        };
+        match answer {
             Ok(Some(v)) if v == SESSION_TOMBSTONE => SessionCheck::Invalid(InvalidSession::Revoked),
             Ok(Some(v)) => match serde_json::from_str::<SessionValue>(&v) {
                 Ok(s) if s.account == claims.account && s.session == claims.session => valid(false),
@@ -321,43 +357,25 @@ impl Sessions<'_> {
         }
     }
 
-    /// Ends every session of an account (a ban); returns how many were live. While Redis is
-    /// down this fails with [`CacheError::Unavailable`]: the ban in PostgreSQL still refuses the
-    /// next login and zone entry, and the account's tokens expire within
-    /// [`SESSION_TOKEN_LIFETIME`].
-    pub async fn revoke_account(&self, account: AccountId) -> Result<usize, CacheError> {
+    /// Ends every session of an account (a ban, a password change), however many: one key,
+    /// `session_revoked_before:{account}` = now, refuses every token issued at or before it, on
+    /// every node. Refused on this node at once; while Redis is down this fails with
+    /// [`CacheError::Unavailable`] and is written when Redis returns (the ban in PostgreSQL still
+    /// refuses the next login and zone entry meanwhile).
+    pub async fn revoke_account(&self, account: AccountId) -> Result<(), CacheError> {
         let core = self.core();
-        let index = keys::session_index(account);
-        let tokens: Vec<String> = core
-            .query(
-                &redis::cmd("SRANDMEMBER")
-                    .arg(&index)
-                    .arg(SESSION_INDEX_READ_MAX)
-                    .to_owned(),
-            )
-            .await?;
-        let now_s = now_unix_s();
+        let at = now_unix_s();
         let now = Instant::now();
-        let mut pipe = redis::pipe();
-        let mut revoked = 0;
-        for t in &tokens {
-            if let Ok((claims, token)) = self.local.signer.verify(t, now_s) {
-                if claims.account != account {
-                    continue;
-                }
-                lock(&self.local.revoked).insert(
-                    token.as_str().to_string(),
-                    (),
-                    now + remaining(&claims),
-                    now,
-                );
-                tombstone_pipe(&mut pipe, t, &claims);
-                revoked += 1;
+        {
+            let mut m = lock(&self.local.revoked_before);
+            let later = m.get(&account, now).is_some_and(|(t, _)| *t >= at);
+            if !later {
+                m.insert(account, at, now + SESSION_TOKEN_LIFETIME, now);
             }
         }
-        pipe.cmd("DEL").arg(&index).ignore();
-        core.query_pipe::<()>(&pipe).await?;
-        Ok(revoked)
+        let mut pipe = redis::pipe();
+        raise_revoked_before(&mut pipe, account, at);
+        core.query_pipe::<()>(&pipe).await
     }
 }
 
@@ -385,15 +403,19 @@ pub(crate) async fn reregister(
         if let Ok((claims, _)) = local.signer.verify(token, now_s) {
             if claims.account == s.account && claims.session == s.session {
                 register_pipe(pipes.last_mut().expect("one pipe"), token, &claims, true);
-                next(&mut pipes, 3);
+                next(&mut pipes, 1);
             }
         }
     }
     for (token, (), _) in &revoked {
         if let Ok((claims, _)) = local.signer.verify(token, now_s) {
             tombstone_pipe(pipes.last_mut().expect("one pipe"), token, &claims);
-            next(&mut pipes, 2);
+            next(&mut pipes, 1);
         }
+    }
+    for (account, at, _) in lock(&local.revoked_before).live(now) {
+        raise_revoked_before(pipes.last_mut().expect("one pipe"), account, at);
+        next(&mut pipes, 1);
     }
     for pipe in &pipes {
         if pipe.cmd_iter().next().is_some() {

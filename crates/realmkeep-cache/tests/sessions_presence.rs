@@ -79,15 +79,25 @@ async fn sessions_validate_refresh_and_revoke() {
     assert!(!cache.sessions().validate(&recased).await.is_valid());
     assert!(pttl(&mut r, &key).await > 0);
 
-    // A ban revokes every session of the account, seen from another node too.
+    // A ban revokes every session of the account with one key (no scan, however many there
+    // are), seen from another node too.
     let other_node = connect(&server, options("n2")).await;
-    let a = cache.sessions().issue(AccountId(9)).await;
-    let b = cache.sessions().issue(AccountId(9)).await;
+    let mut many = Vec::new();
+    for _ in 0..1_500 {
+        many.push(cache.sessions().issue(AccountId(9)).await);
+    }
+    let (a, b) = (&many[0], &many[1_499]);
     let keep = cache.sessions().issue(AccountId(10)).await;
-    assert_eq!(
-        cache.sessions().revoke_account(AccountId(9)).await.unwrap(),
-        2
-    );
+    cache.sessions().revoke_account(AccountId(9)).await.unwrap();
+    let before: i64 = cmd(&mut r, &["GET", "session_revoked_before:9"]).await;
+    let lifetime = realmkeep_cache::token::SESSION_TOKEN_LIFETIME.as_secs() as i64;
+    assert!(before >= a.claims.expires_unix_s - lifetime);
+    for t in many.iter().map(|s| &s.token) {
+        assert_eq!(
+            other_node.sessions().validate(t.as_str()).await,
+            SessionCheck::Invalid(InvalidSession::Revoked)
+        );
+    }
     for t in [&a.token, &b.token] {
         assert_eq!(
             other_node.sessions().validate(t.as_str()).await,
@@ -100,9 +110,15 @@ async fn sessions_validate_refresh_and_revoke() {
         .await
         .is_valid());
 
-    // Renewal keeps the session id and issues a new token.
+    // Renewal keeps the session id, issues a new token and revokes the old one (a token
+    // renewed within the second it was issued is the same token: wait for the next second).
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     let renewed = cache.sessions().renew(keep.token.as_str()).await.unwrap();
     assert_eq!(renewed.claims.session, keep.claims.session);
+    assert_eq!(
+        other_node.sessions().validate(keep.token.as_str()).await,
+        SessionCheck::Invalid(InvalidSession::Revoked)
+    );
     assert!(renewed.claims.expires_unix_s >= keep.claims.expires_unix_s);
     assert!(cache
         .sessions()
