@@ -1,0 +1,108 @@
+//! The pickup and purchase functions (`pickup.sql`, `market.sql`) called directly with bad
+//! arguments: each refusal has its own SQLSTATE, mapped by the store, and nothing changes.
+
+mod support;
+
+use realmkeep_domain::limits::GOLD_MAX;
+use realmkeep_store::error::refusal_of_sqlstate;
+use realmkeep_store::Store;
+use realmkeep_testkit::fresh_db;
+
+/// The SQLSTATE of `sql`, which must fail.
+async fn sqlstate(store: &Store, sql: &str) -> String {
+    let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(store.pool())
+        .await
+        .expect_err(sql);
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| panic!("{sql}: not a database error: {err}"))
+}
+
+#[tokio::test]
+async fn the_pickup_and_purchase_functions_refuse_bad_arguments_each_with_its_own_sqlstate_and_change_nothing(
+) {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let a = support::character(s, "Alice").await;
+    let b = support::character(s, "Bob").await;
+    let pelt = support::grant_bag_item(s, b, 200, 5).await;
+    let listing = s
+        .list_item(
+            realmkeep_domain::Actor::Offline(b),
+            pelt,
+            realmkeep_domain::Gold::new(10).unwrap(),
+            24,
+        )
+        .await
+        .unwrap();
+    let before = support::economy_snapshot(s).await;
+    let pickup = |c: String, def: &str, qty: &str, origin: &str, key: &str, slots: &str| {
+        format!(
+            "SELECT * FROM realmkeep_pickup({c}, NULL, {def}, {qty}, NULL, {origin}, {key}, {slots})"
+        )
+    };
+    let ai = a.0.to_string();
+    let cases = [
+        (pickup(ai.clone(), "200", "0", "'x'", "NULL", "60"), "RK024"),
+        (
+            pickup(ai.clone(), "200", "-5", "'x'", "NULL", "60"),
+            "RK024",
+        ),
+        (
+            pickup(ai.clone(), "NULL", "1", "'x'", "NULL", "60"),
+            "RK024",
+        ),
+        (pickup(ai.clone(), "200", "1", "''", "NULL", "60"), "RK024"),
+        (pickup(ai.clone(), "200", "1", "'x'", "''", "60"), "RK024"),
+        (pickup(ai.clone(), "200", "1", "'x'", "NULL", "0"), "RK024"),
+        (
+            pickup(ai.clone(), "999999", "1", "'x'", "NULL", "60"),
+            "RK021",
+        ),
+        (
+            pickup("NULL".into(), "200", "1", "'x'", "NULL", "60"),
+            "RK024",
+        ),
+        (
+            pickup(i64::MAX.to_string(), "200", "1", "'x'", "NULL", "60"),
+            "RK001",
+        ),
+        (
+            pickup(ai.clone(), "200", "10000", "'x'", "NULL", "60"),
+            "RK023",
+        ),
+    ];
+    for (sql, want) in &cases {
+        assert_eq!(&sqlstate(s, sql).await, want, "{sql}");
+    }
+    let buy = |c: &str, l: &str, bps: &str, max: &str, slots: &str| {
+        format!("SELECT * FROM realmkeep_market_buy({c}, NULL, {l}, {bps}, {max}, {slots})")
+    };
+    let (bi, l) = (b.0.to_string(), listing.0.to_string());
+    let max = GOLD_MAX.to_string();
+    let cases = [
+        (buy(&ai, &l, "-1", &max, "60"), "RK032"),
+        (buy(&ai, &l, "10000", &max, "60"), "RK032"),
+        (buy(&ai, &l, "500", "-1", "60"), "RK032"),
+        (buy(&ai, &l, "500", &max, "NULL"), "RK032"),
+        (buy("NULL", &l, "500", &max, "60"), "RK032"),
+        (buy(&ai, "NULL", "500", &max, "60"), "RK032"),
+        (buy(&ai, "-7", "500", &max, "60"), "RK030"),
+        (buy(&bi, &l, "500", &max, "60"), "RK031"),
+    ];
+    for (sql, want) in &cases {
+        assert_eq!(&sqlstate(s, sql).await, want, "{sql}");
+    }
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "refused calls change nothing"
+    );
+    for code in [
+        "RK021", "RK022", "RK023", "RK024", "RK030", "RK031", "RK032",
+    ] {
+        assert!(refusal_of_sqlstate(code).is_some(), "{code} is mapped");
+    }
+}
