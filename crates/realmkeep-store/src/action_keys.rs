@@ -7,7 +7,7 @@
 //! zone's claim holder, which is unique per process, and the zone's request id).
 
 use crate::error::{db, refuse, unique_violation, Refusal, StoreError, StoreResult};
-use crate::saves::{write_full_save, CharacterSnapshot};
+use crate::saves::CharacterSnapshot;
 use crate::Store;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -71,21 +71,12 @@ pub(crate) async fn keep_in<T: Serialize>(
     record_in(tx, key, value).await
 }
 
-async fn release_in(tx: &mut PgConnection, s: &CharacterSnapshot, key: &str) -> StoreResult<()> {
-    write_full_save(tx, s).await?;
-    let n = sqlx::query(
-        "UPDATE characters SET claim_holder = NULL, claim_expires_at = NULL
-         WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL",
-    )
-    .bind(s.fence.character.0)
-    .bind(s.fence.epoch.0)
-    .execute(&mut *tx)
-    .await
-    .map_err(db("release"))?
-    .rows_affected();
-    if n != 1 {
-        refuse!(Refusal::StaleClaim);
-    }
+async fn release_keyed_in(
+    tx: &mut PgConnection,
+    s: &CharacterSnapshot,
+    key: &str,
+) -> StoreResult<()> {
+    crate::claims::release_in(tx, s).await?;
     record_in(tx, key, serde_json::json!({})).await
 }
 
@@ -196,7 +187,7 @@ impl Store {
     pub async fn release_keyed(&self, snapshot: &CharacterSnapshot, key: &str) -> StoreResult<()> {
         check_key(key)?;
         let mut tx = self.pool().begin().await.map_err(db("begin"))?;
-        release_in(&mut tx, snapshot, key).await?;
+        release_keyed_in(&mut tx, snapshot, key).await?;
         tx.commit().await.map_err(db("commit release"))?;
         Ok(())
     }

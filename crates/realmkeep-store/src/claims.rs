@@ -161,20 +161,7 @@ impl Store {
     /// `StaleClaim` (and nothing written) if the fence is no longer current.
     pub async fn release(&self, snapshot: &CharacterSnapshot) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(db("begin"))?;
-        write_full_save(&mut tx, snapshot).await?;
-        let n = sqlx::query(
-            "UPDATE characters SET claim_holder = NULL, claim_expires_at = NULL
-             WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL",
-        )
-        .bind(snapshot.fence.character.0)
-        .bind(snapshot.fence.epoch.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("release"))?
-        .rows_affected();
-        if n != 1 {
-            refuse!(Refusal::StaleClaim);
-        }
+        release_in(&mut tx, snapshot).await?;
         tx.commit().await.map_err(db("commit release"))?;
         Ok(())
     }
@@ -211,4 +198,27 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The final save and the release of the claim, in the caller's transaction: `StaleClaim` (and,
+/// once the caller rolls back, nothing written) if the fence is no longer current.
+pub(crate) async fn release_in(
+    tx: &mut sqlx::PgConnection,
+    snapshot: &CharacterSnapshot,
+) -> StoreResult<()> {
+    write_full_save(tx, snapshot).await?;
+    let n = sqlx::query(
+        "UPDATE characters SET claim_holder = NULL, claim_expires_at = NULL
+         WHERE id = $1 AND claim_epoch = $2 AND claim_holder IS NOT NULL",
+    )
+    .bind(snapshot.fence.character.0)
+    .bind(snapshot.fence.epoch.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db("release"))?
+    .rows_affected();
+    if n != 1 {
+        refuse!(Refusal::StaleClaim);
+    }
+    Ok(())
 }
