@@ -8,7 +8,7 @@
 //!
 //! | key | type | TTL |
 //! |-----|------|-----|
-//! | `session:{token}` | string (JSON `{account, session}` or `"revoked"`) | [`SESSION_TTL`], refreshed on use |
+//! | `session:{token}` (the token's SHA-256 in hex: Redis never holds a bearer token) | string (JSON `{account, session}` or `"revoked"`) | [`SESSION_TTL`], refreshed on use |
 //! | `player:{id}:online` | string (JSON `{zone, node}`) | [`PRESENCE_TTL`], refreshed by heartbeat |
 //! | `zone:{id}:players` | set of character ids | none (cleaned on leave and by the dead-node sweep) |
 //! | `zone:{id}:entity_count` | integer | none (recomputed from the per-node counts) |
@@ -57,8 +57,18 @@ pub const LEADERBOARD_REBUILD_TTL: Duration = Duration::from_secs(10 * 60);
 /// The set of every node that ever took a lease and was not yet swept.
 pub const NODES_KNOWN: &str = "nodes:known";
 
+/// `session:{sha256(token)}`: the key names the token without holding it, so reading Redis (a
+/// dump, `MONITOR`, a slow log) yields no token that could be used.
 pub fn session(token: &str) -> String {
-    format!("session:{token}")
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(token.as_bytes());
+    let mut key = String::with_capacity("session:".len() + 64);
+    key.push_str("session:");
+    for b in digest.iter() {
+        use std::fmt::Write;
+        let _ = write!(key, "{b:02x}");
+    }
+    key
 }
 
 pub fn session_revoked_before(account: AccountId) -> String {
@@ -208,7 +218,10 @@ mod tests {
 
     #[test]
     fn spec_key_shapes() {
-        assert_eq!(session("abc"), "session:abc");
+        assert_eq!(
+            session("abc"),
+            "session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(presence(CharacterId(7)), "player:7:online");
         assert_eq!(zone_players(ZoneId(3)), "zone:3:players");
         assert_eq!(zone_entity_count(ZoneId(3)), "zone:3:entity_count");

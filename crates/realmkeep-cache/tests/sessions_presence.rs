@@ -23,6 +23,21 @@ async fn sessions_validate_refresh_and_revoke() {
     assert_eq!(s.served, Served::Redis);
     let key = keys::session(s.token.as_str());
     assert!(near(pttl(&mut r, &key).await, SESSION_TTL));
+    // Redis holds no bearer token: not in a key, not in a value.
+    let all: Vec<String> = cmd(&mut r, &["KEYS", "*"]).await;
+    let (_, signature) = s.token.as_str().rsplit_once('.').unwrap();
+    for k in &all {
+        assert!(!k.contains(signature), "a token in key {k}");
+        let kind: String = cmd(&mut r, &["TYPE", k]).await;
+        if kind == "string" {
+            let v: String = cmd(&mut r, &["GET", k]).await;
+            assert!(!v.contains(signature), "a token in the value of {k}");
+        }
+    }
+    assert!(
+        !format!("{:?}", s.token).contains(signature),
+        "Debug shows no token"
+    );
 
     // Use refreshes the TTL (GETEX): shorten it, validate, and it is back to 30 minutes.
     cmd::<()>(&mut r, &["EXPIRE", &key, "10"]).await;
