@@ -47,6 +47,17 @@ impl StoreError {
         matches!(self, StoreError::Unavailable(_))
     }
 
+    /// True when nothing is known of what the action did: the connection was lost (perhaps
+    /// during COMMIT) or its key was used before. Only then is it worth asking the database
+    /// (`Store::settle_action`); a refusal, a busy pool or an error the server answered mean it
+    /// did not commit.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::Io(_) | StoreError::KeyUsed
+        )
+    }
+
     /// True when no pooled connection came free in time.
     pub fn is_busy(&self) -> bool {
         matches!(self, StoreError::Busy(_))
@@ -190,3 +201,23 @@ macro_rules! refuse {
     };
 }
 pub(crate) use refuse;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_lost_answer_or_a_used_key_leaves_the_outcome_unknown() {
+        let io = || sqlx::Error::Io(std::io::Error::other("connection reset"));
+        assert!(StoreError::Unavailable(io()).outcome_unknown());
+        assert!(StoreError::KeyUsed.outcome_unknown());
+        assert!(StoreError::Io("lost".into()).outcome_unknown());
+        assert!(!StoreError::Busy(sqlx::Error::PoolTimedOut).outcome_unknown());
+        assert!(!StoreError::Refused(Refusal::NotEnoughGold).outcome_unknown());
+        assert!(!StoreError::Database {
+            context: "trade",
+            source: sqlx::Error::RowNotFound
+        }
+        .outcome_unknown());
+    }
+}

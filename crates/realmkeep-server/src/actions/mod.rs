@@ -69,9 +69,11 @@ where
     None
 }
 
-/// Runs a critical action that keeps its receipt under `key` (`action_keys`). An outcome that
-/// is neither a commit nor a refusal (an answer lost at COMMIT, a key already used) is settled by
-/// asking the database what became of `key`: the receipt if it committed, the error if not.
+/// Runs a critical action that keeps its receipt under `key` (`action_keys`). An unknown outcome
+/// (an answer lost at COMMIT, a key already used: `StoreError::outcome_unknown`) is settled by
+/// asking the database what became of `key`: the receipt if it committed, the error if not. A
+/// refusal or a busy pool is answered at once: nothing committed, and a busy pool is not made
+/// busier by questions.
 async fn keyed<T, Fut>(ex: &Executor<'_>, key: &str, run: Fut) -> StoreResult<T>
 where
     T: serde::de::DeserializeOwned,
@@ -79,7 +81,7 @@ where
 {
     match run.await {
         Ok(t) => Ok(t),
-        Err(e) if e.refusal().is_some() => Err(e),
+        Err(e) if !e.outcome_unknown() => Err(e),
         Err(e) => match settle(key, || ex.store.settle_action::<T>(key)).await {
             Some(t) => Ok(t),
             None => Err(e),

@@ -32,7 +32,7 @@ pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreR
         .await;
     let t = match done {
         Ok(t) => t,
-        Err(e) if e.refusal().is_some() => return Err(e),
+        Err(e) if !e.outcome_unknown() => return Err(e),
         // The answer was lost (or the key was used): ask the database what happened.
         Err(e) => match super::settle(key, || ex.store.settle_trade(key)).await {
             Some(t) => t,
