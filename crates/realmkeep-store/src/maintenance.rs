@@ -64,7 +64,7 @@ impl Store {
     }
 
     /// Items not in exactly one place (bag, equipment, mail, market), read back independently of
-    /// the constraints that should make it impossible: an operator's and a test's check.
+    /// the constraints that should make it impossible: the check the test kit runs after every economy test.
     pub async fn misplaced_items(&self) -> StoreResult<i64> {
         sqlx::query_scalar(
             "SELECT count(*) FROM item_instances i
