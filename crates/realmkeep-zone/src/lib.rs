@@ -29,7 +29,7 @@
 //!
 //! # System order (one tick)
 //!
-//! 1. `inputs` — spawns, disconnects, leaves, lost claims, shutdown; sorts commands and results.
+//! 1. `inputs` — spawns, disconnects, watches, leaves, lost claims, shutdown; sorts commands and results.
 //! 2. `results` — store results, each applied by its action's module (`actions`).
 //! 3. `departures` — despawns released and lost characters, reports `Left`.
 //! 4. `commands` — player commands: movement, targets, skills, chat, critical requests, logout.
@@ -45,7 +45,9 @@
 //! 13. `connection` — disconnect grace period, final saves (`Release`) with retry, shutdown end.
 //! 14. `persistence` — dirty tracking, level-up saves, periodic batch saves spread over ticks,
 //!     log batches.
-//! 15. `snapshot` — zone membership, coarse surroundings per player, presence, entity count.
+//! 15. `snapshot` — coarse surroundings per player, entity count.
+//! 16. `views` — what each watching player sees: entities entering, moving and leaving its view,
+//!     as deltas (`PlayerEvent::View`).
 //!
 //! After the schedule, `World::clear_trackers` runs.
 //!
@@ -55,6 +57,7 @@
 //! |-----------|---------|-----------|
 //! | `Transform` | Position, rotation | Yes: periodic batch, level-up save, zone exit |
 //! | `Velocity` | Movement direction, goal, speed | Never |
+//! | `Viewer` | What a watching client was last told of each entity in view | Never |
 //! | `Health` | Current/max HP | Current: periodic, level-up, zone exit |
 //! | `Mana` | Current/max MP | Current: periodic, level-up, zone exit |
 //! | `Level` | Level and experience | Periodic, at once on level-up, zone exit |

@@ -49,6 +49,14 @@ pub const PLAYER_RESPAWN_MS: u64 = 5_000;
 pub const STATUS_EFFECTS_MAX: usize = 16;
 /// Radius of "nearby" in snapshots and local chat.
 pub const NEARBY_RADIUS: f32 = 40.0;
+/// A watching player is told what changed in view every this many ticks (10 Hz at 20 Hz).
+pub const VIEW_EVERY_TICKS: u64 = 2;
+/// How far a player sees: entities within it are in view.
+pub const VIEW_RADIUS: f32 = 48.0;
+/// Entities one view holds at the most (the nearest); the rest are out of view.
+pub const VIEW_ENTITIES_MAX: usize = 128;
+/// A move smaller than this (units) is not worth telling.
+pub const VIEW_MOVE_EPSILON: f32 = 0.05;
 /// Reach of a pickup and of a melee auto-attack.
 pub const PICKUP_RANGE: f32 = 4.0;
 pub const MELEE_RANGE: f32 = 3.0;
@@ -75,3 +83,5 @@ const _: () = assert!(
     realmkeep_domain::limits::TRADE_ITEMS_PER_SIDE_MAX
         <= realmkeep_domain::limits::INVENTORY_SLOTS as usize
 );
+const _: () =
+    assert!(VIEW_EVERY_TICKS >= 1 && VIEW_RADIUS >= NEARBY_RADIUS && VIEW_ENTITIES_MAX >= 1);

@@ -22,6 +22,7 @@ mod status_effects;
 mod target;
 mod transform;
 mod velocity;
+mod viewer;
 
 pub use ai_state::{AiMode, AiState};
 pub use auto_attack::AutoAttack;
@@ -45,3 +46,4 @@ pub use status_effects::{EffectKind, StatusEffect, StatusEffects};
 pub use target::Target;
 pub use transform::Transform;
 pub use velocity::Velocity;
+pub use viewer::{Told, Viewer};

@@ -61,6 +61,9 @@ pub enum ZoneInput {
     Disconnect { character: CharacterId },
     /// The player came back within the grace period: the character stays.
     Reconnect { character: CharacterId },
+    /// The player's client wants to see the world: `PlayerEvent::View` deltas from now on,
+    /// starting again from an empty view (after a reconnect, everything in view is new).
+    Watch { character: CharacterId },
     /// Take the character out: logout (`transfer_to: None`) or zone change. The zone sends a
     /// `PersistKind::Release` (final save) and reports `ZoneOutput::Left` only after it succeeded.
     Leave {

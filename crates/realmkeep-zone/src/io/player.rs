@@ -254,7 +254,12 @@ pub enum PlayerEvent {
         name: String,
         text: String,
     },
-    /// A coarse view of the surroundings, every few ticks (no network exists yet).
+    /// What changed in view since the last one (players that `ZoneInput::Watch`, every
+    /// `VIEW_EVERY_TICKS`): entities that came within `VIEW_RADIUS`, moved or changed hit
+    /// points, and left. Sent only when something changed; the first one after a `Watch` lists
+    /// everything in view (the player itself included).
+    View(ViewDelta),
+    /// A coarse view of the surroundings, every few ticks.
     Surroundings {
         x: f32,
         y: f32,
@@ -264,4 +269,56 @@ pub enum PlayerEvent {
         monsters_nearby: u32,
         loot_nearby: u32,
     },
+}
+
+/// One view update: deltas, not full states.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ViewDelta {
+    pub entered: Vec<Entered>,
+    pub moved: Vec<Moved>,
+    pub left: Vec<NetId>,
+}
+
+impl ViewDelta {
+    pub fn is_empty(&self) -> bool {
+        self.entered.is_empty() && self.moved.is_empty() && self.left.is_empty()
+    }
+}
+
+/// An entity that came into view, with what a client needs to draw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entered {
+    pub net_id: NetId,
+    pub what: Visible,
+    pub x: f32,
+    pub y: f32,
+    pub health: i32,
+    pub max_health: i32,
+}
+
+/// What kind of entity came into view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Visible {
+    Player {
+        character: CharacterId,
+        name: String,
+        level: i32,
+    },
+    Monster {
+        def: i32,
+        level: i32,
+    },
+    Loot {
+        def: ItemDefId,
+        quantity: i32,
+    },
+}
+
+/// An entity in view that moved or whose hit points changed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moved {
+    pub net_id: NetId,
+    pub x: f32,
+    pub y: f32,
+    pub health: i32,
 }

@@ -2,7 +2,7 @@
 //! claims and shutdown here; commands and store results are sorted into their inboxes for the
 //! systems that follow.
 
-use crate::components::{AutoAttack, Disconnected, Leaving, Velocity};
+use crate::components::{AutoAttack, Disconnected, Leaving, Velocity, Viewer};
 use crate::io::{LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
 use crate::lifecycle::{leaving, Departing};
 use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
@@ -62,6 +62,11 @@ pub fn apply_inputs(world: &mut World) {
             ZoneInput::Reconnect { character } => {
                 if let Some(e) = world.resource::<Index>().player(character) {
                     world.entity_mut(e).remove::<Disconnected>();
+                }
+            }
+            ZoneInput::Watch { character } => {
+                if let Some(e) = world.resource::<Index>().player(character) {
+                    world.entity_mut(e).insert(Viewer::default());
                 }
             }
             ZoneInput::Leave {

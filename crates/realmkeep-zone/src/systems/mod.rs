@@ -15,6 +15,7 @@ mod skills;
 mod snapshot;
 mod spatial;
 mod status_effects;
+mod views;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -40,6 +41,7 @@ pub fn schedule() -> Schedule {
             connection::run_departures,
             persistence::save_players,
             snapshot::send_snapshots,
+            views::send_views,
         )
             .chain(),
     );

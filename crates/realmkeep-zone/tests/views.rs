@@ -1,0 +1,114 @@
+//! What a watching player sees: entities entering, moving and leaving its view, as deltas.
+
+mod common;
+
+use common::*;
+use realmkeep_domain::CharacterId;
+use realmkeep_zone::io::*;
+use realmkeep_zone::limits::{VIEW_EVERY_TICKS, VIEW_RADIUS};
+use realmkeep_zone::Zone;
+
+fn views(out: &[ZoneOutput], id: i64) -> Vec<ViewDelta> {
+    events(out, id)
+        .into_iter()
+        .filter_map(|e| match e {
+            PlayerEvent::View(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+fn watch(z: &mut Zone, id: i64) {
+    z.push_input(ZoneInput::Watch {
+        character: CharacterId(id),
+    })
+    .unwrap();
+}
+
+#[test]
+fn only_watching_players_get_views() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    spawn(&mut z, character(2, 102.0, 100.0));
+    let out = run(&mut z, 10);
+    assert!(views(&out, 1).is_empty() && views(&out, 2).is_empty());
+}
+
+#[test]
+fn a_watcher_sees_others_enter_move_and_leave_as_deltas() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    spawn(&mut z, character(2, 102.0, 100.0));
+    watch(&mut z, 1);
+    let first = views(&run(&mut z, VIEW_EVERY_TICKS), 1);
+    assert_eq!(first.len(), 1, "one view per interval");
+    let seen: Vec<_> = first[0].entered.iter().map(|e| &e.what).collect();
+    let players: Vec<CharacterId> = seen
+        .iter()
+        .filter_map(|w| match w {
+            Visible::Player { character, .. } => Some(*character),
+            _ => None,
+        })
+        .collect();
+    assert!(players.contains(&CharacterId(1)) && players.contains(&CharacterId(2)));
+    let net2 = z.player(CharacterId(2)).unwrap().net_id;
+
+    // Nothing moves: nothing is sent.
+    command(&mut z, 1, PlayerCommand::Stop);
+    run(&mut z, VIEW_EVERY_TICKS);
+    let quiet = views(&run(&mut z, VIEW_EVERY_TICKS * 3), 1);
+    assert!(
+        quiet
+            .iter()
+            .all(|v| v.entered.is_empty() && v.left.is_empty()),
+        "no one entered or left: {quiet:?}"
+    );
+
+    // 2 walks away: seen moving, then leaving the view.
+    command(&mut z, 2, PlayerCommand::MoveTo { x: 102.0, y: 104.0 });
+    let walking = views(&run(&mut z, 20), 1);
+    assert!(walking
+        .iter()
+        .flat_map(|v| &v.moved)
+        .any(|m| m.net_id == net2 && m.y > 100.5));
+    assert!(walking.iter().all(|v| v.entered.is_empty()), "deltas only");
+    let far = 100.0 + VIEW_RADIUS + 10.0;
+    let mut away = Vec::new();
+    for _ in 0..3 {
+        command(
+            &mut z,
+            2,
+            PlayerCommand::MoveTo {
+                x: 102.0,
+                y: far.min(199.0),
+            },
+        );
+        away.extend(views(&run(&mut z, 200), 1));
+    }
+    assert!(
+        away.iter().any(|v| v.left.contains(&net2)),
+        "told it left the view"
+    );
+    let y2 = z.player(CharacterId(2)).unwrap().y;
+    assert!(y2 > 100.0 + VIEW_RADIUS, "walked out of view: {y2}");
+    command(&mut z, 2, PlayerCommand::MoveTo { x: 102.0, y: 100.0 });
+    let back = views(&run(&mut z, 400), 1);
+    assert!(
+        back.iter()
+            .any(|v| v.entered.iter().any(|e| e.net_id == net2)),
+        "came back into view"
+    );
+}
+
+#[test]
+fn watching_again_starts_from_an_empty_view() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    watch(&mut z, 1);
+    assert!(!views(&run(&mut z, VIEW_EVERY_TICKS), 1).is_empty());
+    watch(&mut z, 1);
+    let again = views(&run(&mut z, VIEW_EVERY_TICKS), 1);
+    assert!(again[0].entered.iter().any(
+        |e| matches!(e.what, Visible::Player { character, .. } if character == CharacterId(1))
+    ));
+}
