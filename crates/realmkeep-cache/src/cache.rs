@@ -12,6 +12,7 @@ use crate::guild_war::GuildWars;
 use crate::health::{self, Recovery};
 use crate::inbox::Inbox;
 use crate::leaderboard::Leaderboards;
+use crate::login_backoff::LoginBackoff;
 use crate::matchmaking::Matchmaking;
 use crate::nodes;
 use crate::options::CacheOptions;
@@ -21,6 +22,7 @@ use crate::rate_limit::RateLimits;
 use crate::sessions::Sessions;
 use crate::shared::Shared;
 use crate::subscriber::Subscriber;
+use crate::tickets::Tickets;
 use crate::vocab::{Channel, NodeId, Served};
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,6 +104,14 @@ impl Cache {
 
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions::new(&self.shared.core, &self.shared.sessions)
+    }
+
+    pub fn tickets(&self) -> Tickets<'_> {
+        Tickets::new(&self.shared.core)
+    }
+
+    pub fn login_backoff(&self) -> LoginBackoff<'_> {
+        LoginBackoff::new(&self.shared.core)
     }
 
     pub fn presence(&self) -> Presence<'_> {

@@ -34,6 +34,8 @@
 //! | `leaderboard:{kind}:built` | string | none | absent = Redis lost the board: rebuild |
 //! | `leaderboard:{kind}:rebuild:{node}` | sorted set | [`LEADERBOARD_REBUILD_TTL`] | built aside, then RENAMEd over the board |
 //! | `player_inbox:{player}` | stream | [`INBOX_TTL`] | must-arrive player events (kick, mail) |
+//! | `ws_ticket:{sha256(ticket)}` | string (JSON `{account, character, session}`) | [`TICKET_TTL`] | a WebSocket join without a token in a URL; taken once (GETDEL) |
+//! | `login_failures:{account}` | integer | [`LOGIN_FAILURES_TTL`] | per-account login backoff |
 
 use crate::vocab::{Channel, ChatChannel, LeaderboardKind, NodeId, QueueKind, RateAction, WarPair};
 use realmkeep_domain::{AccountId, CharacterId, GuildId, ItemDefId, Kingdom, SkillId, ZoneId};
@@ -69,6 +71,20 @@ pub fn session(token: &str) -> String {
         let _ = write!(key, "{b:02x}");
     }
     key
+}
+
+/// A WebSocket ticket lives this long, and is used once.
+pub const TICKET_TTL: Duration = Duration::from_secs(30);
+/// Failed logins of an account are counted over this long (from the last failure).
+pub const LOGIN_FAILURES_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// `ws_ticket:{sha256(ticket)}`: like a session, the key does not hold the ticket.
+pub fn ticket(ticket: &str) -> String {
+    format!("ws_ticket:{}", &session(ticket)["session:".len()..])
+}
+
+pub fn login_failures(account: AccountId) -> String {
+    format!("login_failures:{account}")
 }
 
 pub fn session_revoked_before(account: AccountId) -> String {

@@ -84,6 +84,7 @@ mod health;
 mod inbox;
 pub mod keys;
 mod leaderboard;
+mod login_backoff;
 mod matchmaking;
 mod messages;
 mod nodes;
@@ -96,6 +97,7 @@ mod sessions;
 mod shared;
 mod sources;
 mod subscriber;
+mod tickets;
 pub mod token;
 mod vocab;
 
@@ -112,6 +114,7 @@ pub use crate::leaderboard::{
     Leaderboards, RankedEntry, LEADERBOARD_BATCH_MAX, LEADERBOARD_ENTRIES_MAX,
     LEADERBOARD_PIPELINE_DEPTH, LEADERBOARD_READ_MAX,
 };
+pub use crate::login_backoff::{backoff_for, LoginBackoff, LOGIN_BACKOFF_MAX, LOGIN_FAILURES_FREE};
 pub use crate::matchmaking::{
     Matchmaking, MatchmakingError, Popped, QueueJoin, MATCHMAKING_PAUSED_MESSAGE,
 };
@@ -130,9 +133,10 @@ pub use crate::presence::{
 };
 pub use crate::pubsub::{Events, Notified};
 pub use crate::rate_limit::{RateDecision, RateLimits};
-pub use crate::sessions::{InvalidSession, IssuedSession, SessionCheck, Sessions};
+pub use crate::sessions::{issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions};
 pub use crate::sources::{DefinitionSource, LeaderboardSource};
 pub use crate::subscriber::{Subscriber, SubscriberEvent, SUBSCRIBER_QUEUE_CAPACITY};
+pub use crate::tickets::{Ticket, TicketGrant, Tickets, TICKET_CHARS_MAX};
 pub use crate::token::{SessionClaims, SessionId, SessionSecret, SessionToken, TokenSigner};
 pub use crate::vocab::{
     Channel, ChatChannel, LeaderboardKind, Lookup, NodeId, QueueKind, RateAction, Served, WarPair,

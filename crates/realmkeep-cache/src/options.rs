@@ -32,6 +32,9 @@ pub use crate::vocab::{NodeId, NODE_ID_CHARS_MAX};
 pub const LOGIN_LIMIT_PER_MINUTE: u32 = 10;
 pub const REGISTER_LIMIT_PER_HOUR: u32 = 5;
 pub const CHAT_LIMIT_PER_10_S: u32 = 20;
+pub const TICKET_LIMIT_PER_MINUTE: u32 = 30;
+pub const WS_JOIN_LIMIT_PER_MINUTE: u32 = 30;
+pub const WS_MOVE_LIMIT_PER_10_S: u32 = 1_000;
 pub const WHISPER_LIMIT_PER_10_S: u32 = 20;
 pub const TRADE_LIMIT_PER_MINUTE: u32 = 30;
 pub const MARKET_LIMIT_PER_MINUTE: u32 = 60;
@@ -55,6 +58,12 @@ impl RateLimitConfig {
             RateAction::Trade => (TRADE_LIMIT_PER_MINUTE, 60),
             RateAction::Market => (MARKET_LIMIT_PER_MINUTE, 60),
             RateAction::Mail => (MAIL_LIMIT_PER_MINUTE, 60),
+            RateAction::Ticket => (TICKET_LIMIT_PER_MINUTE, 60),
+            RateAction::WsJoin => (WS_JOIN_LIMIT_PER_MINUTE, 60),
+            // Per address: a household or a NAT shares it. The zone bounds each player further
+            // (`COMMANDS_PER_PLAYER_PER_TICK_MAX`).
+            RateAction::WsMove => (WS_MOVE_LIMIT_PER_10_S, 10),
+            RateAction::WsSay => (CHAT_LIMIT_PER_10_S, 10),
         };
         Self {
             action,

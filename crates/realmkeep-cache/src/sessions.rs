@@ -194,7 +194,7 @@ fn tombstone_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaim
 }
 
 /// The second a token was issued (its expiry less the token lifetime).
-fn issued_at(claims: &SessionClaims) -> i64 {
+pub fn issued_at(claims: &SessionClaims) -> i64 {
     claims.expires_unix_s - SESSION_TOKEN_LIFETIME.as_secs() as i64
 }
 
@@ -213,12 +213,19 @@ impl Sessions<'_> {
         self.core
     }
 
-    async fn issue_for(&self, account: AccountId, session: SessionId) -> IssuedSession {
+    async fn issue_for(
+        &self,
+        account: AccountId,
+        session: SessionId,
+        started_unix_s: i64,
+    ) -> IssuedSession {
         let core = self.core();
+        let now = now_unix_s();
         let claims = SessionClaims {
             account,
             session,
-            expires_unix_s: now_unix_s() + SESSION_TOKEN_LIFETIME.as_secs() as i64,
+            started_unix_s,
+            expires_unix_s: now + SESSION_TOKEN_LIFETIME.as_secs() as i64,
         };
         let token = self.local.signer.sign(claims);
         let mut pipe = redis::pipe();
@@ -240,17 +247,22 @@ impl Sessions<'_> {
 
     /// A new session for `account` (after the password was checked against PostgreSQL).
     pub async fn issue(&self, account: AccountId) -> IssuedSession {
-        self.issue_for(account, SessionId(rand::random())).await
+        self.issue_for(account, SessionId(rand::random()), now_unix_s())
+            .await
     }
 
     /// A fresh token for the same session, before the old one expires; the old token is
     /// revoked, so a token stolen before the renewal stops working with it.
     pub async fn renew(&self, token: &str) -> Result<IssuedSession, InvalidSession> {
+        let started = match self.local.signer.verify(token, now_unix_s()) {
+            Ok((claims, _)) => claims.started_unix_s,
+            Err(e) => return Err(e.into()),
+        };
         match self.validate(token).await {
             SessionCheck::Valid {
                 account, session, ..
             } => {
-                let fresh = self.issue_for(account, session).await;
+                let fresh = self.issue_for(account, session, started).await;
                 // Renewed within the same second, the token is the same one: nothing to revoke.
                 if fresh.token.as_str() != token {
                     self.revoke(token).await;
@@ -328,6 +340,37 @@ impl Sessions<'_> {
                 core.degraded("session validate", &e);
                 remember_degraded(self.local, &token, &claims);
                 valid(true)
+            }
+        }
+    }
+
+    /// What a token says, checked locally only (signature, expiry, canonical form); `None` for
+    /// anything else. For callers that already validated it and need its times.
+    pub fn claims(&self, token: &str) -> Option<SessionClaims> {
+        self.local
+            .signer
+            .verify(token, now_unix_s())
+            .ok()
+            .map(|(c, _)| c)
+    }
+
+    /// Whether every session of `account` issued at or before `issued_unix_s` was revoked since
+    /// (a ban, a password change): a live connection asks this now and then. Redis down: what
+    /// this node knows.
+    pub async fn account_revoked(&self, account: AccountId, issued_unix_s: i64) -> bool {
+        let local = lock(&self.local.revoked_before)
+            .get(&account, Instant::now())
+            .is_some_and(|(t, _)| issued_unix_s <= *t);
+        if local {
+            return true;
+        }
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(keys::session_revoked_before(account));
+        match self.core().query::<Option<i64>>(&cmd).await {
+            Ok(before) => before.is_some_and(|t| issued_unix_s <= t),
+            Err(e) => {
+                self.core().degraded("session recheck", &e);
+                false
             }
         }
     }

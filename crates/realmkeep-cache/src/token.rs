@@ -1,4 +1,6 @@
-//! Signed session tokens: `v1.{account}.{session}.{expires_unix_s}.{hmac_sha256_hex}`.
+//! Signed session tokens: `v2.{account}.{session}.{started_unix_s}.{expires_unix_s}.{hmac_sha256_hex}`.
+//! `started` is the login's time, kept across renewals: no token of a session is valid past
+//! [`SESSION_ABSOLUTE_LIFETIME`] after it, however often it was renewed.
 //!
 //! A token proves itself (signature and expiry) without Redis, which is what keeps logins working
 //! while Redis is down; Redis adds what a signature cannot: revocation and an idle timeout.
@@ -16,11 +18,15 @@ type HmacSha256 = Hmac<Sha256>;
 /// A token's whole life: short, because while Redis is down a revoked token stays valid until it
 /// expires. Clients renew before it ends ([`crate::Sessions::renew`]).
 pub const SESSION_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// A session (a login and all its renewals) ends this long after the login.
+pub const SESSION_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 /// The shortest secret accepted (bytes).
 pub const SESSION_SECRET_BYTES_MIN: usize = 32;
 /// Anything longer than this is not one of our tokens, and is refused before any parsing.
 pub const SESSION_TOKEN_CHARS_MAX: usize = 160;
-const TOKEN_VERSION: &str = "v1";
+const TOKEN_VERSION: &str = "v2";
+
+const _: () = assert!(SESSION_ABSOLUTE_LIFETIME.as_secs() > SESSION_TOKEN_LIFETIME.as_secs());
 
 /// The server's HMAC key. Never printed.
 #[derive(Clone)]
@@ -60,7 +66,17 @@ impl fmt::Display for SessionId {
 pub struct SessionClaims {
     pub account: AccountId,
     pub session: SessionId,
+    /// The login's time (unix seconds), the same for every renewal.
+    pub started_unix_s: i64,
     pub expires_unix_s: i64,
+}
+
+impl SessionClaims {
+    /// When the session ends, renewed or not.
+    pub fn ends_unix_s(&self) -> i64 {
+        self.started_unix_s
+            .saturating_add(SESSION_ABSOLUTE_LIFETIME.as_secs() as i64)
+    }
 }
 
 /// A bearer token as handed to the client. Debug shows none of it: a token is never logged.
@@ -107,8 +123,8 @@ impl TokenSigner {
 
     pub fn sign(&self, claims: SessionClaims) -> SessionToken {
         let payload = format!(
-            "{TOKEN_VERSION}.{}.{}.{}",
-            claims.account, claims.session, claims.expires_unix_s
+            "{TOKEN_VERSION}.{}.{}.{}.{}",
+            claims.account, claims.session, claims.started_unix_s, claims.expires_unix_s
         );
         let sig = self.mac(&payload).finalize().into_bytes();
         SessionToken(format!("{payload}.{}", hex(&sig)))
@@ -125,7 +141,8 @@ impl TokenSigner {
         }
         let (payload, sig_hex) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let mut parts = payload.split('.');
-        let (Some(version), Some(account), Some(session), Some(expires), None) = (
+        let (Some(version), Some(account), Some(session), Some(started), Some(expires), None) = (
+            parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
@@ -142,6 +159,7 @@ impl TokenSigner {
             session: SessionId(
                 u64::from_str_radix(session, 16).map_err(|_| TokenError::Malformed)?,
             ),
+            started_unix_s: started.parse().map_err(|_| TokenError::Malformed)?,
             expires_unix_s: expires.parse().map_err(|_| TokenError::Malformed)?,
         };
         let sig = unhex(sig_hex).ok_or(TokenError::Malformed)?;
@@ -151,13 +169,13 @@ impl TokenSigner {
         // One spelling per token: the one `sign` makes. A re-cased signature or a number with a
         // leading zero would verify too, and be another key in Redis that no revocation names.
         let canonical = format!(
-            "{TOKEN_VERSION}.{}.{}.{}",
-            claims.account, claims.session, claims.expires_unix_s
+            "{TOKEN_VERSION}.{}.{}.{}.{}",
+            claims.account, claims.session, claims.started_unix_s, claims.expires_unix_s
         );
         if payload != canonical || sig_hex != hex(&sig) {
             return Err(TokenError::Malformed);
         }
-        if claims.expires_unix_s <= now_unix_s {
+        if claims.expires_unix_s <= now_unix_s || claims.ends_unix_s() <= now_unix_s {
             return Err(TokenError::Expired);
         }
         Ok((claims, SessionToken(token.to_string())))
@@ -196,6 +214,7 @@ mod tests {
         SessionClaims {
             account: AccountId(42),
             session: SessionId(0xdead_beef),
+            started_unix_s: expires_unix_s - 60,
             expires_unix_s,
         }
     }
@@ -268,5 +287,25 @@ mod tests {
             format!("{:?}", SessionSecret::new(&[1; 32]).unwrap()),
             "SessionSecret(..)"
         );
+    }
+
+    #[test]
+    fn no_token_outlives_its_session() {
+        let s = signer();
+        let now = 1_000_000_000;
+        let old = SessionClaims {
+            account: AccountId(1),
+            session: SessionId(1),
+            started_unix_s: now - SESSION_ABSOLUTE_LIFETIME.as_secs() as i64,
+            expires_unix_s: now + 600,
+        };
+        let t = s.sign(old);
+        assert_eq!(s.verify(t.as_str(), now).unwrap_err(), TokenError::Expired);
+        let young = SessionClaims {
+            started_unix_s: old.started_unix_s + 1,
+            ..old
+        };
+        let t = s.sign(young);
+        assert!(s.verify(t.as_str(), now).is_ok());
     }
 }

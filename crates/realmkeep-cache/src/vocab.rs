@@ -174,6 +174,12 @@ pub enum RateAction {
     Trade,
     Market,
     Mail,
+    /// `POST /v1/tickets`.
+    Ticket,
+    /// WebSocket commands, by kind.
+    WsJoin,
+    WsMove,
+    WsSay,
 }
 
 impl RateAction {
@@ -185,6 +191,10 @@ impl RateAction {
         RateAction::Trade,
         RateAction::Market,
         RateAction::Mail,
+        RateAction::Ticket,
+        RateAction::WsJoin,
+        RateAction::WsMove,
+        RateAction::WsSay,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -196,6 +206,10 @@ impl RateAction {
             RateAction::Trade => "trade",
             RateAction::Market => "market",
             RateAction::Mail => "mail",
+            RateAction::Ticket => "ticket",
+            RateAction::WsJoin => "ws_join",
+            RateAction::WsMove => "ws_move",
+            RateAction::WsSay => "ws_say",
         }
     }
 }

@@ -62,6 +62,7 @@ async fn sessions_validate_refresh_and_revoke() {
     let expired = signer.sign(SessionClaims {
         account: AccountId(5),
         session: SessionId(1),
+        started_unix_s: 0,
         expires_unix_s: 1,
     });
     assert_eq!(
@@ -71,7 +72,8 @@ async fn sessions_validate_refresh_and_revoke() {
     let unknown = signer.sign(SessionClaims {
         account: AccountId(5),
         session: SessionId(2),
-        expires_unix_s: i64::MAX / 2,
+        started_unix_s: now_s(),
+        expires_unix_s: now_s() + 60,
     });
     assert_eq!(
         cache.sessions().validate(unknown.as_str()).await,
@@ -280,4 +282,11 @@ async fn a_dead_node_leaves_no_ghosts() {
         0
     );
     assert!(survivor.metrics().ghosts_removed >= 1);
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }

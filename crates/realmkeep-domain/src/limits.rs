@@ -31,7 +31,7 @@ pub const GUILD_NAME_CHARS_MIN: usize = 3;
 pub const GUILD_NAME_CHARS_MAX: usize = 24;
 pub const ACCOUNT_NAME_CHARS_MIN: usize = 3;
 pub const ACCOUNT_NAME_CHARS_MAX: usize = 32;
-pub const PASSWORD_CHARS_MIN: usize = 8;
+pub const PASSWORD_CHARS_MIN: usize = 10;
 pub const PASSWORD_CHARS_MAX: usize = 128;
 /// Characters one account may have.
 pub const CHARACTERS_PER_ACCOUNT_MAX: i64 = 10;
