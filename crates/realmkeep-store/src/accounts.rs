@@ -209,6 +209,9 @@ impl Store {
             .await;
         match r {
             Ok(id) => Ok(AccountId(id)),
+            Err(e) if unique_violation(&e).is_some_and(|c| c.contains("email")) => {
+                refuse!(Refusal::Invalid("that email address is taken".into()))
+            }
             Err(e) if unique_violation(&e).is_some() => refuse!(Refusal::NameTaken),
             Err(e) => Err(db("create account")(e)),
         }
@@ -278,5 +281,55 @@ impl Store {
     ) -> StoreResult<Option<Ban>> {
         let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
         active_ban(&mut conn, account, ip).await
+    }
+
+    /// The account's name.
+    pub async fn account_name(&self, account: AccountId) -> StoreResult<String> {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT username FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db("account name"))?;
+        name.ok_or(StoreError::Refused(Refusal::NotFound("account")))
+    }
+
+    /// Replaces the password when `old` is the current one (`BadCredentials` otherwise). The
+    /// update names the hash it checked, so two changes at once cannot both pass the check.
+    pub async fn change_password(
+        &self,
+        account: AccountId,
+        old: &Password,
+        new: &Password,
+    ) -> StoreResult<()> {
+        let hash: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db("password lookup"))?;
+        let Some(hash) = hash else {
+            refuse!(Refusal::NotFound("account"));
+        };
+        if !self.verify_password(hash.clone(), old).await? {
+            refuse!(Refusal::BadCredentials);
+        }
+        let fresh = self.hash_password(new).await?;
+        let n = sqlx::query(
+            "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
+        )
+        .bind(account.0)
+        .bind(&fresh)
+        .bind(&hash)
+        .execute(self.pool())
+        .await
+        .map_err(db("change password"))?
+        .rows_affected();
+        if n == 0 {
+            // Changed by someone else between the check and the update.
+            refuse!(Refusal::BadCredentials);
+        }
+        tracing::info!(account = account.0, "password changed");
+        Ok(())
     }
 }

@@ -256,7 +256,7 @@ impl Store {
         let mut tx = self.pool().begin().await.map_err(db("begin"))?;
         // Serialises character creation per account, so the per-account limit holds.
         let count: Option<i64> = sqlx::query_scalar(
-            "SELECT (SELECT count(*) FROM characters WHERE account_id = a.id) FROM accounts a WHERE a.id = $1 FOR UPDATE",
+            "SELECT (SELECT count(*) FROM characters WHERE account_id = a.id AND deleted_at IS NULL) FROM accounts a WHERE a.id = $1 FOR UPDATE",
         )
         .bind(account.0)
         .fetch_optional(&mut *tx)
@@ -368,12 +368,51 @@ impl Store {
 
     pub async fn list_characters(&self, account: AccountId) -> StoreResult<Vec<CharacterSummary>> {
         sqlx::query_as(
-            "SELECT id, name, class, kingdom, level, zone_id FROM characters WHERE account_id = $1 ORDER BY id",
+            "SELECT id, name, class, kingdom, level, zone_id FROM characters WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id",
         )
         .bind(account.0)
         .fetch_all(self.pool())
         .await
         .map_err(db("list characters"))
+    }
+
+    /// Deletes one of `account`'s characters: marks it deleted (kept with everything it owns, so
+    /// an operator can restore it) and logs `character_deleted`. Refused while a zone holds it
+    /// (`ClaimHeld`), and for another account's or an unknown character (`NotFound`).
+    pub async fn delete_character(
+        &self,
+        account: AccountId,
+        character: CharacterId,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let row: Option<(Option<String>, bool)> = sqlx::query_as(
+            "SELECT claim_holder, claim_expires_at > now() FROM characters \
+             WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL FOR UPDATE",
+        )
+        .bind(character.0)
+        .bind(account.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("delete character"))?;
+        match row {
+            None => refuse!(Refusal::NotFound("character")),
+            Some((Some(_), true)) => refuse!(Refusal::ClaimHeld),
+            Some(_) => {}
+        }
+        sqlx::query("UPDATE characters SET deleted_at = now() WHERE id = $1")
+            .bind(character.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("delete character"))?;
+        write_in_tx(
+            &mut tx,
+            &[LogEvent::new("character_deleted")
+                .actor(character.0)
+                .details(serde_json::json!({ "account_id": account.0 }))],
+        )
+        .await?;
+        tx.commit().await.map_err(db("commit"))?;
+        Ok(())
     }
 
     /// Everything about a character, read in one statement, without claiming it (admin tools).
