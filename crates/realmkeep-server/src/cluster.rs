@@ -238,6 +238,11 @@ impl Cluster {
         self.inner.hosts.values()
     }
 
+    /// The zone of this node that holds `character`, if any.
+    pub fn holding(&self, character: CharacterId) -> Option<&ZoneHost> {
+        self.inner.hosts.values().find(|h| h.holds(character))
+    }
+
     /// Joins `character` into `zone` (see `ZoneHost::join`).
     pub async fn join(
         &self,

@@ -38,7 +38,7 @@ pub enum HostError {
 }
 
 impl HostError {
-    pub(crate) fn from_store(e: StoreError) -> Self {
+    pub fn from_store(e: StoreError) -> Self {
         match e.refusal() {
             Some(Refusal::ClaimHeld) => HostError::ClaimHeld,
             Some(Refusal::NotFound(_)) => HostError::NotFound,

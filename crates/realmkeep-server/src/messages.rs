@@ -16,6 +16,12 @@ pub(crate) enum Control {
         notices: mpsc::Sender<Notice>,
         input: ZoneInput,
     },
+    /// A reconnecting player's new channel: the character's notices go there from now on (the
+    /// old channel's reader is gone).
+    Attach {
+        character: CharacterId,
+        notices: mpsc::Sender<Notice>,
+    },
 }
 
 /// What a connected player hears from the host: the zone's notices, and the host's own news

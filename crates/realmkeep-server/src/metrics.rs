@@ -159,6 +159,8 @@ pub struct HostMetrics {
     pub claims_lost: u64,
     pub renewals_failed: u64,
     pub last_error: Option<String>,
+    /// Since the last tick ended (`None`: no tick yet). Readiness wants it small.
+    pub last_tick_age_ms: Option<u64>,
 }
 
 /// Everything a host measures: counters, latencies and the last operating error.
@@ -169,6 +171,8 @@ pub struct Metrics {
     tick: Mutex<TickStats>,
     pub join: Latency,
     last_error: Mutex<Option<String>>,
+    /// When the last tick ended.
+    last_tick: Mutex<Option<std::time::Instant>>,
 }
 
 impl Default for Metrics {
@@ -178,6 +182,7 @@ impl Default for Metrics {
             tick: Mutex::new(TickStats::new()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
+            last_tick: Mutex::new(None),
         }
     }
 }
@@ -189,6 +194,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .record(d);
+        *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     }
 
     pub fn tick_summary(&self) -> Percentiles {
@@ -248,6 +254,11 @@ impl Metrics {
             leaves: g(&c.leaves),
             claims_lost: g(&c.claims_lost),
             renewals_failed: g(&c.renewals_failed),
+            last_tick_age_ms: self
+                .last_tick
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .map(|t| t.elapsed().as_millis() as u64),
             last_error: self
                 .last_error
                 .lock()

@@ -80,6 +80,14 @@ impl Outbox {
         }
     }
 
+    /// A reconnecting player's new channel, for a character still here (a character that left
+    /// meanwhile is not attached again: the dropped sender tells the reader it is gone).
+    pub fn reattach(&mut self, character: CharacterId, notices: Sender<Notice>) {
+        if let Some(tx) = self.notices.get_mut(&character) {
+            *tx = notices;
+        }
+    }
+
     pub fn attach(&mut self, character: CharacterId, notices: Sender<Notice>) {
         self.notices.insert(character, notices);
     }

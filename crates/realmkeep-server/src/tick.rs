@@ -151,6 +151,10 @@ impl<Z: Sim> TickLoop<Z> {
                     self.outbox.attach(character, notices);
                     input
                 }
+                Control::Attach { character, notices } => {
+                    self.outbox.reattach(character, notices);
+                    continue;
+                }
             };
             if let Err(input) = self.zone.push(input) {
                 self.held.push_back(input);

@@ -29,14 +29,17 @@ pub struct JoinReceipt {
     /// The player's notices: `Notice::Event(PlayerEvent::Joined { .. })` comes first. On a zone
     /// transfer the same channel carries on in the next zone.
     pub notices: mpsc::Receiver<Notice>,
+    /// The character as it was loaded under the claim (the gateway's welcome).
+    pub loaded: Box<LoadedCharacter>,
 }
 
 impl ZoneHost {
     /// Puts a character into this zone: claim and load in one statement, spawn at the next tick,
     /// Redis registration. Refused while shutting down, or while another zone holds the claim.
     pub async fn join(&self, character: CharacterId) -> Result<JoinReceipt, HostError> {
-        let (fence, latency, notices) = self.join_with(character, None).await?;
+        let (fence, latency, notices, loaded) = self.join_with(character, None).await?;
         Ok(JoinReceipt {
+            loaded,
             zone: self.inner.zone,
             character,
             fence,
@@ -54,14 +57,22 @@ impl ZoneHost {
         let notices = notices.unwrap_or_else(|| mpsc::channel(1).0);
         self.join_with(character, Some(notices))
             .await
-            .map(|(fence, _, _)| fence)
+            .map(|(fence, _, _, _)| fence)
     }
 
     async fn join_with(
         &self,
         character: CharacterId,
         notices: Option<mpsc::Sender<Notice>>,
-    ) -> Result<(Fence, Duration, Option<mpsc::Receiver<Notice>>), HostError> {
+    ) -> Result<
+        (
+            Fence,
+            Duration,
+            Option<mpsc::Receiver<Notice>>,
+            Box<LoadedCharacter>,
+        ),
+        HostError,
+    > {
         let inner = &self.inner;
         let c = &inner.metrics.counters;
         if !self.is_accepting() {
@@ -96,6 +107,7 @@ impl ZoneHost {
         }
         let cooldowns = cooldowns_of(&inner.b.cache, &loaded).await;
         let transfer = notices.is_some();
+        let kept = Box::new(loaded.clone());
         let (tx, rx) = match notices {
             Some(tx) => (tx, None),
             None => {
@@ -135,7 +147,7 @@ impl ZoneHost {
         inner.metrics.join.record(latency);
         bump(&c.joins);
         tracing::debug!(zone = %inner.zone, %character, epoch = %fence.epoch, ?latency, "joined");
-        Ok((fence, latency, rx))
+        Ok((fence, latency, rx, kept))
     }
 
     async fn release_now(&self, snapshot: CharacterSnapshot) {

@@ -15,7 +15,7 @@ pub use shutdown::ShutdownReport;
 use crate::config::HostConfig;
 use crate::events::{self, EventsCtx, Transfer};
 use crate::health::StoreHealth;
-use crate::messages::Control;
+use crate::messages::{Control, Notice};
 use crate::metrics::{bump, HostMetrics, Metrics};
 use crate::outbox::{Outbox, OutboxChannels};
 use crate::roster::Roster;
@@ -236,6 +236,11 @@ impl ZoneHost {
         self.inner.roster.characters()
     }
 
+    /// Whether this zone holds a claim for `character` (joining, playing or leaving).
+    pub fn holds(&self, character: CharacterId) -> bool {
+        self.inner.roster.contains(character)
+    }
+
     pub fn player_count(&self) -> usize {
         self.inner.roster.len()
     }
@@ -295,6 +300,36 @@ impl ZoneHost {
     pub async fn reconnect(&self, character: CharacterId) -> Result<(), HostError> {
         self.held(character)?;
         self.control(ZoneInput::Reconnect { character }).await
+    }
+
+    /// The player's client wants view deltas (`PlayerEvent::View`) from now on, from an empty
+    /// view.
+    pub async fn watch(&self, character: CharacterId) -> Result<(), HostError> {
+        self.held(character)?;
+        self.control(ZoneInput::Watch { character }).await
+    }
+
+    /// A player back within the disconnect grace, on a new connection: the same entity and the
+    /// same claim (no new claim, no load), its notices on a new channel from now on, watching
+    /// from an empty view. If the character left meanwhile the channel closes at once.
+    pub async fn resume(
+        &self,
+        character: CharacterId,
+    ) -> Result<mpsc::Receiver<Notice>, HostError> {
+        self.held(character)?;
+        let (tx, rx) = mpsc::channel(self.inner.config.queues.notices_per_player);
+        let attach = Control::Attach {
+            character,
+            notices: tx,
+        };
+        match tokio::time::timeout(CONTROL_SEND_WAIT, self.inner.control.send(attach)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(HostError::ShuttingDown),
+            Err(_) => return Err(HostError::Busy),
+        }
+        self.control(ZoneInput::Reconnect { character }).await?;
+        self.control(ZoneInput::Watch { character }).await?;
+        Ok(rx)
     }
 
     /// One player command, queued for the next tick without waiting; `Busy` when the command
