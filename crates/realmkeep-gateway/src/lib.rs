@@ -1,0 +1,108 @@
+//! The door: an HTTP and WebSocket gateway in front of a node's zones.
+//!
+//! One listener (`GatewayConfig::listen`, optionally TLS) serves:
+//! - `GET /healthz`, `GET /readyz`;
+//! - the JSON API under `/v1/` (`http`): accounts, sessions, characters, WebSocket tickets;
+//! - the WebSocket at `/v1/ws` (`ws`): protocol version 1 of `realmkeep-protocol`.
+//!
+//! The gateway trusts nothing a client sends for authority: a connection is bound to the
+//! session that asked for its ticket, to that session's account, and to the character the
+//! ticket named; positions are the zone's. It never touches PostgreSQL or Redis directly for
+//! game state: accounts and characters go through `realmkeep-store`, sessions, tickets and rate
+//! limits through `realmkeep-cache`, play through the node's `ZoneHost`s.
+//!
+//! Codemap: `config.rs`, `limits.rs` (every limit, named), `error.rs`, `listener.rs` (accept,
+//! connections per address, TLS, hyper), `state.rs` (shared state, live connections, pub/sub),
+//! `http/` (one module per resource), `ws/` (`decode.rs`: frames to commands, the fuzzed part;
+//! `conn.rs`: one connection's loop; `join.rs`: ticket to character in the world;
+//! `translate.rs`: zone notices to protocol messages).
+
+mod config;
+mod error;
+mod http;
+pub mod limits;
+mod listener;
+mod state;
+pub mod ws;
+
+pub use config::{GatewayConfig, TlsFiles, DEFAULT_LISTEN};
+pub use error::GatewayError;
+
+use realmkeep_server::Cluster;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// A running gateway. Dropping it does not stop it: call `stop`.
+#[derive(Debug)]
+pub struct Gateway {
+    local_addr: SocketAddr,
+    stop: CancellationToken,
+    tls: bool,
+    conns: Arc<listener::Conns>,
+}
+
+impl Gateway {
+    /// Binds the listener and starts serving. Must run inside a Tokio runtime.
+    pub async fn start(cluster: Cluster, config: GatewayConfig) -> Result<Gateway, GatewayError> {
+        let tls = config
+            .tls
+            .as_ref()
+            .map(listener::tls_acceptor)
+            .transpose()?;
+        let tcp =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| GatewayError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = tcp.local_addr().map_err(|source| GatewayError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let stop = CancellationToken::new();
+        let conns = Arc::new(listener::Conns::default());
+        let (app, pubsub_rx) = state::App::new(cluster, stop.clone());
+        tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
+        let router = http::router(app);
+        let has_tls = tls.is_some();
+        tokio::spawn(listener::accept_loop(
+            tcp,
+            router,
+            tls,
+            conns.clone(),
+            config.connections_per_ip,
+            stop.clone(),
+        ));
+        tracing::info!(%local_addr, tls = has_tls, "gateway listening");
+        Ok(Gateway {
+            local_addr,
+            stop,
+            tls: has_tls,
+            conns,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://` or `https://` and the address.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// Open TCP connections (HTTP and WebSocket).
+    pub fn open_connections(&self) -> usize {
+        self.conns.open()
+    }
+
+    /// Stops accepting, and closes every WebSocket with 1001 (their characters stay for the
+    /// disconnect grace; the node's shutdown saves them).
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+}

@@ -1,0 +1,46 @@
+//! Every limit of the gateway, named. The protocol's own (frame size, ping, ticket TTL) are in
+//! `realmkeep_protocol::limits`; the rate limits' counts are the cache's (`rate_limit:{ip}:{action}`).
+
+use std::time::Duration;
+
+/// Open TCP connections from one address (HTTP and WebSocket alike); more are closed at accept.
+pub const CONNECTIONS_PER_IP_MAX: usize = 64;
+/// Open TCP connections in all.
+pub const CONNECTIONS_MAX: usize = 20_000;
+/// A TLS handshake must finish within this.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Server messages queued for one WebSocket; a client that lets it fill is closed (4000).
+pub const OUTBOUND_QUEUE_MAX: usize = 256;
+/// Writing one frame to a socket may take this long; longer counts as too slow (4000).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// A new WebSocket must `join` within this.
+pub const JOIN_WAIT: Duration = Duration::from_secs(10);
+/// Rate-limited commands in a row before the connection is closed (4004).
+pub const RATE_LIMITED_IN_A_ROW_MAX: u32 = 20;
+/// How long a new connection of an account waits for its previous one to let go.
+pub const TAKEOVER_WAIT: Duration = Duration::from_secs(3);
+/// How often a connection checks that its session was not revoked (a ban, a password change,
+/// a logout of the session) in case the live notice was lost.
+pub const SESSION_RECHECK: Duration = Duration::from_secs(5);
+/// How often a connection reads its inbox without a wake-up (a lost pub/sub message).
+pub const INBOX_POLL: Duration = Duration::from_secs(5);
+/// Inbox events read at once.
+pub const INBOX_BATCH: usize = 50;
+/// Longest HTTP request body (bytes).
+pub const HTTP_BODY_BYTES_MAX: usize = 16 * 1024;
+/// Live-connection notices (kicks, logouts) queued for one connection.
+pub const CONTROL_QUEUE_MAX: usize = 8;
+/// Subscription changes and kick notices queued for the gateway's pub/sub task.
+pub const PUBSUB_QUEUE_MAX: usize = 1_024;
+
+const _: () = assert!(CONNECTIONS_PER_IP_MAX <= CONNECTIONS_MAX);
+const _: () = assert!(OUTBOUND_QUEUE_MAX >= 16 && RATE_LIMITED_IN_A_ROW_MAX >= 1);
+const _: () = assert!(
+    realmkeep_protocol::limits::PASSWORD_CHARS_MIN == realmkeep_domain::limits::PASSWORD_CHARS_MIN
+        && realmkeep_protocol::limits::PASSWORD_CHARS_MAX
+            == realmkeep_domain::limits::PASSWORD_CHARS_MAX,
+    "the protocol tells clients the domain's password rule"
+);
+const _: () = assert!(
+    realmkeep_protocol::limits::TICKET_TTL_SECS == realmkeep_cache::keys::TICKET_TTL.as_secs()
+);

@@ -1,0 +1,160 @@
+//! What every request and connection of one gateway shares: the node (`Cluster`), the open
+//! connections per address, the one live WebSocket per account, and what the gateway remembers
+//! of characters in the world (for a resume within the disconnect grace).
+
+use crate::limits::{CONTROL_QUEUE_MAX, PUBSUB_QUEUE_MAX};
+use realmkeep_cache::{Cache, InboxId, PlayerEvent, SessionId};
+use realmkeep_domain::records::LoadedCharacter;
+use realmkeep_domain::{AccountId, CharacterId};
+use realmkeep_protocol::CloseCode;
+use realmkeep_server::Cluster;
+use realmkeep_store::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// What the gateway tells one live connection from outside it.
+#[derive(Debug)]
+pub(crate) enum ConnControl {
+    /// Close with this code (a newer connection of the account, a logout, a ban).
+    Close(CloseCode),
+    /// A player event arrived on `player_events:{character}` (must-arrive ones are read from
+    /// the inbox, in order, on this wake-up).
+    Player(PlayerEvent),
+}
+
+/// The one live WebSocket of an account.
+#[derive(Debug)]
+pub(crate) struct Live {
+    pub conn: u64,
+    pub session: SessionId,
+    pub character: CharacterId,
+    pub control: mpsc::Sender<ConnControl>,
+    /// Fired when the connection has let go of its character (the next one may resume it).
+    pub released: Option<oneshot::Receiver<()>>,
+}
+
+/// A character this gateway put into the world, remembered until it leaves: enough to welcome a
+/// resumed connection without loading it again.
+#[derive(Debug, Clone)]
+pub(crate) struct InWorld {
+    pub account: AccountId,
+    pub loaded: Arc<LoadedCharacter>,
+    /// The last inbox event delivered to the player.
+    pub inbox_seen: InboxId,
+}
+
+pub(crate) enum PubsubCmd {
+    Subscribe(CharacterId),
+    Unsubscribe(CharacterId),
+}
+
+pub(crate) struct App {
+    pub cluster: Cluster,
+    pub live: Mutex<HashMap<AccountId, Live>>,
+    pub in_world: Mutex<HashMap<CharacterId, InWorld>>,
+    pub pubsub: mpsc::Sender<PubsubCmd>,
+    pub stop: CancellationToken,
+    next_conn: AtomicU64,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl App {
+    pub fn new(cluster: Cluster, stop: CancellationToken) -> (Arc<App>, mpsc::Receiver<PubsubCmd>) {
+        let (pubsub, rx) = mpsc::channel(PUBSUB_QUEUE_MAX);
+        let app = Arc::new(App {
+            cluster,
+            live: Mutex::new(HashMap::new()),
+            in_world: Mutex::new(HashMap::new()),
+            pubsub,
+            stop,
+            next_conn: AtomicU64::new(1),
+        });
+        (app, rx)
+    }
+
+    pub fn store(&self) -> &Store {
+        self.cluster.store()
+    }
+
+    pub fn cache(&self) -> &Cache {
+        self.cluster.cache()
+    }
+
+    pub fn conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn control_channel() -> (mpsc::Sender<ConnControl>, mpsc::Receiver<ConnControl>) {
+        mpsc::channel(CONTROL_QUEUE_MAX)
+    }
+
+    /// Closes the live connection of `account` with `code` (if `session` is given, only if it
+    /// belongs to that session). Returns whether one was told.
+    pub fn close_live(
+        &self,
+        account: AccountId,
+        session: Option<SessionId>,
+        code: CloseCode,
+    ) -> bool {
+        let live = lock(&self.live);
+        match live.get(&account) {
+            Some(l) if session.is_none_or(|s| s == l.session) => {
+                let _ = l.control.try_send(ConnControl::Close(code));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Routes a player event to the live connection playing `character`, if any.
+    pub fn to_character(&self, character: CharacterId, event: PlayerEvent) {
+        let live = lock(&self.live);
+        if let Some(l) = live.values().find(|l| l.character == character) {
+            let _ = l.control.try_send(ConnControl::Player(event));
+        }
+    }
+}
+
+/// The gateway's pub/sub task: one subscriber for the node, `player_events:{id}` of every
+/// character a connection plays, each message routed to its connection.
+pub(crate) async fn run_pubsub(app: Arc<App>, mut cmds: mpsc::Receiver<PubsubCmd>) {
+    use realmkeep_cache::{Channel, ChannelMessage, SubscriberEvent};
+    let mut sub = match app.cache().subscribe(std::iter::empty()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the gateway's subscriber did not start: live kicks rely on the session recheck");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = app.stop.cancelled() => return,
+            cmd = cmds.recv() => match cmd {
+                Some(PubsubCmd::Subscribe(c)) => {
+                    if let Err(e) = sub.subscribe(Channel::PlayerEvents(c)).await {
+                        tracing::warn!(character = %c, error = %e, "not subscribed to the player's events");
+                    }
+                }
+                Some(PubsubCmd::Unsubscribe(c)) => {
+                    let _ = sub.unsubscribe(Channel::PlayerEvents(c)).await;
+                }
+                None => return,
+            },
+            ev = sub.recv() => match ev {
+                Some(SubscriberEvent::Message(m)) => {
+                    if let (Channel::PlayerEvents(c), ChannelMessage::Player(p)) = (m.channel, m.message) {
+                        app.to_character(c, p);
+                    }
+                }
+                Some(_) => {}
+                None => return,
+            },
+        }
+    }
+}

@@ -1,0 +1,624 @@
+//! One WebSocket connection: a reader (this task) and a writer task joined by a bounded queue.
+//! Before `join` only `join` is accepted; after it, commands go to the character's zone, and the
+//! zone's notices, inbox events and view deltas come back. The connection ends on logout (1000,
+//! after the final save), on a close from the client (the character stays for the disconnect
+//! grace), or with one of the protocol's close codes.
+
+use super::decode::{self, Bad};
+use super::join::{self, Joined};
+use super::translate;
+use crate::limits::*;
+use crate::listener::SlotHandle;
+use crate::state::{lock, App, ConnControl, PubsubCmd};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::{SinkExt, StreamExt};
+use realmkeep_cache::{RateAction, RateDecision};
+use realmkeep_protocol::limits::{IDLE_CLOSE_SECS, PING_EVERY_SECS};
+use realmkeep_protocol::ws::{
+    Answer, Attributes, BagItem, Command, CommandKind, EquippedItem, Quest, ServerFrame, ServerMsg,
+    Skill, Welcome,
+};
+use realmkeep_protocol::{CloseCode, Reason};
+use realmkeep_server::{HostError, Notice};
+use realmkeep_zone::io::{LeftReason, PlayerCommand, PlayerEvent};
+use realmkeep_zone::limits::MOVE_STEP_MAX;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Commands one connection may send per second before the address's Redis-counted limit is
+/// even asked: a flood is answered locally.
+pub const CONNECTION_COMMANDS_PER_SECOND_MAX: u32 = 40;
+/// Longest wait for the final save of a logout before the socket closes anyway (the zone
+/// keeps retrying the save; the character leaves once it succeeds).
+const LOGOUT_WAIT: Duration = Duration::from_secs(30);
+
+/// Why the connection ends.
+enum End {
+    Close(CloseCode),
+    /// The client closed or the socket failed: nothing to send.
+    Gone,
+}
+
+struct Conn {
+    app: Arc<App>,
+    peer: SocketAddr,
+    id: u64,
+    out: mpsc::Sender<Message>,
+    seq: u64,
+    last_request: Option<u64>,
+    limited_in_a_row: u32,
+    window_start: Instant,
+    window_count: u32,
+    last_heard: Instant,
+}
+
+pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
+    let _slot = slot;
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut out_rx) = mpsc::channel::<Message>(OUTBOUND_QUEUE_MAX);
+    let writer = tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            let closing = matches!(m, Message::Close(_));
+            match tokio::time::timeout(SEND_TIMEOUT, sink.send(m)).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+            if closing {
+                break;
+            }
+        }
+        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
+    });
+    let mut c = Conn {
+        id: app.conn_id(),
+        app,
+        peer,
+        out,
+        seq: 0,
+        last_request: None,
+        limited_in_a_row: 0,
+        window_start: Instant::now(),
+        window_count: 0,
+        last_heard: Instant::now(),
+    };
+    let end = match c.until_joined(&mut stream).await {
+        Ok((joined, me)) => c.play(&mut stream, joined, me).await,
+        Err(end) => end,
+    };
+    if let End::Close(code) = end {
+        c.close(code);
+    }
+    drop(c);
+    // The writer ends once the queue is closed (or the socket failed).
+    let _ = tokio::time::timeout(SEND_TIMEOUT, writer).await;
+}
+
+impl Conn {
+    /// Queues a message; a full queue means the client does not read: `TooSlow`.
+    fn send(&mut self, msg: ServerMsg) -> Result<(), End> {
+        self.seq += 1;
+        let frame = ServerFrame::new(self.seq, msg);
+        let text = serde_json::to_string(&frame).expect("server frames serialise");
+        match self.out.try_send(Message::Text(Utf8Bytes::from(text))) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Gone),
+        }
+    }
+
+    fn answer(&mut self, id: u64, result: Answer) -> Result<(), End> {
+        self.send(ServerMsg::Answer { id, result })
+    }
+
+    fn refuse(&mut self, id: u64, reason: Reason, detail: impl Into<String>) -> Result<(), End> {
+        self.answer(
+            id,
+            Answer::Refused {
+                reason,
+                detail: Some(detail.into()),
+            },
+        )
+    }
+
+    /// Says why, then closes. Best effort: a client too slow to read gets the close only.
+    fn close(&mut self, code: CloseCode) {
+        if code != CloseCode::TooSlow {
+            let _ = self.send(ServerMsg::Closing {
+                code: code.code(),
+                reason: code.text().to_string(),
+            });
+        }
+        let frame = CloseFrame {
+            code: code.code(),
+            reason: Utf8Bytes::from_static(code.text()),
+        };
+        let _ = self.out.try_send(Message::Close(Some(frame)));
+        tracing::debug!(conn = self.id, peer = %self.peer, ?code, "closing");
+    }
+
+    /// The next text frame, handling pings, binary frames and size errors; `Err` ends.
+    async fn next_text(
+        &mut self,
+        stream: &mut futures::stream::SplitStream<WebSocket>,
+    ) -> Result<String, End> {
+        loop {
+            match stream.next().await {
+                None => return Err(End::Gone),
+                Some(Err(e)) => {
+                    // tungstenite's capacity error: "Space limit exceeded: Message too long".
+                    let text = e.to_string();
+                    let too_big = text.contains("too long") || text.contains("Space limit");
+                    tracing::debug!(conn = self.id, error = %e, "socket read failed");
+                    return Err(if too_big {
+                        End::Close(CloseCode::TooBig)
+                    } else {
+                        End::Gone
+                    });
+                }
+                Some(Ok(m)) => {
+                    self.last_heard = Instant::now();
+                    match m {
+                        Message::Text(t) => return Ok(t.to_string()),
+                        Message::Binary(_) => {
+                            let _ =
+                                self.refuse(0, Reason::BinaryFrame, "the protocol is JSON text");
+                            return Err(End::Close(CloseCode::Unsupported));
+                        }
+                        Message::Close(_) => return Err(End::Gone),
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Request ids grow strictly on a connection; the local flood bound; then the address's
+    /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
+    async fn admit(&mut self, id: u64, kind: CommandKind) -> Result<bool, End> {
+        if self.last_request.is_some_and(|last| id <= last) {
+            self.refuse(id, Reason::RequestIdReused, "request ids must grow")?;
+            return Ok(false);
+        }
+        self.last_request = Some(id);
+        if self.window_start.elapsed() >= Duration::from_secs(1) {
+            self.window_start = Instant::now();
+            self.window_count = 0;
+        }
+        self.window_count += 1;
+        let limited = if self.window_count > CONNECTION_COMMANDS_PER_SECOND_MAX {
+            Some(Duration::from_secs(1).saturating_sub(self.window_start.elapsed()))
+        } else {
+            let action = match kind {
+                CommandKind::Join => None,
+                CommandKind::Move => Some(RateAction::WsMove),
+                CommandKind::Say => Some(RateAction::WsSay),
+                CommandKind::Logout => None,
+            };
+            match action {
+                Some(a) => match self
+                    .app
+                    .cache()
+                    .rate_limits()
+                    .check(self.peer.ip(), a)
+                    .await
+                {
+                    RateDecision::Limited { retry_after, .. } => Some(retry_after),
+                    RateDecision::Allowed { .. } => None,
+                },
+                None => None,
+            }
+        };
+        match limited {
+            None => {
+                self.limited_in_a_row = 0;
+                Ok(true)
+            }
+            Some(wait) => {
+                self.limited_in_a_row += 1;
+                self.answer(
+                    id,
+                    Answer::RateLimited {
+                        retry_after_ms: wait.as_millis().max(1) as u64,
+                    },
+                )?;
+                if self.limited_in_a_row >= RATE_LIMITED_IN_A_ROW_MAX {
+                    return Err(End::Close(CloseCode::Flood));
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    async fn until_joined(
+        &mut self,
+        stream: &mut futures::stream::SplitStream<WebSocket>,
+    ) -> Result<(Joined, (u64, f32, f32)), End> {
+        let deadline = tokio::time::Instant::now() + JOIN_WAIT;
+        let stop = self.app.stop.clone();
+        loop {
+            let text = tokio::select! {
+                _ = stop.cancelled() => return Err(End::Close(CloseCode::GoingAway)),
+                _ = tokio::time::sleep_until(deadline) => return Err(End::Close(CloseCode::Policy)),
+                t = self.next_text(stream) => t?,
+            };
+            let frame = match decode::decode(&text) {
+                Ok(f) => f,
+                Err(Bad { id, reason, detail }) => {
+                    self.refuse(id, reason, detail)?;
+                    continue;
+                }
+            };
+            let id = frame.id;
+            if !self.admit(id, frame.cmd.kind()).await? {
+                continue;
+            }
+            let Command::Join { ticket } = frame.cmd else {
+                self.refuse(id, Reason::NotJoined, "join first")?;
+                continue;
+            };
+            match join::join(&self.app, self.id, self.peer.ip(), &ticket).await {
+                Ok(joined) => {
+                    let welcome = welcome(&joined).await;
+                    match welcome {
+                        Some(w) => {
+                            let me = (w.net_id, w.x, w.y);
+                            self.send(ServerMsg::Welcome(Box::new(w)))?;
+                            self.answer(id, Answer::Ok)?;
+                            tracing::info!(conn = self.id, account = %joined.grant.account, character = %joined.grant.character, zone = %joined.zone, resumed = joined.resumed, "joined");
+                            return Ok((joined, me));
+                        }
+                        None => {
+                            let end = self.leave_joined(joined, false).await;
+                            self.answer(
+                                id,
+                                Answer::TryAgain {
+                                    retry_after_ms: Some(1_000),
+                                },
+                            )?;
+                            return Err(end);
+                        }
+                    }
+                }
+                Err(r) => match r.retry_after {
+                    Some(after) if r.reason == Reason::TryAgain => self.answer(
+                        id,
+                        Answer::TryAgain {
+                            retry_after_ms: Some(after.as_millis() as u64),
+                        },
+                    )?,
+                    Some(after) if r.reason == Reason::RateLimited => self.answer(
+                        id,
+                        Answer::RateLimited {
+                            retry_after_ms: after.as_millis().max(1) as u64,
+                        },
+                    )?,
+                    _ => self.refuse(id, r.reason, r.detail)?,
+                },
+            }
+        }
+    }
+
+    async fn play(
+        &mut self,
+        stream: &mut futures::stream::SplitStream<WebSocket>,
+        mut j: Joined,
+        me: (u64, f32, f32),
+    ) -> End {
+        let mut ping = tokio::time::interval(Duration::from_secs(PING_EVERY_SECS));
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping.tick().await;
+        let mut recheck = tokio::time::interval(SESSION_RECHECK);
+        recheck.tick().await;
+        let mut inbox_poll = tokio::time::interval(INBOX_POLL);
+        let mut me = Some(me);
+        let mut logout: Option<(u64, tokio::time::Instant)> = None;
+        let stop = self.app.stop.clone();
+        let end = loop {
+            let logout_deadline = logout.map(|(_, t)| t);
+            let step: Result<(), End> = tokio::select! {
+                _ = stop.cancelled() => Err(End::Close(CloseCode::GoingAway)),
+                _ = async { tokio::time::sleep_until(logout_deadline.unwrap()).await }, if logout_deadline.is_some() => {
+                    Err(End::Close(CloseCode::Normal))
+                }
+                t = self.next_text(stream) => match t {
+                    Ok(text) => self.command(&j, &text, &mut me, &mut logout).await,
+                    Err(e) => Err(e),
+                },
+                n = j.notices.recv() => match n {
+                    Some(n) => self.notice(n, &mut me, &mut logout),
+                    None => Err(End::Close(CloseCode::Left)),
+                },
+                ctl = j.control.recv() => match ctl {
+                    Some(ConnControl::Close(code)) => Err(End::Close(code)),
+                    Some(ConnControl::Player(ev)) => {
+                        if ev.must_arrive() { self.inbox(&mut j).await } else { Ok(()) }
+                    }
+                    None => Err(End::Gone),
+                },
+                _ = ping.tick() => {
+                    if self.last_heard.elapsed() > Duration::from_secs(IDLE_CLOSE_SECS) {
+                        Err(End::Close(CloseCode::Idle))
+                    } else {
+                        match self.out.try_send(Message::Ping(Default::default())) {
+                            Err(mpsc::error::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
+                            _ => Ok(()),
+                        }
+                    }
+                }
+                _ = recheck.tick() => self.recheck(&j).await,
+                _ = inbox_poll.tick() => self.inbox(&mut j).await,
+            };
+            if let Err(end) = step {
+                break end;
+            }
+        };
+        let logged_out = matches!(end, End::Close(CloseCode::Normal)) && logout.is_some();
+        let left = matches!(end, End::Close(CloseCode::Left));
+        self.leave_joined(j, logged_out || left).await;
+        end
+    }
+
+    /// Lets go of the character: out of the live map and pub/sub, and unless it left (logout
+    /// done, or gone from the zone), into the disconnect grace.
+    async fn leave_joined(&mut self, j: Joined, gone: bool) -> End {
+        let c = j.grant.character;
+        if !gone {
+            if let Err(e) = j.host.disconnect(c).await {
+                tracing::debug!(character = %c, error = %e, "disconnect not delivered");
+            }
+        } else {
+            lock(&self.app.in_world).remove(&c);
+        }
+        {
+            let mut live = lock(&self.app.live);
+            if live
+                .get(&j.grant.account)
+                .is_some_and(|l| l.conn == self.id)
+            {
+                live.remove(&j.grant.account);
+                let _ = self.app.pubsub.try_send(PubsubCmd::Unsubscribe(c));
+            }
+        }
+        let _ = j.released.send(());
+        End::Gone
+    }
+
+    async fn command(
+        &mut self,
+        j: &Joined,
+        text: &str,
+        me: &mut Option<(u64, f32, f32)>,
+        logout: &mut Option<(u64, tokio::time::Instant)>,
+    ) -> Result<(), End> {
+        let frame = match decode::decode(text) {
+            Ok(f) => f,
+            Err(Bad { id, reason, detail }) => return self.refuse(id, reason, detail),
+        };
+        let id = frame.id;
+        if !self.admit(id, frame.cmd.kind()).await? {
+            return Ok(());
+        }
+        if logout.is_some() {
+            return self.refuse(id, Reason::NotAllowed, "logging out");
+        }
+        let c = j.grant.character;
+        let command = match frame.cmd {
+            Command::Join { .. } => {
+                return self.refuse(id, Reason::AlreadyJoined, "already in the world")
+            }
+            Command::MoveTo { x, y } => {
+                if let Some((_, mx, my)) = *me {
+                    let d = ((x - mx).powi(2) + (y - my).powi(2)).sqrt();
+                    if d > MOVE_STEP_MAX {
+                        return self.refuse(
+                            id,
+                            Reason::BadPosition,
+                            format!("at most {MOVE_STEP_MAX} units away per move"),
+                        );
+                    }
+                }
+                PlayerCommand::MoveTo { x, y }
+            }
+            Command::Move { dx, dy } => PlayerCommand::Move { dx, dy },
+            Command::Stop => PlayerCommand::Stop,
+            Command::Say { text } => PlayerCommand::Chat {
+                channel: realmkeep_zone::io::ChatChannel::Say,
+                text: text.trim().to_string(),
+            },
+            Command::Logout => {
+                return match j.host.leave(c).await {
+                    Ok(()) => {
+                        *logout = Some((id, tokio::time::Instant::now() + LOGOUT_WAIT));
+                        Ok(())
+                    }
+                    Err(e) => self.host_error(id, e),
+                };
+            }
+        };
+        match j.host.command(c, command) {
+            Ok(()) => self.answer(id, Answer::Ok),
+            Err(e) => self.host_error(id, e),
+        }
+    }
+
+    fn host_error(&mut self, id: u64, e: HostError) -> Result<(), End> {
+        match e {
+            HostError::Busy | HostError::Unavailable => self.answer(
+                id,
+                Answer::TryAgain {
+                    retry_after_ms: Some(100),
+                },
+            ),
+            HostError::ShuttingDown => {
+                self.refuse(id, Reason::ShuttingDown, "the server is stopping")
+            }
+            HostError::NotHere => Err(End::Close(CloseCode::Left)),
+            other => self.refuse(id, Reason::Internal, other.to_string()),
+        }
+    }
+
+    fn notice(
+        &mut self,
+        n: Notice,
+        me: &mut Option<(u64, f32, f32)>,
+        logout: &mut Option<(u64, tokio::time::Instant)>,
+    ) -> Result<(), End> {
+        match n {
+            Notice::Event(e) => {
+                if let PlayerEvent::View(d) = &e {
+                    track_me(me, d);
+                }
+                if let PlayerEvent::Joined { net_id, x, y, .. } = &e {
+                    *me = Some((net_id.0, *x, *y));
+                }
+                match translate::notice(e) {
+                    Some(m) => self.send(m),
+                    None => Ok(()),
+                }
+            }
+            Notice::Left(LeftReason::Released { transfer_to: None }) if logout.is_some() => {
+                let (id, _) = logout.expect("checked");
+                self.answer(id, Answer::Ok)?;
+                Err(End::Close(CloseCode::Normal))
+            }
+            Notice::Left(_) | Notice::SpawnRefused(_) => Err(End::Close(CloseCode::Left)),
+            Notice::TransferFailed { .. } => Err(End::Close(CloseCode::Left)),
+        }
+    }
+
+    /// Delivers the inbox's new events in order; a kick closes (4002).
+    async fn inbox(&mut self, j: &mut Joined) -> Result<(), End> {
+        let c = j.grant.character;
+        let read = self
+            .app
+            .cache()
+            .inbox()
+            .read(c, Some(&j.in_world.inbox_seen), INBOX_BATCH)
+            .await;
+        let Ok(entries) = read else {
+            return Ok(()); // Redis down: the next poll tries again.
+        };
+        let mut kicked = false;
+        for e in entries {
+            kicked |= matches!(e.event, realmkeep_cache::PlayerEvent::Kicked { .. });
+            self.send(ServerMsg::Inbox(translate::inbox(&e.event)))?;
+            j.in_world.inbox_seen = e.id;
+        }
+        if let Some(w) = lock(&self.app.in_world).get_mut(&c) {
+            w.inbox_seen = j.in_world.inbox_seen.clone();
+        }
+        if kicked {
+            return Err(End::Close(CloseCode::Banned));
+        }
+        Ok(())
+    }
+
+    /// The session's account revoked since the ticket (a ban, a password change): close.
+    async fn recheck(&mut self, j: &Joined) -> Result<(), End> {
+        let g = &j.grant;
+        if self
+            .app
+            .cache()
+            .sessions()
+            .account_revoked(g.account, g.issued_unix_s)
+            .await
+        {
+            let banned = matches!(
+                self.app.store().active_ban(Some(g.account), None).await,
+                Ok(Some(_))
+            );
+            return Err(End::Close(if banned {
+                CloseCode::Banned
+            } else {
+                CloseCode::SessionRevoked
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// Follows the player's own entity in view deltas (for the one-step move check).
+fn track_me(me: &mut Option<(u64, f32, f32)>, d: &realmkeep_zone::io::ViewDelta) {
+    let Some((net, x, y)) = me.as_mut() else {
+        return;
+    };
+    for m in &d.moved {
+        if m.net_id.0 == *net {
+            (*x, *y) = (m.x, m.y);
+        }
+    }
+    for e in &d.entered {
+        if e.net_id.0 == *net {
+            (*x, *y) = (e.x, e.y);
+        }
+    }
+}
+
+/// The character's full state, from the zone (live values) and its loaded record.
+async fn welcome(j: &Joined) -> Option<Welcome> {
+    let c = j.grant.character;
+    let view = j.host.inspect(move |z| z.player(c)).await.ok()??;
+    let l = &j.in_world.loaded;
+    Some(Welcome {
+        character: c.0,
+        name: l.name.to_string(),
+        class: l.class.as_str().to_string(),
+        kingdom: l.kingdom.as_str().to_string(),
+        zone: j.zone.0,
+        net_id: view.net_id.0,
+        resumed: j.resumed,
+        x: view.x,
+        y: view.y,
+        level: view.level,
+        xp: view.xp,
+        gold: view.gold,
+        health: view.health,
+        max_health: view.max_health,
+        mana: view.mana,
+        max_mana: view.max_mana,
+        attributes: Attributes {
+            strength: l.attributes.strength,
+            agility: l.attributes.agility,
+            intellect: l.attributes.intellect,
+            stamina: l.attributes.stamina,
+        },
+        bag: view
+            .items
+            .iter()
+            .map(|i| BagItem {
+                item: i.item.0,
+                def: i.def.0,
+                quantity: i.quantity,
+                slot: i.slot,
+            })
+            .collect(),
+        equipment: l
+            .equipment
+            .iter()
+            .map(|e| EquippedItem {
+                item: e.item.0,
+                def: e.def.0,
+                slot: e.slot.as_str().to_string(),
+            })
+            .collect(),
+        skills: l
+            .skills
+            .iter()
+            .map(|s| Skill {
+                skill: s.skill.0,
+                level: s.level,
+            })
+            .collect(),
+        quests: view
+            .quests
+            .iter()
+            .map(|q| Quest {
+                quest: q.quest.0,
+                status: q.status.as_str().to_string(),
+                progress: q.progress,
+            })
+            .collect(),
+    })
+}

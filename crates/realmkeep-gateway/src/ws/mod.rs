@@ -1,0 +1,26 @@
+//! The WebSocket at `/v1/ws`: protocol version 1 (`realmkeep_protocol::ws`).
+
+mod conn;
+pub mod decode;
+mod join;
+mod translate;
+
+use crate::http::AppState;
+use crate::listener::SlotHandle;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use axum::Extension;
+use realmkeep_protocol::limits::FRAME_BYTES_MAX;
+use std::net::SocketAddr;
+
+pub(crate) async fn upgrade(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(slot): Extension<SlotHandle>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(FRAME_BYTES_MAX)
+        .max_frame_size(FRAME_BYTES_MAX)
+        .on_upgrade(move |socket| conn::run(app, peer, slot, socket))
+}

@@ -1,0 +1,151 @@
+//! Zone notices and inbox events into protocol messages. What a v1 client does not need (the
+//! coarse `Surroundings`, the `Joined` that the welcome replaces) is dropped.
+
+use realmkeep_cache::PlayerEvent as CacheEvent;
+use realmkeep_protocol::ws::{
+    ChatLine, Entity, EntityKind, GameEvent, InboxEvent, Moved, ServerMsg, View,
+};
+use realmkeep_protocol::Reason;
+use realmkeep_zone::io::{Action, ChatChannel, Denial, PlayerEvent, ViewDelta, Visible};
+
+pub(crate) fn view(d: ViewDelta) -> View {
+    View {
+        entered: d
+            .entered
+            .into_iter()
+            .map(|e| Entity {
+                net_id: e.net_id.0,
+                kind: match e.what {
+                    Visible::Player {
+                        character,
+                        name,
+                        level,
+                    } => EntityKind::Player {
+                        character: character.0,
+                        name,
+                        level,
+                    },
+                    Visible::Monster { def, level } => EntityKind::Monster { def, level },
+                    Visible::Loot { def, quantity } => EntityKind::Loot {
+                        def: def.0,
+                        quantity,
+                    },
+                },
+                x: e.x,
+                y: e.y,
+                health: e.health,
+                max_health: e.max_health,
+            })
+            .collect(),
+        moved: d
+            .moved
+            .into_iter()
+            .map(|m| Moved {
+                net_id: m.net_id.0,
+                x: m.x,
+                y: m.y,
+                health: m.health,
+            })
+            .collect(),
+        left: d.left.into_iter().map(|n| n.0).collect(),
+    }
+}
+
+fn action(a: Action) -> String {
+    format!("{a:?}").to_lowercase()
+}
+
+fn denial(d: Denial) -> Reason {
+    match d {
+        Denial::NoSuchTarget => Reason::NoSuchTarget,
+        Denial::OutOfRange => Reason::OutOfRange,
+        Denial::NotLearned | Denial::NotAllowed => Reason::NotAllowed,
+        Denial::OnCooldown { .. } => Reason::OnCooldown,
+        Denial::NotEnoughMana => Reason::NotEnoughMana,
+        Denial::Reserved => Reason::Reserved,
+        Denial::Busy => Reason::TryAgain,
+        Denial::Dead => Reason::Dead,
+        Denial::Invalid => Reason::Invalid,
+    }
+}
+
+/// The message for a zone notice, if a v1 client gets one.
+pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
+    use GameEvent as G;
+    let ev = |g| Some(ServerMsg::Event(g));
+    match e {
+        PlayerEvent::Joined { .. } | PlayerEvent::Surroundings { .. } => None,
+        PlayerEvent::View(d) => Some(ServerMsg::View(view(d))),
+        PlayerEvent::Chat {
+            channel,
+            from,
+            name,
+            text,
+        } => Some(ServerMsg::Chat(ChatLine {
+            channel: match channel {
+                ChatChannel::Say => "say",
+                ChatChannel::Global => "global",
+                ChatChannel::Kingdom => "kingdom",
+                ChatChannel::Guild => "guild",
+                ChatChannel::Whisper { .. } => "whisper",
+            }
+            .to_string(),
+            from: from.0,
+            name,
+            text,
+        })),
+        PlayerEvent::Denied { action: a, reason } => ev(G::Denied {
+            action: action(a),
+            reason: denial(reason),
+        }),
+        PlayerEvent::Refused { action: a, reason } => ev(G::Refused {
+            action: action(a),
+            detail: reason.to_string(),
+        }),
+        PlayerEvent::TryAgain { action: a } => ev(G::TryAgain { action: action(a) }),
+        PlayerEvent::Throttled { dropped } => ev(G::Throttled { dropped }),
+        PlayerEvent::XpGained { amount, xp } => ev(G::XpGained { amount, xp }),
+        PlayerEvent::LevelUp { level } => ev(G::LevelUp { level }),
+        PlayerEvent::GoldChanged { gold } => ev(G::GoldChanged { gold }),
+        PlayerEvent::Looted { def, quantity } => ev(G::Looted {
+            def: def.0,
+            quantity,
+        }),
+        PlayerEvent::Died => ev(G::Died),
+        PlayerEvent::Respawned { x, y } => ev(G::Respawned { x, y }),
+        PlayerEvent::QuestAccepted { quest } => ev(G::QuestAccepted { quest: quest.0 }),
+        PlayerEvent::QuestProgress { quest, progress } => ev(G::QuestProgress {
+            quest: quest.0,
+            progress,
+        }),
+        PlayerEvent::QuestCompleted { quest } => ev(G::QuestCompleted { quest: quest.0 }),
+        other => {
+            let name = format!("{other:?}");
+            let name = name
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_string();
+            ev(G::Other { name })
+        }
+    }
+}
+
+pub(crate) fn inbox(e: &CacheEvent) -> InboxEvent {
+    match e {
+        CacheEvent::Kicked { reason } => InboxEvent::Kicked {
+            reason: reason.clone(),
+        },
+        CacheEvent::MailArrived { mail } => InboxEvent::MailArrived { mail: mail.0 },
+        other => {
+            let name = format!("{other:?}");
+            InboxEvent::Other {
+                name: name
+                    .split(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! A player's whole visit through real sockets: register → login → ticket → join → move → a
+//! second player sees the first move → say → logout → saved where it stood; then a reconnect
+//! within the disconnect grace resumes the same entity without a new claim.
+
+mod support;
+
+use realmkeep_domain::CharacterId;
+use realmkeep_protocol::ws::{Answer, Command, EntityKind, ServerMsg};
+use realmkeep_protocol::CloseCode;
+use std::time::Duration;
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_join_move_be_seen_talk_and_log_out_saved_where_one_stood() {
+    let env = Env::new().await;
+    let (ta, a) = env.player("alice").await;
+    let (tb, b) = env.player("bobby").await;
+    let (mut wa, welcome_a) = env.join(&ta, a).await;
+    assert_eq!(welcome_a.character, a);
+    assert_eq!(welcome_a.name, "alice");
+    assert!(!welcome_a.resumed);
+    assert!(
+        !welcome_a.bag.is_empty() || !welcome_a.equipment.is_empty(),
+        "the starting kit is shown"
+    );
+    let (mut wb, _) = env.join(&tb, b).await;
+
+    // Bob sees Alice in view.
+    let alice_net = welcome_a.net_id;
+    next_msg(&mut wb, |m| match m {
+        ServerMsg::View(v) => v
+            .entered
+            .iter()
+            .any(|e| {
+                e.net_id == alice_net
+                    && matches!(&e.kind, EntityKind::Player { character, .. } if *character == a)
+            })
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+
+    // Alice walks; Bob sees her move.
+    let (x0, y0) = (welcome_a.x, welcome_a.y);
+    let to = (x0 + 10.0, y0);
+    assert_eq!(
+        wa.request(Command::MoveTo { x: to.0, y: to.1 })
+            .await
+            .unwrap(),
+        Answer::Ok
+    );
+    next_msg(&mut wb, |m| match m {
+        ServerMsg::View(v) => v
+            .moved
+            .iter()
+            .any(|mv| mv.net_id == alice_net && mv.x > x0 + 9.0)
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+
+    // Alice talks; Bob hears it.
+    assert_eq!(
+        wa.request(Command::Say {
+            text: "well met".into()
+        })
+        .await
+        .unwrap(),
+        Answer::Ok
+    );
+    let heard = next_msg(&mut wb, |m| match m {
+        ServerMsg::Chat(c) => Some(c.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (heard.from, heard.text.as_str(), heard.channel.as_str()),
+        (a, "well met", "say")
+    );
+
+    // Alice logs out: answered after the final save, then closed with 1000.
+    let id = wa.send(Command::Logout).await.unwrap();
+    assert_eq!(wa.answer(id).await.unwrap(), Answer::Ok);
+    assert_eq!(wa.closed().await.unwrap(), Some(CloseCode::Normal.code()));
+    let saved = env.db.store.load_character(CharacterId(a)).await.unwrap();
+    assert!(
+        (saved.position.x - to.0).abs() < 0.5 && (saved.position.y - to.1).abs() < 0.5,
+        "saved where she stood: {:?}",
+        saved.position
+    );
+    assert!(
+        !env.cluster.zones().any(|z| z.holds(CharacterId(a))),
+        "released"
+    );
+    // Bob sees her leave.
+    next_msg(&mut wb, |m| match m {
+        ServerMsg::View(v) => v.left.contains(&alice_net).then_some(()),
+        _ => None,
+    })
+    .await;
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_within_the_grace_resumes_the_same_entity_without_a_new_claim() {
+    let env = Env::new().await;
+    let (t, c) = env.player("carol").await;
+    let (mut ws, first) = env.join(&t, c).await;
+    let epoch = env
+        .db
+        .store
+        .load_character(CharacterId(c))
+        .await
+        .unwrap()
+        .claim_epoch;
+    ws.close().await;
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        env.cluster.zones().any(|z| z.holds(CharacterId(c))),
+        "kept for the grace period"
+    );
+    let (mut ws, again) = env.join(&t, c).await;
+    assert!(again.resumed, "resumed");
+    assert_eq!(again.net_id, first.net_id, "the same entity");
+    let epoch_after = env
+        .db
+        .store
+        .load_character(CharacterId(c))
+        .await
+        .unwrap()
+        .claim_epoch;
+    assert_eq!(epoch, epoch_after, "no new claim");
+    // The resumed connection sees the world again from an empty view (itself included).
+    next_msg(&mut ws, |m| match m {
+        ServerMsg::View(v) => v
+            .entered
+            .iter()
+            .any(|e| e.net_id == first.net_id)
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
+    env.stop().await;
+}

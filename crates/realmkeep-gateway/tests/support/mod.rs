@@ -1,0 +1,141 @@
+//! Shared by the gateway's tests (`mod support;`): a fresh database, a private Redis, a node
+//! with both zones and a gateway on a loopback port; clients through real sockets.
+#![allow(dead_code)]
+
+use realmkeep_cache::options::RateLimitConfig;
+use realmkeep_cache::{Cache, CacheOptions, NodeId, RateAction, SessionSecret};
+use realmkeep_domain::ZoneId;
+use realmkeep_gateway::{Gateway, GatewayConfig};
+use realmkeep_launcher::RedisServer;
+use realmkeep_protocol::client::{Http, Incoming, PlainSocket};
+use realmkeep_protocol::ws::{Answer, Command, ServerFrame, ServerMsg, Welcome};
+use realmkeep_server::{Cluster, ClusterConfig};
+use realmkeep_testkit::TestDb;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+pub const PASSWORD: &str = "a long enough password";
+
+pub struct Env {
+    pub db: TestDb,
+    pub redis: RedisServer,
+    pub cluster: Cluster,
+    pub gateway: Gateway,
+    pub http: Http,
+}
+
+/// Rate limits high enough that the tests' own traffic from 127.0.0.1 never meets them, except
+/// those a test sets lower.
+pub fn generous(mut over: Vec<RateLimitConfig>) -> Vec<RateLimitConfig> {
+    for a in RateAction::ALL {
+        if !over.iter().any(|c| c.action == *a) {
+            over.push(RateLimitConfig {
+                action: *a,
+                limit: 100_000,
+                window: Duration::from_secs(60),
+            });
+        }
+    }
+    over
+}
+
+impl Env {
+    pub async fn new() -> Env {
+        Env::with(
+            generous(vec![]),
+            GatewayConfig::new("127.0.0.1:0".parse().unwrap()),
+        )
+        .await
+    }
+
+    pub async fn with(limits: Vec<RateLimitConfig>, config: GatewayConfig) -> Env {
+        let db = realmkeep_testkit::fresh_db().await;
+        let redis = realmkeep_testkit::redis();
+        let content = Arc::new(realmkeep_store::seed::bundled_content().expect("content parses"));
+        let mut opts = CacheOptions::new(
+            NodeId::parse("gw1").unwrap(),
+            SessionSecret::new(b"test-secret-test-secret-test-secret").unwrap(),
+        );
+        opts.rate_limits = limits;
+        let cache = Cache::connect(&redis.url(), opts).await.unwrap();
+        assert!(cache.wait_until_up(WAIT).await, "Redis is up");
+        let config_cluster = ClusterConfig::new("gw1", vec![ZoneId(1), ZoneId(2)])
+            .with_lease(Duration::from_secs(3))
+            .with_save_interval(Duration::from_secs(1))
+            .with_shutdown_wait(Duration::from_secs(15))
+            .with_seed(7);
+        let cluster = Cluster::start(config_cluster, content, db.store.clone(), cache)
+            .await
+            .expect("cluster starts");
+        let gateway = Gateway::start(cluster.clone(), config)
+            .await
+            .expect("gateway starts");
+        let http = Http::new(&gateway.base_url());
+        Env {
+            db,
+            redis,
+            cluster,
+            gateway,
+            http,
+        }
+    }
+
+    /// Registers `name`, logs in and creates a character named like the account: the token
+    /// and the character id.
+    pub async fn player(&self, name: &str) -> (String, i64) {
+        self.http
+            .register(name, &format!("{name}@example.com"), PASSWORD)
+            .await
+            .expect("registered");
+        let s = self.http.login(name, PASSWORD).await.expect("logged in");
+        let c = self
+            .http
+            .create_character(&s.token, name, "warrior", "aldor")
+            .await
+            .expect("character created");
+        (s.token, c.id)
+    }
+
+    /// A socket joined with `character`: the socket and the welcome.
+    pub async fn join(&self, token: &str, character: i64) -> (PlainSocket, Welcome) {
+        let t = self.http.ticket(token, character).await.expect("ticket");
+        let mut ws = PlainSocket::connect(&self.http.ws_url())
+            .await
+            .expect("connects");
+        let id = ws.send(Command::Join { ticket: t.ticket }).await.unwrap();
+        let answer = ws.answer(id).await.expect("join answered");
+        assert_eq!(answer, Answer::Ok, "joined");
+        let welcome = ws
+            .backlog
+            .iter()
+            .find_map(|f| match &f.msg {
+                ServerMsg::Welcome(w) => Some((**w).clone()),
+                _ => None,
+            })
+            .expect("a welcome before the answer");
+        ws.backlog.clear();
+        (ws, welcome)
+    }
+
+    pub async fn stop(self) {
+        self.gateway.stop();
+        self.cluster.shutdown().await;
+    }
+}
+
+/// The next frame whose message `pick` accepts, at most `WAIT` (others are dropped).
+pub async fn next_msg<T>(ws: &mut PlainSocket, mut pick: impl FnMut(&ServerMsg) -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < WAIT, "timed out waiting for a message");
+        match ws.next().await.expect("socket alive") {
+            Incoming::Frame(ServerFrame { msg, .. }) => {
+                if let Some(v) = pick(&msg) {
+                    return v;
+                }
+            }
+            Incoming::Closed(c) => panic!("closed ({c:?}) while waiting"),
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! A Rust client of the gateway (feature `client`): the HTTP API typed, and a WebSocket that
+//! speaks protocol v1. The tests and the bots use it; it holds no game logic.
+
+use crate::http::*;
+use crate::ws::{Answer, ClientFrame, Command, ServerFrame, ServerMsg};
+use futures::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Longest wait for one HTTP answer or one WebSocket message.
+pub const CLIENT_WAIT: Duration = Duration::from_secs(20);
+
+#[derive(Debug)]
+pub enum ClientError {
+    /// The server refused: its status and reason.
+    Api {
+        status: u16,
+        error: ApiError,
+    },
+    Transport(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Api { status, error } => {
+                write!(f, "{status} {:?}: {}", error.error, error.message)
+            }
+            ClientError::Transport(e) => write!(f, "transport: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl ClientError {
+    /// The reason code of a refusal.
+    pub fn reason(&self) -> Option<crate::Reason> {
+        match self {
+            ClientError::Api { error, .. } => Some(error.error),
+            ClientError::Transport(_) => None,
+        }
+    }
+}
+
+fn transport(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Transport(e.to_string())
+}
+
+/// The HTTP API at `base` (`http://127.0.0.1:7400`).
+#[derive(Debug, Clone)]
+pub struct Http {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            client: reqwest::Client::builder()
+                .timeout(CLIENT_WAIT)
+                .build()
+                .expect("an HTTP client builds"),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `ws://...` of the same server.
+    pub fn ws_url(&self) -> String {
+        format!("{}/v1/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let r = req.send().await.map_err(transport)?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.map_err(transport)?;
+        if (200..300).contains(&status) {
+            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            serde_json::from_slice(body).map_err(transport)
+        } else {
+            match serde_json::from_slice::<ApiError>(&bytes) {
+                Ok(error) => Err(ClientError::Api { status, error }),
+                Err(_) => Err(ClientError::Transport(format!(
+                    "{status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                ))),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn register(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<AccountCreated, ClientError> {
+        let body = Registration {
+            name: name.into(),
+            email: email.into(),
+            password: password.into(),
+        };
+        self.call(self.client.post(self.url("/v1/accounts")).json(&body))
+            .await
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> Result<SessionIssued, ClientError> {
+        let body = Credentials {
+            name: name.into(),
+            password: password.into(),
+        };
+        self.call(self.client.post(self.url("/v1/sessions")).json(&body))
+            .await
+    }
+
+    pub async fn refresh(&self, token: &str) -> Result<SessionIssued, ClientError> {
+        self.call(
+            self.client
+                .post(self.url("/v1/sessions/refresh"))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), ClientError> {
+        self.call(
+            self.client
+                .delete(self.url("/v1/sessions"))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn change_password(
+        &self,
+        token: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), ClientError> {
+        let body = PasswordChange {
+            old_password: old.into(),
+            new_password: new.into(),
+        };
+        self.call(
+            self.client
+                .put(self.url("/v1/accounts/password"))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn characters(&self, token: &str) -> Result<Vec<CharacterRow>, ClientError> {
+        self.call(
+            self.client
+                .get(self.url("/v1/characters"))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn create_character(
+        &self,
+        token: &str,
+        name: &str,
+        class: &str,
+        kingdom: &str,
+    ) -> Result<CharacterRow, ClientError> {
+        let body = NewCharacter {
+            name: name.into(),
+            class: class.into(),
+            kingdom: kingdom.into(),
+        };
+        self.call(
+            self.client
+                .post(self.url("/v1/characters"))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn delete_character(&self, token: &str, id: i64) -> Result<(), ClientError> {
+        self.call(
+            self.client
+                .delete(self.url(&format!("/v1/characters/{id}")))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn ticket(&self, token: &str, character: i64) -> Result<TicketIssued, ClientError> {
+        self.call(
+            self.client
+                .post(self.url("/v1/tickets"))
+                .bearer_auth(token)
+                .json(&TicketRequest { character }),
+        )
+        .await
+    }
+
+    /// `GET /readyz`: the status code and the body.
+    pub async fn readyz(&self) -> Result<(u16, Readiness), ClientError> {
+        let r = self
+            .client
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = r.status().as_u16();
+        let body = r.json().await.map_err(transport)?;
+        Ok((status, body))
+    }
+
+    /// A raw request, for tests of bad input: the status and the body's text.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> Result<(u16, String), ClientError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(transport)?;
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.map_err(transport)?;
+        let status = r.status().as_u16();
+        Ok((status, r.text().await.map_err(transport)?))
+    }
+}
+
+/// What the socket gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Frame(ServerFrame),
+    /// The server closed: its close code (if it sent one).
+    Closed(Option<u16>),
+}
+
+type Stream<S> = tokio_tungstenite::WebSocketStream<S>;
+
+/// A WebSocket speaking protocol v1. Request ids count from 1.
+pub struct Socket<S> {
+    ws: Stream<S>,
+    next_id: u64,
+    /// Messages read while waiting for something else, in order.
+    pub backlog: std::collections::VecDeque<ServerFrame>,
+}
+
+pub type PlainSocket = Socket<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl PlainSocket {
+    /// Connects to `ws://.../v1/ws`.
+    pub async fn connect(url: &str) -> Result<Self, ClientError> {
+        let (ws, _) = tokio::time::timeout(CLIENT_WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .map_err(transport)?
+            .map_err(transport)?;
+        Ok(Socket::from_stream(ws))
+    }
+}
+
+impl<S> Socket<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    pub fn from_stream(ws: Stream<S>) -> Self {
+        Self {
+            ws,
+            next_id: 1,
+            backlog: Default::default(),
+        }
+    }
+
+    /// Sends a command with the next request id; returns the id.
+    pub async fn send(&mut self, cmd: Command) -> Result<u64, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_frame(&ClientFrame::new(id, cmd)).await?;
+        Ok(id)
+    }
+
+    pub async fn send_frame(&mut self, f: &ClientFrame) -> Result<(), ClientError> {
+        self.next_id = self.next_id.max(f.id + 1);
+        let text = serde_json::to_string(f).map_err(transport)?;
+        self.send_text(&text).await
+    }
+
+    pub async fn send_text(&mut self, text: &str) -> Result<(), ClientError> {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(transport)
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), ClientError> {
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(transport)
+    }
+
+    /// The next server message or the close (pings are answered by the library).
+    pub async fn next(&mut self) -> Result<Incoming, ClientError> {
+        if let Some(f) = self.backlog.pop_front() {
+            return Ok(Incoming::Frame(f));
+        }
+        self.read().await
+    }
+
+    async fn read(&mut self) -> Result<Incoming, ClientError> {
+        loop {
+            let m = tokio::time::timeout(CLIENT_WAIT, self.ws.next())
+                .await
+                .map_err(|_| ClientError::Transport("no message in time".into()))?;
+            match m {
+                None => return Ok(Incoming::Closed(None)),
+                Some(Err(e)) => return Err(transport(e)),
+                Some(Ok(Message::Text(t))) => {
+                    let f: ServerFrame = serde_json::from_str(&t).map_err(transport)?;
+                    return Ok(Incoming::Frame(f));
+                }
+                Some(Ok(Message::Close(c))) => {
+                    return Ok(Incoming::Closed(c.map(|c| u16::from(c.code))))
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Reads until the answer to request `id` (other messages go to the backlog).
+    pub async fn answer(&mut self, id: u64) -> Result<Answer, ClientError> {
+        if let Some(pos) = self
+            .backlog
+            .iter()
+            .position(|f| matches!(&f.msg, ServerMsg::Answer { id: i, .. } if *i == id))
+        {
+            let f = self.backlog.remove(pos).expect("found");
+            if let ServerMsg::Answer { result, .. } = f.msg {
+                return Ok(result);
+            }
+        }
+        loop {
+            match self.read().await? {
+                Incoming::Frame(ServerFrame {
+                    msg: ServerMsg::Answer { id: i, result },
+                    ..
+                }) if i == id => return Ok(result),
+                Incoming::Frame(f) => self.backlog.push_back(f),
+                Incoming::Closed(code) => {
+                    return Err(ClientError::Transport(format!(
+                        "closed ({code:?}) before the answer to {id}"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// Sends a command and waits for its answer.
+    pub async fn request(&mut self, cmd: Command) -> Result<Answer, ClientError> {
+        let id = self.send(cmd).await?;
+        self.answer(id).await
+    }
+
+    /// Reads until the server closes; the close code.
+    pub async fn closed(&mut self) -> Result<Option<u16>, ClientError> {
+        loop {
+            match self.read().await? {
+                Incoming::Closed(c) => return Ok(c),
+                Incoming::Frame(f) => self.backlog.push_back(f),
+            }
+        }
+    }
+
+    pub async fn close(&mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
