@@ -226,6 +226,7 @@ impl Sessions<'_> {
             session,
             started_unix_s,
             expires_unix_s: now + SESSION_TOKEN_LIFETIME.as_secs() as i64,
+            nonce: rand::random(),
         };
         let token = self.local.signer.sign(claims);
         let mut pipe = redis::pipe();
@@ -263,10 +264,8 @@ impl Sessions<'_> {
                 account, session, ..
             } => {
                 let fresh = self.issue_for(account, session, started).await;
-                // Renewed within the same second, the token is the same one: nothing to revoke.
-                if fresh.token.as_str() != token {
-                    self.revoke(token).await;
-                }
+                // Every token is distinct (its nonce): the old one always goes.
+                self.revoke(token).await;
                 Ok(fresh)
             }
             SessionCheck::Invalid(why) => Err(why),

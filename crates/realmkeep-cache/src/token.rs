@@ -1,4 +1,5 @@
-//! Signed session tokens: `v2.{account}.{session}.{started_unix_s}.{expires_unix_s}.{hmac_sha256_hex}`.
+//! Signed session tokens: `v2.{account}.{session}.{started_unix_s}.{expires_unix_s}.{nonce}.{hmac_sha256_hex}`.
+//! The nonce makes every token distinct, even two renewals within one second.
 //! `started` is the login's time, kept across renewals: no token of a session is valid past
 //! [`SESSION_ABSOLUTE_LIFETIME`] after it, however often it was renewed.
 //!
@@ -69,6 +70,8 @@ pub struct SessionClaims {
     /// The login's time (unix seconds), the same for every renewal.
     pub started_unix_s: i64,
     pub expires_unix_s: i64,
+    /// Random per token (eight hex digits in the token).
+    pub nonce: u32,
 }
 
 impl SessionClaims {
@@ -123,8 +126,12 @@ impl TokenSigner {
 
     pub fn sign(&self, claims: SessionClaims) -> SessionToken {
         let payload = format!(
-            "{TOKEN_VERSION}.{}.{}.{}.{}",
-            claims.account, claims.session, claims.started_unix_s, claims.expires_unix_s
+            "{TOKEN_VERSION}.{}.{}.{}.{}.{:08x}",
+            claims.account,
+            claims.session,
+            claims.started_unix_s,
+            claims.expires_unix_s,
+            claims.nonce
         );
         let sig = self.mac(&payload).finalize().into_bytes();
         SessionToken(format!("{payload}.{}", hex(&sig)))
@@ -141,14 +148,24 @@ impl TokenSigner {
         }
         let (payload, sig_hex) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let mut parts = payload.split('.');
-        let (Some(version), Some(account), Some(session), Some(started), Some(expires), None) = (
+        let (
+            Some(version),
+            Some(account),
+            Some(session),
+            Some(started),
+            Some(expires),
+            Some(nonce),
+            None,
+        ) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        ) else {
+            parts.next(),
+        )
+        else {
             return Err(TokenError::Malformed);
         };
         if version != TOKEN_VERSION || session.len() != 16 {
@@ -161,6 +178,7 @@ impl TokenSigner {
             ),
             started_unix_s: started.parse().map_err(|_| TokenError::Malformed)?,
             expires_unix_s: expires.parse().map_err(|_| TokenError::Malformed)?,
+            nonce: u32::from_str_radix(nonce, 16).map_err(|_| TokenError::Malformed)?,
         };
         let sig = unhex(sig_hex).ok_or(TokenError::Malformed)?;
         self.mac(payload)
@@ -169,8 +187,12 @@ impl TokenSigner {
         // One spelling per token: the one `sign` makes. A re-cased signature or a number with a
         // leading zero would verify too, and be another key in Redis that no revocation names.
         let canonical = format!(
-            "{TOKEN_VERSION}.{}.{}.{}.{}",
-            claims.account, claims.session, claims.started_unix_s, claims.expires_unix_s
+            "{TOKEN_VERSION}.{}.{}.{}.{}.{:08x}",
+            claims.account,
+            claims.session,
+            claims.started_unix_s,
+            claims.expires_unix_s,
+            claims.nonce
         );
         if payload != canonical || sig_hex != hex(&sig) {
             return Err(TokenError::Malformed);
@@ -216,6 +238,7 @@ mod tests {
             session: SessionId(0xdead_beef),
             started_unix_s: expires_unix_s - 60,
             expires_unix_s,
+            nonce: 7,
         }
     }
 
@@ -298,6 +321,7 @@ mod tests {
             session: SessionId(1),
             started_unix_s: now - SESSION_ABSOLUTE_LIFETIME.as_secs() as i64,
             expires_unix_s: now + 600,
+            nonce: 1,
         };
         let t = s.sign(old);
         assert_eq!(s.verify(t.as_str(), now).unwrap_err(), TokenError::Expired);

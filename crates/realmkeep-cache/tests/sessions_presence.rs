@@ -64,6 +64,7 @@ async fn sessions_validate_refresh_and_revoke() {
         session: SessionId(1),
         started_unix_s: 0,
         expires_unix_s: 1,
+        nonce: 0,
     });
     assert_eq!(
         cache.sessions().validate(expired.as_str()).await,
@@ -74,6 +75,7 @@ async fn sessions_validate_refresh_and_revoke() {
         session: SessionId(2),
         started_unix_s: now_s(),
         expires_unix_s: now_s() + 60,
+        nonce: 0,
     });
     assert_eq!(
         cache.sessions().validate(unknown.as_str()).await,

@@ -1,7 +1,9 @@
 //! How a gateway is set up: where it listens, and TLS.
 
+use realmkeep_protocol::limits::{IDLE_CLOSE_SECS, PING_EVERY_SECS};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The default listening address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7400";
@@ -12,6 +14,14 @@ pub struct GatewayConfig {
     /// PEM certificate chain and private key: HTTPS and WSS on the same listener.
     pub tls: Option<TlsFiles>,
     pub connections_per_ip: usize,
+    /// How often a WebSocket is pinged, and how long a silent one lives (the protocol's
+    /// `PING_EVERY_SECS` and `IDLE_CLOSE_SECS`; tests shorten them).
+    pub ping_every: Duration,
+    pub idle_close: Duration,
+    /// Server messages queued for one WebSocket (`OUTBOUND_QUEUE_MAX`).
+    pub outbound_queue: usize,
+    /// The kernel's send buffer of each accepted socket, if set (default: the system's).
+    pub socket_send_buffer: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,11 +36,29 @@ impl GatewayConfig {
             listen,
             tls: None,
             connections_per_ip: crate::limits::CONNECTIONS_PER_IP_MAX,
+            ping_every: Duration::from_secs(PING_EVERY_SECS),
+            idle_close: Duration::from_secs(IDLE_CLOSE_SECS),
+            outbound_queue: crate::limits::OUTBOUND_QUEUE_MAX,
+            socket_send_buffer: None,
         }
     }
 
     pub fn with_tls(mut self, tls: TlsFiles) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Pings every `ping`, closes (4003) after `idle` without a frame; `idle` > `ping`.
+    pub fn with_keepalive(mut self, ping: Duration, idle: Duration) -> Self {
+        self.ping_every = ping.max(Duration::from_millis(10));
+        self.idle_close = idle.max(self.ping_every + Duration::from_millis(10));
+        self
+    }
+
+    /// A smaller outbound queue and socket send buffer: a slow reader is found sooner.
+    pub fn with_outbound(mut self, queue: usize, socket_send_buffer: Option<usize>) -> Self {
+        self.outbound_queue = queue.clamp(1, crate::limits::OUTBOUND_QUEUE_MAX);
+        self.socket_send_buffer = socket_send_buffer;
         self
     }
 

@@ -64,7 +64,7 @@ impl Gateway {
         })?;
         let stop = CancellationToken::new();
         let conns = Arc::new(listener::Conns::default());
-        let (app, pubsub_rx) = state::App::new(cluster, stop.clone());
+        let (app, pubsub_rx) = state::App::new(cluster, config.clone(), stop.clone());
         tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
         let router = http::router(app);
         let has_tls = tls.is_some();
@@ -73,7 +73,7 @@ impl Gateway {
             router,
             tls,
             conns.clone(),
-            config.connections_per_ip,
+            config,
             stop.clone(),
         ));
         tracing::info!(%local_addr, tls = has_tls, "gateway listening");

@@ -99,9 +99,10 @@ pub(crate) async fn accept_loop(
     router: Router,
     tls: Option<TlsAcceptor>,
     conns: Arc<Conns>,
-    per_ip_max: usize,
+    config: crate::GatewayConfig,
     stop: CancellationToken,
 ) {
+    let per_ip_max = config.connections_per_ip;
     loop {
         let (tcp, peer) = tokio::select! {
             _ = stop.cancelled() => return,
@@ -121,6 +122,9 @@ pub(crate) async fn accept_loop(
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        if let Some(n) = config.socket_send_buffer {
+            let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(n);
+        }
         let router = router.clone();
         let tls = tls.clone();
         let stop = stop.clone();

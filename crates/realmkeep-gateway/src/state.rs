@@ -2,6 +2,7 @@
 //! connections per address, the one live WebSocket per account, and what the gateway remembers
 //! of characters in the world (for a resume within the disconnect grace).
 
+use crate::config::GatewayConfig;
 use crate::limits::{CONTROL_QUEUE_MAX, PUBSUB_QUEUE_MAX};
 use realmkeep_cache::{Cache, InboxId, PlayerEvent, SessionId};
 use realmkeep_domain::records::LoadedCharacter;
@@ -53,6 +54,7 @@ pub(crate) enum PubsubCmd {
 
 pub(crate) struct App {
     pub cluster: Cluster,
+    pub config: GatewayConfig,
     pub live: Mutex<HashMap<AccountId, Live>>,
     pub in_world: Mutex<HashMap<CharacterId, InWorld>>,
     pub pubsub: mpsc::Sender<PubsubCmd>,
@@ -65,10 +67,15 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl App {
-    pub fn new(cluster: Cluster, stop: CancellationToken) -> (Arc<App>, mpsc::Receiver<PubsubCmd>) {
+    pub fn new(
+        cluster: Cluster,
+        config: GatewayConfig,
+        stop: CancellationToken,
+    ) -> (Arc<App>, mpsc::Receiver<PubsubCmd>) {
         let (pubsub, rx) = mpsc::channel(PUBSUB_QUEUE_MAX);
         let app = Arc::new(App {
             cluster,
+            config,
             live: Mutex::new(HashMap::new()),
             in_world: Mutex::new(HashMap::new()),
             pubsub,

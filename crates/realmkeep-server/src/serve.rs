@@ -1,24 +1,16 @@
-//! `serve`: one node as its own process — what `realmkeep serve` runs. Connects to PostgreSQL and
-//! Redis, starts the configured zones, logs the status every `STATUS_LOG_INTERVAL`, and on
-//! SIGTERM or Ctrl-C saves and releases every character before it returns.
+//! `serve`: one node as its own process — what `realmkeep serve` runs once it has connected the
+//! node (`Cluster::connect`) and opened its gateway: logs the status every
+//! `STATUS_LOG_INTERVAL`, and on SIGTERM or Ctrl-C saves and releases every character before it
+//! returns.
 
-use crate::{Cluster, ClusterConfig, Endpoints, HostError, ShutdownReport};
-use realmkeep_domain::content::Content;
-use realmkeep_store::StoreOptions;
-use std::sync::Arc;
+use crate::{Cluster, ShutdownReport};
 use std::time::Duration;
 
 /// How often a serving node logs its status line.
 pub const STATUS_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Runs a node until it is asked to stop; returns how each zone's shutdown went.
-pub async fn serve(
-    config: ClusterConfig,
-    endpoints: &Endpoints,
-    store_options: &StoreOptions,
-    content: Arc<Content>,
-) -> Result<Vec<ShutdownReport>, HostError> {
-    let cluster = Cluster::connect(config, endpoints, store_options, content).await?;
+pub async fn serve(cluster: Cluster) -> Vec<ShutdownReport> {
     tracing::info!(node = %cluster.node(), zones = ?cluster.zones().map(|z| z.zone()).collect::<Vec<_>>(), "serving");
     let status = {
         let cluster = cluster.clone();
@@ -44,5 +36,5 @@ pub async fn serve(
     };
     let reports = cluster.run_until_signal().await;
     status.abort();
-    Ok(reports)
+    reports
 }

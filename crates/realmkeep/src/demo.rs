@@ -50,6 +50,9 @@ pub struct DemoArgs {
     /// Seeds the players' decisions and the zones.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Where the gateway (HTTP API and WebSocket) listens: a client can join the demo's world.
+    #[arg(long, default_value = realmkeep_gateway::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
 }
 
 fn step(n: usize, what: &str) -> Instant {
@@ -152,7 +155,15 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .with_lease(LEASE)
         .with_seed(args.seed);
     let cluster = Cluster::start(config, content.clone(), store.clone(), cache).await?;
-    done(t, "ticking at 20 Hz");
+    let gateway = realmkeep_gateway::Gateway::start(
+        cluster.clone(),
+        realmkeep_gateway::GatewayConfig::new(args.listen),
+    )
+    .await?;
+    done(
+        t,
+        &format!("ticking at 20 Hz; gateway on {}", gateway.base_url()),
+    );
 
     let t = step(
         7,
@@ -174,6 +185,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     );
 
     let stopped_by = play(&cluster, pop, args.seconds).await?;
+    gateway.stop();
     stop(&cluster, &args.dir, stopped_by).await?;
     store.close().await;
     drop(redis);

@@ -1,17 +1,20 @@
-//! `realmkeep serve`: zones against a configured PostgreSQL and Redis, no private servers. Runs
-//! the server crate's `serve` (status in the log every 10 s, SIGTERM or Ctrl-C saves everyone).
+//! `realmkeep serve`: zones against a configured PostgreSQL and Redis, no private servers, with
+//! the gateway (HTTP API and WebSocket, `--listen`, optional TLS) in front of them. Runs the
+//! server crate's `serve` (status in the log every 10 s, SIGTERM or Ctrl-C saves everyone).
 //!
-//! Until the network gateway exists, `--sim-players N` is the way to drive a serving node from
-//! outside: it runs N simulated players inside the process and prints one JSON line on stdout per
-//! acknowledged trade (`{"event":"trade","a":..,"b":..,"a_items":[..],..}`), after a
-//! `{"event":"ready",..}` line once they have joined. The crash test reads these lines.
+//! `--sim-players N` also runs N simulated players inside the process and prints one JSON line
+//! on stdout per acknowledged trade (`{"event":"trade","a":..,"b":..,"a_items":[..],..}`), after
+//! a `{"event":"ready",..}` line once they have joined. The crash test reads these lines.
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use realmkeep_domain::ZoneId;
+use realmkeep_gateway::{Gateway, GatewayConfig, TlsFiles};
 use realmkeep_server::{Cluster, ClusterConfig, Endpoints};
 use realmkeep_sim::{Behaviour, Population, SimConfig};
+use realmkeep_store::accounts::PasswordHashing;
 use realmkeep_store::StoreOptions;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +55,63 @@ pub struct ServeArgs {
     /// Seed of the simulated players' decisions and of the zones.
     #[arg(long, default_value_t = 1)]
     pub sim_seed: u64,
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+/// The gateway in front of the node, and how passwords are hashed.
+#[derive(Args, Clone, Debug)]
+pub struct GatewayArgs {
+    /// Where the HTTP API and the WebSocket listen.
+    #[arg(long, default_value = realmkeep_gateway::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// PEM certificate chain: serve HTTPS and WSS (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Open connections from one address at the most.
+    #[arg(long, default_value_t = realmkeep_gateway::limits::CONNECTIONS_PER_IP_MAX)]
+    pub connections_per_ip: usize,
+    /// Argon2id memory cost in KiB (at least OWASP's 19456).
+    #[arg(long, default_value_t = realmkeep_store::accounts::ARGON2_M_COST_KIB)]
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes (at least 2).
+    #[arg(long, default_value_t = realmkeep_store::accounts::ARGON2_T_COST)]
+    pub argon2_passes: u32,
+    /// Argon2id lanes (at least 1).
+    #[arg(long, default_value_t = realmkeep_store::accounts::ARGON2_P_COST)]
+    pub argon2_lanes: u32,
+    /// Password hashes computed at once; more logins wait their turn.
+    #[arg(long, default_value_t = realmkeep_store::accounts::PASSWORD_HASHES_IN_FLIGHT_MAX)]
+    pub password_hashes_at_once: usize,
+}
+
+impl GatewayArgs {
+    pub fn gateway_config(&self) -> GatewayConfig {
+        let mut c =
+            GatewayConfig::new(self.listen).with_connections_per_ip(self.connections_per_ip);
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            c = c.with_tls(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            });
+        }
+        c
+    }
+
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            password_hashing: PasswordHashing {
+                m_cost_kib: self.argon2_memory_kib,
+                t_cost: self.argon2_passes,
+                p_cost: self.argon2_lanes,
+                in_flight_max: self.password_hashes_at_once,
+            },
+            ..StoreOptions::default()
+        }
+    }
 }
 
 fn secret(given: Option<&str>) -> Vec<u8> {
@@ -86,9 +146,17 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         redis_url: args.redis_url.clone(),
         session_secret: secret(args.session_secret.as_deref()),
     };
-    let opts = StoreOptions::default();
+    let opts = args.gateway.store_options();
+    let cluster = Cluster::connect(config, &endpoints, &opts, content.clone())
+        .await
+        .context("starting the node")?;
+    let gateway = Gateway::start(cluster.clone(), args.gateway.gateway_config())
+        .await
+        .context("opening the gateway")?;
+    eprintln!("gateway listening on {}", gateway.base_url());
     if args.sim_players == 0 {
-        let reports = realmkeep_server::serve(config, &endpoints, &opts, content).await?;
+        let reports = realmkeep_server::serve(cluster).await;
+        gateway.stop();
         for r in reports {
             eprintln!(
                 "zone {}: {} ({} still held) in {:.1} s",
@@ -104,9 +172,6 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let cluster = Cluster::connect(config, &endpoints, &opts, content.clone())
-        .await
-        .context("starting the node")?;
     let mut sim = SimConfig::new(&args.sim_prefix, args.sim_seed, zones.clone());
     sim.behaviour = Behaviour::lively(zones);
     sim.think_every_steps = 1;
@@ -127,6 +192,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let signal = realmkeep_server::shutdown_signal();
     pop.run_until(signal).await;
     tracing::info!(node = %cluster.node(), "stopping: saving every character");
+    gateway.stop();
     let reports = cluster.shutdown().await;
     drop(pop);
     let _ = printer.await;

@@ -103,6 +103,7 @@ async fn a_killed_zone_process_loses_no_acknowledged_trade() {
             &redis.url(),
         ])
         .args(["--zones", "1,2", "--node", "doomed"])
+        .args(["--listen", "127.0.0.1:0"])
         .args(["--lease-seconds", &LEASE_SECONDS.to_string()])
         .args([
             "--sim-players",

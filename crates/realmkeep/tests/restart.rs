@@ -42,6 +42,7 @@ fn serve(db_url: &str, redis_url: &str, run: &str) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_realmkeep"))
         .args(["serve", "--database-url", db_url, "--redis-url", redis_url])
         .args(["--zones", "1,2", "--node", NODE])
+        .args(["--listen", "127.0.0.1:0"])
         .args(["--lease-seconds", &LEASE_SECONDS.to_string()])
         .args([
             "--sim-players",

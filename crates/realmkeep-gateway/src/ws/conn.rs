@@ -13,7 +13,6 @@ use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, StreamExt};
 use realmkeep_cache::{RateAction, RateDecision};
-use realmkeep_protocol::limits::{IDLE_CLOSE_SECS, PING_EVERY_SECS};
 use realmkeep_protocol::ws::{
     Answer, Attributes, BagItem, Command, CommandKind, EquippedItem, Quest, ServerFrame, ServerMsg,
     Skill, Welcome,
@@ -27,9 +26,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Commands one connection may send per second before the address's Redis-counted limit is
+/// Frames one connection may send per second before the address's Redis-counted limit is
 /// even asked: a flood is answered locally.
-pub const CONNECTION_COMMANDS_PER_SECOND_MAX: u32 = 40;
+pub const CONNECTION_FRAMES_PER_SECOND_MAX: u32 = 40;
 /// Longest wait for the final save of a logout before the socket closes anyway (the zone
 /// keeps retrying the save; the character leaves once it succeeds).
 const LOGOUT_WAIT: Duration = Duration::from_secs(30);
@@ -57,20 +56,45 @@ struct Conn {
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
     let _slot = slot;
     let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<Message>(OUTBOUND_QUEUE_MAX);
-    let writer = tokio::spawn(async move {
-        while let Some(m) = out_rx.recv().await {
-            let closing = matches!(m, Message::Close(_));
-            match tokio::time::timeout(SEND_TIMEOUT, sink.send(m)).await {
-                Ok(Ok(())) => {}
-                _ => return,
+    let (out, mut out_rx) = mpsc::channel::<Message>(app.config.outbound_queue);
+    // Told to give up: the client does not read. Whatever is queued is dropped and a close
+    // (4000) is attempted, bounded by `SEND_TIMEOUT`.
+    let give_up = tokio_util::sync::CancellationToken::new();
+    let writer = {
+        let give_up = give_up.clone();
+        tokio::spawn(async move {
+            loop {
+                let m = tokio::select! {
+                    biased;
+                    _ = give_up.cancelled() => {
+                        let frame = CloseFrame {
+                            code: CloseCode::TooSlow.code(),
+                            reason: Utf8Bytes::from_static(CloseCode::TooSlow.text()),
+                        };
+                        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+                        return;
+                    }
+                    m = out_rx.recv() => match m {
+                        Some(m) => m,
+                        None => break,
+                    },
+                };
+                let closing = matches!(m, Message::Close(_));
+                let sent = tokio::select! {
+                    _ = give_up.cancelled() => continue,
+                    r = tokio::time::timeout(SEND_TIMEOUT, sink.send(m)) => r,
+                };
+                match sent {
+                    Ok(Ok(())) => {}
+                    _ => return,
+                }
+                if closing {
+                    break;
+                }
             }
-            if closing {
-                break;
-            }
-        }
-        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
-    });
+            let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
+        })
+    };
     let mut c = Conn {
         id: app.conn_id(),
         app,
@@ -87,8 +111,13 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         Ok((joined, me)) => c.play(&mut stream, joined, me).await,
         Err(end) => end,
     };
-    if let End::Close(code) = end {
-        c.close(code);
+    match end {
+        End::Close(CloseCode::TooSlow) => {
+            tracing::info!(conn = c.id, peer = %c.peer, "closing a client too slow to read");
+            give_up.cancel();
+        }
+        End::Close(code) => c.close(code),
+        End::Gone => {}
     }
     drop(c);
     // The writer ends once the queue is closed (or the socket failed).
@@ -122,14 +151,12 @@ impl Conn {
         )
     }
 
-    /// Says why, then closes. Best effort: a client too slow to read gets the close only.
+    /// Says why, then closes (a client too slow to read is closed by the writer instead).
     fn close(&mut self, code: CloseCode) {
-        if code != CloseCode::TooSlow {
-            let _ = self.send(ServerMsg::Closing {
-                code: code.code(),
-                reason: code.text().to_string(),
-            });
-        }
+        let _ = self.send(ServerMsg::Closing {
+            code: code.code(),
+            reason: code.text().to_string(),
+        });
         let frame = CloseFrame {
             code: code.code(),
             reason: Utf8Bytes::from_static(code.text()),
@@ -176,59 +203,80 @@ impl Conn {
 
     /// Request ids grow strictly on a connection; the local flood bound; then the address's
     /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
-    async fn admit(&mut self, id: u64, kind: CommandKind) -> Result<bool, End> {
-        if self.last_request.is_some_and(|last| id <= last) {
-            self.refuse(id, Reason::RequestIdReused, "request ids must grow")?;
-            return Ok(false);
-        }
-        self.last_request = Some(id);
+    /// Counts a frame in the connection's one-second window: `Some(wait)` past the local bound.
+    fn over_local_bound(&mut self) -> Option<Duration> {
         if self.window_start.elapsed() >= Duration::from_secs(1) {
             self.window_start = Instant::now();
             self.window_count = 0;
         }
         self.window_count += 1;
-        let limited = if self.window_count > CONNECTION_COMMANDS_PER_SECOND_MAX {
-            Some(Duration::from_secs(1).saturating_sub(self.window_start.elapsed()))
-        } else {
-            let action = match kind {
-                CommandKind::Join => None,
-                CommandKind::Move => Some(RateAction::WsMove),
-                CommandKind::Say => Some(RateAction::WsSay),
-                CommandKind::Logout => None,
-            };
-            match action {
-                Some(a) => match self
-                    .app
-                    .cache()
-                    .rate_limits()
-                    .check(self.peer.ip(), a)
-                    .await
-                {
-                    RateDecision::Limited { retry_after, .. } => Some(retry_after),
-                    RateDecision::Allowed { .. } => None,
-                },
-                None => None,
-            }
+        (self.window_count > CONNECTION_FRAMES_PER_SECOND_MAX)
+            .then(|| Duration::from_secs(1).saturating_sub(self.window_start.elapsed()))
+    }
+
+    /// Answers `rate_limited`; too many in a row close the connection (4004).
+    fn limited(&mut self, id: u64, wait: Duration) -> Result<(), End> {
+        self.limited_in_a_row += 1;
+        if self.limited_in_a_row >= RATE_LIMITED_IN_A_ROW_MAX {
+            return Err(End::Close(CloseCode::Flood));
+        }
+        self.answer(
+            id,
+            Answer::RateLimited {
+                retry_after_ms: wait.as_millis().max(1) as u64,
+            },
+        )
+    }
+
+    /// The local flood bound; request ids grow strictly on a connection; then the address's
+    /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
+    async fn admit(&mut self, id: u64, kind: CommandKind) -> Result<bool, End> {
+        if let Some(wait) = self.over_local_bound() {
+            self.limited(id, wait)?;
+            return Ok(false);
+        }
+        if !self.fresh_id(id) {
+            self.refuse(id, Reason::RequestIdReused, "request ids must grow")?;
+            return Ok(false);
+        }
+        let action = match kind {
+            CommandKind::Move => Some(RateAction::WsMove),
+            CommandKind::Say => Some(RateAction::WsSay),
+            // Joins are counted by `join` itself (`ws_join`); a logout is always let through.
+            CommandKind::Join | CommandKind::Logout => None,
         };
-        match limited {
-            None => {
-                self.limited_in_a_row = 0;
-                Ok(true)
-            }
-            Some(wait) => {
-                self.limited_in_a_row += 1;
-                self.answer(
-                    id,
-                    Answer::RateLimited {
-                        retry_after_ms: wait.as_millis().max(1) as u64,
-                    },
-                )?;
-                if self.limited_in_a_row >= RATE_LIMITED_IN_A_ROW_MAX {
-                    return Err(End::Close(CloseCode::Flood));
-                }
-                Ok(false)
+        if let Some(a) = action {
+            let limits = self.app.cache().rate_limits();
+            if let RateDecision::Limited { retry_after, .. } = limits.check(self.peer.ip(), a).await
+            {
+                self.limited(id, retry_after)?;
+                return Ok(false);
             }
         }
+        self.limited_in_a_row = 0;
+        Ok(true)
+    }
+
+    /// Records a request id; false if it does not grow (every frame whose id could be read
+    /// uses its id, refused or not).
+    fn fresh_id(&mut self, id: u64) -> bool {
+        if self.last_request.is_some_and(|last| id <= last) {
+            return false;
+        }
+        self.last_request = Some(id);
+        true
+    }
+
+    /// A frame that could not be acted on: counted like any other, then its reason (or
+    /// `request_id_reused` first).
+    fn bad_frame(&mut self, b: Bad) -> Result<(), End> {
+        if let Some(wait) = self.over_local_bound() {
+            return self.limited(b.id, wait);
+        }
+        if b.id != 0 && !self.fresh_id(b.id) {
+            return self.refuse(b.id, Reason::RequestIdReused, "request ids must grow");
+        }
+        self.refuse(b.id, b.reason, b.detail)
     }
 
     async fn until_joined(
@@ -245,8 +293,8 @@ impl Conn {
             };
             let frame = match decode::decode(&text) {
                 Ok(f) => f,
-                Err(Bad { id, reason, detail }) => {
-                    self.refuse(id, reason, detail)?;
+                Err(b) => {
+                    self.bad_frame(b)?;
                     continue;
                 }
             };
@@ -306,7 +354,7 @@ impl Conn {
         mut j: Joined,
         me: (u64, f32, f32),
     ) -> End {
-        let mut ping = tokio::time::interval(Duration::from_secs(PING_EVERY_SECS));
+        let mut ping = tokio::time::interval(self.app.config.ping_every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
         let mut recheck = tokio::time::interval(SESSION_RECHECK);
@@ -338,7 +386,7 @@ impl Conn {
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {
-                    if self.last_heard.elapsed() > Duration::from_secs(IDLE_CLOSE_SECS) {
+                    if self.last_heard.elapsed() > self.app.config.idle_close {
                         Err(End::Close(CloseCode::Idle))
                     } else {
                         match self.out.try_send(Message::Ping(Default::default())) {
@@ -394,7 +442,7 @@ impl Conn {
     ) -> Result<(), End> {
         let frame = match decode::decode(text) {
             Ok(f) => f,
-            Err(Bad { id, reason, detail }) => return self.refuse(id, reason, detail),
+            Err(b) => return self.bad_frame(b),
         };
         let id = frame.id;
         if !self.admit(id, frame.cmd.kind()).await? {

@@ -139,3 +139,34 @@ pub async fn next_msg<T>(ws: &mut PlainSocket, mut pick: impl FnMut(&ServerMsg) 
         }
     }
 }
+
+/// What must not change when bad input is refused: the characters (but their lease and save
+/// time), items, gold, logs, listings and mail in PostgreSQL, and the keys in Redis (but the
+/// rate-limit counters, which count the refusals themselves).
+pub async fn fingerprint(env: &Env) -> (String, Vec<String>) {
+    let pg: String = sqlx::query_scalar(
+        "SELECT md5(concat_ws('|',
+            (SELECT string_agg(concat_ws(',', id, name, level, xp, gold, health, mana, zone_id, claim_epoch, claim_holder, deleted_at), ';' ORDER BY id) FROM characters),
+            (SELECT string_agg(concat_ws(',', character_id, x, y), ';' ORDER BY character_id) FROM character_positions),
+            (SELECT string_agg(concat_ws(',', id, location), ';' ORDER BY id) FROM item_instances),
+            (SELECT count(*) FROM game_logs),
+            (SELECT count(*) FROM accounts),
+            (SELECT string_agg(password_hash, ';' ORDER BY id) FROM accounts)))",
+    )
+    .fetch_one(env.db.store.pool())
+    .await
+    .unwrap();
+    let mut r = redis::Client::open(env.redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    keys.retain(|k| !k.starts_with("rate_limit:"));
+    keys.sort();
+    (pg, keys)
+}
