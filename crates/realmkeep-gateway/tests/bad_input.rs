@@ -301,12 +301,15 @@ async fn forged_expired_re_encoded_and_revoked_tokens_are_refused() {
     env.stop().await;
 }
 
+/// Method, path, token, body, the status and the reason expected.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, u16, &'a str);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_http_bodies_are_refused_with_their_reason() {
     let env = Env::new().await;
     let (token, _) = env.player("alice").await;
     let before = fingerprint(&env).await;
-    let cases: &[(&str, &str, Option<&str>, &str, u16, &str)] = &[
+    let cases: &[Case] = &[
         ("POST", "/v1/accounts", None, "{", 400, "bad_json"),
         (
             "POST",

@@ -170,3 +170,17 @@ pub async fn fingerprint(env: &Env) -> (String, Vec<String>) {
     keys.sort();
     (pg, keys)
 }
+
+impl Env {
+    /// `player`, retried while connection slots are still being given back.
+    pub async fn player_when_free(&self, name: &str) -> (String, i64) {
+        let started = Instant::now();
+        loop {
+            if self.gateway.open_connections() < 8 {
+                return self.player(name).await;
+            }
+            assert!(started.elapsed() < WAIT, "connection slots come back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The gateway's limits, each through real sockets: a flood, many connections from one
+//! address, a client that never reads, a silent client, health and readiness, and TLS.
+
+mod support;
+
+use realmkeep_gateway::{GatewayConfig, TlsFiles};
+use realmkeep_protocol::client::{Http, PlainSocket, Socket};
+use realmkeep_protocol::ws::{Answer, ClientFrame, Command};
+use realmkeep_protocol::CloseCode;
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+
+fn config() -> GatewayConfig {
+    GatewayConfig::new("127.0.0.1:0".parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_answered_rate_limited_then_closed_and_others_are_served() {
+    let env = Env::new().await;
+    let (ta, a) = env.player("alice").await;
+    let (tb, b) = env.player("bobby").await;
+    let (mut flood, _) = env.join(&ta, a).await;
+    let (mut calm, _) = env.join(&tb, b).await;
+    // 10,000 commands as fast as the socket takes them, without waiting for answers.
+    let sender = tokio::spawn(async move {
+        for id in 2..10_002u64 {
+            if flood
+                .send_frame(&ClientFrame::new(id, Command::Stop))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        flood
+    });
+    let mut flood = sender.await.unwrap();
+    let mut limited = 0;
+    let code = loop {
+        match flood.next().await.unwrap() {
+            realmkeep_protocol::client::Incoming::Frame(f) => {
+                if let realmkeep_protocol::ws::ServerMsg::Answer {
+                    result: Answer::RateLimited { .. },
+                    ..
+                } = f.msg
+                {
+                    limited += 1;
+                }
+            }
+            realmkeep_protocol::client::Incoming::Closed(c) => break c,
+        }
+    };
+    assert!(limited >= 1, "answered rate_limited before the close");
+    assert_eq!(code, Some(CloseCode::Flood.code()));
+    assert_eq!(
+        calm.request(Command::Stop).await.unwrap(),
+        Answer::Ok,
+        "others are served"
+    );
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_from_one_address_are_bounded_and_others_still_connect() {
+    let env = Env::with(generous(vec![]), config().with_connections_per_ip(64)).await;
+    let url = env.http.ws_url();
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for _ in 0..500 {
+        match PlainSocket::connect(&url).await {
+            Ok(s) => open.push(s),
+            Err(_) => refused += 1,
+        }
+    }
+    assert_eq!(open.len(), 64, "the first 64 connect");
+    assert_eq!(refused, 436);
+    assert!(env.gateway.open_connections() <= 64);
+    drop(open);
+    // Slots come back when connections close.
+    let (t, c) = env.player_when_free("alice").await;
+    let (mut ws, _) = env.join(&t, c).await;
+    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_closed_4000_and_others_never_wait() {
+    let env = Env::with(generous(vec![]), config().with_outbound(16, Some(4_096))).await;
+    let (ta, a) = env.player("alice").await;
+    let (tb, b) = env.player("bobby").await;
+    // Alice's socket: a tiny receive window, and she stops reading once joined.
+    let t = env.http.ticket(&ta, a).await.unwrap();
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(2_048).unwrap();
+    let tcp = sock.connect(env.gateway.local_addr()).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(env.http.ws_url(), tcp)
+        .await
+        .unwrap();
+    let mut alice = Socket::from_stream(ws);
+    assert_eq!(
+        alice
+            .request(Command::Join { ticket: t.ticket })
+            .await
+            .unwrap(),
+        Answer::Ok
+    );
+    let (mut bob, _) = env.join(&tb, b).await;
+    // Bob talks and walks next to her: every line and step is for her too.
+    let started = std::time::Instant::now();
+    let mut n = 0u32;
+    while env
+        .cluster
+        .zones()
+        .any(|z| z.holds(realmkeep_domain::CharacterId(a)))
+        && !alice_closed(&env, a).await
+        && started.elapsed() < WAIT
+    {
+        n += 1;
+        let line = format!("line {n} {}", "x".repeat(200));
+        let t0 = std::time::Instant::now();
+        let answer = bob.request(Command::Say { text: line }).await.unwrap();
+        assert!(matches!(answer, Answer::Ok | Answer::RateLimited { .. }));
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "bob never waits for alice"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Now she reads: what was sent, then the close with its code.
+    assert_eq!(
+        alice.closed().await.unwrap(),
+        Some(CloseCode::TooSlow.code())
+    );
+    env.stop().await;
+}
+
+/// Opens a WebSocket by hand, sends one text frame, stays silent for `quiet`, then reads
+/// whatever the server sent until it closes: the raw bytes of its frames.
+async fn silent_client(addr: std::net::SocketAddr, text: &str, quiet: Duration) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    // The handshake's answer ends with an empty line.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        tcp.read_exact(&mut b).await.unwrap();
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // One masked text frame (a zero mask leaves the payload as it is).
+    let payload = text.as_bytes();
+    let mut frame = vec![0x81u8];
+    if payload.len() < 126 {
+        frame.push(0x80 | payload.len() as u8);
+    } else {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    }
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(payload);
+    tcp.write_all(&frame).await.unwrap();
+    tokio::time::sleep(quiet).await;
+    let mut all = Vec::new();
+    let _ = tokio::time::timeout(WAIT, tcp.read_to_end(&mut all)).await;
+    all
+}
+
+/// The code of the first close frame in a server's raw frames.
+fn close_code(mut bytes: &[u8]) -> Option<u16> {
+    while bytes.len() >= 2 {
+        let opcode = bytes[0] & 0x0f;
+        let (len, head) = match bytes[1] & 0x7f {
+            126 => (u16::from_be_bytes([bytes[2], bytes[3]]) as usize, 4),
+            127 => (
+                u64::from_be_bytes(bytes[2..10].try_into().unwrap()) as usize,
+                10,
+            ),
+            n => (n as usize, 2),
+        };
+        let body = bytes.get(head..head + len)?;
+        if opcode == 0x8 && len >= 2 {
+            return Some(u16::from_be_bytes([body[0], body[1]]));
+        }
+        bytes = &bytes[head + len..];
+    }
+    None
+}
+
+/// Whether the gateway let go of alice's connection (her character is then disconnected).
+async fn alice_closed(env: &Env, a: i64) -> bool {
+    let c = realmkeep_domain::CharacterId(a);
+    let Some(z) = env.cluster.holding(c) else {
+        return true;
+    };
+    z.inspect(move |zone| zone.player(c).is_some_and(|p| p.disconnected))
+        .await
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_is_closed_4003_while_a_ponging_one_stays() {
+    let cfg = config().with_keepalive(Duration::from_millis(200), Duration::from_millis(700));
+    let env = Env::with(generous(vec![]), cfg).await;
+    let (ta, a) = env.player("alice").await;
+    let (mut ws, _) = env.join(&ta, a).await;
+    // The client library answers pings while it reads: reading keeps it alive.
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
+    }
+    // Not a word, not a pong: a raw socket (no WebSocket library to answer pings) that joins
+    // and then says nothing.
+    let (tb, b) = env.player("bobby").await;
+    let t = env.http.ticket(&tb, b).await.unwrap();
+    let join =
+        serde_json::to_string(&ClientFrame::new(1, Command::Join { ticket: t.ticket })).unwrap();
+    let bytes = silent_client(
+        env.gateway.local_addr(),
+        &join,
+        Duration::from_millis(1_500),
+    )
+    .await;
+    let code = close_code(&bytes);
+    assert_eq!(code, Some(CloseCode::Idle.code()));
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness_answer() {
+    let mut env = Env::new().await;
+    let (status, ready) = env.http.readyz().await.unwrap();
+    assert_eq!(status, 200, "{ready:?}");
+    assert!(ready.ready && ready.postgres && ready.redis && ready.zones_ticking);
+    let (status, body) = env.http.raw("GET", "/healthz", None, "").await.unwrap();
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    // Redis stops: not ready, and it says why.
+    env.redis.stop();
+    let started = std::time::Instant::now();
+    loop {
+        let (status, r) = env.http.readyz().await.unwrap();
+        if status == 503 {
+            assert!(!r.redis && !r.ready);
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "readiness follows Redis");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tls_listener_serves_https_and_wss() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cfg = config().with_tls(TlsFiles {
+        cert: dir.join("test-cert.pem"),
+        key: dir.join("test-key.pem"),
+    });
+    let env = Env::with(generous(vec![]), cfg).await;
+    assert!(env.gateway.base_url().starts_with("https://"));
+    // The plain client cannot speak to it.
+    let plain = Http::new(&env.gateway.base_url().replacen("https", "http", 1));
+    assert!(plain.readyz().await.is_err());
+    // A TLS client that trusts the test certificate: HTTP over TLS, then a WebSocket over TLS.
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(dir.join("test-ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let tls = Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    let connector = tokio_rustls::TlsConnector::from(tls);
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tcp = tokio::net::TcpStream::connect(env.gateway.local_addr())
+        .await
+        .unwrap();
+    let mut stream = connector.connect(name.clone(), tcp).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok\n"));
+
+    // Register and play over TLS: the token goes in a header, the ticket in the first frame.
+    let (token, c) = {
+        // The HTTP API over TLS, through the same typed bodies.
+        let body = serde_json::json!({"name":"alice","email":"a@example.com","password": PASSWORD})
+            .to_string();
+        let tcp = tokio::net::TcpStream::connect(env.gateway.local_addr())
+            .await
+            .unwrap();
+        let mut s = connector.connect(name.clone(), tcp).await.unwrap();
+        let req = format!("POST /v1/accounts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut a = String::new();
+        s.read_to_string(&mut a).await.unwrap_or_default();
+        assert!(a.starts_with("HTTP/1.1 201"), "{a}");
+        let s = env.db.store.clone();
+        let account = s.account_id_by_name("alice").await.unwrap().unwrap();
+        let session = env.cluster.cache().sessions().issue(account).await;
+        let id = s
+            .create_character(
+                account,
+                &realmkeep_domain::CharacterName::parse("alice").unwrap(),
+                realmkeep_domain::Class::Mage,
+                realmkeep_domain::Kingdom::Aldor,
+            )
+            .await
+            .unwrap();
+        (session.token.as_str().to_string(), id.0)
+    };
+    let ticket = {
+        let body = serde_json::json!({ "character": c }).to_string();
+        let tcp = tokio::net::TcpStream::connect(env.gateway.local_addr())
+            .await
+            .unwrap();
+        let mut s = connector.connect(name.clone(), tcp).await.unwrap();
+        let req = format!("POST /v1/tickets HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut a = String::new();
+        s.read_to_string(&mut a).await.unwrap_or_default();
+        assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+        let json = &a[a.find("\r\n\r\n").unwrap() + 4..];
+        let issued: realmkeep_protocol::http::TicketIssued = serde_json::from_str(json).unwrap();
+        issued.ticket
+    };
+    let tcp = tokio::net::TcpStream::connect(env.gateway.local_addr())
+        .await
+        .unwrap();
+    let tls_stream = connector.connect(name, tcp).await.unwrap();
+    let url = format!("wss://localhost:{}/v1/ws", env.gateway.local_addr().port());
+    let (ws, _) = tokio_tungstenite::client_async(url, tls_stream)
+        .await
+        .unwrap();
+    let mut ws = Socket::from_stream(ws);
+    assert_eq!(
+        ws.request(Command::Join { ticket }).await.unwrap(),
+        Answer::Ok
+    );
+    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
+    env.stop().await;
+}
