@@ -9,6 +9,9 @@
 //! - `codemap`: only the codemap check.
 //! - `deny`: only `cargo deny`.
 //! - `bench [ARGS]`: setup, then `realmkeep bench` in release mode.
+//! - `fuzz [INPUTS] [SEED]`: the WebSocket frame decoder under arbitrary text and hostile JSON
+//!   (the gateway's `fuzz_decoder` example, release mode; 10 million inputs by default). `test`
+//!   runs a short one too.
 
 mod codemap;
 mod deny;
@@ -33,6 +36,9 @@ const PACKAGES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Inputs of the short decoder fuzz that `test` runs (debug build: a few seconds).
+const FUZZ_INPUTS_IN_TEST: &str = "200000";
+
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let cmd = args.next().unwrap_or_default();
@@ -48,6 +54,12 @@ fn main() -> Result<()> {
             run_release("bench", &rest)
         }
         "codemap" => check_codemap(),
+        "fuzz" => {
+            let mut args = vec!["run", "--release", "--quiet", "-p", "realmkeep-gateway"];
+            args.extend(["--example", "fuzz_decoder", "--"]);
+            args.extend(strs(&rest));
+            cargo(&args)
+        }
         "deny" => deny::run(),
         "test" => {
             setup()?;
@@ -65,9 +77,21 @@ fn main() -> Result<()> {
             // `testing`) is then private, so this fails if code outside the store holds it.
             cargo(&["check", "--workspace", "--lib", "--bins"])?;
             deny::run()?;
+            // A short fuzz of the frame decoder (`cargo xtask fuzz` runs the long one).
+            cargo(&[
+                "run",
+                "--quiet",
+                "-p",
+                "realmkeep-gateway",
+                "--example",
+                "fuzz_decoder",
+                "--",
+                FUZZ_INPUTS_IN_TEST,
+                "2",
+            ])?;
             cargo(&[&["test", "--workspace"], &strs(&rest)[..]].concat())
         }
-        _ => bail!("usage: cargo xtask <setup|demo|test|bench|codemap|deny> [ARGS]"),
+        _ => bail!("usage: cargo xtask <setup|demo|test|bench|fuzz|codemap|deny> [ARGS]"),
     }
 }
 

@@ -23,7 +23,7 @@ pub fn document() -> serde_json::Value {
     put("ApiError", schema_for!(crate::http::ApiError));
     put("Readiness", schema_for!(crate::http::Readiness));
     serde_json::json!({
-        "$comment": "Generated from crates/realmkeep-protocol by `cargo xtask schema`; do not edit.",
+        "$comment": "Generated from crates/realmkeep-protocol (REALMKEEP_UPDATE_SCHEMA=1 cargo test -p realmkeep-protocol --test schema); do not edit.",
         "title": "Realmkeep protocol v1",
         "version": crate::PROTOCOL_VERSION,
         "messages": defs,

@@ -1,0 +1,54 @@
+//! The checked-in JSON Schema (`docs/protocol-v1.schema.json`) is the one the types generate.
+//! `REALMKEEP_UPDATE_SCHEMA=1 cargo test -p realmkeep-protocol --test schema` writes it again.
+
+use realmkeep_protocol::ws::{Answer, ClientFrame, Command, ServerFrame, ServerMsg};
+
+fn path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/protocol-v1.schema.json")
+}
+
+#[test]
+fn the_checked_in_schema_is_current() {
+    let generated = realmkeep_protocol::schema::pretty();
+    if std::env::var_os("REALMKEEP_UPDATE_SCHEMA").is_some() {
+        std::fs::write(path(), &generated).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(path()).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "docs/protocol-v1.schema.json is stale: run REALMKEEP_UPDATE_SCHEMA=1 cargo test -p realmkeep-protocol --test schema"
+    );
+}
+
+#[test]
+fn frames_read_as_the_protocol_document_shows_them() {
+    let f: ClientFrame =
+        serde_json::from_str(r#"{"v":1,"id":7,"cmd":{"type":"move_to","x":10.5,"y":3.0}}"#)
+            .unwrap();
+    assert_eq!(f, ClientFrame::new(7, Command::MoveTo { x: 10.5, y: 3.0 }));
+    let s = ServerFrame::new(
+        42,
+        ServerMsg::Answer {
+            id: 7,
+            result: Answer::Ok,
+        },
+    );
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        r#"{"v":1,"seq":42,"msg":{"type":"answer","id":7,"result":"ok"}}"#
+    );
+    let refused = ServerMsg::Answer {
+        id: 8,
+        result: Answer::Refused {
+            reason: realmkeep_protocol::Reason::BadPosition,
+            detail: None,
+        },
+    };
+    assert_eq!(
+        serde_json::to_string(&refused).unwrap(),
+        r#"{"type":"answer","id":8,"result":"refused","reason":"bad_position"}"#
+    );
+    // A server message a client does not know is still a frame it can skip.
+    let back: ServerFrame = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(back, s);
+}
