@@ -26,6 +26,14 @@ pub struct DbArgs {
     pub database_url: String,
 }
 
+/// The Redis to reach the players through. No `Debug`, like [`DbArgs`].
+#[derive(Args, Clone)]
+pub struct RedisArgs {
+    /// Redis URL with the ACL user and its password (redis://USER:PASSWORD@HOST:PORT/).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: String,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Apply the shipped migrations.

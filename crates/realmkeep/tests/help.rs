@@ -33,6 +33,7 @@ fn help_hides_the_values_of_secret_environment_variables() {
         &["logs", "archive"],
         &["admin", "show"],
         &["admin", "ban"],
+        &["admin", "kick"],
     ];
     for args in commands {
         let text = help(args);
@@ -42,5 +43,7 @@ fn help_hides_the_values_of_secret_environment_variables() {
         );
         assert!(text.contains("DATABASE_URL"), "{args:?}: {text}");
     }
-    assert!(help(&["serve"]).contains("REDIS_URL"));
+    for args in [&["serve"][..], &["admin", "ban"], &["admin", "kick"]] {
+        assert!(help(args).contains("REDIS_URL"), "{args:?}");
+    }
 }
