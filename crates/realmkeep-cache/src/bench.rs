@@ -207,7 +207,7 @@ pub async fn run_sized(
     opts.command_timeout = BENCH_COMMAND_TIMEOUT;
     let cache = Cache::connect(url, opts).await?;
     if !cache.wait_until_up(BENCH_CONNECT_WAIT).await {
-        return Err(BenchError::NotReachable(url.into()));
+        return Err(BenchError::NotReachable(realmkeep_domain::redact_url(url)));
     }
     let per_task = size.ops / BENCH_TASKS;
 
@@ -276,16 +276,22 @@ pub async fn run_sized(
     let port_s = port.to_string();
     let ops_s = size.ops.to_string();
     let clients = BENCH_TASKS.to_string();
+    let auth = auth_args(url)?;
+    let auth: Vec<&str> = auth.iter().map(String::as_str).collect();
     let base = [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port_s,
-        "-c",
-        &clients,
-        "-q",
-        "--csv",
-    ];
+        &[
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port_s,
+            "-c",
+            &clients,
+            "-q",
+            "--csv",
+        ][..],
+        &auth[..],
+    ]
+    .concat();
     let out = tool(
         redis_benchmark,
         &[&base[..], &["-n", &ops_s, "-t", "get,incr"]].concat(),
@@ -343,6 +349,24 @@ pub async fn run_sized(
         rows,
         passed,
     })
+}
+
+/// redis-benchmark's `--user` and `-a` for the credentials in `url` (none without a password).
+/// The password is then on redis-benchmark's command line: point it at a private Redis only.
+fn auth_args(url: &str) -> Result<Vec<String>, CacheError> {
+    let client = redis::Client::open(url).map_err(|e| CacheError::Invalid {
+        what: "Redis URL",
+        detail: e.to_string(),
+    })?;
+    let info = client.get_connection_info().redis_settings();
+    let mut args = Vec::new();
+    if let Some(password) = info.password() {
+        if let Some(user) = info.username() {
+            args.extend(["--user".to_string(), user.to_string()]);
+        }
+        args.extend(["-a".to_string(), password.to_string()]);
+    }
+    Ok(args)
 }
 
 async fn tool(program: &Path, args: &[&str]) -> Result<String, BenchError> {

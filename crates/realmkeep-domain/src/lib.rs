@@ -9,9 +9,11 @@ pub mod error;
 pub mod ids;
 pub mod limits;
 pub mod records;
+pub mod redact;
 pub mod rules;
 pub mod types;
 
 pub use error::DomainError;
 pub use ids::*;
+pub use redact::redact_url;
 pub use types::*;

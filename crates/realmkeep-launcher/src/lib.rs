@@ -12,7 +12,7 @@ mod spawn;
 
 pub use binaries::{find_binary, Binary};
 pub use postgres::{PostgresOptions, PostgresServer};
-pub use redis::{RedisOptions, RedisServer};
+pub use redis::{RedisOptions, RedisServer, REDIS_USER};
 
 use std::path::PathBuf;
 use std::time::Duration;

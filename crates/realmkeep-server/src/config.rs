@@ -3,7 +3,7 @@
 //! the intervals and the lease.
 
 use crate::limits::*;
-use realmkeep_domain::ZoneId;
+use realmkeep_domain::{redact_url, ZoneId};
 use std::time::Duration;
 
 /// The default lease of a claim: renewed every third of it, so a zone survives two missed
@@ -198,24 +198,10 @@ pub struct Endpoints {
 impl std::fmt::Debug for Endpoints {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoints")
-            .field("database_url", &redact(&self.database_url))
-            .field("redis_url", &redact(&self.redis_url))
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &redact_url(&self.redis_url))
             .field("session_secret", &"***")
             .finish()
-    }
-}
-
-/// A URL with its password (if any) hidden.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
     }
 }
 
@@ -243,11 +229,13 @@ mod tests {
     fn passwords_never_print() {
         let e = Endpoints {
             database_url: "postgres://rk:hunter2@127.0.0.1:5432/db".into(),
-            redis_url: "redis://127.0.0.1:6379/".into(),
+            redis_url: "redis://realmkeep:swordfish@127.0.0.1:6379/".into(),
             session_secret: b"secret-bytes".to_vec(),
         };
         let s = format!("{e:?}");
-        assert!(!s.contains("hunter2") && !s.contains("secret-bytes"), "{s}");
+        for secret in ["hunter2", "swordfish", "secret-bytes"] {
+            assert!(!s.contains(secret), "{s}");
+        }
         assert!(s.contains("postgres://rk:***@127.0.0.1:5432/db"), "{s}");
     }
 }

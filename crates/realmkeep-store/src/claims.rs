@@ -6,9 +6,9 @@ use crate::characters::{load_with, LoadedCharacter};
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::saves::{write_full_save, CharacterSnapshot};
 use crate::Store;
-use realmkeep_domain::{CharacterId, ClaimEpoch, Fence};
+use realmkeep_domain::{AccountId, CharacterId, ClaimEpoch, Fence};
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 use std::time::Duration;
 
 /// Longest holder name (zone, node and process nonce).
@@ -42,26 +42,35 @@ fn check_claim_args(holder: &str, lease: Duration) -> StoreResult<f64> {
     Ok(lease.as_secs_f64())
 }
 
-/// Takes the claim (the epoch grows by one) if no live claim holds the character; `None` if one
-/// does or the character does not exist.
+/// A ban in force on the account of the character row `c` (the same rule as
+/// `bans::active_ban`: not revoked, not expired).
+const ACCOUNT_BANNED_SQL: &str = "EXISTS (SELECT 1 FROM bans b WHERE b.account_id = c.account_id
+     AND b.revoked_at IS NULL AND (b.expires_at IS NULL OR b.expires_at > now()))";
+
+/// Takes the claim (the epoch grows by one) if no live claim holds the character and its
+/// account is not banned; `None` if one does, it is banned or the character does not exist.
+/// The ban is checked by the claiming statement itself, so no claim is ever taken for an account
+/// banned before the statement began.
 async fn claim_in(
     conn: &mut PgConnection,
     character: CharacterId,
     holder: &str,
     lease_secs: f64,
 ) -> StoreResult<Option<ClaimEpoch>> {
-    let epoch: Option<i64> = sqlx::query_scalar(
-        "UPDATE characters SET claim_holder = $2, claim_epoch = claim_epoch + 1,
+    let sql = format!(
+        "UPDATE characters c SET claim_holder = $2, claim_epoch = c.claim_epoch + 1,
                 claim_expires_at = now() + make_interval(secs => $3)
-         WHERE id = $1 AND (claim_holder IS NULL OR claim_expires_at <= now())
-         RETURNING claim_epoch",
-    )
-    .bind(character.0)
-    .bind(holder)
-    .bind(lease_secs)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db("claim"))?;
+         WHERE c.id = $1 AND (c.claim_holder IS NULL OR c.claim_expires_at <= now())
+           AND NOT {ACCOUNT_BANNED_SQL}
+         RETURNING c.claim_epoch"
+    );
+    let epoch: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(character.0)
+        .bind(holder)
+        .bind(lease_secs)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("claim"))?;
     Ok(epoch.map(ClaimEpoch))
 }
 
@@ -71,7 +80,8 @@ impl Store {
     /// with a snapshot taken after the claim got the row: when the claim waited for a transaction
     /// holding the character (a trade), the load sees all of what that transaction committed, not
     /// the newest character row beside older bags (see `characters::load_sql`). Refused with
-    /// `ClaimHeld` while another live claim holds it.
+    /// `Banned` while a ban is in force on the account and `ClaimHeld` while another live claim
+    /// holds it; nothing changes then.
     pub async fn claim_and_load(
         &self,
         character: CharacterId,
@@ -106,18 +116,19 @@ impl Store {
         }
     }
 
-    /// Why a claim found no row to take: another live claim, or no such character.
+    /// Why a claim found no row to take: a ban on the account, another live claim, or no such
+    /// character.
     async fn why_not_claimed(&self, character: CharacterId) -> StoreResult<Refusal> {
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1)")
-                .bind(character.0)
-                .fetch_one(self.pool())
-                .await
-                .map_err(db("claim lookup"))?;
-        Ok(if exists {
-            Refusal::ClaimHeld
-        } else {
-            Refusal::NotFound("character")
+        let sql = format!("SELECT {ACCOUNT_BANNED_SQL} FROM characters c WHERE c.id = $1");
+        let banned: Option<bool> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(character.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db("claim lookup"))?;
+        Ok(match banned {
+            Some(true) => Refusal::Banned,
+            Some(false) => Refusal::ClaimHeld,
+            None => Refusal::NotFound("character"),
         })
     }
 
@@ -178,6 +189,24 @@ impl Store {
         .await
         .map_err(db("claim info"))?;
         row.ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))
+    }
+
+    /// The characters of `account` that a live claim holds: those in a zone now (a ban kicks
+    /// them; once the ban is committed no new claim can join them).
+    pub async fn claimed_characters_of_account(
+        &self,
+        account: AccountId,
+    ) -> StoreResult<Vec<CharacterId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM characters
+             WHERE account_id = $1 AND claim_holder IS NOT NULL AND claim_expires_at > now()
+             ORDER BY id",
+        )
+        .bind(account.0)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("claimed characters of account"))?;
+        Ok(ids.into_iter().map(CharacterId).collect())
     }
 
     /// Characters whose claims `holder` still holds (a zone restarting under the same name, or an

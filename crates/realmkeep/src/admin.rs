@@ -1,7 +1,14 @@
 //! Admin tools: inspect and modify player data in PostgreSQL. Every change goes through the
 //! store's transactions and is written to game_logs with the operator and the reason.
+//!
+//! A ban on an account also reaches the world through Redis (`kick.rs`): the account's sessions
+//! are revoked and its characters in a zone are kicked. The ban commits first; if Redis cannot be
+//! reached the command says so and exits with an error, the ban stays in force (it refuses logins
+//! and claims), and `admin kick` delivers the rest once Redis answers.
 
-use crate::cli::DbArgs;
+mod kick;
+
+use crate::cli::{DbArgs, RedisArgs};
 use crate::db::connect;
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
@@ -67,10 +74,21 @@ pub enum AdminCommand {
         #[command(flatten)]
         note: Note,
     },
-    /// Ban an account (by name) or an IP address.
+    /// Ban an account (by name) or an IP address. An account's sessions are revoked and its
+    /// characters in the world kicked through Redis; exits with an error (the ban still in force)
+    /// if Redis cannot be reached.
     Ban {
         #[command(flatten)]
         db: DbArgs,
+        /// Redis URL with the ACL user and its password (redis://USER:PASSWORD@HOST:PORT/), for
+        /// the sessions and kicks of an account ban (not needed for --ip).
+        #[arg(
+            long,
+            env = "REDIS_URL",
+            hide_env_values = true,
+            required_unless_present = "ip"
+        )]
+        redis_url: Option<String>,
         #[arg(long, conflicts_with = "ip", required_unless_present = "ip")]
         account: Option<String>,
         #[arg(long)]
@@ -80,6 +98,19 @@ pub enum AdminCommand {
         hours: Option<i64>,
         #[command(flatten)]
         note: Note,
+    },
+    /// Revoke every session of an account and kick its characters in the world (what `ban` does
+    /// through Redis; run it when `ban` said Redis could not be reached).
+    Kick {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        redis: RedisArgs,
+        #[arg(long)]
+        account: String,
+        /// What the kicked players are told.
+        #[arg(long)]
+        reason: String,
     },
     /// Revoke the bans in force on an account or IP address.
     Unban {
@@ -129,21 +160,31 @@ async fn character(store: &Store, name: &str) -> Result<CharacterId> {
         .ok_or_else(|| anyhow!("no character named {name:?}"))
 }
 
+async fn account_id(store: &Store, name: &str) -> Result<AccountId> {
+    store
+        .account_id_by_name(name)
+        .await?
+        .ok_or_else(|| anyhow!("no account named {name:?}"))
+}
+
 async fn target(
     store: &Store,
     account: Option<String>,
     ip: Option<std::net::IpAddr>,
 ) -> Result<BanTarget> {
     match (account, ip) {
-        (Some(a), _) => {
-            let id = store.account_id_by_name(&a).await?;
-            Ok(BanTarget::Account(
-                id.ok_or_else(|| anyhow!("no account named {a:?}"))?,
-            ))
-        }
+        (Some(a), _) => Ok(BanTarget::Account(account_id(store, &a).await?)),
         (None, Some(ip)) => Ok(BanTarget::Ip(ip)),
         (None, None) => Err(anyhow!("name an --account or an --ip")),
     }
+}
+
+fn print_kicked(k: kick::Kicked) {
+    println!(
+        "every session of the account revoked; {} character(s) in the world kicked \
+         ({} live deliveries; each kick also waits in its character's inbox)",
+        k.characters, k.live
+    );
 }
 
 fn print<T: serde::Serialize>(v: &T) -> Result<()> {
@@ -227,6 +268,7 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         }
         AdminCommand::Ban {
             db,
+            redis_url,
             account,
             ip,
             hours,
@@ -237,6 +279,32 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             let expires = hours.map(|h| chrono::Utc::now() + chrono::Duration::hours(h));
             let id = s.ban(t, &note.reason, &note.operator, expires).await?;
             println!("ban {id} issued");
+            let (BanTarget::Account(account), Some(redis_url)) = (t, redis_url) else {
+                return Ok(());
+            };
+            let redis = RedisArgs { redis_url };
+            let reason = format!("banned: {}", note.reason.trim());
+            match kick::kick_account(&s, &redis, account, &reason).await {
+                Ok(k) => {
+                    print_kicked(k);
+                    Ok(())
+                }
+                Err(e) => Err(e.context(format!(
+                    "ban {id} is in force in PostgreSQL (it refuses logins and zone entry), but \
+                     the account's sessions were not revoked nor its characters in the world \
+                     kicked; run `realmkeep admin kick` for the account once Redis answers"
+                ))),
+            }
+        }
+        AdminCommand::Kick {
+            db,
+            redis,
+            account,
+            reason,
+        } => {
+            let s = connect(&db).await?;
+            let id = account_id(&s, &account).await?;
+            print_kicked(kick::kick_account(&s, &redis, id, &reason).await?);
             Ok(())
         }
         AdminCommand::Unban {

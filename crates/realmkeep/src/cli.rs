@@ -17,11 +17,21 @@ pub struct Cli {
     pub verbose: u8,
 }
 
-#[derive(Args, Clone, Debug)]
+/// The database to work on. No `Debug`: the URL may hold a password (print it through
+/// `realmkeep_domain::redact_url`).
+#[derive(Args, Clone)]
 pub struct DbArgs {
-    /// PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL")]
+    /// PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
+}
+
+/// The Redis to reach the players through. No `Debug`, like [`DbArgs`].
+#[derive(Args, Clone)]
+pub struct RedisArgs {
+    /// Redis URL with the ACL user and its password (redis://USER:PASSWORD@HOST:PORT/).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: String,
 }
 
 #[derive(Subcommand)]

@@ -25,10 +25,10 @@ const SIM_JOIN_WAIT: Duration = Duration::from_secs(60);
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
     /// PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
     /// Redis URL.
-    #[arg(long, env = "REDIS_URL")]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: String,
     /// Zones to run, by id, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
