@@ -144,3 +144,40 @@ async fn a_reconnect_within_the_grace_resumes_the_same_entity_without_a_new_clai
     assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn characters_are_listed_created_and_deleted_only_when_out_of_the_world() {
+    let env = Env::new().await;
+    let (t, c) = env.player("dora").await;
+    let alt = env
+        .http
+        .create_character(&t, "doraalt", "cleric", "veyra")
+        .await
+        .unwrap();
+    let rows = env.http.characters(&t).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![c, alt.id]
+    );
+    assert_eq!(
+        (alt.class.as_str(), alt.kingdom.as_str(), alt.level),
+        ("cleric", "veyra", 1)
+    );
+    let (mut ws, _) = env.join(&t, c).await;
+    let online = env.http.delete_character(&t, c).await.unwrap_err();
+    assert_eq!(
+        online.reason(),
+        Some(realmkeep_protocol::Reason::CharacterOnline)
+    );
+    let id = ws.send(Command::Logout).await.unwrap();
+    assert_eq!(ws.answer(id).await.unwrap(), Answer::Ok);
+    env.http.delete_character(&t, c).await.unwrap();
+    let rows = env.http.characters(&t).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![alt.id]);
+    let gone = env.http.ticket(&t, c).await.unwrap_err();
+    assert_eq!(
+        gone.reason(),
+        Some(realmkeep_protocol::Reason::NoSuchCharacter)
+    );
+    env.stop().await;
+}

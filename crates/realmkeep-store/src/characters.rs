@@ -386,7 +386,7 @@ impl Store {
     ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(db("begin"))?;
         let row: Option<(Option<String>, bool)> = sqlx::query_as(
-            "SELECT claim_holder, claim_expires_at > now() FROM characters \
+            "SELECT claim_holder, coalesce(claim_expires_at > now(), false) FROM characters \
              WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL FOR UPDATE",
         )
         .bind(character.0)

@@ -61,7 +61,7 @@ async fn claim_in(
         "UPDATE characters c SET claim_holder = $2, claim_epoch = c.claim_epoch + 1,
                 claim_expires_at = now() + make_interval(secs => $3)
          WHERE c.id = $1 AND (c.claim_holder IS NULL OR c.claim_expires_at <= now())
-           AND NOT {ACCOUNT_BANNED_SQL}
+           AND c.deleted_at IS NULL AND NOT {ACCOUNT_BANNED_SQL}
          RETURNING c.claim_epoch"
     );
     let epoch: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
@@ -117,9 +117,11 @@ impl Store {
     }
 
     /// Why a claim found no row to take: a ban on the account, another live claim, or no such
-    /// character.
+    /// character (or a deleted one).
     async fn why_not_claimed(&self, character: CharacterId) -> StoreResult<Refusal> {
-        let sql = format!("SELECT {ACCOUNT_BANNED_SQL} FROM characters c WHERE c.id = $1");
+        let sql = format!(
+            "SELECT {ACCOUNT_BANNED_SQL} FROM characters c WHERE c.id = $1 AND c.deleted_at IS NULL"
+        );
         let banned: Option<bool> = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(character.0)
             .fetch_optional(self.pool())

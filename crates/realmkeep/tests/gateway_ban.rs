@@ -1,0 +1,96 @@
+//! The operator's ban bites a player connected through the gateway: `realmkeep admin ban`
+//! (the binary, as an operator runs it) and the player's socket is closed with 4002 within a
+//! second of the command's return, after the `kicked` inbox event; the next login is refused.
+
+use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
+use realmkeep_domain::ZoneId;
+use realmkeep_gateway::{Gateway, GatewayConfig};
+use realmkeep_protocol::client::{Http, PlainSocket};
+use realmkeep_protocol::ws::{Answer, Command, InboxEvent, ServerMsg};
+use realmkeep_protocol::{CloseCode, Reason};
+use realmkeep_server::{Cluster, ClusterConfig};
+use std::process::Command as Process;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "a long enough password";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_ban_closes_the_players_socket_within_a_second() {
+    let db = realmkeep_testkit::fresh_db().await;
+    let redis = realmkeep_testkit::redis();
+    let content = Arc::new(realmkeep_store::seed::bundled_content().unwrap());
+    let opts = CacheOptions::new(
+        NodeId::parse("gw").unwrap(),
+        SessionSecret::new(b"gateway-ban-test-session-secret-0123").unwrap(),
+    );
+    let cache = Cache::connect(&redis.url(), opts).await.unwrap();
+    assert!(cache.wait_until_up(Duration::from_secs(20)).await);
+    let cluster = Cluster::start(
+        ClusterConfig::new("gw", vec![ZoneId(1)]).with_seed(3),
+        content,
+        db.store.clone(),
+        cache,
+    )
+    .await
+    .unwrap();
+    let gateway = Gateway::start(
+        cluster.clone(),
+        GatewayConfig::new("127.0.0.1:0".parse().unwrap()),
+    )
+    .await
+    .unwrap();
+    let http = Http::new(&gateway.base_url());
+    http.register("cheater", "cheater@example.com", PASSWORD)
+        .await
+        .unwrap();
+    let s = http.login("cheater", PASSWORD).await.unwrap();
+    let c = http
+        .create_character(&s.token, "cheater", "ranger", "korrim")
+        .await
+        .unwrap();
+    let t = http.ticket(&s.token, c.id).await.unwrap();
+    let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
+    assert_eq!(
+        ws.request(Command::Join { ticket: t.ticket })
+            .await
+            .unwrap(),
+        Answer::Ok
+    );
+
+    let out = Process::new(env!("CARGO_BIN_EXE_realmkeep"))
+        .args(["admin", "ban", "--account", "cheater"])
+        .args(["--operator", "gm-test", "--reason", "speed hacking"])
+        .env("DATABASE_URL", &db.url)
+        .env("REDIS_URL", redis.url())
+        .output()
+        .unwrap();
+    let returned = Instant::now();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut kicked = None;
+    let code = loop {
+        match ws.next().await.unwrap() {
+            realmkeep_protocol::client::Incoming::Frame(f) => {
+                if let ServerMsg::Inbox(InboxEvent::Kicked { reason }) = f.msg {
+                    kicked = Some(reason);
+                }
+            }
+            realmkeep_protocol::client::Incoming::Closed(code) => break code,
+        }
+    };
+    let took = returned.elapsed();
+    assert_eq!(code, Some(CloseCode::Banned.code()));
+    assert!(kicked.is_some_and(|r| r.contains("speed hacking")));
+    assert!(
+        took < Duration::from_secs(1),
+        "closed {took:?} after the ban"
+    );
+    let e = http.login("cheater", PASSWORD).await.unwrap_err();
+    assert_eq!(e.reason(), Some(Reason::Banned));
+    gateway.stop();
+    cluster.shutdown().await;
+}
