@@ -34,8 +34,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// A running gateway. Dropping it does not stop it: call `stop`.
-#[derive(Debug)]
+/// A running gateway (cheap to clone). Dropping it does not stop it: call `stop`.
+#[derive(Debug, Clone)]
 pub struct Gateway {
     local_addr: SocketAddr,
     stop: CancellationToken,

@@ -181,3 +181,53 @@ async fn characters_are_listed_created_and_deleted_only_when_out_of_the_world() 
     );
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn must_arrive_events_that_came_while_away_are_delivered_in_order_on_resume() {
+    use realmkeep_cache::PlayerEvent;
+    use realmkeep_domain::MailId;
+    use realmkeep_protocol::ws::InboxEvent;
+    let env = Env::new().await;
+    let (t, c) = env.player("erin").await;
+    let (mut ws, _) = env.join(&t, c).await;
+    let events = env.cluster.cache().events();
+    events
+        .notify_player(CharacterId(c), PlayerEvent::MailArrived { mail: MailId(1) })
+        .await
+        .unwrap();
+    next_msg(&mut ws, |m| {
+        matches!(m, ServerMsg::Inbox(InboxEvent::MailArrived { mail: 1 })).then_some(())
+    })
+    .await;
+    ws.close().await;
+    drop(ws);
+    // Away (within the grace): two more arrive, and nobody is listening.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for mail in [2, 3] {
+        events
+            .notify_player(
+                CharacterId(c),
+                PlayerEvent::MailArrived { mail: MailId(mail) },
+            )
+            .await
+            .unwrap();
+    }
+    let (mut ws, w) = env.join(&t, c).await;
+    assert!(w.resumed);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        seen.push(
+            next_msg(&mut ws, |m| match m {
+                ServerMsg::Inbox(InboxEvent::MailArrived { mail }) => Some(*mail),
+                _ => None,
+            })
+            .await,
+        );
+    }
+    assert_eq!(
+        seen,
+        vec![2, 3],
+        "the ones that came meanwhile, in order, and not the first again"
+    );
+    env.stop().await;
+}

@@ -154,6 +154,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .await
         .context("opening the gateway")?;
     eprintln!("gateway listening on {}", gateway.base_url());
+    // On SIGTERM or Ctrl-C the sockets close first (1001) while the node saves everyone.
+    {
+        let gateway = gateway.clone();
+        tokio::spawn(async move {
+            realmkeep_server::shutdown_signal().await;
+            gateway.stop();
+        });
+    }
     if args.sim_players == 0 {
         let reports = realmkeep_server::serve(cluster).await;
         gateway.stop();
