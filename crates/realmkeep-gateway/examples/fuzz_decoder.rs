@@ -112,7 +112,7 @@ fn object(rng: &mut StdRng, depth: u32) -> String {
 /// A frame shaped like the protocol's, with hostile parts.
 fn hostile(rng: &mut StdRng) -> String {
     let kind = if rng.random_bool(0.8) {
-        KINDS[rng.random_range(0..KINDS.len())].to_string()
+        KINDS[rng.random_range(0..KINDS.len())].0.to_string()
     } else {
         string(rng, 12)
     };

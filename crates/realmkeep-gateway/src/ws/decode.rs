@@ -10,8 +10,17 @@ use realmkeep_protocol::{Reason, PROTOCOL_VERSION};
 /// Longest ticket accepted in a `join` (the cache checks its exact form).
 const TICKET_CHARS_MAX: usize = realmkeep_cache::TICKET_CHARS_MAX;
 
-/// The command kinds of protocol v1, as in `type`.
-pub const KINDS: &[&str] = &["join", "move_to", "move", "stop", "say", "logout"];
+/// The command kinds of protocol v1, as in `type`, with the fields each takes besides `type`.
+/// (serde refuses unknown fields of kinds that have fields; this table also covers those that
+/// have none, which an internally tagged enum would let through.)
+pub const KINDS: &[(&str, &[&str])] = &[
+    ("join", &["ticket"]),
+    ("move_to", &["x", "y"]),
+    ("move", &["dx", "dy"]),
+    ("stop", &[]),
+    ("say", &["text"]),
+    ("logout", &[]),
+];
 
 /// A frame that cannot be acted on: its request id if one could be read (else 0), and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,12 +66,27 @@ pub fn decode(text: &str) -> Result<ClientFrame, Bad> {
             ))
         }
     }
-    let kind = obj
-        .get("cmd")
-        .and_then(|c| c.get("type"))
-        .and_then(|t| t.as_str());
+    let cmd = obj.get("cmd").and_then(|c| c.as_object());
+    let kind = cmd.and_then(|c| c.get("type")).and_then(|t| t.as_str());
     match kind {
-        Some(k) if KINDS.contains(&k) => {}
+        Some(k) if KINDS.iter().any(|(name, _)| *name == k) => {
+            let fields = KINDS
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map_or(&[][..], |(_, f)| *f);
+            let extra = cmd
+                .into_iter()
+                .flat_map(|c| c.keys())
+                .find(|key| key.as_str() != "type" && !fields.contains(&key.as_str()));
+            if let Some(extra) = extra {
+                let shown: String = extra.chars().take(32).collect();
+                return Err(bad(
+                    id,
+                    Reason::BadFields,
+                    format!("unknown field `{shown}`"),
+                ));
+            }
+        }
         Some(k) => {
             let shown: String = k.chars().take(32).collect();
             return Err(bad(
