@@ -13,6 +13,9 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const OUTBOUND_QUEUE_MAX: usize = 256;
 /// Writing one frame to a socket may take this long; longer counts as too slow (4000).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// After the server's close frame, how long it reads what the client still sends (so the
+/// socket is not reset and the close frame arrives).
+pub const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 /// A new WebSocket must `join` within this.
 pub const JOIN_WAIT: Duration = Duration::from_secs(10);
 /// Rate-limited commands in a row before the connection is closed (4004).

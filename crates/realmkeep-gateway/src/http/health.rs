@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use realmkeep_protocol::http::Readiness;
 
-/// A zone that has not ticked for this long is not ready.
-const ZONE_TICK_STALE_MS: u64 = 1_000;
+/// A zone that has not ticked for this long (100 ticks at 20 Hz) is stuck: not ready.
+const ZONE_TICK_STALE_MS: u64 = 5_000;
 
 pub(crate) async fn healthz() -> &'static str {
     "ok\n"

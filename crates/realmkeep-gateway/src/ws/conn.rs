@@ -111,17 +111,29 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         Ok((joined, me)) => c.play(&mut stream, joined, me).await,
         Err(end) => end,
     };
-    match end {
+    match &end {
         End::Close(CloseCode::TooSlow) => {
             tracing::info!(conn = c.id, peer = %c.peer, "closing a client too slow to read");
             give_up.cancel();
         }
-        End::Close(code) => c.close(code),
+        End::Close(code) => c.close(*code),
         End::Gone => {}
     }
     drop(c);
     // The writer ends once the queue is closed (or the socket failed).
     let _ = tokio::time::timeout(SEND_TIMEOUT, writer).await;
+    // Read (and drop) what the client still sends until its close or `CLOSE_DRAIN`: closing
+    // the socket with unread data would reset it, and the client would lose the close frame.
+    if matches!(end, End::Close(_)) {
+        let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+            while let Some(Ok(m)) = stream.next().await {
+                if matches!(m, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
 }
 
 impl Conn {
