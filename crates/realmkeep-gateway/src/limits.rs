@@ -18,6 +18,8 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 /// A new WebSocket must `join` within this.
 pub const JOIN_WAIT: Duration = Duration::from_secs(10);
+/// Commands of one connection waiting for the zone's answer; more are answered `try_again`.
+pub const AWAITING_REPLIES_MAX: usize = 32;
 /// Rate-limited commands in a row before the connection is closed (4004).
 pub const RATE_LIMITED_IN_A_ROW_MAX: u32 = 20;
 /// How long a new connection of an account waits for its previous one to let go.

@@ -2,7 +2,7 @@
 //! `ZoneInput`/`ZoneOutput`.
 
 use realmkeep_domain::{CharacterId, ZoneId};
-use realmkeep_zone::io::{LeftReason, PlayerEvent, SpawnRefusal, ZoneInput};
+use realmkeep_zone::io::{LeftReason, PlayerEvent, ReplyTo, SpawnRefusal, ZoneInput};
 use tokio::sync::mpsc;
 
 /// Host → tick thread, on the control lane (everything but player commands).
@@ -31,6 +31,11 @@ pub(crate) enum Control {
 pub enum Notice {
     /// A notice of the zone (`PlayerEvent::Joined` arrives first, at the tick after the join).
     Event(PlayerEvent),
+    /// The zone's first notice about a tagged command (`ZoneHost::command_tagged`): its answer.
+    Reply {
+        reply_to: ReplyTo,
+        event: PlayerEvent,
+    },
     /// The zone did not take the character; its claim was released again.
     SpawnRefused(SpawnRefusal),
     /// The character is out of the zone: saved and released (`Released`), or lost to another

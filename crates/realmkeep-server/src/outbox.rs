@@ -122,8 +122,16 @@ impl Outbox {
             }) => self.log(events),
             ZoneOutput::Persist(req) => self.persist(req),
             ZoneOutput::Cache(req) => self.cache(req),
-            ZoneOutput::ToPlayer { character, event } => {
-                self.notify(character, Notice::Event(event));
+            ZoneOutput::ToPlayer {
+                character,
+                event,
+                reply_to,
+            } => {
+                let notice = match reply_to {
+                    Some(reply_to) => Notice::Reply { reply_to, event },
+                    None => Notice::Event(event),
+                };
+                self.notify(character, notice);
             }
             ZoneOutput::SpawnRefused { fence, reason } => {
                 self.notify(fence.character, Notice::SpawnRefused(reason));

@@ -14,7 +14,9 @@ use crate::messages::{Control, Notice};
 use crate::metrics::{add, bump, Metrics};
 use crate::outbox::Outbox;
 use realmkeep_domain::CharacterId;
-use realmkeep_zone::io::{Action, Denial, PlayerCommand, PlayerEvent, ZoneInput, ZoneOutput};
+use realmkeep_zone::io::{
+    Action, Denial, PlayerCommand, PlayerEvent, ReplyTo, ZoneInput, ZoneOutput,
+};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,7 +39,7 @@ pub(crate) type Query<Z> = Box<dyn FnOnce(&Z) + Send>;
 pub(crate) struct TickLoop<Z: Sim> {
     pub zone: Z,
     pub control: Receiver<Control>,
-    pub commands: Receiver<(CharacterId, PlayerCommand)>,
+    pub commands: Receiver<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
     pub queries: Receiver<Query<Z>>,
     pub outbox: Outbox,
     pub metrics: Arc<Metrics>,
@@ -52,7 +54,7 @@ impl<Z: Sim> TickLoop<Z> {
     pub fn new(
         zone: Z,
         control: Receiver<Control>,
-        commands: Receiver<(CharacterId, PlayerCommand)>,
+        commands: Receiver<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
         queries: Receiver<Query<Z>>,
         outbox: Outbox,
         metrics: Arc<Metrics>,
@@ -163,22 +165,25 @@ impl<Z: Sim> TickLoop<Z> {
             }
         }
         for _ in 0..COMMANDS_PER_TICK_MAX {
-            let Ok((character, command)) = self.commands.try_recv() else {
+            let Ok((character, command, reply_to)) = self.commands.try_recv() else {
                 break;
             };
-            if self
-                .zone
-                .push(ZoneInput::Command { character, command })
-                .is_err()
-            {
+            let input = ZoneInput::Command {
+                character,
+                command,
+                reply_to,
+            };
+            if self.zone.push(input).is_err() {
                 bump(&self.metrics.counters.commands_busy);
-                self.outbox.notify(
-                    character,
-                    Notice::Event(PlayerEvent::Denied {
-                        action: Action::Command,
-                        reason: Denial::Busy,
-                    }),
-                );
+                let event = PlayerEvent::Denied {
+                    action: Action::Command,
+                    reason: Denial::Busy,
+                };
+                let notice = match reply_to {
+                    Some(reply_to) => Notice::Reply { reply_to, event },
+                    None => Notice::Event(event),
+                };
+                self.outbox.notify(character, notice);
             }
         }
     }
@@ -186,11 +191,12 @@ impl<Z: Sim> TickLoop<Z> {
 
 /// Sends a command towards the tick thread without waiting; `Busy` when the lane is full.
 pub(crate) fn try_command(
-    tx: &tokio::sync::mpsc::Sender<(CharacterId, PlayerCommand)>,
+    tx: &tokio::sync::mpsc::Sender<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
     character: CharacterId,
     command: PlayerCommand,
+    reply_to: Option<ReplyTo>,
 ) -> Result<(), crate::HostError> {
-    match tx.try_send((character, command)) {
+    match tx.try_send((character, command, reply_to)) {
         Ok(()) => Ok(()),
         Err(TrySendError::Full(_)) => Err(crate::HostError::Busy),
         Err(TrySendError::Closed(_)) => Err(crate::HostError::ShuttingDown),

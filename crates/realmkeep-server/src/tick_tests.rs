@@ -56,7 +56,11 @@ struct Rig {
     fake: Fake,
     tick: TickLoop<Fake>,
     control: mpsc::Sender<Control>,
-    commands: mpsc::Sender<(CharacterId, PlayerCommand)>,
+    commands: mpsc::Sender<(
+        CharacterId,
+        PlayerCommand,
+        Option<realmkeep_zone::io::ReplyTo>,
+    )>,
     store: mpsc::Receiver<PersistRequest>,
     logs: mpsc::Receiver<Vec<realmkeep_store::logs::LogEvent>>,
     events: mpsc::Receiver<HostEvent>,
@@ -185,7 +189,7 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
     }
     r.tick.outbox.attach(CharacterId(7), tx);
     r.commands
-        .try_send((CharacterId(7), PlayerCommand::Stop))
+        .try_send((CharacterId(7), PlayerCommand::Stop, None))
         .unwrap();
     r.tick.tick_once();
     assert_eq!(r.fake.st.lock().unwrap().accepted.len(), 1);
@@ -208,7 +212,7 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
     assert!(notices.try_recv().is_err());
     r.fake.st.lock().unwrap().room = Some(0);
     r.commands
-        .try_send((CharacterId(7), PlayerCommand::Stop))
+        .try_send((CharacterId(7), PlayerCommand::Stop, None))
         .unwrap();
     r.tick.tick_once();
     assert_eq!(

@@ -161,7 +161,7 @@ impl SimPlayer {
         receipts: &mpsc::Sender<TradeReceipt>,
     ) {
         match n {
-            Notice::Event(e) => self.on_event(e, stats, receipts),
+            Notice::Event(e) | Notice::Reply { event: e, .. } => self.on_event(e, stats, receipts),
             Notice::Left(LeftReason::Released {
                 transfer_to: Some(to),
             }) => {

@@ -70,6 +70,7 @@ fn the_input_queue_is_bounded_and_keeps_room_for_results() {
     let cmd = || ZoneInput::Command {
         character: CharacterId(1),
         command: PlayerCommand::Stop,
+        reply_to: None,
     };
     for _ in 0..INPUT_COMMANDS_MAX {
         z.push_input(cmd()).unwrap();

@@ -4,23 +4,22 @@
 //! after the final save), on a close from the client (the character stays for the disconnect
 //! grace), or with one of the protocol's close codes.
 
+use super::commands::{self, Routed};
 use super::decode::{self, Bad};
 use super::join::{self, Joined};
+use super::me::{track_me, welcome};
 use super::translate;
 use crate::limits::*;
 use crate::listener::SlotHandle;
 use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use realmkeep_cache::{RateAction, RateDecision};
-use realmkeep_protocol::ws::{
-    Answer, Attributes, BagItem, Command, CommandKind, EquippedItem, Quest, ServerFrame, ServerMsg,
-    Skill, Welcome,
-};
+use realmkeep_protocol::ws::{Answer, Command, CommandKind, ServerFrame, ServerMsg};
 use realmkeep_protocol::{CloseCode, Reason};
 use realmkeep_server::{HostError, Notice};
-use realmkeep_zone::io::{LeftReason, PlayerCommand, PlayerEvent};
-use realmkeep_zone::limits::MOVE_STEP_MAX;
+use realmkeep_zone::io::{LeftReason, PlayerEvent, ReplyTo};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,50 +50,16 @@ struct Conn {
     window_start: Instant,
     window_count: u32,
     last_heard: Instant,
+    /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`).
+    awaiting: HashSet<u64>,
 }
 
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
     let _slot = slot;
-    let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<Message>(app.config.outbound_queue);
-    // Told to give up: the client does not read. Whatever is queued is dropped and a close
-    // (4000) is attempted, bounded by `SEND_TIMEOUT`.
+    let (sink, mut stream) = socket.split();
+    let (out, out_rx) = mpsc::channel::<Message>(app.config.outbound_queue);
     let give_up = tokio_util::sync::CancellationToken::new();
-    let writer = {
-        let give_up = give_up.clone();
-        tokio::spawn(async move {
-            loop {
-                let m = tokio::select! {
-                    biased;
-                    _ = give_up.cancelled() => {
-                        let frame = CloseFrame {
-                            code: CloseCode::TooSlow.code(),
-                            reason: Utf8Bytes::from_static(CloseCode::TooSlow.text()),
-                        };
-                        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
-                        return;
-                    }
-                    m = out_rx.recv() => match m {
-                        Some(m) => m,
-                        None => break,
-                    },
-                };
-                let closing = matches!(m, Message::Close(_));
-                let sent = tokio::select! {
-                    _ = give_up.cancelled() => continue,
-                    r = tokio::time::timeout(SEND_TIMEOUT, sink.send(m)) => r,
-                };
-                match sent {
-                    Ok(Ok(())) => {}
-                    _ => return,
-                }
-                if closing {
-                    break;
-                }
-            }
-            let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
-        })
-    };
+    let writer = tokio::spawn(super::writer::run(sink, out_rx, give_up.clone()));
     let mut c = Conn {
         id: app.conn_id(),
         app,
@@ -106,6 +71,7 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         window_start: Instant::now(),
         window_count: 0,
         last_heard: Instant::now(),
+        awaiting: HashSet::new(),
     };
     let end = match c.until_joined(&mut stream).await {
         Ok((joined, me)) => c.play(&mut stream, joined, me).await,
@@ -464,30 +430,9 @@ impl Conn {
             return self.refuse(id, Reason::NotAllowed, "logging out");
         }
         let c = j.grant.character;
-        let command = match frame.cmd {
-            Command::Join { .. } => {
-                return self.refuse(id, Reason::AlreadyJoined, "already in the world")
-            }
-            Command::MoveTo { x, y } => {
-                if let Some((_, mx, my)) = *me {
-                    let d = ((x - mx).powi(2) + (y - my).powi(2)).sqrt();
-                    if d > MOVE_STEP_MAX {
-                        return self.refuse(
-                            id,
-                            Reason::BadPosition,
-                            format!("at most {MOVE_STEP_MAX} units away per move"),
-                        );
-                    }
-                }
-                PlayerCommand::MoveTo { x, y }
-            }
-            Command::Move { dx, dy } => PlayerCommand::Move { dx, dy },
-            Command::Stop => PlayerCommand::Stop,
-            Command::Say { text } => PlayerCommand::Chat {
-                channel: realmkeep_zone::io::ChatChannel::Say,
-                text: text.trim().to_string(),
-            },
-            Command::Logout => {
+        let command = match commands::route(frame.cmd, *me) {
+            Ok(Routed::Zone(command)) => command,
+            Ok(Routed::Logout) => {
                 return match j.host.leave(c).await {
                     Ok(()) => {
                         *logout = Some((id, tokio::time::Instant::now() + LOGOUT_WAIT));
@@ -496,9 +441,22 @@ impl Conn {
                     Err(e) => self.host_error(id, e),
                 };
             }
+            Err((reason, detail)) => return self.refuse(id, reason, detail),
         };
-        match j.host.command(c, command) {
-            Ok(()) => self.answer(id, Answer::Ok),
+        // Answered by the zone's reply to it (after the commit, for a critical action).
+        if self.awaiting.len() >= AWAITING_REPLIES_MAX {
+            return self.answer(
+                id,
+                Answer::TryAgain {
+                    retry_after_ms: Some(100),
+                },
+            );
+        }
+        match j.host.command_tagged(c, command, Some(ReplyTo(id))) {
+            Ok(()) => {
+                self.awaiting.insert(id);
+                Ok(())
+            }
             Err(e) => self.host_error(id, e),
         }
     }
@@ -526,6 +484,15 @@ impl Conn {
         logout: &mut Option<(u64, tokio::time::Instant)>,
     ) -> Result<(), End> {
         match n {
+            Notice::Reply { reply_to, event } => {
+                if self.awaiting.remove(&reply_to.0) {
+                    self.answer(reply_to.0, translate::answer(&event))?;
+                }
+                match translate::notice(event) {
+                    Some(m) => self.send(m),
+                    None => Ok(()),
+                }
+            }
             Notice::Event(e) => {
                 if let PlayerEvent::View(d) = &e {
                     track_me(me, d);
@@ -597,88 +564,4 @@ impl Conn {
         }
         Ok(())
     }
-}
-
-/// Follows the player's own entity in view deltas (for the one-step move check).
-fn track_me(me: &mut Option<(u64, f32, f32)>, d: &realmkeep_zone::io::ViewDelta) {
-    let Some((net, x, y)) = me.as_mut() else {
-        return;
-    };
-    for m in &d.moved {
-        if m.net_id.0 == *net {
-            (*x, *y) = (m.x, m.y);
-        }
-    }
-    for e in &d.entered {
-        if e.net_id.0 == *net {
-            (*x, *y) = (e.x, e.y);
-        }
-    }
-}
-
-/// The character's full state, from the zone (live values) and its loaded record.
-async fn welcome(j: &Joined) -> Option<Welcome> {
-    let c = j.grant.character;
-    let view = j.host.inspect(move |z| z.player(c)).await.ok()??;
-    let l = &j.in_world.loaded;
-    Some(Welcome {
-        character: c.0,
-        name: l.name.to_string(),
-        class: l.class.as_str().to_string(),
-        kingdom: l.kingdom.as_str().to_string(),
-        zone: j.zone.0,
-        net_id: view.net_id.0,
-        resumed: j.resumed,
-        x: view.x,
-        y: view.y,
-        level: view.level,
-        xp: view.xp,
-        gold: view.gold,
-        health: view.health,
-        max_health: view.max_health,
-        mana: view.mana,
-        max_mana: view.max_mana,
-        attributes: Attributes {
-            strength: l.attributes.strength,
-            agility: l.attributes.agility,
-            intellect: l.attributes.intellect,
-            stamina: l.attributes.stamina,
-        },
-        bag: view
-            .items
-            .iter()
-            .map(|i| BagItem {
-                item: i.item.0,
-                def: i.def.0,
-                quantity: i.quantity,
-                slot: i.slot,
-            })
-            .collect(),
-        equipment: l
-            .equipment
-            .iter()
-            .map(|e| EquippedItem {
-                item: e.item.0,
-                def: e.def.0,
-                slot: e.slot.as_str().to_string(),
-            })
-            .collect(),
-        skills: l
-            .skills
-            .iter()
-            .map(|s| Skill {
-                skill: s.skill.0,
-                level: s.level,
-            })
-            .collect(),
-        quests: view
-            .quests
-            .iter()
-            .map(|q| Quest {
-                quest: q.quest.0,
-                status: q.status.as_str().to_string(),
-                progress: q.progress,
-            })
-            .collect(),
-    })
 }

@@ -1,9 +1,12 @@
 //! The WebSocket at `/v1/ws`: protocol version 1 (`realmkeep_protocol::ws`).
 
+mod commands;
 mod conn;
 pub mod decode;
 mod join;
+mod me;
 mod translate;
+mod writer;
 
 use crate::http::AppState;
 use crate::listener::SlotHandle;

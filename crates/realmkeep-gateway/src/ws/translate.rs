@@ -3,7 +3,7 @@
 
 use realmkeep_cache::PlayerEvent as CacheEvent;
 use realmkeep_protocol::ws::{
-    ChatLine, Entity, EntityKind, GameEvent, InboxEvent, Moved, ServerMsg, View,
+    Answer, ChatLine, Entity, EntityKind, GameEvent, InboxEvent, Moved, ServerMsg, View,
 };
 use realmkeep_protocol::Reason;
 use realmkeep_zone::io::{Action, ChatChannel, Denial, PlayerEvent, ViewDelta, Visible};
@@ -74,7 +74,9 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
     use GameEvent as G;
     let ev = |g| Some(ServerMsg::Event(g));
     match e {
-        PlayerEvent::Joined { .. } | PlayerEvent::Surroundings { .. } => None,
+        PlayerEvent::Joined { .. } | PlayerEvent::Surroundings { .. } | PlayerEvent::Accepted => {
+            None
+        }
         PlayerEvent::View(d) => Some(ServerMsg::View(view(d))),
         PlayerEvent::Chat {
             channel,
@@ -149,3 +151,32 @@ pub(crate) fn inbox(e: &CacheEvent) -> InboxEvent {
         }
     }
 }
+
+/// The answer to a command, from the zone's first notice about it.
+pub(crate) fn answer(e: &PlayerEvent) -> Answer {
+    match e {
+        PlayerEvent::Denied {
+            reason: Denial::Busy,
+            ..
+        }
+        | PlayerEvent::TryAgain { .. } => Answer::TryAgain {
+            retry_after_ms: Some(RETRY_AFTER_MS),
+        },
+        PlayerEvent::Throttled { .. } => Answer::RateLimited {
+            retry_after_ms: RETRY_AFTER_MS,
+        },
+        PlayerEvent::Denied { reason, .. } => Answer::Refused {
+            reason: denial(*reason),
+            detail: None,
+        },
+        PlayerEvent::Refused { reason, .. } => Answer::Refused {
+            reason: Reason::GameRule,
+            detail: Some(reason.to_string()),
+        },
+        // `Accepted`, or the action's own result (the store committed it).
+        _ => Answer::Ok,
+    }
+}
+
+/// When to try a command again after "busy" or "throttled": the zone's next ticks.
+const RETRY_AFTER_MS: u64 = 100;

@@ -24,7 +24,7 @@ use crate::{cache_worker, log_worker, renewer, store_worker, HostError};
 use realmkeep_cache::Cache;
 use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_store::Store;
-use realmkeep_zone::io::{PlayerCommand, ZoneInput};
+use realmkeep_zone::io::{PlayerCommand, ReplyTo, ZoneInput};
 use realmkeep_zone::Zone;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,7 +52,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     roster: Arc<Roster>,
     control: mpsc::Sender<Control>,
-    commands: mpsc::Sender<(CharacterId, PlayerCommand)>,
+    commands: mpsc::Sender<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
     queries: mpsc::Sender<Query<Zone>>,
     accepting: AtomicBool,
     /// Joins loading at once (`JOIN_CONCURRENCY_MAX`): each holds a database connection.
@@ -335,7 +335,18 @@ impl ZoneHost {
     /// One player command, queued for the next tick without waiting; `Busy` when the command
     /// lane is full (the player tries again).
     pub fn command(&self, character: CharacterId, command: PlayerCommand) -> Result<(), HostError> {
-        let r = try_command(&self.inner.commands, character, command);
+        self.command_tagged(character, command, None)
+    }
+
+    /// `command`, tagged: the zone's first notice about it comes back as
+    /// `Notice::Reply { reply_to, .. }` (see `ReplyTo`).
+    pub fn command_tagged(
+        &self,
+        character: CharacterId,
+        command: PlayerCommand,
+        reply_to: Option<ReplyTo>,
+    ) -> Result<(), HostError> {
+        let r = try_command(&self.inner.commands, character, command, reply_to);
         if matches!(r, Err(HostError::Busy)) {
             bump(&self.inner.metrics.counters.commands_busy);
         }

@@ -24,6 +24,14 @@ use realmkeep_domain::{CharacterId, Fence, SkillId, ZoneId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
+/// A command's tag, chosen by the host (the gateway's request id): the zone's first notice about
+/// that command carries it back (`ZoneOutput::ToPlayer::reply_to`), so the command can be
+/// answered by what the zone did. Every tagged command gets exactly one tagged first reply: its
+/// result (after the store's commit for a critical action), a denial, a refusal, "try again",
+/// "throttled", or `PlayerEvent::Accepted` when it was simply applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplyTo(pub u64);
+
 /// The id a zone gives each entity players can see (players, monsters, loot). Unique per zone
 /// instance, never reused; not stable across zones or restarts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +63,8 @@ pub enum ZoneInput {
     Command {
         character: CharacterId,
         command: PlayerCommand,
+        /// Tag the command's reply (see `ReplyTo`); `None`: nobody waits for it.
+        reply_to: Option<ReplyTo>,
     },
     /// The player's connection dropped without a logout: the character stays in the world for
     /// `DISCONNECT_GRACE_MS`, then leaves as a normal `Leave` (final save, release).
@@ -94,6 +104,8 @@ pub enum ZoneOutput {
     ToPlayer {
         character: CharacterId,
         event: PlayerEvent,
+        /// Set on the first notice about a tagged command of this player.
+        reply_to: Option<ReplyTo>,
     },
     /// A `Spawn` the zone did not take; the host still holds the claim and must release it.
     SpawnRefused { fence: Fence, reason: SpawnRefusal },

@@ -143,6 +143,8 @@ pub enum Denial {
 /// A notice to one player. No network exists yet: the host decides what to forward.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerEvent {
+    /// A tagged command was applied and nothing else was said about it (its tag is on this).
+    Accepted,
     Joined {
         zone: ZoneId,
         net_id: NetId,

@@ -1,6 +1,6 @@
 //! What arrived for this tick, sorted by the input system for the systems that apply it.
 
-use crate::io::{Outcome, PlayerCommand, RequestId, ZoneInput};
+use crate::io::{Outcome, PlayerCommand, ReplyTo, RequestId, ZoneInput};
 use bevy_ecs::prelude::*;
 use realmkeep_domain::{CharacterId, SkillId};
 use std::collections::VecDeque;
@@ -12,7 +12,7 @@ pub struct Inbox(pub VecDeque<ZoneInput>);
 /// Player commands of this tick, in arrival order (at most `COMMANDS_PER_PLAYER_PER_TICK_MAX`
 /// per player).
 #[derive(Resource, Debug, Default)]
-pub struct CommandInbox(pub Vec<(CharacterId, PlayerCommand)>);
+pub struct CommandInbox(pub Vec<(CharacterId, PlayerCommand, Option<ReplyTo>)>);
 
 /// Store results of this tick.
 #[derive(Resource, Debug, Default)]
@@ -21,6 +21,8 @@ pub struct ResultInbox(pub Vec<(RequestId, Outcome)>);
 /// A skill use the command system accepted for the skill system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SkillCast {
+    /// Who cast it, and the command's tag.
+    pub reply: Option<(CharacterId, ReplyTo)>,
     pub caster: Entity,
     pub skill: SkillId,
     pub target: Option<Entity>,

@@ -2,7 +2,9 @@
 //! are bounded by `Pending`); cache updates and player notices beyond their per-tick bound are,
 //! and log events beyond `LOG_BUFFER_MAX` too, all counted.
 
-use crate::io::{CacheRequest, PersistKind, PersistRequest, PlayerEvent, RequestId, ZoneOutput};
+use crate::io::{
+    CacheRequest, PersistKind, PersistRequest, PlayerEvent, ReplyTo, RequestId, ZoneOutput,
+};
 use crate::limits::{
     CACHE_OUTPUTS_PER_TICK_MAX, LOG_BATCH_EVENTS_MAX, LOG_BUFFER_MAX, PLAYER_EVENTS_PER_TICK_MAX,
 };
@@ -19,6 +21,15 @@ pub struct Outbox {
     pub dropped_cache: u64,
     pub dropped_events: u64,
     pub dropped_logs: u64,
+    /// The tagged command (or its store answer, or its skill cast) being applied now.
+    reply: Option<Replying>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Replying {
+    character: CharacterId,
+    tag: ReplyTo,
+    answered: bool,
 }
 
 impl Outbox {
@@ -42,12 +53,53 @@ impl Outbox {
     }
 
     pub fn tell(&mut self, character: CharacterId, event: PlayerEvent) {
-        if self.events_this_tick >= PLAYER_EVENTS_PER_TICK_MAX {
+        let reply_to = match &mut self.reply {
+            Some(r) if r.character == character && !r.answered => {
+                r.answered = true;
+                Some(r.tag)
+            }
+            _ => None,
+        };
+        // A reply is never dropped: there is one per tagged command, bounded by the inputs.
+        if reply_to.is_none() && self.events_this_tick >= PLAYER_EVENTS_PER_TICK_MAX {
             self.dropped_events += 1;
             return;
         }
         self.events_this_tick += 1;
-        self.outputs.push(ZoneOutput::ToPlayer { character, event });
+        self.outputs.push(ZoneOutput::ToPlayer {
+            character,
+            event,
+            reply_to,
+        });
+    }
+
+    /// A notice that answers a tagged command directly (e.g. "throttled" at the input).
+    pub fn reply(&mut self, character: CharacterId, tag: ReplyTo, event: PlayerEvent) {
+        self.outputs.push(ZoneOutput::ToPlayer {
+            character,
+            event,
+            reply_to: Some(tag),
+        });
+    }
+
+    /// From now on the first notice to `character` answers `tag` (see `ReplyTo`).
+    pub fn begin_reply(&mut self, reply: Option<(CharacterId, ReplyTo)>) {
+        self.finish_reply(true);
+        self.reply = reply.map(|(character, tag)| Replying {
+            character,
+            tag,
+            answered: false,
+        });
+    }
+
+    /// Ends the current reply: unless it was answered, or its answer comes later (`deferred`:
+    /// a store request or a skill cast carries the tag on), the command is `Accepted`.
+    pub fn finish_reply(&mut self, deferred: bool) {
+        if let Some(r) = self.reply.take() {
+            if !r.answered && !deferred {
+                self.reply(r.character, r.tag, PlayerEvent::Accepted);
+            }
+        }
     }
 
     /// Outputs that are neither requests nor notices (`Left`, `SpawnRefused`, ...): bounded by

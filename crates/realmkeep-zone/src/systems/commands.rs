@@ -85,7 +85,12 @@ pub fn apply_commands(
 ) {
     let now = ctx.clock.now_ms;
     ctx.offers.expire(now);
-    for (character, command) in std::mem::take(&mut inbox.0) {
+    for (character, command, reply_to) in std::mem::take(&mut inbox.0) {
+        // The previous command's reply ends here (every `continue` comes back to this point).
+        finish_reply(&mut ctx);
+        let reply = reply_to.map(|tag| (character, tag));
+        ctx.outbox.begin_reply(reply);
+        ctx.pending.begin_reply(reply);
         let Some(entity) = ctx.index.player(character) else {
             continue;
         };
@@ -93,6 +98,7 @@ pub fn apply_commands(
             continue;
         };
         if actor.leaving {
+            ctx.deny(character, Action::Command, Denial::NotAllowed);
             continue;
         }
         let allowed_dead = matches!(
@@ -127,7 +133,10 @@ pub fn apply_commands(
                     },
                     None => None,
                 };
+                // The cast answers the command (in the skill system).
+                ctx.pending.defer();
                 ctx.casts.0.push(SkillCast {
+                    reply,
                     caster: entity,
                     skill,
                     target,
@@ -165,6 +174,14 @@ pub fn apply_commands(
             }
         }
     }
+    finish_reply(&mut ctx);
+}
+
+/// Ends the current command's reply: `Accepted` unless it was answered or a store request or
+/// skill cast carries it on.
+fn finish_reply(ctx: &mut Ctx) {
+    let deferred = ctx.pending.end_reply();
+    ctx.outbox.finish_reply(deferred);
 }
 
 fn move_to(ctx: &mut Ctx, mut a: ActorItem, x: f32, y: f32) {

@@ -31,7 +31,11 @@ pub fn apply_inputs(world: &mut World) {
                     world.resource_mut::<Outbox>().control(out);
                 }
             }
-            ZoneInput::Command { character, command } => {
+            ZoneInput::Command {
+                character,
+                command,
+                reply_to,
+            } => {
                 if world.resource::<Index>().player(character).is_none() {
                     continue;
                 }
@@ -41,7 +45,11 @@ pub fn apply_inputs(world: &mut World) {
                     world
                         .resource_mut::<CommandInbox>()
                         .0
-                        .push((character, command));
+                        .push((character, command, reply_to));
+                } else if let Some(tag) = reply_to {
+                    // A tagged command is answered one by one.
+                    let event = PlayerEvent::Throttled { dropped: 1 };
+                    world.resource_mut::<Outbox>().reply(character, tag, event);
                 } else {
                     match throttled.iter_mut().find(|(c, _)| *c == character) {
                         Some((_, d)) => *d += 1,

@@ -14,7 +14,7 @@ pub fn apply_results(
 ) {
     let results = std::mem::take(&mut inbox.0);
     for (id, outcome) in results {
-        let Some(waiting) = pending.close(id) else {
+        let Some((waiting, reply)) = pending.close(id) else {
             tracing::debug!(request = id.0, "result of an unknown request ignored");
             continue;
         };
@@ -23,6 +23,9 @@ pub fn apply_results(
                 p.critical.0 = p.critical.0.saturating_sub(1);
             }
         }
+        // The answer to a tagged command: its first notice to the player carries the tag.
+        ctx.outbox.begin_reply(reply);
         waiting.apply(&mut ctx, id, outcome);
+        ctx.outbox.finish_reply(false);
     }
 }

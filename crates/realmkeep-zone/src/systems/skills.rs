@@ -43,6 +43,10 @@ pub fn cast_skills(
 ) {
     let now = clock.now_ms;
     for cast in std::mem::take(&mut casts.0) {
+        // A tagged cast is answered by its denial, or else `Accepted` (at the next cast or the
+        // end: every `continue` comes back here).
+        outbox.finish_reply(false);
+        outbox.begin_reply(cast.reply);
         let Ok((player, level, book, current, stats, mut cooldowns, mut mana)) =
             casters.get_mut(cast.caster)
         else {
@@ -151,4 +155,5 @@ pub fn cast_skills(
             });
         }
     }
+    outbox.finish_reply(false);
 }

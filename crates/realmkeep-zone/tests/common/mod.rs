@@ -164,6 +164,7 @@ pub fn command(zone: &mut Zone, id: i64, command: PlayerCommand) {
     zone.push_input(ZoneInput::Command {
         character: CharacterId(id),
         command,
+        reply_to: None,
     })
     .unwrap();
 }
@@ -228,7 +229,9 @@ pub fn logs(out: &[ZoneOutput]) -> Vec<LogEvent> {
 pub fn events(out: &[ZoneOutput], id: i64) -> Vec<PlayerEvent> {
     out.iter()
         .filter_map(|o| match o {
-            ZoneOutput::ToPlayer { character, event } if character.0 == id => Some(event.clone()),
+            ZoneOutput::ToPlayer {
+                character, event, ..
+            } if character.0 == id => Some(event.clone()),
             _ => None,
         })
         .collect()

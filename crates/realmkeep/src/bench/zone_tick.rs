@@ -219,6 +219,7 @@ pub fn run(
                 let input = ZoneInput::Command {
                     character: fence.character,
                     command,
+                    reply_to: None,
                 };
                 let _ = zone.push_input(input);
             }

@@ -1,0 +1,90 @@
+//! What a connection tells about the player's own character: the `welcome` (its full state,
+//! from the zone's live values and its loaded record) and where it stands (followed through
+//! the view deltas, for the one-step move check).
+
+use super::join::Joined;
+use realmkeep_protocol::ws::{Attributes, BagItem, EquippedItem, Quest, Skill, Welcome};
+
+/// Follows the player's own entity in view deltas (for the one-step move check).
+pub(crate) fn track_me(me: &mut Option<(u64, f32, f32)>, d: &realmkeep_zone::io::ViewDelta) {
+    let Some((net, x, y)) = me.as_mut() else {
+        return;
+    };
+    for m in &d.moved {
+        if m.net_id.0 == *net {
+            (*x, *y) = (m.x, m.y);
+        }
+    }
+    for e in &d.entered {
+        if e.net_id.0 == *net {
+            (*x, *y) = (e.x, e.y);
+        }
+    }
+}
+
+/// The character's full state, from the zone (live values) and its loaded record.
+pub(crate) async fn welcome(j: &Joined) -> Option<Welcome> {
+    let c = j.grant.character;
+    let view = j.host.inspect(move |z| z.player(c)).await.ok()??;
+    let l = &j.in_world.loaded;
+    Some(Welcome {
+        character: c.0,
+        name: l.name.to_string(),
+        class: l.class.as_str().to_string(),
+        kingdom: l.kingdom.as_str().to_string(),
+        zone: j.zone.0,
+        net_id: view.net_id.0,
+        resumed: j.resumed,
+        x: view.x,
+        y: view.y,
+        level: view.level,
+        xp: view.xp,
+        gold: view.gold,
+        health: view.health,
+        max_health: view.max_health,
+        mana: view.mana,
+        max_mana: view.max_mana,
+        attributes: Attributes {
+            strength: l.attributes.strength,
+            agility: l.attributes.agility,
+            intellect: l.attributes.intellect,
+            stamina: l.attributes.stamina,
+        },
+        bag: view
+            .items
+            .iter()
+            .map(|i| BagItem {
+                item: i.item.0,
+                def: i.def.0,
+                quantity: i.quantity,
+                slot: i.slot,
+            })
+            .collect(),
+        equipment: l
+            .equipment
+            .iter()
+            .map(|e| EquippedItem {
+                item: e.item.0,
+                def: e.def.0,
+                slot: e.slot.as_str().to_string(),
+            })
+            .collect(),
+        skills: l
+            .skills
+            .iter()
+            .map(|s| Skill {
+                skill: s.skill.0,
+                level: s.level,
+            })
+            .collect(),
+        quests: view
+            .quests
+            .iter()
+            .map(|q| Quest {
+                quest: q.quest.0,
+                status: q.status.as_str().to_string(),
+                progress: q.progress,
+            })
+            .collect(),
+    })
+}
