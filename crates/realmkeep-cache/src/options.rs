@@ -35,6 +35,7 @@ pub const CHAT_LIMIT_PER_10_S: u32 = 20;
 pub const TICKET_LIMIT_PER_MINUTE: u32 = 30;
 pub const WS_JOIN_LIMIT_PER_MINUTE: u32 = 30;
 pub const WS_MOVE_LIMIT_PER_10_S: u32 = 1_000;
+pub const WS_ACT_LIMIT_PER_10_S: u32 = 500;
 pub const WHISPER_LIMIT_PER_10_S: u32 = 20;
 pub const TRADE_LIMIT_PER_MINUTE: u32 = 30;
 pub const MARKET_LIMIT_PER_MINUTE: u32 = 60;
@@ -64,6 +65,7 @@ impl RateLimitConfig {
             // (`COMMANDS_PER_PLAYER_PER_TICK_MAX`).
             RateAction::WsMove => (WS_MOVE_LIMIT_PER_10_S, 10),
             RateAction::WsSay => (CHAT_LIMIT_PER_10_S, 10),
+            RateAction::WsAct => (WS_ACT_LIMIT_PER_10_S, 10),
         };
         Self {
             action,

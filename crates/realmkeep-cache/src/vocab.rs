@@ -180,6 +180,8 @@ pub enum RateAction {
     WsJoin,
     WsMove,
     WsSay,
+    /// Socket commands that act (combat, quests, guilds, friends) or ask (leaderboards, info).
+    WsAct,
 }
 
 impl RateAction {
@@ -195,6 +197,7 @@ impl RateAction {
         RateAction::WsJoin,
         RateAction::WsMove,
         RateAction::WsSay,
+        RateAction::WsAct,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -210,6 +213,7 @@ impl RateAction {
             RateAction::WsJoin => "ws_join",
             RateAction::WsMove => "ws_move",
             RateAction::WsSay => "ws_say",
+            RateAction::WsAct => "ws_act",
         }
     }
 }

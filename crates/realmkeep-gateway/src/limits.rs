@@ -34,7 +34,7 @@ pub const INBOX_BATCH: usize = 50;
 /// Longest HTTP request body (bytes).
 pub const HTTP_BODY_BYTES_MAX: usize = 16 * 1024;
 /// Live-connection notices (kicks, logouts) queued for one connection.
-pub const CONTROL_QUEUE_MAX: usize = 8;
+pub const CONTROL_QUEUE_MAX: usize = 64;
 /// Subscription changes and kick notices queued for the gateway's pub/sub task.
 pub const PUBSUB_QUEUE_MAX: usize = 1_024;
 

@@ -4,9 +4,11 @@
 
 use crate::config::GatewayConfig;
 use crate::limits::{CONTROL_QUEUE_MAX, PUBSUB_QUEUE_MAX};
+use realmkeep_cache::Channel;
 use realmkeep_cache::{Cache, InboxId, PlayerEvent, SessionId};
 use realmkeep_domain::records::LoadedCharacter;
-use realmkeep_domain::{AccountId, CharacterId};
+use realmkeep_domain::{AccountId, CharacterId, GuildId, Kingdom};
+use realmkeep_protocol::ws::{ChatLine, ServerMsg};
 use realmkeep_protocol::CloseCode;
 use realmkeep_server::Cluster;
 use realmkeep_store::Store;
@@ -24,6 +26,8 @@ pub(crate) enum ConnControl {
     /// A player event arrived on `player_events:{character}` (must-arrive ones are read from
     /// the inbox, in order, on this wake-up).
     Player(PlayerEvent),
+    /// A chat line of a channel the player hears (global, its kingdom, its guild).
+    Chat(ServerMsg),
 }
 
 /// The one live WebSocket of an account.
@@ -32,6 +36,9 @@ pub(crate) struct Live {
     pub conn: u64,
     pub session: SessionId,
     pub character: CharacterId,
+    /// Whose chat channels it hears (set once the character is in the world).
+    pub kingdom: Option<Kingdom>,
+    pub guild: Option<GuildId>,
     pub control: mpsc::Sender<ConnControl>,
     /// Fired when the connection has let go of its character (the next one may resume it).
     pub released: Option<oneshot::Receiver<()>>,
@@ -47,9 +54,32 @@ pub(crate) struct InWorld {
     pub inbox_seen: InboxId,
 }
 
+/// Who hears a chat channel.
+enum Hears {
+    All,
+    Kingdom(Kingdom),
+    Guild(GuildId),
+}
+
+impl Hears {
+    fn includes(&self, l: &Live) -> bool {
+        match self {
+            Hears::All => true,
+            Hears::Kingdom(k) => l.kingdom == Some(*k),
+            Hears::Guild(g) => l.guild == Some(*g),
+        }
+    }
+}
+
 pub(crate) enum PubsubCmd {
     Subscribe(CharacterId),
     Unsubscribe(CharacterId),
+    /// A connection's guild changed (joined, left the world...): `guild_chat:{id}` is heard
+    /// while any connection of this gateway is in the guild.
+    Guild {
+        from: Option<GuildId>,
+        to: Option<GuildId>,
+    },
 }
 
 pub(crate) struct App {
@@ -119,6 +149,49 @@ impl App {
         }
     }
 
+    /// Sets the chat channels a live connection hears, and keeps the subscriptions in step.
+    pub fn set_channels(
+        &self,
+        account: AccountId,
+        conn: u64,
+        kingdom: Kingdom,
+        guild: Option<GuildId>,
+    ) {
+        let from = {
+            let mut live = lock(&self.live);
+            match live.get_mut(&account) {
+                Some(l) if l.conn == conn => {
+                    l.kingdom = Some(kingdom);
+                    std::mem::replace(&mut l.guild, guild)
+                }
+                _ => return,
+            }
+        };
+        if from != guild {
+            let _ = self.pubsub.try_send(PubsubCmd::Guild { from, to: guild });
+        }
+    }
+
+    /// Delivers a chat line to every live connection that hears `channel`.
+    fn chat(&self, channel: &Channel, line: realmkeep_cache::ChatLine) {
+        let (name, hears) = match channel {
+            Channel::GlobalChat => ("global", Hears::All),
+            Channel::KingdomChat(k) => ("kingdom", Hears::Kingdom(*k)),
+            Channel::GuildChat(g) => ("guild", Hears::Guild(*g)),
+            _ => return,
+        };
+        let msg = ServerMsg::Chat(ChatLine {
+            channel: name.to_string(),
+            from: line.from.0,
+            name: line.from_name.to_string(),
+            text: line.text,
+        });
+        for l in lock(&self.live).values().filter(|l| hears.includes(l)) {
+            // Best effort: a connection whose control queue is full misses the line.
+            let _ = l.control.try_send(ConnControl::Chat(msg.clone()));
+        }
+    }
+
     /// Routes a player event to the live connection playing `character`, if any.
     pub fn to_character(&self, character: CharacterId, event: PlayerEvent) {
         let live = lock(&self.live);
@@ -132,7 +205,11 @@ impl App {
 /// character a connection plays, each message routed to its connection.
 pub(crate) async fn run_pubsub(app: Arc<App>, mut cmds: mpsc::Receiver<PubsubCmd>) {
     use realmkeep_cache::{Channel, ChannelMessage, SubscriberEvent};
-    let mut sub = match app.cache().subscribe(std::iter::empty()) {
+    // Global chat and every kingdom's are heard by some player almost always: subscribed once.
+    let always = std::iter::once(Channel::GlobalChat)
+        .chain(Kingdom::ALL.iter().map(|k| Channel::KingdomChat(*k)));
+    let mut guilds: HashMap<GuildId, usize> = HashMap::new();
+    let mut sub = match app.cache().subscribe(always) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the gateway's subscriber did not start: live kicks rely on the session recheck");
@@ -151,14 +228,31 @@ pub(crate) async fn run_pubsub(app: Arc<App>, mut cmds: mpsc::Receiver<PubsubCmd
                 Some(PubsubCmd::Unsubscribe(c)) => {
                     let _ = sub.unsubscribe(Channel::PlayerEvents(c)).await;
                 }
+                Some(PubsubCmd::Guild { from, to }) => {
+                    if let Some(g) = from {
+                        let n = guilds.entry(g).or_default();
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            guilds.remove(&g);
+                            let _ = sub.unsubscribe(Channel::GuildChat(g)).await;
+                        }
+                    }
+                    if let Some(g) = to {
+                        let n = guilds.entry(g).or_default();
+                        *n += 1;
+                        if *n == 1 {
+                            let _ = sub.subscribe(Channel::GuildChat(g)).await;
+                        }
+                    }
+                }
                 None => return,
             },
             ev = sub.recv() => match ev {
-                Some(SubscriberEvent::Message(m)) => {
-                    if let (Channel::PlayerEvents(c), ChannelMessage::Player(p)) = (m.channel, m.message) {
-                        app.to_character(c, p);
-                    }
-                }
+                Some(SubscriberEvent::Message(m)) => match (m.channel, m.message) {
+                    (Channel::PlayerEvents(c), ChannelMessage::Player(p)) => app.to_character(c, p),
+                    (channel, ChannelMessage::Chat(line)) => app.chat(&channel, line),
+                    _ => {}
+                },
                 Some(_) => {}
                 None => return,
             },

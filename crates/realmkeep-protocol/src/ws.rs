@@ -47,6 +47,138 @@ pub enum Command {
     },
     /// Leave the world: the character is saved where it stands, then the socket closes (1000).
     Logout,
+    // Combat.
+    /// Target an entity in view (a monster, or a player of another kingdom) and auto-attack it.
+    Attack {
+        target: u64,
+    },
+    StopAttack,
+    /// Use a skill, on an entity in view or (healing, self skills) on oneself.
+    UseSkill {
+        skill: i32,
+        target: Option<u64>,
+    },
+    /// Pick up loot in reach: answered `ok` once it is in the bag (committed).
+    PickUp {
+        loot: u64,
+    },
+    // Chat beyond `say`.
+    /// `global`, `kingdom` or `guild`.
+    Chat {
+        channel: String,
+        text: String,
+    },
+    Whisper {
+        to: i64,
+        text: String,
+    },
+    // Quests.
+    AcceptQuest {
+        quest: i32,
+    },
+    CompleteQuest {
+        quest: i32,
+    },
+    // Trade: it happens when the other player offers the mirror image within 30 s.
+    Trade {
+        with: i64,
+        give: Offer,
+        want: Offer,
+    },
+    // Marketplace.
+    ListItem {
+        item: i64,
+        price: i64,
+        hours: i64,
+    },
+    BuyListing {
+        listing: i64,
+    },
+    CancelListing {
+        listing: i64,
+    },
+    /// A page of listings (cheapest first), optionally of one item and a price range;
+    /// `after` is the `next` cursor of the previous page.
+    SearchMarket {
+        item_def: Option<i32>,
+        min_price: Option<i64>,
+        max_price: Option<i64>,
+        after: Option<Cursor>,
+        rows: i64,
+    },
+    // Mail.
+    SendMail {
+        to: i64,
+        subject: String,
+        body: String,
+        gold: i64,
+        items: Vec<i64>,
+    },
+    ListMail,
+    ClaimMail {
+        mail: i64,
+    },
+    // Guilds.
+    GuildCreate {
+        name: String,
+    },
+    GuildInvite {
+        who: i64,
+    },
+    GuildAccept {
+        guild: i64,
+    },
+    GuildDecline {
+        guild: i64,
+    },
+    GuildLeave,
+    GuildKick {
+        who: i64,
+    },
+    /// 0 is the leader's rank; lower numbers rank higher.
+    GuildSetRank {
+        who: i64,
+        rank: i16,
+    },
+    GuildHandOver {
+        to: i64,
+    },
+    GuildDisband,
+    // Friends: `request`, `accept`, `remove`, `block`, `unblock`.
+    Friend {
+        other: i64,
+        op: String,
+    },
+    // Information.
+    /// The top `top` of `pvp` or `level`, and the player's own rank.
+    Leaderboard {
+        board: String,
+        top: u32,
+    },
+    ItemInfo {
+        item_def: i32,
+    },
+    SkillInfo {
+        skill: i32,
+    },
+}
+
+/// One side of a trade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    #[serde(default)]
+    pub items: Vec<i64>,
+    #[serde(default)]
+    pub gold: i64,
+}
+
+/// A market search's position: the last row's price and listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cursor {
+    pub price: i64,
+    pub listing: i64,
 }
 
 impl Command {
@@ -55,8 +187,21 @@ impl Command {
         match self {
             Command::Join { .. } => CommandKind::Join,
             Command::MoveTo { .. } | Command::Move { .. } | Command::Stop => CommandKind::Move,
-            Command::Say { .. } => CommandKind::Say,
+            Command::Say { .. } | Command::Chat { .. } => CommandKind::Say,
+            Command::Whisper { .. } => CommandKind::Whisper,
             Command::Logout => CommandKind::Logout,
+            Command::Trade { .. } => CommandKind::Trade,
+            Command::ListItem { .. }
+            | Command::BuyListing { .. }
+            | Command::CancelListing { .. }
+            | Command::SearchMarket { .. } => CommandKind::Market,
+            Command::SendMail { .. } | Command::ListMail | Command::ClaimMail { .. } => {
+                CommandKind::Mail
+            }
+            Command::Leaderboard { .. } | Command::ItemInfo { .. } | Command::SkillInfo { .. } => {
+                CommandKind::Info
+            }
+            _ => CommandKind::Act,
         }
     }
 }
@@ -67,7 +212,15 @@ pub enum CommandKind {
     Join,
     Move,
     Say,
+    Whisper,
     Logout,
+    /// Combat, quests, guilds, friends.
+    Act,
+    Trade,
+    Market,
+    Mail,
+    /// Leaderboards, item and skill information.
+    Info,
 }
 
 /// A server's frame.
@@ -97,6 +250,9 @@ pub enum ServerMsg {
     Event(GameEvent),
     /// An inbox event that must arrive (delivered in order, also after a reconnect).
     Inbox(InboxEvent),
+    /// The answer's data for `search_market`, `list_mail`, `leaderboard`, `item_info` and
+    /// `skill_info` (sent just before the answer, with the request's id).
+    Data { id: u64, data: Data },
     /// The server is about to close the connection, and why (the close frame says it again).
     Closing { code: u16, reason: String },
 }
@@ -290,6 +446,47 @@ pub enum GameEvent {
     Throttled {
         dropped: u32,
     },
+    /// Another player offers a trade: it happens if this player offers the mirror image.
+    TradeOffered {
+        from: i64,
+        give: Offer,
+        want: Offer,
+    },
+    TradeDone {
+        with: i64,
+    },
+    Listed {
+        listing: i64,
+        item: i64,
+    },
+    Bought {
+        listing: i64,
+        item: i64,
+        item_def: i32,
+        quantity: i32,
+        price: i64,
+    },
+    ListingCancelled {
+        listing: i64,
+        item: i64,
+    },
+    MailSent {
+        mail: i64,
+    },
+    MailClaimed {
+        mail: i64,
+        gold: i64,
+        items: u32,
+    },
+    /// The player's guild now (`None`: no guild).
+    GuildChanged {
+        guild: Option<i64>,
+    },
+    FriendChanged {
+        other: i64,
+        op: String,
+        friends: bool,
+    },
     /// A notice of a kind this version of the gateway does not translate yet.
     Other {
         name: String,
@@ -330,4 +527,59 @@ impl ClientFrame {
             cmd,
         }
     }
+}
+
+/// What a data request answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Data {
+    MarketPage {
+        rows: Vec<ListingRow>,
+        next: Option<Cursor>,
+    },
+    Mailbox {
+        mails: Vec<MailRow>,
+    },
+    Leaderboard {
+        board: String,
+        top: Vec<Ranked>,
+        /// The player's own rank (1 is the first) and score, if ranked.
+        me: Option<Ranked>,
+    },
+    /// A definition as the game content gives it (JSON, as `cache:item_def:{id}` holds it).
+    ItemInfo {
+        item_def: i32,
+        definition: serde_json::Value,
+    },
+    SkillInfo {
+        skill: i32,
+        definition: serde_json::Value,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ListingRow {
+    pub listing: i64,
+    pub item_def: i32,
+    pub quantity: i32,
+    pub price: i64,
+    pub seller: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MailRow {
+    pub mail: i64,
+    pub from: Option<i64>,
+    pub subject: String,
+    pub gold: i64,
+    pub items: i64,
+    pub read: bool,
+    pub claimed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Ranked {
+    pub rank: u64,
+    pub character: i64,
+    pub score: i64,
 }

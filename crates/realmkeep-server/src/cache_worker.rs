@@ -7,7 +7,7 @@
 use crate::metrics::{bump, Metrics};
 use crate::roster::Roster;
 use realmkeep_cache::{Cache, ChatChannel as CacheChat, ChatLine, LeaderboardKind};
-use realmkeep_domain::{CharacterId, CharacterName, ZoneId};
+use realmkeep_domain::{CharacterId, CharacterName, GuildId, Kingdom, ZoneId};
 use realmkeep_zone::io::{Board, CacheRequest, ChatChannel};
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,11 +92,28 @@ async fn apply(ctx: &CacheCtx, req: CacheRequest) {
             from,
             name,
             text,
-        } => chat(ctx, channel, from, &name, &text).await,
+            kingdom,
+            guild,
+        } => {
+            let speaker = Speaker {
+                from,
+                kingdom,
+                guild,
+            };
+            chat(ctx, channel, speaker, &name, &text).await
+        }
     }
 }
 
-async fn chat(ctx: &CacheCtx, channel: ChatChannel, from: CharacterId, name: &str, text: &str) {
+/// Who speaks, and the channels that are theirs as the zone knows it.
+struct Speaker {
+    from: CharacterId,
+    kingdom: Kingdom,
+    guild: Option<GuildId>,
+}
+
+async fn chat(ctx: &CacheCtx, channel: ChatChannel, speaker: Speaker, name: &str, text: &str) {
+    let from = speaker.from;
     let who = ctx.roster.who(from);
     let name = match CharacterName::parse(name) {
         Ok(n) => n,
@@ -115,11 +132,8 @@ async fn chat(ctx: &CacheCtx, channel: ChatChannel, from: CharacterId, name: &st
     let target = match channel {
         ChatChannel::Say => CacheChat::Zone(ctx.zone),
         ChatChannel::Global => CacheChat::Global,
-        ChatChannel::Kingdom => match &who {
-            Some(w) => CacheChat::Kingdom(w.kingdom),
-            None => return,
-        },
-        ChatChannel::Guild => match who.as_ref().and_then(|w| w.guild) {
+        ChatChannel::Kingdom => CacheChat::Kingdom(speaker.kingdom),
+        ChatChannel::Guild => match speaker.guild {
             Some(g) => CacheChat::Guild(g),
             None => return,
         },

@@ -2,7 +2,7 @@
 //! (renewed by the renewer, checked before a claim loss is reported) and the state they were
 //! loaded with (saved back if the zone refuses the spawn, so the claim can be released).
 
-use realmkeep_domain::{CharacterId, CharacterName, Fence, GuildId, Kingdom};
+use realmkeep_domain::{CharacterId, CharacterName, Fence};
 use realmkeep_store::saves::CharacterSnapshot;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,12 +20,11 @@ pub(crate) struct Seat {
     pub released: bool,
 }
 
-/// What chat needs to know about a character.
+/// What chat needs to know about a character that the zone's request does not say: its name
+/// as loaded (the kingdom and guild come with each chat request, as the zone knows them now).
 #[derive(Debug, Clone)]
 pub(crate) struct Who {
     pub name: Option<CharacterName>,
-    pub kingdom: Kingdom,
-    pub guild: Option<GuildId>,
 }
 
 #[derive(Debug, Default)]

@@ -1,10 +1,18 @@
-//! Each wire command's meaning for the zone: what `realmkeep_protocol::ws::Command` becomes as a
-//! `PlayerCommand`, after the checks that need the connection's state (the one-step move).
-//! `decode.rs` has already checked the command's own bounds.
+//! Each wire command's meaning: what `realmkeep_protocol::ws::Command` becomes as a
+//! `PlayerCommand` for the zone, or a question the gateway answers itself (leaderboards, item
+//! and skill information). The checks here need the connection's state (the one-step move) or
+//! the domain's parsers (names, gold); `decode.rs` has already checked each command's own
+//! bounds. Ids a client names are only what it asks about (a target, a listing, a mail): whose
+//! they are and whether the player may touch them is for the zone and the store to say.
 
-use realmkeep_protocol::ws::Command;
+use realmkeep_domain::{
+    CharacterId, Gold, GuildId, GuildName, ItemDefId, ItemId, ListingId, MailId, QuestId, SkillId,
+};
+use realmkeep_protocol::ws::{Command, Offer};
 use realmkeep_protocol::Reason;
-use realmkeep_zone::io::{ChatChannel, PlayerCommand};
+use realmkeep_zone::io::{
+    ChatChannel, FriendOp, GuildOp, Letter, MarketSearch, NetId, PlayerCommand, TradeOffer,
+};
 use realmkeep_zone::limits::MOVE_STEP_MAX;
 
 /// What the connection does with a command.
@@ -13,16 +21,45 @@ pub(crate) enum Routed {
     Zone(PlayerCommand),
     /// Leave the world: answered after the final save.
     Logout,
+    /// Answered by the gateway from the cache.
+    Info(Info),
+}
+
+pub(crate) enum Info {
+    Leaderboard {
+        board: realmkeep_cache::LeaderboardKind,
+        top: u32,
+    },
+    Item(ItemDefId),
+    Skill(SkillId),
 }
 
 /// Where the player stands as the connection last heard (its net id and position).
 pub(crate) type Me = Option<(u64, f32, f32)>;
 
-pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, (Reason, String)> {
+type Refusal = (Reason, String);
+
+fn bad(what: &str, e: impl std::fmt::Display) -> Refusal {
+    (Reason::BadFields, format!("{what}: {e}"))
+}
+
+fn gold(v: i64) -> Result<Gold, Refusal> {
+    Gold::new(v).map_err(|e| bad("gold", e))
+}
+
+fn offer(o: Offer) -> Result<TradeOffer, Refusal> {
+    Ok(TradeOffer {
+        items: o.items.into_iter().map(ItemId).collect(),
+        gold: gold(o.gold)?,
+    })
+}
+
+pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
     Ok(Routed::Zone(match cmd {
         Command::Join { .. } => {
             return Err((Reason::AlreadyJoined, "already in the world".into()));
         }
+        Command::Logout => return Ok(Routed::Logout),
         Command::MoveTo { x, y } => {
             if let Some((_, mx, my)) = me {
                 let d = ((x - mx).powi(2) + (y - my).powi(2)).sqrt();
@@ -41,6 +78,125 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, (Reason, String)> {
             channel: ChatChannel::Say,
             text: text.trim().to_string(),
         },
-        Command::Logout => return Ok(Routed::Logout),
+        Command::Chat { channel, text } => PlayerCommand::Chat {
+            channel: match channel.as_str() {
+                "global" => ChatChannel::Global,
+                "kingdom" => ChatChannel::Kingdom,
+                "guild" => ChatChannel::Guild,
+                "say" => ChatChannel::Say,
+                _ => return Err(bad("channel", "say, global, kingdom or guild")),
+            },
+            text: text.trim().to_string(),
+        },
+        Command::Whisper { to, text } => PlayerCommand::Chat {
+            channel: ChatChannel::Whisper {
+                to: CharacterId(to),
+            },
+            text: text.trim().to_string(),
+        },
+        Command::Attack { target } => PlayerCommand::Attack {
+            target: NetId(target),
+        },
+        Command::StopAttack => PlayerCommand::StopAttack,
+        Command::UseSkill { skill, target } => PlayerCommand::UseSkill {
+            skill: SkillId(skill),
+            target: target.map(NetId),
+        },
+        Command::PickUp { loot } => PlayerCommand::PickUp { loot: NetId(loot) },
+        Command::AcceptQuest { quest } => PlayerCommand::AcceptQuest {
+            quest: QuestId(quest),
+        },
+        Command::CompleteQuest { quest } => PlayerCommand::CompleteQuest {
+            quest: QuestId(quest),
+        },
+        Command::Trade { with, give, want } => PlayerCommand::Trade {
+            with: CharacterId(with),
+            give: offer(give)?,
+            want: offer(want)?,
+        },
+        Command::ListItem { item, price, hours } => PlayerCommand::ListItem {
+            item: ItemId(item),
+            price: gold(price)?,
+            hours,
+        },
+        Command::BuyListing { listing } => PlayerCommand::BuyListing {
+            listing: ListingId(listing),
+        },
+        Command::CancelListing { listing } => PlayerCommand::CancelListing {
+            listing: ListingId(listing),
+        },
+        Command::SearchMarket {
+            item_def,
+            min_price,
+            max_price,
+            after,
+            rows,
+        } => PlayerCommand::SearchMarket(MarketSearch {
+            item_def: item_def.map(ItemDefId),
+            min_price: min_price.map(gold).transpose()?,
+            max_price: max_price.map(gold).transpose()?,
+            after: after.map(|c| (c.price, ListingId(c.listing))),
+            rows,
+        }),
+        Command::SendMail {
+            to,
+            subject,
+            body,
+            gold: g,
+            items,
+        } => PlayerCommand::SendMail(Letter {
+            to: CharacterId(to),
+            subject,
+            body,
+            gold: gold(g)?,
+            items: items.into_iter().map(ItemId).collect(),
+        }),
+        Command::ListMail => PlayerCommand::ListMail,
+        Command::ClaimMail { mail } => PlayerCommand::ClaimMail { mail: MailId(mail) },
+        Command::GuildCreate { name } => PlayerCommand::Guild(GuildOp::Create {
+            name: GuildName::parse(&name).map_err(|e| (Reason::BadName, e.to_string()))?,
+        }),
+        Command::GuildInvite { who } => PlayerCommand::Guild(GuildOp::Invite {
+            who: CharacterId(who),
+        }),
+        Command::GuildAccept { guild } => PlayerCommand::Guild(GuildOp::Accept {
+            guild: GuildId(guild),
+        }),
+        Command::GuildDecline { guild } => PlayerCommand::Guild(GuildOp::Decline {
+            guild: GuildId(guild),
+        }),
+        Command::GuildLeave => PlayerCommand::Guild(GuildOp::Leave),
+        Command::GuildKick { who } => PlayerCommand::Guild(GuildOp::Kick {
+            who: CharacterId(who),
+        }),
+        Command::GuildSetRank { who, rank } => PlayerCommand::Guild(GuildOp::SetRank {
+            who: CharacterId(who),
+            rank,
+        }),
+        Command::GuildHandOver { to } => PlayerCommand::Guild(GuildOp::HandOver {
+            to: CharacterId(to),
+        }),
+        Command::GuildDisband => PlayerCommand::Guild(GuildOp::Disband),
+        Command::Friend { other, op } => PlayerCommand::Friend {
+            other: CharacterId(other),
+            op: match op.as_str() {
+                "request" => FriendOp::Request,
+                "accept" => FriendOp::Accept,
+                "remove" => FriendOp::Remove,
+                "block" => FriendOp::Block,
+                "unblock" => FriendOp::Unblock,
+                _ => return Err(bad("op", "request, accept, remove, block or unblock")),
+            },
+        },
+        Command::Leaderboard { board, top } => {
+            let board = match board.as_str() {
+                "pvp" => realmkeep_cache::LeaderboardKind::Pvp,
+                "level" => realmkeep_cache::LeaderboardKind::Level,
+                _ => return Err(bad("board", "pvp or level")),
+            };
+            return Ok(Routed::Info(Info::Leaderboard { board, top }));
+        }
+        Command::ItemInfo { item_def } => return Ok(Routed::Info(Info::Item(ItemDefId(item_def)))),
+        Command::SkillInfo { skill } => return Ok(Routed::Info(Info::Skill(SkillId(skill)))),
     }))
 }

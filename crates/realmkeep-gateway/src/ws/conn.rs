@@ -5,7 +5,7 @@
 //! grace), or with one of the protocol's close codes.
 
 use super::commands::{self, Routed};
-use super::decode::{self, Bad};
+use super::decode;
 use super::join::{self, Joined};
 use super::me::{track_me, welcome};
 use super::translate;
@@ -14,8 +14,7 @@ use crate::listener::SlotHandle;
 use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::StreamExt;
-use realmkeep_cache::{RateAction, RateDecision};
-use realmkeep_protocol::ws::{Answer, Command, CommandKind, ServerFrame, ServerMsg};
+use realmkeep_protocol::ws::{Answer, Command, ServerFrame, ServerMsg};
 use realmkeep_protocol::{CloseCode, Reason};
 use realmkeep_server::{HostError, Notice};
 use realmkeep_zone::io::{LeftReason, PlayerEvent, ReplyTo};
@@ -25,33 +24,30 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Frames one connection may send per second before the address's Redis-counted limit is
-/// even asked: a flood is answered locally.
-pub const CONNECTION_FRAMES_PER_SECOND_MAX: u32 = 40;
 /// Longest wait for the final save of a logout before the socket closes anyway (the zone
 /// keeps retrying the save; the character leaves once it succeeds).
 const LOGOUT_WAIT: Duration = Duration::from_secs(30);
 
 /// Why the connection ends.
-enum End {
+pub(super) enum End {
     Close(CloseCode),
     /// The client closed or the socket failed: nothing to send.
     Gone,
 }
 
-struct Conn {
-    app: Arc<App>,
-    peer: SocketAddr,
-    id: u64,
-    out: mpsc::Sender<Message>,
-    seq: u64,
-    last_request: Option<u64>,
-    limited_in_a_row: u32,
-    window_start: Instant,
-    window_count: u32,
-    last_heard: Instant,
+pub(super) struct Conn {
+    pub(super) app: Arc<App>,
+    pub(super) peer: SocketAddr,
+    pub(super) id: u64,
+    pub(super) out: mpsc::Sender<Message>,
+    pub(super) seq: u64,
+    pub(super) last_request: Option<u64>,
+    pub(super) limited_in_a_row: u32,
+    pub(super) window_start: Instant,
+    pub(super) window_count: u32,
+    pub(super) last_heard: Instant,
     /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`).
-    awaiting: HashSet<u64>,
+    pub(super) awaiting: HashSet<u64>,
 }
 
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
@@ -104,7 +100,7 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
 
 impl Conn {
     /// Queues a message; a full queue means the client does not read: `TooSlow`.
-    fn send(&mut self, msg: ServerMsg) -> Result<(), End> {
+    pub(super) fn send(&mut self, msg: ServerMsg) -> Result<(), End> {
         self.seq += 1;
         let frame = ServerFrame::new(self.seq, msg);
         let text = serde_json::to_string(&frame).expect("server frames serialise");
@@ -115,11 +111,16 @@ impl Conn {
         }
     }
 
-    fn answer(&mut self, id: u64, result: Answer) -> Result<(), End> {
+    pub(super) fn answer(&mut self, id: u64, result: Answer) -> Result<(), End> {
         self.send(ServerMsg::Answer { id, result })
     }
 
-    fn refuse(&mut self, id: u64, reason: Reason, detail: impl Into<String>) -> Result<(), End> {
+    pub(super) fn refuse(
+        &mut self,
+        id: u64,
+        reason: Reason,
+        detail: impl Into<String>,
+    ) -> Result<(), End> {
         self.answer(
             id,
             Answer::Refused {
@@ -181,82 +182,6 @@ impl Conn {
 
     /// Request ids grow strictly on a connection; the local flood bound; then the address's
     /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
-    /// Counts a frame in the connection's one-second window: `Some(wait)` past the local bound.
-    fn over_local_bound(&mut self) -> Option<Duration> {
-        if self.window_start.elapsed() >= Duration::from_secs(1) {
-            self.window_start = Instant::now();
-            self.window_count = 0;
-        }
-        self.window_count += 1;
-        (self.window_count > CONNECTION_FRAMES_PER_SECOND_MAX)
-            .then(|| Duration::from_secs(1).saturating_sub(self.window_start.elapsed()))
-    }
-
-    /// Answers `rate_limited`; too many in a row close the connection (4004).
-    fn limited(&mut self, id: u64, wait: Duration) -> Result<(), End> {
-        self.limited_in_a_row += 1;
-        if self.limited_in_a_row >= RATE_LIMITED_IN_A_ROW_MAX {
-            return Err(End::Close(CloseCode::Flood));
-        }
-        self.answer(
-            id,
-            Answer::RateLimited {
-                retry_after_ms: wait.as_millis().max(1) as u64,
-            },
-        )
-    }
-
-    /// The local flood bound; request ids grow strictly on a connection; then the address's
-    /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
-    async fn admit(&mut self, id: u64, kind: CommandKind) -> Result<bool, End> {
-        if let Some(wait) = self.over_local_bound() {
-            self.limited(id, wait)?;
-            return Ok(false);
-        }
-        if !self.fresh_id(id) {
-            self.refuse(id, Reason::RequestIdReused, "request ids must grow")?;
-            return Ok(false);
-        }
-        let action = match kind {
-            CommandKind::Move => Some(RateAction::WsMove),
-            CommandKind::Say => Some(RateAction::WsSay),
-            // Joins are counted by `join` itself (`ws_join`); a logout is always let through.
-            CommandKind::Join | CommandKind::Logout => None,
-        };
-        if let Some(a) = action {
-            let limits = self.app.cache().rate_limits();
-            if let RateDecision::Limited { retry_after, .. } = limits.check(self.peer.ip(), a).await
-            {
-                self.limited(id, retry_after)?;
-                return Ok(false);
-            }
-        }
-        self.limited_in_a_row = 0;
-        Ok(true)
-    }
-
-    /// Records a request id; false if it does not grow (every frame whose id could be read
-    /// uses its id, refused or not).
-    fn fresh_id(&mut self, id: u64) -> bool {
-        if self.last_request.is_some_and(|last| id <= last) {
-            return false;
-        }
-        self.last_request = Some(id);
-        true
-    }
-
-    /// A frame that could not be acted on: counted like any other, then its reason (or
-    /// `request_id_reused` first).
-    fn bad_frame(&mut self, b: Bad) -> Result<(), End> {
-        if let Some(wait) = self.over_local_bound() {
-            return self.limited(b.id, wait);
-        }
-        if b.id != 0 && !self.fresh_id(b.id) {
-            return self.refuse(b.id, Reason::RequestIdReused, "request ids must grow");
-        }
-        self.refuse(b.id, b.reason, b.detail)
-    }
-
     async fn until_joined(
         &mut self,
         stream: &mut futures::stream::SplitStream<WebSocket>,
@@ -353,14 +278,25 @@ impl Conn {
                     Err(e) => Err(e),
                 },
                 n = j.notices.recv() => match n {
-                    Some(n) => self.notice(n, &mut me, &mut logout),
+                    Some(n) => {
+                        self.follow_guild(&j, &n);
+                        self.notice(n, &mut me, &mut logout)
+                    }
                     None => Err(End::Close(CloseCode::Left)),
                 },
                 ctl = j.control.recv() => match ctl {
                     Some(ConnControl::Close(code)) => Err(End::Close(code)),
                     Some(ConnControl::Player(ev)) => {
-                        if ev.must_arrive() { self.inbox(&mut j).await } else { Ok(()) }
+                        if ev.must_arrive() {
+                            self.inbox(&mut j).await
+                        } else {
+                            match translate::live(ev) {
+                                Some(m) => self.send(m),
+                                None => Ok(()),
+                            }
+                        }
                     }
+                    Some(ConnControl::Chat(m)) => self.send(m),
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {
@@ -403,8 +339,15 @@ impl Conn {
                 .get(&j.grant.account)
                 .is_some_and(|l| l.conn == self.id)
             {
-                live.remove(&j.grant.account);
+                let gone = live.remove(&j.grant.account);
                 let _ = self.app.pubsub.try_send(PubsubCmd::Unsubscribe(c));
+                if let Some(g) = gone.and_then(|l| l.guild) {
+                    let cmd = PubsubCmd::Guild {
+                        from: Some(g),
+                        to: None,
+                    };
+                    let _ = self.app.pubsub.try_send(cmd);
+                }
             }
         }
         let _ = j.released.send(());
@@ -439,6 +382,21 @@ impl Conn {
                         Ok(())
                     }
                     Err(e) => self.host_error(id, e),
+                };
+            }
+            Ok(Routed::Info(info)) => {
+                return match super::info::answer(&self.app, c, info).await {
+                    Ok(data) => {
+                        self.send(ServerMsg::Data { id, data })?;
+                        self.answer(id, Answer::Ok)
+                    }
+                    Err((Reason::TryAgain, _)) => self.answer(
+                        id,
+                        Answer::TryAgain {
+                            retry_after_ms: Some(1_000),
+                        },
+                    ),
+                    Err((reason, detail)) => self.refuse(id, reason, detail),
                 };
             }
             Err((reason, detail)) => return self.refuse(id, reason, detail),
@@ -477,6 +435,21 @@ impl Conn {
         }
     }
 
+    /// A guild change: the guild chat this connection hears follows it.
+    fn follow_guild(&self, j: &Joined, n: &Notice) {
+        let (Notice::Event(PlayerEvent::GuildChanged { guild })
+        | Notice::Reply {
+            event: PlayerEvent::GuildChanged { guild },
+            ..
+        }) = n
+        else {
+            return;
+        };
+        let kingdom = j.in_world.loaded.kingdom;
+        self.app
+            .set_channels(j.grant.account, self.id, kingdom, *guild);
+    }
+
     fn notice(
         &mut self,
         n: Notice,
@@ -486,6 +459,12 @@ impl Conn {
         match n {
             Notice::Reply { reply_to, event } => {
                 if self.awaiting.remove(&reply_to.0) {
+                    if let Some(data) = translate::data(&event) {
+                        self.send(ServerMsg::Data {
+                            id: reply_to.0,
+                            data,
+                        })?;
+                    }
                     self.answer(reply_to.0, translate::answer(&event))?;
                 }
                 match translate::notice(event) {

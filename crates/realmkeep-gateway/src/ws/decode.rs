@@ -3,6 +3,10 @@
 //! without control or bidirectional-override characters). Pure, no I/O: `cargo xtask fuzz`
 //! feeds it arbitrary bytes and hostile JSON.
 
+use realmkeep_domain::limits::{
+    GUILD_NAME_CHARS_MAX, MAIL_ATTACHMENTS_MAX, MAIL_BODY_CHARS_MAX, MAIL_SUBJECT_CHARS_MAX,
+    MARKET_PAGE_ROWS_MAX, TRADE_ITEMS_PER_SIDE_MAX,
+};
 use realmkeep_protocol::limits::{COORDINATE_ABS_MAX, FRAME_BYTES_MAX, SAY_CHARS_MAX};
 use realmkeep_protocol::ws::{ClientFrame, Command};
 use realmkeep_protocol::{Reason, PROTOCOL_VERSION};
@@ -20,7 +24,42 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("stop", &[]),
     ("say", &["text"]),
     ("logout", &[]),
+    ("attack", &["target"]),
+    ("stop_attack", &[]),
+    ("use_skill", &["skill", "target"]),
+    ("pick_up", &["loot"]),
+    ("chat", &["channel", "text"]),
+    ("whisper", &["to", "text"]),
+    ("accept_quest", &["quest"]),
+    ("complete_quest", &["quest"]),
+    ("trade", &["with", "give", "want"]),
+    ("list_item", &["item", "price", "hours"]),
+    ("buy_listing", &["listing"]),
+    ("cancel_listing", &["listing"]),
+    (
+        "search_market",
+        &["item_def", "min_price", "max_price", "after", "rows"],
+    ),
+    ("send_mail", &["to", "subject", "body", "gold", "items"]),
+    ("list_mail", &[]),
+    ("claim_mail", &["mail"]),
+    ("guild_create", &["name"]),
+    ("guild_invite", &["who"]),
+    ("guild_accept", &["guild"]),
+    ("guild_decline", &["guild"]),
+    ("guild_leave", &[]),
+    ("guild_kick", &["who"]),
+    ("guild_set_rank", &["who", "rank"]),
+    ("guild_hand_over", &["to"]),
+    ("guild_disband", &[]),
+    ("friend", &["other", "op"]),
+    ("leaderboard", &["board", "top"]),
+    ("item_info", &["item_def"]),
+    ("skill_info", &["skill"]),
 ];
+
+/// Rows of a leaderboard one request reads at the most.
+pub const LEADERBOARD_TOP_MAX: u32 = 100;
 
 /// A frame that cannot be acted on: its request id if one could be read (else 0), and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,30 +145,73 @@ pub fn decode(text: &str) -> Result<ClientFrame, Bad> {
 /// The command's own bounds.
 pub fn check(cmd: &Command) -> Result<(), (Reason, String)> {
     let coordinate = |v: f32| v.is_finite() && v.abs() <= COORDINATE_ABS_MAX;
+    let fields = |m: String| Err((Reason::BadFields, m));
     match cmd {
-        Command::Join { ticket } => {
-            if ticket.is_empty() || ticket.len() > TICKET_CHARS_MAX {
-                return Err((Reason::BadTicket, "not a ticket".into()));
-            }
+        Command::Join { ticket } if ticket.is_empty() || ticket.len() > TICKET_CHARS_MAX => {
+            Err((Reason::BadTicket, "not a ticket".into()))
         }
-        Command::MoveTo { x, y } => {
-            if !coordinate(*x) || !coordinate(*y) {
-                return Err((
-                    Reason::BadPosition,
-                    "coordinates must be finite and on the map".into(),
-                ));
-            }
+        Command::MoveTo { x, y } if !coordinate(*x) || !coordinate(*y) => Err((
+            Reason::BadPosition,
+            "coordinates must be finite and on the map".into(),
+        )),
+        Command::Move { dx, dy }
+            if !dx.is_finite() || !dy.is_finite() || (*dx == 0.0 && *dy == 0.0) =>
+        {
+            Err((
+                Reason::BadPosition,
+                "a direction must be finite and not zero".into(),
+            ))
         }
-        Command::Move { dx, dy } => {
-            if !dx.is_finite() || !dy.is_finite() || (*dx == 0.0 && *dy == 0.0) {
-                return Err((
-                    Reason::BadPosition,
-                    "a direction must be finite and not zero".into(),
-                ));
-            }
+        Command::Say { text } | Command::Chat { text, .. } | Command::Whisper { text, .. } => {
+            check_text(text)
         }
-        Command::Say { text } => check_text(text)?,
-        Command::Stop | Command::Logout => {}
+        Command::Trade { give, want, .. }
+            if [give, want]
+                .iter()
+                .any(|side| side.items.len() > TRADE_ITEMS_PER_SIDE_MAX || side.gold < 0) =>
+        {
+            fields(format!(
+                "a side holds 0 to {TRADE_ITEMS_PER_SIDE_MAX} items and gold ≥ 0"
+            ))
+        }
+        Command::SendMail {
+            subject,
+            body,
+            gold,
+            items,
+            ..
+        } => {
+            bounded_text("subject", subject, MAIL_SUBJECT_CHARS_MAX, false)?;
+            bounded_text("body", body, MAIL_BODY_CHARS_MAX, true)?;
+            if *gold < 0 || items.len() > MAIL_ATTACHMENTS_MAX {
+                return fields(format!("gold ≥ 0 and at most {MAIL_ATTACHMENTS_MAX} items"));
+            }
+            Ok(())
+        }
+        Command::SearchMarket { rows, .. } if !(1..=MARKET_PAGE_ROWS_MAX).contains(rows) => {
+            fields(format!("rows: 1 to {MARKET_PAGE_ROWS_MAX}"))
+        }
+        Command::Leaderboard { top, .. } if !(1..=LEADERBOARD_TOP_MAX).contains(top) => {
+            fields(format!("top: 1 to {LEADERBOARD_TOP_MAX}"))
+        }
+        Command::GuildCreate { name } => bounded_text("name", name, GUILD_NAME_CHARS_MAX, false),
+        // Ids, prices and ranks are checked where they are used (the zone, the store).
+        _ => Ok(()),
+    }
+}
+
+/// A text field: at most `max` characters, no control characters (but line breaks where
+/// `lines`) and no bidirectional controls. May be empty.
+fn bounded_text(what: &str, text: &str, max: usize, lines: bool) -> Result<(), (Reason, String)> {
+    if text.chars().count() > max {
+        return Err((Reason::BadText, format!("{what}: at most {max} characters")));
+    }
+    let bad = |c: char| (c.is_control() && !(lines && c == '\n')) || is_bidi_control(c);
+    if let Some(c) = text.chars().find(|c| bad(*c)) {
+        return Err((
+            Reason::BadText,
+            format!("{what}: character U+{:04X} is not allowed", c as u32),
+        ));
     }
     Ok(())
 }

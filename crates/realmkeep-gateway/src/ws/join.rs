@@ -155,6 +155,8 @@ pub(crate) async fn join(
                 conn,
                 session: grant.session,
                 character: grant.character,
+                kingdom: None,
+                guild: None,
                 control: control_tx,
                 released: Some(released_rx),
             },
@@ -164,6 +166,8 @@ pub(crate) async fn join(
     match r {
         Ok((host, notices, in_world, resumed)) => {
             let _ = app.pubsub.try_send(PubsubCmd::Subscribe(grant.character));
+            let l = &in_world.loaded;
+            app.set_channels(grant.account, conn, l.kingdom, l.guild);
             Ok(Joined {
                 zone: host.zone(),
                 grant,

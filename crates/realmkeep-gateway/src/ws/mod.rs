@@ -1,8 +1,10 @@
 //! The WebSocket at `/v1/ws`: protocol version 1 (`realmkeep_protocol::ws`).
 
+mod admission;
 mod commands;
 mod conn;
 pub mod decode;
+mod info;
 mod join;
 mod me;
 mod translate;

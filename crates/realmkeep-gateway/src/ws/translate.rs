@@ -121,15 +121,49 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             progress,
         }),
         PlayerEvent::QuestCompleted { quest } => ev(G::QuestCompleted { quest: quest.0 }),
-        other => {
-            let name = format!("{other:?}");
-            let name = name
-                .split(|c: char| !c.is_alphanumeric())
-                .next()
-                .unwrap_or("")
-                .to_string();
-            ev(G::Other { name })
-        }
+        PlayerEvent::TradeOffered { from, give, want } => ev(G::TradeOffered {
+            from: from.0,
+            give: offer(&give),
+            want: offer(&want),
+        }),
+        PlayerEvent::TradeDone { with } => ev(G::TradeDone { with: with.0 }),
+        PlayerEvent::Listed { listing, item } => ev(G::Listed {
+            listing: listing.0,
+            item: item.0,
+        }),
+        PlayerEvent::Bought {
+            listing,
+            item,
+            def,
+            quantity,
+            price,
+        } => ev(G::Bought {
+            listing: listing.0,
+            item: item.0,
+            item_def: def.0,
+            quantity,
+            price,
+        }),
+        PlayerEvent::ListingCancelled { listing, item } => ev(G::ListingCancelled {
+            listing: listing.0,
+            item: item.0,
+        }),
+        PlayerEvent::MailSent { mail } => ev(G::MailSent { mail: mail.0 }),
+        PlayerEvent::MailClaimed { mail, gold, items } => ev(G::MailClaimed {
+            mail: mail.0,
+            gold,
+            items: items as u32,
+        }),
+        PlayerEvent::GuildChanged { guild } => ev(G::GuildChanged {
+            guild: guild.map(|g| g.0),
+        }),
+        PlayerEvent::FriendChanged { other, op, friends } => ev(G::FriendChanged {
+            other: other.0,
+            op: format!("{op:?}").to_lowercase(),
+            friends,
+        }),
+        // Pages are data of their request (`data`), not events.
+        PlayerEvent::MarketPage { .. } | PlayerEvent::Mailbox { .. } => None,
     }
 }
 
@@ -180,3 +214,61 @@ pub(crate) fn answer(e: &PlayerEvent) -> Answer {
 
 /// When to try a command again after "busy" or "throttled": the zone's next ticks.
 const RETRY_AFTER_MS: u64 = 100;
+
+fn offer(o: &realmkeep_zone::io::TradeOffer) -> realmkeep_protocol::ws::Offer {
+    realmkeep_protocol::ws::Offer {
+        items: o.items.iter().map(|i| i.0).collect(),
+        gold: o.gold.get(),
+    }
+}
+
+/// The data a reply carries (a market page, a mailbox), if any.
+pub(crate) fn data(e: &PlayerEvent) -> Option<realmkeep_protocol::ws::Data> {
+    use realmkeep_protocol::ws::{Cursor, Data, ListingRow, MailRow};
+    match e {
+        PlayerEvent::MarketPage { rows, next } => Some(Data::MarketPage {
+            rows: rows
+                .iter()
+                .map(|r| ListingRow {
+                    listing: r.listing.0,
+                    item_def: r.def.0,
+                    quantity: r.quantity,
+                    price: r.price,
+                    seller: r.seller.0,
+                })
+                .collect(),
+            next: next.map(|(price, l)| Cursor {
+                price,
+                listing: l.0,
+            }),
+        }),
+        PlayerEvent::Mailbox { mails } => Some(Data::Mailbox {
+            mails: mails
+                .iter()
+                .map(|m| MailRow {
+                    mail: m.mail.0,
+                    from: m.from.map(|c| c.0),
+                    subject: m.subject.clone(),
+                    gold: m.gold,
+                    items: m.items,
+                    read: m.read,
+                    claimed: m.claimed,
+                })
+                .collect(),
+        }),
+        _ => None,
+    }
+}
+
+/// A live (not must-arrive) player event from `player_events:{id}`: a whisper, a friend online.
+pub(crate) fn live(e: CacheEvent) -> Option<ServerMsg> {
+    match e {
+        CacheEvent::Whisper { line } => Some(ServerMsg::Chat(ChatLine {
+            channel: "whisper".into(),
+            from: line.from.0,
+            name: line.from_name.to_string(),
+            text: line.text,
+        })),
+        other => Some(ServerMsg::Inbox(inbox(&other))),
+    }
+}

@@ -58,6 +58,15 @@ impl Env {
             SessionSecret::new(b"test-secret-test-secret-test-secret").unwrap(),
         );
         opts.rate_limits = limits;
+        // As a serving node has them: leaderboards rebuilt from PostgreSQL, definitions read
+        // through from the content.
+        let opts = opts
+            .with_leaderboard_source(Arc::new(realmkeep_server::StoreLeaderboards(
+                db.store.clone(),
+            )))
+            .with_definition_source(Arc::new(realmkeep_server::ContentDefinitions(
+                content.clone(),
+            )));
         let cache = Cache::connect(&redis.url(), opts).await.unwrap();
         assert!(cache.wait_until_up(WAIT).await, "Redis is up");
         let config_cluster = ClusterConfig::new("gw1", vec![ZoneId(1), ZoneId(2)])
@@ -183,4 +192,83 @@ impl Env {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// A player joined over a socket, with what the tests need of it.
+pub struct Joined {
+    pub token: String,
+    pub id: i64,
+    pub ws: PlainSocket,
+    pub welcome: Welcome,
+}
+
+impl Env {
+    /// Registers, creates a character in `kingdom` and joins it.
+    pub async fn joined(&self, name: &str, kingdom: &str) -> Joined {
+        self.http
+            .register(name, &format!("{name}@example.com"), PASSWORD)
+            .await
+            .expect("registered");
+        let token = self
+            .http
+            .login(name, PASSWORD)
+            .await
+            .expect("logged in")
+            .token;
+        let c = self
+            .http
+            .create_character(&token, name, "warrior", kingdom)
+            .await
+            .expect("character created");
+        let (ws, welcome) = self.join(&token, c.id).await;
+        Joined {
+            token,
+            id: c.id,
+            ws,
+            welcome,
+        }
+    }
+
+    pub async fn gold(&self, c: i64) -> i64 {
+        sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
+            .bind(c)
+            .fetch_one(self.db.store.pool())
+            .await
+            .unwrap()
+    }
+
+    pub async fn set_gold(&self, c: i64, gold: i64) {
+        sqlx::query("UPDATE characters SET gold = $2 WHERE id = $1")
+            .bind(c)
+            .bind(gold)
+            .execute(self.db.store.pool())
+            .await
+            .unwrap();
+    }
+}
+
+/// Sends `cmd` and returns its answer and the data sent with it (if any).
+pub async fn ask(
+    ws: &mut PlainSocket,
+    cmd: Command,
+) -> (Answer, Option<realmkeep_protocol::ws::Data>) {
+    let id = ws.send(cmd).await.unwrap();
+    let answer = ws.answer(id).await.unwrap();
+    let data = ws.backlog.iter().find_map(|f| match &f.msg {
+        ServerMsg::Data { id: i, data } if *i == id => Some(data.clone()),
+        _ => None,
+    });
+    (answer, data)
+}
+
+/// The next game event that `pick` accepts.
+pub async fn next_event<T>(
+    ws: &mut PlainSocket,
+    mut pick: impl FnMut(&realmkeep_protocol::ws::GameEvent) -> Option<T>,
+) -> T {
+    next_msg(ws, |m| match m {
+        ServerMsg::Event(e) => pick(e),
+        _ => None,
+    })
+    .await
 }

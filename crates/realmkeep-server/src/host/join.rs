@@ -170,8 +170,6 @@ fn loaded_snapshot(fence: Fence, c: &LoadedCharacter) -> CharacterSnapshot {
 fn who(c: &LoadedCharacter) -> Who {
     Who {
         name: Some(c.name.clone()),
-        kingdom: c.kingdom,
-        guild: c.guild,
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the zone asks of the store and of the cache.
 
 use super::{ChatChannel, PersistKind, RequestId};
-use realmkeep_domain::{CharacterId, SkillId, ZoneId};
+use realmkeep_domain::{CharacterId, GuildId, Kingdom, SkillId, ZoneId};
 
 /// One request for the store (its kinds: `crate::actions`).
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,9 @@ pub enum CacheRequest {
         from: CharacterId,
         name: String,
         text: String,
+        /// The speaker's kingdom and guild as the zone knows them now (the channel's key).
+        kingdom: Kingdom,
+        guild: Option<GuildId>,
     },
 }
 

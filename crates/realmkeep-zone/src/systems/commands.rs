@@ -265,6 +265,8 @@ fn chat(ctx: &mut Ctx, a: &ActorItem, others: &Others, channel: ChatChannel, tex
             from: me,
             name,
             text,
+            kingdom: a.player.kingdom,
+            guild: a.player.guild,
         }),
     }
 }
