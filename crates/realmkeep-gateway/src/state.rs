@@ -26,8 +26,9 @@ pub(crate) enum ConnControl {
     /// A player event arrived on `player_events:{character}` (must-arrive ones are read from
     /// the inbox, in order, on this wake-up).
     Player(PlayerEvent),
-    /// A chat line of a channel the player hears (global, its kingdom, its guild).
-    Chat(ServerMsg),
+    /// A message for the player: a chat line of a channel it hears (global, its kingdom, its
+    /// guild), an announcement.
+    Send(ServerMsg),
 }
 
 /// The one live WebSocket of an account.
@@ -185,10 +186,31 @@ impl App {
             from: line.from.0,
             name: line.from_name.to_string(),
             text: line.text,
+            history: false,
         });
         for l in lock(&self.live).values().filter(|l| hears.includes(l)) {
             // Best effort: a connection whose control queue is full misses the line.
-            let _ = l.control.try_send(ConnControl::Chat(msg.clone()));
+            let _ = l.control.try_send(ConnControl::Send(msg.clone()));
+        }
+    }
+
+    /// Delivers a server event to every live connection.
+    fn announce(&self, ev: realmkeep_cache::ServerEvent) {
+        use realmkeep_cache::ServerEvent as E;
+        use realmkeep_protocol::ws::Announcement as A;
+        let msg = ServerMsg::Announcement(match ev {
+            E::Announcement { text } => A::Text { text },
+            E::Maintenance {
+                starts_unix_ms,
+                message,
+            } => A::Maintenance {
+                starts_unix_ms,
+                message,
+            },
+            E::WorldBoss { zone, name } => A::WorldBoss { zone: zone.0, name },
+        });
+        for l in lock(&self.live).values() {
+            let _ = l.control.try_send(ConnControl::Send(msg.clone()));
         }
     }
 
@@ -205,8 +227,10 @@ impl App {
 /// character a connection plays, each message routed to its connection.
 pub(crate) async fn run_pubsub(app: Arc<App>, mut cmds: mpsc::Receiver<PubsubCmd>) {
     use realmkeep_cache::{Channel, ChannelMessage, SubscriberEvent};
-    // Global chat and every kingdom's are heard by some player almost always: subscribed once.
-    let always = std::iter::once(Channel::GlobalChat)
+    // Announcements, global chat and every kingdom's are heard by some player almost always:
+    // subscribed once.
+    let always = [Channel::ServerEvents, Channel::GlobalChat]
+        .into_iter()
         .chain(Kingdom::ALL.iter().map(|k| Channel::KingdomChat(*k)));
     let mut guilds: HashMap<GuildId, usize> = HashMap::new();
     let mut sub = match app.cache().subscribe(always) {
@@ -251,6 +275,7 @@ pub(crate) async fn run_pubsub(app: Arc<App>, mut cmds: mpsc::Receiver<PubsubCmd
                 Some(SubscriberEvent::Message(m)) => match (m.channel, m.message) {
                     (Channel::PlayerEvents(c), ChannelMessage::Player(p)) => app.to_character(c, p),
                     (channel, ChannelMessage::Chat(line)) => app.chat(&channel, line),
+                    (Channel::ServerEvents, ChannelMessage::Server(ev)) => app.announce(ev),
                     _ => {}
                 },
                 Some(_) => {}

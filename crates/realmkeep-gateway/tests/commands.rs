@@ -331,3 +331,52 @@ async fn guilds_friends_quests_and_information() {
     );
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcements_reach_everyone_and_a_join_hears_recent_chat() {
+    use realmkeep_cache::{Channel, ChannelMessage, ServerEvent};
+    use realmkeep_protocol::ws::Announcement;
+    let env = Env::new().await;
+    let mut a = env.joined("alice", "aldor").await;
+    let line = Command::Chat {
+        channel: "global".into(),
+        text: "before you came".into(),
+    };
+    assert_eq!(a.ws.request(line).await.unwrap(), Answer::Ok);
+    next_msg(&mut a.ws, |m| {
+        matches!(m, ServerMsg::Chat(l) if l.text == "before you came").then_some(())
+    })
+    .await;
+    // Bobby joins after: he is told the recent global line, marked as history.
+    let mut b = env.joined("bobby", "veyra").await;
+    let old = next_msg(&mut b.ws, |m| match m {
+        ServerMsg::Chat(l) if l.channel == "global" => Some(l.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(old.history && old.text == "before you came" && old.from == a.id);
+
+    let event = ServerEvent::Announcement {
+        text: "double xp tonight".into(),
+    };
+    env.cluster
+        .cache()
+        .events()
+        .publish(&Channel::ServerEvents, &ChannelMessage::Server(event))
+        .await
+        .unwrap();
+    for ws in [&mut a.ws, &mut b.ws] {
+        let got = next_msg(ws, |m| match m {
+            ServerMsg::Announcement(x) => Some(x.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(
+            got,
+            Announcement::Text {
+                text: "double xp tonight".into()
+            }
+        );
+    }
+    env.stop().await;
+}

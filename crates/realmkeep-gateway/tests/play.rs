@@ -231,3 +231,38 @@ async fn must_arrive_events_that_came_while_away_are_delivered_in_order_on_resum
     );
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_change_is_followed_on_the_same_connection() {
+    let env = Env::new().await;
+    let (t, c) = env.player("fiona").await;
+    let (mut ws, first) = env.join(&t, c).await;
+    assert_eq!(first.zone, 1);
+    assert_eq!(
+        ws.request(Command::ChangeZone { to: 2 }).await.unwrap(),
+        Answer::Ok
+    );
+    let again = next_msg(&mut ws, |m| match m {
+        ServerMsg::Welcome(w) => Some((**w).clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!((again.zone, again.character), (2, c));
+    assert!(env
+        .cluster
+        .zone(realmkeep_domain::ZoneId(2))
+        .unwrap()
+        .holds(CharacterId(c)));
+    assert!(!env
+        .cluster
+        .zone(realmkeep_domain::ZoneId(1))
+        .unwrap()
+        .holds(CharacterId(c)));
+    // It plays on: commands go to the new zone, and the logout saves it there.
+    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
+    let id = ws.send(Command::Logout).await.unwrap();
+    assert_eq!(ws.answer(id).await.unwrap(), Answer::Ok);
+    let saved = env.db.store.load_character(CharacterId(c)).await.unwrap();
+    assert_eq!(saved.position.zone, realmkeep_domain::ZoneId(2));
+    env.stop().await;
+}

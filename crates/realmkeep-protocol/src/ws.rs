@@ -149,6 +149,11 @@ pub enum Command {
         other: i64,
         op: String,
     },
+    /// Go to another zone (a portal): saved and released here, claimed there; a new `welcome`
+    /// follows on the same connection.
+    ChangeZone {
+        to: i32,
+    },
     // Information.
     /// The top `top` of `pvp` or `level`, and the player's own rank.
     Leaderboard {
@@ -253,6 +258,9 @@ pub enum ServerMsg {
     /// The answer's data for `search_market`, `list_mail`, `leaderboard`, `item_info` and
     /// `skill_info` (sent just before the answer, with the request's id).
     Data { id: u64, data: Data },
+    /// An announcement to every player (`server_events`): an operator's message, a maintenance
+    /// countdown, a world event.
+    Announcement(Announcement),
     /// The server is about to close the connection, and why (the close frame says it again).
     Closing { code: u16, reason: String },
 }
@@ -389,11 +397,15 @@ pub struct Moved {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ChatLine {
-    /// `say` in this version of the server; more channels come with the same shape.
+    /// `say`, `global`, `kingdom`, `guild` or `whisper`.
     pub channel: String,
     pub from: i64,
     pub name: String,
     pub text: String,
+    /// True for the recent lines sent after a join (`chat:{channel}:{timestamp}`), said before
+    /// the player arrived.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -582,4 +594,20 @@ pub struct Ranked {
     pub rank: u64,
     pub character: i64,
     pub score: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Announcement {
+    Text {
+        text: String,
+    },
+    Maintenance {
+        starts_unix_ms: i64,
+        message: String,
+    },
+    WorldBoss {
+        zone: i32,
+        name: String,
+    },
 }

@@ -1,12 +1,12 @@
 //! Admin tools: inspect and modify player data in PostgreSQL. Every change goes through the
 //! store's transactions and is written to game_logs with the operator and the reason.
 //!
-//! A ban on an account also reaches the world through Redis (`kick.rs`): the account's sessions
+//! A ban on an account also reaches the world through Redis (`admin/world.rs`): the account's sessions
 //! are revoked and its characters in a zone are kicked. The ban commits first; if Redis cannot be
 //! reached the command says so and exits with an error, the ban stays in force (it refuses logins
 //! and claims), and `admin kick` delivers the rest once Redis answers.
 
-mod kick;
+mod world;
 
 use crate::cli::{DbArgs, RedisArgs};
 use crate::db::connect;
@@ -112,6 +112,16 @@ pub enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Tell every connected player something, on every node (`server_events`); with
+    /// `--maintenance-in-minutes`, a maintenance countdown that clients show.
+    Announce {
+        #[command(flatten)]
+        redis: RedisArgs,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        maintenance_in_minutes: Option<u64>,
+    },
     /// Revoke the bans in force on an account or IP address.
     Unban {
         #[command(flatten)]
@@ -179,7 +189,7 @@ async fn target(
     }
 }
 
-fn print_kicked(k: kick::Kicked) {
+fn print_kicked(k: world::Kicked) {
     println!(
         "every session of the account revoked; {} character(s) in the world kicked \
          ({} live deliveries; each kick also waits in its character's inbox)",
@@ -284,7 +294,7 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             };
             let redis = RedisArgs { redis_url };
             let reason = format!("banned: {}", note.reason.trim());
-            match kick::kick_account(&s, &redis, account, &reason).await {
+            match world::kick_account(&s, &redis, account, &reason).await {
                 Ok(k) => {
                     print_kicked(k);
                     Ok(())
@@ -304,7 +314,16 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         } => {
             let s = connect(&db).await?;
             let id = account_id(&s, &account).await?;
-            print_kicked(kick::kick_account(&s, &redis, id, &reason).await?);
+            print_kicked(world::kick_account(&s, &redis, id, &reason).await?);
+            Ok(())
+        }
+        AdminCommand::Announce {
+            redis,
+            text,
+            maintenance_in_minutes,
+        } => {
+            let nodes = world::announce(&redis, &text, maintenance_in_minutes).await?;
+            println!("announced to {nodes} node(s) listening");
             Ok(())
         }
         AdminCommand::Unban {

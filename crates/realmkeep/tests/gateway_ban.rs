@@ -1,6 +1,7 @@
-//! The operator's ban bites a player connected through the gateway: `realmkeep admin ban`
-//! (the binary, as an operator runs it) and the player's socket is closed with 4002 within a
-//! second of the command's return, after the `kicked` inbox event; the next login is refused.
+//! The operator reaches players connected through the gateway, through the binary as an operator
+//! runs it: `realmkeep admin ban` closes the player's socket with 4002 within a second of the
+//! command's return, after the `kicked` inbox event, and the next login is refused;
+//! `realmkeep admin announce` is shown to every connected player.
 
 use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
 use realmkeep_domain::ZoneId;
@@ -57,6 +58,30 @@ async fn admin_ban_closes_the_players_socket_within_a_second() {
             .unwrap(),
         Answer::Ok
     );
+
+    let out = Process::new(env!("CARGO_BIN_EXE_realmkeep"))
+        .args(["admin", "announce", "--text", "server restarts at noon"])
+        .env("REDIS_URL", redis.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    loop {
+        if let realmkeep_protocol::client::Incoming::Frame(f) = ws.next().await.unwrap() {
+            if let ServerMsg::Announcement(a) = f.msg {
+                assert_eq!(
+                    a,
+                    realmkeep_protocol::ws::Announcement::Text {
+                        text: "server restarts at noon".into()
+                    }
+                );
+                break;
+            }
+        }
+    }
 
     let out = Process::new(env!("CARGO_BIN_EXE_realmkeep"))
         .args(["admin", "ban", "--account", "cheater"])

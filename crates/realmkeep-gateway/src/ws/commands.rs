@@ -196,6 +196,9 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
             };
             return Ok(Routed::Info(Info::Leaderboard { board, top }));
         }
+        Command::ChangeZone { to } => PlayerCommand::ChangeZone {
+            to: realmkeep_domain::ZoneId(to),
+        },
         Command::ItemInfo { item_def } => return Ok(Routed::Info(Info::Item(ItemDefId(item_def)))),
         Command::SkillInfo { skill } => return Ok(Routed::Info(Info::Skill(SkillId(skill)))),
     }))

@@ -217,6 +217,7 @@ impl Conn {
                             let me = (w.net_id, w.x, w.y);
                             self.send(ServerMsg::Welcome(Box::new(w)))?;
                             self.answer(id, Answer::Ok)?;
+                            super::history::send(self, &joined).await?;
                             tracing::info!(conn = self.id, account = %joined.grant.account, character = %joined.grant.character, zone = %joined.zone, resumed = joined.resumed, "joined");
                             return Ok((joined, me));
                         }
@@ -264,6 +265,9 @@ impl Conn {
         recheck.tick().await;
         let mut inbox_poll = tokio::time::interval(INBOX_POLL);
         let mut me = Some(me);
+        // The zone the character is moving to, between the first zone's release and the next
+        // zone's spawn (the same notice channel carries on).
+        let mut transferring: Option<realmkeep_domain::ZoneId> = None;
         let mut logout: Option<(u64, tokio::time::Instant)> = None;
         let stop = self.app.stop.clone();
         let end = loop {
@@ -278,6 +282,9 @@ impl Conn {
                     Err(e) => Err(e),
                 },
                 n = j.notices.recv() => match n {
+                    Some(n) if super::transfer::concerns(&n, transferring) => {
+                        super::transfer::follow(self, &mut j, n, &mut transferring, &mut me).await
+                    }
                     Some(n) => {
                         self.follow_guild(&j, &n);
                         self.notice(n, &mut me, &mut logout)
@@ -296,7 +303,7 @@ impl Conn {
                             }
                         }
                     }
-                    Some(ConnControl::Chat(m)) => self.send(m),
+                    Some(ConnControl::Send(m)) => self.send(m),
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {

@@ -53,6 +53,7 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("guild_hand_over", &["to"]),
     ("guild_disband", &[]),
     ("friend", &["other", "op"]),
+    ("change_zone", &["to"]),
     ("leaderboard", &["board", "top"]),
     ("item_info", &["item_def"]),
     ("skill_info", &["skill"]),

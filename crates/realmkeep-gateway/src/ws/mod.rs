@@ -4,9 +4,11 @@ mod admission;
 mod commands;
 mod conn;
 pub mod decode;
+mod history;
 mod info;
 mod join;
 mod me;
+mod transfer;
 mod translate;
 mod writer;
 

@@ -95,6 +95,7 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             from: from.0,
             name,
             text,
+            history: false,
         })),
         PlayerEvent::Denied { action: a, reason } => ev(G::Denied {
             action: action(a),
@@ -268,6 +269,7 @@ pub(crate) fn live(e: CacheEvent) -> Option<ServerMsg> {
             from: line.from.0,
             name: line.from_name.to_string(),
             text: line.text,
+            history: false,
         })),
         other => Some(ServerMsg::Inbox(inbox(&other))),
     }

@@ -1,6 +1,7 @@
-//! Putting an account out of the world through Redis: every session of the account revoked and
-//! every character of it that a zone holds sent `PlayerEvent::Kicked` (live on its channel and
-//! into its inbox stream, so a node that was not listening still finds it).
+//! What admin commands send into the world through Redis. A kick puts an account out: every
+//! session of the account revoked and every character of it that a zone holds sent
+//! `PlayerEvent::Kicked` (live on its channel and into its inbox stream, so a node that was not
+//! listening still finds it). An announcement goes to every connected player on `server_events`.
 //!
 //! PostgreSQL stays the final word: a ban refuses the next login and the next claim whether or
 //! not this reached Redis. This only shortens what is already in the world.
@@ -89,4 +90,43 @@ async fn deliver(store: &Store, cache: &Cache, account: AccountId, reason: &str)
         characters: characters.len(),
         live,
     })
+}
+
+/// Publishes an announcement (or a maintenance countdown) on `server_events`; the gateways of
+/// every node deliver it to their players. Returns how many subscribers got it.
+pub async fn announce(
+    redis: &RedisArgs,
+    text: &str,
+    maintenance_in_minutes: Option<u64>,
+) -> Result<u64> {
+    use realmkeep_cache::{Channel, ChannelMessage, ServerEvent};
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > realmkeep_cache::CHAT_TEXT_CHARS_MAX {
+        bail!(
+            "the text must have 1 to {} characters",
+            realmkeep_cache::CHAT_TEXT_CHARS_MAX
+        );
+    }
+    let event = match maintenance_in_minutes {
+        None => ServerEvent::Announcement {
+            text: text.to_string(),
+        },
+        Some(m) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            ServerEvent::Maintenance {
+                starts_unix_ms: now.saturating_add((m as i64).saturating_mul(60_000)),
+                message: text.to_string(),
+            }
+        }
+    };
+    let cache = connect(redis).await?;
+    let sent = cache
+        .events()
+        .publish(&Channel::ServerEvents, &ChannelMessage::Server(event))
+        .await;
+    cache.close().await;
+    Ok(sent.context("publishing on server_events")?)
 }

@@ -1,0 +1,63 @@
+//! A zone change on this node, followed by the connection: the first zone saves and releases
+//! the character (`Left` with `transfer_to`), the next one claims and spawns it on the same
+//! notice channel (`Joined`), and the client gets a new `welcome` for the new zone without
+//! reconnecting. If the next zone refuses, the character is saved and offline: the connection
+//! closes (4006).
+
+use super::conn::{Conn, End};
+use super::join::Joined;
+use super::me::welcome;
+use realmkeep_domain::ZoneId;
+use realmkeep_protocol::ws::ServerMsg;
+use realmkeep_protocol::CloseCode;
+use realmkeep_server::Notice;
+use realmkeep_zone::io::{LeftReason, PlayerEvent};
+
+/// Whether the notice is a step of a zone change.
+pub(super) fn concerns(n: &Notice, transferring: Option<ZoneId>) -> bool {
+    match n {
+        Notice::Left(LeftReason::Released {
+            transfer_to: Some(_),
+        }) => true,
+        Notice::Event(PlayerEvent::Joined { .. }) | Notice::TransferFailed { .. } => {
+            transferring.is_some()
+        }
+        _ => false,
+    }
+}
+
+pub(super) async fn follow(
+    conn: &mut Conn,
+    j: &mut Joined,
+    n: Notice,
+    transferring: &mut Option<ZoneId>,
+    me: &mut Option<(u64, f32, f32)>,
+) -> Result<(), End> {
+    match n {
+        Notice::Left(LeftReason::Released {
+            transfer_to: Some(to),
+        }) => {
+            *transferring = Some(to);
+            Ok(())
+        }
+        Notice::Event(PlayerEvent::Joined {
+            zone, net_id, x, y, ..
+        }) => {
+            let Some(host) = conn.app.cluster.zone(zone).cloned() else {
+                return Err(End::Close(CloseCode::Left));
+            };
+            *transferring = None;
+            j.host = host;
+            j.zone = zone;
+            *me = Some((net_id.0, x, y));
+            if let Err(e) = j.host.watch(j.grant.character).await {
+                tracing::warn!(character = %j.grant.character, error = %e, "views not started after a zone change");
+            }
+            match welcome(j).await {
+                Some(w) => conn.send(ServerMsg::Welcome(Box::new(w))),
+                None => Err(End::Close(CloseCode::Left)),
+            }
+        }
+        _ => Err(End::Close(CloseCode::Left)),
+    }
+}
