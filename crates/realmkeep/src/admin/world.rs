@@ -128,5 +128,5 @@ pub async fn announce(
         .publish(&Channel::ServerEvents, &ChannelMessage::Server(event))
         .await;
     cache.close().await;
-    Ok(sent.context("publishing on server_events")?)
+    sent.context("publishing on server_events")
 }
