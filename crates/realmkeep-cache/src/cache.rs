@@ -8,6 +8,7 @@ use crate::cooldowns::Cooldowns;
 use crate::core::{lock, CacheMetrics, Health};
 use crate::defs_cache::Definitions;
 use crate::error::CacheError;
+use crate::gateways::Gateways;
 use crate::guild_war::GuildWars;
 use crate::health::{self, Recovery};
 use crate::inbox::Inbox;
@@ -104,6 +105,10 @@ impl Cache {
 
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions::new(&self.shared.core, &self.shared.sessions)
+    }
+
+    pub fn gateways(&self) -> Gateways<'_> {
+        Gateways::new(&self.shared.core)
     }
 
     pub fn tickets(&self) -> Tickets<'_> {

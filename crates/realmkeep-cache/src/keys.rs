@@ -36,6 +36,7 @@
 //! | `player_inbox:{player}` | stream | [`INBOX_TTL`] | must-arrive player events (kick, mail) |
 //! | `ws_ticket:{sha256(ticket)}` | string (JSON `{account, character, session}`) | [`TICKET_TTL`] | a WebSocket join without a token in a URL; taken once (GETDEL) |
 //! | `login_failures:{account}` | integer | [`LOGIN_FAILURES_TTL`] | per-account login backoff |
+//! | `zone:{id}:gateway` | string (the WebSocket URL of the gateway whose node runs the zone) | [`ZONE_GATEWAY_TTL`], refreshed | where a player is sent for a zone on another node |
 
 use crate::vocab::{Channel, ChatChannel, LeaderboardKind, NodeId, QueueKind, RateAction, WarPair};
 use realmkeep_domain::{AccountId, CharacterId, GuildId, ItemDefId, Kingdom, SkillId, ZoneId};
@@ -77,6 +78,13 @@ pub fn session(token: &str) -> String {
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
 /// Failed logins of an account are counted over this long (from the last failure).
 pub const LOGIN_FAILURES_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A zone's gateway address lives this long unless its node refreshes it (every third of it).
+pub const ZONE_GATEWAY_TTL: Duration = Duration::from_secs(30);
+
+pub fn zone_gateway(zone: ZoneId) -> String {
+    format!("zone:{zone}:gateway")
+}
 
 /// `ws_ticket:{sha256(ticket)}`: like a session, the key does not hold the ticket.
 pub fn ticket(ticket: &str) -> String {

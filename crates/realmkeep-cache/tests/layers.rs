@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "chat",
             "cooldowns",
             "defs_cache",
+            "gateways",
             "guild_war",
             "inbox",
             "leaderboard",

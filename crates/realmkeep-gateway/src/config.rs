@@ -22,6 +22,10 @@ pub struct GatewayConfig {
     pub outbound_queue: usize,
     /// The kernel's send buffer of each accepted socket, if set (default: the system's).
     pub socket_send_buffer: Option<usize>,
+    /// The WebSocket URL players of other nodes are sent to for this node's zones (default:
+    /// `ws://` or `wss://` and the listening address, right only when that address is reachable
+    /// as it is).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +44,7 @@ impl GatewayConfig {
             idle_close: Duration::from_secs(IDLE_CLOSE_SECS),
             outbound_queue: crate::limits::OUTBOUND_QUEUE_MAX,
             socket_send_buffer: None,
+            public_url: None,
         }
     }
 
@@ -59,6 +64,11 @@ impl GatewayConfig {
     pub fn with_outbound(mut self, queue: usize, socket_send_buffer: Option<usize>) -> Self {
         self.outbound_queue = queue.clamp(1, crate::limits::OUTBOUND_QUEUE_MAX);
         self.socket_send_buffer = socket_send_buffer;
+        self
+    }
+
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
         self
     }
 

@@ -38,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone)]
 pub struct Gateway {
     local_addr: SocketAddr,
+    public_url: String,
     stop: CancellationToken,
     tls: bool,
     conns: Arc<listener::Conns>,
@@ -64,6 +65,17 @@ impl Gateway {
         })?;
         let stop = CancellationToken::new();
         let conns = Arc::new(listener::Conns::default());
+        let mut config = config;
+        let scheme = if tls.is_some() { "wss" } else { "ws" };
+        let public_url = config
+            .public_url
+            .get_or_insert_with(|| format!("{scheme}://{local_addr}/v1/ws"))
+            .clone();
+        tokio::spawn(announce_zones(
+            cluster.clone(),
+            public_url.clone(),
+            stop.clone(),
+        ));
         let (app, pubsub_rx) = state::App::new(cluster, config.clone(), stop.clone());
         tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
         let router = http::router(app);
@@ -78,6 +90,7 @@ impl Gateway {
         ));
         tracing::info!(%local_addr, tls = has_tls, "gateway listening");
         Ok(Gateway {
+            public_url,
             local_addr,
             stop,
             tls: has_tls,
@@ -100,9 +113,30 @@ impl Gateway {
         self.conns.open()
     }
 
+    /// The WebSocket URL other nodes send this node's players to.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// Stops accepting, and closes every WebSocket with 1001 (their characters stay for the
     /// disconnect grace; the node's shutdown saves them).
     pub fn stop(&self) {
         self.stop.cancel();
+    }
+}
+
+/// Says which zones this gateway serves (`zone:{id}:gateway`) every third of the key's TTL,
+/// until the gateway stops; a failed write is tried again at the next round.
+async fn announce_zones(cluster: Cluster, url: String, stop: CancellationToken) {
+    let zones: Vec<_> = cluster.zones().map(|z| z.zone()).collect();
+    let mut every = tokio::time::interval(realmkeep_cache::keys::ZONE_GATEWAY_TTL / 3);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = cluster.cache().gateways().announce(&zones, &url).await {
+            tracing::debug!(error = %e, "zone gateways not announced; trying again");
+        }
     }
 }

@@ -103,6 +103,8 @@ pub enum CloseCode {
     SessionRevoked,
     /// 4006: the character left the zone (claim lost, or taken out by the server).
     Left,
+    /// 4007: the character goes on on another node (`redirect` says where).
+    Redirected,
 }
 
 impl CloseCode {
@@ -119,6 +121,7 @@ impl CloseCode {
         CloseCode::Flood,
         CloseCode::SessionRevoked,
         CloseCode::Left,
+        CloseCode::Redirected,
     ];
 
     pub fn code(self) -> u16 {
@@ -135,6 +138,7 @@ impl CloseCode {
             CloseCode::Flood => 4004,
             CloseCode::SessionRevoked => 4005,
             CloseCode::Left => 4006,
+            CloseCode::Redirected => 4007,
         }
     }
 
@@ -157,6 +161,7 @@ impl CloseCode {
             CloseCode::Flood => "rate limited",
             CloseCode::SessionRevoked => "session revoked",
             CloseCode::Left => "left the world",
+            CloseCode::Redirected => "redirected to another node",
         }
     }
 }

@@ -261,6 +261,14 @@ pub enum ServerMsg {
     /// An announcement to every player (`server_events`): an operator's message, a maintenance
     /// countdown, a world event.
     Announcement(Announcement),
+    /// The character's zone is served by another node: connect to `url` and `join` with
+    /// `ticket` (single use, 30 s). The character is saved and released here; this connection
+    /// closes (4007).
+    Redirect {
+        url: String,
+        ticket: String,
+        zone: i32,
+    },
     /// The server is about to close the connection, and why (the close frame says it again).
     Closing { code: u16, reason: String },
 }

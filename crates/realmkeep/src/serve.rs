@@ -71,6 +71,10 @@ pub struct GatewayArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// The WebSocket URL players are sent to from other nodes for this node's zones (default:
+    /// ws:// or wss:// and --listen, right only if that address is reachable as it is).
+    #[arg(long)]
+    pub public_url: Option<String>,
     /// Open connections from one address at the most.
     #[arg(long, default_value_t = realmkeep_gateway::limits::CONNECTIONS_PER_IP_MAX)]
     pub connections_per_ip: usize,
@@ -92,6 +96,9 @@ impl GatewayArgs {
     pub fn gateway_config(&self) -> GatewayConfig {
         let mut c =
             GatewayConfig::new(self.listen).with_connections_per_ip(self.connections_per_ip);
+        if let Some(url) = &self.public_url {
+            c = c.with_public_url(url.clone());
+        }
         if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
             c = c.with_tls(TlsFiles {
                 cert: cert.clone(),

@@ -233,6 +233,16 @@ impl Conn {
                         }
                     }
                 }
+                Err(r) if r.redirect.is_some() => {
+                    let to = r.redirect.expect("checked");
+                    self.send(ServerMsg::Redirect {
+                        url: to.url,
+                        ticket: to.ticket,
+                        zone: to.zone.0,
+                    })?;
+                    self.refuse(id, r.reason, r.detail)?;
+                    return Err(End::Close(CloseCode::Redirected));
+                }
                 Err(r) => match r.retry_after {
                     Some(after) if r.reason == Reason::TryAgain => self.answer(
                         id,
@@ -324,7 +334,10 @@ impl Conn {
             }
         };
         let logged_out = matches!(end, End::Close(CloseCode::Normal)) && logout.is_some();
-        let left = matches!(end, End::Close(CloseCode::Left));
+        let left = matches!(
+            end,
+            End::Close(CloseCode::Left) | End::Close(CloseCode::Redirected)
+        );
         self.leave_joined(j, logged_out || left).await;
         end
     }

@@ -25,6 +25,8 @@ pub(crate) struct JoinRefused {
     pub reason: Reason,
     pub detail: String,
     pub retry_after: Option<Duration>,
+    /// The character's zone runs on another node: go there.
+    pub redirect: Option<super::redirect::Redirect>,
 }
 
 fn refused(reason: Reason, detail: impl Into<String>) -> JoinRefused {
@@ -32,6 +34,7 @@ fn refused(reason: Reason, detail: impl Into<String>) -> JoinRefused {
         reason,
         detail: detail.into(),
         retry_after: None,
+        redirect: None,
     }
 }
 
@@ -54,12 +57,14 @@ fn host_refusal(e: HostError) -> JoinRefused {
             reason: Reason::CharacterOnline,
             detail: "the character is held elsewhere (in play, or its last zone's lease has not run out yet)".into(),
             retry_after: Some(Duration::from_secs(5)),
+            redirect: None,
         },
         HostError::ShuttingDown => refused(Reason::ShuttingDown, "the server is stopping"),
         HostError::Busy | HostError::Unavailable => JoinRefused {
             reason: Reason::TryAgain,
             detail: e.to_string(),
             retry_after: Some(Duration::from_secs(1)),
+            redirect: None,
         },
         HostError::Store(StoreError::Refused(realmkeep_domain::records::Refusal::Banned)) => {
             refused(Reason::Banned, "the account is banned")
@@ -74,6 +79,7 @@ fn host_refusal(e: HostError) -> JoinRefused {
                 reason: Reason::TryAgain,
                 detail: "the join failed; nothing changed".into(),
                 retry_after: Some(Duration::from_secs(1)),
+                redirect: None,
             }
         }
     }
@@ -114,6 +120,7 @@ pub(crate) async fn join(
             reason: Reason::RateLimited,
             detail: "too many joins from this address".into(),
             retry_after: Some(retry_after),
+            redirect: None,
         });
     }
     let grant = match app.cache().tickets().redeem(ticket).await {
@@ -129,6 +136,7 @@ pub(crate) async fn join(
                 reason: Reason::TryAgain,
                 detail: "tickets cannot be checked right now".into(),
                 retry_after: Some(Duration::from_secs(1)),
+                redirect: None,
             })
         }
     };
@@ -216,10 +224,12 @@ async fn enter(app: &Arc<App>, grant: &TicketGrant) -> Result<Entered, JoinRefus
         ));
     };
     let Some(host) = app.cluster.zone(ZoneId(row.zone_id)) else {
-        return Err(refused(
+        let mut r = refused(
             Reason::ZoneElsewhere,
-            format!("zone {} is not served by this node", row.zone_id),
-        ));
+            format!("zone {} is served by another node", row.zone_id),
+        );
+        r.redirect = super::redirect::to_zone(app, *grant, ZoneId(row.zone_id)).await;
+        return Err(r);
     };
     let mut receipt = host.join(c).await.map_err(host_refusal)?;
     // The spawn happens at the zone's next tick: wait for it, so the welcome shows the world.
@@ -241,6 +251,7 @@ async fn enter(app: &Arc<App>, grant: &TicketGrant) -> Result<Entered, JoinRefus
                 reason: Reason::TryAgain,
                 detail: format!("the zone did not take the character: {why}"),
                 retry_after: Some(Duration::from_secs(1)),
+                redirect: None,
             })
         }
         Err(_) => {
@@ -250,6 +261,7 @@ async fn enter(app: &Arc<App>, grant: &TicketGrant) -> Result<Entered, JoinRefus
                 reason: Reason::TryAgain,
                 detail: "the zone is slow to answer".into(),
                 retry_after: Some(Duration::from_secs(1)),
+                redirect: None,
             });
         }
     }

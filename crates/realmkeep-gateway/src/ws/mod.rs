@@ -8,6 +8,7 @@ mod history;
 mod info;
 mod join;
 mod me;
+mod redirect;
 mod transfer;
 mod translate;
 mod writer;

@@ -1,8 +1,10 @@
-//! A zone change on this node, followed by the connection: the first zone saves and releases
+//! A zone change, followed by the connection. On this node: the first zone saves and releases
 //! the character (`Left` with `transfer_to`), the next one claims and spawns it on the same
 //! notice channel (`Joined`), and the client gets a new `welcome` for the new zone without
-//! reconnecting. If the next zone refuses, the character is saved and offline: the connection
-//! closes (4006).
+//! reconnecting. To a zone of another node: the character is saved and released here (at the
+//! next zone's entry), the client gets a `redirect` (that node's gateway and a ticket) and the
+//! connection closes (4007); the other node claims it with the next epoch. If neither works the
+//! character is saved and offline: the connection closes (4006).
 
 use super::conn::{Conn, End};
 use super::join::Joined;
@@ -57,6 +59,19 @@ pub(super) async fn follow(
                 Some(w) => conn.send(ServerMsg::Welcome(Box::new(w))),
                 None => Err(End::Close(CloseCode::Left)),
             }
+        }
+        Notice::TransferFailed { to, .. } if conn.app.cluster.zone(to).is_none() => {
+            *transferring = None;
+            let Some(r) = super::redirect::to_zone(&conn.app, j.grant, to).await else {
+                return Err(End::Close(CloseCode::Left));
+            };
+            tracing::info!(character = %j.grant.character, zone = %to, url = %r.url, "sent to another node");
+            conn.send(ServerMsg::Redirect {
+                url: r.url,
+                ticket: r.ticket,
+                zone: r.zone.0,
+            })?;
+            Err(End::Close(CloseCode::Redirected))
         }
         _ => Err(End::Close(CloseCode::Left)),
     }

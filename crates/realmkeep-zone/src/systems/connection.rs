@@ -49,7 +49,19 @@ pub fn run_departures(
         let Some(id) = pending.open(release::Waiting { character }.into()) else {
             continue;
         };
-        let snap = snapshot(player, zone, content.zone.entry, t, health, mana, level);
+        // A zone change is saved where it leads: the next zone's entry. If the next zone never
+        // takes the character (another node, a crash between), it enters there next time.
+        let dest = leave.transfer_to.and_then(|to| {
+            let def = content.content.zones.iter().find(|z| z.id == to)?;
+            Some((to, def.entry))
+        });
+        let snap = match dest {
+            Some((to, entry)) => {
+                let at = Transform::at(entry.0, entry.1);
+                snapshot(player, to, entry, &at, health, mana, level)
+            }
+            None => snapshot(player, zone, content.zone.entry, t, health, mana, level),
+        };
         leave.request = Some(id);
         let request = release::Request {
             snapshot: snap,
