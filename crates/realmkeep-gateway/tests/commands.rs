@@ -208,6 +208,12 @@ async fn an_item_is_listed_found_and_bought_on_the_market_then_mail_carries_gold
     };
     assert_eq!(ask(&mut b.ws, send).await.0, Answer::Ok);
     assert_eq!(env.gold(b.id).await, gb - 5);
+    // The recipient, online, is told (through its inbox: it must arrive).
+    let noticed = next_msg(&mut a.ws, |m| match m {
+        ServerMsg::Inbox(realmkeep_protocol::ws::InboxEvent::MailArrived { mail }) => Some(*mail),
+        _ => None,
+    })
+    .await;
     let (r, data) = ask(&mut a.ws, Command::ListMail).await;
     assert_eq!(r, Answer::Ok);
     let Some(Data::Mailbox { mails }) = data else {
@@ -218,6 +224,7 @@ async fn an_item_is_listed_found_and_bought_on_the_market_then_mail_carries_gold
         .find(|m| m.subject == "thanks")
         .expect("the mail")
         .mail;
+    assert_eq!(mail, noticed, "the notice names the mail");
     let ga = env.gold(a.id).await;
     assert_eq!(
         ask(&mut a.ws, Command::ClaimMail { mail }).await.0,

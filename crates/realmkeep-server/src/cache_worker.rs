@@ -87,6 +87,12 @@ async fn apply(ctx: &CacheCtx, req: CacheRequest) {
                 tracing::debug!(%character, error = %e, "cooldown not kept");
             }
         }
+        CacheRequest::MailArrived { to, mail } => {
+            let event = realmkeep_cache::PlayerEvent::MailArrived { mail };
+            if let Err(e) = cache.events().notify_player(to, event).await {
+                tracing::debug!(%to, error = %e, "mail notice not delivered (the mail is in the mailbox)");
+            }
+        }
         CacheRequest::Chat {
             channel,
             from,

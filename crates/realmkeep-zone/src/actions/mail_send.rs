@@ -2,7 +2,7 @@
 //! sender's purse and bag, in the view only from the receipt.
 
 use super::{open_critical, AnswerCtx, Outcome};
-use crate::io::{Action, Denial, PlayerEvent, RequestId};
+use crate::io::{Action, CacheRequest, Denial, PlayerEvent, RequestId};
 use crate::systems::commands::{ActorItem, Ctx};
 use realmkeep_domain::limits::{MAIL_ATTACHMENTS_MAX, MAIL_BODY_CHARS_MAX, MAIL_SUBJECT_CHARS_MAX};
 use realmkeep_domain::{CharacterId, Fence, Gold, ItemId, MailId};
@@ -27,6 +27,8 @@ pub struct Receipt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Waiting {
     pub character: CharacterId,
+    /// The recipient, told once the mail is committed.
+    pub to: CharacterId,
     pub items: Vec<ItemId>,
 }
 
@@ -62,6 +64,7 @@ pub(crate) fn command(ctx: &mut Ctx, mut a: ActorItem, letter: Letter) {
     }
     let waiting = Waiting {
         character: me,
+        to: letter.to,
         items: letter.items.clone(),
     };
     let request = Request {
@@ -92,6 +95,8 @@ impl Waiting {
         }
         let (mail, gold) = (r.mail, r.gold_after);
         ctx.outbox.tell(self.character, PlayerEvent::MailSent { mail });
+        // The recipient hears of it wherever they play (after the commit: the mail is there).
+        ctx.outbox.cache(CacheRequest::MailArrived { to: self.to, mail });
         ctx.outbox
             .tell(self.character, PlayerEvent::GoldChanged { gold });
     }

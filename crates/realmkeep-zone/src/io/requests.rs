@@ -1,7 +1,7 @@
 //! What the zone asks of the store and of the cache.
 
 use super::{ChatChannel, PersistKind, RequestId};
-use realmkeep_domain::{CharacterId, GuildId, Kingdom, SkillId, ZoneId};
+use realmkeep_domain::{CharacterId, GuildId, Kingdom, MailId, SkillId, ZoneId};
 
 /// One request for the store (its kinds: `crate::actions`).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,8 @@ pub enum CacheRequest {
         skill: SkillId,
         ms: u32,
     },
+    /// Tell a player (on any node, through its inbox) that a mail arrived.
+    MailArrived { to: CharacterId, mail: MailId },
     /// Publish a chat message on a cross-zone channel.
     Chat {
         channel: ChatChannel,
