@@ -85,6 +85,9 @@ pub enum PlayerEvent {
     FriendOnline {
         friend: CharacterId,
     },
+    FriendOffline {
+        friend: CharacterId,
+    },
 }
 
 impl PlayerEvent {

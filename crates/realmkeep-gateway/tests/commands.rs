@@ -387,3 +387,32 @@ async fn announcements_reach_everyone_and_a_join_hears_recent_chat() {
     }
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn friends_hear_when_a_friend_comes_and_goes() {
+    let env = Env::new().await;
+    let mut a = env.joined("alice", "aldor").await;
+    let mut b = env.joined("bobby", "aldor").await;
+    let op = |o: &str, other| Command::Friend {
+        other,
+        op: o.into(),
+    };
+    assert_eq!(ask(&mut a.ws, op("request", b.id)).await.0, Answer::Ok);
+    assert_eq!(ask(&mut b.ws, op("accept", a.id)).await.0, Answer::Ok);
+    let id = b.ws.send(Command::Logout).await.unwrap();
+    assert_eq!(b.ws.answer(id).await.unwrap(), Answer::Ok);
+    let gone = next_event(&mut a.ws, |e| match e {
+        GameEvent::FriendOnline { friend, online } if *friend == b.id => Some(*online),
+        _ => None,
+    })
+    .await;
+    assert!(!gone, "bobby went offline");
+    let (_ws, _) = env.join(&b.token, b.id).await;
+    let back = next_event(&mut a.ws, |e| match e {
+        GameEvent::FriendOnline { friend, online } if *friend == b.id => Some(*online),
+        _ => None,
+    })
+    .await;
+    assert!(back, "bobby came back");
+    env.stop().await;
+}

@@ -507,6 +507,11 @@ pub enum GameEvent {
         op: String,
         friends: bool,
     },
+    /// A friend came into the world or left it, on any node.
+    FriendOnline {
+        friend: i64,
+        online: bool,
+    },
     /// A notice of a kind this version of the gateway does not translate yet.
     Other {
         name: String,

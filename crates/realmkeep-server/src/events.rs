@@ -83,6 +83,9 @@ async fn left(
     // The zone reports `Left` with `Released` only after the final save committed.
     cache_worker::leave(&ctx.cache, character, ctx.zone).await;
     tracing::debug!(zone = %ctx.zone, %character, ?reason, "left the zone");
+    if let LeftReason::Released { transfer_to: None } = reason {
+        crate::friends::tell(&ctx.store, &ctx.cache, character, false);
+    }
     if let LeftReason::Released {
         transfer_to: Some(to),
     } = reason

@@ -46,6 +46,7 @@ mod cluster;
 pub mod config;
 mod error;
 mod events;
+mod friends;
 mod health;
 mod host;
 mod jobs;

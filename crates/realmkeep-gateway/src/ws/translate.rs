@@ -271,6 +271,14 @@ pub(crate) fn live(e: CacheEvent) -> Option<ServerMsg> {
             text: line.text,
             history: false,
         })),
+        CacheEvent::FriendOnline { friend } => Some(ServerMsg::Event(GameEvent::FriendOnline {
+            friend: friend.0,
+            online: true,
+        })),
+        CacheEvent::FriendOffline { friend } => Some(ServerMsg::Event(GameEvent::FriendOnline {
+            friend: friend.0,
+            online: false,
+        })),
         other => Some(ServerMsg::Inbox(inbox(&other))),
     }
 }

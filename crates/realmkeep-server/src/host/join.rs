@@ -143,6 +143,9 @@ impl ZoneHost {
             return Err(e);
         }
         cache_worker::enter(&inner.b.cache, character, inner.zone).await;
+        if !transfer {
+            crate::friends::tell(&inner.b.store, &inner.b.cache, character, true);
+        }
         let latency = started.elapsed();
         inner.metrics.join.record(latency);
         bump(&c.joins);
