@@ -2,6 +2,7 @@
 //! command. Everything else lives in the library crates.
 
 mod admin;
+mod backup;
 mod bench;
 mod cli;
 mod db;

@@ -1,0 +1,173 @@
+//! The restore drill, through the operator's commands (`realmkeep backup ...`, `realmkeep
+//! restore`) against a private PostgreSQL that archives its WAL with pgBackRest:
+//!
+//! - a base backup; trades and market buys from several connections; a named restore point;
+//!   more trades; a target time; more trades; then restores into new data directories to the
+//!   name and to the time hold exactly the actions committed before each (by their idempotency
+//!   keys and by the trade rows of game_logs), every item in exactly one place, the same gold;
+//!   the daily dump loaded into a fresh database holds exactly what was committed before it;
+//! - after a SIGKILL of PostgreSQL, `restore --latest` with the crashed directory's unarchived
+//!   WAL finds every acknowledged action.
+
+mod support;
+
+use support::backups::*;
+
+/// Trades per trader in each phase of the drill (a market listing and buy every other one).
+const ROUNDS: usize = 4;
+/// The resolution of a base backup's stop time in pgBackRest's records.
+const BACKUP_STOP_RESOLUTION: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restores_to_a_name_a_time_and_a_dump_hold_exactly_what_was_committed_before() {
+    let src = archived_server().await;
+    let repo = path(&src.repo).to_owned();
+    let out = realmkeep(&["backup", "run", "--full", "--repo", &repo]);
+    assert!(out.contains("full backup"), "{out}");
+    // pgBackRest keeps a backup's stop time in whole seconds and restores to a time only from a
+    // backup that stopped in an earlier second.
+    tokio::time::sleep(BACKUP_STOP_RESOLUTION).await;
+    let pairs = pairs(&src.store).await;
+
+    let (pairs, a) = phase(&src.url, pairs, "a", ROUNDS).await;
+    assert_eq!(
+        a.acknowledged, a.attempted,
+        "every action of phase a succeeds"
+    );
+    let at_name = state(&src.store).await;
+    assert_eq!(at_name.keys, a.acknowledged);
+    let out = realmkeep(&[
+        "backup",
+        "restore-point",
+        "before-b",
+        "--database-url",
+        &src.url,
+    ]);
+    assert!(out.contains("archived"), "{out}");
+
+    let (pairs, b) = phase(&src.url, pairs, "b", ROUNDS).await;
+    assert_eq!(b.acknowledged, b.attempted);
+    let at_time = state(&src.store).await;
+    let time = src.store.server_time().await.unwrap().to_rfc3339();
+
+    let (_pairs, c) = phase(&src.url, pairs, "c", ROUNDS).await;
+    assert_eq!(c.acknowledged, c.attempted);
+    let out = realmkeep(&[
+        "backup",
+        "dump",
+        "--repo",
+        &repo,
+        "--database-url",
+        &src.url,
+    ]);
+    let at_dump = state(&src.store).await;
+    let dump = out
+        .split_whitespace()
+        .find(|w| w.ends_with(".dump"))
+        .unwrap_or_else(|| panic!("no dump named in: {out}"))
+        .to_owned();
+    // The last trades' segment reaches the archive, so recovery sees a commit after the time.
+    src.store
+        .switch_wal_and_wait(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(at_name.keys.len() < at_time.keys.len() && at_time.keys.len() < at_dump.keys.len());
+
+    let by_name = src.dir.join("by-name");
+    let r = restore(&[
+        "--repo",
+        &repo,
+        "--to-name",
+        "before-b",
+        "--into",
+        path(&by_name),
+    ]);
+    assert!(
+        r.output.contains("every item in exactly one place"),
+        "{}",
+        r.output
+    );
+    assert_eq!(state_at(&r.url).await, at_name, "restored to the name");
+    drop(r);
+
+    let by_time = src.dir.join("by-time");
+    let r = restore(&[
+        "--repo",
+        &repo,
+        "--to-time",
+        &time,
+        "--into",
+        path(&by_time),
+    ]);
+    assert_eq!(state_at(&r.url).await, at_time, "restored to the time");
+    drop(r);
+
+    let admin = realmkeep_store::Store::connect(&src.pg.url("postgres"), &Default::default())
+        .await
+        .unwrap();
+    admin.create_database_if_missing("from_dump").await.unwrap();
+    admin.close().await;
+    let fresh = src.pg.url("from_dump");
+    let out = realmkeep(&["restore", "--dump", &dump, "--database-url", &fresh]);
+    assert!(out.contains("every item in exactly one place"), "{out}");
+    assert_eq!(state_at(&fresh).await, at_dump, "the dump loaded");
+
+    let out = realmkeep(&["backup", "verify", "--repo", &repo]);
+    assert!(
+        out.contains("archiving works") && out.contains("reads back"),
+        "{out}"
+    );
+    let out = realmkeep(&["backup", "list", "--repo", &repo]);
+    assert!(out.contains("(full)") && out.contains(".dump"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_sigkill_the_latest_restore_finds_every_acknowledged_action() {
+    let mut src = archived_server().await;
+    let repo = path(&src.repo).to_owned();
+    realmkeep(&["backup", "run", "--repo", &repo]);
+    let pairs = pairs(&src.store).await;
+    let before = state(&src.store).await;
+    let (_pairs, done) = phase(&src.url, pairs, "k", ROUNDS).await;
+    assert_eq!(done.acknowledged, done.attempted);
+    // No WAL switch: the last acknowledged commits are only in the crashed server's pg_wal.
+    src.store.close().await;
+    src.pg.kill();
+    let crashed = src.pg.data_dir().join("cluster");
+
+    // The archive alone ends before them (no segment was finished since the backup): the
+    // crashed directory's WAL is what brings them back.
+    let r = restore(&[
+        "--repo",
+        &repo,
+        "--latest",
+        "--into",
+        path(&src.dir.join("archive-only")),
+    ]);
+    let archive_only = state_at(&r.url).await;
+    drop(r);
+    assert!(archive_only.keys.is_disjoint(&done.acknowledged));
+    let into = src.dir.join("latest");
+    let r = restore(&[
+        "--repo",
+        &repo,
+        "--latest",
+        "--wal-from",
+        path(&crashed),
+        "--into",
+        path(&into),
+    ]);
+    let after = state_at(&r.url).await;
+    let missing: Vec<_> = done.acknowledged.difference(&after.keys).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not restored: {missing:?}"
+    );
+    assert!(after.keys.is_subset(&(&done.attempted | &before.keys)));
+    assert_eq!(after.misplaced, 0);
+    // Trades move gold between purses; each buy burns the house's fee.
+    let fees =
+        (after.market_buys - before.market_buys) * realmkeep_domain::rules::market_fee(PRICE);
+    assert_eq!(after.totals.gold, before.totals.gold - fees);
+    assert_eq!(after.totals.items, before.totals.items);
+}
