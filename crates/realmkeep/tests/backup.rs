@@ -171,3 +171,135 @@ async fn after_a_sigkill_the_latest_restore_finds_every_acknowledged_action() {
     assert_eq!(after.totals.gold, before.totals.gold - fees);
     assert_eq!(after.totals.items, before.totals.items);
 }
+
+/// Polls `f` until it answers true, at most `WAIT`.
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !f().await {
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_started_from_its_rdb_copy_gets_back_from_the_node_what_it_lost() {
+    use realmkeep_cache::{
+        Cache, CacheOptions, ChatChannel, ChatLine, LeaderboardKind, NodeId, SessionSecret,
+    };
+    use realmkeep_domain::{CharacterName, ZoneId};
+    const ZONE: ZoneId = ZoneId(1);
+    const BOARD_ROWS: usize = 10;
+    let src = archived_server().await;
+    let mut redis = realmkeep_testkit::redis();
+    let early = realmkeep_testkit::character(&src.store, "Snapped").await;
+    let late = realmkeep_testkit::character(&src.store, "Lately").await;
+    // As `Cluster::connect` makes it: the boards' source is PostgreSQL.
+    let opts = CacheOptions::new(
+        NodeId::parse("rdb").unwrap(),
+        SessionSecret::new(b"rdb-test-secret-rdb-test-secret-0123").unwrap(),
+    )
+    .with_leaderboard_source(std::sync::Arc::new(realmkeep_server::StoreLeaderboards(
+        src.store.clone(),
+    )));
+    let cache = Cache::connect(&redis.url(), opts).await.unwrap();
+    assert!(cache.wait_until_up(WAIT).await);
+    let content = std::sync::Arc::new(realmkeep_store::seed::bundled_content().unwrap());
+    let config = realmkeep_server::ClusterConfig::new("rdb", vec![ZONE])
+        .with_lease(std::time::Duration::from_secs(3))
+        .with_save_interval(std::time::Duration::from_secs(1))
+        .with_shutdown_wait(std::time::Duration::from_secs(15));
+    let cluster =
+        realmkeep_server::Cluster::start(config, content, src.store.clone(), cache.clone())
+            .await
+            .unwrap();
+    let online = |c| {
+        let cache = cache.clone();
+        async move { cache.presence().lookup(c).await.value.is_some() }
+    };
+    let _early = cluster.join(ZONE, early).await.unwrap();
+    eventually("the early player in Redis", || online(early)).await;
+    // Chat history lives in Redis alone: finding it again shows the RDB copy was loaded.
+    let line = ChatLine::new(
+        early,
+        CharacterName::parse("Snapped").unwrap(),
+        "before the copy",
+    )
+    .unwrap();
+    cache
+        .chat()
+        .send(ChatChannel::Zone(ZONE), &line)
+        .await
+        .unwrap();
+
+    let out = realmkeep(&[
+        "backup",
+        "redis",
+        "--repo",
+        path(&src.repo),
+        "--redis-url",
+        &redis.url(),
+    ]);
+    assert!(out.contains("copied"), "{out}");
+    assert!(
+        !out.contains(redis.password()),
+        "the password is never printed"
+    );
+    let copy = std::fs::read_dir(src.repo.join("redis"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "rdb"))
+        .expect("an RDB copy in the repository");
+
+    // What Redis will lose: a join after the copy, and a level PostgreSQL has and no board saw.
+    let _late = cluster.join(ZONE, late).await.unwrap();
+    eventually("the late player in Redis", || online(late)).await;
+    sqlx::query("UPDATE characters SET level = 9 WHERE id = $1")
+        .bind(late.0)
+        .execute(src.store.pool())
+        .await
+        .unwrap();
+
+    redis.kill();
+    std::fs::copy(&copy, redis.dir().join("realmkeep.rdb")).unwrap();
+    redis.start_again().expect("Redis starts from the copy");
+    eventually("the copy's chat history back", || {
+        let (cache, text) = (cache.clone(), line.text.clone());
+        async move {
+            let h = cache.chat().history(ChatChannel::Zone(ZONE), 1).await;
+            h.is_ok_and(|h| h.value.iter().any(|l| l.text == text))
+        }
+    })
+    .await;
+    for c in [early, late] {
+        eventually("presence registered again", || online(c)).await;
+    }
+    let truth = src
+        .store
+        .leaderboard_scores(
+            realmkeep_store::progress::LeaderboardKind::Level,
+            BOARD_ROWS as i64,
+        )
+        .await
+        .unwrap();
+    eventually("the level board rebuilt from PostgreSQL", || {
+        let (cache, truth) = (cache.clone(), truth.clone());
+        async move {
+            let board = cache
+                .leaderboards()
+                .top(LeaderboardKind::Level, BOARD_ROWS)
+                .await
+                .unwrap_or_default();
+            board
+                .iter()
+                .map(|e| (e.character, e.score))
+                .collect::<Vec<_>>()
+                == truth
+        }
+    })
+    .await;
+    assert!(cluster.shutdown().await.iter().all(|r| r.complete));
+}
