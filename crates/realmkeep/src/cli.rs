@@ -67,6 +67,8 @@ pub enum Command {
     /// Restore into a new data directory up to a time, a named point or the latest state, bring
     /// the restored PostgreSQL up and check it; or load a dump into a fresh database.
     Restore(crate::backup::RestoreArgs),
+    /// The backup schedule of deploy/systemd/ in the foreground (where systemd is absent).
+    Maintain(crate::maintain::MaintainArgs),
 }
 
 impl Cli {
@@ -94,6 +96,7 @@ impl Cli {
             Command::Serve(args) => crate::serve::run(args).await,
             Command::Backup(cmd) => crate::backup::run(cmd).await,
             Command::Restore(args) => crate::backup::restore(args).await,
+            Command::Maintain(args) => crate::maintain::run(args).await,
         }
     }
 }

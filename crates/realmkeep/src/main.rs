@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod db;
 mod demo;
+mod maintain;
 mod private;
 mod serve;
 

@@ -303,3 +303,104 @@ async fn redis_started_from_its_rdb_copy_gets_back_from_the_node_what_it_lost() 
     .await;
     assert!(cluster.shutdown().await.iter().all(|r| r.complete));
 }
+
+/// The `ExecStart` arguments of every shipped service unit, by unit name, with `${VAR}` taken
+/// from `env`.
+fn unit_commands(env: &[(&str, String)]) -> Vec<(String, Vec<String>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/systemd");
+    let mut units = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".timer") {
+            assert!(
+                dir.join(format!("{stem}.service")).exists(),
+                "{name} has no service"
+            );
+        }
+        if !name.ends_with(".service") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let exec = text
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart=/usr/local/bin/realmkeep "))
+            .unwrap_or_else(|| panic!("{name} runs no realmkeep command"));
+        let mut exec = exec.to_owned();
+        for (k, v) in env {
+            exec = exec.replace(&format!("${{{k}}}"), v);
+        }
+        assert!(
+            text.contains("EnvironmentFile=/etc/realmkeep/backup.env"),
+            "{name}"
+        );
+        units.push((name, exec.split_whitespace().map(str::to_owned).collect()));
+    }
+    units.sort();
+    units
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_units_and_maintain_run_the_schedule_and_enforce_retention() {
+    let src = archived_server().await;
+    let redis = realmkeep_testkit::redis();
+    let logs = src.dir.join("game-logs");
+    let env = [
+        ("REALMKEEP_BACKUP_REPO", path(&src.repo).to_owned()),
+        ("DATABASE_URL", src.url.clone()),
+        ("REDIS_URL", redis.url()),
+        ("REALMKEEP_LOG_ARCHIVE", path(&logs).to_owned()),
+    ];
+    let units = unit_commands(&env);
+    assert_eq!(units.len(), 6, "{units:?}");
+    // In the order the timers first fire on a new machine: the full backup before the others.
+    let order = |n: &str| !n.contains("full");
+    let mut units = units;
+    units.sort_by_key(|(n, _)| order(n));
+    for (name, args) in &units {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_realmkeep"))
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: realmkeep {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let out = realmkeep(&[
+        "maintain",
+        "--repo",
+        path(&src.repo),
+        "--database-url",
+        &src.url,
+        "--redis-url",
+        &redis.url(),
+        "--dump-every",
+        "1s",
+        "--runs",
+        "6",
+    ]);
+    // First turn: full backup (standing in for the incremental one), dump, RDB copy, verify;
+    // then a dump each second.
+    for job in [
+        "full base backup done",
+        "redis snapshot done",
+        "verify done",
+    ] {
+        assert_eq!(out.matches(job).count(), 1, "{job}:\n{out}");
+    }
+    assert_eq!(out.matches("dump done").count(), 3, "{out}");
+    assert!(out.contains("6 job run(s), 0 failed"), "{out}");
+    let dumps: Vec<_> = std::fs::read_dir(src.repo.join("dumps"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(dumps.len(), 1, "a day's dumps keep the newest: {dumps:?}");
+    let list = realmkeep(&["backup", "list", "--repo", path(&src.repo)]);
+    assert_eq!(list.matches("(full)").count(), 2, "{list}");
+    assert_eq!(list.matches("(incr)").count(), 1, "{list}");
+}
