@@ -110,7 +110,11 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
     store.close().await;
     println!(
         "restored to {} in {:.1} s (files {:.1} s, WAL replay {:.1} s); data in {}",
-        target.as_deref().unwrap_or("the latest archived state"),
+        target.as_deref().unwrap_or(if args.wal_from.is_some() {
+            "the latest state (archive, then the old directory's WAL)"
+        } else {
+            "the latest archived state"
+        }),
         started.elapsed().as_secs_f64(),
         copied.as_secs_f64(),
         (started.elapsed() - copied).as_secs_f64(),
@@ -119,14 +123,18 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
     println!("{}", report?);
     println!("point nodes at it (realmkeep serve, migrate, admin ...):");
     println!("DATABASE_URL={url}");
-    finish(pg, args.stop_after_check).await
+    finish(pg, &cluster, args.stop_after_check).await
 }
 
 /// Keeps the restored server up until a signal, or stops it now.
-async fn finish(mut pg: PostgresServer, stop_now: bool) -> Result<()> {
+async fn finish(mut pg: PostgresServer, cluster: &Path, stop_now: bool) -> Result<()> {
     if stop_now {
         pg.stop();
-        println!("stopped; start it again with: postgres -D <the data directory above>");
+        println!(
+            "stopped; {} is a PostgreSQL data directory: start it as its owner with pg_ctl -D {} start",
+            cluster.display(),
+            cluster.display()
+        );
         return Ok(());
     }
     println!("the restored PostgreSQL runs until Ctrl-C or SIGTERM");
