@@ -10,11 +10,11 @@
 //! - `retention.rs`: which dated files a retention keeps (pure);
 //! - `restore.rs`: `realmkeep restore`.
 
-mod dump;
+pub mod dump;
 mod pgbackrest;
 mod rdb;
 pub mod repo;
-mod restore;
+pub mod restore;
 mod retention;
 
 pub use restore::{run as restore, RestoreArgs};

@@ -85,27 +85,17 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
     };
     let repo = Repo::open(repo)?;
     let (kind, target) = recovery_target(&args.target)?;
-    let started = Instant::now();
-    let cluster = pgbackrest_restore(&repo, into, &kind, target.as_deref()).await?;
-    if let Some(old) = &args.wal_from {
-        let n = copy_unarchived_wal(old, &cluster, &repo)?;
-        println!("copied {n} WAL file(s) from {}", old.display());
-    }
-    let copied = started.elapsed();
-    let pg = crate::private::postgres(PostgresOptions {
-        data_dir: Some(into.clone()),
-        port: args.port,
-        durable: true,
-        ..PostgresOptions::default()
-    })
+    let up = bring_up(
+        &repo,
+        into,
+        &kind,
+        target.as_deref(),
+        args.wal_from.as_deref(),
+        args.port,
+        &args.database,
+    )
     .await?;
-    let user = repo.settings()?.pg_user;
-    let url = format!(
-        "postgres://{user}@127.0.0.1:{}/{}",
-        pg.port(),
-        args.database
-    );
-    let store = wait_recovered(&url).await?;
+    let store = Store::connect(&up.url, &StoreOptions::default()).await?;
     let report = check(&store).await;
     store.close().await;
     println!(
@@ -115,15 +105,66 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
         } else {
             "the latest archived state"
         }),
-        started.elapsed().as_secs_f64(),
-        copied.as_secs_f64(),
-        (started.elapsed() - copied).as_secs_f64(),
-        cluster.display()
+        up.files_s + up.replay_s,
+        up.files_s,
+        up.replay_s,
+        up.cluster.display()
     );
     println!("{}", report?);
     println!("point nodes at it (realmkeep serve, migrate, admin ...):");
-    println!("DATABASE_URL={url}");
-    finish(pg, &cluster, args.stop_after_check).await
+    println!("DATABASE_URL={}", up.url);
+    finish(up.pg, &up.cluster, args.stop_after_check).await
+}
+
+/// A restored server, up and out of recovery.
+pub struct BroughtUp {
+    pub pg: PostgresServer,
+    /// The URL of the database to point nodes at (no password: the restored server trusts
+    /// loopback connections of its administrator).
+    pub url: String,
+    pub cluster: PathBuf,
+    /// Seconds pgBackRest took to put the files in place (and `--wal-from` to copy WAL).
+    pub files_s: f64,
+    /// Seconds from starting the server to the end of its recovery.
+    pub replay_s: f64,
+}
+
+/// Restores into `into` (pgBackRest `--type=kind`, `--target`), copies unarchived WAL from
+/// `wal_from`, starts the server through the launcher and waits until its recovery is over.
+pub async fn bring_up(
+    repo: &Repo,
+    into: &Path,
+    kind: &str,
+    target: Option<&str>,
+    wal_from: Option<&Path>,
+    port: Option<u16>,
+    database: &str,
+) -> Result<BroughtUp> {
+    let started = Instant::now();
+    let cluster = pgbackrest_restore(repo, into, kind, target).await?;
+    if let Some(old) = wal_from {
+        let n = copy_unarchived_wal(old, &cluster, repo)?;
+        println!("copied {n} WAL file(s) from {}", old.display());
+    }
+    let files_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let pg = crate::private::postgres(PostgresOptions {
+        data_dir: Some(into.to_path_buf()),
+        port,
+        durable: true,
+        ..PostgresOptions::default()
+    })
+    .await?;
+    let user = repo.settings()?.pg_user;
+    let url = format!("postgres://{user}@127.0.0.1:{}/{database}", pg.port());
+    wait_recovered(&url).await?.close().await;
+    Ok(BroughtUp {
+        pg,
+        url,
+        cluster,
+        files_s,
+        replay_s: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Keeps the restored server up until a signal, or stops it now.
@@ -289,6 +330,16 @@ async fn check(store: &Store) -> Result<String> {
         "checked: {} characters, {} gold, {} items, every item in exactly one place",
         totals.characters, totals.gold, totals.items
     ))
+}
+
+/// What a restored database holds, checked; for the benchmark.
+pub async fn checked_totals(url: &str) -> Result<realmkeep_store::archiving::WorldTotals> {
+    let store = Store::connect(url, &StoreOptions::default()).await?;
+    let r = check(&store).await;
+    let totals = store.world_totals().await;
+    store.close().await;
+    r?;
+    Ok(totals?)
 }
 
 /// Loads a dump into the empty database of `url` and checks it.
