@@ -167,6 +167,7 @@ pub fn restore(args: &[&str]) -> Restored {
             }
             Err(e) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!(
                     "realmkeep restore {} gave no DATABASE_URL ({e}):\n{output}",
                     args.join(" ")
