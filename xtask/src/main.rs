@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `setup`: installs what is missing from Debian's packages (PostgreSQL 15 and Redis 7).
+//! - `setup`: installs what is missing from Debian's packages (PostgreSQL 15, Redis 7 and
+//!   pgBackRest, which takes the backups).
 //! - `demo [ARGS]`: setup, then runs the main job, `realmkeep demo`, in release mode.
 //! - `test`: setup, then every check CI runs: formatting, the codemap of ARCHITECTURE.md, clippy
 //!   with warnings as errors, libraries and binaries built without the test kit (no pool outside
@@ -34,6 +35,7 @@ const PACKAGES: &[(&str, &[&str])] = &[
         "redis-server",
         &["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
     ),
+    ("pgbackrest", &["/usr/bin/pgbackrest"]),
 ];
 
 /// Inputs of the short decoder fuzz that `test` runs (debug build: a few seconds).

@@ -96,6 +96,7 @@ mod rate_limit;
 mod scripts;
 mod sessions;
 mod shared;
+pub mod snapshot;
 mod sources;
 mod subscriber;
 mod tickets;

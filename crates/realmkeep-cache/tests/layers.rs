@@ -44,7 +44,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("node state", &["shared"]),
     ("health watcher", &["health"]),
     ("the Cache handle", &["cache"]),
-    ("tools", &["bench"]),
+    ("tools", &["bench", "snapshot"]),
 ];
 
 /// The crate root: it declares and re-exports the modules, and is not itself a layer.

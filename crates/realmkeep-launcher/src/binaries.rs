@@ -11,6 +11,9 @@ pub enum Binary {
     PgIsReady,
     Pgbench,
     Psql,
+    PgDump,
+    PgRestore,
+    PgBackRest,
     RedisServer,
     RedisBenchmark,
     RedisCli,
@@ -24,6 +27,9 @@ impl Binary {
             Binary::PgIsReady => "pg_isready",
             Binary::Pgbench => "pgbench",
             Binary::Psql => "psql",
+            Binary::PgDump => "pg_dump",
+            Binary::PgRestore => "pg_restore",
+            Binary::PgBackRest => "pgbackrest",
             Binary::RedisServer => "redis-server",
             Binary::RedisBenchmark => "redis-benchmark",
             Binary::RedisCli => "redis-cli",
@@ -33,6 +39,7 @@ impl Binary {
     pub fn package(self) -> &'static str {
         match self {
             Binary::RedisServer | Binary::RedisBenchmark | Binary::RedisCli => "redis-server",
+            Binary::PgBackRest => "pgbackrest",
             _ => "postgresql",
         }
     }

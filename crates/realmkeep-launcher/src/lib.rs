@@ -11,7 +11,7 @@ mod redis;
 mod spawn;
 
 pub use binaries::{find_binary, Binary};
-pub use postgres::{PostgresOptions, PostgresServer};
+pub use postgres::{PostgresOptions, PostgresServer, WalArchiving};
 pub use redis::{RedisOptions, RedisServer, REDIS_USER};
 
 use std::path::PathBuf;

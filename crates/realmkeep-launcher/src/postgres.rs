@@ -27,6 +27,18 @@ pub struct PostgresOptions {
     pub max_connections: u32,
     /// `shared_buffers`, in megabytes.
     pub shared_buffers_mb: u32,
+    /// Continuous WAL archiving (`archive_mode=on` with this command); `None` leaves the
+    /// cluster's own setting (off unless its configuration says otherwise).
+    pub archive: Option<WalArchiving>,
+}
+
+/// How a server archives its WAL: the command PostgreSQL runs for each finished segment (`%p` is
+/// the segment's path) and how often a segment is finished even when it is not full, which bounds
+/// what a lost machine can lose.
+#[derive(Debug, Clone)]
+pub struct WalArchiving {
+    pub command: String,
+    pub timeout_s: u32,
 }
 
 impl Default for PostgresOptions {
@@ -37,6 +49,7 @@ impl Default for PostgresOptions {
             durable: true,
             max_connections: 300,
             shared_buffers_mb: 256,
+            archive: None,
         }
     }
 }
@@ -179,6 +192,11 @@ impl PostgresServer {
             .args(["-c", "log_min_messages=warning"])
             .stdout(log)
             .stderr(err);
+        if let Some(a) = &o.archive {
+            cmd.args(["-c", "archive_mode=on", "-c", "wal_level=replica"])
+                .args(["-c", &format!("archive_command={}", a.command)])
+                .args(["-c", &format!("archive_timeout={}s", a.timeout_s)]);
+        }
         if !o.durable {
             cmd.args([
                 "-c",
@@ -232,6 +250,17 @@ impl PostgresServer {
         }
     }
 
+    /// SIGKILL to the postmaster and every backend at once (its process group), as when the
+    /// machine's processes are lost: nothing is flushed or checkpointed, and the data directory
+    /// is left as the kill found it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::killpg(group, Signal::SIGKILL);
+            let _ = child.wait();
+        }
+    }
+
     pub fn is_running(&mut self) -> bool {
         match self.child.as_mut() {
             Some(c) => matches!(c.try_wait(), Ok(None)),
@@ -262,7 +291,9 @@ impl Drop for PostgresServer {
     }
 }
 
-fn system_user_if_root() -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, LaunchError> {
+/// The system user PostgreSQL runs as when this process is root (`None`: as this process's own
+/// user). Tools that must run as the same user as the server (pgBackRest) ask here.
+pub fn system_user_if_root() -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, LaunchError> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(None);
     }

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod action_keys;
 pub mod admin;
 pub mod archive;
+pub mod archiving;
 pub mod bans;
 pub mod bench_seed;
 pub mod characters;

@@ -61,6 +61,14 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Run zones against a configured PostgreSQL and Redis until SIGTERM or Ctrl-C.
     Serve(crate::serve::ServeArgs),
+    /// Backups: WAL archiving and base backups (pgBackRest), daily dumps, Redis snapshots.
+    #[command(subcommand)]
+    Backup(crate::backup::BackupCommand),
+    /// Restore into a new data directory up to a time, a named point or the latest state, bring
+    /// the restored PostgreSQL up and check it; or load a dump into a fresh database.
+    Restore(crate::backup::RestoreArgs),
+    /// The backup schedule of deploy/systemd/ in the foreground (where systemd is absent).
+    Maintain(crate::maintain::MaintainArgs),
 }
 
 impl Cli {
@@ -86,6 +94,9 @@ impl Cli {
             Command::Bench(args) => crate::bench::run(args).await,
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Serve(args) => crate::serve::run(args).await,
+            Command::Backup(cmd) => crate::backup::run(cmd).await,
+            Command::Restore(args) => crate::backup::restore(args).await,
+            Command::Maintain(args) => crate::maintain::run(args).await,
         }
     }
 }

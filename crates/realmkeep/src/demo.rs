@@ -4,6 +4,7 @@
 //! saves every character and stops; the next run finds everyone where they were left, and says
 //! so after comparing a sample of positions recorded at the last shutdown with what loads.
 
+mod backups;
 mod resume;
 mod status;
 
@@ -74,9 +75,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             args.dir.join("postgres").display()
         ),
     );
+    let archive = backups::archiving(&args.dir)?;
+    let archiving = archive.is_some();
     let pg_opts = PostgresOptions {
         data_dir: Some(args.dir.join("postgres")),
         durable: true,
+        archive,
         ..PostgresOptions::default()
     };
     let pg = crate::private::postgres(pg_opts).await?;
@@ -106,6 +110,11 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     store.migrate().await.context("applying migrations")?;
     store.ensure_log_partitions(1, 3).await?;
     done(t, "schema up to date");
+    // Backups are there to try a restore; the world runs without them.
+    match backups::prepare(&store, &args.dir, archiving).await {
+        Ok(line) => println!("      {line}"),
+        Err(e) => println!("      no base backup this run ({e:#}); the world runs without one"),
+    }
     let t = step(4, "seeding game content");
     let content = Arc::new(realmkeep_store::seed::bundled_content()?);
     store.seed_content(&content).await?;

@@ -2,10 +2,12 @@
 //! command. Everything else lives in the library crates.
 
 mod admin;
+mod backup;
 mod bench;
 mod cli;
 mod db;
 mod demo;
+mod maintain;
 mod private;
 mod serve;
 

@@ -86,3 +86,19 @@ fn bench_zone_reports_its_checks() {
         assert!(r["figures"][f].is_number(), "figure {f} missing");
     }
 }
+
+#[test]
+fn bench_restore_reports_its_checks() {
+    let r = bench(&["restore", "--characters", "500"]);
+    assert_eq!(r["bench"], "restore");
+    assert_eq!(check_names(&r), ["restore to the latest state"]);
+    for f in [
+        "base_backup_s",
+        "restore_files_s",
+        "restore_replay_s",
+        "dump_s",
+        "dump_restore_s",
+    ] {
+        assert!(r["figures"][f].is_number(), "figure {f} missing");
+    }
+}

@@ -34,6 +34,11 @@ fn help_hides_the_values_of_secret_environment_variables() {
         &["admin", "show"],
         &["admin", "ban"],
         &["admin", "kick"],
+        &["backup", "setup"],
+        &["backup", "dump"],
+        &["backup", "restore-point"],
+        &["restore"],
+        &["maintain"],
     ];
     for args in commands {
         let text = help(args);
@@ -43,7 +48,17 @@ fn help_hides_the_values_of_secret_environment_variables() {
         );
         assert!(text.contains("DATABASE_URL"), "{args:?}: {text}");
     }
-    for args in [&["serve"][..], &["admin", "ban"], &["admin", "kick"]] {
+    for args in [
+        &["serve"][..],
+        &["admin", "ban"],
+        &["admin", "kick"],
+        &["maintain"],
+    ] {
         assert!(help(args).contains("REDIS_URL"), "{args:?}");
     }
+    let text = help(&["backup", "redis"]);
+    assert!(
+        text.contains("REDIS_URL") && !text.contains(SECRET),
+        "{text}"
+    );
 }

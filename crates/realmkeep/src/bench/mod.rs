@@ -4,6 +4,7 @@
 
 mod cache;
 mod report;
+mod restore;
 mod store;
 mod store_economy;
 mod zone;
@@ -21,6 +22,8 @@ pub enum Suite {
     Store,
     Cache,
     Zone,
+    /// Not part of `all`: a restore of N characters (`--characters`).
+    Restore,
     All,
 }
 
@@ -32,7 +35,7 @@ pub struct BenchArgs {
     /// Write the JSON report here instead of stdout.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Characters to seed for `store` (the figure is 100,000).
+    /// Characters to seed for `store` and `restore` (the issues' figure is 100,000).
     #[arg(long, default_value_t = 100_000)]
     pub characters: u32,
     /// Seconds each timed phase runs (for `zone`, each measured window: the figure is 60).
@@ -53,6 +56,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     }
     if matches!(args.suite, Suite::Cache | Suite::All) {
         reports.push(cache::run().await?);
+    }
+    if args.suite == Suite::Restore {
+        reports.push(restore::run(&args).await?);
     }
     if matches!(args.suite, Suite::Zone | Suite::All) {
         reports.push(zone::run(&args).await?);

@@ -1,0 +1,3 @@
+//! Helpers shared by the binary's integration tests (included with `mod support;`).
+
+pub mod backups;
