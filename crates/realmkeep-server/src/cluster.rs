@@ -211,9 +211,10 @@ impl Cluster {
             .map_err(HostError::from_store)?;
         let node = NodeId::parse(&config.host.node)?;
         let secret = SessionSecret::new(&endpoints.session_secret)?;
-        let opts = CacheOptions::new(node, secret)
+        let mut opts = CacheOptions::new(node, secret)
             .with_leaderboard_source(Arc::new(StoreLeaderboards(store.clone())))
             .with_definition_source(Arc::new(ContentDefinitions(content.clone())));
+        opts.rate_limits = config.rate_limits.clone();
         let cache = Cache::connect(&endpoints.redis_url, opts).await?;
         Cluster::start(config, content, store, cache).await
     }

@@ -141,6 +141,8 @@ pub struct ClusterConfig {
     pub host: HostConfig,
     /// The node's periodic jobs.
     pub jobs: JobIntervals,
+    /// Rate limits that differ from the cache's defaults (`Cluster::connect` applies them).
+    pub rate_limits: Vec<realmkeep_cache::options::RateLimitConfig>,
 }
 
 impl ClusterConfig {
@@ -152,11 +154,21 @@ impl ClusterConfig {
                 ..HostConfig::default()
             },
             jobs: JobIntervals::default(),
+            rate_limits: Vec::new(),
         }
     }
 
     pub fn with_job_intervals(mut self, jobs: JobIntervals) -> Self {
         self.jobs = jobs;
+        self
+    }
+
+    /// Rate limits other than the defaults (a benchmark's bots all come from one address).
+    pub fn with_rate_limits(
+        mut self,
+        limits: Vec<realmkeep_cache::options::RateLimitConfig>,
+    ) -> Self {
+        self.rate_limits = limits;
         self
     }
 

@@ -61,6 +61,8 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Run zones against a configured PostgreSQL and Redis until SIGTERM or Ctrl-C.
     Serve(crate::serve::ServeArgs),
+    /// Players over real sockets against a running gateway: a line each second, a JSON report.
+    Bots(crate::bots::BotsArgs),
     /// Backups: WAL archiving and base backups (pgBackRest), daily dumps, Redis snapshots.
     #[command(subcommand)]
     Backup(crate::backup::BackupCommand),
@@ -94,6 +96,7 @@ impl Cli {
             Command::Bench(args) => crate::bench::run(args).await,
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Serve(args) => crate::serve::run(args).await,
+            Command::Bots(args) => crate::bots::run(args).await,
             Command::Backup(cmd) => crate::backup::run(cmd).await,
             Command::Restore(args) => crate::backup::restore(args).await,
             Command::Maintain(args) => crate::maintain::run(args).await,

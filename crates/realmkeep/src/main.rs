@@ -4,6 +4,7 @@
 mod admin;
 mod backup;
 mod bench;
+mod bots;
 mod cli;
 mod db;
 mod demo;

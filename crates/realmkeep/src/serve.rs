@@ -75,6 +75,10 @@ pub struct GatewayArgs {
     /// ws:// or wss:// and --listen, right only if that address is reachable as it is).
     #[arg(long)]
     pub public_url: Option<String>,
+    /// A rate limit other than the default, `ACTION=LIMIT/SECONDS` (e.g. `register=100000/3600`
+    /// for a benchmark whose bots all come from one address). Repeatable.
+    #[arg(long = "rate-limit", value_parser = parse_rate_limit)]
+    pub rate_limits: Vec<realmkeep_cache::options::RateLimitConfig>,
     /// Open connections from one address at the most.
     #[arg(long, default_value_t = realmkeep_gateway::limits::CONNECTIONS_PER_IP_MAX)]
     pub connections_per_ip: usize,
@@ -146,6 +150,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
     }
     let config = ClusterConfig::new(args.node.clone(), zones.clone())
+        .with_rate_limits(args.gateway.rate_limits.clone())
         .with_lease(Duration::from_secs(args.lease_seconds))
         .with_seed(args.sim_seed);
     let endpoints = Endpoints {
@@ -221,4 +226,31 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
     );
     Ok(())
+}
+
+/// `ACTION=LIMIT/SECONDS`, ACTION one of the cache's rate actions (`login`, `register`, ...).
+fn parse_rate_limit(s: &str) -> Result<realmkeep_cache::options::RateLimitConfig, String> {
+    let usage = || format!("`{s}`: ACTION=LIMIT/SECONDS expected");
+    let (action, rest) = s.split_once('=').ok_or_else(usage)?;
+    let (limit, secs) = rest.split_once('/').ok_or_else(usage)?;
+    let action = realmkeep_cache::RateAction::ALL
+        .iter()
+        .find(|a| a.as_str() == action)
+        .ok_or_else(|| {
+            let known: Vec<_> = realmkeep_cache::RateAction::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            format!("`{action}` is not a rate action ({})", known.join(", "))
+        })?;
+    let limit: u32 = limit.parse().map_err(|_| usage())?;
+    let secs: u64 = secs.parse().map_err(|_| usage())?;
+    if limit == 0 || secs == 0 {
+        return Err(usage());
+    }
+    Ok(realmkeep_cache::options::RateLimitConfig {
+        action: *action,
+        limit,
+        window: Duration::from_secs(secs),
+    })
 }

@@ -1,0 +1,270 @@
+//! One bot's life: an account (registered once, else logged into), a character, a ticket, a
+//! join; then, at a human rate, the simulator's mind decides from what the socket showed and
+//! the bot sends the command and waits for nothing (answers come as they come). It follows a
+//! `redirect` to another node, and reconnects when dropped, until its time is up; then it
+//! logs out.
+
+use crate::config::BotsConfig;
+use crate::stats::{bump, Stats};
+use crate::view::SeenWorld;
+use crate::wire;
+use realmkeep_protocol::client::{ClientError, Http, Incoming, PlainSocket};
+use realmkeep_protocol::ws::{Answer, Command, Data, ServerMsg};
+use realmkeep_protocol::Reason;
+use realmkeep_sim::{Behaviour, Intent, Mind};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Between two connection attempts of one bot.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
+/// Commands of one bot waiting for their answer at the most (the gateway allows 32).
+const IN_FLIGHT_MAX: usize = 16;
+
+/// How a connection ended.
+enum Ended {
+    Redirect { url: String, ticket: String },
+    Dropped,
+    TimeUp,
+}
+
+/// What a command sent is, for its answer.
+struct Sent {
+    at: Instant,
+    economy: bool,
+    gives: Vec<i64>,
+    accepts_offer: bool,
+}
+
+async fn account(
+    http: &Http,
+    name: &str,
+    config: &BotsConfig,
+) -> Result<(String, i64), ClientError> {
+    let email = format!("{name}@bots.invalid");
+    match http.register(name, &email, &config.password).await {
+        Ok(_) => {}
+        Err(e) if e.reason() == Some(Reason::NameTaken) => {}
+        Err(e) => return Err(e),
+    }
+    let token = http.login(name, &config.password).await?.token;
+    let mine = http.characters(&token).await?;
+    let id = match mine.first() {
+        Some(c) => c.id,
+        None => {
+            let kingdom = ["aldor", "veyra", "korrim"][name.len() % 3];
+            http.create_character(&token, name, "warrior", kingdom)
+                .await?
+                .id
+        }
+    };
+    Ok((token, id))
+}
+
+pub(crate) async fn live(i: usize, config: &BotsConfig, stats: &Stats, until: Instant) {
+    let http = Http::new(&config.url);
+    let name = format!("{}{}", config.prefix, i);
+    let (mut token, character) = match account(&http, &name, config).await {
+        Ok(v) => v,
+        Err(e) => {
+            bump(&stats.errors);
+            tracing::warn!(bot = %name, error = %e, "bot could not set up its account");
+            return;
+        }
+    };
+    let zones = config
+        .zones
+        .iter()
+        .copied()
+        .map(realmkeep_domain::ZoneId)
+        .collect();
+    let behaviour = Behaviour::lively(zones);
+    let mut mind = Mind::new(config.seed, i as u64);
+    let mut next: Option<(String, String)> = None;
+    let mut first = true;
+    while Instant::now() < until {
+        if !first {
+            tokio::time::sleep(RECONNECT_PAUSE).await;
+        }
+        first = false;
+        let (url, ticket) = match next.take() {
+            Some(v) => v,
+            None => match http.ticket(&token, character).await {
+                Ok(t) => (http.ws_url(), t.ticket),
+                Err(e) if e.reason() == Some(Reason::Unauthorized) => {
+                    match http.login(&name, &config.password).await {
+                        Ok(s) => token = s.token,
+                        Err(_) => bump(&stats.errors),
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    bump(&stats.errors);
+                    continue;
+                }
+            },
+        };
+        let Ok(mut ws) = PlainSocket::connect(&url).await else {
+            bump(&stats.errors);
+            continue;
+        };
+        match ws.request(Command::Join { ticket }).await {
+            Ok(Answer::Ok) => {}
+            _ => {
+                // A redirect comes before a `zone_elsewhere` refusal.
+                if let Some((url, ticket)) = redirect_in(&ws) {
+                    bump(&stats.redirects);
+                    next = Some((url, ticket));
+                } else {
+                    bump(&stats.errors);
+                }
+                continue;
+            }
+        }
+        bump(&stats.joined);
+        stats.connected.fetch_add(1, Ordering::Relaxed);
+        let ended = play(&mut ws, &mut mind, &behaviour, config, stats, until).await;
+        stats.connected.fetch_sub(1, Ordering::Relaxed);
+        match ended {
+            Ended::Redirect { url, ticket } => {
+                bump(&stats.redirects);
+                next = Some((url, ticket));
+            }
+            Ended::Dropped => bump(&stats.reconnects),
+            Ended::TimeUp => {
+                if let Ok(id) = ws.send(Command::Logout).await {
+                    let _ = ws.answer(id).await;
+                }
+                ws.close().await;
+                return;
+            }
+        }
+    }
+}
+
+fn redirect_in(ws: &PlainSocket) -> Option<(String, String)> {
+    ws.backlog.iter().find_map(|f| match &f.msg {
+        ServerMsg::Redirect { url, ticket, .. } => Some((url.clone(), ticket.clone())),
+        _ => None,
+    })
+}
+
+enum Step {
+    Think,
+    Message(Result<Incoming, ClientError>),
+    TimeUp,
+}
+
+async fn play(
+    ws: &mut PlainSocket,
+    mind: &mut Mind,
+    behaviour: &Behaviour,
+    config: &BotsConfig,
+    stats: &Stats,
+    until: Instant,
+) -> Ended {
+    let mut world = SeenWorld::default();
+    for f in std::mem::take(&mut ws.backlog) {
+        world.on(&f.msg);
+    }
+    let mut sent: HashMap<u64, Sent> = HashMap::new();
+    let mut think = tokio::time::interval(config.think_every);
+    think.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let step = tokio::select! {
+            _ = tokio::time::sleep_until(until) => Step::TimeUp,
+            _ = think.tick() => Step::Think,
+            m = ws.next() => Step::Message(m),
+        };
+        match step {
+            Step::TimeUp => return Ended::TimeUp,
+            Step::Think => {
+                if sent.len() >= IN_FLIGHT_MAX {
+                    continue;
+                }
+                let busy = sent.values().any(|s| s.economy);
+                let intent = mind.decide(behaviour, &world.observation(busy));
+                let Some(at) = world.at() else { continue };
+                let Some(cmd) = wire::command(&intent, at) else {
+                    continue;
+                };
+                let gives = match &cmd {
+                    Command::Trade { give, .. } => give.items.clone(),
+                    Command::SendMail { items, .. } => items.clone(),
+                    _ => Vec::new(),
+                };
+                let accepts_offer = matches!(intent, Intent::AcceptTrade(_));
+                let economy = intent.is_economy();
+                match ws.send(cmd).await {
+                    Ok(id) => {
+                        bump(&stats.commands);
+                        let s = Sent {
+                            at: Instant::now(),
+                            economy,
+                            gives,
+                            accepts_offer,
+                        };
+                        sent.insert(id, s);
+                    }
+                    Err(_) => return Ended::Dropped,
+                }
+            }
+            Step::Message(Ok(Incoming::Frame(f))) => {
+                world.on(&f.msg);
+                match f.msg {
+                    ServerMsg::Answer { id, result } => {
+                        if let Some(s) = sent.remove(&id) {
+                            stats.answered(&result, s.at.elapsed());
+                            if result == Answer::Ok {
+                                world.gave(&s.gives);
+                            }
+                            if s.accepts_offer {
+                                world.offer_done();
+                            }
+                        }
+                    }
+                    ServerMsg::Data { data, .. } => {
+                        if let Some(cmd) = follow_up(&data, &world) {
+                            if let Ok(id) = ws.send(cmd).await {
+                                bump(&stats.commands);
+                                let s = Sent {
+                                    at: Instant::now(),
+                                    economy: true,
+                                    gives: Vec::new(),
+                                    accepts_offer: false,
+                                };
+                                sent.insert(id, s);
+                            }
+                        }
+                    }
+                    ServerMsg::Redirect { url, ticket, .. } => {
+                        return Ended::Redirect { url, ticket };
+                    }
+                    _ => {}
+                }
+            }
+            Step::Message(Ok(Incoming::Closed(_))) => return Ended::Dropped,
+            // Nothing heard for the client's wait (a quiet spot): the socket is still there.
+            Step::Message(Err(ClientError::Transport(e))) if e.contains("in time") => {}
+            Step::Message(Err(_)) => return Ended::Dropped,
+        }
+    }
+}
+
+/// What a page of data leads to: the cheapest listing of someone else's it can pay for, the
+/// first mail that carries something.
+fn follow_up(data: &Data, world: &SeenWorld) -> Option<Command> {
+    match data {
+        Data::MarketPage { rows, .. } => rows
+            .iter()
+            .filter(|r| r.seller != world.character && r.price <= world.gold)
+            .min_by_key(|r| r.price)
+            .map(|r| Command::BuyListing { listing: r.listing }),
+        Data::Mailbox { mails } => mails
+            .iter()
+            .find(|m| !m.claimed && (m.gold > 0 || m.items > 0))
+            .map(|m| Command::ClaimMail { mail: m.mail }),
+        _ => None,
+    }
+}
