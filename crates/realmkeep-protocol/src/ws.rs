@@ -12,6 +12,9 @@ use crate::codes::Reason;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod messages;
+pub use messages::*;
+
 /// A client's frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -416,124 +419,6 @@ pub struct ChatLine {
     pub history: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum GameEvent {
-    XpGained {
-        amount: i64,
-        xp: i64,
-    },
-    LevelUp {
-        level: i32,
-    },
-    GoldChanged {
-        gold: i64,
-    },
-    Looted {
-        def: i32,
-        quantity: i32,
-    },
-    Died,
-    Respawned {
-        x: f32,
-        y: f32,
-    },
-    QuestAccepted {
-        quest: i32,
-    },
-    QuestProgress {
-        quest: i32,
-        progress: i32,
-    },
-    QuestCompleted {
-        quest: i32,
-    },
-    /// The zone said no to an earlier command (`action`: move, attack, chat...).
-    Denied {
-        action: String,
-        reason: Reason,
-    },
-    /// The store said no to an earlier action; nothing changed.
-    Refused {
-        action: String,
-        detail: String,
-    },
-    /// An earlier action could not reach the store; nothing changed: try it again.
-    TryAgain {
-        action: String,
-    },
-    /// More commands than the zone takes per tick: the extra ones were dropped.
-    Throttled {
-        dropped: u32,
-    },
-    /// Another player offers a trade: it happens if this player offers the mirror image.
-    TradeOffered {
-        from: i64,
-        give: Offer,
-        want: Offer,
-    },
-    TradeDone {
-        with: i64,
-    },
-    Listed {
-        listing: i64,
-        item: i64,
-    },
-    Bought {
-        listing: i64,
-        item: i64,
-        item_def: i32,
-        quantity: i32,
-        price: i64,
-    },
-    ListingCancelled {
-        listing: i64,
-        item: i64,
-    },
-    MailSent {
-        mail: i64,
-    },
-    MailClaimed {
-        mail: i64,
-        gold: i64,
-        items: u32,
-    },
-    /// The player's guild now (`None`: no guild).
-    GuildChanged {
-        guild: Option<i64>,
-    },
-    FriendChanged {
-        other: i64,
-        op: String,
-        friends: bool,
-    },
-    /// A friend came into the world or left it, on any node.
-    FriendOnline {
-        friend: i64,
-        online: bool,
-    },
-    /// A notice of a kind this version of the gateway does not translate yet.
-    Other {
-        name: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum InboxEvent {
-    /// Followed by the close (4002).
-    Kicked {
-        reason: String,
-    },
-    MailArrived {
-        mail: i64,
-    },
-    /// A must-arrive event of a kind this version does not translate yet.
-    Other {
-        name: String,
-    },
-}
-
 impl ServerFrame {
     pub fn new(seq: u64, msg: ServerMsg) -> Self {
         Self {
@@ -552,75 +437,4 @@ impl ClientFrame {
             cmd,
         }
     }
-}
-
-/// What a data request answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Data {
-    MarketPage {
-        rows: Vec<ListingRow>,
-        next: Option<Cursor>,
-    },
-    Mailbox {
-        mails: Vec<MailRow>,
-    },
-    Leaderboard {
-        board: String,
-        top: Vec<Ranked>,
-        /// The player's own rank (1 is the first) and score, if ranked.
-        me: Option<Ranked>,
-    },
-    /// A definition as the game content gives it (JSON, as `cache:item_def:{id}` holds it).
-    ItemInfo {
-        item_def: i32,
-        definition: serde_json::Value,
-    },
-    SkillInfo {
-        skill: i32,
-        definition: serde_json::Value,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ListingRow {
-    pub listing: i64,
-    pub item_def: i32,
-    pub quantity: i32,
-    pub price: i64,
-    pub seller: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct MailRow {
-    pub mail: i64,
-    pub from: Option<i64>,
-    pub subject: String,
-    pub gold: i64,
-    pub items: i64,
-    pub read: bool,
-    pub claimed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Ranked {
-    pub rank: u64,
-    pub character: i64,
-    pub score: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Announcement {
-    Text {
-        text: String,
-    },
-    Maintenance {
-        starts_unix_ms: i64,
-        message: String,
-    },
-    WorldBoss {
-        zone: i32,
-        name: String,
-    },
 }
