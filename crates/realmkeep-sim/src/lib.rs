@@ -1,5 +1,6 @@
-//! Simulated players, until the network gateway exists: an in-process driver that plays through
-//! the same command path a network client will use.
+//! Simulated players in process (the demo, the zone benchmark, the crash tests): a driver that
+//! plays through the same command path the gateway's clients use. Players over real sockets are
+//! `realmkeep-bots`, which reuse this crate's decision function (`mind`).
 //!
 //! A simulated player logs in (`Store::login` for a sample, see `seed`), opens a session in the
 //! cache and has it validated before each join, joins a zone through the cluster

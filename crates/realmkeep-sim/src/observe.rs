@@ -1,5 +1,5 @@
-//! What simulated players see of their zone. No network exists yet, so the client's view of the
-//! world comes from `ZoneHost::inspect`: one read per zone and step, run on the tick thread
+//! What in-process simulated players see of their zone (a socket client sees view deltas
+//! instead; see `realmkeep-bots`): the view comes from `ZoneHost::inspect`: one read per zone and step, run on the tick thread
 //! between two ticks, that keeps only what each player would see (itself, and the few nearest
 //! monsters and pieces of loot).
 

@@ -140,7 +140,7 @@ pub enum Denial {
     Invalid,
 }
 
-/// A notice to one player. No network exists yet: the host decides what to forward.
+/// A notice to one player; the host forwards it (the gateway translates it for the socket).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerEvent {
     /// A tagged command was applied and nothing else was said about it (its tag is on this).

@@ -1,7 +1,7 @@
 //! What leaves for players and the cache at the end of a tick, kept cheap: a coarse
 //! `Surroundings` notice per player every `snapshot_interval_ticks` (spread over ticks by
-//! character id), and the entity count once a second when it changed. No network exists yet;
-//! positions of nearby entities are counts, not lists. Presence and zone membership in Redis are
+//! character id), and the entity count once a second when it changed. Positions of nearby
+//! entities are counts, not lists (a watching client gets them from `views`). Presence and zone membership in Redis are
 //! not the zone's: the host's join and leave pipeline is their one writer.
 
 use crate::components::*;
