@@ -63,15 +63,19 @@ pub const NODES_KNOWN: &str = "nodes:known";
 /// `session:{sha256(token)}`: the key names the token without holding it, so reading Redis (a
 /// dump, `MONITOR`, a slow log) yields no token that could be used.
 pub fn session(token: &str) -> String {
+    format!("session:{}", sha256_hex(token))
+}
+
+/// A secret's SHA-256 in hex: keys name secrets (tokens, tickets) without holding them.
+fn sha256_hex(secret: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(token.as_bytes());
-    let mut key = String::with_capacity("session:".len() + 64);
-    key.push_str("session:");
-    for b in digest.iter() {
-        use std::fmt::Write;
-        let _ = write!(key, "{b:02x}");
-    }
-    key
+    use std::fmt::Write;
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// A WebSocket ticket lives this long, and is used once.
@@ -88,7 +92,7 @@ pub fn zone_gateway(zone: ZoneId) -> String {
 
 /// `ws_ticket:{sha256(ticket)}`: like a session, the key does not hold the ticket.
 pub fn ticket(ticket: &str) -> String {
-    format!("ws_ticket:{}", &session(ticket)["session:".len()..])
+    format!("ws_ticket:{}", sha256_hex(ticket))
 }
 
 pub fn login_failures(account: AccountId) -> String {
