@@ -10,7 +10,10 @@ use super::conn::{Conn, End};
 use super::join::Joined;
 use super::me::welcome;
 use realmkeep_domain::ZoneId;
-use realmkeep_protocol::ws::ServerMsg;
+use realmkeep_protocol::ws::{Answer, ServerMsg};
+
+/// When to send again a command cut off by a zone change: the next zone's spawn.
+const TRANSFER_RETRY_MS: u64 = 500;
 use realmkeep_protocol::CloseCode;
 use realmkeep_server::Notice;
 use realmkeep_zone::io::{LeftReason, PlayerEvent};
@@ -40,6 +43,15 @@ pub(super) async fn follow(
             transfer_to: Some(to),
         }) => {
             *transferring = Some(to);
+            // Commands the first zone did not answer never will be: nothing came of them.
+            for id in std::mem::take(&mut conn.awaiting) {
+                conn.answer(
+                    id,
+                    Answer::TryAgain {
+                        retry_after_ms: Some(TRANSFER_RETRY_MS),
+                    },
+                )?;
+            }
             Ok(())
         }
         Notice::Event(PlayerEvent::Joined {
