@@ -1,7 +1,7 @@
 //! How a gateway is set up: where it listens, and TLS.
 
 use realmkeep_protocol::limits::{IDLE_CLOSE_SECS, PING_EVERY_SECS};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -26,6 +26,37 @@ pub struct GatewayConfig {
     /// `ws://` or `wss://` and the listening address, right only when that address is reachable
     /// as it is).
     pub public_url: Option<String>,
+    /// Who may scrape `/metrics`.
+    pub metrics_access: MetricsAccess,
+}
+
+/// Who may scrape `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricsAccess {
+    /// Loopback, private (RFC 1918), link-local and unique-local (fc00::/7) addresses.
+    #[default]
+    Private,
+    /// Any address (a firewall or proxy in front decides).
+    Any,
+}
+
+impl MetricsAccess {
+    pub fn allows(self, ip: IpAddr) -> bool {
+        match self {
+            MetricsAccess::Any => true,
+            MetricsAccess::Private => match ip {
+                IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+                IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) => MetricsAccess::Private.allows(IpAddr::V4(v4)),
+                    None => {
+                        v6.is_loopback()
+                            || (v6.segments()[0] & 0xfe00) == 0xfc00
+                            || (v6.segments()[0] & 0xffc0) == 0xfe80
+                    }
+                },
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +76,7 @@ impl GatewayConfig {
             outbound_queue: crate::limits::OUTBOUND_QUEUE_MAX,
             socket_send_buffer: None,
             public_url: None,
+            metrics_access: MetricsAccess::default(),
         }
     }
 
@@ -72,8 +104,38 @@ impl GatewayConfig {
         self
     }
 
+    pub fn with_metrics_access(mut self, access: MetricsAccess) -> Self {
+        self.metrics_access = access;
+        self
+    }
+
     pub fn with_connections_per_ip(mut self, n: usize) -> Self {
         self.connections_per_ip = n.clamp(1, crate::limits::CONNECTIONS_MAX);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_metrics_access() {
+        let p = MetricsAccess::Private;
+        for ok in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.9",
+            "172.16.4.4",
+            "::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(p.allows(ok.parse().unwrap()), "{ok}");
+        }
+        for no in ["8.8.8.8", "172.32.0.1", "2001:db8::1", "::ffff:1.1.1.1"] {
+            assert!(!p.allows(no.parse().unwrap()), "{no}");
+            assert!(MetricsAccess::Any.allows(no.parse().unwrap()));
+        }
     }
 }

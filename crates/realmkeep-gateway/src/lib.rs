@@ -1,7 +1,7 @@
 //! The door: an HTTP and WebSocket gateway in front of a node's zones.
 //!
 //! One listener (`GatewayConfig::listen`, optionally TLS) serves:
-//! - `GET /healthz`, `GET /readyz`;
+//! - `GET /healthz`, `GET /readyz`, `GET /metrics` (Prometheus, `realmkeep_server::telemetry`);
 //! - the JSON API under `/v1/` (`http`): accounts, sessions, characters, WebSocket tickets;
 //! - the WebSocket at `/v1/ws` (`ws`): protocol version 1 of `realmkeep-protocol`.
 //!
@@ -22,10 +22,11 @@ mod error;
 mod http;
 pub mod limits;
 mod listener;
+mod meters;
 mod state;
 pub mod ws;
 
-pub use config::{GatewayConfig, TlsFiles, DEFAULT_LISTEN};
+pub use config::{GatewayConfig, MetricsAccess, TlsFiles, DEFAULT_LISTEN};
 pub use error::GatewayError;
 
 use realmkeep_server::Cluster;

@@ -90,6 +90,7 @@ pub(crate) struct App {
     pub in_world: Mutex<HashMap<CharacterId, InWorld>>,
     pub pubsub: mpsc::Sender<PubsubCmd>,
     pub stop: CancellationToken,
+    pub meters: crate::meters::Meters,
     next_conn: AtomicU64,
 }
 
@@ -111,6 +112,7 @@ impl App {
             in_world: Mutex::new(HashMap::new()),
             pubsub,
             stop,
+            meters: crate::meters::Meters::new(),
             next_conn: AtomicU64::new(1),
         });
         (app, rx)

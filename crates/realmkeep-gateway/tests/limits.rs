@@ -363,3 +363,97 @@ async fn the_tls_listener_serves_https_and_wss() {
     assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
     env.stop().await;
 }
+
+/// The samples of `/metrics`, parsed as Prometheus parses the text format.
+async fn scrape(env: &Env) -> prometheus_parse::Scrape {
+    let (status, text) = env.http.raw("GET", "/metrics", None, "").await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("parses")
+}
+
+/// The sum of every sample of `metric` whose labels include `labels` (counters, gauges, and
+/// the count of histograms).
+fn total(s: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+    use prometheus_parse::Value;
+    s.samples
+        .iter()
+        .filter(|x| x.metric == metric && labels.iter().all(|(k, v)| x.labels.get(k) == Some(v)))
+        .map(|x| match &x.value {
+            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
+            Value::Histogram(b) => b.iter().map(|c| c.count).fold(0.0, f64::max),
+            Value::Summary(_) => panic!("{metric} is a summary, histograms wanted"),
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_in_the_prometheus_text_format() {
+    let mut env = Env::new().await;
+    let (token, id) = env.player("alice").await;
+    let (mut ws, welcome) = env.join(&token, id).await;
+    // A walk (a batch save follows), a critical action (committed before its answer), then a
+    // burst past the local bound.
+    let walk = Command::MoveTo {
+        x: welcome.x + 5.0,
+        y: welcome.y,
+    };
+    assert_eq!(ws.request(walk).await.unwrap(), Answer::Ok);
+    assert_eq!(
+        ws.request(Command::AcceptQuest { quest: 1 }).await.unwrap(),
+        Answer::Ok
+    );
+    for id in 100..150u64 {
+        ws.send_frame(&ClientFrame::new(id, Command::Stop))
+            .await
+            .unwrap();
+    }
+    // A batch save (every second here) and a claim renewal (a third of the 3 s lease).
+    let started = std::time::Instant::now();
+    let s = loop {
+        let s = scrape(&env).await;
+        if total(&s, "realmkeep_save_batch_seconds", &[]) >= 1.0
+            && total(&s, "realmkeep_claims_renewed_total", &[]) >= 1.0
+        {
+            break s;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "a save and a renewal are measured"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for zone in ["1", "2"] {
+        let ticks = total(&s, "realmkeep_zone_tick_seconds", &[("zone", zone)]);
+        assert!(ticks >= 1.0, "zone {zone} ticks are a histogram: {ticks}");
+        let counted = total(&s, "realmkeep_zone_ticks_total", &[("zone", zone)]);
+        assert!(counted >= 1.0, "and counted: {counted}");
+    }
+    assert!(total(&s, "realmkeep_zone_players", &[]) >= 1.0);
+    assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
+    assert!(total(&s, "realmkeep_gateway_messages_in_total", &[]) >= 50.0);
+    assert!(total(&s, "realmkeep_gateway_messages_out_total", &[]) >= 2.0);
+    assert!(total(&s, "realmkeep_gateway_bytes_out_total", &[]) > 100.0);
+    assert!(total(&s, "realmkeep_rate_limited_total", &[("action", "flood")]) >= 1.0);
+    let quest = [("action", "accept_quest"), ("outcome", "ok")];
+    assert!(total(&s, "realmkeep_critical_action_seconds", &quest) >= 1.0);
+    assert!(total(&s, "realmkeep_critical_actions_total", &[("outcome", "ok")]) >= 1.0);
+    assert_eq!(total(&s, "realmkeep_postgres_up", &[]), 1.0);
+    assert_eq!(total(&s, "realmkeep_redis_up", &[]), 1.0);
+    assert!(total(&s, "realmkeep_postgres_pool_max", &[]) >= 1.0);
+    assert!(total(&s, "realmkeep_redis_commands_total", &[]) >= 1.0);
+    for q in ["store", "store_held", "cache", "log"] {
+        let depth = s
+            .samples
+            .iter()
+            .any(|x| x.metric == "realmkeep_queue_depth" && x.labels.get("queue") == Some(q));
+        assert!(depth, "queue depth {q} is reported");
+    }
+    // Redis goes: the gauge says so at the next scrape.
+    env.redis.stop();
+    let started = std::time::Instant::now();
+    while total(&scrape(&env).await, "realmkeep_redis_up", &[]) != 0.0 {
+        assert!(started.elapsed() < WAIT, "the Redis gauge follows Redis");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    env.stop().await;
+}

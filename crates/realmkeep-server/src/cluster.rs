@@ -200,6 +200,7 @@ impl Cluster {
         store_options: &StoreOptions,
         content: Arc<Content>,
     ) -> Result<Cluster, HostError> {
+        crate::telemetry::install();
         let store_options = StoreOptions {
             pool_connections_max: store_options
                 .pool_connections_max

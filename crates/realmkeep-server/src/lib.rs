@@ -61,6 +61,7 @@ mod serve;
 mod signal;
 mod sources;
 mod store_worker;
+pub mod telemetry;
 mod tick;
 #[cfg(test)]
 mod tick_tests;

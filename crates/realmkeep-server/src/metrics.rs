@@ -167,6 +167,8 @@ pub struct HostMetrics {
 #[derive(Debug)]
 pub struct Metrics {
     pub counters: Counters,
+    /// The zone's tick durations as the Prometheus histogram `realmkeep_zone_tick_seconds`.
+    tick_seconds: ::metrics::Histogram,
     /// Wall-clock tick durations, in the zone crate's histogram (shared with the benchmark).
     tick: Mutex<TickStats>,
     pub join: Latency,
@@ -179,6 +181,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Self {
             counters: Counters::default(),
+            tick_seconds: ::metrics::Histogram::noop(),
             tick: Mutex::new(TickStats::new()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
@@ -188,8 +191,18 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// A zone's metrics, its tick durations also going to the process's Prometheus recorder.
+    pub fn for_zone(zone: realmkeep_domain::ZoneId) -> Self {
+        crate::telemetry::install();
+        Self {
+            tick_seconds: ::metrics::histogram!(crate::telemetry::TICK_SECONDS, "zone" => zone.0.to_string()),
+            ..Self::default()
+        }
+    }
+
     /// Called by the tick thread once per tick; the lock is only ever held to record or read.
     pub fn record_tick(&self, d: Duration) {
+        self.tick_seconds.record(d.as_secs_f64());
         self.tick
             .lock()
             .unwrap_or_else(|p| p.into_inner())

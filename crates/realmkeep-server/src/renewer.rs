@@ -55,6 +55,8 @@ pub(crate) async fn renew_once(ctx: &RenewCtx) -> Result<(), ()> {
         ctx.health.observe(&ctx.store, &r);
         match r {
             Ok(lost) => {
+                ::metrics::counter!(crate::telemetry::CLAIMS_RENEWED)
+                    .increment(chunk.len().saturating_sub(lost.len()) as u64);
                 for character in lost {
                     let Some(fence) = chunk.iter().find(|f| f.character == character) else {
                         continue;

@@ -48,7 +48,9 @@ pub(crate) fn is_save(kind: &PersistKind) -> bool {
 
 /// The store worker's observations: metrics, and the roster's released claims.
 impl Observer for StoreCtx {
-    fn batch_saved(&self, rows: usize, refused: usize, _took: Duration) {
+    fn batch_saved(&self, rows: usize, refused: usize, took: Duration) {
+        ::metrics::histogram!(crate::telemetry::SAVE_BATCH_SECONDS).record(took.as_secs_f64());
+        ::metrics::histogram!(crate::telemetry::SAVE_BATCH_ROWS).record(rows as f64);
         let c = &self.metrics.counters;
         add(&c.save_rows_ok, (rows - refused) as u64);
         add(&c.save_rows_refused, refused as u64);
@@ -217,13 +219,29 @@ async fn action(ctx: &StoreCtx, id: RequestId, kind: PersistKind) -> Outcome {
         bump(&c.critical_unavailable);
         return Outcome::Unavailable;
     }
+    let started = std::time::Instant::now();
     let r = actions::execute(&ctx.executor(), id, &kind).await;
     let outcome = observe_to(ctx, r);
-    match &outcome {
-        Outcome::Ok(_) => bump(&c.critical_ok),
-        Outcome::Refused(_) => bump(&c.critical_refused),
-        Outcome::Unavailable => bump(&c.critical_unavailable),
-    }
+    let label = match &outcome {
+        Outcome::Ok(_) => {
+            bump(&c.critical_ok);
+            "ok"
+        }
+        Outcome::Refused(_) => {
+            bump(&c.critical_refused);
+            "refused"
+        }
+        Outcome::Unavailable => {
+            bump(&c.critical_unavailable);
+            "unavailable"
+        }
+    };
+    ::metrics::histogram!(
+        crate::telemetry::CRITICAL_ACTION_SECONDS,
+        "action" => actions::name(&kind),
+        "outcome" => label
+    )
+    .record(started.elapsed().as_secs_f64());
     outcome
 }
 

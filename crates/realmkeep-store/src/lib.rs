@@ -129,6 +129,15 @@ impl Store {
         &self.pool
     }
 
+    /// Connections the pool has open, how many of them are idle, and the most it opens.
+    pub fn pool_gauges(&self) -> (u32, u32, u32) {
+        (
+            self.pool.size(),
+            self.pool.num_idle() as u32,
+            self.pool.options().get_max_connections(),
+        )
+    }
+
     /// The most connections the pool opens (`StoreOptions::pool_connections_max`).
     pub fn pool_connections_max(&self) -> u32 {
         self.pool.options().get_max_connections()

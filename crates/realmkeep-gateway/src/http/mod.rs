@@ -4,6 +4,7 @@ mod accounts;
 mod auth;
 mod characters;
 mod health;
+mod metrics;
 mod sessions;
 mod tickets;
 
@@ -25,6 +26,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/accounts", post(accounts::register))
         .route("/v1/accounts/password", put(accounts::change_password))
         .route(
@@ -84,10 +86,13 @@ pub(crate) async fn rate_limit(
 ) -> Result<(), ApiFailure> {
     match app.cache().rate_limits().check(peer.0.ip(), action).await {
         RateDecision::Allowed { .. } => Ok(()),
-        RateDecision::Limited { retry_after, .. } => Err(ApiFailure::new(
-            Reason::RateLimited,
-            format!("too many {} requests from this address", action.as_str()),
-        )
-        .retry_after(retry_after)),
+        RateDecision::Limited { retry_after, .. } => Err({
+            crate::meters::Meters::rate_limited(action.as_str());
+            ApiFailure::new(
+                Reason::RateLimited,
+                format!("too many {} requests from this address", action.as_str()),
+            )
+            .retry_after(retry_after)
+        }),
     }
 }

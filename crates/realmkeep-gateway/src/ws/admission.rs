@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// even asked: a flood is answered locally.
 pub const CONNECTION_FRAMES_PER_SECOND_MAX: u32 = 40;
 
+/// The rate-limit metric's label for that local bound.
+const FLOOD: &str = "flood";
+
 impl Conn {
     /// Counts a frame in the connection's one-second window: `Some(wait)` past the local bound.
     pub(super) fn over_local_bound(&mut self) -> Option<Duration> {
@@ -26,8 +29,15 @@ impl Conn {
             .then(|| Duration::from_secs(1).saturating_sub(self.window_start.elapsed()))
     }
 
-    /// Answers `rate_limited`; too many in a row close the connection (4004).
-    pub(super) fn limited(&mut self, id: u64, wait: Duration) -> Result<(), End> {
+    /// Answers `rate_limited` (counted under `action`); too many in a row close the
+    /// connection (4004).
+    pub(super) fn limited(
+        &mut self,
+        id: u64,
+        wait: Duration,
+        action: &'static str,
+    ) -> Result<(), End> {
+        crate::meters::Meters::rate_limited(action);
         self.limited_in_a_row += 1;
         if self.limited_in_a_row >= RATE_LIMITED_IN_A_ROW_MAX {
             return Err(End::Close(CloseCode::Flood));
@@ -44,7 +54,7 @@ impl Conn {
     /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
     pub(super) async fn admit(&mut self, id: u64, kind: CommandKind) -> Result<bool, End> {
         if let Some(wait) = self.over_local_bound() {
-            self.limited(id, wait)?;
+            self.limited(id, wait, FLOOD)?;
             return Ok(false);
         }
         if !self.fresh_id(id) {
@@ -66,7 +76,7 @@ impl Conn {
             let limits = self.app.cache().rate_limits();
             if let RateDecision::Limited { retry_after, .. } = limits.check(self.peer.ip(), a).await
             {
-                self.limited(id, retry_after)?;
+                self.limited(id, retry_after, a.as_str())?;
                 return Ok(false);
             }
         }
@@ -88,7 +98,7 @@ impl Conn {
     /// `request_id_reused` first).
     pub(super) fn bad_frame(&mut self, b: Bad) -> Result<(), End> {
         if let Some(wait) = self.over_local_bound() {
-            return self.limited(b.id, wait);
+            return self.limited(b.id, wait, FLOOD);
         }
         if b.id != 0 && !self.fresh_id(b.id) {
             return self.refuse(b.id, Reason::RequestIdReused, "request ids must grow");

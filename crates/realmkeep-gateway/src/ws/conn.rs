@@ -11,6 +11,7 @@ use super::me::{track_me, welcome};
 use super::translate;
 use crate::limits::*;
 use crate::listener::SlotHandle;
+use crate::meters::Meters;
 use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::StreamExt;
@@ -55,6 +56,8 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel::<Message>(app.config.outbound_queue);
     let give_up = tokio_util::sync::CancellationToken::new();
+    app.meters.connections.increment(1.0);
+    let open = app.meters.connections.clone();
     let writer = tokio::spawn(super::writer::run(sink, out_rx, give_up.clone()));
     let mut c = Conn {
         id: app.conn_id(),
@@ -76,12 +79,14 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
     match &end {
         End::Close(CloseCode::TooSlow) => {
             tracing::info!(conn = c.id, peer = %c.peer, "closing a client too slow to read");
+            Meters::closed(CloseCode::TooSlow);
             give_up.cancel();
         }
         End::Close(code) => c.close(*code),
         End::Gone => {}
     }
     drop(c);
+    open.decrement(1.0);
     // The writer ends once the queue is closed (or the socket failed).
     let _ = tokio::time::timeout(SEND_TIMEOUT, writer).await;
     // Read (and drop) what the client still sends until its close or `CLOSE_DRAIN`: closing
@@ -104,8 +109,13 @@ impl Conn {
         self.seq += 1;
         let frame = ServerFrame::new(self.seq, msg);
         let text = serde_json::to_string(&frame).expect("server frames serialise");
+        let bytes = text.len() as u64;
         match self.out.try_send(Message::Text(Utf8Bytes::from(text))) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.app.meters.messages_out.increment(1);
+                self.app.meters.bytes_out.increment(bytes);
+                Ok(())
+            }
             Err(mpsc::error::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
             Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Gone),
         }
@@ -141,6 +151,7 @@ impl Conn {
             reason: Utf8Bytes::from_static(code.text()),
         };
         let _ = self.out.try_send(Message::Close(Some(frame)));
+        Meters::closed(code);
         tracing::debug!(conn = self.id, peer = %self.peer, ?code, "closing");
     }
 
@@ -166,7 +177,11 @@ impl Conn {
                 Some(Ok(m)) => {
                     self.last_heard = Instant::now();
                     match m {
-                        Message::Text(t) => return Ok(t.to_string()),
+                        Message::Text(t) => {
+                            self.app.meters.messages_in.increment(1);
+                            self.app.meters.bytes_in.increment(t.len() as u64);
+                            return Ok(t.to_string());
+                        }
                         Message::Binary(_) => {
                             let _ =
                                 self.refuse(0, Reason::BinaryFrame, "the protocol is JSON text");

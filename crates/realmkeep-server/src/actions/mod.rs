@@ -108,6 +108,14 @@ macro_rules! actions {
             }
         }
 
+        /// The action's name (its module's), for metrics and logs.
+        pub fn name(kind: &PersistKind) -> &'static str {
+            match kind {
+                $(PersistKind::$variant(_) => stringify!($module),)+
+                PersistKind::Logs(_) => "logs",
+            }
+        }
+
         /// The lane kind that runs `kind`.
         pub fn lane(kind: &PersistKind) -> Lane {
             match kind {

@@ -100,7 +100,7 @@ impl ZoneHost {
     ) -> Result<ZoneHost, HostError> {
         config.check()?;
         let q = config.queues;
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::for_zone(zone_id));
         let roster = Arc::new(Roster::default());
         let workers = CancellationToken::new();
         let tick_stop = CancellationToken::new();
