@@ -41,6 +41,7 @@ pub struct Gateway {
     local_addr: SocketAddr,
     public_url: String,
     stop: CancellationToken,
+    draining: CancellationToken,
     tls: bool,
     conns: Arc<listener::Conns>,
 }
@@ -78,6 +79,7 @@ impl Gateway {
             stop.clone(),
         ));
         let (app, pubsub_rx) = state::App::new(cluster, config.clone(), stop.clone());
+        let draining = app.draining.clone();
         tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
         let router = http::router(app);
         let has_tls = tls.is_some();
@@ -94,6 +96,7 @@ impl Gateway {
             public_url,
             local_addr,
             stop,
+            draining,
             tls: has_tls,
             conns,
         })
@@ -117,6 +120,12 @@ impl Gateway {
     /// The WebSocket URL other nodes send this node's players to.
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// The first step of a graceful stop: `/readyz` answers 503 (`stopping`) so a load balancer
+    /// sends no one new, while connected players go on playing until `stop`.
+    pub fn drain(&self) {
+        self.draining.cancel();
     }
 
     /// Stops accepting, and closes every WebSocket with 1001 (their characters stay for the

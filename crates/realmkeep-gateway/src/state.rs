@@ -90,6 +90,8 @@ pub(crate) struct App {
     pub in_world: Mutex<HashMap<CharacterId, InWorld>>,
     pub pubsub: mpsc::Sender<PubsubCmd>,
     pub stop: CancellationToken,
+    /// Cancelled when the node is asked to stop: readiness turns false while players still play.
+    pub draining: CancellationToken,
     pub meters: crate::meters::Meters,
     next_conn: AtomicU64,
 }
@@ -112,6 +114,7 @@ impl App {
             in_world: Mutex::new(HashMap::new()),
             pubsub,
             stop,
+            draining: CancellationToken::new(),
             meters: crate::meters::Meters::new(),
             next_conn: AtomicU64::new(1),
         });

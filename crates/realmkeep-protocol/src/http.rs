@@ -103,6 +103,12 @@ pub struct Readiness {
     pub ready: bool,
     pub postgres: bool,
     pub redis: bool,
-    /// Every zone of the node ticked within the last second.
+    /// Every zone of the node ticked within the last 5 seconds.
     pub zones_ticking: bool,
+    /// Every zone's last claim renewal went through (a zone that cannot renew loses its players
+    /// to another node when the lease runs out).
+    pub claims_renewable: bool,
+    /// The node was asked to stop (SIGTERM): it still serves its players while it drains, but
+    /// takes no new ones from a load balancer.
+    pub stopping: bool,
 }

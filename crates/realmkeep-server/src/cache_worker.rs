@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub(crate) struct CacheCtx {
     pub zone: ZoneId,
@@ -32,7 +33,10 @@ pub(crate) async fn run(ctx: Arc<CacheCtx>, mut rx: mpsc::Receiver<CacheRequest>
                 None => return,
             },
         };
-        apply(&ctx, req).await;
+        // A span per Redis call: its duration shows in the logs at debug level
+        // (`RUST_LOG=realmkeep_server=debug`), as `time.busy` in `--log-format json`.
+        let span = tracing::debug_span!("cache", zone = %ctx.zone, op = req.name());
+        apply(&ctx, req).instrument(span).await;
         bump(&ctx.metrics.counters.cache_applied);
     }
 }

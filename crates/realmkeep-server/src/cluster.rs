@@ -362,13 +362,6 @@ impl Cluster {
         }
         reports
     }
-
-    /// Runs until SIGTERM or Ctrl-C, then shuts down.
-    pub async fn run_until_signal(&self) -> Vec<ShutdownReport> {
-        let signal = crate::shutdown_signal().await;
-        tracing::info!(signal, node = %self.node(), "stopping: saving every character");
-        self.shutdown().await
-    }
 }
 
 /// Takes the node's lock and frees the claims its earlier processes held, so the players of a

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub(crate) struct LogCtx {
     pub zone: ZoneId,
@@ -127,7 +128,15 @@ pub(crate) async fn run(ctx: Arc<LogCtx>, mut rx: mpsc::Receiver<Vec<LogEvent>>)
         }
         retry_at = None;
         let (events, sizes) = pending.take_merged();
-        let r = ctx.store.append_logs(&events).await;
+        let r = ctx
+            .store
+            .append_logs(&events)
+            .instrument(tracing::debug_span!(
+                "store",
+                action = "append_logs",
+                rows = events.len()
+            ))
+            .await;
         ctx.health.observe(&ctx.store, &r);
         match r {
             Ok(()) => {

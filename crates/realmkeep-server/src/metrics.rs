@@ -43,6 +43,8 @@ pub struct Counters {
     pub leaves: AtomicU64,
     pub claims_lost: AtomicU64,
     pub renewals_failed: AtomicU64,
+    /// 1 while the last claim renewal of the zone failed (a gauge; 0 at start).
+    pub renewal_failing: AtomicU64,
 }
 
 pub(crate) fn bump(c: &AtomicU64) {
@@ -158,6 +160,8 @@ pub struct HostMetrics {
     pub leaves: u64,
     pub claims_lost: u64,
     pub renewals_failed: u64,
+    /// The last claim renewal failed: this zone may lose its players when the lease runs out.
+    pub renewal_failing: bool,
     pub last_error: Option<String>,
     /// Since the last tick ended (`None`: no tick yet). Readiness wants it small.
     pub last_tick_age_ms: Option<u64>,
@@ -267,6 +271,7 @@ impl Metrics {
             leaves: g(&c.leaves),
             claims_lost: g(&c.claims_lost),
             renewals_failed: g(&c.renewals_failed),
+            renewal_failing: g(&c.renewal_failing) != 0,
             last_tick_age_ms: self
                 .last_tick
                 .lock()

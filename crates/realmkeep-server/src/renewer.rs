@@ -5,7 +5,7 @@
 
 use crate::health::StoreHealth;
 use crate::messages::Control;
-use crate::metrics::{bump, Metrics};
+use crate::metrics::{bump, set, Metrics};
 use crate::roster::Roster;
 use realmkeep_domain::{Fence, ZoneId};
 use realmkeep_store::claims::RENEW_ROWS_MAX;
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// After a failed renewal the next try comes sooner than a full period, never sooner than this.
 const RENEW_RETRY_MIN: Duration = Duration::from_millis(200);
@@ -39,7 +40,12 @@ pub(crate) async fn run(ctx: Arc<RenewCtx>) {
             _ = ctx.cancel.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
-        wait = match renew_once(&ctx).await {
+        let renewed = renew_once(&ctx).await;
+        set(
+            &ctx.metrics.counters.renewal_failing,
+            renewed.is_err() as u64,
+        );
+        wait = match renewed {
             Ok(()) => period,
             Err(()) => retry,
         };
@@ -51,7 +57,15 @@ pub(crate) async fn renew_once(ctx: &RenewCtx) -> Result<(), ()> {
     let fences = ctx.roster.fences();
     let mut result = Ok(());
     for chunk in fences.chunks(RENEW_ROWS_MAX) {
-        let r = ctx.store.renew(chunk, ctx.lease).await;
+        let r = ctx
+            .store
+            .renew(chunk, ctx.lease)
+            .instrument(tracing::debug_span!(
+                "store",
+                action = "renew",
+                rows = chunk.len()
+            ))
+            .await;
         ctx.health.observe(&ctx.store, &r);
         match r {
             Ok(lost) => {

@@ -1,7 +1,7 @@
 //! `serve`: one node as its own process — what `realmkeep serve` runs once it has connected the
 //! node (`Cluster::connect`) and opened its gateway: logs the status every
-//! `STATUS_LOG_INTERVAL`, and on SIGTERM or Ctrl-C saves and releases every character before it
-//! returns.
+//! `STATUS_LOG_INTERVAL`, and once `stop` resolves (the binary's: SIGTERM or Ctrl-C, then its
+//! drain) saves and releases every character before it returns.
 
 use crate::{Cluster, ShutdownReport};
 use std::time::Duration;
@@ -9,8 +9,11 @@ use std::time::Duration;
 /// How often a serving node logs its status line.
 pub const STATUS_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Runs a node until it is asked to stop; returns how each zone's shutdown went.
-pub async fn serve(cluster: Cluster) -> Vec<ShutdownReport> {
+/// Runs a node until `stop` resolves; returns how each zone's shutdown went.
+pub async fn serve(
+    cluster: Cluster,
+    stop: impl std::future::Future<Output = ()>,
+) -> Vec<ShutdownReport> {
     tracing::info!(node = %cluster.node(), zones = ?cluster.zones().map(|z| z.zone()).collect::<Vec<_>>(), "serving");
     let status = {
         let cluster = cluster.clone();
@@ -34,7 +37,9 @@ pub async fn serve(cluster: Cluster) -> Vec<ShutdownReport> {
             }
         })
     };
-    let reports = cluster.run_until_signal().await;
+    stop.await;
+    tracing::info!(node = %cluster.node(), "stopping: saving every character");
+    let reports = cluster.shutdown().await;
     status.abort();
     reports
 }

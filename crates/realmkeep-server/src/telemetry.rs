@@ -118,6 +118,7 @@ fn export_status(s: &ClusterStatus) {
             ::metrics::gauge!(name, "zone" => zone.clone()).set(v as f64);
         };
         gauge("realmkeep_zone_players", m.players);
+        gauge("realmkeep_claims_renewal_failing", m.renewal_failing as u64);
         gauge(
             "realmkeep_zone_last_tick_age_seconds",
             m.last_tick_age_ms.unwrap_or(u64::MAX / 1000) / 1000,

@@ -12,9 +12,25 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// A TOML file of options (`config/realmkeep.example.toml`): every option of `serve`, and
+    /// the database, Redis and backup repository of the other commands. The environment and
+    /// the command line override it.
+    #[arg(long, global = true, env = "REALMKEEP_CONFIG")]
+    pub config: Option<PathBuf>,
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// `text` for people, `json` (one object per line, with the current span) for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "REALMKEEP_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (on stderr).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// The database to work on. No `Debug`: the URL may hold a password (print it through

@@ -1,27 +1,63 @@
-//! `realmkeep`: the command-line entry point. Parses the command line, sets up logging, runs the
-//! command. Everything else lives in the library crates.
+//! `realmkeep`: the command-line entry point. Reads `--config` (if any), parses the command
+//! line, sets up logging, runs the command. Everything else lives in the library crates.
 
 mod admin;
 mod backup;
 mod bench;
 mod bots;
 mod cli;
+mod config;
 mod db;
 mod demo;
 mod maintain;
 mod private;
 mod serve;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = cli::Cli::parse();
+fn main() -> anyhow::Result<()> {
+    // Before any thread exists: the file's database, Redis, session secret and backup
+    // repository become the environment variables the commands read, where the environment
+    // does not set them already.
+    let file = match config::path_from_args(std::env::args_os()) {
+        Some(path) => {
+            let file = config::load(&path)?;
+            config::fill_environment(&file);
+            Some(file)
+        }
+        None => None,
+    };
+    let matches = cli::Cli::command().get_matches();
+    let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut log = config::LogSettings::default();
+    if let Some(file) = file {
+        log = config::log_settings(&file, &matches);
+        if let (cli::Command::Serve(args), Some(("serve", m))) =
+            (&mut cli.command, matches.subcommand())
+        {
+            config::apply(file, args, m)?;
+        }
+    }
+    let format = log.format.unwrap_or(cli.log_format);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| cli.log_filter().into());
-    tracing_subscriber::fmt()
+        .ok()
+        .or_else(|| {
+            log.filter
+                .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        })
+        .unwrap_or_else(|| cli.log_filter().into());
+    // Spans (store and cache calls, at debug level) are logged when they close, with their
+    // duration (`time.busy`).
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
-    cli.run().await
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE);
+    match format {
+        cli::LogFormat::Text => fmt.init(),
+        cli::LogFormat::Json => fmt.json().with_current_span(true).init(),
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(cli.run())
 }

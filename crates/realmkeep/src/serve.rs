@@ -9,7 +9,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use realmkeep_domain::ZoneId;
-use realmkeep_gateway::{Gateway, GatewayConfig, TlsFiles};
+use realmkeep_gateway::{Gateway, GatewayConfig, MetricsAccess, TlsFiles};
 use realmkeep_server::{Cluster, ClusterConfig, Endpoints};
 use realmkeep_sim::{Behaviour, Population, SimConfig};
 use realmkeep_store::accounts::PasswordHashing;
@@ -19,17 +19,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The default drain: long enough for a load balancer's health check to see `/readyz` fail
+/// (typically every 1-2 s), short against an orchestrator's usual 30 s stop grace.
+pub const DRAIN_SECONDS: u64 = 5;
+
 /// How long simulated players get to join before the node reports ready.
 const SIM_JOIN_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
-    /// PostgreSQL URL.
+    /// PostgreSQL URL (or `[database] url`).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
-    /// Redis URL.
+    pub database_url: Option<String>,
+    /// Connections of the node's PostgreSQL pool at the most (default: enough for its zones).
+    #[arg(long)]
+    pub pool_connections_max: Option<u32>,
+    /// Redis URL (or `[redis] url`).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
-    pub redis_url: String,
+    pub redis_url: Option<String>,
     /// Zones to run, by id, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub zones: Vec<i32>,
@@ -40,6 +47,13 @@ pub struct ServeArgs {
     /// claimed elsewhere this long after its last renewal.
     #[arg(long, default_value_t = 60)]
     pub lease_seconds: u64,
+    /// How often a zone saves its changed characters, in milliseconds (default: the server's).
+    #[arg(long)]
+    pub save_interval_ms: Option<u64>,
+    /// At a stop, how long zones wait for the final saves before they leave claims to expire
+    /// (default: the server's).
+    #[arg(long)]
+    pub shutdown_wait_seconds: Option<u64>,
     /// The HMAC key of session tokens, at least 32 bytes (default: a random one for this process).
     #[arg(long, env = "REALMKEEP_SESSION_SECRET", hide_env_values = true)]
     pub session_secret: Option<String>,
@@ -55,6 +69,10 @@ pub struct ServeArgs {
     /// Seed of the simulated players' decisions and of the zones.
     #[arg(long, default_value_t = 1)]
     pub sim_seed: u64,
+    /// At SIGTERM, seconds during which `/readyz` answers 503 while players still play, before
+    /// the sockets close and everyone is saved (a second signal cuts it short).
+    #[arg(long, default_value_t = DRAIN_SECONDS)]
+    pub drain_seconds: u64,
     #[command(flatten)]
     pub gateway: GatewayArgs,
 }
@@ -91,15 +109,31 @@ pub struct GatewayArgs {
     /// Argon2id lanes (at least 1).
     #[arg(long, default_value_t = realmkeep_store::accounts::ARGON2_P_COST)]
     pub argon2_lanes: u32,
+    /// Who may scrape `/metrics`: `private` (loopback and private networks) or `any`.
+    #[arg(long, value_enum, default_value_t = MetricsAccessArg::Private)]
+    pub metrics_access: MetricsAccessArg,
     /// Password hashes computed at once; more logins wait their turn.
     #[arg(long, default_value_t = realmkeep_store::accounts::PASSWORD_HASHES_IN_FLIGHT_MAX)]
     pub password_hashes_at_once: usize,
 }
 
+/// `--metrics-access`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAccessArg {
+    Private,
+    Any,
+}
+
 impl GatewayArgs {
     pub fn gateway_config(&self) -> GatewayConfig {
-        let mut c =
-            GatewayConfig::new(self.listen).with_connections_per_ip(self.connections_per_ip);
+        let access = match self.metrics_access {
+            MetricsAccessArg::Private => MetricsAccess::Private,
+            MetricsAccessArg::Any => MetricsAccess::Any,
+        };
+        let mut c = GatewayConfig::new(self.listen)
+            .with_connections_per_ip(self.connections_per_ip)
+            .with_metrics_access(access);
         if let Some(url) = &self.public_url {
             c = c.with_public_url(url.clone());
         }
@@ -149,16 +183,33 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             bail!("zone {z} is not in the content");
         }
     }
-    let config = ClusterConfig::new(args.node.clone(), zones.clone())
+    let mut config = ClusterConfig::new(args.node.clone(), zones.clone())
         .with_rate_limits(args.gateway.rate_limits.clone())
         .with_lease(Duration::from_secs(args.lease_seconds))
         .with_seed(args.sim_seed);
+    if let Some(ms) = args.save_interval_ms {
+        config = config.with_save_interval(Duration::from_millis(ms));
+    }
+    if let Some(s) = args.shutdown_wait_seconds {
+        config = config.with_shutdown_wait(Duration::from_secs(s));
+    }
+    // Refused here, before anything connects, with what is wrong.
+    config.host.check().context("the node's options")?;
     let endpoints = Endpoints {
-        database_url: args.database_url.clone(),
-        redis_url: args.redis_url.clone(),
+        database_url: args
+            .database_url
+            .clone()
+            .context("no database: --database-url, DATABASE_URL or [database] url")?,
+        redis_url: args
+            .redis_url
+            .clone()
+            .context("no Redis: --redis-url, REDIS_URL or [redis] url")?,
         session_secret: secret(args.session_secret.as_deref()),
     };
-    let opts = args.gateway.store_options();
+    let mut opts = args.gateway.store_options();
+    if let Some(n) = args.pool_connections_max {
+        opts.pool_connections_max = n;
+    }
     let cluster = Cluster::connect(config, &endpoints, &opts, content.clone())
         .await
         .context("starting the node")?;
@@ -166,16 +217,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .await
         .context("opening the gateway")?;
     eprintln!("gateway listening on {}", gateway.base_url());
-    // On SIGTERM or Ctrl-C the sockets close first (1001) while the node saves everyone.
-    {
-        let gateway = gateway.clone();
-        tokio::spawn(async move {
-            realmkeep_server::shutdown_signal().await;
-            gateway.stop();
-        });
-    }
+    let stop = drained(gateway.clone(), Duration::from_secs(args.drain_seconds));
     if args.sim_players == 0 {
-        let reports = realmkeep_server::serve(cluster).await;
+        let reports = realmkeep_server::serve(cluster, stop).await;
         gateway.stop();
         for r in reports {
             eprintln!(
@@ -209,8 +253,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             println!("{line}");
         }
     });
-    let signal = realmkeep_server::shutdown_signal();
-    pop.run_until(signal).await;
+    pop.run_until(stop).await;
     tracing::info!(node = %cluster.node(), "stopping: saving every character");
     gateway.stop();
     let reports = cluster.shutdown().await;
@@ -228,8 +271,30 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// The graceful stop an orchestrator relies on: at SIGTERM (or Ctrl-C) `/readyz` turns 503 at
+/// once while players go on playing for `drain` (a second signal cuts it short); then every
+/// socket is closed (1001) and the caller saves and releases everyone before the process exits.
+async fn drained(gateway: Gateway, drain: Duration) {
+    let signal = realmkeep_server::shutdown_signal().await;
+    gateway.drain();
+    tracing::info!(
+        signal,
+        drain_s = drain.as_secs(),
+        "stopping: not ready, draining"
+    );
+    tokio::select! {
+        _ = tokio::time::sleep(drain) => {}
+        again = realmkeep_server::shutdown_signal() => {
+            tracing::info!(signal = again, "second signal: drain cut short");
+        }
+    }
+    gateway.stop();
+}
+
 /// `ACTION=LIMIT/SECONDS`, ACTION one of the cache's rate actions (`login`, `register`, ...).
-fn parse_rate_limit(s: &str) -> Result<realmkeep_cache::options::RateLimitConfig, String> {
+pub(crate) fn parse_rate_limit(
+    s: &str,
+) -> Result<realmkeep_cache::options::RateLimitConfig, String> {
     let usage = || format!("`{s}`: ACTION=LIMIT/SECONDS expected");
     let (action, rest) = s.split_once('=').ok_or_else(usage)?;
     let (limit, secs) = rest.split_once('/').ok_or_else(usage)?;

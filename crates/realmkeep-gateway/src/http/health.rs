@@ -1,5 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (PostgreSQL and Redis answer and every zone
-//! of the node ticks).
+//! `/healthz` (the process answers) and `/readyz` (PostgreSQL and Redis answer, every zone of
+//! the node ticks and renews its claims, and the node is not stopping).
 
 use super::AppState;
 use axum::extract::State;
@@ -22,11 +22,19 @@ pub(crate) async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Rea
                 .last_tick_age_ms
                 .is_some_and(|a| a <= ZONE_TICK_STALE_MS)
         });
+    let claims_renewable = status.zones.iter().all(|z| !z.metrics.renewal_failing);
+    let stopping = app.draining.is_cancelled() || app.stop.is_cancelled();
     let r = Readiness {
-        ready: status.postgres_up && status.redis_up && zones_ticking && !app.stop.is_cancelled(),
+        ready: status.postgres_up
+            && status.redis_up
+            && zones_ticking
+            && claims_renewable
+            && !stopping,
         postgres: status.postgres_up,
         redis: status.redis_up,
         zones_ticking,
+        claims_renewable,
+        stopping,
     };
     let code = if r.ready {
         StatusCode::OK

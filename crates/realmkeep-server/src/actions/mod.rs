@@ -10,6 +10,7 @@ use realmkeep_domain::{CharacterId, Fence};
 use realmkeep_store::{Store, StoreResult};
 use realmkeep_zone::io::{Applied, PersistKind, RequestId};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Which kind of store-worker lane runs an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,10 +103,16 @@ macro_rules! actions {
             kind: &PersistKind,
         ) -> StoreResult<Applied> {
             let key = format!("{}:{}", ex.keys, id.0);
-            match kind {
-                $(PersistKind::$variant(r) => $module::execute(ex, &key, r).await.map(Applied::from),)+
-                PersistKind::Logs(_) => unreachable!("logs go to the log worker"),
+            // A span per store call: its duration shows at debug level (`time.busy` in JSON).
+            let span = tracing::debug_span!("store", action = name(kind), request = id.0);
+            async {
+                match kind {
+                    $(PersistKind::$variant(r) => $module::execute(ex, &key, r).await.map(Applied::from),)+
+                    PersistKind::Logs(_) => unreachable!("logs go to the log worker"),
+                }
             }
+            .instrument(span)
+            .await
         }
 
         /// The action's name (its module's), for metrics and logs.

@@ -41,6 +41,19 @@ pub enum CacheRequest {
     },
 }
 
+impl CacheRequest {
+    /// The request's kind, for logs and spans.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CacheRequest::EntityCount { .. } => "entity_count",
+            CacheRequest::Leaderboard { .. } => "leaderboard",
+            CacheRequest::Cooldown { .. } => "cooldown",
+            CacheRequest::MailArrived { .. } => "mail_arrived",
+            CacheRequest::Chat { .. } => "chat",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Board {
     Level,
