@@ -89,7 +89,7 @@ rate_limits = ["register=1000/60", "login=1000/60"]
 
 [log]
 format = "json"
-filter = "info"
+filter = "info,realmkeep_server=debug"
 "#,
             db = db.url,
             redis = redis.url()
@@ -218,4 +218,9 @@ filter = "info"
             .is_some_and(|m| m.contains("draining"))),
         "the drain is logged: {lines:?}"
     );
+    // Store calls run in spans logged at their close with their duration.
+    let timed_store_call = json
+        .iter()
+        .any(|v| v["span"]["name"] == "store" && v["fields"]["time.busy"].is_string());
+    assert!(timed_store_call, "a store span with its duration");
 }
