@@ -168,6 +168,42 @@ async fn a_player_walks_from_one_serving_process_to_another() {
             }
         }
     }
+    // The spec's zone keys followed the hand-off: alice is listed in the south zone only, bobby
+    // in the north one, and both zones count their entities.
+    let mut r = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let mut members = Vec::new();
+        for zone in [1, 2] {
+            let mut m: Vec<i64> = redis::cmd("SMEMBERS")
+                .arg(format!("zone:{zone}:players"))
+                .query_async(&mut r)
+                .await
+                .unwrap();
+            m.sort_unstable();
+            members.push(m);
+        }
+        if members == [vec![bobby], vec![alice]] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "zone:{{id}}:players follow the hand-off: {members:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for zone in [1, 2] {
+        let count: Option<i64> = redis::cmd("GET")
+            .arg(format!("zone:{zone}:entity_count"))
+            .query_async(&mut r)
+            .await
+            .unwrap();
+        assert!(count.unwrap_or(0) >= 1, "zone {zone} counts its entities");
+    }
     // Both log out: saved where they are, one in each zone.
     for ws in [&mut wa, &mut wb] {
         let id = ws.send(Command::Logout).await.unwrap();
