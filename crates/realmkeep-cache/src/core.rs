@@ -204,6 +204,17 @@ impl Core {
         }
     }
 
+    /// `query` with its own timeout (the health check's, longer than a command's).
+    pub async fn query_within<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        wait: std::time::Duration,
+    ) -> Result<T, CacheError> {
+        let mut c = self.connection()?;
+        let r = tokio::time::timeout(wait, cmd.query_async(&mut c)).await;
+        self.finish(r)
+    }
+
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, CacheError> {
         let mut c = self.connection()?;
         let r = tokio::time::timeout(self.opts.command_timeout, cmd.query_async(&mut c)).await;
