@@ -36,6 +36,9 @@ const PACKAGES: &[(&str, &[&str])] = &[
         &["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
     ),
     ("pgbackrest", &["/usr/bin/pgbackrest"]),
+    // The browser tests of the play page drive Debian's Chromium through ChromeDriver.
+    ("chromium", &["/usr/bin/chromium"]),
+    ("chromium-driver", &["/usr/bin/chromedriver"]),
 ];
 
 /// Inputs of the short decoder fuzz that `test` runs (debug build: a few seconds).

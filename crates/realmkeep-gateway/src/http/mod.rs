@@ -7,6 +7,7 @@ mod health;
 mod metrics;
 mod sessions;
 mod tickets;
+mod web;
 
 use crate::error::ApiFailure;
 use crate::limits::HTTP_BODY_BYTES_MAX;
@@ -24,6 +25,9 @@ pub(crate) type AppState = Arc<App>;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route("/", get(web::index))
+        .route("/play.js", get(web::script))
+        .route("/play.css", get(web::style))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

@@ -1,0 +1,298 @@
+//! The play page at `/`, in Debian's Chromium (headless) driven through ChromeDriver, against a
+//! real node with real PostgreSQL and Redis: a player registers, creates a character, enters
+//! and walks, and the position the page shows is the one saved; two browsers see each other,
+//! chat and trade. No page logs an error to the browser console. Screenshots go to the test's
+//! temporary directory (and to `docs/screenshots/` with `REALMKEEP_UPDATE_SCREENSHOTS=1`).
+
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Long enough for Chromium to start on a loaded 2-core machine.
+const BROWSER_WAIT: Duration = Duration::from_secs(30);
+
+/// A private ChromeDriver on a loopback port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver runs (cargo xtask setup installs chromium-driver)");
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{url}/status")).await.is_err() {
+        assert!(started.elapsed() < BROWSER_WAIT, "chromedriver answers");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver { child, url }
+}
+
+/// A headless Chromium at 1280×720 whose console is recorded.
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,720", "--no-first-run", "--disable-extensions"],
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+/// What the page wrote to the browser console at level SEVERE since the last call.
+async fn console_errors(driver: &Driver, c: &Client) -> Vec<String> {
+    let id = c.session_id().await.unwrap().unwrap();
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/session/{id}/se/log", driver.url))
+        .json(&json!({"type": "browser"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("browser log: {r}"))
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].to_string())
+        .collect()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    if std::env::var_os("REALMKEEP_UPDATE_SCREENSHOTS").is_some() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+async fn fill(c: &Client, id: &str, text: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+/// Waits until `js` (a function body) returns something truthy; returns it.
+async fn until(c: &Client, what: &str, js: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let v = c.execute(js, vec![]).await.unwrap();
+        if !(v.is_null() || v == json!(false) || v == json!("")) {
+            return v;
+        }
+        assert!(started.elapsed() < WAIT, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Registers `name` on the page, creates a character and enters the world with it.
+async fn enter(env: &Env, c: &Client, name: &str) -> i64 {
+    c.goto(&env.gateway.base_url()).await.unwrap();
+    fill(c, "register-name", name).await;
+    fill(c, "register-email", &format!("{name}@example.com")).await;
+    fill(c, "register-password", PASSWORD).await;
+    click(c, "register-submit").await;
+    until(
+        c,
+        "the characters page",
+        "return !document.getElementById('characters').hidden",
+    )
+    .await;
+    fill(c, "create-name", name).await;
+    click(c, "create-submit").await;
+    until(
+        c,
+        "in the world",
+        "return document.getElementById('pos').textContent",
+    )
+    .await;
+    let id = until(c, "the welcome", "return state.me && state.me.character").await;
+    id.as_i64().unwrap()
+}
+
+fn shown(pos: &str) -> (f32, f32) {
+    let (x, y) = pos.split_once(", ").unwrap();
+    (x.parse().unwrap(), y.parse().unwrap())
+}
+
+async fn saved(env: &Env, c: i64) -> (f32, f32) {
+    sqlx::query_as("SELECT x, y FROM character_positions WHERE character_id = $1")
+        .bind(c)
+        .fetch_one(env.db.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_enters_from_the_page_walks_and_the_saved_position_is_the_shown_one() {
+    let env = Env::new().await;
+    let d = driver().await;
+    let c = browser(&d).await;
+    c.goto(&env.gateway.base_url()).await.unwrap();
+    screenshot(&c, "login").await;
+    // A refusal is shown in words.
+    fill(&c, "login-name", "nobody").await;
+    fill(&c, "login-password", "not the password").await;
+    click(&c, "login-submit").await;
+    until(
+        &c,
+        "the refusal",
+        "return document.getElementById('notice').textContent",
+    )
+    .await;
+    assert!(text(&c, "notice")
+        .await
+        .contains("wrong account name or password"));
+
+    let id = enter(&env, &c, "alice").await;
+    let start = shown(&text(&c, "pos").await);
+    // Two steps east with the keyboard (4 units each), on the focused canvas.
+    let canvas = c.find(Locator::Id("view")).await.unwrap();
+    for _ in 0..2 {
+        canvas.send_keys("\u{E014}").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    // Once she stands (the zone saves every second here), the saved position is the shown one.
+    let started = Instant::now();
+    loop {
+        let now = shown(&text(&c, "pos").await);
+        let db = saved(&env, id).await;
+        if now.0 >= start.0 + 7.5 && (db.0 - now.0).abs() < 0.11 && (db.1 - now.1).abs() < 0.11 {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "from {start:?}: saved {db:?}, shown {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(&c, "play").await;
+    // The one entry: Chromium's own line for the refused login's 401 (the page showed it in
+    // words); nothing from the page.
+    let errors = console_errors(&d, &c).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("/v1/sessions") && errors[0].contains("401"),
+        "{errors:?}"
+    );
+    c.close().await.unwrap();
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_see_each_other_chat_and_trade() {
+    let env = Env::new().await;
+    let d = driver().await;
+    let a = browser(&d).await;
+    let b = browser(&d).await;
+    let alice = enter(&env, &a, "alice").await;
+    let bobby = enter(&env, &b, "bobby").await;
+    let purse = |c: &Client| {
+        let c = c.clone();
+        async move { text(&c, "gold").await.parse::<i64>().unwrap() }
+    };
+    let (alice_gold, bobby_gold) = (purse(&a).await, purse(&b).await);
+    assert!(
+        alice_gold >= 40,
+        "a new character has some gold: {alice_gold}"
+    );
+
+    // Each draws the other (new characters start at their kingdom's spawn, in view).
+    let sees = |name: &str| {
+        format!("return [...state.entities.values()].some(e => e.kind === 'player' && e.name === '{name}')")
+    };
+    until(&a, "alice sees bobby", &sees("bobby")).await;
+    until(&b, "bobby sees alice", &sees("alice")).await;
+
+    // A line said by alice is in bobby's chat.
+    fill(&a, "chat-text", "well met, bobby").await;
+    click(&a, "chat-send").await;
+    until(
+        &b,
+        "bobby hears alice",
+        "return document.getElementById('chat-log').textContent.includes('alice: well met, bobby')",
+    )
+    .await;
+
+    // Alice offers 40 gold for nothing; bobby accepts; both pages show the committed purses.
+    fill(&a, "trade-with", &bobby.to_string()).await;
+    fill(&a, "trade-give", "40").await;
+    fill(&a, "trade-want", "0").await;
+    click(&a, "trade-submit").await;
+    until(
+        &b,
+        "the offer reaches bobby",
+        "return document.querySelector('.accept-trade')",
+    )
+    .await;
+    b.find(Locator::Css(".accept-trade"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shows =
+        |gold: i64| format!("return document.getElementById('gold').textContent === '{gold}'");
+    until(&a, "alice's purse", &shows(alice_gold - 40)).await;
+    until(&b, "bobby's purse", &shows(bobby_gold + 40)).await;
+    assert_eq!(env.gold(alice).await, alice_gold - 40, "committed");
+    assert_eq!(env.gold(bobby).await, bobby_gold + 40, "committed");
+    screenshot(&b, "trade").await;
+
+    for c in [&a, &b] {
+        assert_eq!(console_errors(&d, c).await, Vec::<String>::new());
+    }
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    env.stop().await;
+}
