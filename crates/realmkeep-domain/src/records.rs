@@ -26,6 +26,38 @@ pub struct EquippedItem {
     pub bonus: ItemBonus,
 }
 
+/// One operation on a character's bag and equipment (`Store::item_op_keyed`): each is one
+/// transaction, fenced by the actor's claim, answered with the character's [`Belongings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ItemOp {
+    /// To another bag slot, swapping with what is there.
+    Move { item: ItemId, to: InventorySlot },
+    /// `quantity` off a stack into an empty slot (a new item instance).
+    Split {
+        item: ItemId,
+        quantity: Quantity,
+        to: InventorySlot,
+    },
+    /// As much of `from` onto `onto` (same definition) as the stack holds.
+    Merge { from: ItemId, onto: ItemId },
+    /// From the bag into the slot its definition names; what was there goes to the bag.
+    Equip { item: ItemId },
+    /// Out of `slot` into `to` or the first free bag slot.
+    Unequip {
+        slot: EquipSlot,
+        to: Option<InventorySlot>,
+    },
+    /// Gone for good (logged).
+    Destroy { item: ItemId },
+}
+
+/// What a character holds after an item operation: its whole bag and equipment, as committed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Belongings {
+    pub bag: Vec<InventoryItem>,
+    pub equipment: Vec<EquippedItem>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnedSkill {
     pub skill: SkillId,

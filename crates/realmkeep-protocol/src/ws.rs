@@ -157,6 +157,38 @@ pub enum Command {
     ChangeZone {
         to: i32,
     },
+    // The player's own items: answered `ok` once committed, with an `items` event (the whole
+    // bag and equipment as committed).
+    /// To bag slot `slot` (0-based), swapping with what is there.
+    MoveItem {
+        item: i64,
+        slot: i16,
+    },
+    /// `quantity` off a stack into the empty bag slot `slot`.
+    SplitStack {
+        item: i64,
+        quantity: i32,
+        slot: i16,
+    },
+    /// As much of stack `from` onto stack `onto` (the same item) as fits.
+    MergeStacks {
+        from: i64,
+        onto: i64,
+    },
+    /// Into the equipment slot the item's definition names (its level requirement met); what
+    /// was there goes to the bag.
+    Equip {
+        item: i64,
+    },
+    /// Out of `slot` (`main_hand`, `chest`...) into bag slot `to`, or the first free one.
+    Unequip {
+        slot: String,
+        to: Option<i16>,
+    },
+    /// Gone for good (logged).
+    DestroyItem {
+        item: i64,
+    },
     // Information.
     /// The top `top` of `pvp` or `level`, and the player's own rank.
     Leaderboard {

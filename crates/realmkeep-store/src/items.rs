@@ -1,5 +1,8 @@
 //! Items in a character's hands: loot pickup (an item comes into the world), equip, unequip,
-//! move, split, stack and destroy. Each is one transaction, fenced by the actor's claim.
+//! move, split, stack and destroy. Each is one transaction, fenced by the actor's claim; `ops.rs`
+//! runs one of them as a player's keyed action (`Store::item_op_keyed`).
+
+mod ops;
 
 use crate::characters::InventoryItem;
 use crate::common::{

@@ -6,12 +6,13 @@
 //! they are and whether the player may touch them is for the zone and the store to say.
 
 use realmkeep_domain::{
-    CharacterId, Gold, GuildId, GuildName, ItemDefId, ItemId, ListingId, MailId, QuestId, SkillId,
+    CharacterId, EquipSlot, Gold, GuildId, GuildName, InventorySlot, ItemDefId, ItemId, ListingId,
+    MailId, Quantity, QuestId, SkillId,
 };
 use realmkeep_protocol::ws::{Command, Offer};
 use realmkeep_protocol::Reason;
 use realmkeep_zone::io::{
-    ChatChannel, FriendOp, GuildOp, Letter, MarketSearch, NetId, PlayerCommand, TradeOffer,
+    ChatChannel, FriendOp, GuildOp, ItemOp, Letter, MarketSearch, NetId, PlayerCommand, TradeOffer,
 };
 use realmkeep_zone::limits::MOVE_STEP_MAX;
 
@@ -45,6 +46,10 @@ fn bad(what: &str, e: impl std::fmt::Display) -> Refusal {
 
 fn gold(v: i64) -> Result<Gold, Refusal> {
     Gold::new(v).map_err(|e| bad("gold", e))
+}
+
+fn bag_slot(v: i16) -> Result<InventorySlot, Refusal> {
+    InventorySlot::new(v).map_err(|e| bad("slot", e))
 }
 
 fn offer(o: Offer) -> Result<TradeOffer, Refusal> {
@@ -199,6 +204,31 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         Command::ChangeZone { to } => PlayerCommand::ChangeZone {
             to: realmkeep_domain::ZoneId(to),
         },
+        Command::MoveItem { item, slot } => PlayerCommand::Item(ItemOp::Move {
+            item: ItemId(item),
+            to: bag_slot(slot)?,
+        }),
+        Command::SplitStack {
+            item,
+            quantity,
+            slot,
+        } => PlayerCommand::Item(ItemOp::Split {
+            item: ItemId(item),
+            quantity: Quantity::new(quantity).map_err(|e| bad("quantity", e))?,
+            to: bag_slot(slot)?,
+        }),
+        Command::MergeStacks { from, onto } => PlayerCommand::Item(ItemOp::Merge {
+            from: ItemId(from),
+            onto: ItemId(onto),
+        }),
+        Command::Equip { item } => PlayerCommand::Item(ItemOp::Equip { item: ItemId(item) }),
+        Command::Unequip { slot, to } => PlayerCommand::Item(ItemOp::Unequip {
+            slot: slot.parse::<EquipSlot>().map_err(|e| bad("slot", e))?,
+            to: to.map(bag_slot).transpose()?,
+        }),
+        Command::DestroyItem { item } => {
+            PlayerCommand::Item(ItemOp::Destroy { item: ItemId(item) })
+        }
         Command::ItemInfo { item_def } => return Ok(Routed::Info(Info::Item(ItemDefId(item_def)))),
         Command::SkillInfo { skill } => return Ok(Routed::Info(Info::Skill(SkillId(skill)))),
     }))

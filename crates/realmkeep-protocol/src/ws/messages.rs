@@ -1,7 +1,7 @@
 //! What the server tells a player besides answers and views: game events, must-arrive inbox
 //! events, announcements, and the data a request answers with.
 
-use super::{Cursor, Offer};
+use super::{BagItem, Cursor, EquippedItem, Offer};
 use crate::codes::Reason;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -96,6 +96,11 @@ pub enum GameEvent {
         other: i64,
         op: String,
         friends: bool,
+    },
+    /// An item operation committed: the whole bag and equipment now.
+    Items {
+        bag: Vec<BagItem>,
+        equipment: Vec<EquippedItem>,
     },
     /// A friend came into the world or left it, on any node.
     FriendOnline {

@@ -161,4 +161,5 @@ actions! {
     MailClaim => mail_claim,
     Guild => guild,
     Friend => friend,
+    Item => inventory,
 }

@@ -167,6 +167,8 @@ actions! {
     Guild => guild,
     /// A friend operation.
     Friend => friend,
+    /// Move, split, merge, equip, unequip or destroy an item of the player's own.
+    Item => inventory,
 }
 
 /// Opens a critical request of one player: room for it (`has_room`), counted against the

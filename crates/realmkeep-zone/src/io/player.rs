@@ -6,7 +6,8 @@ pub use crate::actions::guild::GuildOp;
 pub use crate::actions::mail_list::MailSeen;
 pub use crate::actions::mail_send::Letter;
 pub use crate::actions::market_search::{ListingSeen, MarketSearch};
-use realmkeep_domain::records::Refusal;
+pub use realmkeep_domain::records::ItemOp;
+use realmkeep_domain::records::{EquippedItem, InventoryItem, Refusal};
 use realmkeep_domain::{
     CharacterId, Gold, GuildId, ItemDefId, ItemId, ListingId, MailId, QuestId, SkillId, ZoneId,
 };
@@ -84,6 +85,9 @@ pub enum PlayerCommand {
         other: CharacterId,
         op: FriendOp,
     },
+    /// Move, split, merge, equip, unequip or destroy an item of the player's own: critical,
+    /// answered once committed.
+    Item(ItemOp),
 }
 
 /// One side of a trade: item instances and gold.
@@ -118,6 +122,7 @@ pub enum Action {
     Mail,
     Guild,
     Friend,
+    Item,
     Command,
 }
 
@@ -244,6 +249,11 @@ pub enum PlayerEvent {
         other: CharacterId,
         op: FriendOp,
         friends: bool,
+    },
+    /// An item operation committed: the whole bag and equipment now.
+    ItemsChanged {
+        bag: Vec<InventoryItem>,
+        equipment: Vec<EquippedItem>,
     },
     Died,
     Respawned {

@@ -1,10 +1,10 @@
 //! Applies this tick's player commands (already bounded per player by the input system):
 //! movement intents, targets, skill uses (for the skill system), chat, leaving; critical actions
-//! (pickup, quests, trade, market, mail, guild, friends) become store requests through their action modules (`crate::actions`).
+//! (pickup, quests, trade, market, mail, guild, friends, items) become store requests through their action modules (`crate::actions`).
 
 use crate::actions::{
-    accept_quest, complete_quest, friend, guild, mail_claim, mail_list, mail_send, market_buy,
-    market_cancel, market_list, market_search, pickup, trade,
+    accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_list, mail_send,
+    market_buy, market_cancel, market_list, market_search, pickup, trade,
 };
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
@@ -164,6 +164,7 @@ pub fn apply_commands(
             PlayerCommand::ClaimMail { mail } => mail_claim::command(&mut ctx, actor, mail),
             PlayerCommand::Guild(op) => guild::command(&mut ctx, actor, op),
             PlayerCommand::Friend { other, op } => friend::command(&mut ctx, actor, other, op),
+            PlayerCommand::Item(op) => inventory::command(&mut ctx, actor, op),
             PlayerCommand::Logout => leave(&mut ctx, actor, None),
             PlayerCommand::ChangeZone { to } => {
                 if to == ctx.content.zone.id {
