@@ -92,6 +92,8 @@ pub struct LoadedCharacter {
     pub equipment: Vec<EquippedItem>,
     pub skills: Vec<LearnedSkill>,
     pub quests: Vec<QuestState>,
+    /// The characters this one blocks (at most the store's `BLOCKED_MAX`).
+    pub blocked: Vec<CharacterId>,
     pub claim_epoch: ClaimEpoch,
 }
 
@@ -197,4 +199,7 @@ pub enum Refusal {
     Invalid(String),
     #[error("{0} limit reached")]
     LimitReached(&'static str),
+    /// The recipient blocked the sender: the whisper, mail or trade offer is not delivered.
+    #[error("the recipient does not accept this from you")]
+    Blocked,
 }

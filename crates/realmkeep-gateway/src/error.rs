@@ -68,7 +68,7 @@ pub fn status_of(reason: Reason) -> StatusCode {
         }
         NameTaken | TooManyCharacters | CharacterOnline | AlreadyJoined => StatusCode::CONFLICT,
         BadCredentials | Unauthorized | BadTicket => StatusCode::UNAUTHORIZED,
-        Banned | NotAllowed => StatusCode::FORBIDDEN,
+        Banned | NotAllowed | Blocked => StatusCode::FORBIDDEN,
         NoSuchCharacter | NotFound | NoSuchTarget => StatusCode::NOT_FOUND,
         RateLimited | LoginBackoff => StatusCode::TOO_MANY_REQUESTS,
         TryAgain | ShuttingDown | ZoneElsewhere => StatusCode::SERVICE_UNAVAILABLE,

@@ -61,6 +61,8 @@ pub enum Reason {
     NotEnoughMana,
     Reserved,
     Invalid,
+    /// The recipient blocks the player: the whisper, mail or trade offer was not delivered.
+    Blocked,
     /// The store refused: the game state does not allow it (details in `detail`).
     GameRule,
     // Load.

@@ -64,6 +64,7 @@ struct LoadRow {
     q_ids: Option<Vec<i32>>,
     q_status: Option<Vec<String>>,
     q_progress: Option<Vec<i32>>,
+    blocked: Option<Vec<i64>>,
 }
 
 /// The child rows of character `c`, each child table read once, as parallel arrays (binary, no
@@ -71,7 +72,9 @@ struct LoadRow {
 const CHILDREN: &str = "
     p.x, p.y, p.z, p.rotation,
     (SELECT gm.guild_id FROM guild_members gm WHERE gm.character_id = c.id) AS guild_id,
-    inv.*, eq.*, sk.*, q.*";
+    inv.*, eq.*, sk.*, q.*,
+    (SELECT array_agg(f.other_id ORDER BY f.other_id) FROM friendships f
+      WHERE f.character_id = c.id AND f.status = 'blocked') AS blocked";
 
 const CHILD_JOINS: &str = "
     LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id
@@ -190,6 +193,12 @@ impl LoadRow {
             equipment,
             skills,
             quests,
+            blocked: self
+                .blocked
+                .unwrap_or_default()
+                .into_iter()
+                .map(CharacterId)
+                .collect(),
             claim_epoch: ClaimEpoch(self.claim_epoch),
         })
     }

@@ -155,6 +155,7 @@ async fn send_mail_in(
         .find(|r| r.id == sender.0)
         .expect("lock_characters returns every character asked for");
     check_actor(sender_row, &actor)?;
+    crate::social::refuse_if_blocked(tx, sender, to).await?;
     check_mailbox(tx, to).await?;
     let gold_after = crate::common::add_gold(tx, sender, -gold.get()).await?;
     let mail = insert_mail(

@@ -281,7 +281,50 @@ async fn unblock_in(tx: &mut PgConnection, actor: Actor, other: CharacterId) -> 
     write_in_tx(tx, &[log("friend_unblocked", me, other)]).await
 }
 
+/// Refuses with `Blocked` when `to` blocks `from` (a mail, a whisper). Reads the caller's
+/// snapshot: inside a transaction that locked `to`, a block committed meanwhile is seen.
+pub(crate) async fn refuse_if_blocked(
+    tx: &mut PgConnection,
+    from: CharacterId,
+    to: CharacterId,
+) -> StoreResult<()> {
+    if blocks(tx, to, from).await? {
+        refuse!(Refusal::Blocked);
+    }
+    Ok(())
+}
+
+/// Whether `who` blocks `whom`.
+async fn blocks(tx: &mut PgConnection, who: CharacterId, whom: CharacterId) -> StoreResult<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM friendships
+                        WHERE character_id = $1 AND other_id = $2 AND status = 'blocked')",
+    )
+    .bind(who.0)
+    .bind(whom.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db("blocked?"))
+}
+
 impl Store {
+    /// Whether `from` may whisper to `to`: `to` is a character (not deleted) that does not block
+    /// `from` (`Blocked` otherwise). A read: whispers themselves are not kept in PostgreSQL.
+    pub async fn may_whisper(&self, from: CharacterId, to: CharacterId) -> StoreResult<()> {
+        let mut c = self.pool().acquire().await.map_err(db("acquire"))?;
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1 AND deleted_at IS NULL)",
+        )
+        .bind(to.0)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(db("whisper recipient"))?;
+        if !exists {
+            refuse!(Refusal::NotFound("character"));
+        }
+        refuse_if_blocked(&mut c, from, to).await
+    }
+
     /// Asks `other` to be friends. If `other` had already asked, this accepts instead (and says
     /// `Accepted`); otherwise the request waits (`Requested`). Refused between friends, toward a
     /// character who blocked the actor (without saying so), and past `FRIENDS_MAX` on either side.

@@ -72,6 +72,7 @@
 //! | `NetworkIdentity` | Entity → network id | Never |
 //! | `Player` | Identity, fence, class, kingdom | Loaded; not written by the zone |
 //! | `InventoryView` | Gold, bag, equipment as the store says | Never by the zone: store results update it |
+//! | `Blocks` | Whom the player blocks, as the store says | Never by the zone: `block`/`unblock` results |
 //! | `QuestLog`, `Skillbook` | Quests and skills as the store says | Never by the zone |
 //! | `Cooldowns` | Skill cooldowns | To the cache (cross-zone), not PostgreSQL |
 //! | `SaveState` | Dirty flag, save in flight | Never |

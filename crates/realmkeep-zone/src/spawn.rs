@@ -109,6 +109,7 @@ pub fn spawn_player(
                 Skillbook(skills),
                 QuestLog(c.quests),
                 CriticalPending::default(),
+                Blocks(c.blocked),
             ),
         ))
         .id();

@@ -2,6 +2,7 @@
 //! coarse `Surroundings`, the `Joined` that the welcome replaces) is dropped.
 
 use realmkeep_cache::PlayerEvent as CacheEvent;
+use realmkeep_domain::records::Refusal;
 use realmkeep_protocol::ws::{
     Answer, BagItem, ChatLine, Entity, EntityKind, EquippedItem, GameEvent, InboxEvent, Moved,
     ServerMsg, View,
@@ -67,6 +68,7 @@ fn denial(d: Denial) -> Reason {
         Denial::Busy => Reason::TryAgain,
         Denial::Dead => Reason::Dead,
         Denial::Invalid => Reason::Invalid,
+        Denial::Blocked => Reason::Blocked,
     }
 }
 
@@ -222,6 +224,13 @@ pub(crate) fn answer(e: &PlayerEvent) -> Answer {
         },
         PlayerEvent::Denied { reason, .. } => Answer::Refused {
             reason: denial(*reason),
+            detail: None,
+        },
+        PlayerEvent::Refused {
+            reason: Refusal::Blocked,
+            ..
+        } => Answer::Refused {
+            reason: Reason::Blocked,
             detail: None,
         },
         PlayerEvent::Refused { reason, .. } => Answer::Refused {

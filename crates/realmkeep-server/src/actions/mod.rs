@@ -162,4 +162,5 @@ actions! {
     Guild => guild,
     Friend => friend,
     Item => inventory,
+    Whisper => whisper,
 }

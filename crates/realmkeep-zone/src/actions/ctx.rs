@@ -27,6 +27,7 @@ pub(crate) struct PlayerParts {
     pub quests: &'static mut QuestLog,
     pub leaving: Option<&'static mut Leaving>,
     pub critical: &'static mut CriticalPending,
+    pub blocks: &'static mut Blocks,
 }
 
 #[derive(SystemParam)]

@@ -1,5 +1,6 @@
 //! Friends and blocks of the character this zone holds, fenced by its claim
-//! (`Store::request_friend`, `accept_friend`, `remove_friend`, `block`, `unblock`).
+//! (`Store::request_friend`, `accept_friend`, `remove_friend`, `block`, `unblock`). A committed
+//! block or unblock also changes the player's `Blocks` (trade offers from those are refused).
 
 use super::{open_critical, AnswerCtx, Outcome};
 use crate::io::{Action, Denial, PlayerEvent, RequestId};
@@ -64,6 +65,13 @@ impl Waiting {
         let Outcome::Ok(r) = outcome else {
             return ctx.failed(self.character, Action::Friend, &outcome);
         };
+        if let Some(mut p) = ctx.player(self.character) {
+            match self.op {
+                FriendOp::Block => p.blocks.add(self.other),
+                FriendOp::Unblock => p.blocks.remove(self.other),
+                _ => {}
+            }
+        }
         let event = PlayerEvent::FriendChanged {
             other: self.other,
             op: self.op,

@@ -169,6 +169,8 @@ actions! {
     Friend => friend,
     /// Move, split, merge, equip, unequip or destroy an item of the player's own.
     Item => inventory,
+    /// Whether a whisper's recipient hears its speaker (a read), then the line.
+    Whisper => whisper,
 }
 
 /// Opens a critical request of one player: room for it (`has_room`), counted against the

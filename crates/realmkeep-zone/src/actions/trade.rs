@@ -88,6 +88,10 @@ pub(crate) fn command(
     if b.leaving || b.dead {
         return ctx.deny(me, Action::Trade, Denial::NotAllowed);
     }
+    if b.blocks.blocks(me) {
+        // Not delivered: the other side never hears of it.
+        return ctx.deny(me, Action::Trade, Denial::Blocked);
+    }
     let Some(my_items) = held(&a, &give) else {
         return ctx.deny(me, Action::Trade, Denial::NotAllowed);
     };

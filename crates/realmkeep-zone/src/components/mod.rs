@@ -2,6 +2,7 @@
 
 mod ai_state;
 mod auto_attack;
+mod blocks;
 mod combat_stats;
 mod connection;
 mod cooldowns;
@@ -26,6 +27,7 @@ mod viewer;
 
 pub use ai_state::{AiMode, AiState};
 pub use auto_attack::AutoAttack;
+pub use blocks::Blocks;
 pub use combat_stats::CombatStats;
 pub use connection::{Disconnected, Leaving};
 pub use cooldowns::Cooldowns;

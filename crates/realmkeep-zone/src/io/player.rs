@@ -143,6 +143,8 @@ pub enum Denial {
     NotAllowed,
     Dead,
     Invalid,
+    /// The other player blocks this one: nothing was delivered.
+    Blocked,
 }
 
 /// A notice to one player; the host forwards it (the gateway translates it for the socket).

@@ -4,7 +4,7 @@
 
 use crate::actions::{
     accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_list, mail_send,
-    market_buy, market_cancel, market_list, market_search, pickup, trade,
+    market_buy, market_cancel, market_list, market_search, pickup, trade, whisper,
 };
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
@@ -30,6 +30,7 @@ pub struct Actor {
     pub inventory: &'static InventoryView,
     pub quests: &'static QuestLog,
     pub critical: &'static mut CriticalPending,
+    pub blocks: &'static Blocks,
     pub dead: Has<Dead>,
     pub leaving: Has<Leaving>,
 }
@@ -143,6 +144,10 @@ pub fn apply_commands(
                 });
             }
             PlayerCommand::PickUp { loot: net } => pickup::command(&mut ctx, actor, &mut loot, net),
+            PlayerCommand::Chat {
+                channel: ChatChannel::Whisper { to },
+                text,
+            } => whisper::command(&mut ctx, actor, to, text),
             PlayerCommand::Chat { channel, text } => chat(&mut ctx, &actor, &others, channel, text),
             PlayerCommand::AcceptQuest { quest } => accept_quest::command(&mut ctx, actor, quest),
             PlayerCommand::CompleteQuest { quest } => {

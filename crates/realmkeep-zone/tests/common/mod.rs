@@ -122,6 +122,7 @@ pub fn character(id: i64, x: f32, y: f32) -> LoadedCharacter {
         equipment: Vec::new(),
         skills: Vec::new(),
         quests: Vec::new(),
+        blocked: Vec::new(),
         claim_epoch: ClaimEpoch(1),
     }
 }
