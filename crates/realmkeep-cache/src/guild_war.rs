@@ -1,6 +1,8 @@
 //! Guild wars: `guild_war:{guild1}:{guild2}`, with TTL the war's duration. The pair is always
 //! stored lower id first, so (a, b) and (b, a) are the same war. While Redis is down wars cannot
 //! be declared or read ([`CacheError::Unavailable`]); zones keep fighting the wars they know.
+//! The auxiliary `guild_wars` index (the pair and its end) lets every node read the wars in
+//! force without SCAN ([`GuildWars::in_force`]).
 
 use crate::clock::now_unix_ms;
 use crate::core::Core;
@@ -13,6 +15,8 @@ use std::time::Duration;
 
 /// The longest war (a week).
 pub const GUILD_WAR_DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Wars [`GuildWars::in_force`] reads at the most (every node reads them all, often).
+pub const GUILD_WARS_READ_MAX: usize = 10_000;
 
 /// What a war's key holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,15 +87,14 @@ impl GuildWars<'_> {
             first_kills: 0,
             second_kills: 0,
         };
-        let cmd = redis::cmd("SET")
-            .arg(keys::guild_war(pair))
+        let mut inv = scripts::DECLARE_WAR.prepare_invoke();
+        inv.key(keys::guild_war(pair))
+            .key(keys::guild_wars_index())
             .arg(serde_json::to_string(&state).expect("war state serializes"))
-            .arg("PX")
             .arg(duration.as_millis() as u64)
-            .arg("NX")
-            .to_owned();
-        let set: Option<String> = self.core().query(&cmd).await?;
-        Ok(if set.is_some() {
+            .arg(keys::guild_war_member(pair));
+        let set: i64 = self.core().eval(&inv).await?;
+        Ok(if set == 1 {
             Declared::Started
         } else {
             Declared::AlreadyAtWar
@@ -143,10 +146,23 @@ impl GuildWars<'_> {
     /// Ends a war early (surrender, truce).
     pub async fn end(&self, a: GuildId, b: GuildId) -> Result<bool, CacheError> {
         let pair = check_pair(a, b)?;
-        let n: i64 = self
-            .core()
-            .query(&redis::cmd("DEL").arg(keys::guild_war(pair)).to_owned())
-            .await?;
+        let mut inv = scripts::END_WAR.prepare_invoke();
+        inv.key(keys::guild_war(pair))
+            .key(keys::guild_wars_index())
+            .arg(keys::guild_war_member(pair));
+        let n: i64 = self.core().eval(&inv).await?;
         Ok(n > 0)
+    }
+
+    /// Every war in force (at most [`GUILD_WARS_READ_MAX`]), from the `guild_wars` index: what
+    /// each node's zones fight by.
+    pub async fn in_force(&self) -> Result<Vec<WarPair>, CacheError> {
+        let mut inv = scripts::LIST_WARS.prepare_invoke();
+        inv.key(keys::guild_wars_index()).arg(GUILD_WARS_READ_MAX);
+        let members: Vec<String> = self.core().eval(&inv).await?;
+        Ok(members
+            .iter()
+            .filter_map(|m| keys::parse_guild_war_member(m))
+            .collect())
     }
 }

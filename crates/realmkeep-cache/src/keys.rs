@@ -36,6 +36,7 @@
 //! | `player_inbox:{player}` | stream | [`INBOX_TTL`] | must-arrive player events (kick, mail) |
 //! | `ws_ticket:{sha256(ticket)}` | string (JSON `{account, character, session}`) | [`TICKET_TTL`] | a WebSocket join without a token in a URL; taken once (GETDEL) |
 //! | `login_failures:{account}` | integer | [`LOGIN_FAILURES_TTL`] | per-account login backoff |
+//! | `guild_wars` | sorted set of `{guild1}:{guild2}`, score = the war's end (ms, Redis clock) | none (ended wars removed with their key; expired ones pruned when read) | every node learns the wars in force without SCAN |
 //! | `zone:{id}:gateway` | string (the WebSocket URL of the gateway whose node runs the zone) | [`ZONE_GATEWAY_TTL`], refreshed | where a player is sent for a zone on another node |
 
 use crate::vocab::{Channel, ChatChannel, LeaderboardKind, NodeId, QueueKind, RateAction, WarPair};
@@ -177,6 +178,22 @@ pub fn cooldown(player: CharacterId, skill: SkillId) -> String {
 /// `guild_war:{guild1}:{guild2}` in the pair's canonical order (lower id first).
 pub fn guild_war(pair: WarPair) -> String {
     format!("guild_war:{}:{}", pair.first(), pair.second())
+}
+
+/// `guild_wars`: the index of `guild_war:*` keys.
+pub fn guild_wars_index() -> String {
+    "guild_wars".to_string()
+}
+
+/// A war's member in `guild_wars`: `{guild1}:{guild2}`.
+pub fn guild_war_member(pair: WarPair) -> String {
+    format!("{}:{}", pair.first(), pair.second())
+}
+
+/// The pair a `guild_wars` member names, if it is one.
+pub fn parse_guild_war_member(member: &str) -> Option<WarPair> {
+    let (a, b) = member.split_once(':')?;
+    WarPair::new(GuildId(a.parse().ok()?), GuildId(b.parse().ok()?))
 }
 
 pub fn leaderboard(kind: LeaderboardKind) -> String {

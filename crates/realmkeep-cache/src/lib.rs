@@ -110,7 +110,9 @@ pub use crate::core::{CacheMetrics, Health};
 pub use crate::defs_cache::Definitions;
 pub use crate::error::{BoxError, CacheError};
 pub use crate::gateways::{Gateways, GATEWAY_URL_CHARS_MAX};
-pub use crate::guild_war::{Declared, GuildWars, War, WarState, GUILD_WAR_DURATION_MAX};
+pub use crate::guild_war::{
+    Declared, GuildWars, War, WarState, GUILD_WARS_READ_MAX, GUILD_WAR_DURATION_MAX,
+};
 pub use crate::health::HEALTH_TIMEOUTS_MAX;
 pub use crate::inbox::{Inbox, InboxEntry, InboxId, INBOX_LEN_MAX, INBOX_READ_MAX};
 pub use crate::leaderboard::{

@@ -6,7 +6,7 @@
 use crate::clock::now_unix_ms;
 use crate::error::CacheError;
 use crate::vocab::Channel;
-use realmkeep_domain::{CharacterId, CharacterName, MailId, ZoneId};
+use realmkeep_domain::{CharacterId, CharacterName, GuildId, MailId, ZoneId};
 use serde::{Deserialize, Serialize};
 
 /// Largest message published or accepted, serialized.
@@ -65,6 +65,13 @@ pub enum ServerEvent {
     },
     Announcement {
         text: String,
+    },
+    /// `by` declared war on `on` (`at_war`), or one of them ended it: every node reads the
+    /// wars in force again and tells the online members of both guilds.
+    GuildWar {
+        by: GuildId,
+        on: GuildId,
+        at_war: bool,
     },
 }
 

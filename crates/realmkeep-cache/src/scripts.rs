@@ -201,6 +201,44 @@ pub static CHAT_POST: LazyLock<Script> = LazyLock::new(|| {
 
 /// Counts a kill in a war, keeping its TTL. KEYS: war. ARGV: the field to add one to.
 /// Returns 1 if counted, 0 if no war runs.
+/// Redis's clock in ms, as `now` (a script's time: every node agrees on it).
+macro_rules! redis_now_ms {
+    () => {
+        "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    };
+}
+
+/// Declares a war unless one runs, and indexes it until its end.
+/// KEYS: the war, the index. ARGV: state JSON, duration ms, index member. Returns 1 if started.
+pub static DECLARE_WAR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        redis_now_ms!(),
+        "if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end\n",
+        "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])\n",
+        "return 1\n"
+    ))
+});
+
+/// Ends a war and takes it out of the index. KEYS: the war, the index. ARGV: index member.
+/// Returns 1 if a war ran.
+pub static END_WAR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        "local n = redis.call('DEL', KEYS[1])\n",
+        "redis.call('ZREM', KEYS[2], ARGV[1])\n",
+        "return n\n"
+    ))
+});
+
+/// The wars in force: the index pruned of ended ones, then at most ARGV[1] members.
+/// KEYS: the index.
+pub static LIST_WARS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        redis_now_ms!(),
+        "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n",
+        "return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)\n"
+    ))
+});
+
 pub static WAR_KILL: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         "local v = redis.call('GET', KEYS[1])\n",

@@ -213,9 +213,29 @@ impl App {
                 message,
             },
             E::WorldBoss { zone, name } => A::WorldBoss { zone: zone.0, name },
+            E::GuildWar { by, on, at_war } => return self.guild_war(by, on, at_war),
         });
         for l in lock(&self.live).values() {
             let _ = l.control.try_send(ConnControl::Send(msg.clone()));
+        }
+    }
+
+    /// A guild war was declared or ended (on any node): this node's zones read the wars again,
+    /// and the online members of both guilds here are told.
+    fn guild_war(&self, by: GuildId, on: GuildId, at_war: bool) {
+        use realmkeep_protocol::ws::GameEvent;
+        self.cluster.wars_changed();
+        for l in lock(&self.live).values() {
+            let with = match l.guild {
+                Some(g) if g == by => on,
+                Some(g) if g == on => by,
+                _ => continue,
+            };
+            let msg = ServerMsg::Event(GameEvent::GuildWar {
+                with: with.0,
+                at_war,
+            });
+            let _ = l.control.try_send(ConnControl::Send(msg));
         }
     }
 

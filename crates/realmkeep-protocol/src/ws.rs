@@ -147,6 +147,16 @@ pub enum Command {
         to: i64,
     },
     GuildDisband,
+    /// Declare war on guild `on` for `hours` (1 to 168), as the leader or an officer of one's
+    /// guild: members of the two guilds may fight each other until it ends.
+    GuildWarDeclare {
+        on: i64,
+        hours: u32,
+    },
+    /// End the war with guild `with` (a leader or officer of either guild).
+    GuildWarEnd {
+        with: i64,
+    },
     // Friends: `request`, `accept`, `remove`, `block`, `unblock`.
     Friend {
         other: i64,

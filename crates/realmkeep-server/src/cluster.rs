@@ -75,6 +75,9 @@ struct Inner {
     last_rates: Mutex<(Instant, u64, u64)>,
     router: Mutex<Option<JoinHandle<()>>>,
     jobs: Mutex<Option<JoinHandle<()>>>,
+    /// Reads the guild wars for the zones (`crate::wars`); woken by `wars_changed`.
+    wars: Mutex<Option<JoinHandle<()>>>,
+    wars_changed: Arc<tokio::sync::Notify>,
     job_counters: Arc<JobCounters>,
     /// Held while this process runs: no other process of this node name is alive.
     node_lock: tokio::sync::Mutex<Option<NodeLock>>,
@@ -175,6 +178,13 @@ impl Cluster {
             counters: job_counters.clone(),
             cancel: cancel.clone(),
         })));
+        let wars_changed = Arc::new(tokio::sync::Notify::new());
+        let wars = tokio::spawn(crate::wars::run(
+            backends.cache.clone(),
+            hosts.values().cloned().collect(),
+            wars_changed.clone(),
+            cancel.clone(),
+        ));
         Ok(Cluster {
             inner: Arc::new(Inner {
                 config,
@@ -184,6 +194,8 @@ impl Cluster {
                 last_rates: Mutex::new((Instant::now(), 0, 0)),
                 router: Mutex::new(Some(router)),
                 jobs: Mutex::new(Some(jobs)),
+                wars: Mutex::new(Some(wars)),
+                wars_changed,
                 job_counters,
                 node_lock: tokio::sync::Mutex::new(node_lock),
                 cancel,
@@ -328,6 +340,12 @@ impl Cluster {
         }
     }
 
+    /// A guild war was declared or ended somewhere: the zones learn the wars in force now
+    /// rather than at the next refresh.
+    pub fn wars_changed(&self) {
+        self.inner.wars_changed.notify_one();
+    }
+
     /// What the node's periodic jobs did since it started.
     pub fn job_metrics(&self) -> JobMetrics {
         self.inner.job_counters.snapshot()
@@ -351,6 +369,10 @@ impl Cluster {
         let jobs = inner.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(j) = jobs {
             let _ = j.await;
+        }
+        let wars = inner.wars.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = wars {
+            let _ = w.await;
         }
         inner.backends.cache.close().await;
         // Only once every zone is done: a successor must not free claims still being saved.

@@ -65,6 +65,7 @@ pub mod telemetry;
 mod tick;
 #[cfg(test)]
 mod tick_tests;
+mod wars;
 #[cfg(test)]
 mod worker_tests;
 mod zone_adapter;

@@ -63,6 +63,9 @@ pub const LANE_QUEUE_MAX: usize = 4_096;
 /// Tick thread → cache worker. Cache updates are best effort: beyond the backlog the oldest is
 /// dropped and counted.
 pub const CACHE_QUEUE_MAX: usize = 8_192;
+/// How often a node reads the guild wars in force (a war ending by its TTL is learnt within
+/// this); declarations and ends are learnt at once through `server_events`.
+pub const WARS_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 pub const CACHE_BACKLOG_MAX: usize = 8_192;
 
 /// Tick thread → log worker, in batches of at most `realmkeep_zone::limits::LOG_BATCH_EVENTS_MAX`.
@@ -150,4 +153,8 @@ const _: () = assert!(
 const _: () = assert!(
     STORE_PROBE_INTERVAL.as_millis() < MARKET_EXPIRY_INTERVAL.as_millis()
         && MARKET_EXPIRY_INTERVAL.as_secs() < LOG_PARTITION_UPKEEP_INTERVAL.as_secs()
+);
+const _: () = assert!(
+    realmkeep_cache::GUILD_WARS_READ_MAX <= realmkeep_zone::limits::GUILD_WARS_MAX,
+    "a zone takes every war the node reads"
 );

@@ -252,6 +252,42 @@ impl Store {
         })
     }
 
+    /// The guild whose wars `character` may declare and end against `other`: its own, if it is
+    /// that guild's leader or an officer (rank at most `RANK_OFFICER`), `other` exists and is
+    /// another guild. A read: the war itself lives in Redis (`guild_war:{guild1}:{guild2}`).
+    pub async fn war_authority(
+        &self,
+        character: CharacterId,
+        other: GuildId,
+    ) -> StoreResult<GuildId> {
+        let row: Option<(i64, Rank, bool)> = sqlx::query_as(
+            "SELECT m.guild_id, m.rank, EXISTS (SELECT 1 FROM guilds g WHERE g.id = $2)
+             FROM guild_members m WHERE m.character_id = $1",
+        )
+        .bind(character.0)
+        .bind(other.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("war authority"))?;
+        let Some((mine, rank, exists)) = row else {
+            refuse!(Refusal::NotAllowed("only a guild's members wage its wars"))
+        };
+        if rank > RANK_OFFICER {
+            refuse!(Refusal::NotAllowed(
+                "only a guild's leader and officers declare or end its wars"
+            ));
+        }
+        if mine == other.0 {
+            refuse!(Refusal::Invalid(
+                "a guild cannot be at war with itself".into()
+            ));
+        }
+        if !exists {
+            refuse!(Refusal::NotFound("guild"));
+        }
+        Ok(GuildId(mine))
+    }
+
     pub async fn guild_of(&self, character: CharacterId) -> StoreResult<Option<GuildId>> {
         let g: Option<i64> =
             sqlx::query_scalar("SELECT guild_id FROM guild_members WHERE character_id = $1")

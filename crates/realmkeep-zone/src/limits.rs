@@ -64,6 +64,8 @@ pub const MELEE_RANGE: f32 = 3.0;
 pub const PLAYER_SPEED: f32 = 6.0;
 /// Longest single move command (units); longer ones are clamped.
 pub const MOVE_STEP_MAX: f32 = 64.0;
+/// Guild wars a zone knows at once (the PvP rule); the cache reads no more than this either.
+pub const GUILD_WARS_MAX: usize = 10_000;
 
 // How these limits relate, checked when the crate compiles.
 const _: () = assert!(

@@ -108,6 +108,7 @@ impl Zone {
         world.init_resource::<Pending>();
         world.init_resource::<Spatial>();
         world.init_resource::<TradeOffers>();
+        world.init_resource::<Wars>();
         spawn_monsters(&mut world);
         Ok(Zone {
             world,

@@ -24,6 +24,13 @@ pub(crate) enum Routed {
     Logout,
     /// Answered by the gateway from the cache.
     Info(Info),
+    /// A guild war, declared or ended through the store (who may) and the cache (the war).
+    War(War),
+}
+
+pub(crate) enum War {
+    Declare { on: GuildId, hours: u32 },
+    End { with: GuildId },
 }
 
 pub(crate) enum Info {
@@ -228,6 +235,17 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         }),
         Command::DestroyItem { item } => {
             PlayerCommand::Item(ItemOp::Destroy { item: ItemId(item) })
+        }
+        Command::GuildWarDeclare { on, hours } => {
+            return Ok(Routed::War(War::Declare {
+                on: GuildId(on),
+                hours,
+            }))
+        }
+        Command::GuildWarEnd { with } => {
+            return Ok(Routed::War(War::End {
+                with: GuildId(with),
+            }))
         }
         Command::ItemInfo { item_def } => return Ok(Routed::Info(Info::Item(ItemDefId(item_def)))),
         Command::SkillInfo { skill } => return Ok(Routed::Info(Info::Skill(SkillId(skill)))),

@@ -434,6 +434,18 @@ impl Conn {
                     Err((reason, detail)) => self.refuse(id, reason, detail),
                 };
             }
+            Ok(Routed::War(war)) => {
+                return match super::war::answer(&self.app, c, war).await {
+                    Ok(()) => self.answer(id, Answer::Ok),
+                    Err((Reason::TryAgain, _)) => self.answer(
+                        id,
+                        Answer::TryAgain {
+                            retry_after_ms: Some(1_000),
+                        },
+                    ),
+                    Err((reason, detail)) => self.refuse(id, reason, detail),
+                };
+            }
             Err((reason, detail)) => return self.refuse(id, reason, detail),
         };
         // Answered by the zone's reply to it (after the commit, for a critical action).

@@ -52,6 +52,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("guild_set_rank", &["who", "rank"]),
     ("guild_hand_over", &["to"]),
     ("guild_disband", &[]),
+    ("guild_war_declare", &["on", "hours"]),
+    ("guild_war_end", &["with"]),
     ("friend", &["other", "op"]),
     ("change_zone", &["to"]),
     ("move_item", &["item", "slot"]),
@@ -64,6 +66,10 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("item_info", &["item_def"]),
     ("skill_info", &["skill"]),
 ];
+
+/// The longest war one may declare, in hours (the cache's `GUILD_WAR_DURATION_MAX`).
+pub const GUILD_WAR_HOURS_MAX: u32 =
+    (realmkeep_cache::GUILD_WAR_DURATION_MAX.as_secs() / 3_600) as u32;
 
 /// Rows of a leaderboard one request reads at the most.
 pub const LEADERBOARD_TOP_MAX: u32 = 100;
@@ -200,6 +206,9 @@ pub fn check(cmd: &Command) -> Result<(), (Reason, String)> {
         }
         Command::Leaderboard { top, .. } if !(1..=LEADERBOARD_TOP_MAX).contains(top) => {
             fields(format!("top: 1 to {LEADERBOARD_TOP_MAX}"))
+        }
+        Command::GuildWarDeclare { hours, .. } if !(1..=GUILD_WAR_HOURS_MAX).contains(hours) => {
+            fields(format!("hours: 1 to {GUILD_WAR_HOURS_MAX}"))
         }
         Command::GuildCreate { name } => bounded_text("name", name, GUILD_NAME_CHARS_MAX, false),
         // Ids, prices and ranks are checked where they are used (the zone, the store).

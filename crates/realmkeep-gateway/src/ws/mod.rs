@@ -11,6 +11,7 @@ mod me;
 mod redirect;
 mod transfer;
 mod translate;
+mod war;
 mod writer;
 
 use crate::http::AppState;

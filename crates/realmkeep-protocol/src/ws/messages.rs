@@ -102,6 +102,11 @@ pub enum GameEvent {
         bag: Vec<BagItem>,
         equipment: Vec<EquippedItem>,
     },
+    /// The player's guild is at war with guild `with` now (`at_war`), or no longer.
+    GuildWar {
+        with: i64,
+        at_war: bool,
+    },
     /// A friend came into the world or left it, on any node.
     FriendOnline {
         friend: i64,

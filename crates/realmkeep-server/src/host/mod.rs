@@ -262,6 +262,14 @@ impl ZoneHost {
         }
     }
 
+    /// The guild wars in force, for the zone's PvP rule (`crate::wars`).
+    pub(crate) async fn set_wars(
+        &self,
+        pairs: Vec<(realmkeep_domain::GuildId, realmkeep_domain::GuildId)>,
+    ) -> Result<(), HostError> {
+        self.control(ZoneInput::Wars(pairs)).await
+    }
+
     fn held(&self, character: CharacterId) -> Result<(), HostError> {
         if self.inner.roster.contains(character) {
             Ok(())

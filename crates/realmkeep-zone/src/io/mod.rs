@@ -17,7 +17,7 @@ pub use player::*;
 pub use requests::*;
 
 use realmkeep_domain::records::LoadedCharacter;
-use realmkeep_domain::{CharacterId, Fence, SkillId, ZoneId};
+use realmkeep_domain::{CharacterId, Fence, GuildId, SkillId, ZoneId};
 
 /// Names one persistence request of one zone, so its result can find its way back. Unique per
 /// zone instance (a counter from 1); the host may use it as an idempotency key.
@@ -88,6 +88,9 @@ pub enum ZoneInput {
         request: RequestId,
         outcome: Outcome,
     },
+    /// The guild wars in force now (all of them, at most `GUILD_WARS_MAX`): players of one
+    /// kingdom whose guilds are at war may fight. Sent by the host after reading Redis.
+    Wars(Vec<(GuildId, GuildId)>),
     /// Stop accepting spawns and take every character out with a final save. The zone emits
     /// `ZoneOutput::ShutdownComplete` once the last one is released.
     Shutdown,

@@ -1,5 +1,5 @@
 //! Resources of a zone's world: the clock, the content, the inboxes and the outbox, request
-//! bookkeeping, indexes and the spatial grid.
+//! bookkeeping, indexes, the spatial grid and the guild wars in force.
 
 mod clock;
 mod content;
@@ -9,6 +9,7 @@ mod outbox;
 mod pending;
 mod spatial;
 mod trades;
+mod wars;
 
 pub use clock::{Clock, Lifecycle, Settings, ZoneRng};
 pub use content::ZoneContent;
@@ -18,3 +19,4 @@ pub use outbox::Outbox;
 pub use pending::Pending;
 pub use spatial::Spatial;
 pub use trades::{TradeOffer as OpenOffer, TradeOffers};
+pub use wars::Wars;

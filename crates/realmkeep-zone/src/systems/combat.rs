@@ -2,12 +2,13 @@
 //! interval. A target that died, left or is no longer hostile ends the attack.
 
 use crate::components::*;
-use crate::resources::Clock;
+use crate::resources::{Clock, Wars};
 use bevy_ecs::prelude::*;
 use realmkeep_domain::rules::mitigated_damage;
 
 pub fn auto_attack(
     clock: Res<Clock>,
+    wars: Res<Wars>,
     mut attackers: Query<
         (
             Entity,
@@ -39,7 +40,7 @@ pub fn auto_attack(
         }
         let hostile_target = target.0.and_then(|te| {
             let victim = victims.get_mut(te).ok()?;
-            let hostile = victim.5.is_none_or(|p| p.kingdom != player.kingdom);
+            let hostile = victim.5.is_none_or(|p| wars.hostile(player, p));
             hostile.then_some(victim)
         });
         let Some((tt, mut th, mut tl, tstats, effects, _)) = hostile_target else {

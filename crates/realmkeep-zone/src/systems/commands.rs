@@ -58,6 +58,7 @@ pub struct Ctx<'w, 's> {
     pub pending: ResMut<'w, Pending>,
     pub casts: ResMut<'w, SkillCasts>,
     pub offers: ResMut<'w, TradeOffers>,
+    pub wars: Res<'w, Wars>,
     pub commands: Commands<'w, 's>,
 }
 
@@ -226,7 +227,7 @@ fn attack(ctx: &mut Ctx, mut a: ActorItem, others: &Others, net: crate::io::NetI
     let Ok((_, monster, player, dead, leaving)) = others.get(target) else {
         return ctx.deny(me, Action::Attack, Denial::NoSuchTarget);
     };
-    let hostile = monster.is_some() || player.is_some_and(|p| p.kingdom != a.player.kingdom);
+    let hostile = monster.is_some() || player.is_some_and(|p| ctx.wars.hostile(a.player, p));
     if !hostile || dead || leaving {
         return ctx.deny(me, Action::Attack, Denial::NotAllowed);
     }

@@ -27,6 +27,7 @@ pub struct Ctx<'w, 's> {
     outbox: ResMut<'w, Outbox>,
     pending: ResMut<'w, Pending>,
     index: ResMut<'w, Index>,
+    wars: Res<'w, Wars>,
     commands: Commands<'w, 's>,
 }
 
@@ -228,7 +229,12 @@ pub fn resolve_deaths(
 fn player_died(ctx: &mut Ctx, players: &mut Players, victim: Entity, killer: Option<Entity>) {
     let now = ctx.clock.now_ms;
     let zone = ctx.content.zone.id;
-    let killer = killer.and_then(|k| players.get(k).ok().map(|p| (p.0.fence, p.0.kingdom)));
+    let killer = killer.and_then(|k| {
+        players
+            .get(k)
+            .ok()
+            .map(|p| (p.0.fence, (p.0.kingdom, p.0.guild)))
+    });
     let Ok((player, .., mut v, mut target, mut attack, _, _)) = players.get_mut(victim) else {
         return;
     };
@@ -241,7 +247,10 @@ fn player_died(ctx: &mut Ctx, players: &mut Players, victim: Entity, killer: Opt
     attack.chasing = false;
     ctx.outbox.tell(player.character, PlayerEvent::Died);
     let Some(killer) = killer
-        .filter(|(k, kingdom)| k.character != player.character && *kingdom != player.kingdom)
+        .filter(|(k, side)| {
+            k.character != player.character
+                && ctx.wars.enemies(*side, (player.kingdom, player.guild))
+        })
         .map(|(k, _)| k)
     else {
         return;

@@ -6,7 +6,7 @@ use crate::components::{AutoAttack, Disconnected, Leaving, Velocity, Viewer};
 use crate::io::{LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
 use crate::lifecycle::{leaving, Departing};
 use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
-use crate::resources::{Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, ResultInbox};
+use crate::resources::{Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, ResultInbox, Wars};
 use crate::spawn::spawn_player;
 use bevy_ecs::prelude::*;
 use realmkeep_domain::{CharacterId, ZoneId};
@@ -92,6 +92,7 @@ pub fn apply_inputs(world: &mut World) {
                     .0
                     .push((request, outcome));
             }
+            ZoneInput::Wars(pairs) => world.resource_mut::<Wars>().set(&pairs),
             ZoneInput::Shutdown => {
                 world.resource_mut::<Lifecycle>().shutting_down = true;
                 let mut all: Vec<CharacterId> =

@@ -4,7 +4,7 @@
 
 use crate::components::*;
 use crate::io::{Action, CacheRequest, Denial, PlayerEvent};
-use crate::resources::{Clock, Outbox, SkillCasts, ZoneContent};
+use crate::resources::{Clock, Outbox, SkillCasts, Wars, ZoneContent};
 use bevy_ecs::prelude::*;
 use realmkeep_domain::content::SkillEffect;
 use realmkeep_domain::rules::{mitigated_damage, skill_power};
@@ -16,6 +16,7 @@ pub fn cast_skills(
     mut casts: ResMut<SkillCasts>,
     clock: Res<Clock>,
     content: Res<ZoneContent>,
+    wars: Res<Wars>,
     mut outbox: ResMut<Outbox>,
     mut casters: Query<
         (
@@ -107,7 +108,7 @@ pub fn cast_skills(
             continue;
         };
         let (tt, mut th, mut tl, tstats, mut effects, tplayer) = target_parts;
-        let enemy = tplayer.is_none_or(|p| p.kingdom != player.kingdom);
+        let enemy = tplayer.is_none_or(|p| wars.hostile(player, p));
         if offensive != enemy || (offensive && target == cast.caster) {
             deny(Denial::NotAllowed);
             continue;
