@@ -5,7 +5,7 @@
 
 use crate::clock::now_unix_ms;
 use crate::error::CacheError;
-use crate::vocab::Channel;
+use crate::vocab::{Channel, QueueKind};
 use realmkeep_domain::{CharacterId, CharacterName, GuildId, MailId, ZoneId};
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +94,13 @@ pub enum PlayerEvent {
     },
     FriendOffline {
         friend: CharacterId,
+    },
+    /// The player's queue formed a full group (popped at once, `members` at most
+    /// `GROUP_SIZE_MAX`): the player's connection takes it to `zone`, the queue's instance zone.
+    GroupFormed {
+        queue: QueueKind,
+        zone: ZoneId,
+        members: Vec<CharacterId>,
     },
 }
 

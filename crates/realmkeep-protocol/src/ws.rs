@@ -157,6 +157,14 @@ pub enum Command {
     GuildWarEnd {
         with: i64,
     },
+    /// Wait in a queue (`dungeon` or `arena`; one queue at a time): when a full group forms,
+    /// its members get `group_formed` and are sent to the queue's instance zone together.
+    QueueJoin {
+        queue: String,
+    },
+    QueueLeave {
+        queue: String,
+    },
     // Friends: `request`, `accept`, `remove`, `block`, `unblock`.
     Friend {
         other: i64,

@@ -78,6 +78,8 @@ struct Inner {
     /// Reads the guild wars for the zones (`crate::wars`); woken by `wars_changed`.
     wars: Mutex<Option<JoinHandle<()>>>,
     wars_changed: Arc<tokio::sync::Notify>,
+    /// Pops the queues this node serves (`crate::matchmaker`).
+    matchmaker: Mutex<Option<JoinHandle<()>>>,
     job_counters: Arc<JobCounters>,
     /// Held while this process runs: no other process of this node name is alive.
     node_lock: tokio::sync::Mutex<Option<NodeLock>>,
@@ -185,6 +187,11 @@ impl Cluster {
             wars_changed.clone(),
             cancel.clone(),
         ));
+        let matchmaker = tokio::spawn(crate::matchmaker::run(
+            backends.cache.clone(),
+            config.instances.clone(),
+            cancel.clone(),
+        ));
         Ok(Cluster {
             inner: Arc::new(Inner {
                 config,
@@ -196,6 +203,7 @@ impl Cluster {
                 jobs: Mutex::new(Some(jobs)),
                 wars: Mutex::new(Some(wars)),
                 wars_changed,
+                matchmaker: Mutex::new(Some(matchmaker)),
                 job_counters,
                 node_lock: tokio::sync::Mutex::new(node_lock),
                 cancel,
@@ -373,6 +381,14 @@ impl Cluster {
         let wars = inner.wars.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(w) = wars {
             let _ = w.await;
+        }
+        let matchmaker = inner
+            .matchmaker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(m) = matchmaker {
+            let _ = m.await;
         }
         inner.backends.cache.close().await;
         // Only once every zone is done: a successor must not free claims still being saved.

@@ -143,6 +143,10 @@ pub struct ClusterConfig {
     pub jobs: JobIntervals,
     /// Rate limits that differ from the cache's defaults (`Cluster::connect` applies them).
     pub rate_limits: Vec<realmkeep_cache::options::RateLimitConfig>,
+    /// The queues this node's matchmaker pops, each with the zone its groups are sent to (there
+    /// is no instance concept: a zone configured as the queue's instance zone; it may run on
+    /// another node). Empty: this node forms no groups (another node, or the simulator, may).
+    pub instances: Vec<(realmkeep_cache::QueueKind, ZoneId)>,
 }
 
 impl ClusterConfig {
@@ -155,7 +159,15 @@ impl ClusterConfig {
             },
             jobs: JobIntervals::default(),
             rate_limits: Vec::new(),
+            instances: Vec::new(),
         }
+    }
+
+    /// Pops `queue`'s full groups on this node and sends each to `zone` together.
+    pub fn with_instance_zone(mut self, queue: realmkeep_cache::QueueKind, zone: ZoneId) -> Self {
+        self.instances.retain(|(q, _)| *q != queue);
+        self.instances.push((queue, zone));
+        self
     }
 
     pub fn with_job_intervals(mut self, jobs: JobIntervals) -> Self {

@@ -52,6 +52,7 @@ mod host;
 mod jobs;
 pub mod limits;
 mod log_worker;
+mod matchmaker;
 mod messages;
 mod metrics;
 mod outbox;

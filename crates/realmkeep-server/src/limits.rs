@@ -63,6 +63,11 @@ pub const LANE_QUEUE_MAX: usize = 4_096;
 /// Tick thread → cache worker. Cache updates are best effort: beyond the backlog the oldest is
 /// dropped and counted.
 pub const CACHE_QUEUE_MAX: usize = 8_192;
+/// How often a node's matchmaker pops each queue it serves (a group waits at most this long
+/// once full).
+pub const MATCHMAKE_INTERVAL: Duration = Duration::from_millis(500);
+/// Groups one queue gives up per round at most (the rest at the next round).
+pub const GROUPS_PER_ROUND_MAX: usize = 16;
 /// How often a node reads the guild wars in force (a war ending by its TTL is learnt within
 /// this); declarations and ends are learnt at once through `server_events`.
 pub const WARS_REFRESH_INTERVAL: Duration = Duration::from_secs(5);

@@ -45,6 +45,7 @@ pub struct NodeSection {
     pub drain_seconds: Option<u64>,
     pub session_secret: Option<String>,
     pub content: Option<PathBuf>,
+    pub dungeon_zone: Option<i32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +252,7 @@ pub fn apply(file: FileConfig, args: &mut ServeArgs, m: &ArgMatches) -> Result<(
     );
     set(m, "drain_seconds", &mut args.drain_seconds, n.drain_seconds);
     set_opt(m, "content", &mut args.content, n.content);
+    set_opt(m, "dungeon_zone", &mut args.dungeon_zone, n.dungeon_zone);
     set_opt(
         m,
         "pool_connections_max",

@@ -60,6 +60,11 @@ pub struct ServeArgs {
     /// A directory laid out like the repository's content/ (default: the bundled content).
     #[arg(long)]
     pub content: Option<PathBuf>,
+    /// The dungeon queue's instance zone: this node's matchmaker pops full groups of
+    /// `matchmaking:queue:dungeon` and sends them there together (it may run on another node).
+    /// Unset: this node forms no dungeon groups.
+    #[arg(long)]
+    pub dungeon_zone: Option<i32>,
     /// Run this many simulated players inside the node (see above).
     #[arg(long, default_value_t = 0)]
     pub sim_players: usize,
@@ -187,6 +192,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .with_rate_limits(args.gateway.rate_limits.clone())
         .with_lease(Duration::from_secs(args.lease_seconds))
         .with_seed(args.sim_seed);
+    if let Some(z) = args.dungeon_zone {
+        if !content.zones.iter().any(|d| d.id == ZoneId(z)) {
+            bail!("dungeon zone {z} is not in the content");
+        }
+        config = config.with_instance_zone(realmkeep_cache::QueueKind::Dungeon, ZoneId(z));
+    }
     if let Some(ms) = args.save_interval_ms {
         config = config.with_save_interval(Duration::from_millis(ms));
     }

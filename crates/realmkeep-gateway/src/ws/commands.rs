@@ -5,6 +5,7 @@
 //! bounds. Ids a client names are only what it asks about (a target, a listing, a mail): whose
 //! they are and whether the player may touch them is for the zone and the store to say.
 
+use realmkeep_cache::QueueKind;
 use realmkeep_domain::{
     CharacterId, EquipSlot, Gold, GuildId, GuildName, InventorySlot, ItemDefId, ItemId, ListingId,
     MailId, Quantity, QuestId, SkillId,
@@ -26,6 +27,21 @@ pub(crate) enum Routed {
     Info(Info),
     /// A guild war, declared or ended through the store (who may) and the cache (the war).
     War(War),
+    /// Joining or leaving a matchmaking queue (the cache).
+    Queue(Queue),
+}
+
+pub(crate) enum Queue {
+    Join(QueueKind),
+    Leave(QueueKind),
+}
+
+fn queue(name: &str) -> Result<QueueKind, Refusal> {
+    QueueKind::ALL
+        .iter()
+        .copied()
+        .find(|k| k.as_str() == name)
+        .ok_or_else(|| bad("queue", "dungeon or arena"))
 }
 
 pub(crate) enum War {
@@ -247,6 +263,8 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
                 with: GuildId(with),
             }))
         }
+        Command::QueueJoin { queue: q } => return Ok(Routed::Queue(Queue::Join(queue(&q)?))),
+        Command::QueueLeave { queue: q } => return Ok(Routed::Queue(Queue::Leave(queue(&q)?))),
         Command::ItemInfo { item_def } => return Ok(Routed::Info(Info::Item(ItemDefId(item_def)))),
         Command::SkillInfo { skill } => return Ok(Routed::Info(Info::Skill(SkillId(skill)))),
     }))

@@ -15,7 +15,7 @@ use crate::meters::Meters;
 use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::StreamExt;
-use realmkeep_protocol::ws::{Answer, Command, ServerFrame, ServerMsg};
+use realmkeep_protocol::ws::{Answer, Command, Data, ServerFrame, ServerMsg};
 use realmkeep_protocol::{CloseCode, Reason};
 use realmkeep_server::{HostError, Notice};
 use realmkeep_zone::io::{LeftReason, PlayerEvent, ReplyTo};
@@ -28,6 +28,8 @@ use tokio::sync::mpsc;
 /// Longest wait for the final save of a logout before the socket closes anyway (the zone
 /// keeps retrying the save; the character leaves once it succeeds).
 const LOGOUT_WAIT: Duration = Duration::from_secs(30);
+/// When to try again a command the gateway answers itself (the cache or the store was away).
+const GATEWAY_RETRY_MS: u64 = 1_000;
 
 /// Why the connection ends.
 pub(super) enum End {
@@ -138,6 +140,23 @@ impl Conn {
                 detail: Some(detail.into()),
             },
         )
+    }
+
+    /// The answer to a command the gateway answered itself, with its data if any.
+    fn answered(&mut self, id: u64, r: Result<Option<Data>, (Reason, String)>) -> Result<(), End> {
+        match r {
+            Ok(data) => {
+                if let Some(data) = data {
+                    self.send(ServerMsg::Data { id, data })?;
+                }
+                self.answer(id, Answer::Ok)
+            }
+            Err((Reason::TryAgain, _)) => {
+                let retry_after_ms = Some(GATEWAY_RETRY_MS);
+                self.answer(id, Answer::TryAgain { retry_after_ms })
+            }
+            Err((reason, detail)) => self.refuse(id, reason, detail),
+        }
     }
 
     /// Says why, then closes (a client too slow to read is closed by the writer instead).
@@ -319,6 +338,7 @@ impl Conn {
                 ctl = j.control.recv() => match ctl {
                     Some(ConnControl::Close(code)) => Err(End::Close(code)),
                     Some(ConnControl::Player(ev)) => {
+                        super::queue::follow(&j, &ev).await;
                         if ev.must_arrive() {
                             self.inbox(&mut j).await
                         } else {
@@ -420,31 +440,16 @@ impl Conn {
                 };
             }
             Ok(Routed::Info(info)) => {
-                return match super::info::answer(&self.app, c, info).await {
-                    Ok(data) => {
-                        self.send(ServerMsg::Data { id, data })?;
-                        self.answer(id, Answer::Ok)
-                    }
-                    Err((Reason::TryAgain, _)) => self.answer(
-                        id,
-                        Answer::TryAgain {
-                            retry_after_ms: Some(1_000),
-                        },
-                    ),
-                    Err((reason, detail)) => self.refuse(id, reason, detail),
-                };
+                let r = super::info::answer(&self.app, c, info).await;
+                return self.answered(id, r.map(Some));
             }
             Ok(Routed::War(war)) => {
-                return match super::war::answer(&self.app, c, war).await {
-                    Ok(()) => self.answer(id, Answer::Ok),
-                    Err((Reason::TryAgain, _)) => self.answer(
-                        id,
-                        Answer::TryAgain {
-                            retry_after_ms: Some(1_000),
-                        },
-                    ),
-                    Err((reason, detail)) => self.refuse(id, reason, detail),
-                };
+                let r = super::war::answer(&self.app, c, war).await;
+                return self.answered(id, r.map(|()| None));
+            }
+            Ok(Routed::Queue(q)) => {
+                let r = super::queue::answer(&self.app, c, q).await;
+                return self.answered(id, r.map(|()| None));
             }
             Err((reason, detail)) => return self.refuse(id, reason, detail),
         };

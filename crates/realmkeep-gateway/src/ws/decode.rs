@@ -54,6 +54,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("guild_disband", &[]),
     ("guild_war_declare", &["on", "hours"]),
     ("guild_war_end", &["with"]),
+    ("queue_join", &["queue"]),
+    ("queue_leave", &["queue"]),
     ("friend", &["other", "op"]),
     ("change_zone", &["to"]),
     ("move_item", &["item", "slot"]),

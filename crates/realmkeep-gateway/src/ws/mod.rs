@@ -8,6 +8,7 @@ mod history;
 mod info;
 mod join;
 mod me;
+mod queue;
 mod redirect;
 mod transfer;
 mod translate;

@@ -308,6 +308,15 @@ pub(crate) fn live(e: CacheEvent) -> Option<ServerMsg> {
             friend: friend.0,
             online: false,
         })),
+        CacheEvent::GroupFormed {
+            queue,
+            zone,
+            members,
+        } => Some(ServerMsg::Event(GameEvent::GroupFormed {
+            queue: queue.as_str().to_string(),
+            zone: zone.0,
+            members: members.iter().map(|m| m.0).collect(),
+        })),
         other => Some(ServerMsg::Inbox(inbox(&other))),
     }
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use realmkeep_cache::options::RateLimitConfig;
-use realmkeep_cache::{Cache, CacheOptions, NodeId, RateAction, SessionSecret};
+use realmkeep_cache::{Cache, CacheOptions, NodeId, QueueKind, RateAction, SessionSecret};
 use realmkeep_domain::ZoneId;
 use realmkeep_gateway::{Gateway, GatewayConfig};
 use realmkeep_launcher::RedisServer;
@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(20);
+/// The dungeon queue's instance zone in `Env::with_dungeon`.
+pub const DUNGEON_ZONE: ZoneId = ZoneId(2);
 pub const PASSWORD: &str = "a long enough password";
 
 pub struct Env {
@@ -50,6 +52,20 @@ impl Env {
     }
 
     pub async fn with(limits: Vec<RateLimitConfig>, config: GatewayConfig) -> Env {
+        Env::build(limits, config, None).await
+    }
+
+    /// A node whose matchmaker sends full dungeon groups of `group_size` to zone 2.
+    pub async fn with_dungeon(group_size: usize) -> Env {
+        let config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+        Env::build(generous(vec![]), config, Some(group_size)).await
+    }
+
+    async fn build(
+        limits: Vec<RateLimitConfig>,
+        config: GatewayConfig,
+        dungeon_group: Option<usize>,
+    ) -> Env {
         let db = realmkeep_testkit::fresh_db().await;
         let redis = realmkeep_testkit::redis();
         let content = Arc::new(realmkeep_store::seed::bundled_content().expect("content parses"));
@@ -58,6 +74,9 @@ impl Env {
             SessionSecret::new(b"test-secret-test-secret-test-secret").unwrap(),
         );
         opts.rate_limits = limits;
+        if let Some(n) = dungeon_group {
+            opts.dungeon_queue.group_size = n;
+        }
         // As a serving node has them: leaderboards rebuilt from PostgreSQL, definitions read
         // through from the content.
         let opts = opts
@@ -74,6 +93,10 @@ impl Env {
             .with_save_interval(Duration::from_secs(1))
             .with_shutdown_wait(Duration::from_secs(15))
             .with_seed(7);
+        let config_cluster = match dungeon_group {
+            Some(_) => config_cluster.with_instance_zone(QueueKind::Dungeon, DUNGEON_ZONE),
+            None => config_cluster,
+        };
         let cluster = Cluster::start(config_cluster, content, db.store.clone(), cache)
             .await
             .expect("cluster starts");

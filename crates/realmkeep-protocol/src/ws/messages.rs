@@ -107,6 +107,13 @@ pub enum GameEvent {
         with: i64,
         at_war: bool,
     },
+    /// The player's queue formed a full group: the player goes to the queue's instance zone
+    /// with the other `members` (a new `welcome`, or a `redirect` to that zone's node).
+    GroupFormed {
+        queue: String,
+        zone: i32,
+        members: Vec<i64>,
+    },
     /// A friend came into the world or left it, on any node.
     FriendOnline {
         friend: i64,
