@@ -195,6 +195,8 @@ async fn play(
                     _ => Vec::new(),
                 };
                 let accepts_offer = matches!(intent, Intent::AcceptTrade(_));
+                // Queued, or already: the mind does not ask again until a group forms.
+                world.queued |= matches!(intent, Intent::QueueDungeon);
                 let economy = intent.is_economy();
                 match ws.send(cmd).await {
                     Ok(id) => {

@@ -33,6 +33,8 @@ pub(crate) struct SeenWorld {
     pub gold: i64,
     bag: Vec<BagItem>,
     offer: Option<Offer>,
+    /// Asked to wait in the dungeon queue, and no group formed since.
+    pub queued: bool,
 }
 
 impl SeenWorld {
@@ -113,6 +115,7 @@ impl SeenWorld {
                 });
             }
             GameEvent::TradeDone { .. } => self.offer = None,
+            GameEvent::GroupFormed { .. } => self.queued = false,
             GameEvent::Bought {
                 item,
                 item_def,
@@ -191,7 +194,7 @@ impl SeenWorld {
             gold: self.gold,
             offer: self.offer.clone(),
             busy,
-            queued: false,
+            queued: self.queued,
         }
     }
 }

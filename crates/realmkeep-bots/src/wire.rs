@@ -1,5 +1,4 @@
-//! A mind's intent as a protocol command (what a real client would send for it). Intents the
-//! protocol has no command for yet (the dungeon queue) are skipped.
+//! A mind's intent as a protocol command (what a real client would send for it).
 
 use realmkeep_protocol::ws::{Command, Offer as WireOffer};
 use realmkeep_sim::mind::ChatKind;
@@ -22,7 +21,10 @@ fn offer(o: &TradeOffer) -> WireOffer {
 /// The command for `intent`, from where the bot stands (a walk is cut to one step).
 pub(crate) fn command(intent: &Intent, at: (f32, f32)) -> Option<Command> {
     Some(match intent {
-        Intent::Wait | Intent::QueueDungeon => return None,
+        Intent::Wait => return None,
+        Intent::QueueDungeon => Command::QueueJoin {
+            queue: "dungeon".into(),
+        },
         Intent::Walk { x, y } => {
             let (dx, dy) = (x - at.0, y - at.1);
             let d = (dx * dx + dy * dy).sqrt();

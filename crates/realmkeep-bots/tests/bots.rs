@@ -4,7 +4,7 @@
 
 use realmkeep_bots::{run, BotsConfig};
 use realmkeep_cache::options::RateLimitConfig;
-use realmkeep_cache::{Cache, CacheOptions, NodeId, RateAction, SessionSecret};
+use realmkeep_cache::{Cache, CacheOptions, NodeId, QueueKind, RateAction, SessionSecret};
 use realmkeep_domain::ZoneId;
 use realmkeep_gateway::{Gateway, GatewayConfig};
 use realmkeep_server::{Cluster, ClusterConfig, ContentDefinitions, StoreLeaderboards};
@@ -36,7 +36,10 @@ async fn bots_register_join_and_play_through_the_socket() {
         .with_definition_source(Arc::new(ContentDefinitions(content.clone())));
     let cache = Cache::connect(&redis.url(), opts).await.unwrap();
     assert!(cache.wait_until_up(Duration::from_secs(20)).await);
-    let config = ClusterConfig::new("bots", vec![ZoneId(1), ZoneId(2)]).with_seed(3);
+    // Dungeon groups the bots queue for are sent to zone 2.
+    let config = ClusterConfig::new("bots", vec![ZoneId(1), ZoneId(2)])
+        .with_seed(3)
+        .with_instance_zone(QueueKind::Dungeon, ZoneId(2));
     let cluster = Cluster::start(config, content, db.store.clone(), cache)
         .await
         .unwrap();
