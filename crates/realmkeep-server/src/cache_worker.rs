@@ -4,11 +4,12 @@
 //! mode) and writes it all again when Redis returns; every call is bounded by the cache's
 //! command timeout, and the zone only ever `try_send`s into this worker, so it never waits on it.
 
+use crate::messages::Control;
 use crate::metrics::{bump, Metrics};
 use crate::roster::Roster;
 use realmkeep_cache::{Cache, ChatChannel as CacheChat, ChatLine, LeaderboardKind};
 use realmkeep_domain::{CharacterId, CharacterName, GuildId, Kingdom, ZoneId};
-use realmkeep_zone::io::{Board, CacheRequest, ChatChannel};
+use realmkeep_zone::io::{Board, CacheRequest, ChatChannel, ZoneInput};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -17,6 +18,9 @@ use tracing::Instrument;
 
 pub(crate) struct CacheCtx {
     pub zone: ZoneId,
+    /// The zone's control lane: lines Redis could not carry go back to the zone
+    /// (`ZoneInput::ChatFallback`), never waited on.
+    pub control: mpsc::Sender<Control>,
     pub cache: Cache,
     pub roster: Arc<Roster>,
     pub metrics: Arc<Metrics>,
@@ -139,6 +143,7 @@ async fn chat(ctx: &CacheCtx, channel: ChatChannel, speaker: Speaker, name: &str
             return;
         }
     };
+    let zone_channel = channel.clone();
     let target = match channel {
         ChatChannel::Say => CacheChat::Zone(ctx.zone),
         ChatChannel::Global => CacheChat::Global,
@@ -155,7 +160,25 @@ async fn chat(ctx: &CacheCtx, channel: ChatChannel, speaker: Speaker, name: &str
             return;
         }
     };
-    if let Err(e) = ctx.cache.chat().send(target, &line).await {
-        tracing::debug!(%from, error = %e, "chat line not sent");
+    let published = match ctx.cache.chat().send(target, &line).await {
+        Ok(sent) => sent.cross_zone,
+        Err(e) => {
+            tracing::debug!(%from, error = %e, "chat line not sent");
+            false
+        }
+    };
+    if !published {
+        // Redis is down: the zone's own players on the channel still hear it (degraded chat).
+        let input = ZoneInput::ChatFallback {
+            channel: zone_channel,
+            from,
+            name: line.from_name.to_string(),
+            text: line.text.clone(),
+            kingdom: speaker.kingdom,
+            guild: speaker.guild,
+        };
+        if ctx.control.try_send(Control::Input(input)).is_err() {
+            bump(&ctx.metrics.counters.cache_dropped);
+        }
     }
 }

@@ -131,6 +131,7 @@ impl ZoneHost {
         )));
         let cache_ctx = cache_worker::CacheCtx {
             zone: zone_id,
+            control: control_tx.clone(),
             cache: b.cache.clone(),
             roster: roster.clone(),
             metrics: metrics.clone(),

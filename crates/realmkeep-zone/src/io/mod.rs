@@ -91,6 +91,17 @@ pub enum ZoneInput {
     /// The guild wars in force now (all of them, at most `GUILD_WARS_MAX`): players of one
     /// kingdom whose guilds are at war may fight. Sent by the host after reading Redis.
     Wars(Vec<(GuildId, GuildId)>),
+    /// A global, kingdom or guild line the cache could not publish (Redis is down): the zone
+    /// tells it to its own players on that channel, as `docs/REDIS.md` promises for degraded
+    /// chat.
+    ChatFallback {
+        channel: ChatChannel,
+        from: CharacterId,
+        name: String,
+        text: String,
+        kingdom: realmkeep_domain::Kingdom,
+        guild: Option<GuildId>,
+    },
     /// Stop accepting spawns and take every character out with a final save. The zone emits
     /// `ZoneOutput::ShutdownComplete` once the last one is released.
     Shutdown,

@@ -2,8 +2,8 @@
 //! claims and shutdown here; commands and store results are sorted into their inboxes for the
 //! systems that follow.
 
-use crate::components::{AutoAttack, Disconnected, Leaving, Velocity, Viewer};
-use crate::io::{LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
+use crate::components::{AutoAttack, Disconnected, Leaving, Player, Velocity, Viewer};
+use crate::io::{ChatChannel, LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
 use crate::lifecycle::{leaving, Departing};
 use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
 use crate::resources::{Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, ResultInbox, Wars};
@@ -93,6 +93,36 @@ pub fn apply_inputs(world: &mut World) {
                     .push((request, outcome));
             }
             ZoneInput::Wars(pairs) => world.resource_mut::<Wars>().set(&pairs),
+            ZoneInput::ChatFallback {
+                channel,
+                from,
+                name,
+                text,
+                kingdom,
+                guild,
+            } => {
+                let hearers: Vec<CharacterId> = world
+                    .query::<&Player>()
+                    .iter(world)
+                    .filter(|p| match channel {
+                        ChatChannel::Global => true,
+                        ChatChannel::Kingdom => p.kingdom == kingdom,
+                        ChatChannel::Guild => guild.is_some() && p.guild == guild,
+                        ChatChannel::Say | ChatChannel::Whisper { .. } => false,
+                    })
+                    .map(|p| p.character)
+                    .collect();
+                let mut outbox = world.resource_mut::<Outbox>();
+                for c in hearers {
+                    let event = PlayerEvent::Chat {
+                        channel: channel.clone(),
+                        from,
+                        name: name.clone(),
+                        text: text.clone(),
+                    };
+                    outbox.tell(c, event);
+                }
+            }
             ZoneInput::Shutdown => {
                 world.resource_mut::<Lifecycle>().shutting_down = true;
                 let mut all: Vec<CharacterId> =
