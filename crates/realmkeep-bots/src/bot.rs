@@ -1,10 +1,11 @@
 //! One bot's life: an account (registered once, else logged into), a character, a ticket, a
 //! join; then, at a human rate, the simulator's mind decides from what the socket showed and
 //! the bot sends the command and waits for nothing (answers come as they come). It follows a
-//! `redirect` to another node, and reconnects when dropped, until its time is up; then it
-//! logs out.
+//! `redirect` to another node, and reconnects when dropped, until its time is up (or the run is
+//! stopped); then it logs out.
 
 use crate::config::BotsConfig;
+use crate::ledger::Committed;
 use crate::stats::{bump, Stats};
 use crate::view::SeenWorld;
 use crate::wire;
@@ -15,6 +16,7 @@ use realmkeep_sim::{Behaviour, Intent, Mind};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Between two connection attempts of one bot.
@@ -37,18 +39,26 @@ struct Sent {
     accepts_offer: bool,
 }
 
+/// Logs in, registering first if the account does not exist yet (a login is one password hash
+/// on the server, a registration another: a bot of an earlier run pays one).
 async fn account(
     http: &Http,
     name: &str,
     config: &BotsConfig,
 ) -> Result<(String, i64), ClientError> {
-    let email = format!("{name}@bots.invalid");
-    match http.register(name, &email, &config.password).await {
-        Ok(_) => {}
-        Err(e) if e.reason() == Some(Reason::NameTaken) => {}
+    let token = match http.login(name, &config.password).await {
+        Ok(s) => s.token,
+        Err(e) if e.reason() == Some(Reason::BadCredentials) => {
+            let email = format!("{name}@bots.invalid");
+            match http.register(name, &email, &config.password).await {
+                Ok(_) => {}
+                Err(e) if e.reason() == Some(Reason::NameTaken) => {}
+                Err(e) => return Err(e),
+            }
+            http.login(name, &config.password).await?.token
+        }
         Err(e) => return Err(e),
-    }
-    let token = http.login(name, &config.password).await?.token;
+    };
     let mine = http.characters(&token).await?;
     let id = match mine.first() {
         Some(c) => c.id,
@@ -62,15 +72,32 @@ async fn account(
     Ok((token, id))
 }
 
-pub(crate) async fn live(i: usize, config: &BotsConfig, stats: &Stats, until: Instant) {
+/// True once the run is stopped (or its stopper is gone).
+fn halted(halt: &watch::Receiver<bool>) -> bool {
+    *halt.borrow() || halt.has_changed().is_err()
+}
+
+pub(crate) async fn live(
+    i: usize,
+    config: &BotsConfig,
+    stats: &Stats,
+    until: Instant,
+    halt: &mut watch::Receiver<bool>,
+) {
     let http = Http::new(&config.url);
     let name = format!("{}{}", config.prefix, i);
-    let (mut token, character) = match account(&http, &name, config).await {
-        Ok(v) => v,
-        Err(e) => {
-            bump(&stats.errors);
-            tracing::warn!(bot = %name, error = %e, "bot could not set up its account");
-            return;
+    // A busy or restarting server is tried again, as a player would.
+    let (mut token, character) = loop {
+        match account(&http, &name, config).await {
+            Ok(v) => break v,
+            Err(e) => {
+                bump(&stats.errors);
+                tracing::warn!(bot = %name, error = %e, "bot could not set up its account");
+                if Instant::now() >= until || halted(halt) {
+                    return;
+                }
+                tokio::time::sleep(RECONNECT_PAUSE).await;
+            }
         }
     };
     let zones = config
@@ -83,7 +110,7 @@ pub(crate) async fn live(i: usize, config: &BotsConfig, stats: &Stats, until: In
     let mut mind = Mind::new(config.seed, i as u64);
     let mut next: Option<(String, String)> = None;
     let mut first = true;
-    while Instant::now() < until {
+    while Instant::now() < until && !halted(halt) {
         if !first {
             tokio::time::sleep(RECONNECT_PAUSE).await;
         }
@@ -124,7 +151,7 @@ pub(crate) async fn live(i: usize, config: &BotsConfig, stats: &Stats, until: In
         }
         bump(&stats.joined);
         stats.connected.fetch_add(1, Ordering::Relaxed);
-        let ended = play(&mut ws, &mut mind, &behaviour, config, stats, until).await;
+        let ended = play(&mut ws, &mut mind, &behaviour, config, stats, (until, halt)).await;
         stats.connected.fetch_sub(1, Ordering::Relaxed);
         match ended {
             Ended::Redirect { url, ticket } => {
@@ -162,7 +189,7 @@ async fn play(
     behaviour: &Behaviour,
     config: &BotsConfig,
     stats: &Stats,
-    until: Instant,
+    (until, halt): (Instant, &mut watch::Receiver<bool>),
 ) -> Ended {
     let mut world = SeenWorld::default();
     for f in std::mem::take(&mut ws.backlog) {
@@ -174,6 +201,7 @@ async fn play(
     loop {
         let step = tokio::select! {
             _ = tokio::time::sleep_until(until) => Step::TimeUp,
+            _ = halt.wait_for(|stop| *stop) => Step::TimeUp,
             _ = think.tick() => Step::Think,
             m = ws.next() => Step::Message(m),
         };
@@ -214,6 +242,11 @@ async fn play(
             }
             Step::Message(Ok(Incoming::Frame(f))) => {
                 world.on(&f.msg);
+                if config.ledger {
+                    if let Some(done) = Committed::of(&f.msg) {
+                        stats.ledger.record(world.character, done);
+                    }
+                }
                 match f.msg {
                     ServerMsg::Answer { id, result } => {
                         if let Some(s) = sent.remove(&id) {

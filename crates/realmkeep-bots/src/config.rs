@@ -22,6 +22,8 @@ pub struct BotsConfig {
     pub spawn_spacing: Duration,
     /// The zones the simulator's mind may walk to.
     pub zones: Vec<i32>,
+    /// Keep every acknowledged critical action's id for the report (fault tests).
+    pub ledger: bool,
 }
 
 impl BotsConfig {
@@ -36,6 +38,7 @@ impl BotsConfig {
             think_every: Duration::from_millis(1_000),
             spawn_spacing: Duration::from_millis(20),
             zones: vec![1, 2],
+            ledger: false,
         }
     }
 }

@@ -7,43 +7,63 @@
 //!
 //! Codemap: `config.rs` (what to run), `bot.rs` (one bot's life), `view.rs` (what a bot saw,
 //! as the mind's `Observation`), `wire.rs` (an intent as a protocol command), `stats.rs`
-//! (counters, RTT histogram, the report).
+//! (counters, RTT histogram, the report), `ledger.rs` (the ids of acknowledged critical
+//! actions, for fault tests).
 
 mod bot;
 mod config;
+mod ledger;
 mod stats;
 mod view;
 mod wire;
 
 pub use config::{BotsConfig, BOTS_MAX};
+pub use ledger::{Acked, Committed, LEDGER_ENTRIES_MAX};
 pub use stats::{Report, Stats};
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Runs `config.players` bots for `config.seconds`, printing a status line each second on
 /// stderr when `live`; returns the report.
 pub async fn run(config: BotsConfig, live: bool) -> Report {
+    run_until(config, live, std::future::pending()).await
+}
+
+/// `run`, ended early when `stop` completes (a signal): every bot logs out as at its time's end.
+pub async fn run_until(config: BotsConfig, live: bool, stop: impl Future<Output = ()>) -> Report {
     let config = Arc::new(config);
     let stats = Arc::new(Stats::default());
     let started = Instant::now();
     let until = tokio::time::Instant::now() + Duration::from_secs(config.seconds);
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
     let mut bots = tokio::task::JoinSet::new();
-    for i in 0..config.players.min(BOTS_MAX) {
-        let (c, s) = (config.clone(), stats.clone());
-        bots.spawn(async move { bot::live(i, &c, &s, until).await });
-        // Spread the logins (Argon2id is slow on purpose).
-        tokio::time::sleep(config.spawn_spacing).await;
-    }
+    let mut stop = std::pin::pin!(stop);
+    let players = config.players.min(BOTS_MAX);
+    let mut spawned = 0;
+    let mut spawn_at = tokio::time::Instant::now();
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
+        let spawning = spawned < players && !*stopping.borrow();
         tokio::select! {
+            // Spread the logins (Argon2id is slow on purpose).
+            _ = tokio::time::sleep_until(spawn_at), if spawning => {
+                let (c, s, mut halt) = (config.clone(), stats.clone(), stopped.clone());
+                let i = spawned;
+                bots.spawn(async move { bot::live(i, &c, &s, until, &mut halt).await });
+                spawned += 1;
+                spawn_at += config.spawn_spacing;
+            }
+            _ = &mut stop, if !*stopping.borrow() => {
+                let _ = stopping.send(true);
+            }
             _ = every.tick() => {
                 if live {
                     eprintln!("{}", stats.line(started.elapsed()));
                 }
             }
-            done = bots.join_next() => {
+            done = bots.join_next(), if !spawning => {
                 if done.is_none() {
                     break;
                 }

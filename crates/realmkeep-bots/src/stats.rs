@@ -3,9 +3,10 @@
 //! its commit).
 
 use crate::config::BotsConfig;
+use crate::ledger::{Acked, Ledger};
 use hdrhistogram::Histogram;
 use realmkeep_protocol::ws::Answer;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct Stats {
     pub errors: AtomicU64,
     rtt: Mutex<Histogram<u64>>,
     last: Mutex<(u64, Duration)>,
+    /// Acknowledged critical actions (kept when `BotsConfig::ledger`).
+    pub(crate) ledger: Ledger,
 }
 
 impl Default for Stats {
@@ -44,6 +47,7 @@ impl Default for Stats {
             errors: AtomicU64::new(0),
             rtt: Mutex::new(Histogram::new_with_bounds(1, RTT_MAX_US, 3).expect("valid bounds")),
             last: Mutex::new((0, Duration::ZERO)),
+            ledger: Ledger::default(),
         }
     }
 }
@@ -57,7 +61,7 @@ pub(crate) fn bump(a: &AtomicU64) {
 }
 
 /// What a run did, as the JSON report prints it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub url: String,
     pub players: usize,
@@ -77,6 +81,12 @@ pub struct Report {
     pub rtt_p50_ms: f64,
     pub rtt_p99_ms: f64,
     pub rtt_max_ms: f64,
+    /// Every critical action a bot was told committed, with its durable id (`--ledger` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<Acked>,
+    /// Acknowledgements not kept for want of room (`LEDGER_ENTRIES_MAX`).
+    #[serde(default)]
+    pub acknowledged_dropped: u64,
 }
 
 impl Stats {
@@ -126,6 +136,7 @@ impl Stats {
 
     pub fn report(&self, config: &BotsConfig, elapsed: Duration) -> Report {
         let secs = elapsed.as_secs_f64().max(0.001);
+        let (acknowledged, acknowledged_dropped) = self.ledger.take();
         Report {
             url: config.url.clone(),
             players: config.players,
@@ -145,6 +156,8 @@ impl Stats {
             rtt_p50_ms: self.percentile_ms(0.5),
             rtt_p99_ms: self.percentile_ms(0.99),
             rtt_max_ms: self.percentile_ms(1.0),
+            acknowledged,
+            acknowledged_dropped,
         }
     }
 }

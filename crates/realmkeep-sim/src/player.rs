@@ -244,7 +244,7 @@ impl SimPlayer {
                     wants: want,
                 });
             }
-            PlayerEvent::TradeDone { with } => match self.pending.take() {
+            PlayerEvent::TradeDone { with, .. } => match self.pending.take() {
                 Some(Pending::Accepted { offer, .. }) if offer.from == with => {
                     bump(&stats.trades);
                     let receipt = TradeReceipt {

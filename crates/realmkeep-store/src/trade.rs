@@ -30,6 +30,9 @@ pub struct TradeReceipt {
     pub b_received: Vec<(ItemId, i16)>,
     pub a_gold: i64,
     pub b_gold: i64,
+    /// The trade's reference: `details->>'trade'` of its `game_logs` rows (empty only for a
+    /// trade settled from a key kept before references were kept with it).
+    pub trade: String,
 }
 
 fn check_side(side: &TradeSide) -> StoreResult<()> {
@@ -48,11 +51,13 @@ type TradeRow = (Vec<i64>, Vec<i16>, Vec<i64>, Vec<i16>, i64, i64);
 const TRADE_SQL: &str =
     "SELECT * FROM realmkeep_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-/// The trade and its idempotency key with its receipt, in one statement (so one transaction).
+/// The trade and its idempotency key with its receipt (the function's row and the trade's
+/// reference), in one statement (so one transaction).
 const TRADE_KEYED_SQL: &str = "
     WITH t AS MATERIALIZED (
         SELECT * FROM realmkeep_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)),
-    k AS (INSERT INTO action_keys (action_key, receipt) SELECT $12, to_jsonb(t) FROM t)
+    k AS (INSERT INTO action_keys (action_key, receipt)
+          SELECT $12, to_jsonb(t) || jsonb_build_object('trade', $9::text) FROM t)
     SELECT * FROM t";
 
 /// A trade's receipt as `action_keys` keeps it: the row of `realmkeep_trade`.
@@ -64,10 +69,16 @@ struct StoredTrade {
     b_slots: Vec<i16>,
     a_gold_after: i64,
     b_gold_after: i64,
+    #[serde(default)]
+    trade: String,
 }
 
-fn receipt((a_items, a_slots, b_items, b_slots, a_gold, b_gold): TradeRow) -> TradeReceipt {
+fn receipt(
+    (a_items, a_slots, b_items, b_slots, a_gold, b_gold): TradeRow,
+    trade: &str,
+) -> TradeReceipt {
     TradeReceipt {
+        trade: trade.to_owned(),
         a_received: a_items.into_iter().map(ItemId).zip(a_slots).collect(),
         b_received: b_items.into_iter().map(ItemId).zip(b_slots).collect(),
         a_gold,
@@ -112,7 +123,7 @@ async fn trade_once(
         .fetch_one(pool)
         .await;
         match r {
-            Ok(row) => return Ok(receipt(row)),
+            Ok(row) => return Ok(receipt(row, trade_ref)),
             Err(e) => {
                 // A refusal (its own SQLSTATE, see `error::refusal_of_sqlstate`) becomes
                 // `Refused` in `db`; it is not retryable.
@@ -181,14 +192,17 @@ impl Store {
     pub async fn settle_trade(&self, key: &str) -> StoreResult<Option<TradeReceipt>> {
         let stored: Option<StoredTrade> = self.settle_action(key).await?;
         Ok(stored.map(|t| {
-            receipt((
-                t.a_received,
-                t.a_slots,
-                t.b_received,
-                t.b_slots,
-                t.a_gold_after,
-                t.b_gold_after,
-            ))
+            receipt(
+                (
+                    t.a_received,
+                    t.a_slots,
+                    t.b_received,
+                    t.b_slots,
+                    t.a_gold_after,
+                    t.b_gold_after,
+                ),
+                &t.trade,
+            )
         }))
     }
 }

@@ -94,6 +94,32 @@ async fn a_trade_swaps_items_and_gold_or_nothing() {
     assert_items_placed(s).await;
 }
 
+/// A trade's receipt names it as its log rows do, and a key's receipt read back after a lost
+/// answer (`settle_trade`) names the same trade: the reference a player is told is durable.
+#[tokio::test]
+async fn a_trade_receipt_carries_the_reference_its_log_rows_keep() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let a = character(s, "Namer").await;
+    let b = character(s, "Named").await;
+    let a_item = s.inventory(a).await.unwrap()[0].item;
+    let r = s
+        .trade_keyed(&side(a, vec![a_item], 0), &side(b, vec![], 5), "ref-key-1")
+        .await
+        .unwrap();
+    assert_eq!(r.trade.len(), 16, "{r:?}");
+    let logged: Vec<String> = sqlx::query_scalar(
+        "SELECT details->>'trade' FROM game_logs WHERE event_type IN ('trade', 'trade_item')",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(logged, vec![r.trade.clone(), r.trade.clone()]);
+    let settled = s.settle_trade("ref-key-1").await.unwrap().expect("committed");
+    assert_eq!(settled, r);
+    assert_eq!(s.settle_trade("ref-key-2").await.unwrap(), None);
+}
+
 /// 100 concurrent trades among 20 characters: gold and items are conserved, no item is in two
 /// places, and every trade either happened whole or not at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

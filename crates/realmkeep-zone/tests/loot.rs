@@ -116,7 +116,8 @@ fn a_pickup_is_reserved_until_ok_then_lands_in_the_inventory_and_the_loot_is_gon
     let out = run(&mut z, 1);
     assert!(events(&out, 1).contains(&PlayerEvent::Looted {
         def: ItemDefId(200),
-        quantity: 2
+        quantity: 2,
+        item: Some(ItemId(77)),
     }));
     assert_eq!(z.player(CharacterId(1)).unwrap().items, vec![item]);
     assert_eq!(z.loot_count(), 0);

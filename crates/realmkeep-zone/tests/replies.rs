@@ -132,7 +132,8 @@ fn a_critical_action_is_answered_only_by_the_stores_result() {
             40,
             PlayerEvent::Looted {
                 def: ItemDefId(200),
-                quantity: 2
+                quantity: 2,
+                item: Some(ItemId(77)),
             }
         )]
     );

@@ -203,6 +203,7 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
         b_received: vec![(ItemId(11), 4)],
         a_gold: 130,
         b_gold: 70,
+        trade: "5eed".into(),
     });
     reply(&mut z, req.id, Outcome::Ok(done));
     let out = run(&mut z, 1);
@@ -222,10 +223,12 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
     );
     assert_eq!(b.gold, 70);
     assert!(notices(&out, 1).contains(&PlayerEvent::TradeDone {
-        with: CharacterId(2)
+        with: CharacterId(2),
+        trade: "5eed".into(),
     }));
     assert!(notices(&out, 2).contains(&PlayerEvent::TradeDone {
-        with: CharacterId(1)
+        with: CharacterId(1),
+        trade: "5eed".into(),
     }));
 }
 

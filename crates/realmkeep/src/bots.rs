@@ -1,5 +1,6 @@
 //! `realmkeep bots`: players over real sockets against a running gateway (`realmkeep-bots`):
-//! a line each second on stderr, the JSON report on stdout at the end.
+//! a line each second on stderr, the JSON report on stdout at the end (also after SIGTERM or
+//! Ctrl-C, which end the run early: every bot logs out first).
 
 use anyhow::Result;
 use clap::Args;
@@ -23,6 +24,9 @@ pub struct BotsArgs {
     /// Milliseconds between two decisions of a bot (a human acts about once a second).
     #[arg(long, default_value_t = 1_000)]
     pub think_ms: u64,
+    /// Put every acknowledged critical action's durable id in the report (`acknowledged`).
+    #[arg(long)]
+    pub ledger: bool,
 }
 
 pub async fn run(args: BotsArgs) -> Result<()> {
@@ -32,7 +36,12 @@ pub async fn run(args: BotsArgs) -> Result<()> {
     let mut config = BotsConfig::new(&args.url, args.players, args.seed, args.seconds);
     config.prefix = args.prefix;
     config.think_every = Duration::from_millis(args.think_ms.max(10));
-    let report = realmkeep_bots::run(config, true).await;
+    config.ledger = args.ledger;
+    let stop = async {
+        let why = realmkeep_server::shutdown_signal().await;
+        eprintln!("{why}: the bots log out");
+    };
+    let report = realmkeep_bots::run_until(config, true, stop).await;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

@@ -113,9 +113,14 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
         PlayerEvent::XpGained { amount, xp } => ev(G::XpGained { amount, xp }),
         PlayerEvent::LevelUp { level } => ev(G::LevelUp { level }),
         PlayerEvent::GoldChanged { gold } => ev(G::GoldChanged { gold }),
-        PlayerEvent::Looted { def, quantity } => ev(G::Looted {
+        PlayerEvent::Looted {
+            def,
+            quantity,
+            item,
+        } => ev(G::Looted {
             def: def.0,
             quantity,
+            item: item.map(|i| i.0),
         }),
         PlayerEvent::Died => ev(G::Died),
         PlayerEvent::Respawned { x, y } => ev(G::Respawned { x, y }),
@@ -130,7 +135,10 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             give: offer(&give),
             want: offer(&want),
         }),
-        PlayerEvent::TradeDone { with } => ev(G::TradeDone { with: with.0 }),
+        PlayerEvent::TradeDone { with, trade } => ev(G::TradeDone {
+            with: with.0,
+            trade,
+        }),
         PlayerEvent::Listed { listing, item } => ev(G::Listed {
             listing: listing.0,
             item: item.0,

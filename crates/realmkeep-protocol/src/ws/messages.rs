@@ -19,9 +19,13 @@ pub enum GameEvent {
     GoldChanged {
         gold: i64,
     },
+    /// A pickup committed. `item`: the bag's stack that took it (absent when a pickup tried
+    /// again was found done before).
     Looted {
         def: i32,
         quantity: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<i64>,
     },
     Died,
     Respawned {
@@ -62,8 +66,11 @@ pub enum GameEvent {
         give: Offer,
         want: Offer,
     },
+    /// A trade committed; `trade` is its reference, as the server's logs keep it.
     TradeDone {
         with: i64,
+        #[serde(default)]
+        trade: String,
     },
     Listed {
         listing: i64,

@@ -44,5 +44,6 @@ pub(super) async fn execute(ex: &Executor<'_>, key: &str, r: &Request) -> StoreR
         b_received: t.b_received,
         a_gold: t.a_gold,
         b_gold: t.b_gold,
+        trade: t.trade,
     })
 }

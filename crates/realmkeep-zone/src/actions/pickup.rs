@@ -105,6 +105,12 @@ impl Waiting {
         let Some(mut p) = ctx.player(self.character) else {
             return;
         };
+        // The stack that took the loot's last part: the new one, else the last that grew.
+        let item = receipt
+            .created
+            .as_ref()
+            .map(|c| c.item)
+            .or(receipt.merged.last().map(|m| m.0));
         for (item, q) in receipt.merged {
             p.inventory.set_quantity(item, q);
         }
@@ -112,7 +118,13 @@ impl Waiting {
             p.inventory.upsert(item);
         }
         let (def, quantity) = (self.def, self.quantity);
-        ctx.outbox
-            .tell(self.character, PlayerEvent::Looted { def, quantity });
+        ctx.outbox.tell(
+            self.character,
+            PlayerEvent::Looted {
+                def,
+                quantity,
+                item,
+            },
+        );
     }
 }

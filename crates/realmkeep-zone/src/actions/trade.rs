@@ -28,6 +28,8 @@ pub struct Receipt {
     pub b_received: Vec<(ItemId, i16)>,
     pub a_gold: i64,
     pub b_gold: i64,
+    /// The trade's reference in the store's logs, told to both sides.
+    pub trade: String,
 }
 
 /// The items each side gives, as they were in its bag, to move them on success.
@@ -174,12 +176,13 @@ impl Waiting {
             ctx.failed(a, Action::Trade, &outcome);
             return ctx.failed(b, Action::Trade, &outcome);
         };
-        settle(ctx, a, &a_items, &b_items, &r.a_received, r.a_gold, b);
-        settle(ctx, b, &b_items, &a_items, &r.b_received, r.b_gold, a);
+        settle(ctx, a, &a_items, &b_items, &r.a_received, r.a_gold, b, &r.trade);
+        settle(ctx, b, &b_items, &a_items, &r.b_received, r.b_gold, a, &r.trade);
     }
 }
 
 /// One side of a done trade: what it gave leaves its view, what it got arrives in its new slots.
+#[allow(clippy::too_many_arguments)]
 fn settle(
     ctx: &mut AnswerCtx,
     me: CharacterId,
@@ -188,6 +191,7 @@ fn settle(
     received: &[(ItemId, i16)],
     gold: i64,
     with: CharacterId,
+    trade: &str,
 ) {
     let Some(mut p) = ctx.player(me) else {
         return;
@@ -204,6 +208,7 @@ fn settle(
         }
     }
     p.inventory.gold = gold;
-    ctx.outbox.tell(me, PlayerEvent::TradeDone { with });
+    let trade = trade.to_owned();
+    ctx.outbox.tell(me, PlayerEvent::TradeDone { with, trade });
     ctx.outbox.tell(me, PlayerEvent::GoldChanged { gold });
 }

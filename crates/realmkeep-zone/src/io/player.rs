@@ -183,10 +183,12 @@ pub enum PlayerEvent {
     LevelUp {
         level: i32,
     },
-    /// A pickup is done: the item is in the bag.
+    /// A pickup is done: the item is in the bag. `item`: the stack that took it (none when a
+    /// pickup tried again was found done before, with nothing new).
     Looted {
         def: ItemDefId,
         quantity: i32,
+        item: Option<ItemId>,
     },
     GoldChanged {
         gold: i64,
@@ -206,8 +208,10 @@ pub enum PlayerEvent {
         give: TradeOffer,
         want: TradeOffer,
     },
+    /// A trade committed; `trade` is its reference in the store's logs.
     TradeDone {
         with: CharacterId,
+        trade: String,
     },
     /// An item went on the market.
     Listed {
