@@ -145,7 +145,8 @@ async fn a_gold_trade_is_answered_after_its_commit() {
         (ga - 10, gb + 10)
     );
     next_event(&mut a.ws, |e| {
-        matches!(e, GameEvent::TradeDone { with, trade } if *with == b.id && !trade.is_empty()).then_some(())
+        matches!(e, GameEvent::TradeDone { with, trade } if *with == b.id && !trade.is_empty())
+            .then_some(())
     })
     .await;
     env.stop().await;

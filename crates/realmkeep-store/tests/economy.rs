@@ -115,7 +115,11 @@ async fn a_trade_receipt_carries_the_reference_its_log_rows_keep() {
     .await
     .unwrap();
     assert_eq!(logged, vec![r.trade.clone(), r.trade.clone()]);
-    let settled = s.settle_trade("ref-key-1").await.unwrap().expect("committed");
+    let settled = s
+        .settle_trade("ref-key-1")
+        .await
+        .unwrap()
+        .expect("committed");
     assert_eq!(settled, r);
     assert_eq!(s.settle_trade("ref-key-2").await.unwrap(), None);
 }

@@ -126,7 +126,10 @@ impl Node {
             .args(["--redis-url", &self.redis_url])
             .args(["--zones", "1,2", "--node", &self.name])
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-            .args(["--public-url", &format!("ws://127.0.0.1:{}/v1/ws", self.port)])
+            .args([
+                "--public-url",
+                &format!("ws://127.0.0.1:{}/v1/ws", self.port),
+            ])
             .args(["--connections-per-ip", &CONNECTIONS_PER_IP.to_string()]);
         for a in RATE_ACTIONS {
             cmd.args(["--rate-limit", &format!("{a}={RATE_LIMIT}")]);
@@ -174,10 +177,7 @@ impl Node {
     }
 
     pub fn fail(&self, why: &str) -> ! {
-        panic!(
-            "{why}; the node's log ends with:\n{}",
-            tail(&self.log, 40)
-        );
+        panic!("{why}; the node's log ends with:\n{}", tail(&self.log, 40));
     }
 
     pub fn remove_log(&self) {
@@ -321,8 +321,8 @@ impl Bots {
         );
         let out = self.stdout.take().unwrap().join().unwrap();
         let line = out.lines().last().unwrap_or_default();
-        let report: Report = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("the bots' report {line:?}: {e}"));
+        let report: Report =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("the bots' report {line:?}: {e}"));
         let _ = std::fs::remove_file(&self.log);
         report
     }
@@ -407,7 +407,10 @@ impl Player {
     async fn join(http: &Http, token: &str, character: i64) -> PlainSocket {
         let t = http.ticket(token, character).await.unwrap();
         let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
-        let joined = ws.request(Command::Join { ticket: t.ticket }).await.unwrap();
+        let joined = ws
+            .request(Command::Join { ticket: t.ticket })
+            .await
+            .unwrap();
         assert_eq!(joined, Answer::Ok, "{character} joins");
         ws
     }
@@ -433,7 +436,6 @@ impl Player {
             }
         }
     }
-
 }
 
 /// What the ledger check found, for the test's report.
@@ -493,7 +495,14 @@ pub async fn check_ledger(store: &Store, ledger: &[Acked]) -> Checked {
             ),
             Committed::ListingCancelled { listing, .. } => (
                 "listing_cancelled",
-                logged(store, "market_cancel", "listing_id", &listing.to_string(), c).await,
+                logged(
+                    store,
+                    "market_cancel",
+                    "listing_id",
+                    &listing.to_string(),
+                    c,
+                )
+                .await,
             ),
             Committed::MailSent { mail } => (
                 "mail_sent",
