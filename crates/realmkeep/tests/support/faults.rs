@@ -418,6 +418,7 @@ impl Player {
     /// Sends `cmd` and waits for its answer, dropping what came before it.
     pub async fn ask(&mut self, cmd: Command) -> Answer {
         let a = self.ws.request(cmd).await.unwrap();
+        self.welcomed();
         self.ws.backlog.clear();
         a
     }
@@ -429,8 +430,16 @@ impl Player {
             let next = tokio::time::timeout_at(deadline, self.ws.next()).await;
             match next {
                 Err(_) => return false,
-                Ok(Ok(Incoming::Frame(f))) if want(&f.msg) => return true,
-                Ok(Ok(Incoming::Frame(_))) => {}
+                Ok(Ok(Incoming::Frame(f))) => {
+                    if let ServerMsg::Welcome(w) = &f.msg {
+                        // A zone change: the position (and bag) start over from here.
+                        self.bag = w.bag.iter().map(|b| b.item).collect();
+                        self.at = (w.x, w.y);
+                    }
+                    if want(&f.msg) {
+                        return true;
+                    }
+                }
                 Ok(Ok(Incoming::Closed(code))) => panic!("{} closed: {code:?}", self.character),
                 Ok(Err(e)) => panic!("{}: {e}", self.character),
             }
