@@ -3,6 +3,7 @@
 //! is its module, its accessor here, its state in `shared` if it keeps any, and its layer in
 //! `tests/layers.rs`.
 
+use crate::admin_sessions::AdminSessions;
 use crate::chat::Chat;
 use crate::cooldowns::Cooldowns;
 use crate::core::{lock, CacheMetrics, Health};
@@ -113,6 +114,10 @@ impl Cache {
 
     pub fn tickets(&self) -> Tickets<'_> {
         Tickets::new(&self.shared.core)
+    }
+
+    pub fn admin_sessions(&self) -> AdminSessions<'_> {
+        AdminSessions::new(&self.shared.core)
     }
 
     pub fn login_backoff(&self) -> LoginBackoff<'_> {

@@ -37,6 +37,7 @@
 //! | `ws_ticket:{sha256(ticket)}` | string (JSON `{account, character, session}`) | [`TICKET_TTL`] | a WebSocket join without a token in a URL; taken once (GETDEL) |
 //! | `login_failures:{account}` | integer | [`LOGIN_FAILURES_TTL`] | per-account login backoff |
 //! | `guild_wars` | sorted set of `{guild1}:{guild2}`, score = the war's end (ms, Redis clock) | none (ended wars removed with their key; expired ones pruned when read) | every node learns the wars in force without SCAN |
+//! | `admin_session:{sha256(token)}` | string (JSON `{admin, issued_unix_s}`) | [`ADMIN_SESSION_TTL`], refreshed on use | operators' sessions, apart from players' (the admin API) |
 //! | `zone:{id}:gateway` | string (the WebSocket URL of the gateway whose node runs the zone) | [`ZONE_GATEWAY_TTL`], refreshed | where a player is sent for a zone on another node |
 
 use crate::vocab::{Channel, ChatChannel, LeaderboardKind, NodeId, QueueKind, RateAction, WarPair};
@@ -77,6 +78,15 @@ fn sha256_hex(secret: &str) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// An operator's session lives this long from its last use (and never past its lifetime,
+/// `ADMIN_SESSION_LIFETIME`).
+pub const ADMIN_SESSION_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// `admin_session:{sha256(token)}`: like a player's session, the key does not hold the token.
+pub fn admin_session(token: &str) -> String {
+    format!("admin_session:{}", sha256_hex(token))
 }
 
 /// A WebSocket ticket lives this long, and is used once.

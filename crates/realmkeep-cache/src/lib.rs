@@ -70,6 +70,7 @@
 //! `leaderboard:{kind}:rebuild:{node}` (rebuilds), `player_inbox:{player}` (must-arrive events).
 //! [`keys`] has the full table with types and TTLs.
 
+mod admin_sessions;
 pub mod bench;
 mod cache;
 mod chat;
@@ -103,6 +104,9 @@ mod tickets;
 pub mod token;
 mod vocab;
 
+pub use crate::admin_sessions::{
+    AdminSession, AdminSessions, AdminToken, ADMIN_SESSION_LIFETIME, ADMIN_TOKEN_CHARS,
+};
 pub use crate::cache::Cache;
 pub use crate::chat::{Chat, ChatSent, CHAT_HISTORY_READ_MAX, CHAT_LINES_PER_SECOND_MAX};
 pub use crate::cooldowns::{CooldownStart, Cooldowns, COOLDOWN_MAX};

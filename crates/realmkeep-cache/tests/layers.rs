@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "features",
         &[
+            "admin_sessions",
             "chat",
             "cooldowns",
             "defs_cache",

@@ -46,6 +46,8 @@ id_type!(/// A marketplace listing.
     ListingId(i64));
 id_type!(/// A row of `bans`.
     BanId(i64));
+id_type!(/// An operator's account (`admin_accounts`), apart from players' accounts.
+    AdminId(i64));
 
 /// The fencing token of a claim: it grows by one every time a character is claimed, so a save
 /// carrying an older epoch comes from a zone that lost the character and is refused.

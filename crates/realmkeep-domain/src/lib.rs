@@ -4,6 +4,7 @@
 //! not handed. Every other crate speaks in these types, so input is parsed into them once, at the
 //! boundary, and never re-validated deep inside.
 
+pub mod admin;
 pub mod content;
 pub mod error;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod redact;
 pub mod rules;
 pub mod types;
 
+pub use admin::{AdminPower, AdminRole};
 pub use error::DomainError;
 pub use ids::*;
 pub use redact::redact_url;

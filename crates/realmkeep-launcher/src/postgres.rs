@@ -278,7 +278,13 @@ impl PostgresServer {
 
     /// A connection URL for `database` as the superuser over loopback TCP.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{database}", self.port)
+        self.url_as(SUPERUSER, database)
+    }
+
+    /// A connection URL for `database` as `role` over loopback TCP (trust authentication: no
+    /// password). `role` is a plain identifier the caller made.
+    pub fn url_as(&self, role: &str, database: &str) -> String {
+        format!("postgres://{role}@127.0.0.1:{}/{database}", self.port)
     }
 }
 

@@ -40,6 +40,7 @@
 //! node while it runs, so a live process's claims are never taken (`Cluster::start`).
 
 pub mod actions;
+pub mod admin;
 mod cache_worker;
 pub mod clock;
 mod cluster;

@@ -67,10 +67,7 @@ async fn market_and_mail_go_through_the_zone_and_its_views_follow_the_receipts()
     let env = Env::new().await;
     let s = env.store();
     let (seller, buyer) = (character(s, "Vendor").await, character(s, "Patron").await);
-    let note = realmkeep_store::admin::AdminNote {
-        operator: "test".into(),
-        reason: "a second item to list".into(),
-    };
+    let note = realmkeep_testkit::note(s, "test-gm", "a second item to list").await;
     let def = s.inventory(seller).await.unwrap()[0].def;
     s.admin_grant_item(seller, def, realmkeep_domain::Quantity::ONE, &note)
         .await

@@ -161,7 +161,11 @@ impl Store {
 
     /// Checks `password` against a stored hash (with the parameters stored in it), under the same
     /// bound as hashing.
-    async fn verify_password(&self, hash: String, password: &Password) -> StoreResult<bool> {
+    pub(crate) async fn verify_password(
+        &self,
+        hash: String,
+        password: &Password,
+    ) -> StoreResult<bool> {
         let pw = password.expose().to_string();
         self.hashing
             .run(move || {

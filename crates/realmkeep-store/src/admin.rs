@@ -1,8 +1,9 @@
 //! Operator actions on player data (the spec's "admin tools to inspect/modify player data").
-//! Each is one transaction with a `game_logs` row naming the operator and the reason, and each
-//! is refused while a zone holds the character (`ClaimHeld`): an operator never edits a character
+//! Each is one transaction with a `game_logs` row naming the operator and the reason, each needs
+//! its power of the operator's role (`AdminPower`), and each is refused while a zone holds the character (`ClaimHeld`): an operator never edits a character
 //! behind its zone's back; kick or wait for logout first.
 
+use crate::admin_accounts::Operator;
 use crate::common::{add_gold, delete_item, grant_items, lock_actor, take_from_inventory};
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
@@ -11,29 +12,48 @@ use crate::Store;
 use realmkeep_domain::*;
 use sqlx::PgConnection;
 
-/// Longest operator name or reason.
+/// Longest reason.
 pub const ADMIN_TEXT_CHARS_MAX: usize = 500;
 
-/// Who did it and why, written to `game_logs`.
+/// Who does it (an operator read from `admin_accounts`) and why, written to `game_logs`.
 #[derive(Debug, Clone)]
 pub struct AdminNote {
-    pub operator: String,
-    pub reason: String,
+    operator: Operator,
+    reason: String,
+}
+
+pub(crate) fn check_text(what: &str, s: &str) -> StoreResult<()> {
+    if s.trim().is_empty() || s.chars().count() > ADMIN_TEXT_CHARS_MAX {
+        refuse!(Refusal::Invalid(format!(
+            "{what} must be 1 to {ADMIN_TEXT_CHARS_MAX} characters"
+        )));
+    }
+    Ok(())
 }
 
 impl AdminNote {
-    fn check(&self) -> StoreResult<()> {
-        for (what, s) in [("operator", &self.operator), ("reason", &self.reason)] {
-            if s.trim().is_empty() || s.chars().count() > ADMIN_TEXT_CHARS_MAX {
-                refuse!(Refusal::Invalid(format!(
-                    "{what} must be 1 to {ADMIN_TEXT_CHARS_MAX} characters"
-                )));
-            }
-        }
-        Ok(())
+    /// Refuses an empty or too long reason: every admin action says why.
+    pub fn new(operator: Operator, reason: &str) -> StoreResult<Self> {
+        check_text("reason", reason)?;
+        Ok(Self {
+            operator,
+            reason: reason.trim().to_string(),
+        })
     }
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "operator": self.operator, "reason": self.reason })
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+    /// What `game_logs.details` holds of it: the operator's name, id and role, and the reason.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "operator": self.operator.name(),
+            "operator_id": self.operator.id(),
+            "operator_role": self.operator.role(),
+            "reason": self.reason,
+        })
     }
 }
 
@@ -144,6 +164,28 @@ async fn teleport_in(
 }
 
 impl Store {
+    /// Records an operator's action that changes nothing in PostgreSQL (a kick, an announcement)
+    /// once the operator's role allows `power`: the `game_logs` row of `event_type`, on `target`
+    /// if given, with the operator, the reason and `extra` in its details. Called before the
+    /// action goes out, so an action refused here never happens.
+    pub async fn admin_record(
+        &self,
+        note: &AdminNote,
+        power: AdminPower,
+        event_type: &str,
+        target: Option<CharacterId>,
+        extra: serde_json::Value,
+    ) -> StoreResult<()> {
+        note.operator().require(power)?;
+        let mut details = note.json();
+        details["action"] = extra;
+        let mut e = LogEvent::new(event_type).details(details);
+        if let Some(c) = target {
+            e = e.target(c.0);
+        }
+        self.append_logs(&[e]).await
+    }
+
     /// Adds (or with a negative `delta`, takes) gold. Returns the new purse.
     pub async fn admin_adjust_gold(
         &self,
@@ -151,7 +193,7 @@ impl Store {
         delta: i64,
         note: &AdminNote,
     ) -> StoreResult<i64> {
-        note.check()?;
+        note.operator().require(AdminPower::Gold)?;
         if delta == 0 || delta.unsigned_abs() > realmkeep_domain::limits::GOLD_MAX as u64 {
             refuse!(Refusal::Invalid(
                 "gold change must be non-zero and within the gold limit".into()
@@ -168,7 +210,7 @@ impl Store {
         qty: Quantity,
         note: &AdminNote,
     ) -> StoreResult<ItemId> {
-        note.check()?;
+        note.operator().require(AdminPower::Items)?;
         in_tx!(self.pool(), |tx| grant_in(tx, c, def, qty, note))
     }
 
@@ -179,7 +221,7 @@ impl Store {
         item: ItemId,
         note: &AdminNote,
     ) -> StoreResult<()> {
-        note.check()?;
+        note.operator().require(AdminPower::Items)?;
         in_tx!(self.pool(), |tx| remove_in(tx, c, item, note))
     }
 
@@ -190,7 +232,7 @@ impl Store {
         p: Position,
         note: &AdminNote,
     ) -> StoreResult<()> {
-        note.check()?;
+        note.operator().require(AdminPower::Teleport)?;
         if !(p.x.is_finite() && p.y.is_finite() && p.z.is_finite() && p.rotation.is_finite()) {
             refuse!(Refusal::Invalid("position must be finite".into()));
         }

@@ -1,11 +1,12 @@
 //! Bans of accounts and addresses: issue, revoke, check, history. A ban is never deleted; a
 //! revocation is written onto it, so the history stays whole.
 
+use crate::admin::AdminNote;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::Store;
 use chrono::{DateTime, Utc};
-use realmkeep_domain::{AccountId, BanId};
+use realmkeep_domain::{AccountId, AdminPower, BanId};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, PgConnection};
 use std::net::IpAddr;
@@ -67,7 +68,40 @@ fn check_text(what: &str, s: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// The operator's part of a ban's log row (name, id, role, reason), if an operator issued it.
+fn with_operator(mut details: serde_json::Value, note: Option<&AdminNote>) -> serde_json::Value {
+    if let Some(n) = note {
+        details["operator"] = n.json();
+    }
+    details
+}
+
 impl Store {
+    /// Issues a ban as an operator (who needs the `Ban` power); the log row names it.
+    pub async fn admin_ban(
+        &self,
+        target: BanTarget,
+        note: &AdminNote,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<BanId> {
+        note.operator().require(AdminPower::Ban)?;
+        self.ban_as(
+            target,
+            note.reason(),
+            note.operator().name(),
+            expires_at,
+            Some(note),
+        )
+        .await
+    }
+
+    /// Revokes the bans in force on the target as an operator (`Ban` power).
+    pub async fn admin_unban(&self, target: BanTarget, note: &AdminNote) -> StoreResult<u64> {
+        note.operator().require(AdminPower::Ban)?;
+        self.unban_as(target, note.operator().name(), note.reason(), Some(note))
+            .await
+    }
+
     /// Issues a ban; `expires_at` of `None` is permanent.
     pub async fn ban(
         &self,
@@ -75,6 +109,18 @@ impl Store {
         reason: &str,
         issued_by: &str,
         expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<BanId> {
+        self.ban_as(target, reason, issued_by, expires_at, None)
+            .await
+    }
+
+    async fn ban_as(
+        &self,
+        target: BanTarget,
+        reason: &str,
+        issued_by: &str,
+        expires_at: Option<DateTime<Utc>>,
+        note: Option<&AdminNote>,
     ) -> StoreResult<BanId> {
         check_text("reason", reason)?;
         check_text("issuer", issued_by)?;
@@ -110,10 +156,13 @@ impl Store {
         .map_err(db("insert ban"))?;
         write_in_tx(
             &mut tx,
-            &[LogEvent::new("ban").details(serde_json::json!({
-                "ban_id": id, "account_id": account, "ip": ip, "reason": reason, "issued_by": issued_by,
-                "expires_at": expires_at,
-            }))],
+            &[LogEvent::new("ban").details(with_operator(
+                serde_json::json!({
+                    "ban_id": id, "account_id": account, "ip": ip, "reason": reason,
+                    "issued_by": issued_by, "expires_at": expires_at,
+                }),
+                note,
+            ))],
         )
         .await?;
         tx.commit().await.map_err(db("commit ban"))?;
@@ -126,6 +175,16 @@ impl Store {
         target: BanTarget,
         revoked_by: &str,
         reason: &str,
+    ) -> StoreResult<u64> {
+        self.unban_as(target, revoked_by, reason, None).await
+    }
+
+    async fn unban_as(
+        &self,
+        target: BanTarget,
+        revoked_by: &str,
+        reason: &str,
+        note: Option<&AdminNote>,
     ) -> StoreResult<u64> {
         check_text("reason", reason)?;
         check_text("revoker", revoked_by)?;
@@ -152,9 +211,13 @@ impl Store {
         }
         write_in_tx(
             &mut tx,
-            &[LogEvent::new("unban").details(serde_json::json!({
-                "account_id": account, "ip": ip, "revoked_by": revoked_by, "reason": reason, "count": n,
-            }))],
+            &[LogEvent::new("unban").details(with_operator(
+                serde_json::json!({
+                    "account_id": account, "ip": ip, "revoked_by": revoked_by, "reason": reason,
+                    "count": n,
+                }),
+                note,
+            ))],
         )
         .await?;
         tx.commit().await.map_err(db("commit unban"))?;

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod action_keys;
 pub mod admin;
+pub mod admin_accounts;
 pub mod archive;
 pub mod archiving;
 pub mod bans;

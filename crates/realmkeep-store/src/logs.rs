@@ -193,6 +193,22 @@ impl Store {
             .map_err(db("ensure log partition"))
     }
 
+    /// Whether the connected role could rewrite or remove `game_logs`: UPDATE, DELETE or
+    /// TRUNCATE on it, or membership in its owner (DROP, ALTER, disabling its triggers). A game
+    /// server's role should be a member of `realmkeep_game` only (migration 20261201154500), for
+    /// which this is false; `realmkeep serve` warns when it is true.
+    pub async fn game_logs_rewritable(&self) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT has_table_privilege('game_logs', 'UPDATE')
+                 OR has_table_privilege('game_logs', 'DELETE')
+                 OR has_table_privilege('game_logs', 'TRUNCATE')
+                 OR pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'game_logs'::regclass), 'MEMBER')",
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(db("game_logs privileges"))
+    }
+
     /// The most recent events of a character, newest first (admin tools).
     pub async fn logs_of_character(
         &self,

@@ -24,8 +24,15 @@ $$;
 -- are copied into a plain table and removed from DEFAULT (the append-only trigger is off for that
 -- one statement, on that one partition, inside this transaction), and the table is attached as
 -- the month's partition. Nothing is lost: either all of it commits or none of it does.
+--
+-- It runs as its owner (SECURITY DEFINER; the search path pinned to Realmkeep's schema with pg_temp
+-- last, so no temporary table of the caller can stand in for a real one): the game
+-- servers' role (`realmkeep_game`, migration 20261201154500) owns nothing and may not create a
+-- partition, alter DEFAULT's trigger or delete from it, yet every node keeps the months ahead.
+-- The role gets no privilege on a new partition: its rows are read and appended through
+-- game_logs.
 CREATE OR REPLACE FUNCTION ensure_game_logs_partition(at timestamptz) RETURNS text
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     lo   timestamptz;
     hi   timestamptz;
@@ -58,6 +65,9 @@ BEGIN
         DELETE FROM game_logs_default WHERE occurred_at >= lo AND occurred_at < hi;
         ALTER TABLE game_logs_default ENABLE TRIGGER game_logs_append_only;
         EXECUTE format('ALTER TABLE game_logs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'realmkeep_game') THEN
+        EXECUTE format('REVOKE ALL ON %I FROM realmkeep_game', name);
     END IF;
     PERFORM guard_game_logs_partitions();
     RETURN name;

@@ -10,6 +10,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 const TEMPLATE_DB: &str = "realmkeep_template";
+/// The login role a game server connects as in tests: a member of `realmkeep_game` (the game
+/// servers' least-privileged role, made by the migrations) and nothing more.
+pub const GAME_LOGIN_ROLE: &str = "realmkeep_node";
+/// The password of the operators' accounts `operator` makes.
+pub const OPERATOR_PASSWORD: &str = "an operator's long password";
 
 static POSTGRES: OnceLock<Mutex<PostgresServer>> = OnceLock::new();
 static TEMPLATE_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
@@ -75,6 +80,17 @@ async fn ensure_template() {
                 .expect("migrations apply to an empty database");
             let content = realmkeep_store::seed::bundled_content().expect("bundled content parses");
             t.seed_content(&content).await.expect("content seeds");
+            // A role belongs to the server, made once per test process (each has its own server).
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DO $$ BEGIN
+                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{GAME_LOGIN_ROLE}') THEN
+                         CREATE ROLE {GAME_LOGIN_ROLE} LOGIN IN ROLE realmkeep_game;
+                     END IF;
+                 END $$"
+            )))
+            .execute(t.pool())
+            .await
+            .expect("the game servers' login role is made");
             t.close().await;
         })
         .await;
@@ -82,9 +98,21 @@ async fn ensure_template() {
 
 /// A fresh database of its own, migrated and seeded, for one test.
 pub struct TestDb {
+    /// As the superuser (who migrated it): tests look behind the game's back with it.
     pub store: Store,
     pub url: String,
+    /// The same database as a game server's role ([`GAME_LOGIN_ROLE`]): what a node connects as.
+    pub game_url: String,
     pub name: String,
+}
+
+impl TestDb {
+    /// A store connected as a game server's role ([`GAME_LOGIN_ROLE`]).
+    pub async fn game_store(&self) -> Store {
+        Store::connect(&self.game_url, &StoreOptions::default())
+            .await
+            .expect("the game role connects")
+    }
 }
 
 /// Creates a fresh, migrated and seeded database.
@@ -114,10 +142,16 @@ pub async fn fresh_db_with(opts: StoreOptions) -> TestDb {
         admin.close().await;
     }
     let url = postgres().url(&name);
+    let game_url = postgres().url_as(GAME_LOGIN_ROLE, &name);
     let store = Store::connect(&url, &opts)
         .await
         .expect("test database connects");
-    TestDb { store, url, name }
+    TestDb {
+        store,
+        url,
+        game_url,
+        name,
+    }
 }
 
 /// An empty database (no migrations): for migration tests.
@@ -173,6 +207,30 @@ pub async fn character(store: &Store, name: &str) -> realmkeep_domain::Character
         )
         .await
         .expect("the test character is created")
+}
+
+/// A new operator's account named `name` with `role` (password [`OPERATOR_PASSWORD`]), as the
+/// store reads it back.
+pub async fn operator(
+    store: &Store,
+    name: &str,
+    role: realmkeep_domain::AdminRole,
+) -> realmkeep_store::admin_accounts::Operator {
+    let password = realmkeep_domain::Password::parse(OPERATOR_PASSWORD).expect("a valid password");
+    store
+        .create_admin_account(name, role, &password, None, "a test's operator")
+        .await
+        .expect("the operator's account is created");
+    store
+        .operator_by_name(name)
+        .await
+        .expect("the operator reads back")
+}
+
+/// An operator's note (a game master named `name`) with `reason`.
+pub async fn note(store: &Store, name: &str, reason: &str) -> realmkeep_store::admin::AdminNote {
+    let op = operator(store, name, realmkeep_domain::AdminRole::GameMaster).await;
+    realmkeep_store::admin::AdminNote::new(op, reason).expect("a valid reason")
 }
 
 /// Items not in exactly one place. The database's constraints should make this impossible; this

@@ -1,16 +1,21 @@
 //! Admin tools: inspect and modify player data in PostgreSQL. Every change goes through the
-//! store's transactions and is written to game_logs with the operator and the reason.
+//! store's transactions and is written to game_logs with the operator and the reason. The
+//! operator (`--operator`) is an account of `admin_accounts` (`realmkeep admin account create`
+//! makes the first administrator), whose role must allow the action, as in the admin API.
 //!
 //! A ban on an account also reaches the world through Redis (`admin/world.rs`): the account's sessions
 //! are revoked and its characters in a zone are kicked. The ban commits first; if Redis cannot be
 //! reached the command says so and exits with an error, the ban stays in force (it refuses logins
 //! and claims), and `admin kick` delivers the rest once Redis answers.
 
+mod accounts;
 mod world;
+
+pub use accounts::AccountCommand;
 
 use crate::cli::{DbArgs, RedisArgs};
 use crate::db::connect;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use realmkeep_domain::*;
 use realmkeep_store::admin::AdminNote;
@@ -108,20 +113,29 @@ pub enum AdminCommand {
         redis: RedisArgs,
         #[arg(long)]
         account: String,
-        /// What the kicked players are told.
-        #[arg(long)]
-        reason: String,
+        /// Who does it, and why (what the kicked players are told).
+        #[command(flatten)]
+        note: Note,
     },
     /// Tell every connected player something, on every node (`server_events`); with
-    /// `--maintenance-in-minutes`, a maintenance countdown that clients show.
+    /// `--maintenance-in-minutes`, a maintenance countdown that clients show. The operator is
+    /// logged with the text as its reason.
     Announce {
         #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
         redis: RedisArgs,
+        /// Who does it: an admin account's name.
+        #[arg(long, env = "REALMKEEP_OPERATOR")]
+        operator: String,
         #[arg(long)]
         text: String,
         #[arg(long)]
         maintenance_in_minutes: Option<u64>,
     },
+    /// Operators' accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Revoke the bans in force on an account or IP address.
     Unban {
         #[command(flatten)]
@@ -146,20 +160,23 @@ pub enum AdminCommand {
 
 #[derive(clap::Args)]
 pub struct Note {
-    /// Who does it.
+    /// Who does it: the name of an admin account (`realmkeep admin account create`) whose role
+    /// allows the action.
     #[arg(long, env = "REALMKEEP_OPERATOR")]
     pub operator: String,
-    /// Why.
+    /// Why (mandatory; written to game_logs).
     #[arg(long)]
     pub reason: String,
 }
 
 impl Note {
-    fn admin(&self) -> AdminNote {
-        AdminNote {
-            operator: self.operator.clone(),
-            reason: self.reason.clone(),
-        }
+    /// The operator read from `admin_accounts` (it must exist and be enabled) with the reason.
+    async fn admin(&self, store: &Store) -> Result<AdminNote> {
+        let op = store
+            .operator_by_name(&self.operator)
+            .await
+            .with_context(|| format!("operator {:?}", self.operator))?;
+        Ok(AdminNote::new(op, &self.reason)?)
     }
 }
 
@@ -189,7 +206,7 @@ async fn target(
     }
 }
 
-fn print_kicked(k: world::Kicked) {
+fn print_kicked(k: realmkeep_server::admin::Kicked) {
     println!(
         "every session of the account revoked; {} character(s) in the world kicked \
          ({} live deliveries; each kick also waits in its character's inbox)",
@@ -224,7 +241,9 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            let g = s.admin_adjust_gold(c, delta, &note.admin()).await?;
+            let g = s
+                .admin_adjust_gold(c, delta, &note.admin(&s).await?)
+                .await?;
             println!("{name} now has {g} gold");
             Ok(())
         }
@@ -238,7 +257,12 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
             let id = s
-                .admin_grant_item(c, ItemDefId(def), Quantity::new(quantity)?, &note.admin())
+                .admin_grant_item(
+                    c,
+                    ItemDefId(def),
+                    Quantity::new(quantity)?,
+                    &note.admin(&s).await?,
+                )
                 .await?;
             println!("created item {id} in {name}'s bag");
             Ok(())
@@ -251,7 +275,8 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            s.admin_remove_item(c, ItemId(item), &note.admin()).await?;
+            s.admin_remove_item(c, ItemId(item), &note.admin(&s).await?)
+                .await?;
             println!("destroyed item {item}");
             Ok(())
         }
@@ -272,7 +297,7 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
                 z: 0.0,
                 rotation: 0.0,
             };
-            s.admin_teleport(c, p, &note.admin()).await?;
+            s.admin_teleport(c, p, &note.admin(&s).await?).await?;
             println!("{name} moved to zone {zone} at ({x}, {y})");
             Ok(())
         }
@@ -285,15 +310,16 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             note,
         } => {
             let s = connect(&db).await?;
+            let admin = note.admin(&s).await?;
             let t = target(&s, account, ip).await?;
             let expires = hours.map(|h| chrono::Utc::now() + chrono::Duration::hours(h));
-            let id = s.ban(t, &note.reason, &note.operator, expires).await?;
+            let id = s.admin_ban(t, &admin, expires).await?;
             println!("ban {id} issued");
             let (BanTarget::Account(account), Some(redis_url)) = (t, redis_url) else {
                 return Ok(());
             };
             let redis = RedisArgs { redis_url };
-            let reason = format!("banned: {}", note.reason.trim());
+            let reason = format!("banned: {}", admin.reason());
             match world::kick_account(&s, &redis, account, &reason).await {
                 Ok(k) => {
                     print_kicked(k);
@@ -310,22 +336,43 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             db,
             redis,
             account,
-            reason,
+            note,
         } => {
             let s = connect(&db).await?;
+            let admin = note.admin(&s).await?;
             let id = account_id(&s, &account).await?;
-            print_kicked(world::kick_account(&s, &redis, id, &reason).await?);
+            let extra = serde_json::json!({ "account_id": id });
+            s.admin_record(&admin, AdminPower::Kick, "admin_kick", None, extra)
+                .await?;
+            print_kicked(world::kick_account(&s, &redis, id, admin.reason()).await?);
             Ok(())
         }
         AdminCommand::Announce {
+            db,
             redis,
+            operator,
             text,
             maintenance_in_minutes,
         } => {
-            let nodes = world::announce(&redis, &text, maintenance_in_minutes).await?;
+            let s = connect(&db).await?;
+            let admin = Note {
+                operator,
+                reason: text.clone(),
+            }
+            .admin(&s)
+            .await?;
+            let a = realmkeep_server::admin::Announcement {
+                text,
+                maintenance_in_minutes,
+            };
+            let extra = serde_json::json!({ "maintenance_in_minutes": maintenance_in_minutes });
+            s.admin_record(&admin, AdminPower::Broadcast, "admin_announce", None, extra)
+                .await?;
+            let nodes = world::announce(&redis, &a).await?;
             println!("announced to {nodes} node(s) listening");
             Ok(())
         }
+        AdminCommand::Account(cmd) => accounts::run(cmd).await,
         AdminCommand::Unban {
             db,
             account,
@@ -333,8 +380,9 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
             note,
         } => {
             let s = connect(&db).await?;
+            let admin = note.admin(&s).await?;
             let t = target(&s, account, ip).await?;
-            let n = s.unban(t, &note.operator, &note.reason).await?;
+            let n = s.admin_unban(t, &admin).await?;
             println!("{n} ban(s) revoked");
             Ok(())
         }

@@ -224,6 +224,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let cluster = Cluster::connect(config, &endpoints, &opts, content.clone())
         .await
         .context("starting the node")?;
+    warn_if_privileged(&cluster).await;
     let gateway = Gateway::start(cluster.clone(), args.gateway.gateway_config())
         .await
         .context("opening the gateway")?;
@@ -300,6 +301,19 @@ async fn drained(gateway: Gateway, drain: Duration) {
         }
     }
     gateway.stop();
+}
+
+/// A node should connect as a login role that is a member of `realmkeep_game` only, which cannot
+/// rewrite, empty or drop `game_logs` (docs/OPERATIONS.md, "The game servers' database role").
+async fn warn_if_privileged(cluster: &Cluster) {
+    match cluster.store().game_logs_rewritable().await {
+        Ok(false) => {}
+        Ok(true) => tracing::warn!(
+            "connected to PostgreSQL as a role that can rewrite or drop game_logs: connect as a \
+             login role in realmkeep_game instead (docs/OPERATIONS.md)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "the database role's privileges were not checked"),
+    }
 }
 
 /// `ACTION=LIMIT/SECONDS`, ACTION one of the cache's rate actions (`login`, `register`, ...).

@@ -40,6 +40,7 @@ async fn a_ban_revokes_the_sessions_and_kicks_the_characters_in_the_world() {
     let db = realmkeep_testkit::fresh_db().await;
     let redis = realmkeep_testkit::redis();
     let store = db.store.clone();
+    realmkeep_testkit::operator(&store, "gm-test", realmkeep_domain::AdminRole::Moderator).await;
     let online = realmkeep_testkit::character(&store, "Botter").await;
     let account = account_of(&store, "acc_Botter").await;
     let offline = store
@@ -107,6 +108,7 @@ async fn without_redis_the_ban_holds_and_the_command_says_what_was_not_delivered
     let db = realmkeep_testkit::fresh_db().await;
     let redis = realmkeep_testkit::redis();
     let store = db.store.clone();
+    realmkeep_testkit::operator(&store, "gm-test", realmkeep_domain::AdminRole::Moderator).await;
     realmkeep_testkit::character(&store, "Stranded").await;
     let account = account_of(&store, "acc_Stranded").await;
     let wrong = format!(

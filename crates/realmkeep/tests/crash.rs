@@ -98,7 +98,7 @@ async fn a_killed_zone_process_loses_no_acknowledged_trade() {
         .args([
             "serve",
             "--database-url",
-            &db.url,
+            &db.game_url,
             "--redis-url",
             &redis.url(),
         ])

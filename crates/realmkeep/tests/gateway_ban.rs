@@ -20,6 +20,7 @@ const PASSWORD: &str = "a long enough password";
 async fn admin_ban_closes_the_players_socket_within_a_second() {
     let db = realmkeep_testkit::fresh_db().await;
     let redis = realmkeep_testkit::redis();
+    realmkeep_testkit::operator(&db.store, "gm-test", realmkeep_domain::AdminRole::Moderator).await;
     let content = Arc::new(realmkeep_store::seed::bundled_content().unwrap());
     let opts = CacheOptions::new(
         NodeId::parse("gw").unwrap(),
@@ -61,6 +62,8 @@ async fn admin_ban_closes_the_players_socket_within_a_second() {
 
     let out = Process::new(env!("CARGO_BIN_EXE_realmkeep"))
         .args(["admin", "announce", "--text", "server restarts at noon"])
+        .args(["--operator", "gm-test"])
+        .env("DATABASE_URL", &db.url)
         .env("REDIS_URL", redis.url())
         .output()
         .unwrap();

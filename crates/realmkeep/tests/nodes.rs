@@ -77,8 +77,8 @@ async fn serve(db: &str, redis: &str, node: &str, zone: &str) -> Node {
 async fn a_player_walks_from_one_serving_process_to_another() {
     let db = realmkeep_testkit::fresh_db().await;
     let redis = realmkeep_testkit::redis();
-    let north = serve(&db.url, &redis.url(), "north", "1").await;
-    let south = serve(&db.url, &redis.url(), "south", "2").await;
+    let north = serve(&db.game_url, &redis.url(), "north", "1").await;
+    let south = serve(&db.game_url, &redis.url(), "south", "2").await;
 
     // Bobby plays on the north node; alice too, and then walks south.
     let mut players = Vec::new();

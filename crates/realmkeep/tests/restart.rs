@@ -108,7 +108,7 @@ async fn a_node_restarted_after_sigkill_takes_its_characters_back_at_once() {
         .await
         .unwrap();
 
-    let mut first = serve(&db.url, &redis.url(), "first");
+    let mut first = serve(&db.game_url, &redis.url(), "first");
     assert_eq!(first.ready(), PLAYERS as u64, "every player joined");
     let mut before: BTreeMap<CharacterId, (String, i64)> = BTreeMap::new();
     for p in &seeded {
@@ -125,7 +125,7 @@ async fn a_node_restarted_after_sigkill_takes_its_characters_back_at_once() {
     }
 
     let restarted_at = Instant::now();
-    let second = serve(&db.url, &redis.url(), "second");
+    let second = serve(&db.game_url, &redis.url(), "second");
     assert_eq!(second.ready(), PLAYERS as u64, "every player joined again");
     let took = restarted_at.elapsed();
     for (c, (old_holder, old_epoch)) in &before {

@@ -97,7 +97,8 @@ impl Env {
             Some(_) => config_cluster.with_instance_zone(QueueKind::Dungeon, DUNGEON_ZONE),
             None => config_cluster,
         };
-        let cluster = Cluster::start(config_cluster, content, db.store.clone(), cache)
+        // As a serving node connects: a role in `realmkeep_game`, which cannot rewrite game_logs.
+        let cluster = Cluster::start(config_cluster, content, db.game_store().await, cache)
             .await
             .expect("cluster starts");
         let gateway = Gateway::start(cluster.clone(), config)

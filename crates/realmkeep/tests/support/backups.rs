@@ -6,7 +6,6 @@
 
 use realmkeep_domain::*;
 use realmkeep_launcher::{PostgresOptions, PostgresServer, WalArchiving};
-use realmkeep_store::admin::AdminNote;
 use realmkeep_store::archiving::WorldTotals;
 use realmkeep_store::trade::TradeSide;
 use realmkeep_store::{Store, StoreOptions};
@@ -188,10 +187,7 @@ pub struct Pair {
 }
 
 pub async fn pairs(store: &Store) -> Vec<Pair> {
-    let note = AdminNote {
-        operator: "drill".into(),
-        reason: "restore drill setup".into(),
-    };
+    let note = realmkeep_testkit::note(store, "drill", "restore drill setup").await;
     let mut out = Vec::new();
     for n in 0..TRADERS {
         let a = realmkeep_testkit::character(store, &format!("DrillA{n}")).await;

@@ -1,0 +1,139 @@
+//! Operators' roles and what each may do. An operator's account lives apart from players'
+//! (`admin_accounts`); the role decides which admin actions it may take, the same for the admin
+//! API and the command line.
+
+use crate::error::DomainError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An operator's role, from least to most power: each has every power of the roles below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminRole {
+    /// Reads everything; kicks, bans and broadcasts.
+    Moderator,
+    /// A moderator who also changes characters: gold, items, position.
+    GameMaster,
+    /// A game master who also manages operators' accounts.
+    Administrator,
+}
+
+impl AdminRole {
+    pub const ALL: &'static [AdminRole] = &[
+        AdminRole::Moderator,
+        AdminRole::GameMaster,
+        AdminRole::Administrator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::Moderator => "moderator",
+            AdminRole::GameMaster => "game_master",
+            AdminRole::Administrator => "administrator",
+        }
+    }
+
+    /// Whether this role may use `power`.
+    pub fn allows(self, power: AdminPower) -> bool {
+        self >= power.role()
+    }
+}
+
+impl fmt::Display for AdminRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AdminRole {
+    type Err = DomainError;
+
+    /// `moderator`, `game_master` (or `game-master`), `administrator`.
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        AdminRole::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or(DomainError::Unknown {
+                what: "admin role",
+                value: s,
+            })
+    }
+}
+
+/// What an operator may do, each needing a role (`AdminPower::role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminPower {
+    /// Players, characters, logs, market and mail.
+    Read,
+    Kick,
+    Ban,
+    Broadcast,
+    Gold,
+    Items,
+    Teleport,
+    /// Create, list and disable operators' accounts.
+    AdminAccounts,
+}
+
+impl AdminPower {
+    /// The least role with this power.
+    pub const fn role(self) -> AdminRole {
+        match self {
+            AdminPower::Read | AdminPower::Kick | AdminPower::Ban | AdminPower::Broadcast => {
+                AdminRole::Moderator
+            }
+            AdminPower::Gold | AdminPower::Items | AdminPower::Teleport => AdminRole::GameMaster,
+            AdminPower::AdminAccounts => AdminRole::Administrator,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminPower::Read => "read",
+            AdminPower::Kick => "kick",
+            AdminPower::Ban => "ban",
+            AdminPower::Broadcast => "broadcast",
+            AdminPower::Gold => "gold",
+            AdminPower::Items => "items",
+            AdminPower::Teleport => "teleport",
+            AdminPower::AdminAccounts => "admin_accounts",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_has_the_powers_of_the_roles_below_it() {
+        use AdminPower::*;
+        let m = AdminRole::Moderator;
+        let g = AdminRole::GameMaster;
+        let a = AdminRole::Administrator;
+        for p in [Read, Kick, Ban, Broadcast] {
+            assert!(m.allows(p) && g.allows(p) && a.allows(p), "{p:?}");
+        }
+        for p in [Gold, Items, Teleport] {
+            assert!(!m.allows(p) && g.allows(p) && a.allows(p), "{p:?}");
+        }
+        assert!(!m.allows(AdminAccounts) && !g.allows(AdminAccounts) && a.allows(AdminAccounts));
+    }
+
+    #[test]
+    fn roles_parse_from_their_names_only() {
+        for r in AdminRole::ALL {
+            assert_eq!(r.as_str().parse::<AdminRole>().unwrap(), *r);
+        }
+        assert_eq!(
+            "Game-Master".parse::<AdminRole>().unwrap(),
+            AdminRole::GameMaster
+        );
+        assert!("root".parse::<AdminRole>().is_err());
+        assert!("".parse::<AdminRole>().is_err());
+    }
+}
