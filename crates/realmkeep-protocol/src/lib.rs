@@ -13,6 +13,7 @@
 //! fields it does not know. It never removes or renames a field, changes a field's type or
 //! meaning, or requires a new field of the client: that is version 2.
 
+pub mod admin;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod codes;

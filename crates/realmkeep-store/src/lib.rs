@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod action_keys;
 pub mod admin;
 pub mod admin_accounts;
+pub mod admin_reads;
 pub mod archive;
 pub mod archiving;
 pub mod bans;

@@ -1,6 +1,7 @@
 //! The HTTP API under `/v1/`, one module per resource, and the health endpoints.
 
 mod accounts;
+mod admin;
 mod auth;
 mod characters;
 mod health;
@@ -45,6 +46,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v1/characters/{id}", delete(characters::remove))
         .route("/v1/tickets", post(tickets::issue))
         .route("/v1/ws", get(crate::ws::upgrade))
+        .merge(admin::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(HTTP_BODY_BYTES_MAX))
         .with_state(app)

@@ -2,6 +2,8 @@
 //! with both zones and a gateway on a loopback port; clients through real sockets.
 #![allow(dead_code)]
 
+pub mod admin;
+
 use realmkeep_cache::options::RateLimitConfig;
 use realmkeep_cache::{Cache, CacheOptions, NodeId, QueueKind, RateAction, SessionSecret};
 use realmkeep_domain::ZoneId;
