@@ -2,7 +2,7 @@
 //! endpoint; each action needs its role (403 `not_allowed` otherwise) and a reason (400
 //! otherwise), and a refused one changes nothing; changes are logged with the operator and
 //! browsable; a ban and a kick close the player's socket live and a broadcast reaches it; the
-//! OpenAPI document describes it all.
+//! node's live state is read; the OpenAPI document describes it all.
 
 mod support;
 
@@ -30,6 +30,7 @@ async fn operators_act_within_their_role_with_a_reason_and_every_change_is_logge
         "/v1/admin/accounts/{id}/ban",
         "/v1/admin/broadcasts",
         "/v1/admin/operators",
+        "/v1/admin/status",
     ] {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
@@ -394,6 +395,14 @@ async fn a_ban_and_a_kick_close_the_players_socket_live_and_a_broadcast_reaches_
     let gm = login(&env, "gm-gil", AdminRole::GameMaster).await;
     let mut cheater = env.joined("cheater", "aldor").await;
     let mut rude = env.joined("rude", "aldor").await;
+    let node: NodeState = ok(&env, "GET", "/v1/admin/status", &moderator, "", 200).await;
+    assert_eq!((node.node.as_str(), node.players), ("gw1", 2));
+    assert!(node.postgres_up && node.redis_up && node.zones.len() == 2);
+    assert!(node
+        .zones
+        .iter()
+        .all(|z| z.ticks > 0 && z.tick_p99_ms >= z.tick_p50_ms));
+    assert_eq!(node.zones.iter().map(|z| z.players).sum::<u64>(), 2);
 
     let (s, b) = call(
         &env,

@@ -342,3 +342,42 @@ pub struct OperatorRow {
     pub disabled_at: Option<String>,
     pub last_login_at: Option<String>,
 }
+
+/// `GET /v1/admin/status`: the live state of the node that answers (each node's gateway
+/// answers for its own zones), from the node's own counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NodeState {
+    pub node: String,
+    pub uptime_s: f64,
+    pub players: u64,
+    /// Saves (batch, level-up, release) and characters saved per second, since the previous
+    /// reading of the node's status.
+    pub saves_per_s: f64,
+    pub save_rows_per_s: f64,
+    pub postgres_up: bool,
+    pub redis_up: bool,
+    /// Requests waiting for PostgreSQL, and held on tick threads because that queue was full.
+    pub store_pending: u64,
+    pub store_backlog: u64,
+    /// Redis writes and game-log batches held because their queues were full.
+    pub cache_backlog: u64,
+    pub log_backlog: u64,
+    /// `game_logs` rows waiting in the DEFAULT partition (zero on a healthy node).
+    pub log_default_rows: u64,
+    pub zones: Vec<ZoneState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ZoneState {
+    pub zone: i32,
+    pub players: u64,
+    pub ticks: u64,
+    pub ticks_late: u64,
+    pub tick_p50_ms: f64,
+    pub tick_p99_ms: f64,
+    pub tick_max_ms: f64,
+    /// Since the last tick ended (`None`: no tick yet).
+    pub last_tick_age_ms: Option<u64>,
+    /// The last claim renewal failed: the zone may lose its players when the lease runs out.
+    pub renewal_failing: bool,
+}

@@ -8,13 +8,14 @@
 //! One module per resource: `sessions.rs` (login, logout), `players.rs` (search, character page,
 //! market and mail), `logs.rs` (the game-log browser), `changes.rs` (gold, items, teleport),
 //! `world.rs` (kick, ban, unban, broadcast: the server crate's `admin`, as the CLI sends them),
-//! `operators.rs` (operators' accounts).
+//! `operators.rs` (operators' accounts), `status.rs` (the node's live state).
 
 mod changes;
 mod logs;
 mod operators;
 mod players;
 mod sessions;
+mod status;
 mod world;
 
 use super::auth::bearer;
@@ -55,6 +56,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(changes::teleport),
         )
         .route("/v1/admin/logs", get(logs::browse))
+        .route("/v1/admin/status", get(status::status))
         .route("/v1/admin/accounts/{id}/kick", post(world::kick))
         .route("/v1/admin/accounts/{id}/ban", post(world::ban))
         .route("/v1/admin/accounts/{id}/unban", post(world::unban))
@@ -78,7 +80,7 @@ pub(crate) fn routes() -> Router<AppState> {
         sessions::login, sessions::logout, players::search, players::page, players::market,
         players::mail, logs::browse, changes::gold, changes::grant, changes::remove,
         changes::teleport, world::kick, world::ban, world::unban, world::broadcast,
-        operators::list, operators::create, operators::disable
+        operators::list, operators::create, operators::disable, status::status
     ),
     components(schemas(wire::AdminError)),
     modifiers(&Bearer)
