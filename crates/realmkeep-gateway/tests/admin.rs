@@ -378,6 +378,32 @@ async fn operators_act_within_their_role_with_a_reason_and_every_change_is_logge
     env.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_from_the_binary_under_a_strict_content_policy() {
+    let env = Env::new().await;
+    let base = env.gateway.base_url();
+    for (path, kind) in [
+        ("/admin", "text/html"),
+        ("/admin/console.js", "text/javascript"),
+        ("/admin/console.css", "text/css"),
+    ] {
+        let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let header = |h: &str| r.headers()[h].to_str().unwrap().to_string();
+        assert!(header("content-type").starts_with(kind), "{path}");
+        assert!(
+            header("content-security-policy").contains("script-src 'self'"),
+            "{path}"
+        );
+        let body = r.text().await.unwrap();
+        if path == "/admin" {
+            assert!(body.contains(r#"<script src="/admin/console.js" defer></script>"#));
+            assert_eq!(body.matches("<script").count(), 1, "no inline script");
+        }
+    }
+    env.stop().await;
+}
+
 /// Reads the socket until it closes: the close code.
 async fn until_closed(ws: &mut realmkeep_protocol::client::PlainSocket) -> Option<u16> {
     loop {

@@ -8,9 +8,11 @@
 //! One module per resource: `sessions.rs` (login, logout), `players.rs` (search, character page,
 //! market and mail), `logs.rs` (the game-log browser), `changes.rs` (gold, items, teleport),
 //! `world.rs` (kick, ban, unban, broadcast: the server crate's `admin`, as the CLI sends them),
-//! `operators.rs` (operators' accounts), `status.rs` (the node's live state).
+//! `operators.rs` (operators' accounts), `status.rs` (the node's live state); `console.rs` serves
+//! the console page at `/admin` (`console/`: HTML, plain JavaScript and CSS, embedded).
 
 mod changes;
+mod console;
 mod logs;
 mod operators;
 mod players;
@@ -36,6 +38,9 @@ use utoipa::OpenApi;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(console::page))
+        .route("/admin/console.js", get(console::script))
+        .route("/admin/console.css", get(console::style))
         .route("/v1/admin/openapi.json", get(openapi))
         .route(
             "/v1/admin/sessions",
