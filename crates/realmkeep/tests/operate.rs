@@ -91,7 +91,7 @@ rate_limits = ["register=1000/60", "login=1000/60"]
 format = "json"
 filter = "info,realmkeep_server=debug"
 "#,
-            db = db.url,
+            db = db.game_url,
             redis = redis.url()
         ),
     )
