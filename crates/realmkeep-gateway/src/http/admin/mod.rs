@@ -118,6 +118,10 @@ pub(crate) fn failure(e: StoreError) -> ApiFailure {
         StoreError::Refused(R::NotFound(what)) => {
             ApiFailure::new(Reason::NotFound, format!("{what} not found"))
         }
+        StoreError::Refused(R::ClaimHeld) => ApiFailure::new(
+            Reason::CharacterOnline,
+            "the character is in the world: kick it first, or wait for its logout",
+        ),
         e => e.into(),
     }
 }
