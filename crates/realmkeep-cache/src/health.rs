@@ -19,14 +19,6 @@ use std::time::Instant;
 /// once); one slow answer on a loaded machine is not an outage.
 pub const HEALTH_TIMEOUTS_MAX: u32 = 2;
 
-/// How long the health check (the lease refresh) waits for its answer. Longer than a command's
-/// timeout (`COMMAND_TIMEOUT`): a node so loaded that commands miss their 250 ms (a rush of
-/// logins on two cores) is slow, not cut off, and declaring Redis down then would refuse every
-/// ticket until the reconnect. Redis unanswered this long, twice in a row, is down.
-pub const HEALTH_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
-const _: () =
-    assert!(HEALTH_CHECK_TIMEOUT.as_millis() >= 4 * crate::options::COMMAND_TIMEOUT.as_millis());
-
 /// Why the node registers: at start, or after Redis was seen down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Recovery {

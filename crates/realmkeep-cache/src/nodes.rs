@@ -84,7 +84,7 @@ fn lease_cmd(core: &Core) -> redis::Cmd {
 
 /// Refreshes the lease; `Ok(false)` if it was gone (Redis lost it, or we were swept).
 pub(crate) async fn refresh_lease(core: &Core) -> Result<bool, CacheError> {
-    core.query_within::<Option<String>>(&lease_cmd(core), crate::health::HEALTH_CHECK_TIMEOUT)
+    core.query_within::<Option<String>>(&lease_cmd(core), crate::options::HEALTH_CHECK_TIMEOUT)
         .await
         .map(|old| old.is_some())
 }

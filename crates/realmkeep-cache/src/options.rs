@@ -10,6 +10,14 @@ use std::time::Duration;
 
 /// Longest a command may wait for Redis before the caller gets a degraded answer.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How long the health check (the lease refresh) waits for its answer. Longer than a command's
+/// timeout (`COMMAND_TIMEOUT`): a node so loaded that commands miss their 250 ms (a rush of
+/// logins on two cores) is slow, not cut off, and declaring Redis down then would refuse every
+/// ticket until the reconnect. Redis unanswered this long, twice in a row, is down.
+pub const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+const _: () = assert!(HEALTH_CHECK_TIMEOUT.as_millis() >= 4 * COMMAND_TIMEOUT.as_millis());
+
 /// Longest one connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// How often the health watcher checks Redis (and refreshes the node lease) while it is up.

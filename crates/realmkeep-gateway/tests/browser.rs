@@ -296,3 +296,108 @@ async fn two_browsers_see_each_other_chat_and_trade() {
     b.close().await.unwrap();
     env.stop().await;
 }
+
+/// Fills the input `name` of the form `form` on the console.
+async fn fill_field(c: &Client, form: &str, name: &str, text: &str) {
+    let e = c
+        .find(Locator::Css(&format!("#{form} [name='{name}']")))
+        .await
+        .unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn submit(c: &Client, form: &str) {
+    c.find(Locator::Css(&format!("#{form} button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_bans_a_connected_player_from_the_console_and_the_players_page_says_so() {
+    let env = Env::new().await;
+    realmkeep_testkit::operator(
+        &env.db.store,
+        "mod-mona",
+        realmkeep_domain::AdminRole::Moderator,
+    )
+    .await;
+    let d = driver().await;
+    let player = browser(&d).await;
+    let console = browser(&d).await;
+    enter(&env, &player, "mallory").await;
+
+    console
+        .goto(&format!("{}/admin", env.gateway.base_url()))
+        .await
+        .unwrap();
+    fill_field(&console, "login-form", "name", "mod-mona").await;
+    fill_field(
+        &console,
+        "login-form",
+        "password",
+        realmkeep_testkit::OPERATOR_PASSWORD,
+    )
+    .await;
+    submit(&console, "login-form").await;
+    until(
+        &console,
+        "the console",
+        "return !document.getElementById('console-view').hidden",
+    )
+    .await;
+    fill_field(&console, "search-form", "q", "mallory").await;
+    submit(&console, "search-form").await;
+    until(
+        &console,
+        "a hit",
+        "return document.querySelector('#hits tbody button')",
+    )
+    .await;
+    console
+        .find(Locator::Css("#hits tbody button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &console,
+        "the character page",
+        "return !document.getElementById('character').hidden",
+    )
+    .await;
+    screenshot(&console, "admin").await;
+    fill_field(&console, "ban-form", "reason", "botting in the market").await;
+    submit(&console, "ban-form").await;
+    let banned = Instant::now();
+    until(
+        &player,
+        "the player's page says banned",
+        "return document.getElementById('banner').textContent.includes('banned')",
+    )
+    .await;
+    let took = banned.elapsed();
+    eprintln!(
+        "the ban reached the player's page in {:.2} s",
+        took.as_secs_f64()
+    );
+    screenshot(&player, "banned").await;
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM game_logs WHERE event_type = 'ban' AND details->>'reason' = $1",
+    )
+    .bind("botting in the market")
+    .fetch_one(env.db.store.pool())
+    .await
+    .unwrap();
+    assert!(logged >= 1, "the ban is in game_logs with its reason");
+    for c in [&player, &console] {
+        assert_eq!(console_errors(&d, c).await, Vec::<String>::new());
+    }
+    player.close().await.unwrap();
+    console.close().await.unwrap();
+    env.stop().await;
+}
