@@ -2,21 +2,22 @@
 //! join; then, at a human rate, the simulator's mind decides from what the socket showed and
 //! the bot sends the command and waits for nothing (answers come as they come). It follows a
 //! `redirect` to another node, and reconnects when dropped, until its time is up (or the run is
-//! stopped); then it logs out.
+//! stopped); then it logs out. An idle bot joins and sends nothing.
 
-use crate::config::BotsConfig;
+use crate::config::{BotsConfig, Play};
+use crate::deadline::Deadline;
 use crate::ledger::Committed;
 use crate::stats::{bump, Stats};
 use crate::view::SeenWorld;
 use crate::wire;
-use realmkeep_protocol::client::{ClientError, Http, Incoming, PlainSocket};
+use realmkeep_protocol::client::{ClientError, Http, Incoming, PlainSocket, Traffic};
 use realmkeep_protocol::ws::{Answer, Command, Data, ServerMsg};
 use realmkeep_protocol::Reason;
 use realmkeep_sim::{Behaviour, Intent, Mind};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// Between two connection attempts of one bot.
@@ -35,12 +36,15 @@ enum Ended {
 struct Sent {
     at: Instant,
     economy: bool,
+    critical: bool,
     gives: Vec<i64>,
     accepts_offer: bool,
 }
 
 /// Logs in, registering first if the account does not exist yet (a login is one password hash
-/// on the server, a registration another: a bot of an earlier run pays one).
+/// on the server, a registration another: a bot of an earlier run pays one). With
+/// `registered`, the account must exist (seeded): a refused login is not followed by a
+/// registration.
 async fn account(
     http: &Http,
     name: &str,
@@ -48,7 +52,7 @@ async fn account(
 ) -> Result<(String, i64), ClientError> {
     let token = match http.login(name, &config.password).await {
         Ok(s) => s.token,
-        Err(e) if e.reason() == Some(Reason::BadCredentials) => {
+        Err(e) if e.reason() == Some(Reason::BadCredentials) && !config.registered => {
             let email = format!("{name}@bots.invalid");
             match http.register(name, &email, &config.password).await {
                 Ok(_) => {}
@@ -72,34 +76,51 @@ async fn account(
     Ok((token, id))
 }
 
-/// True once the run is stopped (or its stopper is gone).
-fn halted(halt: &watch::Receiver<bool>) -> bool {
-    *halt.borrow() || halt.has_changed().is_err()
+/// The account and character, tried again after a pause while the server is busy or restarting
+/// (a crowd logging in at once waits for its password hashes), as a player would, until the
+/// time is up or the run is stopped.
+async fn set_up(
+    http: &Http,
+    name: &str,
+    config: &BotsConfig,
+    stats: &Stats,
+    until: &Deadline,
+    logins: &Semaphore,
+) -> Option<(String, i64)> {
+    loop {
+        let turn = logins.acquire().await.ok()?;
+        let done = account(http, name, config).await;
+        drop(turn);
+        match done {
+            Ok(v) => return Some(v),
+            Err(e) => {
+                bump(&stats.errors);
+                tracing::warn!(bot = %name, error = %e, "bot could not set up its account");
+                if e.reason() == Some(Reason::BadCredentials) || until.passed() {
+                    return None;
+                }
+                tokio::time::sleep(RECONNECT_PAUSE).await;
+            }
+        }
+    }
 }
 
 pub(crate) async fn live(
     i: usize,
     config: &BotsConfig,
     stats: &Stats,
-    until: Instant,
-    halt: &mut watch::Receiver<bool>,
+    until: Deadline,
+    logins: &Semaphore,
 ) {
+    let name = format!("{}{}", config.prefix, config.first + i);
+    // An HTTP client only while one is needed: its kept-alive connection would be one more
+    // socket per bot on both sides for as long as the bot plays.
     let http = Http::new(&config.url);
-    let name = format!("{}{}", config.prefix, i);
-    // A busy or restarting server is tried again, as a player would.
-    let (mut token, character) = loop {
-        match account(&http, &name, config).await {
-            Ok(v) => break v,
-            Err(e) => {
-                bump(&stats.errors);
-                tracing::warn!(bot = %name, error = %e, "bot could not set up its account");
-                if Instant::now() >= until || halted(halt) {
-                    return;
-                }
-                tokio::time::sleep(RECONNECT_PAUSE).await;
-            }
-        }
+    let Some((mut token, character)) = set_up(&http, &name, config, stats, &until, logins).await
+    else {
+        return;
     };
+    let mut client = Some(http);
     let zones = config
         .zones
         .iter()
@@ -107,19 +128,23 @@ pub(crate) async fn live(
         .map(realmkeep_domain::ZoneId)
         .collect();
     let behaviour = Behaviour::lively(zones);
-    let mut mind = Mind::new(config.seed, i as u64);
+    let mut mind = Mind::new(config.seed, (config.first + i) as u64);
     let mut next: Option<(String, String)> = None;
     let mut first = true;
-    while Instant::now() < until && !halted(halt) {
+    while !until.passed() {
         if !first {
             tokio::time::sleep(RECONNECT_PAUSE).await;
         }
         first = false;
+        let http = client.take().unwrap_or_else(|| Http::new(&config.url));
         let (url, ticket) = match next.take() {
             Some(v) => v,
             None => match http.ticket(&token, character).await {
                 Ok(t) => (http.ws_url(), t.ticket),
                 Err(e) if e.reason() == Some(Reason::Unauthorized) => {
+                    let Ok(_turn) = logins.acquire().await else {
+                        return;
+                    };
                     match http.login(&name, &config.password).await {
                         Ok(s) => token = s.token,
                         Err(_) => bump(&stats.errors),
@@ -132,11 +157,15 @@ pub(crate) async fn live(
                 }
             },
         };
+        drop(http);
         let Ok(mut ws) = PlainSocket::connect(&url).await else {
             bump(&stats.errors);
             continue;
         };
-        match ws.request(Command::Join { ticket }).await {
+        let mut seen = Traffic::default();
+        let joined = ws.request(Command::Join { ticket }).await;
+        stats.traffic(ws.traffic(), &mut seen);
+        match joined {
             Ok(Answer::Ok) => {}
             _ => {
                 // A redirect comes before a `zone_elsewhere` refusal.
@@ -151,7 +180,10 @@ pub(crate) async fn live(
         }
         bump(&stats.joined);
         stats.connected.fetch_add(1, Ordering::Relaxed);
-        let ended = play(&mut ws, &mut mind, &behaviour, config, stats, (until, halt)).await;
+        let ended = play(
+            &mut ws, &mut mind, &behaviour, config, stats, &until, &mut seen,
+        )
+        .await;
         stats.connected.fetch_sub(1, Ordering::Relaxed);
         match ended {
             Ended::Redirect { url, ticket } => {
@@ -164,6 +196,7 @@ pub(crate) async fn live(
                     let _ = ws.answer(id).await;
                 }
                 ws.close().await;
+                stats.traffic(ws.traffic(), &mut seen);
                 return;
             }
         }
@@ -189,7 +222,8 @@ async fn play(
     behaviour: &Behaviour,
     config: &BotsConfig,
     stats: &Stats,
-    (until, halt): (Instant, &mut watch::Receiver<bool>),
+    until: &Deadline,
+    seen: &mut Traffic,
 ) -> Ended {
     let mut world = SeenWorld::default();
     for f in std::mem::take(&mut ws.backlog) {
@@ -198,11 +232,12 @@ async fn play(
     let mut sent: HashMap<u64, Sent> = HashMap::new();
     let mut think = tokio::time::interval(config.think_every);
     think.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let acts = config.play == Play::Mind;
     loop {
+        stats.traffic(ws.traffic(), seen);
         let step = tokio::select! {
-            _ = tokio::time::sleep_until(until) => Step::TimeUp,
-            _ = halt.wait_for(|stop| *stop) => Step::TimeUp,
-            _ = think.tick() => Step::Think,
+            _ = until.reached() => Step::TimeUp,
+            _ = think.tick(), if acts => Step::Think,
             m = ws.next() => Step::Message(m),
         };
         match step {
@@ -226,12 +261,14 @@ async fn play(
                 // Queued, or already: the mind does not ask again until a group forms.
                 world.queued |= matches!(intent, Intent::QueueDungeon);
                 let economy = intent.is_economy();
+                let critical = wire::critical(&cmd);
                 match ws.send(cmd).await {
                     Ok(id) => {
                         bump(&stats.commands);
                         let s = Sent {
                             at: Instant::now(),
                             economy,
+                            critical,
                             gives,
                             accepts_offer,
                         };
@@ -250,7 +287,7 @@ async fn play(
                 match f.msg {
                     ServerMsg::Answer { id, result } => {
                         if let Some(s) = sent.remove(&id) {
-                            stats.answered(&result, s.at.elapsed());
+                            stats.answered(&result, s.at.elapsed(), s.critical);
                             if result == Answer::Ok {
                                 world.gave(&s.gives);
                             }
@@ -261,11 +298,13 @@ async fn play(
                     }
                     ServerMsg::Data { data, .. } => {
                         if let Some(cmd) = follow_up(&data, &world) {
+                            let critical = wire::critical(&cmd);
                             if let Ok(id) = ws.send(cmd).await {
                                 bump(&stats.commands);
                                 let s = Sent {
                                     at: Instant::now(),
                                     economy: true,
+                                    critical,
                                     gives: Vec::new(),
                                     accepts_offer: false,
                                 };

@@ -3,24 +3,29 @@
 //! takes a ticket, joins, and plays through the commands of the protocol, its choices made by
 //! the simulator's seeded decision function (`realmkeep_sim::Mind`) from what its socket showed
 //! it. Bots follow redirects to other nodes and reconnect when dropped. A shared `Stats` counts
-//! what they did; `run` prints a line each second and returns a JSON-ready report.
+//! what they did; `run` prints a line each second and returns a JSON-ready report. For the
+//! gateway benchmark, bots can also stay idle once joined, or load a bare echo endpoint instead.
 //!
-//! Codemap: `config.rs` (what to run), `bot.rs` (one bot's life), `view.rs` (what a bot saw,
-//! as the mind's `Observation`), `wire.rs` (an intent as a protocol command), `stats.rs`
-//! (counters, RTT histogram, the report), `ledger.rs` (the ids of acknowledged critical
-//! actions, for fault tests).
+//! Codemap: `config.rs` (what to run), `bot.rs` (one bot's life), `echo.rs` (an echo bot),
+//! `deadline.rs` (when to stop), `view.rs` (what a bot saw, as the mind's `Observation`),
+//! `wire.rs` (an intent as a protocol command), `stats.rs` (counters, traffic, RTT histograms,
+//! windows, the report), `ledger.rs` (the ids of acknowledged critical actions, for fault
+//! tests).
 
 mod bot;
 mod config;
+mod deadline;
+mod echo;
 mod ledger;
 mod stats;
 mod view;
 mod wire;
 
-pub use config::{BotsConfig, BOTS_MAX};
+pub use config::{BotsConfig, Play, BOTS_MAX, ECHO_FRAME_BYTES_MAX, LOGINS_IN_FLIGHT_MAX};
 pub use ledger::{Acked, Committed, LEDGER_ENTRIES_MAX};
-pub use stats::{Report, Stats};
+pub use stats::{Report, Stats, Window};
 
+use deadline::Deadline;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,11 +38,25 @@ pub async fn run(config: BotsConfig, live: bool) -> Report {
 
 /// `run`, ended early when `stop` completes (a signal): every bot logs out as at its time's end.
 pub async fn run_until(config: BotsConfig, live: bool, stop: impl Future<Output = ()>) -> Report {
+    run_with(config, live, Arc::new(Stats::default()), stop).await
+}
+
+/// As `run_until`, counting into `stats` (read by the caller while the bots play,
+/// `take_window`).
+pub async fn run_with(
+    config: BotsConfig,
+    live: bool,
+    stats: Arc<Stats>,
+    stop: impl Future<Output = ()>,
+) -> Report {
     let config = Arc::new(config);
-    let stats = Arc::new(Stats::default());
     let started = Instant::now();
-    let until = tokio::time::Instant::now() + Duration::from_secs(config.seconds);
     let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let until = Deadline::new(
+        tokio::time::Instant::now() + Duration::from_secs(config.seconds),
+        stopped,
+    );
+    let logins = Arc::new(tokio::sync::Semaphore::new(LOGINS_IN_FLIGHT_MAX));
     let mut bots = tokio::task::JoinSet::new();
     let mut stop = std::pin::pin!(stop);
     let players = config.players.min(BOTS_MAX);
@@ -45,13 +64,18 @@ pub async fn run_until(config: BotsConfig, live: bool, stop: impl Future<Output 
     let mut spawn_at = tokio::time::Instant::now();
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
-        let spawning = spawned < players && !*stopping.borrow();
+        let spawning = spawned < players && !until.passed();
         tokio::select! {
             // Spread the logins (Argon2id is slow on purpose).
             _ = tokio::time::sleep_until(spawn_at), if spawning => {
-                let (c, s, mut halt) = (config.clone(), stats.clone(), stopped.clone());
+                let (c, s, u, l) = (config.clone(), stats.clone(), until.clone(), logins.clone());
                 let i = spawned;
-                bots.spawn(async move { bot::live(i, &c, &s, until, &mut halt).await });
+                bots.spawn(async move {
+                    match c.play {
+                        Play::Echo { frame_bytes } => echo::live(i, &c, frame_bytes, &s, u).await,
+                        Play::Mind | Play::Idle => bot::live(i, &c, &s, u, &l).await,
+                    }
+                });
                 spawned += 1;
                 spawn_at += config.spawn_spacing;
             }

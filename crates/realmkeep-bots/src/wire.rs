@@ -18,6 +18,19 @@ fn offer(o: &TradeOffer) -> WireOffer {
     }
 }
 
+/// Whether the answer to `cmd` comes after a commit (a critical action: items or gold move).
+pub(crate) fn critical(cmd: &Command) -> bool {
+    matches!(
+        cmd,
+        Command::PickUp { .. }
+            | Command::Trade { .. }
+            | Command::ListItem { .. }
+            | Command::BuyListing { .. }
+            | Command::SendMail { .. }
+            | Command::ClaimMail { .. }
+    )
+}
+
 /// The command for `intent`, from where the bot stands (a walk is cut to one step).
 pub(crate) fn command(intent: &Intent, at: (f32, f32)) -> Option<Command> {
     Some(match intent {

@@ -1,15 +1,18 @@
 //! Bots over real sockets against a node and its gateway (real PostgreSQL and Redis): they
 //! register, log in, join and play through the protocol for a few seconds, every command is
-//! answered, nothing is left in two places, and the report says what happened.
+//! answered, nothing is left in two places, and the report says what happened. Idle bots join
+//! and stay silent, measured by a window, until they are told to stop.
 
-use realmkeep_bots::{run, BotsConfig};
+use realmkeep_bots::{run, run_with, BotsConfig, Play, Stats};
 use realmkeep_cache::options::RateLimitConfig;
 use realmkeep_cache::{Cache, CacheOptions, NodeId, QueueKind, RateAction, SessionSecret};
 use realmkeep_domain::ZoneId;
 use realmkeep_gateway::{Gateway, GatewayConfig};
 use realmkeep_server::{Cluster, ClusterConfig, ContentDefinitions, StoreLeaderboards};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 const BOTS: usize = 12;
 
@@ -65,14 +68,47 @@ async fn bots_register_join_and_play_through_the_socket() {
     assert_eq!(report.connected_at_end, 0, "all logged out");
     assert_eq!(realmkeep_testkit::misplaced_items(&db.store).await, 0);
 
-    // A second run logs into the same accounts (registered once).
-    bots.seconds = 2;
-    let again = run(bots, false).await;
+    // A second run logs into the same accounts without registering (registered once: an
+    // account that did not exist would be refused at login, and that bot would not join).
+    bots.seconds = 4;
+    bots.registered = true;
+    let again = run(bots.clone(), false).await;
     assert_eq!(
         (again.joined as usize, again.errors),
         (BOTS, 0),
         "{again:?}"
     );
+
+    // Idle bots join and send nothing; a window says so; a stop ends the run before its time.
+    bots.play = Play::Idle;
+    bots.seconds = 60;
+    let stats = Arc::new(Stats::default());
+    let (stop_tx, stop) = oneshot::channel::<()>();
+    let stop = async move {
+        let _ = stop.await;
+    };
+    let idle = tokio::spawn(run_with(bots, false, stats.clone(), stop));
+    let started = Instant::now();
+    while stats.connected.load(Ordering::Relaxed) < BOTS as u64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "idle bots joined"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stats.take_window();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let w = stats.take_window();
+    assert_eq!(
+        (w.connected, w.commands, w.frames_up),
+        (BOTS as u64, 0, 0),
+        "{w:?}"
+    );
+    assert!(w.seconds >= 1.0, "{w:?}");
+    stop_tx.send(()).unwrap();
+    let r = idle.await.unwrap();
+    assert!(r.seconds < 30.0, "stopped early: {r:?}");
+    assert_eq!((r.connected_at_end, r.errors), (0, 0), "{r:?}");
     gateway.stop();
     cluster.shutdown().await;
 }

@@ -15,9 +15,11 @@
 //! connections per address, TLS, hyper), `state.rs` (shared state, live connections, pub/sub),
 //! `http/` (one module per resource), `ws/` (`decode.rs`: frames to commands, the fuzzed part;
 //! `conn.rs`: one connection's loop; `join.rs`: ticket to character in the world;
-//! `translate.rs`: zone notices to protocol messages).
+//! `translate.rs`: zone notices to protocol messages); `echo.rs` (a bare WebSocket echo on the
+//! same stack: the gateway benchmark's reference, not served by a node).
 
 mod config;
+pub mod echo;
 mod error;
 mod http;
 pub mod limits;

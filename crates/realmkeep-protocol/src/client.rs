@@ -261,6 +261,41 @@ pub struct Socket<S> {
     next_id: u64,
     /// Messages read while waiting for something else, in order.
     pub backlog: std::collections::VecDeque<ServerFrame>,
+    traffic: Traffic,
+}
+
+/// Data frames a socket sent and received, and their size on the wire (payload and WebSocket
+/// frame header, the client's mask included; TCP/IP headers not). Control frames (ping, pong,
+/// close) are not counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub frames_sent: u64,
+    pub bytes_sent: u64,
+    pub frames_received: u64,
+    pub bytes_received: u64,
+}
+
+impl Traffic {
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &Traffic) -> Traffic {
+        Traffic {
+            frames_sent: self.frames_sent.saturating_sub(earlier.frames_sent),
+            bytes_sent: self.bytes_sent.saturating_sub(earlier.bytes_sent),
+            frames_received: self.frames_received.saturating_sub(earlier.frames_received),
+            bytes_received: self.bytes_received.saturating_sub(earlier.bytes_received),
+        }
+    }
+}
+
+/// A data frame's size on the wire: RFC 6455's header (2 bytes, then 2 or 8 more for the
+/// length, 4 for the mask of a client's frame) and the payload.
+pub fn frame_wire_bytes(payload: usize, masked: bool) -> u64 {
+    let length = match payload {
+        0..=125 => 0,
+        126..=65_535 => 2,
+        _ => 8,
+    };
+    (2 + length + if masked { 4 } else { 0 } + payload) as u64
 }
 
 pub type PlainSocket = Socket<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -285,7 +320,18 @@ where
             ws,
             next_id: 1,
             backlog: Default::default(),
+            traffic: Traffic::default(),
         }
+    }
+
+    /// Data frames sent and received since the socket opened.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+
+    fn sent(&mut self, payload: usize) {
+        self.traffic.frames_sent += 1;
+        self.traffic.bytes_sent += frame_wire_bytes(payload, true);
     }
 
     /// Sends a command with the next request id; returns the id.
@@ -303,6 +349,7 @@ where
     }
 
     pub async fn send_text(&mut self, text: &str) -> Result<(), ClientError> {
+        self.sent(text.len());
         self.ws
             .send(Message::Text(text.into()))
             .await
@@ -310,10 +357,39 @@ where
     }
 
     pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), ClientError> {
+        self.sent(bytes.len());
         self.ws
             .send(Message::Binary(bytes.into()))
             .await
             .map_err(transport)
+    }
+
+    /// The next data frame as it came, text or binary, or the close; for clients of endpoints
+    /// that do not speak protocol v1 (the benchmark's echo).
+    pub async fn next_raw(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
+        loop {
+            let m = tokio::time::timeout(CLIENT_WAIT, self.ws.next())
+                .await
+                .map_err(|_| ClientError::Transport("no message in time".into()))?;
+            match m {
+                None | Some(Ok(Message::Close(_))) => return Ok(None),
+                Some(Err(e)) => return Err(transport(e)),
+                Some(Ok(Message::Text(t))) => {
+                    self.received(t.len());
+                    return Ok(Some(t.as_bytes().to_vec()));
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    self.received(b.len());
+                    return Ok(Some(b.to_vec()));
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    fn received(&mut self, payload: usize) {
+        self.traffic.frames_received += 1;
+        self.traffic.bytes_received += frame_wire_bytes(payload, false);
     }
 
     /// The next server message or the close (pings are answered by the library).
@@ -333,6 +409,7 @@ where
                 None => return Ok(Incoming::Closed(None)),
                 Some(Err(e)) => return Err(transport(e)),
                 Some(Ok(Message::Text(t))) => {
+                    self.received(t.len());
                     let f: ServerFrame = serde_json::from_str(&t).map_err(transport)?;
                     return Ok(Incoming::Frame(f));
                 }

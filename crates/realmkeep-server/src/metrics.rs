@@ -167,6 +167,15 @@ pub struct HostMetrics {
     pub last_tick_age_ms: Option<u64>,
 }
 
+fn percentiles(s: realmkeep_zone::TickSummary) -> Percentiles {
+    Percentiles {
+        count: s.count,
+        p50_us: s.p50_us,
+        p99_us: s.p99_us,
+        max_us: s.max_us,
+    }
+}
+
 /// Everything a host measures: counters, latencies and the last operating error.
 #[derive(Debug)]
 pub struct Metrics {
@@ -175,6 +184,8 @@ pub struct Metrics {
     tick_seconds: ::metrics::Histogram,
     /// Wall-clock tick durations, in the zone crate's histogram (shared with the benchmark).
     tick: Mutex<TickStats>,
+    /// The same since the last `take_tick_window` (a benchmark's measured window).
+    tick_window: Mutex<TickStats>,
     pub join: Latency,
     last_error: Mutex<Option<String>>,
     /// When the last tick ended.
@@ -187,6 +198,7 @@ impl Default for Metrics {
             counters: Counters::default(),
             tick_seconds: ::metrics::Histogram::noop(),
             tick: Mutex::new(TickStats::new()),
+            tick_window: Mutex::new(TickStats::new()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
             last_tick: Mutex::new(None),
@@ -211,6 +223,10 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .record(d);
+        self.tick_window
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(d);
         *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     }
 
@@ -220,12 +236,15 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .summary();
-        Percentiles {
-            count: s.count,
-            p50_us: s.p50_us,
-            p99_us: s.p99_us,
-            max_us: s.max_us,
-        }
+        percentiles(s)
+    }
+
+    /// Tick durations since the previous call (or the start), and a new window begins.
+    pub fn take_tick_window(&self) -> Percentiles {
+        let mut w = self.tick_window.lock().unwrap_or_else(|p| p.into_inner());
+        let s = w.summary();
+        w.reset();
+        percentiles(s)
     }
 
     pub fn set_last_error(&self, e: impl std::fmt::Display) {

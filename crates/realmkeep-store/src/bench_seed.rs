@@ -58,6 +58,22 @@ impl Store {
         password_hash: &str,
         progress: &mut dyn FnMut(i64),
     ) -> StoreResult<()> {
+        self.bench_seed_in_zones(n, password_hash, 2, progress)
+            .await
+    }
+
+    /// As `bench_seed`, character `i` in zone `1 + i % zones` (zones `1..=zones` must be
+    /// defined), at a point of the zone's first 500 x 331 units.
+    pub async fn bench_seed_in_zones(
+        &self,
+        n: i64,
+        password_hash: &str,
+        zones: i32,
+        progress: &mut dyn FnMut(i64),
+    ) -> StoreResult<()> {
+        if zones < 1 {
+            return Err(StoreError::Io("bench seed: at least one zone".into()));
+        }
         let mut tx = self.pool.begin().await.map_err(db("begin"))?;
         for s in 0..BENCH_SKILLS_PER_CHARACTER {
             sqlx::query("INSERT INTO skill_definitions (id, name, max_level, cooldown_ms, mana_cost) VALUES ($1, $2, 10, 1000, 1) ON CONFLICT DO NOTHING")
@@ -79,7 +95,7 @@ impl Store {
         let mut lo = 1;
         while lo <= n {
             let hi = (lo + BENCH_SEED_CHUNK - 1).min(n);
-            self.bench_seed_chunk(lo, hi, password_hash).await?;
+            self.bench_seed_chunk(lo, hi, password_hash, zones).await?;
             progress(hi);
             lo = hi + 1;
         }
@@ -121,7 +137,7 @@ impl Store {
         Ok(())
     }
 
-    async fn bench_seed_chunk(&self, lo: i64, hi: i64, hash: &str) -> StoreResult<()> {
+    async fn bench_seed_chunk(&self, lo: i64, hi: i64, hash: &str, zones: i32) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db("begin"))?;
         sqlx::query("SET LOCAL session_replication_role = replica")
             .execute(&mut *tx)
@@ -133,10 +149,10 @@ impl Store {
             "INSERT INTO characters (id, account_id, name, class, kingdom, level, xp, gold, strength, agility, intellect,
                                      stamina, health, mana, zone_id) OVERRIDING SYSTEM VALUE
              SELECT i, i, 'Bench' || i, (ARRAY['warrior','mage','ranger','cleric'])[1 + i % 4],
-                    (ARRAY['aldor','veyra','korrim'])[1 + i % 3], 1 + i % 60, i % 1000, 100000, 10, 10, 10, 10, 200, 100, 1 + i % 2
+                    (ARRAY['aldor','veyra','korrim'])[1 + i % 3], 1 + i % 60, i % 1000, 100000, 10, 10, 10, 10, 200, 100, 1 + i % $3
              FROM generate_series($1::int8, $2::int8) i".to_string(),
             "INSERT INTO character_positions (character_id, zone_id, x, y)
-             SELECT i, 1 + i % 2, (i % 500)::real, (i % 331)::real FROM generate_series($1::int8, $2::int8) i".to_string(),
+             SELECT i, 1 + i % $3, (i % 500)::real, (i % 331)::real FROM generate_series($1::int8, $2::int8) i".to_string(),
             format!(
                 "INSERT INTO item_instances (id, def_id, quantity, location, origin) OVERRIDING SYSTEM VALUE
                  SELECT i * 64 + k, CASE k WHEN 0 THEN 1 WHEN 1 THEN 10 ELSE ({BAG_DEFS})[1 + (i + k) % 20] END, 1,
@@ -168,7 +184,11 @@ impl Store {
             let q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(lo)
                 .bind(hi);
-            let q = if k == 0 { q.bind(hash) } else { q };
+            let q = match k {
+                0 => q.bind(hash),
+                1 | 2 => q.bind(zones as i64),
+                _ => q,
+            };
             q.execute(&mut *tx).await.map_err(|e| db("bench seed")(e))?;
         }
         tx.commit().await.map_err(db("commit"))?;

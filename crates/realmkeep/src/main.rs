@@ -12,6 +12,7 @@ mod demo;
 mod maintain;
 mod private;
 mod serve;
+mod stdin;
 
 use clap::{CommandFactory, FromArgMatches};
 

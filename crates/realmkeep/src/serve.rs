@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// the sockets close and everyone is saved (a second signal cuts it short).
     #[arg(long, default_value_t = DRAIN_SECONDS)]
     pub drain_seconds: u64,
+    /// For the gateway benchmark: each line read on stdin prints one JSON line on stdout (per
+    /// zone its players and the tick durations since the previous line; open connections).
+    #[arg(long, hide = true)]
+    pub stats_on_stdin: bool,
     #[command(flatten)]
     pub gateway: GatewayArgs,
 }
@@ -230,6 +234,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .context("opening the gateway")?;
     eprintln!("gateway listening on {}", gateway.base_url());
     let stop = drained(gateway.clone(), Duration::from_secs(args.drain_seconds));
+    if args.stats_on_stdin {
+        tokio::spawn(stats_on_stdin(cluster.clone(), gateway.clone()));
+    }
     if args.sim_players == 0 {
         let reports = realmkeep_server::serve(cluster, stop).await;
         gateway.stop();
@@ -313,6 +320,34 @@ async fn warn_if_privileged(cluster: &Cluster) {
              login role in realmkeep_game instead (docs/OPERATIONS.md)"
         ),
         Err(e) => tracing::warn!(error = %e, "the database role's privileges were not checked"),
+    }
+}
+
+/// One JSON line on stdout for each line on stdin, until stdin closes: what the benchmark
+/// measures inside the node over a window.
+async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
+    let mut lines = crate::stdin::lines();
+    while lines.recv().await.is_some() {
+        let zones: Vec<_> = cluster
+            .zones()
+            .map(|z| {
+                let tick = z.take_tick_window();
+                serde_json::json!({
+                    "zone": z.zone().0,
+                    "players": z.metrics().players,
+                    "ticks": tick.count,
+                    "tick_p50_us": tick.p50_us,
+                    "tick_p99_us": tick.p99_us,
+                    "tick_max_us": tick.max_us,
+                })
+            })
+            .collect();
+        let line = serde_json::json!({
+            "event": "stats",
+            "connections": gateway.open_connections(),
+            "zones": zones,
+        });
+        println!("{line}");
     }
 }
 

@@ -102,3 +102,61 @@ fn bench_restore_reports_its_checks() {
         assert!(r["figures"][f].is_number(), "figure {f} missing");
     }
 }
+
+#[test]
+fn bench_gateway_reports_its_checks() {
+    let r = bench(&[
+        "gateway",
+        "--crowds",
+        "12",
+        "--idle",
+        "16",
+        "--seconds",
+        "2",
+    ]);
+    assert_eq!(r["bench"], "gateway");
+    assert!(r["pass"].is_boolean());
+    let names = check_names(&r);
+    for expected in [
+        "connections not held of 12 active players",
+        "zone tick p99 with 12 active players",
+        "action RTT p99 with 12 active players",
+        "bytes down per player with 12 active players",
+        "idle connections not held of 16",
+        "resident memory per idle connection",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected:?} missing from {names:?}"
+        );
+    }
+    let figures = &r["figures"];
+    // Every bot connected and played; the node saw them; the echo answered its bots.
+    assert_eq!(figures["connections_held_12"], 12.0, "{figures}");
+    assert_eq!(figures["idle_connections_held"], 16.0, "{figures}");
+    assert_eq!(figures["echo_connections_held_12"], 12.0, "{figures}");
+    assert!(
+        figures["node_open_connections_12"].as_f64().unwrap() >= 12.0,
+        "{figures}"
+    );
+    for f in [
+        "answers_12",
+        "frames_up_per_player_s_12",
+        "frames_down_per_player_s_12",
+        "down_kb_per_player_s_12",
+        "gateway_cpu_us_per_message_12",
+        "echo_frame_bytes_12",
+        "echo_rtt_p99_ms_12",
+    ] {
+        assert!(figures[f].as_f64().unwrap() > 0.0, "figure {f}: {figures}");
+    }
+    for f in [
+        "tick_p99_ms_12",
+        "server_cpu_s_per_1000_players_per_s_12",
+        "rss_per_connection_kb_12",
+        "idle_rss_per_connection_kb",
+        "gateway_over_echo_cpu_per_message_12",
+    ] {
+        assert!(figures[f].is_number(), "figure {f} missing: {figures}");
+    }
+}

@@ -250,6 +250,11 @@ impl ZoneHost {
         self.inner.metrics.snapshot(self.inner.roster.len() as u64)
     }
 
+    /// Tick durations since the previous call (a benchmark's window; `metrics` keeps its own).
+    pub fn take_tick_window(&self) -> crate::metrics::Percentiles {
+        self.inner.metrics.take_tick_window()
+    }
+
     async fn control(&self, input: ZoneInput) -> Result<(), HostError> {
         match tokio::time::timeout(
             CONTROL_SEND_WAIT,

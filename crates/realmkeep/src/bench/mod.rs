@@ -3,6 +3,9 @@
 //! or `--json FILE`; a readable table goes to stderr.
 
 mod cache;
+mod gateway;
+mod gateway_echo;
+mod gateway_procs;
 mod report;
 mod restore;
 mod store;
@@ -24,6 +27,11 @@ pub enum Suite {
     Zone,
     /// Not part of `all`: a restore of N characters (`--characters`).
     Restore,
+    /// Not part of `all`: a node and bots processes over loopback sockets (`--crowds`, `--idle`).
+    Gateway,
+    /// The gateway benchmark's reference, run by it as a process of its own (`--listen`).
+    #[value(hide = true)]
+    EchoServer,
     All,
 }
 
@@ -47,9 +55,24 @@ pub struct BenchArgs {
     /// Monsters of `zone` (the figure is 10,000).
     #[arg(long, default_value_t = 10_000)]
     pub monsters: u32,
+    /// Active players of `gateway`, one phase each (the figures).
+    #[arg(long, value_delimiter = ',', default_value = "1000,2000,5000")]
+    pub crowds: Vec<u32>,
+    /// Idle authenticated connections of `gateway` (the figure; 0: no idle phase).
+    #[arg(long, default_value_t = 15_000)]
+    pub idle: u32,
+    /// Milliseconds between two bots' logins in `gateway` (a login is an Argon2id hash).
+    #[arg(long, default_value_t = 20)]
+    pub spawn_ms: u64,
+    /// Where `echo-server` listens.
+    #[arg(long, hide = true)]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
+    if args.suite == Suite::EchoServer {
+        return gateway_echo::echo_server(args.listen).await;
+    }
     let mut reports = Vec::new();
     if matches!(args.suite, Suite::Store | Suite::All) {
         reports.push(store::run(&args).await?);
@@ -62,6 +85,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     }
     if matches!(args.suite, Suite::Zone | Suite::All) {
         reports.push(zone::run(&args).await?);
+    }
+    if args.suite == Suite::Gateway {
+        reports.push(gateway::run(&args).await?);
     }
     for r in &reports {
         eprintln!("{}", r.table());

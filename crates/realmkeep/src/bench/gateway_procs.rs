@@ -1,0 +1,196 @@
+//! The processes of `bench gateway`: this binary run again as a node (`serve`), as bots
+//! (`bots`) and as the echo (`bench echo-server`), each answering one JSON line on stdout for
+//! each line the benchmark writes on its stdin; and what `/proc` says about them (CPU, memory).
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// How long a child may take to answer a stats line (a loaded 2-core machine).
+const ANSWER_WAIT: Duration = Duration::from_secs(30);
+/// How long a child may take to stop after its stdin closed or SIGTERM (a node saves everyone).
+const STOP_WAIT: Duration = Duration::from_secs(120);
+/// Clock ticks per second of `/proc/PID/stat` (100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// A child process of the benchmark, spoken to through its stdin and stdout.
+pub struct Proc {
+    pub name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Lines<BufReader<ChildStdout>>,
+    pid: u32,
+}
+
+impl Proc {
+    /// Starts this binary with `args`; its stderr goes to `log`.
+    pub fn start(name: &str, args: &[String], envs: &[(&str, &str)], log: &Path) -> Result<Proc> {
+        let exe = std::env::current_exe().context("finding this binary")?;
+        let mut cmd = Command::new(exe);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).with_context(|| format!("creating {log:?}"))?)
+            .kill_on_drop(true);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().with_context(|| format!("starting {name}"))?;
+        let pid = child.id().context("a started child has a pid")?;
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().context("piped stdout")?).lines();
+        Ok(Proc {
+            name: name.into(),
+            child,
+            stdin,
+            stdout,
+            pid,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The next JSON line on its stdout whose `event` is `event` (or any JSON line if `None`),
+    /// skipping others.
+    pub async fn line(&mut self, event: Option<&str>) -> Result<Value> {
+        loop {
+            let line = tokio::time::timeout(ANSWER_WAIT, self.stdout.next_line())
+                .await
+                .with_context(|| format!("{} did not answer in time", self.name))??;
+            let Some(line) = line else {
+                bail!("{} ended (see its log)", self.name);
+            };
+            let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if event.is_none_or(|e| v["event"] == e) {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// Asks for its stats line and reads it.
+    pub async fn stats(&mut self, event: Option<&str>) -> Result<Value> {
+        let stdin = self.stdin.as_mut().context("stdin already closed")?;
+        stdin.write_all(b"stats\n").await?;
+        stdin.flush().await?;
+        self.line(event).await
+    }
+
+    /// Closes its stdin (bots log out, the echo stops) and waits for it to end; the last JSON
+    /// line it printed, if any.
+    pub async fn finish(mut self) -> Result<Option<Value>> {
+        drop(self.stdin.take());
+        let mut last = None;
+        let read = async {
+            while let Ok(Some(line)) = self.stdout.next_line().await {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    last = Some(v);
+                }
+            }
+        };
+        if tokio::time::timeout(STOP_WAIT, read).await.is_err() {
+            bail!("{} did not stop in time", self.name);
+        }
+        let _ = tokio::time::timeout(STOP_WAIT, self.child.wait()).await;
+        Ok(last)
+    }
+
+    /// SIGTERM (a node saves everyone and stops) and waits for the end.
+    pub async fn terminate(mut self) -> Result<()> {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        drop(self.stdin.take());
+        let _ = kill(Pid::from_raw(self.pid as i32), Signal::SIGTERM);
+        match tokio::time::timeout(STOP_WAIT, self.child.wait()).await {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                bail!("{} did not stop in time after SIGTERM", self.name)
+            }
+        }
+    }
+}
+
+/// CPU seconds (user + system) a process has used so far.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields 14 and 15, counted after the command name's closing parenthesis.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(
+                (f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+                    / TICKS_PER_SECOND,
+            )
+        })
+        .unwrap_or(0.0)
+}
+
+/// Resident memory of a process now, in KiB.
+pub fn rss_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// CPU seconds the whole machine has been busy (all cores, everything but idle and iowait).
+pub fn machine_busy_seconds() -> f64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let f: Vec<f64> = s
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            let total: f64 = f.iter().take(8).sum();
+            let idle = f.get(3)? + f.get(4)?;
+            Some((total - idle) / TICKS_PER_SECOND)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Memory the machine could still give (MemAvailable), in MiB.
+pub fn memory_available_mib() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1_024.0)
+        .unwrap_or(f64::INFINITY)
+}
+
+/// The machine's load average over the last minute (other work on the machine shows here).
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// A free TCP port on loopback (bound and let go).
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
