@@ -50,25 +50,8 @@ pub(crate) async fn welcome(j: &Joined) -> Option<Welcome> {
             intellect: l.attributes.intellect,
             stamina: l.attributes.stamina,
         },
-        bag: view
-            .items
-            .iter()
-            .map(|i| BagItem {
-                item: i.item.0,
-                def: i.def.0,
-                quantity: i.quantity,
-                slot: i.slot,
-            })
-            .collect(),
-        equipment: l
-            .equipment
-            .iter()
-            .map(|e| EquippedItem {
-                item: e.item.0,
-                def: e.def.0,
-                slot: e.slot.as_str().to_string(),
-            })
-            .collect(),
+        bag: view.items.iter().map(bag_item).collect(),
+        equipment: l.equipment.iter().map(equipped_item).collect(),
         skills: l
             .skills
             .iter()
@@ -87,4 +70,23 @@ pub(crate) async fn welcome(j: &Joined) -> Option<Welcome> {
             })
             .collect(),
     })
+}
+
+/// A bag stack as the protocol shows it (the welcome and the `items` event).
+pub(super) fn bag_item(i: &realmkeep_domain::records::InventoryItem) -> BagItem {
+    BagItem {
+        item: i.item.0,
+        def: i.def.0,
+        quantity: i.quantity,
+        slot: i.slot,
+    }
+}
+
+/// A worn item as the protocol shows it (the welcome and the `items` event).
+pub(super) fn equipped_item(e: &realmkeep_domain::records::EquippedItem) -> EquippedItem {
+    EquippedItem {
+        item: e.item.0,
+        def: e.def.0,
+        slot: e.slot.as_str().to_string(),
+    }
 }

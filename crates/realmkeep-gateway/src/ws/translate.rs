@@ -4,8 +4,7 @@
 use realmkeep_cache::PlayerEvent as CacheEvent;
 use realmkeep_domain::records::Refusal;
 use realmkeep_protocol::ws::{
-    Answer, BagItem, ChatLine, Entity, EntityKind, EquippedItem, GameEvent, InboxEvent, Moved,
-    ServerMsg, View,
+    Answer, ChatLine, Entity, EntityKind, GameEvent, InboxEvent, Moved, ServerMsg, View,
 };
 use realmkeep_protocol::Reason;
 use realmkeep_zone::io::{Action, ChatChannel, Denial, PlayerEvent, ViewDelta, Visible};
@@ -175,23 +174,8 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             friends,
         }),
         PlayerEvent::ItemsChanged { bag, equipment } => ev(G::Items {
-            bag: bag
-                .into_iter()
-                .map(|i| BagItem {
-                    item: i.item.0,
-                    def: i.def.0,
-                    quantity: i.quantity,
-                    slot: i.slot,
-                })
-                .collect(),
-            equipment: equipment
-                .into_iter()
-                .map(|e| EquippedItem {
-                    item: e.item.0,
-                    def: e.def.0,
-                    slot: e.slot.as_str().to_string(),
-                })
-                .collect(),
+            bag: bag.iter().map(super::me::bag_item).collect(),
+            equipment: equipment.iter().map(super::me::equipped_item).collect(),
         }),
         // Pages are data of their request (`data`), not events.
         PlayerEvent::MarketPage { .. } | PlayerEvent::Mailbox { .. } => None,
