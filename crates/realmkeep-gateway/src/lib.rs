@@ -75,6 +75,7 @@ impl Gateway {
             .public_url
             .get_or_insert_with(|| format!("{scheme}://{local_addr}/v1/ws"))
             .clone();
+        tokio::spawn(metrics_upkeep(stop.clone()));
         tokio::spawn(announce_zones(
             cluster.clone(),
             public_url.clone(),
@@ -134,6 +135,18 @@ impl Gateway {
     /// disconnect grace; the node's shutdown saves them).
     pub fn stop(&self) {
         self.stop.cancel();
+    }
+}
+
+/// Folds the node's recorded metric samples into their buckets every `UPKEEP_EVERY` until the
+/// gateway stops, scraped or not.
+async fn metrics_upkeep(stop: CancellationToken) {
+    let mut every = tokio::time::interval(realmkeep_server::telemetry::UPKEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = every.tick() => realmkeep_server::telemetry::upkeep(),
+        }
     }
 }
 

@@ -69,8 +69,12 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Drops histogram samples already folded into buckets; the gateway runs it between scrapes so
-/// an unscraped node does not grow.
+/// How often samples recorded since the last scrape are folded into their buckets, so a node
+/// nobody scrapes holds a bounded amount of them.
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds recorded histogram samples into their buckets (the gateway runs it every
+/// `UPKEEP_EVERY` while it serves; a scrape does it too).
 pub fn upkeep() {
     if let Some(h) = install() {
         h.run_upkeep();
