@@ -6,7 +6,7 @@
 use crate::clock::now_unix_ms;
 use crate::error::CacheError;
 use crate::vocab::{Channel, QueueKind};
-use realmkeep_domain::{CharacterId, CharacterName, GuildId, MailId, ZoneId};
+use realmkeep_domain::{AdminOrder, CharacterId, CharacterName, GuildId, MailId, ZoneId};
 use serde::{Deserialize, Serialize};
 
 /// Largest message published or accepted, serialized.
@@ -101,6 +101,12 @@ pub enum PlayerEvent {
         queue: QueueKind,
         zone: ZoneId,
         members: Vec<CharacterId>,
+    },
+    /// An operator's gold or item change, for the node whose zone holds the character (not for
+    /// the player's connection). At most once: its sender reads the outcome from PostgreSQL
+    /// under the order's key and gives the key up after its wait.
+    Admin {
+        order: AdminOrder,
     },
 }
 

@@ -3,6 +3,9 @@
 //! API and the command line.
 
 use crate::error::DomainError;
+use crate::ids::{AdminId, ItemDefId, ItemId};
+use crate::records::Belongings;
+use crate::types::Quantity;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -103,6 +106,59 @@ impl AdminPower {
             AdminPower::AdminAccounts => "admin_accounts",
         }
     }
+}
+
+/// What an operator changes of a character's belongings (the admin API's gold and item
+/// changes). For a character in the world, the zone that holds it runs the change under its claim
+/// (`AdminOrder`); otherwise the store runs it directly, refused while a claim holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum AdminChange {
+    /// Add (or, negative, take) gold.
+    Gold { delta: i64 },
+    /// Create an item in the bag.
+    Grant { def: ItemDefId, quantity: Quantity },
+    /// Destroy an item of the bag.
+    Remove { item: ItemId },
+}
+
+impl AdminChange {
+    /// The power of the operator's role the change needs.
+    pub fn power(&self) -> AdminPower {
+        match self {
+            AdminChange::Gold { .. } => AdminPower::Gold,
+            AdminChange::Grant { .. } | AdminChange::Remove { .. } => AdminPower::Items,
+        }
+    }
+}
+
+/// An operator's change sent to the zone holding the character, under an idempotency `key` the
+/// sender made: the sender learns the outcome from the database under that key (and gives the key
+/// up after a wait, so a late order can no longer commit). The operator's role is read again by
+/// the node that runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOrder {
+    pub key: String,
+    pub change: AdminChange,
+    pub operator: AdminId,
+    pub reason: String,
+}
+
+/// What a committed admin change left: the purse, the whole bag and equipment, and the item a
+/// grant created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminReceipt {
+    pub gold: i64,
+    pub held: Belongings,
+    pub item: Option<ItemId>,
+}
+
+/// What is kept under an admin order's key: the receipt, or the words of the refusal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AdminOutcome {
+    Applied(AdminReceipt),
+    Refused { message: String },
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub mod redact;
 pub mod rules;
 pub mod types;
 
-pub use admin::{AdminPower, AdminRole};
+pub use admin::{AdminChange, AdminOrder, AdminOutcome, AdminPower, AdminReceipt, AdminRole};
 pub use error::DomainError;
 pub use ids::*;
 pub use redact::redact_url;

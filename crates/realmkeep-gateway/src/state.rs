@@ -239,6 +239,19 @@ impl App {
         }
     }
 
+    /// An operator's change of `character`, for the zone of this node that holds it (if one
+    /// does): handed to the zone's control lane off this task, which must not wait on a zone.
+    fn admin_order(&self, character: CharacterId, order: realmkeep_domain::AdminOrder) {
+        let Some(host) = self.cluster.holding(character).cloned() else {
+            return;
+        };
+        tokio::spawn(async move {
+            if let Err(e) = host.admin(character, order).await {
+                tracing::warn!(%character, error = %e, "an operator's change not handed to the zone");
+            }
+        });
+    }
+
     /// Routes a player event to the live connection playing `character`, if any.
     pub fn to_character(&self, character: CharacterId, event: PlayerEvent) {
         let live = lock(&self.live);
@@ -298,6 +311,9 @@ pub(crate) async fn run_pubsub(app: Arc<App>, mut cmds: mpsc::Receiver<PubsubCmd
             },
             ev = sub.recv() => match ev {
                 Some(SubscriberEvent::Message(m)) => match (m.channel, m.message) {
+                    (Channel::PlayerEvents(c), ChannelMessage::Player(PlayerEvent::Admin { order })) => {
+                        app.admin_order(c, order)
+                    }
                     (Channel::PlayerEvents(c), ChannelMessage::Player(p)) => app.to_character(c, p),
                     (channel, ChannelMessage::Chat(line)) => app.chat(&channel, line),
                     (Channel::ServerEvents, ChannelMessage::Server(ev)) => app.announce(ev),

@@ -479,9 +479,9 @@ async fn a_ban_and_a_kick_close_the_players_socket_live_and_a_broadcast_reaches_
     let why = refused(
         &env,
         "POST",
-        &format!("/v1/admin/characters/{}/gold", cheater.id),
+        &format!("/v1/admin/characters/{}/teleport", cheater.id),
         Some(&gm),
-        r#"{"delta":5,"reason":"gift"}"#,
+        r#"{"zone":1,"x":5,"y":5,"reason":"unstuck"}"#,
         409,
         Reason::CharacterOnline,
     )

@@ -317,12 +317,13 @@ async fn submit(c: &Client, form: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_bans_a_connected_player_from_the_console_and_the_players_page_says_so() {
+async fn an_operator_grants_gold_to_and_bans_a_connected_player_from_the_console_and_the_players_page_shows_both(
+) {
     let env = Env::new().await;
     realmkeep_testkit::operator(
         &env.db.store,
-        "mod-mona",
-        realmkeep_domain::AdminRole::Moderator,
+        "gm-mona",
+        realmkeep_domain::AdminRole::GameMaster,
     )
     .await;
     let d = driver().await;
@@ -334,7 +335,7 @@ async fn an_operator_bans_a_connected_player_from_the_console_and_the_players_pa
         .goto(&format!("{}/admin", env.gateway.base_url()))
         .await
         .unwrap();
-    fill_field(&console, "login-form", "name", "mod-mona").await;
+    fill_field(&console, "login-form", "name", "gm-mona").await;
     fill_field(
         &console,
         "login-form",
@@ -371,6 +372,27 @@ async fn an_operator_bans_a_connected_player_from_the_console_and_the_players_pa
     )
     .await;
     screenshot(&console, "admin").await;
+    // Gold granted from the console reaches the open page at once, through the player's zone.
+    let purse: i64 = text(&player, "gold").await.parse().unwrap();
+    fill_field(&console, "gold-form", "delta", "500").await;
+    fill_field(
+        &console,
+        "gold-form",
+        "reason",
+        "compensation for the outage",
+    )
+    .await;
+    submit(&console, "gold-form").await;
+    let js = format!(
+        "return document.getElementById('gold').textContent === '{}'",
+        purse + 500
+    );
+    until(&player, "the page shows the new purse", &js).await;
+    let saved: i64 = sqlx::query_scalar("SELECT gold FROM characters WHERE name = 'mallory'")
+        .fetch_one(env.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(saved, purse + 500);
     fill_field(&console, "ban-form", "reason", "botting in the market").await;
     submit(&console, "ban-form").await;
     let banned = Instant::now();

@@ -211,6 +211,37 @@ async fn a_zone_change_to_another_node_hands_the_player_over() {
     })
     .await;
 
+    // An operator on node one changes alice's purse on node two: the order crosses nodes on
+    // her `player_events` channel and her zone there runs it.
+    realmkeep_testkit::operator(&db.store, "gm-nia", realmkeep_domain::AdminRole::GameMaster).await;
+    let body =
+        serde_json::json!({ "name": "gm-nia", "password": realmkeep_testkit::OPERATOR_PASSWORD });
+    let (s, b) = one
+        .http
+        .raw("POST", "/v1/admin/sessions", None, &body.to_string())
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let op: realmkeep_protocol::admin::AdminSessionIssued = serde_json::from_str(&b).unwrap();
+    let before = saved.gold;
+    let path = format!("/v1/admin/characters/{c}/gold");
+    let (s, b) = one
+        .http
+        .raw(
+            "POST",
+            &path,
+            Some(&op.token),
+            r#"{"delta":77,"reason":"cross-node refund"}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    next_msg(&mut wa, |m| {
+        matches!(m, ServerMsg::Event(realmkeep_protocol::ws::GameEvent::GoldChanged { gold }) if *gold == before + 77)
+            .then_some(())
+    })
+    .await;
+
     one.gateway.stop();
     two.gateway.stop();
     one.cluster.shutdown().await;

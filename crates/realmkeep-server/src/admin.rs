@@ -6,6 +6,13 @@
 //!
 //! PostgreSQL stays the final word: a ban refuses the next login and the next claim whether or
 //! not this reached Redis. This only shortens what is already in the world.
+//!
+//! `change.rs`: an operator's gold or item change, through the zone holding the character when
+//! it is in the world.
+
+mod change;
+
+pub use change::{change_character, ChangeError, Reach, LIVE_CHANGE_WAIT};
 
 use realmkeep_cache::{
     Cache, CacheError, Channel, ChannelMessage, PlayerEvent, ServerEvent, CHAT_TEXT_CHARS_MAX,

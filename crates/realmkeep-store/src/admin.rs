@@ -1,11 +1,16 @@
 //! Operator actions on player data (the spec's "admin tools to inspect/modify player data").
 //! Each is one transaction with a `game_logs` row naming the operator and the reason, each needs
-//! its power of the operator's role (`AdminPower`), and each is refused while a zone holds the character (`ClaimHeld`): an operator never edits a character
-//! behind its zone's back; kick or wait for logout first.
+//! its power of the operator's role (`AdminPower`). An operator never edits a character behind
+//! its zone's back: a gold or item change of a character in the world is run by the zone that
+//! holds it, under its claim (`admin_change` with `Actor::Zone`, sent as an `AdminOrder`), and
+//! the same change out of the world is refused while a claim holds the character (`ClaimHeld`).
+//! A teleport needs the character out of the world.
 
+use crate::action_keys::{check_key, keep_in};
 use crate::admin_accounts::Operator;
 use crate::common::{add_gold, delete_item, grant_items, lock_actor, take_from_inventory};
 use crate::error::{db, refuse, Refusal, StoreResult};
+use crate::items::ops::belongings_in;
 use crate::logs::{write_in_tx, LogEvent};
 use crate::tx::in_tx;
 use crate::Store;
@@ -57,62 +62,56 @@ impl AdminNote {
     }
 }
 
-async fn adjust_gold_in(
+/// Runs `change` for `actor` (a zone's fence, or `Offline`: refused while a claim holds the
+/// character) with its log row, and reads back what the character holds.
+async fn change_in(
     tx: &mut PgConnection,
-    c: CharacterId,
-    delta: i64,
+    actor: Actor,
+    change: &AdminChange,
     note: &AdminNote,
-) -> StoreResult<i64> {
-    lock_actor(tx, &Actor::Offline(c)).await?;
-    let g = add_gold(tx, c, delta).await?;
-    write_in_tx(
-        tx,
-        &[LogEvent::new("admin_gold")
-            .target(c.0)
-            .gold(delta)
-            .details(note.json())],
-    )
-    .await?;
-    Ok(g)
+) -> StoreResult<AdminReceipt> {
+    let c = actor.character();
+    lock_actor(tx, &actor).await?;
+    let (event, item) = match *change {
+        AdminChange::Gold { delta } => {
+            add_gold(tx, c, delta).await?;
+            (LogEvent::new("admin_gold").target(c.0).gold(delta), None)
+        }
+        AdminChange::Grant { def, quantity } => {
+            let id = grant_items(tx, c, &[(def, quantity.get())], "admin").await?[0].item;
+            let e = LogEvent::new("admin_grant_item")
+                .target(c.0)
+                .item(id.0, def.0, quantity.get());
+            (e, Some(id))
+        }
+        AdminChange::Remove { item } => {
+            let t = take_from_inventory(tx, c, item).await?;
+            delete_item(tx, item).await?;
+            let e = LogEvent::new("admin_remove_item")
+                .target(c.0)
+                .item(item.0, t.def_id, t.quantity);
+            (e, None)
+        }
+    };
+    write_in_tx(tx, &[event.details(note.json())]).await?;
+    let gold: i64 = sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
+        .bind(c.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("read gold"))?;
+    let held = belongings_in(tx, c).await?;
+    Ok(AdminReceipt { gold, held, item })
 }
 
-async fn grant_in(
-    tx: &mut PgConnection,
-    c: CharacterId,
-    def: ItemDefId,
-    qty: Quantity,
-    note: &AdminNote,
-) -> StoreResult<ItemId> {
-    lock_actor(tx, &Actor::Offline(c)).await?;
-    let id = grant_items(tx, c, &[(def, qty.get())], "admin").await?[0].item;
-    write_in_tx(
-        tx,
-        &[LogEvent::new("admin_grant_item")
-            .target(c.0)
-            .item(id.0, def.0, qty.get())
-            .details(note.json())],
-    )
-    .await?;
-    Ok(id)
-}
-
-async fn remove_in(
-    tx: &mut PgConnection,
-    c: CharacterId,
-    item: ItemId,
-    note: &AdminNote,
-) -> StoreResult<()> {
-    lock_actor(tx, &Actor::Offline(c)).await?;
-    let t = take_from_inventory(tx, c, item).await?;
-    delete_item(tx, item).await?;
-    write_in_tx(
-        tx,
-        &[LogEvent::new("admin_remove_item")
-            .target(c.0)
-            .item(item.0, t.def_id, t.quantity)
-            .details(note.json())],
-    )
-    .await?;
+/// Refuses what no role may do: a zero or out-of-range gold change.
+fn check_change(change: &AdminChange) -> StoreResult<()> {
+    if let AdminChange::Gold { delta } = *change {
+        if delta == 0 || delta.unsigned_abs() > realmkeep_domain::limits::GOLD_MAX as u64 {
+            refuse!(Refusal::Invalid(
+                "gold change must be non-zero and within the gold limit".into()
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -186,43 +185,110 @@ impl Store {
         self.append_logs(&[e]).await
     }
 
-    /// Adds (or with a negative `delta`, takes) gold. Returns the new purse.
+    /// Runs an operator's `change` in one transaction with its log row: as `actor` (the zone
+    /// holding the character runs it with its fence; `Actor::Offline` is refused while a claim
+    /// holds the character). With a `key`, the outcome is kept under it
+    /// (`AdminOutcome::Applied`): whoever sent the order reads it with `admin_outcome`.
+    pub async fn admin_change(
+        &self,
+        actor: Actor,
+        change: &AdminChange,
+        note: &AdminNote,
+        key: Option<&str>,
+    ) -> StoreResult<AdminReceipt> {
+        note.operator().require(change.power())?;
+        check_change(change)?;
+        if let Some(k) = key {
+            check_key(k)?;
+        }
+        in_tx!(self.pool(), |tx| async move {
+            let r = change_in(tx, actor, change, note).await?;
+            if let Some(k) = key {
+                keep_in(tx, k, &AdminOutcome::Applied(r.clone())).await?;
+            }
+            Ok(r)
+        })
+    }
+
+    /// Keeps a refusal of the order under `key`, so its sender hears why at once rather than
+    /// after its wait. Does nothing if the key is already decided (or given up).
+    pub async fn admin_refused(&self, key: &str, refusal: &Refusal) -> StoreResult<()> {
+        check_key(key)?;
+        let outcome = AdminOutcome::Refused {
+            message: refusal.to_string(),
+        };
+        let value = serde_json::to_value(&outcome)
+            .map_err(|e| crate::StoreError::Io(format!("admin outcome: {e}")))?;
+        sqlx::query(
+            "INSERT INTO action_keys (action_key, receipt) VALUES ($1, $2)
+             ON CONFLICT (action_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(self.pool())
+        .await
+        .map_err(db("keep admin refusal"))?;
+        Ok(())
+    }
+
+    /// The outcome kept under an admin order's `key`, if it is decided yet (without waiting for
+    /// a transaction still on its way: `settle_action` does that).
+    pub async fn admin_outcome(&self, key: &str) -> StoreResult<Option<AdminOutcome>> {
+        check_key(key)?;
+        let v: Option<serde_json::Value> = sqlx::query_scalar(
+            "SELECT receipt FROM action_keys WHERE action_key = $1 AND receipt IS NOT NULL",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("read admin outcome"))?;
+        v.map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| crate::StoreError::Io(format!("admin outcome under {key}: {e}")))
+    }
+
+    /// Adds (or with a negative `delta`, takes) gold of a character out of the world. Returns the
+    /// new purse.
     pub async fn admin_adjust_gold(
         &self,
         c: CharacterId,
         delta: i64,
         note: &AdminNote,
     ) -> StoreResult<i64> {
-        note.operator().require(AdminPower::Gold)?;
-        if delta == 0 || delta.unsigned_abs() > realmkeep_domain::limits::GOLD_MAX as u64 {
-            refuse!(Refusal::Invalid(
-                "gold change must be non-zero and within the gold limit".into()
-            ));
-        }
-        in_tx!(self.pool(), |tx| adjust_gold_in(tx, c, delta, note))
+        let change = AdminChange::Gold { delta };
+        let r = self
+            .admin_change(Actor::Offline(c), &change, note, None)
+            .await?;
+        Ok(r.gold)
     }
 
-    /// Creates an item in the character's bag.
+    /// Creates an item in the bag of a character out of the world.
     pub async fn admin_grant_item(
         &self,
         c: CharacterId,
         def: ItemDefId,
-        qty: Quantity,
+        quantity: Quantity,
         note: &AdminNote,
     ) -> StoreResult<ItemId> {
-        note.operator().require(AdminPower::Items)?;
-        in_tx!(self.pool(), |tx| grant_in(tx, c, def, qty, note))
+        let change = AdminChange::Grant { def, quantity };
+        let r = self
+            .admin_change(Actor::Offline(c), &change, note, None)
+            .await?;
+        r.item
+            .ok_or_else(|| crate::StoreError::Io("a grant without its item".into()))
     }
 
-    /// Destroys an item in the character's bag.
+    /// Destroys an item in the bag of a character out of the world.
     pub async fn admin_remove_item(
         &self,
         c: CharacterId,
         item: ItemId,
         note: &AdminNote,
     ) -> StoreResult<()> {
-        note.operator().require(AdminPower::Items)?;
-        in_tx!(self.pool(), |tx| remove_in(tx, c, item, note))
+        let change = AdminChange::Remove { item };
+        self.admin_change(Actor::Offline(c), &change, note, None)
+            .await
+            .map(drop)
     }
 
     /// Moves a character that is not in the world to a zone and point.

@@ -2,7 +2,7 @@
 //! move, split, stack and destroy. Each is one transaction, fenced by the actor's claim; `ops.rs`
 //! runs one of them as a player's keyed action (`Store::item_op_keyed`).
 
-mod ops;
+pub(crate) mod ops;
 
 use crate::characters::InventoryItem;
 use crate::common::{

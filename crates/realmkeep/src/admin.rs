@@ -13,7 +13,7 @@ mod world;
 
 pub use accounts::AccountCommand;
 
-use crate::cli::{DbArgs, RedisArgs};
+use crate::cli::{DbArgs, MaybeRedis, RedisArgs};
 use crate::db::connect;
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
@@ -38,20 +38,24 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Add or take gold (negative) from a character that is not in the world.
+    /// Add or take gold (negative) from a character (in the world: through its zone, with Redis).
     Gold {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        redis: MaybeRedis,
         name: String,
         #[arg(allow_hyphen_values = true)]
         delta: i64,
         #[command(flatten)]
         note: Note,
     },
-    /// Create an item in a character's bag.
+    /// Create an item in a character's bag (in the world: through its zone, with Redis).
     GrantItem {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        redis: MaybeRedis,
         name: String,
         def: i32,
         #[arg(default_value_t = 1)]
@@ -59,10 +63,12 @@ pub enum AdminCommand {
         #[command(flatten)]
         note: Note,
     },
-    /// Destroy an item in a character's bag.
+    /// Destroy an item in a character's bag (in the world: through its zone, with Redis).
     RemoveItem {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        redis: MaybeRedis,
         name: String,
         item: i64,
         #[command(flatten)]
@@ -235,20 +241,21 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         }
         AdminCommand::Gold {
             db,
+            redis,
             name,
             delta,
             note,
         } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            let g = s
-                .admin_adjust_gold(c, delta, &note.admin(&s).await?)
-                .await?;
-            println!("{name} now has {g} gold");
+            let note = note.admin(&s).await?;
+            let r = world::change(&s, &redis, c, AdminChange::Gold { delta }, &note).await?;
+            println!("{name} now has {} gold", r.gold);
             Ok(())
         }
         AdminCommand::GrantItem {
             db,
+            redis,
             name,
             def,
             quantity,
@@ -256,27 +263,28 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
         } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            let id = s
-                .admin_grant_item(
-                    c,
-                    ItemDefId(def),
-                    Quantity::new(quantity)?,
-                    &note.admin(&s).await?,
-                )
-                .await?;
+            let change = AdminChange::Grant {
+                def: ItemDefId(def),
+                quantity: Quantity::new(quantity)?,
+            };
+            let note = note.admin(&s).await?;
+            let r = world::change(&s, &redis, c, change, &note).await?;
+            let id = r.item.map(|i| i.0).unwrap_or_default();
             println!("created item {id} in {name}'s bag");
             Ok(())
         }
         AdminCommand::RemoveItem {
             db,
+            redis,
             name,
             item,
             note,
         } => {
             let s = connect(&db).await?;
             let c = character(&s, &name).await?;
-            s.admin_remove_item(c, ItemId(item), &note.admin(&s).await?)
-                .await?;
+            let change = AdminChange::Remove { item: ItemId(item) };
+            let note = note.admin(&s).await?;
+            world::change(&s, &redis, c, change, &note).await?;
             println!("destroyed item {item}");
             Ok(())
         }

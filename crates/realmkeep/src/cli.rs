@@ -50,6 +50,15 @@ pub struct RedisArgs {
     pub redis_url: String,
 }
 
+/// Redis, when a command can do more with it (reach a character in the world).
+#[derive(clap::Args, Clone, Debug)]
+pub struct MaybeRedis {
+    /// Redis URL (redis://USER:PASSWORD@HOST:PORT/): with it, a character in the world is
+    /// changed through the zone that holds it; without it, such a change is refused.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Apply the shipped migrations.

@@ -1,7 +1,8 @@
 //! The operator reaches players connected through the gateway, through the binary as an operator
 //! runs it: `realmkeep admin ban` closes the player's socket with 4002 within a second of the
 //! command's return, after the `kicked` inbox event, and the next login is refused;
-//! `realmkeep admin announce` is shown to every connected player.
+//! `realmkeep admin announce` is shown to every connected player; `realmkeep admin gold` changes
+//! a connected player's purse through its zone, and the socket shows it.
 
 use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
 use realmkeep_domain::ZoneId;
@@ -20,7 +21,12 @@ const PASSWORD: &str = "a long enough password";
 async fn admin_ban_closes_the_players_socket_within_a_second() {
     let db = realmkeep_testkit::fresh_db().await;
     let redis = realmkeep_testkit::redis();
-    realmkeep_testkit::operator(&db.store, "gm-test", realmkeep_domain::AdminRole::Moderator).await;
+    realmkeep_testkit::operator(
+        &db.store,
+        "gm-test",
+        realmkeep_domain::AdminRole::GameMaster,
+    )
+    .await;
     let content = Arc::new(realmkeep_store::seed::bundled_content().unwrap());
     let opts = CacheOptions::new(
         NodeId::parse("gw").unwrap(),
@@ -81,6 +87,49 @@ async fn admin_ban_closes_the_players_socket_within_a_second() {
                         text: "server restarts at noon".into()
                     }
                 );
+                break;
+            }
+        }
+    }
+
+    // Gold to a player in the world: without Redis the command cannot reach the zone and
+    // changes nothing; with it, the zone runs the change and the socket shows the purse.
+    let gold = |redis_url: Option<String>| {
+        let mut p = Process::new(env!("CARGO_BIN_EXE_realmkeep"));
+        p.args(["admin", "gold", "cheater", "40"])
+            .args(["--operator", "gm-test", "--reason", "refund"])
+            .env("DATABASE_URL", &db.url)
+            .env_remove("REDIS_URL");
+        if let Some(u) = redis_url {
+            p.env("REDIS_URL", u);
+        }
+        p.output().unwrap()
+    };
+    let before: i64 = sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
+        .bind(c.id)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    let out = gold(None);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("did not apply"), "{said}");
+    let out = gold(Some(redis.url()));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("now has {} gold", before + 40)),
+        "{said}"
+    );
+    loop {
+        if let realmkeep_protocol::client::Incoming::Frame(f) = ws.next().await.unwrap() {
+            if let ServerMsg::Event(realmkeep_protocol::ws::GameEvent::GoldChanged { gold }) = f.msg
+            {
+                assert_eq!(gold, before + 40);
                 break;
             }
         }

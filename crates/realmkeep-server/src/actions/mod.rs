@@ -163,4 +163,5 @@ actions! {
     Friend => friend,
     Item => inventory,
     Whisper => whisper,
+    Admin => admin_change,
 }

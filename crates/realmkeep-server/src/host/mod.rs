@@ -22,7 +22,7 @@ use crate::roster::Roster;
 use crate::tick::{try_command, Query, TickLoop};
 use crate::{cache_worker, log_worker, renewer, store_worker, HostError};
 use realmkeep_cache::Cache;
-use realmkeep_domain::{CharacterId, ZoneId};
+use realmkeep_domain::{AdminOrder, CharacterId, ZoneId};
 use realmkeep_store::Store;
 use realmkeep_zone::io::{PlayerCommand, ReplyTo, ZoneInput};
 use realmkeep_zone::Zone;
@@ -266,6 +266,12 @@ impl ZoneHost {
             Ok(Err(_)) => Err(HostError::ShuttingDown),
             Err(_) => Err(HostError::Busy),
         }
+    }
+
+    /// An operator's change of `character` (see `ZoneInput::Admin`), on the control lane;
+    /// `Busy` when the lane stays full.
+    pub async fn admin(&self, character: CharacterId, order: AdminOrder) -> Result<(), HostError> {
+        self.control(ZoneInput::Admin { character, order }).await
     }
 
     /// The guild wars in force, for the zone's PvP rule (`crate::wars`).

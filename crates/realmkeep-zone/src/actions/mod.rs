@@ -171,6 +171,8 @@ actions! {
     Item => inventory,
     /// Whether a whisper's recipient hears its speaker (a read), then the line.
     Whisper => whisper,
+    /// An operator's gold or item change of a player in the world.
+    Admin => admin_change,
 }
 
 /// Opens a critical request of one player: room for it (`has_room`), counted against the

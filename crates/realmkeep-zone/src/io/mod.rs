@@ -17,7 +17,7 @@ pub use player::*;
 pub use requests::*;
 
 use realmkeep_domain::records::LoadedCharacter;
-use realmkeep_domain::{CharacterId, Fence, GuildId, SkillId, ZoneId};
+use realmkeep_domain::{AdminOrder, CharacterId, Fence, GuildId, SkillId, ZoneId};
 
 /// Names one persistence request of one zone, so its result can find its way back. Unique per
 /// zone instance (a counter from 1); the host may use it as an idempotency key.
@@ -101,6 +101,13 @@ pub enum ZoneInput {
         text: String,
         kingdom: realmkeep_domain::Kingdom,
         guild: Option<GuildId>,
+    },
+    /// An operator's gold or item change of a character in this zone: run by the store under the
+    /// character's fence (`PersistKind::Admin`); ignored if the character is not here (the
+    /// operator's wait for the order's key then ends in "not applied").
+    Admin {
+        character: CharacterId,
+        order: AdminOrder,
     },
     /// Stop accepting spawns and take every character out with a final save. The zone emits
     /// `ZoneOutput::ShutdownComplete` once the last one is released.

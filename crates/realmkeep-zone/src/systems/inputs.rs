@@ -6,11 +6,33 @@ use crate::components::{AutoAttack, Disconnected, Leaving, Player, Velocity, Vie
 use crate::io::{ChatChannel, LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
 use crate::lifecycle::{leaving, Departing};
 use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
-use crate::resources::{Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, ResultInbox, Wars};
+use crate::resources::{
+    Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, Pending, ResultInbox, Wars,
+};
 use crate::spawn::spawn_player;
 use bevy_ecs::prelude::*;
 use realmkeep_domain::{CharacterId, ZoneId};
 use std::collections::HashMap;
+
+/// Opens the store request of an operator's change of a player here.
+fn admin_order(world: &mut World, character: CharacterId, order: realmkeep_domain::AdminOrder) {
+    use crate::actions::admin_change::{Request, Waiting};
+    let Some(e) = world.resource::<Index>().player(character) else {
+        return;
+    };
+    let Some(fence) = world.get::<Player>(e).map(|p| p.fence) else {
+        return;
+    };
+    let Some(id) = world
+        .resource_mut::<Pending>()
+        .open(Waiting { character }.into())
+    else {
+        tracing::warn!(%character, "an operator's change dropped: too many requests open");
+        return;
+    };
+    let request = Request { fence, order };
+    world.resource_mut::<Outbox>().persist(id, request.into());
+}
 
 pub fn apply_inputs(world: &mut World) {
     let inputs = std::mem::take(&mut world.resource_mut::<Inbox>().0);
@@ -123,6 +145,7 @@ pub fn apply_inputs(world: &mut World) {
                     outbox.tell(c, event);
                 }
             }
+            ZoneInput::Admin { character, order } => admin_order(world, character, order),
             ZoneInput::Shutdown => {
                 world.resource_mut::<Lifecycle>().shutting_down = true;
                 let mut all: Vec<CharacterId> =

@@ -2,11 +2,12 @@
 //! command, then the server crate's `admin` (the kick and the announcement the gateway's admin
 //! API sends too).
 
-use crate::cli::RedisArgs;
+use crate::cli::{MaybeRedis, RedisArgs};
 use anyhow::{bail, Context, Result};
 use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
-use realmkeep_domain::AccountId;
-use realmkeep_server::admin::{Announcement, Kicked};
+use realmkeep_domain::{AccountId, AdminChange, AdminReceipt, CharacterId};
+use realmkeep_server::admin::{change_character, Announcement, Kicked, Reach};
+use realmkeep_store::admin::AdminNote;
 use realmkeep_store::Store;
 use std::time::Duration;
 
@@ -50,6 +51,36 @@ async fn connect(redis: &RedisArgs) -> Result<Cache> {
         );
     }
     Ok(cache)
+}
+
+/// An operator's gold or item change of `c`: at once out of the world; in the world, through
+/// the zone holding it, over Redis when `redis` names it (refused with "in the world" otherwise).
+pub async fn change(
+    store: &Store,
+    redis: &MaybeRedis,
+    c: CharacterId,
+    change: AdminChange,
+    note: &AdminNote,
+) -> Result<AdminReceipt> {
+    let cache = match &redis.redis_url {
+        Some(url) => Some(
+            connect(&RedisArgs {
+                redis_url: url.clone(),
+            })
+            .await?,
+        ),
+        None => None,
+    };
+    let reach = Reach {
+        store,
+        cache: cache.as_ref(),
+        node: None,
+    };
+    let done = change_character(reach, c, change, note).await;
+    if let Some(cache) = cache {
+        cache.close().await;
+    }
+    Ok(done?)
 }
 
 /// Publishes an announcement (or a maintenance countdown) on `server_events`. Returns how many

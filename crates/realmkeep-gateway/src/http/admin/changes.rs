@@ -1,15 +1,16 @@
 //! A character's gold, items and position, changed by an operator: `POST
 //! /v1/admin/characters/{id}/gold|items|teleport` and `.../items/{item}/remove`. Each is the
-//! store's admin transaction (the role checked, the log row with the operator and the reason),
-//! refused with 409 `character_online` while a zone holds the character: kick it first.
+//! store's admin transaction (the role checked, the log row with the operator and the reason).
+//! Gold and items change live, through the zone holding a character in the world (`live.rs`);
+//! a teleport is refused with 409 `character_online` while a zone holds the character.
 
-use super::{character, failure, id, Op};
+use super::{character, failure, id, live, Op};
 use crate::error::ApiFailure;
 use crate::http::{AppState, Body};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use realmkeep_domain::{AdminPower, ItemDefId, ItemId, Position, Quantity, ZoneId};
+use realmkeep_domain::{AdminChange, AdminPower, ItemDefId, ItemId, Position, Quantity, ZoneId};
 use realmkeep_protocol::admin::{
     GoldChange, GoldChanged, ItemGrant, ItemGranted, Reasoned, Teleport,
 };
@@ -20,7 +21,8 @@ use realmkeep_protocol::Reason;
     security(("operator" = [])),
     responses((status = 200, body = GoldChanged),
         (status = 403, description = "needs game_master", body = realmkeep_protocol::admin::AdminError),
-        (status = 409, description = "the character is in the world", body = realmkeep_protocol::admin::AdminError)))]
+        (status = 400, description = "refused by the game's rules (overdraft, purse limit)", body = realmkeep_protocol::admin::AdminError),
+        (status = 503, description = "the zone holding the character did not apply it in time: nothing changed", body = realmkeep_protocol::admin::AdminError)))]
 pub(crate) async fn gold(
     State(app): State<AppState>,
     op: Op,
@@ -30,12 +32,8 @@ pub(crate) async fn gold(
     op.require(AdminPower::Gold)?;
     let note = op.note(&g.reason)?;
     let c = character(&app, id(path)?).await?;
-    let gold = app
-        .store()
-        .admin_adjust_gold(c, g.delta, &note)
-        .await
-        .map_err(failure)?;
-    Ok(Json(GoldChanged { gold }))
+    let r = live::change(&app, c, AdminChange::Gold { delta: g.delta }, &note).await?;
+    Ok(Json(GoldChanged { gold: r.gold }))
 }
 
 #[utoipa::path(post, path = "/v1/admin/characters/{id}/items", tag = "changes",
@@ -54,11 +52,14 @@ pub(crate) async fn grant(
     let qty =
         Quantity::new(g.quantity).map_err(|e| ApiFailure::new(Reason::BadFields, e.to_string()))?;
     let c = character(&app, id(path)?).await?;
-    let item = app
-        .store()
-        .admin_grant_item(c, ItemDefId(g.def), qty, &note)
-        .await
-        .map_err(failure)?;
+    let change = AdminChange::Grant {
+        def: ItemDefId(g.def),
+        quantity: qty,
+    };
+    let r = live::change(&app, c, change, &note).await?;
+    let item = r
+        .item
+        .ok_or_else(|| ApiFailure::new(Reason::Internal, "a grant without its item"))?;
     Ok((StatusCode::CREATED, Json(ItemGranted { item: item.0 })))
 }
 
@@ -78,10 +79,8 @@ pub(crate) async fn remove(
     let note = op.note(&r.reason)?;
     let c = character(&app, id(Path(c))?).await?;
     let item = id(Path(item))?;
-    app.store()
-        .admin_remove_item(c, ItemId(item), &note)
-        .await
-        .map_err(failure)?;
+    let change = AdminChange::Remove { item: ItemId(item) };
+    live::change(&app, c, change, &note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,13 +6,15 @@
 //! handlers and `realmkeep_protocol::admin` by utoipa.
 //!
 //! One module per resource: `sessions.rs` (login, logout), `players.rs` (search, character page,
-//! market and mail), `logs.rs` (the game-log browser), `changes.rs` (gold, items, teleport),
+//! market and mail), `logs.rs` (the game-log browser), `changes.rs` (gold, items, teleport; `live.rs`: gold and items of a character in the world,
+//! through the zone that holds it),
 //! `world.rs` (kick, ban, unban, broadcast: the server crate's `admin`, as the CLI sends them),
 //! `operators.rs` (operators' accounts), `status.rs` (the node's live state); `console.rs` serves
 //! the console page at `/admin` (`console/`: HTML, plain JavaScript and CSS, embedded).
 
 mod changes;
 mod console;
+mod live;
 mod logs;
 mod operators;
 mod players;
