@@ -73,8 +73,11 @@ async fn upgrade(State(slots): State<Arc<Semaphore>>, ws: WebSocketUpgrade) -> R
     let Ok(slot) = slots.try_acquire_owned() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
+    // The gateway's own socket settings: the reference differs from it only in what it does.
     ws.max_message_size(FRAME_BYTES_MAX)
         .max_frame_size(FRAME_BYTES_MAX)
+        .read_buffer_size(crate::limits::SOCKET_READ_BUFFER_BYTES)
+        .write_buffer_size(crate::limits::SOCKET_WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| async move {
             echo(socket).await;
             drop(slot);

@@ -37,8 +37,20 @@ pub const HTTP_BODY_BYTES_MAX: usize = 16 * 1024;
 pub const CONTROL_QUEUE_MAX: usize = 64;
 /// Subscription changes and kick notices queued for the gateway's pub/sub task.
 pub const PUBSUB_QUEUE_MAX: usize = 1_024;
+/// What tungstenite reads from a socket at once: its read buffer per connection, zero-filled to
+/// this size on every read, so all of it is resident for every idle player (its default is 128
+/// KiB). A client's frame is at most `FRAME_BYTES_MAX` and most are under 200 bytes; a larger
+/// frame grows the buffer for itself.
+pub const SOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// What outgoing frames are gathered to before a write to the socket (the writer flushes after
+/// each batch it takes from the outbound queue anyway).
+pub const SOCKET_WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 const _: () = assert!(CONNECTIONS_PER_IP_MAX <= CONNECTIONS_MAX);
+const _: () = assert!(
+    SOCKET_READ_BUFFER_BYTES >= 1024
+        && SOCKET_READ_BUFFER_BYTES <= realmkeep_protocol::limits::FRAME_BYTES_MAX
+);
 const _: () = assert!(OUTBOUND_QUEUE_MAX >= 16 && RATE_LIMITED_IN_A_ROW_MAX >= 1);
 const _: () = assert!(
     realmkeep_protocol::limits::PASSWORD_CHARS_MIN == realmkeep_domain::limits::PASSWORD_CHARS_MIN

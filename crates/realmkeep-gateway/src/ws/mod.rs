@@ -16,6 +16,7 @@ mod war;
 mod writer;
 
 use crate::http::AppState;
+use crate::limits::{SOCKET_READ_BUFFER_BYTES, SOCKET_WRITE_BUFFER_BYTES};
 use crate::listener::SlotHandle;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -32,5 +33,7 @@ pub(crate) async fn upgrade(
 ) -> Response {
     ws.max_message_size(FRAME_BYTES_MAX)
         .max_frame_size(FRAME_BYTES_MAX)
+        .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| conn::run(app, peer, slot, socket))
 }
