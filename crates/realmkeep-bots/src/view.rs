@@ -77,8 +77,8 @@ impl SeenWorld {
             self.things.insert(e.net_id, (kind, e.x, e.y, e.health));
         }
         for m in &v.moved {
-            if let Some(t) = self.things.get_mut(&m.net_id) {
-                (t.1, t.2, t.3) = (m.x, m.y, m.health);
+            if let Some(t) = self.things.get_mut(&m.net_id()) {
+                (t.1, t.2, t.3) = (m.x(), m.y(), m.health());
             }
         }
         for l in &v.left {

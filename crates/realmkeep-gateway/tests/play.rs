@@ -53,7 +53,7 @@ async fn register_join_move_be_seen_talk_and_log_out_saved_where_one_stood() {
         ServerMsg::View(v) => v
             .moved
             .iter()
-            .any(|mv| mv.net_id == alice_net && mv.x > x0 + 9.0)
+            .any(|mv| mv.net_id() == alice_net && mv.x() > x0 + 9.0)
             .then_some(()),
         _ => None,
     })

@@ -305,9 +305,9 @@ function onWelcome(w) {
 
 function onView(v) {
   for (const e of v.entered || []) state.entities.set(e.net_id, e);
-  for (const m of v.moved || []) {
-    const e = state.entities.get(m.net_id);
-    if (e) Object.assign(e, m);
+  for (const [id, x, y, health] of v.moved || []) {
+    const e = state.entities.get(id);
+    if (e) Object.assign(e, { x, y, health });
   }
   for (const id of v.left || []) state.entities.delete(id);
   position();

@@ -48,6 +48,18 @@ fn frames_read_as_the_protocol_document_shows_them() {
         serde_json::to_string(&refused).unwrap(),
         r#"{"type":"answer","id":8,"result":"refused","reason":"bad_position"}"#
     );
+    // A view's moved entries are arrays, positions to the hundredth, as the document shows.
+    let v = ServerMsg::View(realmkeep_protocol::ws::View {
+        moved: vec![realmkeep_protocol::ws::Moved::new(
+            131, 257.204_3, 256.0, 150,
+        )],
+        left: vec![133],
+        ..Default::default()
+    });
+    assert_eq!(
+        serde_json::to_string(&v).unwrap(),
+        r#"{"type":"view","moved":[[131,257.2,256.0,150]],"left":[133]}"#
+    );
     // A server message a client does not know is still a frame it can skip.
     let back: ServerFrame = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);

@@ -41,12 +41,7 @@ pub(crate) fn view(d: ViewDelta) -> View {
         moved: d
             .moved
             .into_iter()
-            .map(|m| Moved {
-                net_id: m.net_id.0,
-                x: m.x,
-                y: m.y,
-                health: m.health,
-            })
+            .map(|m| Moved::new(m.net_id.0, m.x, m.y, m.health))
             .collect(),
         left: d.left.into_iter().map(|n| n.0).collect(),
     }
