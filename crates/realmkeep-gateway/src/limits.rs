@@ -45,8 +45,16 @@ pub const SOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
 /// What outgoing frames are gathered to before a write to the socket (the writer flushes after
 /// each batch it takes from the outbound queue anyway).
 pub const SOCKET_WRITE_BUFFER_BYTES: usize = 16 * 1024;
+/// Entities that entered a player's view sent in one `view` frame; more go in the next frames.
+pub const VIEW_ENTERED_PER_FRAME_MAX: usize = 16;
 
 const _: () = assert!(CONNECTIONS_PER_IP_MAX <= CONNECTIONS_MAX);
+const _: () = assert!(
+    VIEW_ENTERED_PER_FRAME_MAX >= 1
+        && realmkeep_zone::limits::VIEW_ENTITIES_MAX.div_ceil(VIEW_ENTERED_PER_FRAME_MAX)
+            < OUTBOUND_QUEUE_MAX / 4,
+    "a whole view fits the outbound queue many times over"
+);
 const _: () = assert!(
     SOCKET_READ_BUFFER_BYTES >= 1024
         && SOCKET_READ_BUFFER_BYTES <= realmkeep_protocol::limits::FRAME_BYTES_MAX

@@ -74,7 +74,10 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         last_heard: Instant::now(),
         awaiting: HashSet::new(),
     };
-    let end = match c.until_joined(&mut stream).await {
+    // Each connection's task holds its future for its whole life, sized by its largest state:
+    // what only the join or one command awaits (store and Redis calls) is boxed, so an idle
+    // player's task does not carry their space.
+    let end = match Box::pin(c.until_joined(&mut stream)).await {
         Ok((joined, me)) => c.play(&mut stream, joined, me).await,
         Err(end) => end,
     };
@@ -322,12 +325,12 @@ impl Conn {
                     Err(End::Close(CloseCode::Normal))
                 }
                 t = self.next_text(stream) => match t {
-                    Ok(text) => self.command(&j, &text, &mut me, &mut logout).await,
+                    Ok(text) => Box::pin(self.command(&j, &text, &mut me, &mut logout)).await,
                     Err(e) => Err(e),
                 },
                 n = j.notices.recv() => match n {
                     Some(n) if super::transfer::concerns(&n, transferring) => {
-                        super::transfer::follow(self, &mut j, n, &mut transferring, &mut me).await
+                        Box::pin(super::transfer::follow(self, &mut j, n, &mut transferring, &mut me)).await
                     }
                     Some(n) => {
                         self.follow_guild(&j, &n);
@@ -338,9 +341,9 @@ impl Conn {
                 ctl = j.control.recv() => match ctl {
                     Some(ConnControl::Close(code)) => Err(End::Close(code)),
                     Some(ConnControl::Player(ev)) => {
-                        super::queue::follow(&j, &ev).await;
+                        Box::pin(super::queue::follow(&j, &ev)).await;
                         if ev.must_arrive() {
-                            self.inbox(&mut j).await
+                            Box::pin(self.inbox(&mut j)).await
                         } else {
                             match translate::live(ev) {
                                 Some(m) => self.send(m),
@@ -361,8 +364,8 @@ impl Conn {
                         }
                     }
                 }
-                _ = recheck.tick() => self.recheck(&j).await,
-                _ = inbox_poll.tick() => self.inbox(&mut j).await,
+                _ = recheck.tick() => Box::pin(self.recheck(&j)).await,
+                _ = inbox_poll.tick() => Box::pin(self.inbox(&mut j)).await,
             };
             if let Err(end) = step {
                 break end;
@@ -373,7 +376,7 @@ impl Conn {
             end,
             End::Close(CloseCode::Left) | End::Close(CloseCode::Redirected)
         );
-        self.leave_joined(j, logged_out || left).await;
+        Box::pin(self.leave_joined(j, logged_out || left)).await;
         end
     }
 
@@ -525,8 +528,11 @@ impl Conn {
                 }
             }
             Notice::Event(e) => {
-                if let PlayerEvent::View(d) = &e {
-                    track_me(me, d);
+                if let PlayerEvent::View(d) = e {
+                    track_me(me, &d);
+                    return translate::view_frames(d)
+                        .into_iter()
+                        .try_for_each(|v| self.send(ServerMsg::View(v)));
                 }
                 if let PlayerEvent::Joined { net_id, x, y, .. } = &e {
                     *me = Some((net_id.0, *x, *y));

@@ -1,6 +1,7 @@
 //! Zone notices and inbox events into protocol messages. What a v1 client does not need (the
 //! coarse `Surroundings`, the `Joined` that the welcome replaces) is dropped.
 
+use crate::limits::VIEW_ENTERED_PER_FRAME_MAX;
 use realmkeep_cache::PlayerEvent as CacheEvent;
 use realmkeep_domain::records::Refusal;
 use realmkeep_protocol::ws::{
@@ -45,6 +46,27 @@ pub(crate) fn view(d: ViewDelta) -> View {
             .collect(),
         left: d.left.into_iter().map(|n| n.0).collect(),
     }
+}
+
+/// A view delta as the frames it is sent in: the first with what moved and left and the first
+/// `VIEW_ENTERED_PER_FRAME_MAX` that entered, then the rest of those that entered in frames of as
+/// many. A join's first view (up to `VIEW_ENTITIES_MAX` entities) would otherwise be one frame of
+/// ~14 KB, and the socket's write buffer keeps the capacity of the largest frame it ever wrote.
+pub(crate) fn view_frames(d: ViewDelta) -> Vec<View> {
+    let mut whole = view(d);
+    if whole.entered.len() <= VIEW_ENTERED_PER_FRAME_MAX {
+        return vec![whole];
+    }
+    let rest = whole.entered.split_off(VIEW_ENTERED_PER_FRAME_MAX);
+    let mut frames = vec![whole];
+    let mut rest = rest.into_iter().peekable();
+    while rest.peek().is_some() {
+        frames.push(View {
+            entered: rest.by_ref().take(VIEW_ENTERED_PER_FRAME_MAX).collect(),
+            ..View::default()
+        });
+    }
+    frames
 }
 
 fn action(a: Action) -> String {
@@ -305,5 +327,52 @@ pub(crate) fn live(e: CacheEvent) -> Option<ServerMsg> {
             members: members.iter().map(|m| m.0).collect(),
         })),
         other => Some(ServerMsg::Inbox(inbox(&other))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use realmkeep_zone::io::{Entered, Moved as ZoneMoved, NetId};
+
+    #[test]
+    fn a_large_view_goes_in_frames_of_a_bounded_number_of_entities() {
+        let entered = |n: u64| Entered {
+            net_id: NetId(n),
+            what: Visible::Monster { def: 1, level: 1 },
+            x: 1.0,
+            y: 2.0,
+            health: 10,
+            max_health: 10,
+        };
+        let d = ViewDelta {
+            entered: (0..40).map(entered).collect(),
+            moved: vec![ZoneMoved {
+                net_id: NetId(100),
+                x: 3.0,
+                y: 4.0,
+                health: 5,
+            }],
+            left: vec![NetId(200)],
+        };
+        let frames = view_frames(d);
+        let sizes: Vec<usize> = frames.iter().map(|v| v.entered.len()).collect();
+        assert_eq!(sizes, vec![16, 16, 8]);
+        assert_eq!((frames[0].moved.len(), frames[0].left.len()), (1, 1));
+        assert!(frames[1..]
+            .iter()
+            .all(|v| v.moved.is_empty() && v.left.is_empty()));
+        let ids: Vec<u64> = frames
+            .iter()
+            .flat_map(|v| v.entered.iter().map(|e| e.net_id))
+            .collect();
+        assert_eq!(ids, (0..40).collect::<Vec<_>>());
+        // A small one stays one frame.
+        let small = ViewDelta {
+            entered: vec![entered(1)],
+            moved: vec![],
+            left: vec![],
+        };
+        assert_eq!(view_frames(small).len(), 1);
     }
 }
