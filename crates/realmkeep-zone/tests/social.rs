@@ -230,6 +230,15 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
         with: CharacterId(1),
         trade: "5eed".into(),
     }));
+    // Each side is told its whole bag as the zone now holds it (a client's bag follows).
+    let bag_told = |c: i64| {
+        notices(&out, c).iter().find_map(|e| match e {
+            PlayerEvent::ItemsChanged { bag, .. } => Some(bag.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(bag_told(1), Some(vec![]));
+    assert_eq!(bag_told(2), Some(b.items.clone()));
 }
 
 #[test]

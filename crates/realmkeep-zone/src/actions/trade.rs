@@ -211,4 +211,5 @@ fn settle(
     let trade = trade.to_owned();
     ctx.outbox.tell(me, PlayerEvent::TradeDone { with, trade });
     ctx.outbox.tell(me, PlayerEvent::GoldChanged { gold });
+    ctx.tell_items(me);
 }
