@@ -219,6 +219,11 @@ pub enum Command {
     SkillInfo {
         skill: i32,
     },
+    /// The player's guild: its name, leader and members with their ranks (`guild` data).
+    GuildInfo,
+    /// The player's friends list: friends, requests both ways and blocks, with whether each
+    /// friend is in the world (`friends` data).
+    FriendList,
 }
 
 /// One side of a trade.
@@ -256,9 +261,11 @@ impl Command {
             Command::SendMail { .. } | Command::ListMail | Command::ClaimMail { .. } => {
                 CommandKind::Mail
             }
-            Command::Leaderboard { .. } | Command::ItemInfo { .. } | Command::SkillInfo { .. } => {
-                CommandKind::Info
-            }
+            Command::Leaderboard { .. }
+            | Command::ItemInfo { .. }
+            | Command::SkillInfo { .. }
+            | Command::GuildInfo
+            | Command::FriendList => CommandKind::Info,
             _ => CommandKind::Act,
         }
     }
@@ -277,7 +284,7 @@ pub enum CommandKind {
     Trade,
     Market,
     Mail,
-    /// Leaderboards, item and skill information.
+    /// Leaderboards, item and skill information, one's guild and friends list.
     Info,
 }
 
@@ -308,8 +315,9 @@ pub enum ServerMsg {
     Event(GameEvent),
     /// An inbox event that must arrive (delivered in order, also after a reconnect).
     Inbox(InboxEvent),
-    /// The answer's data for `search_market`, `list_mail`, `leaderboard`, `item_info` and
-    /// `skill_info` (sent just before the answer, with the request's id).
+    /// The answer's data for `search_market`, `list_mail`, `leaderboard`, `item_info`,
+    /// `skill_info`, `guild_info` and `friend_list` (sent just before the answer, with the
+    /// request's id).
     Data { id: u64, data: Data },
     /// An announcement to every player (`server_events`): an operator's message, a maintenance
     /// countdown, a world event.

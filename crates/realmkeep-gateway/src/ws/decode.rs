@@ -67,6 +67,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("leaderboard", &["board", "top"]),
     ("item_info", &["item_def"]),
     ("skill_info", &["skill"]),
+    ("guild_info", &[]),
+    ("friend_list", &[]),
 ];
 
 /// The longest war one may declare, in hours (the cache's `GUILD_WAR_DURATION_MAX`).

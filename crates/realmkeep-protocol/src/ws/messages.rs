@@ -174,6 +174,45 @@ pub enum Data {
         skill: i32,
         definition: serde_json::Value,
     },
+    /// The player's guild (`None`: in no guild).
+    Guild {
+        guild: Option<GuildRow>,
+    },
+    /// The player's friends list, by name.
+    Friends {
+        friends: Vec<FriendRow>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GuildRow {
+    pub guild: i64,
+    pub name: String,
+    pub leader: i64,
+    /// By rank, then name.
+    pub members: Vec<GuildMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GuildMember {
+    pub character: i64,
+    pub name: String,
+    /// 0 is the leader's; lower numbers rank higher (1 officer, 2 member, 3 recruit by default).
+    pub rank: i16,
+    /// The rank's name in this guild.
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FriendRow {
+    pub character: i64,
+    pub name: String,
+    /// `accepted` (friends), `requested` (asked by the player), `pending` (asking the player)
+    /// or `blocked` (by the player).
+    pub status: String,
+    /// Whether an accepted friend is in the world now (absent for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
