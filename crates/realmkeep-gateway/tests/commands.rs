@@ -226,12 +226,42 @@ async fn an_item_is_listed_found_and_bought_on_the_market_then_mail_carries_gold
         .expect("the mail")
         .mail;
     assert_eq!(mail, noticed, "the notice names the mail");
+    // Read: the whole text, marked read. Not deleted while it carries gold.
+    let (r, data) = ask(&mut a.ws, Command::ReadMail { mail }).await;
+    assert_eq!(r, Answer::Ok);
+    assert_eq!(
+        data,
+        Some(Data::Mail {
+            mail,
+            from: Some(b.id),
+            subject: "thanks".into(),
+            body: "for the item\nbye".into(),
+            gold: 5,
+            items: 0,
+            claimed: false,
+        })
+    );
+    let (r, _) = ask(&mut a.ws, Command::DeleteMail { mail }).await;
+    assert_eq!(refused(&r), Reason::GameRule, "still carries gold");
+    let (r, _) = ask(&mut b.ws, Command::ReadMail { mail }).await;
+    assert!(matches!(r, Answer::Refused { .. }), "not bobby's: {r:?}");
     let ga = env.gold(a.id).await;
     assert_eq!(
         ask(&mut a.ws, Command::ClaimMail { mail }).await.0,
         Answer::Ok
     );
     assert_eq!(env.gold(a.id).await, ga + 5);
+    // Claimed: now it may go.
+    assert_eq!(
+        ask(&mut a.ws, Command::DeleteMail { mail }).await.0,
+        Answer::Ok
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM mail WHERE id = $1")
+        .bind(mail)
+        .fetch_one(env.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "deleted at the answer");
     env.stop().await;
 }
 

@@ -88,6 +88,11 @@ pub enum Command {
         give: Offer,
         want: Offer,
     },
+    /// Withdraws one's open offer to `with` before the other side agreed to it (`trade_cancelled`
+    /// to them).
+    TradeCancel {
+        with: i64,
+    },
     // Marketplace.
     ListItem {
         item: i64,
@@ -119,6 +124,14 @@ pub enum Command {
     },
     ListMail,
     ClaimMail {
+        mail: i64,
+    },
+    /// One mail's whole text (`mail` data); it is marked read.
+    ReadMail {
+        mail: i64,
+    },
+    /// Deletes a mail that carries nothing any more (its gold and items claimed).
+    DeleteMail {
         mail: i64,
     },
     // Guilds.
@@ -253,14 +266,16 @@ impl Command {
             Command::Say { .. } | Command::Chat { .. } => CommandKind::Say,
             Command::Whisper { .. } => CommandKind::Whisper,
             Command::Logout => CommandKind::Logout,
-            Command::Trade { .. } => CommandKind::Trade,
+            Command::Trade { .. } | Command::TradeCancel { .. } => CommandKind::Trade,
             Command::ListItem { .. }
             | Command::BuyListing { .. }
             | Command::CancelListing { .. }
             | Command::SearchMarket { .. } => CommandKind::Market,
-            Command::SendMail { .. } | Command::ListMail | Command::ClaimMail { .. } => {
-                CommandKind::Mail
-            }
+            Command::SendMail { .. }
+            | Command::ListMail
+            | Command::ClaimMail { .. }
+            | Command::ReadMail { .. }
+            | Command::DeleteMail { .. } => CommandKind::Mail,
             Command::Leaderboard { .. }
             | Command::ItemInfo { .. }
             | Command::SkillInfo { .. }
@@ -315,7 +330,7 @@ pub enum ServerMsg {
     Event(GameEvent),
     /// An inbox event that must arrive (delivered in order, also after a reconnect).
     Inbox(InboxEvent),
-    /// The answer's data for `search_market`, `list_mail`, `leaderboard`, `item_info`,
+    /// The answer's data for `search_market`, `list_mail`, `read_mail`, `leaderboard`, `item_info`,
     /// `skill_info`, `guild_info` and `friend_list` (sent just before the answer, with the
     /// request's id).
     Data { id: u64, data: Data },

@@ -242,6 +242,44 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
 }
 
 #[test]
+fn a_withdrawn_offer_is_told_and_cannot_be_agreed_to() {
+    let mut z = traders();
+    let trade = |with: i64, give, want| PlayerCommand::Trade {
+        with: CharacterId(with),
+        give,
+        want,
+    };
+    let cancel = |with: i64| PlayerCommand::TradeCancel {
+        with: CharacterId(with),
+    };
+    // Nothing offered: nothing to withdraw.
+    command(&mut z, 1, cancel(2));
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 1).contains(&PlayerEvent::Denied {
+        action: Action::Trade,
+        reason: Denial::NoSuchTarget,
+    }));
+    command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
+    run(&mut z, 1);
+    command(&mut z, 1, cancel(2));
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 2).contains(&PlayerEvent::TradeCancelled {
+        from: CharacterId(1)
+    }));
+    // The mirror offer now is only an offer of its own: no trade is asked of the store.
+    command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
+    let out = run(&mut z, 1);
+    assert!(request_of(&out, |k| matches!(k, PersistKind::Trade(_))).is_none());
+    assert!(matches!(
+        notices(&out, 1)[..],
+        [PlayerEvent::TradeOffered {
+            from: CharacterId(2),
+            ..
+        }]
+    ));
+}
+
+#[test]
 fn a_refused_trade_changes_nothing_and_tells_both() {
     let mut z = traders();
     let trade = |with: i64, give, want| PlayerCommand::Trade {

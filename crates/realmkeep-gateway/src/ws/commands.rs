@@ -147,6 +147,9 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
             give: offer(give)?,
             want: offer(want)?,
         },
+        Command::TradeCancel { with } => PlayerCommand::TradeCancel {
+            with: CharacterId(with),
+        },
         Command::ListItem { item, price, hours } => PlayerCommand::ListItem {
             item: ItemId(item),
             price: gold(price)?,
@@ -186,6 +189,8 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         }),
         Command::ListMail => PlayerCommand::ListMail,
         Command::ClaimMail { mail } => PlayerCommand::ClaimMail { mail: MailId(mail) },
+        Command::ReadMail { mail } => PlayerCommand::ReadMail { mail: MailId(mail) },
+        Command::DeleteMail { mail } => PlayerCommand::DeleteMail { mail: MailId(mail) },
         Command::GuildCreate { name } => PlayerCommand::Guild(GuildOp::Create {
             name: GuildName::parse(&name).map_err(|e| (Reason::BadName, e.to_string()))?,
         }),

@@ -129,6 +129,7 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             give: offer(&give),
             want: offer(&want),
         }),
+        PlayerEvent::TradeCancelled { from } => ev(G::TradeCancelled { from: from.0 }),
         PlayerEvent::TradeDone { with, trade } => ev(G::TradeDone {
             with: with.0,
             trade,
@@ -172,8 +173,11 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             bag: bag.iter().map(super::me::bag_item).collect(),
             equipment: equipment.iter().map(super::me::equipped_item).collect(),
         }),
+        PlayerEvent::MailDeleted { mail } => ev(G::MailDeleted { mail: mail.0 }),
         // Pages are data of their request (`data`), not events.
-        PlayerEvent::MarketPage { .. } | PlayerEvent::Mailbox { .. } => None,
+        PlayerEvent::MarketPage { .. } | PlayerEvent::Mailbox { .. } | PlayerEvent::MailRead(_) => {
+            None
+        }
     }
 }
 
@@ -272,6 +276,15 @@ pub(crate) fn data(e: &PlayerEvent) -> Option<realmkeep_protocol::ws::Data> {
                     claimed: m.claimed,
                 })
                 .collect(),
+        }),
+        PlayerEvent::MailRead(l) => Some(Data::Mail {
+            mail: l.mail.0,
+            from: l.from.map(|c| c.0),
+            subject: l.subject.clone(),
+            body: l.body.clone(),
+            gold: l.gold,
+            items: l.items,
+            claimed: l.claimed,
         }),
         _ => None,
     }

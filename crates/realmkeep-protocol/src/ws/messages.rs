@@ -66,6 +66,10 @@ pub enum GameEvent {
         give: Offer,
         want: Offer,
     },
+    /// `from` withdrew its offer to the player before it was agreed: nothing moved.
+    TradeCancelled {
+        from: i64,
+    },
     /// A trade committed; `trade` is its reference, as the server's logs keep it.
     TradeDone {
         with: i64,
@@ -94,6 +98,9 @@ pub enum GameEvent {
         mail: i64,
         gold: i64,
         items: u32,
+    },
+    MailDeleted {
+        mail: i64,
     },
     /// The player's guild now (`None`: no guild).
     GuildChanged {
@@ -158,6 +165,16 @@ pub enum Data {
     },
     Mailbox {
         mails: Vec<MailRow>,
+    },
+    /// One mail's whole text; `gold` and `items` are what is left to claim.
+    Mail {
+        mail: i64,
+        from: Option<i64>,
+        subject: String,
+        body: String,
+        gold: i64,
+        items: i64,
+        claimed: bool,
     },
     Leaderboard {
         board: String,

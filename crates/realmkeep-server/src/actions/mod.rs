@@ -159,6 +159,8 @@ actions! {
     MailSend => mail_send,
     MailList => mail_list,
     MailClaim => mail_claim,
+    MailRead => mail_read,
+    MailDelete => mail_delete,
     Guild => guild,
     Friend => friend,
     Item => inventory,

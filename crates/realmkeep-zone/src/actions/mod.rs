@@ -163,6 +163,10 @@ actions! {
     MailList => mail_list,
     /// A mail's gold and items into the purse and bag.
     MailClaim => mail_claim,
+    /// One mail's whole text, marked read.
+    MailRead => mail_read,
+    /// A mail that carries nothing any more, deleted.
+    MailDelete => mail_delete,
     /// A guild operation.
     Guild => guild,
     /// A friend operation.

@@ -58,6 +58,10 @@ pub enum PlayerCommand {
         give: TradeOffer,
         want: TradeOffer,
     },
+    /// Withdraw one's open offer to `with`.
+    TradeCancel {
+        with: CharacterId,
+    },
     Logout,
     ChangeZone {
         to: ZoneId,
@@ -78,6 +82,12 @@ pub enum PlayerCommand {
     SendMail(Letter),
     ListMail,
     ClaimMail {
+        mail: MailId,
+    },
+    ReadMail {
+        mail: MailId,
+    },
+    DeleteMail {
         mail: MailId,
     },
     Guild(GuildOp),
@@ -203,6 +213,10 @@ pub enum PlayerEvent {
     QuestCompleted {
         quest: QuestId,
     },
+    /// `from` withdrew its open offer to the player.
+    TradeCancelled {
+        from: CharacterId,
+    },
     TradeOffered {
         from: CharacterId,
         give: TradeOffer,
@@ -246,6 +260,11 @@ pub enum PlayerEvent {
         mail: MailId,
         gold: i64,
         items: usize,
+    },
+    /// One mail's whole text (the answer to `ReadMail`).
+    MailRead(crate::actions::mail_read::Letter),
+    MailDeleted {
+        mail: MailId,
     },
     /// The player's guild after a guild operation (`None`: in no guild).
     GuildChanged {

@@ -3,8 +3,9 @@
 //! (pickup, quests, trade, market, mail, guild, friends, items) become store requests through their action modules (`crate::actions`).
 
 use crate::actions::{
-    accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_list, mail_send,
-    market_buy, market_cancel, market_list, market_search, pickup, trade, whisper,
+    accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_delete, mail_list,
+    mail_read, mail_send, market_buy, market_cancel, market_list, market_search, pickup, trade,
+    whisper,
 };
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
@@ -157,6 +158,7 @@ pub fn apply_commands(
             PlayerCommand::Trade { with, give, want } => {
                 trade::command(&mut ctx, &mut actors, character, with, give, want);
             }
+            PlayerCommand::TradeCancel { with } => trade::cancel(&mut ctx, character, with),
             PlayerCommand::ListItem { item, price, hours } => {
                 market_list::command(&mut ctx, actor, item, price, hours)
             }
@@ -168,6 +170,8 @@ pub fn apply_commands(
             PlayerCommand::SendMail(letter) => mail_send::command(&mut ctx, actor, letter),
             PlayerCommand::ListMail => mail_list::command(&mut ctx, actor),
             PlayerCommand::ClaimMail { mail } => mail_claim::command(&mut ctx, actor, mail),
+            PlayerCommand::ReadMail { mail } => mail_read::command(&mut ctx, actor, mail),
+            PlayerCommand::DeleteMail { mail } => mail_delete::command(&mut ctx, actor, mail),
             PlayerCommand::Guild(op) => guild::command(&mut ctx, actor, op),
             PlayerCommand::Friend { other, op } => friend::command(&mut ctx, actor, other, op),
             PlayerCommand::Item(op) => inventory::command(&mut ctx, actor, op),
