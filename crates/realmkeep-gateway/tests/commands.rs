@@ -340,6 +340,30 @@ async fn guilds_friends_quests_and_information() {
     assert_eq!(status, "active");
     let (r, _) = ask(&mut a.ws, Command::CompleteQuest { quest }).await;
     assert!(matches!(r, Answer::Refused { .. }), "{r:?}");
+    // Abandoned: gone from PostgreSQL at the answer, told, and it may be taken again.
+    assert_eq!(
+        ask(&mut a.ws, Command::AbandonQuest { quest }).await.0,
+        Answer::Ok
+    );
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM quests WHERE character_id = $1 AND quest_id = $2")
+            .bind(a.id)
+            .bind(quest)
+            .fetch_one(env.db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, 0);
+    next_event(&mut a.ws, |e| match e {
+        GameEvent::QuestAbandoned { quest: q } if *q == quest => Some(()),
+        _ => None,
+    })
+    .await;
+    let (r, _) = ask(&mut a.ws, Command::AbandonQuest { quest }).await;
+    assert_eq!(refused(&r), Reason::NoSuchTarget, "not in the log any more");
+    assert_eq!(
+        ask(&mut a.ws, Command::AcceptQuest { quest }).await.0,
+        Answer::Ok
+    );
 
     // Leaderboards and definitions, read through the cache.
     let (r, data) = ask(

@@ -79,6 +79,10 @@ pub enum Command {
     AcceptQuest {
         quest: i32,
     },
+    /// Gives up an active quest (its progress is lost; it may be accepted again).
+    AbandonQuest {
+        quest: i32,
+    },
     CompleteQuest {
         quest: i32,
     },

@@ -139,6 +139,9 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         Command::AcceptQuest { quest } => PlayerCommand::AcceptQuest {
             quest: QuestId(quest),
         },
+        Command::AbandonQuest { quest } => PlayerCommand::AbandonQuest {
+            quest: QuestId(quest),
+        },
         Command::CompleteQuest { quest } => PlayerCommand::CompleteQuest {
             quest: QuestId(quest),
         },

@@ -32,6 +32,7 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("whisper", &["to", "text"]),
     ("accept_quest", &["quest"]),
     ("complete_quest", &["quest"]),
+    ("abandon_quest", &["quest"]),
     ("trade", &["with", "give", "want"]),
     ("trade_cancel", &["with"]),
     ("list_item", &["item", "price", "hours"]),

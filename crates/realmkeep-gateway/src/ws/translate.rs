@@ -124,6 +124,7 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             progress,
         }),
         PlayerEvent::QuestCompleted { quest } => ev(G::QuestCompleted { quest: quest.0 }),
+        PlayerEvent::QuestAbandoned { quest } => ev(G::QuestAbandoned { quest: quest.0 }),
         PlayerEvent::TradeOffered { from, give, want } => ev(G::TradeOffered {
             from: from.0,
             give: offer(&give),

@@ -42,6 +42,9 @@ pub enum GameEvent {
     QuestCompleted {
         quest: i32,
     },
+    QuestAbandoned {
+        quest: i32,
+    },
     /// The zone said no to an earlier command (`action`: move, attack, chat...).
     Denied {
         action: String,

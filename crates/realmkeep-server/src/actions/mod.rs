@@ -148,6 +148,7 @@ actions! {
     Pickup => pickup,
     LootGold => loot_gold,
     AcceptQuest => accept_quest,
+    AbandonQuest => abandon_quest,
     QuestProgress => quest_progress,
     CompleteQuest => complete_quest,
     PvpKill => pvp_kill,

@@ -48,6 +48,9 @@ pub enum PlayerCommand {
     AcceptQuest {
         quest: QuestId,
     },
+    AbandonQuest {
+        quest: QuestId,
+    },
     CompleteQuest {
         quest: QuestId,
     },
@@ -209,6 +212,9 @@ pub enum PlayerEvent {
     QuestProgress {
         quest: QuestId,
         progress: i32,
+    },
+    QuestAbandoned {
+        quest: QuestId,
     },
     QuestCompleted {
         quest: QuestId,

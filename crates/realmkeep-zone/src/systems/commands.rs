@@ -3,9 +3,9 @@
 //! (pickup, quests, trade, market, mail, guild, friends, items) become store requests through their action modules (`crate::actions`).
 
 use crate::actions::{
-    accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_delete, mail_list,
-    mail_read, mail_send, market_buy, market_cancel, market_list, market_search, pickup, trade,
-    whisper,
+    abandon_quest, accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_delete,
+    mail_list, mail_read, mail_send, market_buy, market_cancel, market_list, market_search, pickup,
+    trade, whisper,
 };
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
@@ -152,6 +152,7 @@ pub fn apply_commands(
             } => whisper::command(&mut ctx, actor, to, text),
             PlayerCommand::Chat { channel, text } => chat(&mut ctx, &actor, &others, channel, text),
             PlayerCommand::AcceptQuest { quest } => accept_quest::command(&mut ctx, actor, quest),
+            PlayerCommand::AbandonQuest { quest } => abandon_quest::command(&mut ctx, actor, quest),
             PlayerCommand::CompleteQuest { quest } => {
                 complete_quest::command(&mut ctx, actor, quest)
             }
