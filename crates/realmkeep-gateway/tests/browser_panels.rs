@@ -1,8 +1,8 @@
 //! The play page's panels in Debian's Chromium (headless), against a real node with real
 //! PostgreSQL and Redis: a market listing made in one browser is bought in the other; items are
-//! equipped and stacks split from the bag panel; an item and gold change hands through the trade
+//! equipped and stacks split from the bag panel, skills used by key and a quest abandoned; an item and gold change hands through the trade
 //! window, and the two become friends from the friends panels; gold and an item sent by mail
-//! from one page are claimed in the other. Each time the
+//! from one page are claimed, read and deleted in the other. Each time the
 //! database agrees with what the pages show, and no page logs an error to the console.
 
 mod support;
@@ -57,12 +57,7 @@ async fn holder(env: &Env, item: i64) -> Option<(i64, String)> {
 }
 
 async fn click_css(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(c, Locator::Css(css)).await
 }
 
 async fn no_console_errors(d: &Driver, pages: &[&Client]) {
@@ -153,7 +148,7 @@ async fn a_market_listing_made_in_one_browser_is_bought_in_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bag_panel_equips_and_splits_as_the_database_says_and_skills_go_by_key() {
+async fn the_bag_panel_equips_and_splits_skills_go_by_key_and_a_quest_is_abandoned() {
     let env = Env::new().await;
     let d = driver().await;
     let c = browser(&d).await;
@@ -249,6 +244,30 @@ async fn the_bag_panel_equips_and_splits_as_the_database_says_and_skills_go_by_k
     )
     .await;
     screenshot(&c, "bag").await;
+
+    // The quest log: a quest accepted, then abandoned; PostgreSQL has it no more.
+    click(&c, "tab-quests").await;
+    fill(&c, "quest-id", "1").await;
+    click(&c, "quest-accept").await;
+    until(
+        &c,
+        "the quest in the log",
+        "return document.getElementById('abandon-1')",
+    )
+    .await;
+    click(&c, "abandon-1").await;
+    until(
+        &c,
+        "the quest gone",
+        "return !document.getElementById('quest-1')",
+    )
+    .await;
+    let quests: i64 = sqlx::query_scalar("SELECT count(*) FROM quests WHERE character_id = $1")
+        .bind(me)
+        .fetch_one(env.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(quests, 0, "abandoned in the database");
     no_console_errors(&d, &[&c]).await;
     c.close().await.unwrap();
     env.stop().await;
@@ -265,10 +284,33 @@ async fn an_item_changes_hands_through_the_trade_window_and_the_two_become_frien
     let (alice_gold, bobby_gold) = (gold_shown(&a).await, gold_shown(&b).await);
     let given = id(&bag_item(&a, "true").await, "item");
 
-    // Alice gives an item for 10 of bobby's gold; bobby accepts in his trade window.
+    // A first offer (5 gold for nothing), withdrawn: bobby's window drops it, in words.
     click(&a, "tab-trade").await;
     click(&b, "tab-trade").await;
     fill(&a, "trade-with", &bobby.to_string()).await;
+    fill(&a, "trade-give", "5").await;
+    click(&a, "trade-submit").await;
+    until(
+        &b,
+        "the first offer reaches bobby",
+        "return document.querySelector('.accept-trade')",
+    )
+    .await;
+    until(
+        &a,
+        "the withdraw button",
+        "return document.getElementById('trade-cancel')",
+    )
+    .await;
+    click(&a, "trade-cancel").await;
+    until(
+        &b,
+        "the offer withdrawn",
+        "return !document.querySelector('.accept-trade') && document.getElementById('notice').textContent.includes('withdrew')",
+    )
+    .await;
+
+    // Alice gives an item for 10 of bobby's gold; bobby accepts in his trade window.
     click(&a, &format!("trade-item-{given}")).await;
     fill(&a, "trade-give", "0").await;
     fill(&a, "trade-want", "10").await;
@@ -333,7 +375,7 @@ async fn an_item_changes_hands_through_the_trade_window_and_the_two_become_frien
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gold_and_an_item_sent_by_mail_from_one_page_are_claimed_in_the_other() {
+async fn gold_and_an_item_sent_by_mail_from_one_page_are_claimed_read_and_deleted_in_the_other() {
     let env = Env::new().await;
     let d = driver().await;
     let a = browser(&d).await;
@@ -370,7 +412,7 @@ async fn gold_and_an_item_sent_by_mail_from_one_page_are_claimed_in_the_other() 
     let claim = until(
         &b,
         "the mail in bobby's mailbox",
-        "const b = document.querySelector('#mail-rows button'); return b && b.id",
+        "const b = document.querySelector('#mail-rows button[id^=claim-]'); return b && b.id",
     )
     .await;
     assert!(text(&b, "mail-rows").await.contains("for the road"));
@@ -388,7 +430,30 @@ async fn gold_and_an_item_sent_by_mail_from_one_page_are_claimed_in_the_other() 
         "return document.getElementById('mail-rows').textContent.includes('(claimed)')",
     )
     .await;
+    // He reads it, then deletes it (a second click confirms); the database has it no more.
+    let mail: i64 = claim.as_str().unwrap()["claim-".len()..].parse().unwrap();
+    click(&b, &format!("read-{mail}")).await;
+    until(
+        &b,
+        "the letter shown",
+        "return document.getElementById('mail-letter').textContent.includes('spend it well')",
+    )
+    .await;
     screenshot(&b, "mail").await;
+    click(&b, &format!("delete-{mail}")).await;
+    click(&b, &format!("delete-confirm-{mail}")).await;
+    until(
+        &b,
+        "the mail gone from the mailbox",
+        &format!("return !document.getElementById('mail-{mail}')"),
+    )
+    .await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM mail WHERE id = $1")
+        .bind(mail)
+        .fetch_one(env.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "deleted in the database");
     assert_eq!(env.gold(alice).await, alice_gold - 25);
     assert_eq!(env.gold(bobby).await, bobby_gold + 25);
     assert_eq!(

@@ -172,13 +172,25 @@ function skillDef(skill) {
   return d;
 }
 
+let redrawing = false;
+
+/// Draws the panels again once for all the names that arrived in this frame.
+function redrawSoon() {
+  if (redrawing) return;
+  redrawing = true;
+  requestAnimationFrame(() => {
+    redrawing = false;
+    for (const fn of redraws) fn();
+  });
+}
+
 hook("data", "item_info", (d) => {
   defs.item.set(d.item_def, d.definition);
-  for (const fn of redraws) fn();
+  redrawSoon();
 });
 hook("data", "skill_info", (d) => {
   defs.skill.set(d.skill, d.definition);
-  for (const fn of redraws) fn();
+  redrawSoon();
 });
 
 // ---- the aside's tabs --------------------------------------------------------------------

@@ -241,12 +241,20 @@ $("trade-form").addEventListener("submit", (e) => {
   const want = { items: wantItems, gold: Number($("trade-want").value) || 0 };
   const withId = Number($("trade-with").value);
   send({ type: "trade", with: withId, give, want }, "Trade offer", () => {
-    $("trade-mine").textContent = `You offer #${withId} ${offerText(give)} for ${offerText(want)}; it stands 30 s, until they offer the mirror (a new offer replaces it).`;
+    const p = $("trade-mine");
+    p.textContent = `You offer #${withId} ${offerText(give)} for ${offerText(want)}; it stands 30 s, until they offer the mirror (a new offer replaces it). `;
+    p.append(button("Withdraw", () => {
+      send({ type: "trade_cancel", with: withId }, "Withdraw the offer", () => {
+        p.textContent = `You withdrew your offer to #${withId}.`;
+      });
+    }, { id: "trade-cancel" }));
   });
 });
 
 hook("event", "trade_offered", (e) => {
+  for (const old of $("trades").querySelectorAll(`li[data-from="${e.from}"]`)) old.remove(); // replaced
   const li = el("li", `#${e.from} offers ${offerText(e.give)} for ${offerText(e.want)} `);
+  li.dataset.from = e.from;
   // Accepting is offering the mirror of the offer: what they give is what I want.
   li.append(
     button("Accept", () => {
@@ -270,6 +278,11 @@ hook("event", "trade_offered", (e) => {
   $("trades").append(li);
   news("trade");
   notice(`#${e.from} offers you a trade (Trade tab).`);
+});
+
+hook("event", "trade_cancelled", (e) => {
+  for (const li of $("trades").querySelectorAll(`li[data-from="${e.from}"]`)) li.remove();
+  notice(`#${e.from} withdrew their trade offer.`);
 });
 
 hook("event", "trade_done", (e) => {

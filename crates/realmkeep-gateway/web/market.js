@@ -1,6 +1,6 @@
 // The play page's marketplace (search by item and price, paged; list an item from the bag;
-// buy; cancel one's own listing) and mail (the mailbox, claiming attachments, sending gold and
-// items; an arrival is announced).
+// buy; cancel one's own listing) and mail (the mailbox, reading, claiming attachments, deleting,
+// sending gold and items; an arrival is announced).
 "use strict";
 
 // ---- marketplace -------------------------------------------------------------------------
@@ -148,8 +148,20 @@ hook("data", "mailbox", (d) => {
       id: "mail-" + m.mail,
       className: m.read ? "read" : "unread",
     });
+    li.append(button("Read", () => send({ type: "read_mail", mail: m.mail }, "Read"), { id: "read-" + m.mail }), " ");
     if (!m.claimed && (m.gold || m.items)) {
       li.append(button("Claim", () => send({ type: "claim_mail", mail: m.mail }, "Claim"), { id: "claim-" + m.mail }));
+    } else {
+      // Deleting needs a second click: a confirm that keeps the keyboard's place.
+      const sure = button("Really delete", () => send({ type: "delete_mail", mail: m.mail }, "Delete"), {
+        id: "delete-confirm-" + m.mail,
+        className: "danger",
+        hidden: true,
+      });
+      li.append(button("Delete…", () => {
+        sure.hidden = false;
+        sure.focus();
+      }, { id: "delete-" + m.mail }), " ", sure);
     }
     ul.append(li);
   }
@@ -173,6 +185,25 @@ $("mail-form").addEventListener("submit", (e) => {
     $("mail-gold").value = "0";
     for (const c of $("mail-items").querySelectorAll("input")) c.checked = false;
   });
+});
+
+hook("data", "mail", (m) => {
+  const box = $("mail-letter");
+  box.hidden = false;
+  box.replaceChildren(
+    el("h3", m.subject),
+    el("p", `From ${m.from === null ? "the game" : "#" + m.from}` +
+      (m.claimed ? ", claimed" : m.gold || m.items ? `, with ${m.gold} gold and ${m.items} item(s) to claim` : "")),
+    el("p", m.body || "(no message)", { className: "body" }),
+  );
+  const row = $("mail-" + m.mail);
+  if (row) row.className = "read";
+});
+
+hook("event", "mail_deleted", (e) => {
+  const row = $("mail-" + e.mail);
+  if (row) row.remove();
+  chatLine("system", `Mail #${e.mail} deleted.`);
 });
 
 hook("event", "mail_sent", (e) => chatLine("system", `Mail #${e.mail} sent.`));

@@ -190,7 +190,11 @@ function drawQuests() {
   for (const [id, q] of [...quests].sort((a, b) => a[0] - b[0])) {
     const li = el("li", `Quest ${id}: ${q.status.replace(/_/g, " ")}, progress ${q.progress} `, { id: "quest-" + id });
     if (q.status !== "completed") {
-      li.append(button("Complete", () => send({ type: "complete_quest", quest: id }, "Complete quest"), { id: "complete-" + id }));
+      li.append(
+        button("Complete", () => send({ type: "complete_quest", quest: id }, "Complete quest"), { id: "complete-" + id }),
+        " ",
+        button("Abandon", () => send({ type: "abandon_quest", quest: id }, "Abandon quest"), { id: "abandon-" + id }),
+      );
     }
     ul.append(li);
   }
@@ -205,15 +209,20 @@ $("quest-complete").addEventListener("click", () => {
 });
 
 hook("event", "quest_accepted", (e) => {
-  quests.set(e.quest, { status: "in_progress", progress: 0 });
+  quests.set(e.quest, { status: "active", progress: 0 });
   drawQuests();
 });
 hook("event", "quest_progress", (e) => {
-  const q = quests.get(e.quest) || { status: "in_progress" };
+  const q = quests.get(e.quest) || { status: "active" };
   q.progress = e.progress;
   quests.set(e.quest, q);
   drawQuests();
   news("quests");
+});
+hook("event", "quest_abandoned", (e) => {
+  quests.delete(e.quest);
+  drawQuests();
+  chatLine("system", `Quest ${e.quest} abandoned.`);
 });
 hook("event", "quest_completed", (e) => {
   const q = quests.get(e.quest) || { progress: 0 };

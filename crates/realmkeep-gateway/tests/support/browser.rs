@@ -12,6 +12,8 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Long enough for Chromium to start on a loaded 2-core machine.
 pub const BROWSER_WAIT: Duration = Duration::from_secs(30);
+/// How many times a click finds its element again after the page redrew it.
+const STALE_RETRIES_MAX: usize = 20;
 
 /// A private ChromeDriver on a loopback port; killed when dropped.
 pub struct Driver {
@@ -105,13 +107,24 @@ pub async fn fill(c: &Client, id: &str, text: &str) {
     e.send_keys(text).await.unwrap();
 }
 
+/// Clicks the element `id`, found again if the page drew it anew in between (a stale
+/// reference: the page redraws a panel when a name it asked for arrives).
 pub async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(c, Locator::Id(id)).await
+}
+
+/// Clicks what `at` finds, found again if the page drew it anew in between.
+pub async fn click_at(c: &Client, at: Locator<'_>) {
+    for _ in 0..STALE_RETRIES_MAX {
+        let e = c.find(at).await.unwrap();
+        match e.click().await {
+            Err(err) if err.is_stale_element_reference() => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            r => return r.unwrap(),
+        }
+    }
+    panic!("{at:?} kept being drawn anew");
 }
 
 pub async fn text(c: &Client, id: &str) -> String {
