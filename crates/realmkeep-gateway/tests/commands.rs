@@ -1,6 +1,6 @@
 //! Every command beyond moving and saying, over a real socket against a real node: chat on
 //! every channel, whispers, combat refusals, quests, trade, the marketplace, mail, guilds and
-//! their chat, friends, leaderboards and definitions. Critical actions are answered `ok` only
+//! their chat, friends (and the guild and friends lists), leaderboards and definitions. Critical actions are answered `ok` only
 //! once committed, which the tests check in PostgreSQL.
 
 mod support;
@@ -226,12 +226,42 @@ async fn an_item_is_listed_found_and_bought_on_the_market_then_mail_carries_gold
         .expect("the mail")
         .mail;
     assert_eq!(mail, noticed, "the notice names the mail");
+    // Read: the whole text, marked read. Not deleted while it carries gold.
+    let (r, data) = ask(&mut a.ws, Command::ReadMail { mail }).await;
+    assert_eq!(r, Answer::Ok);
+    assert_eq!(
+        data,
+        Some(Data::Mail {
+            mail,
+            from: Some(b.id),
+            subject: "thanks".into(),
+            body: "for the item\nbye".into(),
+            gold: 5,
+            items: 0,
+            claimed: false,
+        })
+    );
+    let (r, _) = ask(&mut a.ws, Command::DeleteMail { mail }).await;
+    assert_eq!(refused(&r), Reason::GameRule, "still carries gold");
+    let (r, _) = ask(&mut b.ws, Command::ReadMail { mail }).await;
+    assert!(matches!(r, Answer::Refused { .. }), "not bobby's: {r:?}");
     let ga = env.gold(a.id).await;
     assert_eq!(
         ask(&mut a.ws, Command::ClaimMail { mail }).await.0,
         Answer::Ok
     );
     assert_eq!(env.gold(a.id).await, ga + 5);
+    // Claimed: now it may go.
+    assert_eq!(
+        ask(&mut a.ws, Command::DeleteMail { mail }).await.0,
+        Answer::Ok
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM mail WHERE id = $1")
+        .bind(mail)
+        .fetch_one(env.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "deleted at the answer");
     env.stop().await;
 }
 
@@ -310,6 +340,30 @@ async fn guilds_friends_quests_and_information() {
     assert_eq!(status, "active");
     let (r, _) = ask(&mut a.ws, Command::CompleteQuest { quest }).await;
     assert!(matches!(r, Answer::Refused { .. }), "{r:?}");
+    // Abandoned: gone from PostgreSQL at the answer, told, and it may be taken again.
+    assert_eq!(
+        ask(&mut a.ws, Command::AbandonQuest { quest }).await.0,
+        Answer::Ok
+    );
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM quests WHERE character_id = $1 AND quest_id = $2")
+            .bind(a.id)
+            .bind(quest)
+            .fetch_one(env.db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, 0);
+    next_event(&mut a.ws, |e| match e {
+        GameEvent::QuestAbandoned { quest: q } if *q == quest => Some(()),
+        _ => None,
+    })
+    .await;
+    let (r, _) = ask(&mut a.ws, Command::AbandonQuest { quest }).await;
+    assert_eq!(refused(&r), Reason::NoSuchTarget, "not in the log any more");
+    assert_eq!(
+        ask(&mut a.ws, Command::AcceptQuest { quest }).await.0,
+        Answer::Ok
+    );
 
     // Leaderboards and definitions, read through the cache.
     let (r, data) = ask(
@@ -415,5 +469,101 @@ async fn friends_hear_when_a_friend_comes_and_goes() {
     })
     .await;
     assert!(back, "bobby came back");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_reads_its_guild_and_its_friends_list_with_who_is_online() {
+    use realmkeep_protocol::ws::{FriendRow, GuildMember};
+    let env = Env::new().await;
+    let (token, id) = env.player("alice").await;
+    env.set_gold(id, 5_000).await;
+    let (ws, welcome) = env.join(&token, id).await;
+    let mut a = Joined {
+        token,
+        id,
+        ws,
+        welcome,
+    };
+    let mut b = env.joined("bobby", "aldor").await;
+    let mut c = env.joined("carol", "aldor").await;
+    let guild_of = |d: Option<Data>| match d {
+        Some(Data::Guild { guild }) => guild,
+        other => panic!("guild data: {other:?}"),
+    };
+    let (r, data) = ask(&mut a.ws, Command::GuildInfo).await;
+    assert_eq!(r, Answer::Ok);
+    assert_eq!(guild_of(data), None, "in no guild yet");
+
+    let name = "Wardens".to_string();
+    let create = Command::GuildCreate { name: name.clone() };
+    assert_eq!(ask(&mut a.ws, create).await.0, Answer::Ok);
+    let guild = next_event(&mut a.ws, |e| match e {
+        GameEvent::GuildChanged { guild: Some(g) } => Some(*g),
+        _ => None,
+    })
+    .await;
+    let invite = Command::GuildInvite { who: b.id };
+    assert_eq!(ask(&mut a.ws, invite).await.0, Answer::Ok);
+    assert_eq!(
+        ask(&mut b.ws, Command::GuildAccept { guild }).await.0,
+        Answer::Ok
+    );
+    let (r, data) = ask(&mut b.ws, Command::GuildInfo).await;
+    assert_eq!(r, Answer::Ok);
+    let g = guild_of(data).expect("bobby's guild");
+    assert_eq!((g.guild, g.name, g.leader), (guild, name, a.id));
+    let member = |character, name: &str, rank, title: &str| GuildMember {
+        character,
+        name: name.into(),
+        rank,
+        title: title.into(),
+    };
+    assert_eq!(
+        g.members,
+        vec![
+            member(a.id, "alice", 0, "Leader"),
+            member(b.id, "bobby", 3, "Recruit")
+        ]
+    );
+    assert_eq!(guild_of(ask(&mut c.ws, Command::GuildInfo).await.1), None);
+
+    // Friends: asked, pending, accepted (online, then not), and a block.
+    let op = |o: &str, other| Command::Friend {
+        other,
+        op: o.into(),
+    };
+    let friends = |d: Option<Data>| match d {
+        Some(Data::Friends { friends }) => friends,
+        other => panic!("friends data: {other:?}"),
+    };
+    let row = |character, name: &str, status: &str, online| FriendRow {
+        character,
+        name: name.into(),
+        status: status.into(),
+        online,
+    };
+    assert_eq!(ask(&mut a.ws, op("request", b.id)).await.0, Answer::Ok);
+    assert_eq!(ask(&mut a.ws, op("block", c.id)).await.0, Answer::Ok);
+    let listed = friends(ask(&mut b.ws, Command::FriendList).await.1);
+    assert_eq!(listed, vec![row(a.id, "alice", "pending", None)]);
+    assert_eq!(ask(&mut b.ws, op("accept", a.id)).await.0, Answer::Ok);
+    let listed = friends(ask(&mut a.ws, Command::FriendList).await.1);
+    assert_eq!(
+        listed,
+        vec![
+            row(b.id, "bobby", "accepted", Some(true)),
+            row(c.id, "carol", "blocked", None)
+        ]
+    );
+    let id = b.ws.send(Command::Logout).await.unwrap();
+    assert_eq!(b.ws.answer(id).await.unwrap(), Answer::Ok);
+    next_event(&mut a.ws, |e| match e {
+        GameEvent::FriendOnline { friend, online } if *friend == b.id => (!online).then_some(()),
+        _ => None,
+    })
+    .await;
+    let listed = friends(ask(&mut a.ws, Command::FriendList).await.1);
+    assert_eq!(listed[0], row(b.id, "bobby", "accepted", Some(false)));
     env.stop().await;
 }

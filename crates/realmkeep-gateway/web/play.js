@@ -1,6 +1,7 @@
 // Realmkeep's reference play page: protocol v1 (docs/PROTOCOL.md) from a browser, no build step.
 // The server is the authority: this page only draws what `view` says and sends commands; every
-// refusal is shown in words.
+// refusal is shown in words. This file: accounts, characters, the socket and the world's
+// canvas; the panels are in items.js, market.js and social.js, the shared parts in core.js.
 "use strict";
 
 const SCALE = 6; // pixels per world unit (the view radius is 48 units)
@@ -8,63 +9,7 @@ const STEP = 4; // units walked per arrow key
 const MOVE_MAX = 60; // a click farther than this walks this far (the server's bound is 64)
 const RECONNECT_TRIES_MAX = 8;
 const CHAT_LINES_MAX = 200;
-
-const REASONS = {
-  bad_credentials: "wrong account name or password",
-  name_taken: "that name is taken",
-  weak_password: "the password must have 10 to 128 characters and differ from the name",
-  bad_name: "names have 3 to 32 letters, digits, '-' or '_'",
-  too_many_characters: "this account has all the characters it may have",
-  rate_limited: "too many requests, wait a moment",
-  login_backoff: "too many failed logins: wait before trying again",
-  banned: "this account is banned",
-  unauthorized: "your session ended, log in again",
-  bad_position: "too far to walk at once",
-  out_of_range: "out of range",
-  no_such_target: "nothing there",
-  not_allowed: "not allowed",
-  dead: "you are dead",
-  on_cooldown: "not ready yet",
-  not_enough_mana: "not enough mana",
-  game_rule: "the game does not allow it",
-  try_again: "busy, try again",
-  not_joined: "not in the world",
-  zone_elsewhere: "that zone is on another server",
-  bad_text: "that text cannot be sent",
-  shutting_down: "the server is stopping",
-  character_online: "that character is in the world",
-};
-
-const $ = (id) => document.getElementById(id);
-const state = {
-  token: sessionStorage.getItem("rk_token"),
-  account: null,
-  character: null,
-  ws: null,
-  nextId: 1,
-  pending: new Map(),
-  me: null,
-  entities: new Map(),
-  target: null,
-  redirect: null,
-  reconnects: 0,
-  stopped: false,
-};
-
-function words(reason, detail) {
-  return REASONS[reason] || detail || reason.replace(/_/g, " ");
-}
-
-function notice(text) {
-  $("notice").textContent = text || "";
-}
-
-function banner(text, bad) {
-  const b = $("banner");
-  b.hidden = !text;
-  b.textContent = text || "";
-  b.classList.toggle("bad", !!bad);
-}
+const ANSWER_EVENT_GAP_MS = 1000; // an event this soon after an answer with its reason is that answer's
 
 function show(section) {
   for (const s of ["auth", "characters", "game"]) $(s).hidden = s !== section;
@@ -192,19 +137,13 @@ async function play(id) {
   connect(wsUrl(), t.ticket);
 }
 
-function send(cmd, label) {
-  const id = state.nextId++;
-  state.pending.set(id, label || cmd.type);
-  state.ws.send(JSON.stringify({ v: 1, id, cmd }));
-  return id;
-}
-
 function connect(url, ticket) {
   const ws = new WebSocket(url);
   state.ws = ws;
   state.nextId = 1;
   state.pending.clear();
   state.redirect = null;
+  infoReset();
   ws.addEventListener("open", () => send({ type: "join", ticket }, "Entering the world"));
   ws.addEventListener("message", (m) => {
     const frame = JSON.parse(m.data);
@@ -271,10 +210,13 @@ function onMessage(msg) {
       return onEvent(msg);
     case "inbox":
       if (msg.event === "kicked") return banner("You were removed from the game: " + msg.reason, true);
-      if (msg.event === "mail_arrived") return chatLine("system", "A mail arrived.");
-      return;
+      if (msg.event === "mail_arrived") {
+        notice("A mail arrived.");
+        chatLine("system", "A mail arrived.");
+      }
+      return fire(on.event["inbox:" + msg.event], msg);
     case "data":
-      return onData(msg.data);
+      return onData(msg.id, msg.data);
     case "announcement":
       return chatLine("system", "Announcement: " + (msg.text || msg.message || msg.name || msg.event));
     case "redirect":
@@ -298,8 +240,9 @@ function onWelcome(w) {
   $("zone").textContent = w.zone;
   $("level").textContent = w.level;
   $("gold").textContent = w.gold;
-  bag(w.bag);
   position();
+  fire(on.welcome, w);
+  pumpInfo();
   $("view").focus();
 }
 
@@ -314,9 +257,17 @@ function onView(v) {
 }
 
 function onAnswer(a) {
-  const label = state.pending.get(a.id) || "That";
+  const p = state.pending.get(a.id) || { label: "That" };
+  const label = p.label;
   state.pending.delete(a.id);
-  if (a.result === "ok") return;
+  if (p.done) p.done(a);
+  if (a.result === "ok") {
+    if (p.ok) p.ok(a);
+    return;
+  }
+  if (label === null) return;
+  // The zone's own event about this refusal follows the answer: the answer's words stay.
+  state.answered = { reason: a.result === "refused" ? a.reason : a.result, at: performance.now() };
   if (a.result === "refused") notice(`${label}: ${words(a.reason, a.detail)}`);
   else if (a.result === "try_again") notice(`${label}: busy, try again`);
   else if (a.result === "rate_limited") notice(`${label}: too fast, wait a moment`);
@@ -326,43 +277,46 @@ function onEvent(e) {
   switch (e.event) {
     case "gold_changed":
       $("gold").textContent = e.gold;
-      return;
+      break;
     case "level_up":
       $("level").textContent = e.level;
-      return chatLine("system", "Level up!");
+      chatLine("system", "Level up!");
+      break;
     case "died":
-      return chatLine("system", "You died.");
+      chatLine("system", "You died.");
+      break;
     case "respawned":
-      return chatLine("system", "You are back.");
+      chatLine("system", "You are back.");
+      break;
     case "denied":
-      return notice(`${e.action}: ${words(e.reason)}`);
-    case "trade_offered":
-      return tradeOffered(e);
-    case "trade_done":
-      return chatLine("system", `Trade with ${e.with} done.`);
-    case "bought":
-      return chatLine("system", "Bought.");
+      if (!justAnswered(e.reason)) notice(`${e.action}: ${words(e.reason)}`);
+      break;
+    case "refused":
+      if (!justAnswered("game_rule")) notice(`${e.action}: ${e.detail}`);
+      break;
+    case "try_again":
+      if (!justAnswered("try_again")) notice(`${e.action}: busy, try again`);
+      break;
+    case "throttled":
+      notice("Too fast: some commands were dropped");
+      break;
     default:
-      return;
+      break;
   }
+  fire(on.event[e.event], e);
 }
 
-function onData(d) {
-  if (d.kind !== "market_page") return;
-  const ul = $("market-rows");
-  ul.replaceChildren();
-  if (!d.rows.length) ul.append(Object.assign(document.createElement("li"), { textContent: "nothing listed" }));
-  for (const r of d.rows) {
-    const li = document.createElement("li");
-    const b = document.createElement("button");
-    b.textContent = "Buy";
-    b.addEventListener("click", () => send({ type: "buy_listing", listing: r.listing }, "Buying"));
-    li.append(`#${r.listing}: item ${r.item_def} ×${r.quantity} for ${r.price} gold `, b);
-    ul.append(li);
-  }
+/// Whether an answer refused with `reason` just now (its event says the same, less well).
+function justAnswered(reason) {
+  const a = state.answered;
+  return !!a && a.reason === reason && performance.now() - a.at < ANSWER_EVENT_GAP_MS;
 }
 
-// ---- panels ------------------------------------------------------------------------------
+function onData(id, d) {
+  fire(on.data[d.kind], d);
+}
+
+// ---- chat --------------------------------------------------------------------------------
 
 function chatLine(channel, text, history) {
   const li = document.createElement("li");
@@ -372,16 +326,6 @@ function chatLine(channel, text, history) {
   log.append(li);
   while (log.children.length > CHAT_LINES_MAX) log.firstChild.remove();
   log.scrollTop = log.scrollHeight;
-}
-
-function bag(items) {
-  const ul = $("bag");
-  ul.replaceChildren();
-  for (const i of items || []) {
-    const li = document.createElement("li");
-    li.textContent = `item ${i.item} (kind ${i.def}) ×${i.quantity}, slot ${i.slot}`;
-    ul.append(li);
-  }
 }
 
 $("chat-channel").addEventListener("change", () => {
@@ -396,36 +340,6 @@ $("chat-form").addEventListener("submit", (e) => {
   else send({ type: "chat", channel, text }, "Chat");
   $("chat-text").value = "";
 });
-
-$("market-search").addEventListener("submit", (e) => {
-  e.preventDefault();
-  const item = Number($("market-item").value);
-  send({ type: "search_market", item_def: item, min_price: null, max_price: null, after: null, rows: 20 }, "Market search");
-});
-
-$("trade-form").addEventListener("submit", (e) => {
-  e.preventDefault();
-  send({
-    type: "trade",
-    with: Number($("trade-with").value),
-    give: { items: [], gold: Number($("trade-give").value) },
-    want: { items: [], gold: Number($("trade-want").value) },
-  }, "Trade offer");
-});
-
-function tradeOffered(e) {
-  const li = document.createElement("li");
-  const b = document.createElement("button");
-  b.textContent = "Accept";
-  b.className = "accept-trade";
-  // Accepting is offering the mirror of the offer: what they give is what I want.
-  b.addEventListener("click", () => {
-    send({ type: "trade", with: e.from, give: e.want, want: e.give }, "Trade");
-    li.remove();
-  });
-  li.append(`${e.from} offers ${e.give.gold} gold and ${e.give.items.length} items for ${e.want.gold} gold and ${e.want.items.length} items `, b);
-  $("trades").append(li);
-}
 
 // ---- the world ---------------------------------------------------------------------------
 
@@ -457,20 +371,30 @@ const canvas = $("view");
 canvas.addEventListener("click", (e) => {
   const m = mine();
   if (!m) return;
+  // The canvas may be drawn smaller than its 640×480 (to fit the window): back to its pixels.
   const r = canvas.getBoundingClientRect();
-  const x = m.x + (e.clientX - r.left - canvas.width / 2) / SCALE;
-  const y = m.y + (e.clientY - r.top - canvas.height / 2) / SCALE;
+  const px = ((e.clientX - r.left) * canvas.width) / r.width;
+  const py = ((e.clientY - r.top) * canvas.height) / r.height;
+  const x = m.x + (px - canvas.width / 2) / SCALE;
+  const y = m.y + (py - canvas.height / 2) / SCALE;
   for (const ent of state.entities.values()) {
-    if (ent.kind !== "player" && Math.hypot(ent.x - x, ent.y - y) < 1.5) {
-      if (ent.kind === "monster") {
-        state.target = ent.net_id;
-        $("target").textContent = "monster " + ent.net_id;
-        send({ type: "attack", target: ent.net_id }, "Attack");
-      } else {
-        send({ type: "pick_up", loot: ent.net_id }, "Pick up");
-      }
+    if (ent.net_id === m.net_id || Math.hypot(ent.x - x, ent.y - y) >= 1.5) continue;
+    if (ent.kind === "player") {
+      // Another player: the target of skills (and of an attack, where the rules allow it),
+      // and the one the trade window offers to.
+      state.target = ent.net_id;
+      $("target").textContent = `${ent.name} (#${ent.character})`;
+      $("trade-with").value = ent.character;
       return;
     }
+    if (ent.kind === "monster") {
+      state.target = ent.net_id;
+      $("target").textContent = "monster " + ent.net_id;
+      send({ type: "attack", target: ent.net_id }, "Attack");
+    } else {
+      send({ type: "pick_up", loot: ent.net_id }, "Pick up");
+    }
+    return;
   }
   walkTo(x, y);
 });

@@ -79,6 +79,10 @@ pub enum Command {
     AcceptQuest {
         quest: i32,
     },
+    /// Gives up an active quest (its progress is lost; it may be accepted again).
+    AbandonQuest {
+        quest: i32,
+    },
     CompleteQuest {
         quest: i32,
     },
@@ -87,6 +91,11 @@ pub enum Command {
         with: i64,
         give: Offer,
         want: Offer,
+    },
+    /// Withdraws one's open offer to `with` before the other side agreed to it (`trade_cancelled`
+    /// to them).
+    TradeCancel {
+        with: i64,
     },
     // Marketplace.
     ListItem {
@@ -119,6 +128,14 @@ pub enum Command {
     },
     ListMail,
     ClaimMail {
+        mail: i64,
+    },
+    /// One mail's whole text (`mail` data); it is marked read.
+    ReadMail {
+        mail: i64,
+    },
+    /// Deletes a mail that carries nothing any more (its gold and items claimed).
+    DeleteMail {
         mail: i64,
     },
     // Guilds.
@@ -219,6 +236,11 @@ pub enum Command {
     SkillInfo {
         skill: i32,
     },
+    /// The player's guild: its name, leader and members with their ranks (`guild` data).
+    GuildInfo,
+    /// The player's friends list: friends, requests both ways and blocks, with whether each
+    /// friend is in the world (`friends` data).
+    FriendList,
 }
 
 /// One side of a trade.
@@ -248,17 +270,21 @@ impl Command {
             Command::Say { .. } | Command::Chat { .. } => CommandKind::Say,
             Command::Whisper { .. } => CommandKind::Whisper,
             Command::Logout => CommandKind::Logout,
-            Command::Trade { .. } => CommandKind::Trade,
+            Command::Trade { .. } | Command::TradeCancel { .. } => CommandKind::Trade,
             Command::ListItem { .. }
             | Command::BuyListing { .. }
             | Command::CancelListing { .. }
             | Command::SearchMarket { .. } => CommandKind::Market,
-            Command::SendMail { .. } | Command::ListMail | Command::ClaimMail { .. } => {
-                CommandKind::Mail
-            }
-            Command::Leaderboard { .. } | Command::ItemInfo { .. } | Command::SkillInfo { .. } => {
-                CommandKind::Info
-            }
+            Command::SendMail { .. }
+            | Command::ListMail
+            | Command::ClaimMail { .. }
+            | Command::ReadMail { .. }
+            | Command::DeleteMail { .. } => CommandKind::Mail,
+            Command::Leaderboard { .. }
+            | Command::ItemInfo { .. }
+            | Command::SkillInfo { .. }
+            | Command::GuildInfo
+            | Command::FriendList => CommandKind::Info,
             _ => CommandKind::Act,
         }
     }
@@ -277,7 +303,7 @@ pub enum CommandKind {
     Trade,
     Market,
     Mail,
-    /// Leaderboards, item and skill information.
+    /// Leaderboards, item and skill information, one's guild and friends list.
     Info,
 }
 
@@ -308,8 +334,9 @@ pub enum ServerMsg {
     Event(GameEvent),
     /// An inbox event that must arrive (delivered in order, also after a reconnect).
     Inbox(InboxEvent),
-    /// The answer's data for `search_market`, `list_mail`, `leaderboard`, `item_info` and
-    /// `skill_info` (sent just before the answer, with the request's id).
+    /// The answer's data for `search_market`, `list_mail`, `read_mail`, `leaderboard`, `item_info`,
+    /// `skill_info`, `guild_info` and `friend_list` (sent just before the answer, with the
+    /// request's id).
     Data { id: u64, data: Data },
     /// An announcement to every player (`server_events`): an operator's message, a maintenance
     /// countdown, a world event.

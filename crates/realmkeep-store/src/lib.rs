@@ -31,6 +31,7 @@ pub mod maintenance;
 pub mod market;
 pub mod migration_lint;
 pub mod progress;
+pub mod quest_abandon;
 pub mod saves;
 pub mod seed;
 pub mod social;

@@ -230,6 +230,53 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
         with: CharacterId(1),
         trade: "5eed".into(),
     }));
+    // Each side is told its whole bag as the zone now holds it (a client's bag follows).
+    let bag_told = |c: i64| {
+        notices(&out, c).iter().find_map(|e| match e {
+            PlayerEvent::ItemsChanged { bag, .. } => Some(bag.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(bag_told(1), Some(vec![]));
+    assert_eq!(bag_told(2), Some(b.items.clone()));
+}
+
+#[test]
+fn a_withdrawn_offer_is_told_and_cannot_be_agreed_to() {
+    let mut z = traders();
+    let trade = |with: i64, give, want| PlayerCommand::Trade {
+        with: CharacterId(with),
+        give,
+        want,
+    };
+    let cancel = |with: i64| PlayerCommand::TradeCancel {
+        with: CharacterId(with),
+    };
+    // Nothing offered: nothing to withdraw.
+    command(&mut z, 1, cancel(2));
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 1).contains(&PlayerEvent::Denied {
+        action: Action::Trade,
+        reason: Denial::NoSuchTarget,
+    }));
+    command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
+    run(&mut z, 1);
+    command(&mut z, 1, cancel(2));
+    let out = run(&mut z, 1);
+    assert!(notices(&out, 2).contains(&PlayerEvent::TradeCancelled {
+        from: CharacterId(1)
+    }));
+    // The mirror offer now is only an offer of its own: no trade is asked of the store.
+    command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
+    let out = run(&mut z, 1);
+    assert!(request_of(&out, |k| matches!(k, PersistKind::Trade(_))).is_none());
+    assert!(matches!(
+        notices(&out, 1)[..],
+        [PlayerEvent::TradeOffered {
+            from: CharacterId(2),
+            ..
+        }]
+    ));
 }
 
 #[test]

@@ -27,7 +27,11 @@ pub(crate) type AppState = Arc<App>;
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(web::index))
+        .route("/core.js", get(web::core))
         .route("/play.js", get(web::script))
+        .route("/items.js", get(web::items))
+        .route("/market.js", get(web::market))
+        .route("/social.js", get(web::social))
         .route("/play.css", get(web::style))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -1,6 +1,6 @@
 //! Each wire command's meaning: what `realmkeep_protocol::ws::Command` becomes as a
 //! `PlayerCommand` for the zone, or a question the gateway answers itself (leaderboards, item
-//! and skill information). The checks here need the connection's state (the one-step move) or
+//! and skill information, the player's guild and friends list). The checks here need the connection's state (the one-step move) or
 //! the domain's parsers (names, gold); `decode.rs` has already checked each command's own
 //! bounds. Ids a client names are only what it asks about (a target, a listing, a mail): whose
 //! they are and whether the player may touch them is for the zone and the store to say.
@@ -23,7 +23,8 @@ pub(crate) enum Routed {
     Zone(PlayerCommand),
     /// Leave the world: answered after the final save.
     Logout,
-    /// Answered by the gateway from the cache.
+    /// Answered by the gateway from the cache (and PostgreSQL's reads of the player's guild
+    /// and friends).
     Info(Info),
     /// A guild war, declared or ended through the store (who may) and the cache (the war).
     War(War),
@@ -56,6 +57,10 @@ pub(crate) enum Info {
     },
     Item(ItemDefId),
     Skill(SkillId),
+    /// The player's guild and its members (PostgreSQL).
+    Guild,
+    /// The player's friends list (PostgreSQL) and which friends are in the world (presence).
+    Friends,
 }
 
 /// Where the player stands as the connection last heard (its net id and position).
@@ -134,6 +139,9 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         Command::AcceptQuest { quest } => PlayerCommand::AcceptQuest {
             quest: QuestId(quest),
         },
+        Command::AbandonQuest { quest } => PlayerCommand::AbandonQuest {
+            quest: QuestId(quest),
+        },
         Command::CompleteQuest { quest } => PlayerCommand::CompleteQuest {
             quest: QuestId(quest),
         },
@@ -141,6 +149,9 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
             with: CharacterId(with),
             give: offer(give)?,
             want: offer(want)?,
+        },
+        Command::TradeCancel { with } => PlayerCommand::TradeCancel {
+            with: CharacterId(with),
         },
         Command::ListItem { item, price, hours } => PlayerCommand::ListItem {
             item: ItemId(item),
@@ -181,6 +192,8 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         }),
         Command::ListMail => PlayerCommand::ListMail,
         Command::ClaimMail { mail } => PlayerCommand::ClaimMail { mail: MailId(mail) },
+        Command::ReadMail { mail } => PlayerCommand::ReadMail { mail: MailId(mail) },
+        Command::DeleteMail { mail } => PlayerCommand::DeleteMail { mail: MailId(mail) },
         Command::GuildCreate { name } => PlayerCommand::Guild(GuildOp::Create {
             name: GuildName::parse(&name).map_err(|e| (Reason::BadName, e.to_string()))?,
         }),
@@ -267,5 +280,7 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         Command::QueueLeave { queue: q } => return Ok(Routed::Queue(Queue::Leave(queue(&q)?))),
         Command::ItemInfo { item_def } => return Ok(Routed::Info(Info::Item(ItemDefId(item_def)))),
         Command::SkillInfo { skill } => return Ok(Routed::Info(Info::Skill(SkillId(skill)))),
+        Command::GuildInfo => return Ok(Routed::Info(Info::Guild)),
+        Command::FriendList => return Ok(Routed::Info(Info::Friends)),
     }))
 }

@@ -32,7 +32,9 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("whisper", &["to", "text"]),
     ("accept_quest", &["quest"]),
     ("complete_quest", &["quest"]),
+    ("abandon_quest", &["quest"]),
     ("trade", &["with", "give", "want"]),
+    ("trade_cancel", &["with"]),
     ("list_item", &["item", "price", "hours"]),
     ("buy_listing", &["listing"]),
     ("cancel_listing", &["listing"]),
@@ -43,6 +45,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("send_mail", &["to", "subject", "body", "gold", "items"]),
     ("list_mail", &[]),
     ("claim_mail", &["mail"]),
+    ("read_mail", &["mail"]),
+    ("delete_mail", &["mail"]),
     ("guild_create", &["name"]),
     ("guild_invite", &["who"]),
     ("guild_accept", &["guild"]),
@@ -67,6 +71,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("leaderboard", &["board", "top"]),
     ("item_info", &["item_def"]),
     ("skill_info", &["skill"]),
+    ("guild_info", &[]),
+    ("friend_list", &[]),
 ];
 
 /// The longest war one may declare, in hours (the cache's `GUILD_WAR_DURATION_MAX`).

@@ -1,6 +1,7 @@
 //! Questions the gateway answers itself, from the cache (never the zone's tick): leaderboards
 //! (`leaderboard:pvp`, `leaderboard:level`) and item and skill definitions through the
-//! read-through caches `cache:item_def:{id}` and `cache:skill_def:{id}` (1 h).
+//! read-through caches `cache:item_def:{id}` and `cache:skill_def:{id}` (1 h); the player's
+//! guild and friends list in `lists.rs`.
 
 use super::commands::Info;
 use crate::state::App;
@@ -60,5 +61,7 @@ pub(crate) async fn answer(
             Ok(None) => Err((Reason::Invalid, format!("no skill {}", id.0))),
             Err(_) => Err(unavailable()),
         },
+        Info::Guild => super::lists::guild(app, me).await,
+        Info::Friends => super::lists::friends(app, me).await,
     }
 }

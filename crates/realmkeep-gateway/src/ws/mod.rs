@@ -7,6 +7,7 @@ pub mod decode;
 mod history;
 mod info;
 mod join;
+mod lists;
 mod me;
 mod queue;
 mod redirect;

@@ -146,11 +146,13 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             progress,
         }),
         PlayerEvent::QuestCompleted { quest } => ev(G::QuestCompleted { quest: quest.0 }),
+        PlayerEvent::QuestAbandoned { quest } => ev(G::QuestAbandoned { quest: quest.0 }),
         PlayerEvent::TradeOffered { from, give, want } => ev(G::TradeOffered {
             from: from.0,
             give: offer(&give),
             want: offer(&want),
         }),
+        PlayerEvent::TradeCancelled { from } => ev(G::TradeCancelled { from: from.0 }),
         PlayerEvent::TradeDone { with, trade } => ev(G::TradeDone {
             with: with.0,
             trade,
@@ -194,8 +196,11 @@ pub(crate) fn notice(e: PlayerEvent) -> Option<ServerMsg> {
             bag: bag.iter().map(super::me::bag_item).collect(),
             equipment: equipment.iter().map(super::me::equipped_item).collect(),
         }),
+        PlayerEvent::MailDeleted { mail } => ev(G::MailDeleted { mail: mail.0 }),
         // Pages are data of their request (`data`), not events.
-        PlayerEvent::MarketPage { .. } | PlayerEvent::Mailbox { .. } => None,
+        PlayerEvent::MarketPage { .. } | PlayerEvent::Mailbox { .. } | PlayerEvent::MailRead(_) => {
+            None
+        }
     }
 }
 
@@ -294,6 +299,15 @@ pub(crate) fn data(e: &PlayerEvent) -> Option<realmkeep_protocol::ws::Data> {
                     claimed: m.claimed,
                 })
                 .collect(),
+        }),
+        PlayerEvent::MailRead(l) => Some(Data::Mail {
+            mail: l.mail.0,
+            from: l.from.map(|c| c.0),
+            subject: l.subject.clone(),
+            body: l.body.clone(),
+            gold: l.gold,
+            items: l.items,
+            claimed: l.claimed,
         }),
         _ => None,
     }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod admin;
+pub mod browser;
 
 use realmkeep_cache::options::RateLimitConfig;
 use realmkeep_cache::{Cache, CacheOptions, NodeId, QueueKind, RateAction, SessionSecret};

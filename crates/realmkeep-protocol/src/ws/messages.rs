@@ -42,6 +42,9 @@ pub enum GameEvent {
     QuestCompleted {
         quest: i32,
     },
+    QuestAbandoned {
+        quest: i32,
+    },
     /// The zone said no to an earlier command (`action`: move, attack, chat...).
     Denied {
         action: String,
@@ -65,6 +68,10 @@ pub enum GameEvent {
         from: i64,
         give: Offer,
         want: Offer,
+    },
+    /// `from` withdrew its offer to the player before it was agreed: nothing moved.
+    TradeCancelled {
+        from: i64,
     },
     /// A trade committed; `trade` is its reference, as the server's logs keep it.
     TradeDone {
@@ -94,6 +101,9 @@ pub enum GameEvent {
         mail: i64,
         gold: i64,
         items: u32,
+    },
+    MailDeleted {
+        mail: i64,
     },
     /// The player's guild now (`None`: no guild).
     GuildChanged {
@@ -159,6 +169,16 @@ pub enum Data {
     Mailbox {
         mails: Vec<MailRow>,
     },
+    /// One mail's whole text; `gold` and `items` are what is left to claim.
+    Mail {
+        mail: i64,
+        from: Option<i64>,
+        subject: String,
+        body: String,
+        gold: i64,
+        items: i64,
+        claimed: bool,
+    },
     Leaderboard {
         board: String,
         top: Vec<Ranked>,
@@ -174,6 +194,45 @@ pub enum Data {
         skill: i32,
         definition: serde_json::Value,
     },
+    /// The player's guild (`None`: in no guild).
+    Guild {
+        guild: Option<GuildRow>,
+    },
+    /// The player's friends list, by name.
+    Friends {
+        friends: Vec<FriendRow>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GuildRow {
+    pub guild: i64,
+    pub name: String,
+    pub leader: i64,
+    /// By rank, then name.
+    pub members: Vec<GuildMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GuildMember {
+    pub character: i64,
+    pub name: String,
+    /// 0 is the leader's; lower numbers rank higher (1 officer, 2 member, 3 recruit by default).
+    pub rank: i16,
+    /// The rank's name in this guild.
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FriendRow {
+    pub character: i64,
+    pub name: String,
+    /// `accepted` (friends), `requested` (asked by the player), `pending` (asking the player)
+    /// or `blocked` (by the player).
+    pub status: String,
+    /// Whether an accepted friend is in the world now (absent for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

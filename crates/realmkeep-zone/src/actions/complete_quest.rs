@@ -122,5 +122,6 @@ impl Waiting {
                 xp: total,
             },
         );
+        ctx.tell_items(character);
     }
 }

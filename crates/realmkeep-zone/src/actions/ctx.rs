@@ -61,6 +61,20 @@ impl<'s> AnswerCtx<'_, 's> {
         }
     }
 
+    /// After a committed action changed the player's bag (a pickup, trade, market or mail
+    /// action, a quest's reward): the whole bag and equipment as the zone now holds them, as
+    /// after an item command, so that a client never has to guess its bag from receipts.
+    pub fn tell_items(&mut self, c: CharacterId) {
+        let Some(p) = self.player(c) else {
+            return;
+        };
+        let event = PlayerEvent::ItemsChanged {
+            bag: p.inventory.items.clone(),
+            equipment: p.inventory.equipment.clone(),
+        };
+        self.outbox.tell(c, event);
+    }
+
     /// Tells the player how a critical action failed; a stale claim also takes it out.
     pub fn failed<T>(&mut self, c: CharacterId, action: Action, outcome: &Outcome<T>) {
         match outcome {

@@ -67,5 +67,8 @@ impl Waiting {
         let gold = r.gold_after;
         ctx.outbox
             .tell(self.character, PlayerEvent::GoldChanged { gold });
+        if items > 0 {
+            ctx.tell_items(self.character);
+        }
     }
 }

@@ -99,5 +99,8 @@ impl Waiting {
         ctx.outbox.cache(CacheRequest::MailArrived { to: self.to, mail });
         ctx.outbox
             .tell(self.character, PlayerEvent::GoldChanged { gold });
+        if !self.items.is_empty() {
+            ctx.tell_items(self.character);
+        }
     }
 }

@@ -66,5 +66,6 @@ impl Waiting {
         let gold = r.gold_after;
         ctx.outbox
             .tell(self.character, PlayerEvent::GoldChanged { gold });
+        ctx.tell_items(self.character);
     }
 }

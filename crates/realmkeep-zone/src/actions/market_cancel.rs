@@ -55,5 +55,6 @@ impl Waiting {
         let listing = self.listing;
         ctx.outbox
             .tell(self.character, PlayerEvent::ListingCancelled { listing, item });
+        ctx.tell_items(self.character);
     }
 }

@@ -67,5 +67,6 @@ impl Waiting {
             item: self.item,
         };
         ctx.outbox.tell(self.character, event);
+        ctx.tell_items(self.character);
     }
 }

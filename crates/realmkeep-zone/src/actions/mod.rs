@@ -141,6 +141,8 @@ actions! {
     /// Gold of a monster kill, straight into the killer's purse.
     LootGold => loot_gold,
     AcceptQuest => accept_quest,
+    /// An active quest given up: deleted with its progress.
+    AbandonQuest => abandon_quest,
     /// Kills towards a quest the character has accepted.
     QuestProgress => quest_progress,
     /// Complete a quest whose progress is reached: the store grants gold, items and experience.
@@ -163,6 +165,10 @@ actions! {
     MailList => mail_list,
     /// A mail's gold and items into the purse and bag.
     MailClaim => mail_claim,
+    /// One mail's whole text, marked read.
+    MailRead => mail_read,
+    /// A mail that carries nothing any more, deleted.
+    MailDelete => mail_delete,
     /// A guild operation.
     Guild => guild,
     /// A friend operation.

@@ -126,5 +126,6 @@ impl Waiting {
                 item,
             },
         );
+        ctx.tell_items(self.character);
     }
 }

@@ -62,6 +62,16 @@ fn same(x: &TradeOffer, y: &TradeOffer) -> bool {
     x.gold == y.gold && xi == yi
 }
 
+/// `PlayerCommand::TradeCancel`: withdraws the player's open offer to `with` before the other
+/// side agreed to it; the other side hears it. Nothing was promised, so nothing moves.
+pub(crate) fn cancel(ctx: &mut Ctx, me: CharacterId, with: CharacterId) {
+    if ctx.offers.take(me, with).is_none() {
+        return ctx.deny(me, Action::Trade, Denial::NoSuchTarget);
+    }
+    ctx.outbox
+        .tell(with, PlayerEvent::TradeCancelled { from: me });
+}
+
 /// `PlayerCommand::Trade`: an offer, stored until the other side sends the mirror offer, then one
 /// request with both fences.
 pub(crate) fn command(
@@ -211,4 +221,5 @@ fn settle(
     let trade = trade.to_owned();
     ctx.outbox.tell(me, PlayerEvent::TradeDone { with, trade });
     ctx.outbox.tell(me, PlayerEvent::GoldChanged { gold });
+    ctx.tell_items(me);
 }

@@ -48,6 +48,9 @@ pub enum PlayerCommand {
     AcceptQuest {
         quest: QuestId,
     },
+    AbandonQuest {
+        quest: QuestId,
+    },
     CompleteQuest {
         quest: QuestId,
     },
@@ -57,6 +60,10 @@ pub enum PlayerCommand {
         with: CharacterId,
         give: TradeOffer,
         want: TradeOffer,
+    },
+    /// Withdraw one's open offer to `with`.
+    TradeCancel {
+        with: CharacterId,
     },
     Logout,
     ChangeZone {
@@ -78,6 +85,12 @@ pub enum PlayerCommand {
     SendMail(Letter),
     ListMail,
     ClaimMail {
+        mail: MailId,
+    },
+    ReadMail {
+        mail: MailId,
+    },
+    DeleteMail {
         mail: MailId,
     },
     Guild(GuildOp),
@@ -200,8 +213,15 @@ pub enum PlayerEvent {
         quest: QuestId,
         progress: i32,
     },
+    QuestAbandoned {
+        quest: QuestId,
+    },
     QuestCompleted {
         quest: QuestId,
+    },
+    /// `from` withdrew its open offer to the player.
+    TradeCancelled {
+        from: CharacterId,
     },
     TradeOffered {
         from: CharacterId,
@@ -246,6 +266,11 @@ pub enum PlayerEvent {
         mail: MailId,
         gold: i64,
         items: usize,
+    },
+    /// One mail's whole text (the answer to `ReadMail`).
+    MailRead(crate::actions::mail_read::Letter),
+    MailDeleted {
+        mail: MailId,
     },
     /// The player's guild after a guild operation (`None`: in no guild).
     GuildChanged {

@@ -3,8 +3,9 @@
 //! (pickup, quests, trade, market, mail, guild, friends, items) become store requests through their action modules (`crate::actions`).
 
 use crate::actions::{
-    accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_list, mail_send,
-    market_buy, market_cancel, market_list, market_search, pickup, trade, whisper,
+    abandon_quest, accept_quest, complete_quest, friend, guild, inventory, mail_claim, mail_delete,
+    mail_list, mail_read, mail_send, market_buy, market_cancel, market_list, market_search, pickup,
+    trade, whisper,
 };
 use crate::components::*;
 use crate::io::{Action, CacheRequest, ChatChannel, Denial, PlayerCommand, PlayerEvent};
@@ -151,12 +152,14 @@ pub fn apply_commands(
             } => whisper::command(&mut ctx, actor, to, text),
             PlayerCommand::Chat { channel, text } => chat(&mut ctx, &actor, &others, channel, text),
             PlayerCommand::AcceptQuest { quest } => accept_quest::command(&mut ctx, actor, quest),
+            PlayerCommand::AbandonQuest { quest } => abandon_quest::command(&mut ctx, actor, quest),
             PlayerCommand::CompleteQuest { quest } => {
                 complete_quest::command(&mut ctx, actor, quest)
             }
             PlayerCommand::Trade { with, give, want } => {
                 trade::command(&mut ctx, &mut actors, character, with, give, want);
             }
+            PlayerCommand::TradeCancel { with } => trade::cancel(&mut ctx, character, with),
             PlayerCommand::ListItem { item, price, hours } => {
                 market_list::command(&mut ctx, actor, item, price, hours)
             }
@@ -168,6 +171,8 @@ pub fn apply_commands(
             PlayerCommand::SendMail(letter) => mail_send::command(&mut ctx, actor, letter),
             PlayerCommand::ListMail => mail_list::command(&mut ctx, actor),
             PlayerCommand::ClaimMail { mail } => mail_claim::command(&mut ctx, actor, mail),
+            PlayerCommand::ReadMail { mail } => mail_read::command(&mut ctx, actor, mail),
+            PlayerCommand::DeleteMail { mail } => mail_delete::command(&mut ctx, actor, mail),
             PlayerCommand::Guild(op) => guild::command(&mut ctx, actor, op),
             PlayerCommand::Friend { other, op } => friend::command(&mut ctx, actor, other, op),
             PlayerCommand::Item(op) => inventory::command(&mut ctx, actor, op),
