@@ -1,10 +1,10 @@
 //! The demo's proof that the world persists: at shutdown it records where a sample of characters
-//! stood (after everyone stopped walking), and at the next start it loads those characters from
-//! PostgreSQL and compares.
+//! stood when their players logged out (each bot stopped in place and kept what its socket last
+//! showed it), and at the next start it loads those characters from PostgreSQL and compares.
 
 use anyhow::{Context, Result};
+use realmkeep_bots::Stood;
 use realmkeep_domain::{CharacterId, ZoneId};
-use realmkeep_sim::Placed;
 use realmkeep_store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -24,17 +24,16 @@ pub struct Recorded {
     y: f32,
 }
 
-/// Up to `SAMPLE_MAX` living characters, spread over the population.
-pub fn sample(all: &[Placed]) -> Vec<Recorded> {
-    let alive: Vec<&Placed> = all.iter().filter(|p| !p.dead).collect();
-    let every = (alive.len() / SAMPLE_MAX).max(1);
-    alive
-        .iter()
+/// Up to `SAMPLE_MAX` characters, spread over the players (who were alive when they logged
+/// out: the bots keep no other).
+pub fn sample(all: &[Stood]) -> Vec<Recorded> {
+    let every = (all.len() / SAMPLE_MAX).max(1);
+    all.iter()
         .step_by(every)
         .take(SAMPLE_MAX)
         .map(|p| Recorded {
-            character: p.character.0,
-            zone: p.zone.0,
+            character: p.character,
+            zone: p.zone,
             x: p.x,
             y: p.y,
         })
