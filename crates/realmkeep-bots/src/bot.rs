@@ -104,9 +104,18 @@ async fn set_up(
     logins: &Semaphore,
 ) -> Option<(String, i64)> {
     loop {
-        let turn = logins.acquire().await.ok()?;
-        let done = account(http, name, config).await;
-        drop(turn);
+        // A bot still waiting for its turn (or its hashes) when the run ends gives up at once:
+        // a crowd told to stop does not log in first.
+        let done = tokio::select! {
+            turn = logins.acquire() => {
+                let _turn = turn.ok()?;
+                tokio::select! {
+                    done = account(http, name, config) => done,
+                    _ = until.reached() => return None,
+                }
+            }
+            _ = until.reached() => return None,
+        };
         match done {
             Ok(v) => return Some(v),
             Err(e) => {
@@ -158,7 +167,11 @@ pub(crate) async fn live(
             None => match http.ticket(&token, character).await {
                 Ok(t) => (http.ws_url(), t.ticket),
                 Err(e) if e.reason() == Some(Reason::Unauthorized) => {
-                    let Ok(_turn) = logins.acquire().await else {
+                    let turn = tokio::select! {
+                        turn = logins.acquire() => turn,
+                        _ = until.reached() => return,
+                    };
+                    let Ok(_turn) = turn else {
                         return;
                     };
                     match http.login(&name, &config.password).await {
