@@ -193,13 +193,23 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     );
     let zones: Vec<i32> = ZONES.iter().map(|z| z.0).collect();
     let bots = players::start(&gateway.base_url(), args.players, args.seed, &zones);
-    let joined = bots.joined(JOIN_WAIT).await;
-    done(
-        t,
-        &format!("{joined} connected over WebSockets and in the world"),
-    );
-
-    let why = play(&cluster, &bots, args.seconds).await;
+    // Ctrl-C while the players join stops as cleanly as later.
+    let signal = realmkeep_server::shutdown_signal();
+    tokio::pin!(signal);
+    let joined = tokio::select! {
+        n = bots.joined(JOIN_WAIT) => Ok(n),
+        s = &mut signal => Err(s),
+    };
+    let why = match joined {
+        Ok(n) => {
+            done(
+                t,
+                &format!("{n} connected over WebSockets and in the world"),
+            );
+            play(&cluster, &bots, args.seconds, signal).await
+        }
+        Err(s) => s,
+    };
     stop(&cluster, &gateway, &args.dir, bots, why).await?;
     store.close().await;
     drop(redis);
@@ -213,7 +223,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
 /// Runs the world with a status line every second until a signal or the end of `seconds`;
 /// why it stopped.
-async fn play(cluster: &Cluster, bots: &players::Players, seconds: Option<u64>) -> &'static str {
+async fn play(
+    cluster: &Cluster,
+    bots: &players::Players,
+    seconds: Option<u64>,
+    mut signal: std::pin::Pin<&mut impl std::future::Future<Output = &'static str>>,
+) -> &'static str {
     println!(
         "running: Ctrl-C saves everyone and stops{}",
         seconds
@@ -228,15 +243,14 @@ async fn play(cluster: &Cluster, bots: &players::Players, seconds: Option<u64>) 
             None => std::future::pending().await,
         }
     };
-    let signal = realmkeep_server::shutdown_signal();
-    tokio::pin!(timer, signal);
+    tokio::pin!(timer);
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.tick().await;
     // The first window counts from here, not from the joins.
     bots.stats.take_window();
     loop {
         tokio::select! {
-            s = &mut signal => return s,
+            s = signal.as_mut() => return s,
             _ = &mut timer => return "time is up",
             _ = every.tick() => {
                 let s = cluster.status().await;
