@@ -185,7 +185,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let t = step(
         7,
         &format!(
-            "{} players connecting as bots to {} (a new account costs the server two Argon2id hashes, a login one: {} at a time)",
+            "{} players connecting as bots to {} (Argon2id on the server, {} at a time: three hashes for a player who registers, one for a login)",
             args.players,
             gateway.base_url(),
             realmkeep_bots::LOGINS_IN_FLIGHT_MAX
