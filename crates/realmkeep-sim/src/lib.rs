@@ -1,6 +1,7 @@
-//! Simulated players in process (the demo, the zone benchmark, the crash tests): a driver that
-//! plays through the same command path the gateway's clients use. Players over real sockets are
-//! `realmkeep-bots`, which reuse this crate's decision function (`mind`).
+//! Simulated players in process (the zone benchmark, the crash tests, `serve --sim-players`): a
+//! driver that plays through the same command path the gateway's clients use. Players over real
+//! sockets (the demo's, the gateway benchmark's) are `realmkeep-bots`, which reuse this crate's
+//! decision function (`mind`).
 //!
 //! A simulated player logs in (`Store::login` for a sample, see `seed`), opens a session in the
 //! cache and has it validated before each join, joins a zone through the cluster
