@@ -8,6 +8,7 @@ use crate::config::{BotsConfig, Play};
 use crate::deadline::Deadline;
 use crate::ledger::Committed;
 use crate::stats::{bump, Stats};
+use crate::stood::Stood;
 use crate::view::SeenWorld;
 use crate::wire;
 use realmkeep_protocol::client::{ClientError, Http, Incoming, PlainSocket, Traffic};
@@ -24,12 +25,27 @@ use tokio::time::Instant;
 const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 /// Commands of one bot waiting for their answer at the most (the gateway allows 32).
 const IN_FLIGHT_MAX: usize = 16;
+/// Reading the view after a `Stop` was answered, before the position counts: the zone tells a
+/// player's view every `VIEW_EVERY_TICKS` ticks, so a few ticks see the last step told.
+const STAND_SETTLE: Duration = Duration::from_millis(250);
+/// Longest wait for the `Stop` to be answered at the end (then no position is kept).
+const STAND_WAIT: Duration = Duration::from_secs(5);
+/// A zone's tick at its default 20 Hz.
+const TICK_MS: u64 = 50;
+const _: () = assert!(
+    STAND_SETTLE.as_millis() as u64 >= 2 * realmkeep_zone::limits::VIEW_EVERY_TICKS * TICK_MS
+        && STAND_WAIT.as_millis() > STAND_SETTLE.as_millis()
+);
 
 /// How a connection ended.
 enum Ended {
-    Redirect { url: String, ticket: String },
+    Redirect {
+        url: String,
+        ticket: String,
+    },
     Dropped,
-    TimeUp,
+    /// Where the bot stood, stopped (`BotsConfig::positions`).
+    TimeUp(Option<Stood>),
 }
 
 /// What a command sent is, for its answer.
@@ -88,9 +104,18 @@ async fn set_up(
     logins: &Semaphore,
 ) -> Option<(String, i64)> {
     loop {
-        let turn = logins.acquire().await.ok()?;
-        let done = account(http, name, config).await;
-        drop(turn);
+        // A bot still waiting for its turn (or its hashes) when the run ends gives up at once:
+        // a crowd told to stop does not log in first.
+        let done = tokio::select! {
+            turn = logins.acquire() => {
+                let _turn = turn.ok()?;
+                tokio::select! {
+                    done = account(http, name, config) => done,
+                    _ = until.reached() => return None,
+                }
+            }
+            _ = until.reached() => return None,
+        };
         match done {
             Ok(v) => return Some(v),
             Err(e) => {
@@ -142,7 +167,11 @@ pub(crate) async fn live(
             None => match http.ticket(&token, character).await {
                 Ok(t) => (http.ws_url(), t.ticket),
                 Err(e) if e.reason() == Some(Reason::Unauthorized) => {
-                    let Ok(_turn) = logins.acquire().await else {
+                    let turn = tokio::select! {
+                        turn = logins.acquire() => turn,
+                        _ = until.reached() => return,
+                    };
+                    let Ok(_turn) = turn else {
                         return;
                     };
                     match http.login(&name, &config.password).await {
@@ -191,9 +220,12 @@ pub(crate) async fn live(
                 next = Some((url, ticket));
             }
             Ended::Dropped => bump(&stats.reconnects),
-            Ended::TimeUp => {
+            Ended::TimeUp(stood) => {
                 if let Ok(id) = ws.send(Command::Logout).await {
-                    let _ = ws.answer(id).await;
+                    // Saved and released where it stood: the position counts.
+                    if let (Ok(Answer::Ok), Some(s)) = (ws.answer(id).await, stood) {
+                        stats.stood.record(s);
+                    }
                 }
                 ws.close().await;
                 stats.traffic(ws.traffic(), &mut seen);
@@ -241,7 +273,10 @@ async fn play(
             m = ws.next() => Step::Message(m),
         };
         match step {
-            Step::TimeUp => return Ended::TimeUp,
+            Step::TimeUp if config.positions => {
+                return Ended::TimeUp(stand_still(ws, &mut world).await);
+            }
+            Step::TimeUp => return Ended::TimeUp(None),
             Step::Think => {
                 if sent.len() >= IN_FLIGHT_MAX {
                     continue;
@@ -322,6 +357,35 @@ async fn play(
             // Nothing heard for the client's wait (a quiet spot): the socket is still there.
             Step::Message(Err(ClientError::Transport(e))) if e.contains("in time") => {}
             Step::Message(Err(_)) => return Ended::Dropped,
+        }
+    }
+}
+
+/// Stops in place (and stops attacking), then reads the view until it has settled: where the
+/// bot stands, if it is alive in a zone and the stop was answered.
+async fn stand_still(ws: &mut PlainSocket, world: &mut SeenWorld) -> Option<Stood> {
+    ws.send(Command::StopAttack).await.ok()?;
+    let stop = ws.send(Command::Stop).await.ok()?;
+    let mut until = Instant::now() + STAND_WAIT;
+    let mut stopped = false;
+    loop {
+        let Ok(next) = tokio::time::timeout_at(until, ws.next()).await else {
+            return if stopped { world.stood() } else { None };
+        };
+        let Ok(Incoming::Frame(f)) = next else {
+            return None;
+        };
+        world.on(&f.msg);
+        match f.msg {
+            ServerMsg::Answer { id, result } if id == stop => {
+                if result != Answer::Ok {
+                    return None;
+                }
+                stopped = true;
+                until = Instant::now() + STAND_SETTLE;
+            }
+            ServerMsg::Redirect { .. } => return None,
+            _ => {}
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct BotsConfig {
     pub zones: Vec<i32>,
     /// Keep every acknowledged critical action's id for the report (fault tests).
     pub ledger: bool,
+    /// At the end, stop in place before logging out and keep where each bot stood for the
+    /// report (`Report::stood`: the demo's resume check).
+    pub positions: bool,
 }
 
 impl BotsConfig {
@@ -66,6 +69,7 @@ impl BotsConfig {
             spawn_spacing: Duration::from_millis(20),
             zones: vec![1, 2],
             ledger: false,
+            positions: false,
         }
     }
 }

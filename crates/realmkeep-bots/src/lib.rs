@@ -10,7 +10,7 @@
 //! `deadline.rs` (when to stop), `view.rs` (what a bot saw, as the mind's `Observation`),
 //! `wire.rs` (an intent as a protocol command), `stats.rs` (counters, traffic, RTT histograms,
 //! windows, the report), `ledger.rs` (the ids of acknowledged critical actions, for fault
-//! tests).
+//! tests), `stood.rs` (where each bot stood when it logged out, for the demo's resume check).
 
 mod bot;
 mod config;
@@ -18,12 +18,14 @@ mod deadline;
 mod echo;
 mod ledger;
 mod stats;
+mod stood;
 mod view;
 mod wire;
 
 pub use config::{BotsConfig, Play, BOTS_MAX, ECHO_FRAME_BYTES_MAX, LOGINS_IN_FLIGHT_MAX};
 pub use ledger::{Acked, Committed, LEDGER_ENTRIES_MAX};
 pub use stats::{Report, Stats, Window};
+pub use stood::{Stood, STOOD_MAX};
 
 use deadline::Deadline;
 use std::future::Future;

@@ -5,6 +5,7 @@
 
 use crate::config::BotsConfig;
 use crate::ledger::{Acked, Ledger};
+use crate::stood::{Standings, Stood};
 use hdrhistogram::Histogram;
 use realmkeep_protocol::client::Traffic;
 use realmkeep_protocol::ws::Answer;
@@ -72,6 +73,8 @@ pub struct Stats {
     last: Mutex<(u64, Duration)>,
     /// Acknowledged critical actions (kept when `BotsConfig::ledger`).
     pub(crate) ledger: Ledger,
+    /// Where bots stood when they logged out (kept when `BotsConfig::positions`).
+    pub(crate) stood: Standings,
     /// The counters when the window opened, and when.
     window: Mutex<(Counts, Instant)>,
 }
@@ -96,6 +99,7 @@ impl Default for Stats {
             rtt: Mutex::new((Rtts::new(), Rtts::new())),
             last: Mutex::new((0, Duration::ZERO)),
             ledger: Ledger::default(),
+            stood: Standings::default(),
             window: Mutex::new((Counts::default(), Instant::now())),
         }
     }
@@ -155,6 +159,9 @@ pub struct Report {
     /// Acknowledgements not kept for want of room (`LEDGER_ENTRIES_MAX`).
     #[serde(default)]
     pub acknowledged_dropped: u64,
+    /// Where each bot stood, stopped, when its logout was answered (`positions` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stood: Vec<Stood>,
 }
 
 /// What the bots did between two `take_window` calls.
@@ -329,6 +336,7 @@ impl Stats {
             bytes_down: get(&self.bytes_down),
             acknowledged,
             acknowledged_dropped,
+            stood: self.stood.take(),
         }
     }
 }

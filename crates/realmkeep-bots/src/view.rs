@@ -2,6 +2,7 @@
 //! the simulator's mind as an `Observation`: its own body, monsters, loot and players in view
 //! (nearest first), its bag and purse as the server last said, and a trade offered to it.
 
+use crate::stood::Stood;
 use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, ZoneId};
 use realmkeep_protocol::ws::{EntityKind, GameEvent, ServerMsg, View, Welcome};
 use realmkeep_sim::mind::{BagItem, Body, Offer, Thing};
@@ -64,6 +65,20 @@ impl SeenWorld {
     pub fn at(&self) -> Option<(f32, f32)> {
         let me = self.me?;
         self.things.get(&me).map(|t| (t.1, t.2))
+    }
+
+    /// Where the bot stands alive, and in which zone (what it logs out at).
+    pub fn stood(&self) -> Option<Stood> {
+        let me = self.things.get(&self.me?)?;
+        if self.dead || me.3 <= 0 {
+            return None;
+        }
+        Some(Stood {
+            character: self.character,
+            zone: self.zone?.0,
+            x: me.1,
+            y: me.2,
+        })
     }
 
     fn view(&mut self, v: &View) {

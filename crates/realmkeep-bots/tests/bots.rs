@@ -70,14 +70,34 @@ async fn bots_register_join_and_play_through_the_socket() {
 
     // A second run logs into the same accounts without registering (registered once: an
     // account that did not exist would be refused at login, and that bot would not join).
+    // Asked for positions, each bot stops before it logs out, and where its socket last showed
+    // it standing is where its character was saved.
     bots.seconds = 4;
     bots.registered = true;
+    bots.positions = true;
     let again = run(bots.clone(), false).await;
     assert_eq!(
         (again.joined as usize, again.errors),
         (BOTS, 0),
         "{again:?}"
     );
+    assert!(!again.stood.is_empty(), "{again:?}");
+    for s in &again.stood {
+        let c = db
+            .store
+            .load_character(realmkeep_domain::CharacterId(s.character))
+            .await
+            .unwrap();
+        let p = c.position;
+        assert_eq!(p.zone, ZoneId(s.zone), "{s:?}");
+        assert!(
+            (p.x - s.x).abs() <= 0.1 && (p.y - s.y).abs() <= 0.1,
+            "saved at ({}, {}), the bot stood at {s:?}",
+            p.x,
+            p.y
+        );
+    }
+    bots.positions = false;
 
     // Idle bots join and send nothing; a window says so; a stop ends the run before its time.
     bots.play = Play::Idle;

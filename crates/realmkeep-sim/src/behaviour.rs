@@ -37,7 +37,7 @@ impl Behaviour {
         }
     }
 
-    /// A calmer world for the demo's few hundred players: mostly walking and fighting.
+    /// A calmer world (a population's default): mostly walking and fighting.
     pub fn calm(zones: Vec<ZoneId>) -> Self {
         Self {
             zones,

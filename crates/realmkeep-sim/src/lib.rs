@@ -1,6 +1,7 @@
-//! Simulated players in process (the demo, the zone benchmark, the crash tests): a driver that
-//! plays through the same command path the gateway's clients use. Players over real sockets are
-//! `realmkeep-bots`, which reuse this crate's decision function (`mind`).
+//! Simulated players in process (the zone benchmark, the crash tests, `serve --sim-players`): a
+//! driver that plays through the same command path the gateway's clients use. Players over real
+//! sockets (the demo's, the gateway benchmark's) are `realmkeep-bots`, which reuse this crate's
+//! decision function (`mind`).
 //!
 //! A simulated player logs in (`Store::login` for a sample, see `seed`), opens a session in the
 //! cache and has it validated before each join, joins a zone through the cluster
@@ -27,7 +28,7 @@
 //! - `seed`: accounts and characters made once (one password hash for all), found again later.
 //! - `driver`: `Population` — `spawn`, `step`, `run_until`/`run_for`, stats; `calls`: the
 //!   answers of joins and cache calls coming back, and the stand-in matchmaker.
-//! - `turn`: a player's turn (observe, decide, act), `stop_moving`, `positions`, `logout_all`.
+//! - `turn`: a player's turn (observe, decide, act), `logout_all`.
 //! - `player`: one player's place (offline, joining, in a zone, moving, logging out), its
 //!   pending action and what its notices tell it.
 //! - `observe`: the client's view of the world, read with `ZoneHost::inspect`.
@@ -49,7 +50,6 @@ mod turn;
 pub use driver::{LogoutReport, Population, SimConfig, SpawnReport};
 pub use mind::{Behaviour, Intent, Mind, Observation};
 pub use stats::{SimStats, StatsSnapshot, TradeReceipt};
-pub use turn::Placed;
 
 /// What the simulator can fail with (setting up players; playing never fails, it counts).
 #[derive(Debug, thiserror::Error)]

@@ -15,16 +15,6 @@ use realmkeep_zone::io::{Action, PlayerCommand};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-/// Where one character stands (`Population::positions`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Placed {
-    pub character: CharacterId,
-    pub zone: ZoneId,
-    pub x: f32,
-    pub y: f32,
-    pub dead: bool,
-}
-
 /// Up to `OBSERVED_PEERS_MAX` others of `all` (sorted), starting after `me`.
 fn peers(all: &[CharacterId], me: CharacterId) -> Vec<CharacterId> {
     let start = all.partition_point(|c| *c <= me);
@@ -178,41 +168,6 @@ impl Population {
                 }
             }
         }
-    }
-
-    /// Stops everyone where they stand (before positions are sampled for a resume check).
-    pub fn stop_moving(&self) {
-        for p in &self.players {
-            if let Some(host) = p.zone().and_then(|z| self.cluster.zone(z)) {
-                let _ = host.command(p.seeded.character, PlayerCommand::Stop);
-                let _ = host.command(p.seeded.character, PlayerCommand::StopAttack);
-            }
-        }
-    }
-
-    /// Where every player in a zone stands now.
-    pub async fn positions(&self) -> Vec<Placed> {
-        let zone_of: HashMap<CharacterId, ZoneId> = self
-            .players
-            .iter()
-            .filter_map(|p| Some((p.seeded.character, p.zone()?)))
-            .collect();
-        let mut out: Vec<Placed> = self
-            .look()
-            .await
-            .into_iter()
-            .filter_map(|(c, s)| {
-                Some(Placed {
-                    character: c,
-                    zone: *zone_of.get(&c)?,
-                    x: s.body.x,
-                    y: s.body.y,
-                    dead: s.body.dead,
-                })
-            })
-            .collect();
-        out.sort_by_key(|p| p.character);
-        out
     }
 
     /// Logs every player out the way a client does (`Logout`, then the zone's final save), waits

@@ -81,8 +81,9 @@ pub enum Command {
     Admin(crate::admin::AdminCommand),
     /// Benchmarks: JSON on stdout (or --json FILE), a table on stderr.
     Bench(crate::bench::BenchArgs),
-    /// The living-world demo: private PostgreSQL and Redis under .realmkeep/, two zones and a few
-    /// hundred simulated players, a live status; Ctrl-C saves everyone.
+    /// The living-world demo: private PostgreSQL and Redis under .realmkeep/, two zones, the
+    /// gateway, and a few hundred players as socket bots through it; a live status; Ctrl-C
+    /// saves everyone.
     Demo(crate::demo::DemoArgs),
     /// Run zones against a configured PostgreSQL and Redis until SIGTERM or Ctrl-C.
     Serve(crate::serve::ServeArgs),

@@ -1,20 +1,22 @@
 //! `realmkeep demo`, the main job: a living world on this machine. Private PostgreSQL and Redis
-//! keep their data under `.realmkeep/` (so the world persists between runs), two zones run with a
-//! few hundred simulated players, and a status line is printed every second. Ctrl-C (or SIGTERM)
-//! saves every character and stops; the next run finds everyone where they were left, and says
-//! so after comparing a sample of positions recorded at the last shutdown with what loads.
+//! keep their data under `.realmkeep/` (so the world persists between runs), a node runs two
+//! zones and its gateway, and a few hundred players play through that gateway as socket bots
+//! (`realmkeep-bots`, over loopback: registered once, then logging in, joining over a
+//! WebSocket, playing). A status line is printed every second. Ctrl-C (or SIGTERM) makes every
+//! player stop where it stands and log out, saves every character and stops; the next run finds
+//! everyone where they were left, and says so after comparing a sample of the positions the
+//! players last saw with what loads.
 
 mod backups;
+mod players;
 mod resume;
 mod status;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
 use realmkeep_domain::ZoneId;
 use realmkeep_launcher::{PostgresOptions, RedisOptions};
-use realmkeep_server::{Cluster, ClusterConfig};
-use realmkeep_sim::{Population, SimConfig};
+use realmkeep_server::{Cluster, ClusterConfig, Endpoints};
 use realmkeep_store::{Store, StoreOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,21 +27,19 @@ const NODE: &str = "demo";
 const DATABASE: &str = "realmkeep";
 /// The zones the demo runs (Greenvale and Ashen Reach).
 const ZONES: [ZoneId; 2] = [ZoneId(1), ZoneId(2)];
-/// Name prefix of the demo's players.
-const PREFIX: &str = "demo";
 /// A short lease, so that after a crash (kill -9) the next run can claim everyone within it.
 const LEASE: Duration = Duration::from_secs(20);
-/// How long the simulated players get to join before the world starts without the stragglers
-/// (they keep trying; a claim left by a crashed run expires with its lease).
-const JOIN_WAIT: Duration = Duration::from_secs(60);
-/// How long the final logout of the simulated players may take before the cluster saves the
-/// rest itself.
-const SETTLE: Duration = Duration::from_millis(500);
+/// How long the players get to join before the status lines start without the stragglers (they
+/// keep trying; a claim left by a crashed run expires with its lease). A first run registers
+/// everyone: three Argon2id hashes a player, a few hundred a minute on two cores.
+const JOIN_WAIT: Duration = Duration::from_secs(90);
+/// How long the players may take to stop and log out before the node saves the rest itself.
+const BOTS_STOP_WAIT: Duration = Duration::from_secs(30);
 const STEPS: usize = 7;
 
 #[derive(Args, Clone, Debug)]
 pub struct DemoArgs {
-    /// Simulated players.
+    /// Players, each a bot playing through the gateway over a WebSocket.
     #[arg(long, default_value_t = 300)]
     pub players: usize,
     /// Stop after this many seconds (default: run until Ctrl-C or SIGTERM).
@@ -66,6 +66,9 @@ fn done(started: Instant, what: &str) {
 }
 
 pub async fn run(args: DemoArgs) -> Result<()> {
+    if args.players > players::PLAYERS_MAX {
+        anyhow::bail!("--players: at most {}", players::PLAYERS_MAX);
+    }
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
     let t = step(
@@ -101,12 +104,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     let t = step(3, "migrating the database");
     crate::private::create_database(&pg, DATABASE).await?;
-    // The node's lanes, and room beside them for the simulated players' market and mail calls.
-    let store_opts = StoreOptions {
-        pool_connections_max: realmkeep_server::limits::pool_connections_for(ZONES.len()) + 8,
-        ..StoreOptions::default()
-    };
-    let store = Store::connect(&pg.url(DATABASE), &store_opts).await?;
+    // The demo's own connections (schema, backups, look-ups); the node has its pool.
+    let store = Store::connect(&pg.url(DATABASE), &StoreOptions::default()).await?;
     store.migrate().await.context("applying migrations")?;
     store.ensure_log_partitions(1, 3).await?;
     done(t, "schema up to date");
@@ -131,22 +130,24 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let t = step(
         5,
         &format!(
-            "seeding {} players (accounts and characters; only missing ones are created)",
+            "looking up {} players (the bots register the missing ones through the gateway)",
             args.players
         ),
     );
-    let seeded = realmkeep_sim::seed::ensure_players(&store, PREFIX, args.players).await?;
-    let created = seeded.iter().filter(|p| p.created).count();
+    let found = players::existing(&store, args.players).await?;
     done(
         t,
-        &format!("{created} created, {} found", seeded.len() - created),
+        &format!(
+            "{} found, {} to register",
+            found.len(),
+            args.players - found.len()
+        ),
     );
     println!(
         "      {}",
-        resume::check(&store, &args.dir, seeded.len() - created).await?
+        resume::check(&store, &args.dir, found.len()).await?
     );
-    let ids: Vec<_> = seeded.iter().map(|p| p.character).collect();
-    let held = resume::still_claimed(&store, &ids).await?;
+    let held = resume::still_claimed(&store, &found).await?;
     if held > 0 {
         println!(
             "      {held} characters are still claimed by a run that did not stop cleanly: this node, started under the same name, takes them back"
@@ -154,19 +155,26 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     }
 
     let t = step(6, "starting zones 1 (Greenvale) and 2 (Ashen Reach)");
-    let secret: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
-    let cache = Cache::connect(
-        &redis.url(),
-        CacheOptions::new(NodeId::parse(NODE)?, SessionSecret::new(&secret)?),
-    )
-    .await?;
+    let endpoints = Endpoints {
+        database_url: pg.url(DATABASE),
+        redis_url: redis.url(),
+        session_secret: (0..32).map(|_| rand::random::<u8>()).collect(),
+    };
     let config = ClusterConfig::new(NODE, ZONES.to_vec())
         .with_lease(LEASE)
-        .with_seed(args.seed);
-    let cluster = Cluster::start(config, content.clone(), store.clone(), cache).await?;
+        .with_seed(args.seed)
+        .with_rate_limits(players::rate_limits(args.players));
+    let cluster = Cluster::connect(
+        config,
+        &endpoints,
+        &StoreOptions::default(),
+        content.clone(),
+    )
+    .await?;
     let gateway = realmkeep_gateway::Gateway::start(
         cluster.clone(),
-        realmkeep_gateway::GatewayConfig::new(args.listen),
+        realmkeep_gateway::GatewayConfig::new(args.listen)
+            .with_connections_per_ip(players::connections_per_ip(args.players)),
     )
     .await?;
     done(
@@ -176,26 +184,33 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 
     let t = step(
         7,
-        &format!("logging in and joining {} simulated players", args.players),
-    );
-    let mut pop = Population::new(
-        cluster.clone(),
-        &content,
-        SimConfig::new(PREFIX, args.seed, ZONES.to_vec()),
-    );
-    let spawned = pop.spawn_seeded(seeded, JOIN_WAIT).await?;
-    done(
-        t,
         &format!(
-            "{} in the world ({} real password checks, the rest trusted)",
-            spawned.joined,
-            pop.stats().real_logins
+            "{} players connecting as bots to {} (Argon2id on the server, {} at a time: three hashes for a player who registers, one for a login)",
+            args.players,
+            gateway.base_url(),
+            realmkeep_bots::LOGINS_IN_FLIGHT_MAX
         ),
     );
-
-    let stopped_by = play(&cluster, pop, args.seconds).await?;
-    gateway.stop();
-    stop(&cluster, &args.dir, stopped_by).await?;
+    let zones: Vec<i32> = ZONES.iter().map(|z| z.0).collect();
+    let bots = players::start(&gateway.base_url(), args.players, args.seed, &zones);
+    // Ctrl-C while the players join stops as cleanly as later.
+    let signal = realmkeep_server::shutdown_signal();
+    tokio::pin!(signal);
+    let joined = tokio::select! {
+        n = bots.joined(JOIN_WAIT) => Ok(n),
+        s = &mut signal => Err(s),
+    };
+    let why = match joined {
+        Ok(n) => {
+            done(
+                t,
+                &format!("{n} connected over WebSockets and in the world"),
+            );
+            play(&cluster, &bots, args.seconds, signal).await
+        }
+        Err(s) => s,
+    };
+    stop(&cluster, &gateway, &args.dir, bots, why).await?;
     store.close().await;
     drop(redis);
     drop(pg);
@@ -207,12 +222,13 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 }
 
 /// Runs the world with a status line every second until a signal or the end of `seconds`;
-/// returns the simulated players (stopped) and why it stopped.
+/// why it stopped.
 async fn play(
     cluster: &Cluster,
-    mut pop: Population,
+    bots: &players::Players,
     seconds: Option<u64>,
-) -> Result<(Population, &'static str)> {
+    mut signal: std::pin::Pin<&mut impl std::future::Future<Output = &'static str>>,
+) -> &'static str {
     println!(
         "running: Ctrl-C saves everyone and stops{}",
         seconds
@@ -220,12 +236,6 @@ async fn play(
             .unwrap_or_default()
     );
     println!("{}", status::HEADER);
-    let stats = pop.stats_handle();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let sim = tokio::spawn(async move {
-        pop.run_until(stop_rx).await;
-        pop
-    });
     let started = Instant::now();
     let timer = async {
         match seconds {
@@ -233,37 +243,52 @@ async fn play(
             None => std::future::pending().await,
         }
     };
-    let signal = realmkeep_server::shutdown_signal();
-    tokio::pin!(timer, signal);
+    tokio::pin!(timer);
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.tick().await;
-    let why = loop {
+    // The first window counts from here, not from the joins.
+    bots.stats.take_window();
+    loop {
         tokio::select! {
-            s = &mut signal => break s,
-            _ = &mut timer => break "time is up",
+            s = signal.as_mut() => return s,
+            _ = &mut timer => return "time is up",
             _ = every.tick() => {
                 let s = cluster.status().await;
-                println!("{}", status::line(started.elapsed(), &s, &stats.snapshot()));
+                let w = bots.stats.take_window();
+                println!("{}", status::line(started.elapsed(), &s, &w));
             }
         }
-    };
-    let _ = stop_tx.send(());
-    let pop = sim.await.context("the simulated players' task")?;
-    Ok((pop, why))
+    }
 }
 
-/// Stops everyone in place, records a sample of positions, saves and releases every character
-/// (`Cluster::shutdown`), and writes the sample for the next run's check.
+/// The players stop in place and log out over their sockets (each saved and released by its
+/// zone); the gateway stops; the node saves and releases whoever is left (`Cluster::shutdown`);
+/// where the players stood is written for the next run's check.
 async fn stop(
     cluster: &Cluster,
+    gateway: &realmkeep_gateway::Gateway,
     dir: &std::path::Path,
-    (pop, why): (Population, &'static str),
+    bots: players::Players,
+    why: &'static str,
 ) -> Result<()> {
-    println!("stopping ({why}): saving every character");
+    println!("stopping ({why}): the players stop where they stand and log out");
     let t = Instant::now();
-    pop.stop_moving();
-    tokio::time::sleep(SETTLE).await;
-    let sample = resume::sample(&pop.positions().await);
+    let report = bots.stop(BOTS_STOP_WAIT).await;
+    match &report {
+        Some(r) => println!(
+            "      {} of {} logged out where they stood ({:.1} s)",
+            r.stood.len(),
+            r.players,
+            t.elapsed().as_secs_f64()
+        ),
+        None => println!(
+            "      the players did not all log out within {} s: the node saves the rest",
+            BOTS_STOP_WAIT.as_secs()
+        ),
+    }
+    gateway.stop();
+    println!("      saving every character");
+    let t = Instant::now();
     let reports = cluster.shutdown().await;
     let complete = reports.iter().all(|r| r.complete);
     let held: usize = reports.iter().map(|r| r.still_held).sum();
@@ -272,16 +297,18 @@ async fn stop(
             "      every character saved and released ({:.1} s)",
             t.elapsed().as_secs_f64()
         );
-        resume::write(dir, &sample)?;
+        if let Some(r) = &report {
+            resume::write(dir, &resume::sample(&r.stood))?;
+        }
     } else {
         println!(
             "      {held} characters were not saved in time: they keep their last periodic save"
         );
     }
-    let s = pop.stats();
-    println!(
-        "      played: {} actions, {} kills, {} level-ups, {} trades, {} market buys, {} mails claimed, {} zone changes",
-        s.actions, s.kills, s.level_ups, s.trades, s.market_buys, s.mail_claims, s.zone_changes
-    );
+    if let Some(r) = &report {
+        for line in players::report_lines(r, dir)? {
+            println!("      {line}");
+        }
+    }
     Ok(())
 }

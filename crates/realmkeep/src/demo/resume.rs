@@ -1,18 +1,19 @@
 //! The demo's proof that the world persists: at shutdown it records where a sample of characters
-//! stood (after everyone stopped walking), and at the next start it loads those characters from
-//! PostgreSQL and compares.
+//! stood when their players logged out (each bot stopped in place and kept what its socket last
+//! showed it), and at the next start it loads those characters from PostgreSQL and compares.
 
 use anyhow::{Context, Result};
+use realmkeep_bots::Stood;
 use realmkeep_domain::{CharacterId, ZoneId};
-use realmkeep_sim::Placed;
 use realmkeep_store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Characters recorded at the most.
 const SAMPLE_MAX: usize = 50;
-/// A loaded position this close to the recorded one is the same (the zone may apply a last
-/// partial step after the record).
+/// A loaded position this close to the recorded one is the same: a bot's view hears of moves
+/// above the zone's `VIEW_MOVE_EPSILON` (0.05), and a stopped player does not walk on (the bots'
+/// test finds them within 0.1); the slack is for a step the zone applied as the stop arrived.
 const SAME_POSITION: f32 = 1.0;
 const FILE: &str = "last_positions.json";
 
@@ -24,17 +25,16 @@ pub struct Recorded {
     y: f32,
 }
 
-/// Up to `SAMPLE_MAX` living characters, spread over the population.
-pub fn sample(all: &[Placed]) -> Vec<Recorded> {
-    let alive: Vec<&Placed> = all.iter().filter(|p| !p.dead).collect();
-    let every = (alive.len() / SAMPLE_MAX).max(1);
-    alive
-        .iter()
+/// Up to `SAMPLE_MAX` characters, spread over the players (who were alive when they logged
+/// out: the bots keep no other).
+pub fn sample(all: &[Stood]) -> Vec<Recorded> {
+    let every = (all.len() / SAMPLE_MAX).max(1);
+    all.iter()
         .step_by(every)
         .take(SAMPLE_MAX)
         .map(|p| Recorded {
-            character: p.character.0,
-            zone: p.zone.0,
+            character: p.character,
+            zone: p.zone,
             x: p.x,
             y: p.y,
         })

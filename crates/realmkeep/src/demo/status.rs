@@ -1,20 +1,22 @@
-//! The demo's status line, once a second.
+//! The demo's status line, once a second: the node's side (players, ticks, saves, queues,
+//! health) and the players' side, as the bots saw it through their sockets in that second.
 
+use realmkeep_bots::Window;
 use realmkeep_server::ClusterStatus;
-use realmkeep_sim::StatsSnapshot;
 use std::time::Duration;
 
 /// What the columns mean, printed once above the lines.
 pub const HEADER: &str = "status every second: players per zone | tick p50/p99 per zone (since \
 start) | batch, level-up and final saves per second (characters saved per second), requests \
-waiting for PostgreSQL | health | trades, market listed/bought, mail sent/claimed, zone changes, \
-level-ups";
+waiting for PostgreSQL | health | bots connected over WebSockets, their commands per second \
+and answers (ok/refused/try again) in that second, round trip p50/p99 from a command to its \
+answer";
 
 fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-pub fn line(elapsed: Duration, s: &ClusterStatus, p: &StatsSnapshot) -> String {
+pub fn line(elapsed: Duration, s: &ClusterStatus, w: &Window) -> String {
     let players: Vec<String> = s
         .zones
         .iter()
@@ -35,7 +37,7 @@ pub fn line(elapsed: Duration, s: &ClusterStatus, p: &StatsSnapshot) -> String {
     let up = |b: bool| if b { "up" } else { "DOWN" };
     format!(
         "[{:>5}s] players {} ({}) | tick {} ms | saves {:.1}/s ({:.0}/s), pending {} | pg {}, redis {} | \
-         trades {}, market {}/{}, mail {}/{}, zone changes {}, level-ups {}",
+         bots {} connected, {:.0} commands/s ({}/{}/{}), RTT p50 {:.1} ms p99 {:.1} ms",
         elapsed.as_secs(),
         s.players,
         players.join(", "),
@@ -45,12 +47,12 @@ pub fn line(elapsed: Duration, s: &ClusterStatus, p: &StatsSnapshot) -> String {
         s.store_pending + s.store_backlog,
         up(s.postgres_up),
         up(s.redis_up),
-        p.trades,
-        p.market_listings,
-        p.market_buys,
-        p.mails_sent,
-        p.mail_claims,
-        p.zone_changes,
-        p.level_ups,
+        w.connected,
+        w.commands as f64 / w.seconds.max(0.001),
+        w.ok,
+        w.refused,
+        w.try_again,
+        w.rtt_p50_ms,
+        w.rtt_p99_ms,
     )
 }
