@@ -9,6 +9,7 @@ mod info;
 mod join;
 mod lists;
 mod me;
+mod notices;
 mod queue;
 mod redirect;
 mod transfer;

@@ -1,0 +1,128 @@
+//! What the world tells one connection, besides the answers to its commands: the zone's
+//! notices (events, replies, view deltas in frames, the character leaving), the inbox's
+//! must-arrive events in order, and the periodic recheck of the session's account.
+
+use super::conn::{Conn, End};
+use super::join::Joined;
+use super::me::track_me;
+use super::translate;
+use crate::limits::INBOX_BATCH;
+use crate::state::lock;
+use realmkeep_protocol::ws::{Answer, ServerMsg};
+use realmkeep_protocol::CloseCode;
+use realmkeep_server::Notice;
+use realmkeep_zone::io::{LeftReason, PlayerEvent};
+
+impl Conn {
+    /// A guild change: the guild chat this connection hears follows it.
+    pub(super) fn follow_guild(&self, j: &Joined, n: &Notice) {
+        let (Notice::Event(PlayerEvent::GuildChanged { guild })
+        | Notice::Reply {
+            event: PlayerEvent::GuildChanged { guild },
+            ..
+        }) = n
+        else {
+            return;
+        };
+        let kingdom = j.in_world.loaded.kingdom;
+        self.app
+            .set_channels(j.grant.account, self.id, kingdom, *guild);
+    }
+
+    pub(super) fn notice(
+        &mut self,
+        n: Notice,
+        me: &mut Option<(u64, f32, f32)>,
+        logout: &mut Option<(u64, tokio::time::Instant)>,
+    ) -> Result<(), End> {
+        match n {
+            Notice::Reply { reply_to, event } => {
+                if self.awaiting.remove(&reply_to.0) {
+                    if let Some(data) = translate::data(&event) {
+                        self.send(ServerMsg::Data {
+                            id: reply_to.0,
+                            data,
+                        })?;
+                    }
+                    self.answer(reply_to.0, translate::answer(&event))?;
+                }
+                match translate::notice(event) {
+                    Some(m) => self.send(m),
+                    None => Ok(()),
+                }
+            }
+            Notice::Event(e) => {
+                if let PlayerEvent::View(d) = e {
+                    track_me(me, &d);
+                    return translate::view_frames(d)
+                        .into_iter()
+                        .try_for_each(|v| self.send(ServerMsg::View(v)));
+                }
+                if let PlayerEvent::Joined { net_id, x, y, .. } = &e {
+                    *me = Some((net_id.0, *x, *y));
+                }
+                match translate::notice(e) {
+                    Some(m) => self.send(m),
+                    None => Ok(()),
+                }
+            }
+            Notice::Left(LeftReason::Released { transfer_to: None }) if logout.is_some() => {
+                let (id, _) = logout.expect("checked");
+                self.answer(id, Answer::Ok)?;
+                Err(End::Close(CloseCode::Normal))
+            }
+            Notice::Left(_) | Notice::SpawnRefused(_) => Err(End::Close(CloseCode::Left)),
+            Notice::TransferFailed { .. } => Err(End::Close(CloseCode::Left)),
+        }
+    }
+
+    /// Delivers the inbox's new events in order; a kick closes (4002).
+    pub(super) async fn inbox(&mut self, j: &mut Joined) -> Result<(), End> {
+        let c = j.grant.character;
+        let read = self
+            .app
+            .cache()
+            .inbox()
+            .read(c, Some(&j.in_world.inbox_seen), INBOX_BATCH)
+            .await;
+        let Ok(entries) = read else {
+            return Ok(()); // Redis down: the next poll tries again.
+        };
+        let mut kicked = false;
+        for e in entries {
+            kicked |= matches!(e.event, realmkeep_cache::PlayerEvent::Kicked { .. });
+            self.send(ServerMsg::Inbox(translate::inbox(&e.event)))?;
+            j.in_world.inbox_seen = e.id;
+        }
+        if let Some(w) = lock(&self.app.in_world).get_mut(&c) {
+            w.inbox_seen = j.in_world.inbox_seen.clone();
+        }
+        if kicked {
+            return Err(End::Close(CloseCode::Banned));
+        }
+        Ok(())
+    }
+
+    /// The session's account revoked since the ticket (a ban, a password change): close.
+    pub(super) async fn recheck(&mut self, j: &Joined) -> Result<(), End> {
+        let g = &j.grant;
+        if self
+            .app
+            .cache()
+            .sessions()
+            .account_revoked(g.account, g.issued_unix_s)
+            .await
+        {
+            let banned = matches!(
+                self.app.store().active_ban(Some(g.account), None).await,
+                Ok(Some(_))
+            );
+            return Err(End::Close(if banned {
+                CloseCode::Banned
+            } else {
+                CloseCode::SessionRevoked
+            }));
+        }
+        Ok(())
+    }
+}
