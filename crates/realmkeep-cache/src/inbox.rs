@@ -53,7 +53,7 @@ impl fmt::Display for InboxId {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InboxEntry {
     pub id: InboxId,
     pub event: PlayerEvent,

@@ -75,7 +75,7 @@ pub enum ServerEvent {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum PlayerEvent {
     /// Disconnect the player (a ban, an admin kick). Must arrive.
@@ -121,7 +121,7 @@ impl PlayerEvent {
 }
 
 /// What travels on a channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 pub enum ChannelMessage {
     Chat(ChatLine),
@@ -171,7 +171,7 @@ impl ChannelMessage {
 }
 
 /// A message as a subscriber receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     pub channel: Channel,
     pub message: ChannelMessage,

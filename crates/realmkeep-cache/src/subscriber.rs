@@ -28,7 +28,7 @@ const SUBSCRIBE_BATCH: usize = 1_000;
 /// How often an idle subscription checks its connection (a dead peer sends no reset).
 pub const SUBSCRIBER_PING_INTERVAL: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SubscriberEvent {
     /// Subscribed to every channel. `resumed`: this follows a disconnection, so messages
     /// published in between were lost.

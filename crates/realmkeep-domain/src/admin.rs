@@ -111,7 +111,7 @@ impl AdminPower {
 /// What an operator changes of a character's belongings (the admin API's gold and item
 /// changes). For a character in the world, the zone that holds it runs the change under its claim
 /// (`AdminOrder`); otherwise the store runs it directly, refused while a claim holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum AdminChange {
     /// Add (or, negative, take) gold.
@@ -120,6 +120,9 @@ pub enum AdminChange {
     Grant { def: ItemDefId, quantity: Quantity },
     /// Destroy an item of the bag.
     Remove { item: ItemId },
+    /// Move a character in the world to a point of the zone it is in (the zone clamps the point
+    /// to its bounds). Out of the world, a teleport (to any zone) is the store's `admin_teleport`.
+    Teleport { x: f32, y: f32 },
 }
 
 impl AdminChange {
@@ -128,6 +131,7 @@ impl AdminChange {
         match self {
             AdminChange::Gold { .. } => AdminPower::Gold,
             AdminChange::Grant { .. } | AdminChange::Remove { .. } => AdminPower::Items,
+            AdminChange::Teleport { .. } => AdminPower::Teleport,
         }
     }
 }
@@ -136,7 +140,7 @@ impl AdminChange {
 /// sender made: the sender learns the outcome from the database under that key (and gives the key
 /// up after a wait, so a late order can no longer commit). The operator's role is read again by
 /// the node that runs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminOrder {
     pub key: String,
     pub change: AdminChange,

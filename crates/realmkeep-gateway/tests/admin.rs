@@ -481,7 +481,7 @@ async fn a_ban_and_a_kick_close_the_players_socket_live_and_a_broadcast_reaches_
         "POST",
         &format!("/v1/admin/characters/{}/teleport", cheater.id),
         Some(&gm),
-        r#"{"zone":1,"x":5,"y":5,"reason":"unstuck"}"#,
+        r#"{"zone":2,"x":5,"y":5,"reason":"unstuck"}"#,
         409,
         Reason::CharacterOnline,
     )

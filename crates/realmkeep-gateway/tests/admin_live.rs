@@ -1,4 +1,4 @@
-//! An operator's gold and item changes of a player in the world, through the admin API as a
+//! An operator's gold, item and position changes of a player in the world, through the admin API as a
 //! script drives it: the zone holding the character runs each under its claim, the player's
 //! socket is told at once, PostgreSQL has it with the operator's log row, and a refusal changes
 //! nothing. (Across nodes: `nodes.rs`.)
@@ -7,11 +7,11 @@ mod support;
 
 use realmkeep_domain::AdminRole;
 use realmkeep_protocol::admin::*;
-use realmkeep_protocol::ws::GameEvent;
+use realmkeep_protocol::ws::{GameEvent, ServerMsg};
 use realmkeep_protocol::Reason;
 use std::time::{Duration, Instant};
 use support::admin::{login, ok, refused};
-use support::{next_event, Env};
+use support::{next_event, next_msg, Env};
 
 async fn bag_of(env: &Env, c: i64) -> Vec<(i64, i32, i32)> {
     sqlx::query_as(
@@ -142,17 +142,44 @@ async fn a_game_master_changes_an_online_players_gold_and_items_and_the_player_s
     .await;
     assert_eq!(bag_of(&env, p.id).await, bag);
 
-    // A teleport still needs the character out of the world.
-    refused(
+    // A teleport within the character's zone moves it live: its own view shows it there, and
+    // PostgreSQL has it; to another zone it needs the character out of the world.
+    let teleport = format!("/v1/admin/characters/{}/teleport", p.id);
+    let zone = p.welcome.zone;
+    let body = format!(r#"{{"zone":{zone},"x":40.5,"y":60.25,"reason":"stuck in a wall"}}"#);
+    let (s, b) = support::admin::call(&env, "POST", &teleport, Some(&gm), &body).await;
+    assert_eq!(s, 204, "{b}");
+    let me = p.welcome.net_id;
+    next_msg(&mut p.ws, |m| match m {
+        ServerMsg::View(v) => v
+            .moved
+            .iter()
+            .any(|mv| mv.net_id() == me && mv.x() == 40.5 && mv.y() == 60.25)
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+    let (x, y): (f32, f32) = sqlx::query_as(
+        "SELECT x, y FROM character_positions WHERE character_id = $1 AND zone_id = $2",
+    )
+    .bind(p.id)
+    .bind(zone)
+    .fetch_one(env.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((x, y), (40.5, 60.25));
+    let other = if zone == 1 { 2 } else { 1 };
+    let why = refused(
         &env,
         "POST",
-        &format!("/v1/admin/characters/{}/teleport", p.id),
+        &teleport,
         Some(&gm),
-        r#"{"zone":1,"x":10,"y":10,"reason":"stuck"}"#,
+        &format!(r#"{{"zone":{other},"x":10,"y":10,"reason":"stuck"}}"#),
         409,
         Reason::CharacterOnline,
     )
     .await;
+    assert!(why.contains("kick"), "{why}");
 
     // The socket gone, the character waits out its grace in the world: the zone still runs it.
     drop(p.ws);

@@ -341,6 +341,14 @@ $("chat-form").addEventListener("submit", (e) => {
   $("chat-text").value = "";
 });
 
+// Through a portal to another zone: saved and released here; a new welcome follows on this
+// socket, or a redirect to the node that serves the zone, which the page follows (no reload).
+$("travel-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const to = Number($("travel-zone").value);
+  send({ type: "change_zone", to }, `Travel to zone ${to}`);
+});
+
 // ---- the world ---------------------------------------------------------------------------
 
 function mine() {

@@ -92,6 +92,24 @@ async fn change_in(
                 .item(item.0, t.def_id, t.quantity);
             (e, None)
         }
+        AdminChange::Teleport { x, y } => {
+            // Within the zone the character is in (its zone moves it in the world after this
+            // commits, and its next saves keep it there).
+            let zone: i32 = sqlx::query_scalar(
+                "UPDATE character_positions p SET x = $2, y = $3, updated_at = now()
+                 FROM characters c
+                 WHERE c.id = $1 AND p.character_id = c.id AND p.zone_id = c.zone_id
+                 RETURNING p.zone_id",
+            )
+            .bind(c.0)
+            .bind(x)
+            .bind(y)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("teleport in the zone"))?
+            .ok_or(Refusal::NotFound("the character's position"))?;
+            (LogEvent::new("admin_teleport").target(c.0).zone(zone), None)
+        }
     };
     write_in_tx(tx, &[event.details(note.json())]).await?;
     let gold: i64 = sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
@@ -103,16 +121,22 @@ async fn change_in(
     Ok(AdminReceipt { gold, held, item })
 }
 
-/// Refuses what no role may do: a zero or out-of-range gold change.
+/// Refuses what no role may do: a zero or out-of-range gold change, a point that is not a
+/// finite number.
 fn check_change(change: &AdminChange) -> StoreResult<()> {
-    if let AdminChange::Gold { delta } = *change {
-        if delta == 0 || delta.unsigned_abs() > realmkeep_domain::limits::GOLD_MAX as u64 {
+    match *change {
+        AdminChange::Gold { delta }
+            if delta == 0 || delta.unsigned_abs() > realmkeep_domain::limits::GOLD_MAX as u64 =>
+        {
             refuse!(Refusal::Invalid(
                 "gold change must be non-zero and within the gold limit".into()
             ));
         }
+        AdminChange::Teleport { x, y } if !(x.is_finite() && y.is_finite()) => {
+            refuse!(Refusal::Invalid("position must be finite".into()));
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 async fn teleport_in(

@@ -71,50 +71,51 @@ impl Env {
     ) -> Env {
         let db = realmkeep_testkit::fresh_db().await;
         let redis = realmkeep_testkit::redis();
-        let content = Arc::new(realmkeep_store::seed::bundled_content().expect("content parses"));
-        let mut opts = CacheOptions::new(
-            NodeId::parse("gw1").unwrap(),
-            SessionSecret::new(b"test-secret-test-secret-test-secret").unwrap(),
-        );
-        opts.rate_limits = limits;
-        if let Some(n) = dungeon_group {
-            opts.dungeon_queue.group_size = n;
-        }
-        // As a serving node has them: leaderboards rebuilt from PostgreSQL, definitions read
-        // through from the content.
-        let opts = opts
-            .with_leaderboard_source(Arc::new(realmkeep_server::StoreLeaderboards(
-                db.store.clone(),
-            )))
-            .with_definition_source(Arc::new(realmkeep_server::ContentDefinitions(
-                content.clone(),
-            )));
-        let cache = Cache::connect(&redis.url(), opts).await.unwrap();
-        assert!(cache.wait_until_up(WAIT).await, "Redis is up");
-        let config_cluster = ClusterConfig::new("gw1", vec![ZoneId(1), ZoneId(2)])
-            .with_lease(Duration::from_secs(3))
-            .with_save_interval(Duration::from_secs(1))
-            .with_shutdown_wait(Duration::from_secs(15))
-            .with_seed(7);
-        let config_cluster = match dungeon_group {
-            Some(_) => config_cluster.with_instance_zone(QueueKind::Dungeon, DUNGEON_ZONE),
-            None => config_cluster,
-        };
-        // As a serving node connects: a role in `realmkeep_game`, which cannot rewrite game_logs.
-        let cluster = Cluster::start(config_cluster, content, db.game_store().await, cache)
-            .await
-            .expect("cluster starts");
-        let gateway = Gateway::start(cluster.clone(), config)
-            .await
-            .expect("gateway starts");
-        let http = Http::new(&gateway.base_url());
+        let zones = vec![ZoneId(1), ZoneId(2)];
+        let node = Node::start(&db, &redis, "gw1", zones, limits, config, dungeon_group).await;
         Env {
+            http: Http::new(&node.gateway.base_url()),
             db,
             redis,
-            cluster,
-            gateway,
-            http,
+            cluster: node.cluster,
+            gateway: node.gateway,
         }
+    }
+
+    /// Two nodes on one PostgreSQL and Redis, each with its gateway: this one (`gw1`) serves
+    /// zone 1, the other (`gw2`) zone 2.
+    pub async fn two_nodes() -> (Env, Node) {
+        let db = realmkeep_testkit::fresh_db().await;
+        let redis = realmkeep_testkit::redis();
+        let config = || GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+        let one = Node::start(
+            &db,
+            &redis,
+            "gw1",
+            vec![ZoneId(1)],
+            generous(vec![]),
+            config(),
+            None,
+        )
+        .await;
+        let two = Node::start(
+            &db,
+            &redis,
+            "gw2",
+            vec![ZoneId(2)],
+            generous(vec![]),
+            config(),
+            None,
+        )
+        .await;
+        let env = Env {
+            http: Http::new(&one.gateway.base_url()),
+            db,
+            redis,
+            cluster: one.cluster,
+            gateway: one.gateway,
+        };
+        (env, two)
     }
 
     /// Registers `name`, logs in and creates a character named like the account: the token
@@ -152,6 +153,67 @@ impl Env {
             .expect("a welcome before the answer");
         ws.backlog.clear();
         (ws, welcome)
+    }
+
+    pub async fn stop(self) {
+        self.gateway.stop();
+        self.cluster.shutdown().await;
+    }
+}
+
+/// A node (its zones and its gateway) against the test's PostgreSQL and Redis.
+pub struct Node {
+    pub cluster: Cluster,
+    pub gateway: Gateway,
+}
+
+impl Node {
+    async fn start(
+        db: &TestDb,
+        redis: &RedisServer,
+        name: &str,
+        zones: Vec<ZoneId>,
+        limits: Vec<RateLimitConfig>,
+        config: GatewayConfig,
+        dungeon_group: Option<usize>,
+    ) -> Node {
+        let content = Arc::new(realmkeep_store::seed::bundled_content().expect("content parses"));
+        let mut opts = CacheOptions::new(
+            NodeId::parse(name).unwrap(),
+            SessionSecret::new(b"test-secret-test-secret-test-secret").unwrap(),
+        );
+        opts.rate_limits = limits;
+        if let Some(n) = dungeon_group {
+            opts.dungeon_queue.group_size = n;
+        }
+        // As a serving node has them: leaderboards rebuilt from PostgreSQL, definitions read
+        // through from the content.
+        let opts = opts
+            .with_leaderboard_source(Arc::new(realmkeep_server::StoreLeaderboards(
+                db.store.clone(),
+            )))
+            .with_definition_source(Arc::new(realmkeep_server::ContentDefinitions(
+                content.clone(),
+            )));
+        let cache = Cache::connect(&redis.url(), opts).await.unwrap();
+        assert!(cache.wait_until_up(WAIT).await, "Redis is up");
+        let config_cluster = ClusterConfig::new(name, zones)
+            .with_lease(Duration::from_secs(3))
+            .with_save_interval(Duration::from_secs(1))
+            .with_shutdown_wait(Duration::from_secs(15))
+            .with_seed(7);
+        let config_cluster = match dungeon_group {
+            Some(_) => config_cluster.with_instance_zone(QueueKind::Dungeon, DUNGEON_ZONE),
+            None => config_cluster,
+        };
+        // As a serving node connects: a role in `realmkeep_game`, which cannot rewrite game_logs.
+        let cluster = Cluster::start(config_cluster, content, db.game_store().await, cache)
+            .await
+            .expect("cluster starts");
+        let gateway = Gateway::start(cluster.clone(), config)
+            .await
+            .expect("gateway starts");
+        Node { cluster, gateway }
     }
 
     pub async fn stop(self) {

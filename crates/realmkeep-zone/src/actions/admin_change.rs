@@ -1,4 +1,4 @@
-//! An operator's gold or item change of a player in this zone (`Store::admin_change` under the
+//! An operator's gold, item or position change of a player in this zone (`Store::admin_change` under the
 //! player's fence), opened by `ZoneInput::Admin`. The operator waits for the outcome in the
 //! database under the order's key, not for this zone: the zone only keeps its view true and tells
 //! the player what changed once it committed.
@@ -23,6 +23,8 @@ pub struct Receipt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Waiting {
     pub character: CharacterId,
+    /// Where a teleport puts the character once it committed (already clamped to the zone).
+    pub teleport: Option<(f32, f32)>,
 }
 
 impl Waiting {
@@ -49,6 +51,11 @@ impl Waiting {
         let Some(mut p) = index.player(character).and_then(|e| players.get_mut(e).ok()) else {
             return;
         };
+        if let Some((x, y)) = self.teleport {
+            // Views show the move; the next save keeps it.
+            p.transform.x = x;
+            p.transform.y = y;
+        }
         if p.inventory.gold != r.gold {
             p.inventory.gold = r.gold;
             outbox.tell(character, PlayerEvent::GoldChanged { gold: r.gold });

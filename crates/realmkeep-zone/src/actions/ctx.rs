@@ -28,6 +28,7 @@ pub(crate) struct PlayerParts {
     pub leaving: Option<&'static mut Leaving>,
     pub critical: &'static mut CriticalPending,
     pub blocks: &'static mut Blocks,
+    pub transform: &'static mut Transform,
 }
 
 #[derive(SystemParam)]

@@ -7,7 +7,7 @@ use crate::io::{ChatChannel, LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
 use crate::lifecycle::{leaving, Departing};
 use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
 use crate::resources::{
-    Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, Pending, ResultInbox, Wars,
+    Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, Pending, ResultInbox, Wars, ZoneContent,
 };
 use crate::spawn::spawn_player;
 use bevy_ecs::prelude::*;
@@ -15,18 +15,28 @@ use realmkeep_domain::{CharacterId, ZoneId};
 use std::collections::HashMap;
 
 /// Opens the store request of an operator's change of a player here.
-fn admin_order(world: &mut World, character: CharacterId, order: realmkeep_domain::AdminOrder) {
+fn admin_order(world: &mut World, character: CharacterId, mut order: realmkeep_domain::AdminOrder) {
     use crate::actions::admin_change::{Request, Waiting};
+    use realmkeep_domain::AdminChange;
     let Some(e) = world.resource::<Index>().player(character) else {
         return;
     };
     let Some(fence) = world.get::<Player>(e).map(|p| p.fence) else {
         return;
     };
-    let Some(id) = world
-        .resource_mut::<Pending>()
-        .open(Waiting { character }.into())
-    else {
+    let mut teleport = None;
+    if let AdminChange::Teleport { x, y } = &mut order.change {
+        if !(x.is_finite() && y.is_finite()) {
+            return; // The store refuses it too; nothing to clamp.
+        }
+        (*x, *y) = world.resource::<ZoneContent>().clamp(*x, *y);
+        teleport = Some((*x, *y));
+    }
+    let waiting = Waiting {
+        character,
+        teleport,
+    };
+    let Some(id) = world.resource_mut::<Pending>().open(waiting.into()) else {
         tracing::warn!(%character, "an operator's change dropped: too many requests open");
         return;
     };

@@ -1,8 +1,9 @@
 //! A character's gold, items and position, changed by an operator: `POST
 //! /v1/admin/characters/{id}/gold|items|teleport` and `.../items/{item}/remove`. Each is the
 //! store's admin transaction (the role checked, the log row with the operator and the reason).
-//! Gold and items change live, through the zone holding a character in the world (`live.rs`);
-//! a teleport is refused with 409 `character_online` while a zone holds the character.
+//! Gold, items and a teleport within the character's zone change live, through the zone holding
+//! a character in the world (`live.rs`); a teleport of a character in the world to another zone
+//! is refused with 409 `character_online` (kick it first).
 
 use super::{character, failure, id, live, Op};
 use crate::error::ApiFailure;
@@ -10,11 +11,13 @@ use crate::http::{AppState, Body};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use realmkeep_domain::records::Refusal;
 use realmkeep_domain::{AdminChange, AdminPower, ItemDefId, ItemId, Position, Quantity, ZoneId};
 use realmkeep_protocol::admin::{
     GoldChange, GoldChanged, ItemGrant, ItemGranted, Reasoned, Teleport,
 };
 use realmkeep_protocol::Reason;
+use realmkeep_store::StoreError;
 
 #[utoipa::path(post, path = "/v1/admin/characters/{id}/gold", tag = "changes",
     params(("id" = i64, Path, description = "character id")), request_body = GoldChange,
@@ -88,7 +91,8 @@ pub(crate) async fn remove(
     params(("id" = i64, Path, description = "character id")), request_body = Teleport,
     security(("operator" = [])),
     responses((status = 204, description = "moved"),
-        (status = 403, description = "needs game_master", body = realmkeep_protocol::admin::AdminError)))]
+        (status = 403, description = "needs game_master", body = realmkeep_protocol::admin::AdminError),
+        (status = 409, description = "in the world in another zone: kick it first", body = realmkeep_protocol::admin::AdminError)))]
 pub(crate) async fn teleport(
     State(app): State<AppState>,
     op: Op,
@@ -105,9 +109,24 @@ pub(crate) async fn teleport(
         z: 0.0,
         rotation: 0.0,
     };
-    app.store()
-        .admin_teleport(c, p, &note)
-        .await
-        .map_err(failure)?;
-    Ok(StatusCode::NO_CONTENT)
+    match app.store().admin_teleport(c, p, &note).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        // In the world: its zone moves it, within that zone.
+        Err(StoreError::Refused(Refusal::ClaimHeld)) => {
+            let here = app.store().load_character(c).await.map_err(failure)?;
+            if here.position.zone != p.zone {
+                return Err(ApiFailure::new(
+                    Reason::CharacterOnline,
+                    format!(
+                        "the character is in the world in zone {}: a live teleport stays within its zone; kick it first to move it to another",
+                        here.position.zone.0
+                    ),
+                ));
+            }
+            let change = AdminChange::Teleport { x: p.x, y: p.y };
+            live::change(&app, c, change, &note).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(e) => Err(failure(e)),
+    }
 }
