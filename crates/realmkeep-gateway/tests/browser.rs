@@ -260,6 +260,10 @@ async fn an_operator_grants_gold_to_and_bans_a_connected_player_from_the_console
         "the ban reached the player's page in {:.2} s",
         took.as_secs_f64()
     );
+    assert!(
+        took < Duration::from_secs(1),
+        "the page said banned {took:?} after the console's click"
+    );
     screenshot(&player, "banned").await;
     let logged: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM game_logs WHERE event_type = 'ban' AND details->>'reason' = $1",
