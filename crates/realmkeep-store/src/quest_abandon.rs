@@ -34,12 +34,8 @@ async fn abandon_in(tx: &mut PgConnection, actor: Actor, quest: QuestId) -> Stor
 }
 
 impl Store {
-    /// Abandons one of the actor's active quests (`NotFound` if it has none such).
-    pub async fn abandon_quest(&self, actor: Actor, quest: QuestId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| abandon_in(tx, actor, quest))
-    }
-
-    /// `abandon_quest` under an idempotency key (`action_keys`); its receipt is `true`.
+    /// Abandons one of the actor's active quests (`NotFound` if it has none such), under an
+    /// idempotency key (`action_keys`); its receipt is `true`.
     pub async fn abandon_quest_keyed(
         &self,
         actor: Actor,

@@ -1,9 +1,9 @@
 //! Abandoning an active quest: the store deletes it (its progress with it); the quest log drops
 //! it only after the commit, and it may be accepted again.
 
-use super::{AnswerCtx, Outcome};
+use super::{open_critical, AnswerCtx, Outcome};
 use crate::io::{Action, Denial, PlayerEvent, RequestId};
-use crate::systems::commands::{has_room, ActorItem, Ctx};
+use crate::systems::commands::{ActorItem, Ctx};
 use realmkeep_domain::{CharacterId, Fence, QuestId, QuestStatus};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,19 +31,15 @@ pub(crate) fn command(ctx: &mut Ctx, mut a: ActorItem, quest: QuestId) {
         }
         Some(_) => {}
     }
-    if !has_room(ctx, &a, Action::Quest) {
-        return;
-    }
     let waiting = Waiting {
         character: me,
         quest,
     };
-    let Some(id) = ctx.pending.open(waiting.into()) else {
-        return;
+    let request = Request {
+        fence: a.player.fence,
+        quest,
     };
-    a.critical.0 += 1;
-    let fence = a.player.fence;
-    ctx.outbox.persist(id, Request { fence, quest }.into());
+    open_critical(ctx, &mut a, Action::Quest, waiting.into(), request.into());
 }
 
 impl Waiting {
