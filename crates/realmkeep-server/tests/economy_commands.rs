@@ -69,9 +69,12 @@ async fn market_and_mail_go_through_the_zone_and_its_views_follow_the_receipts()
     let (seller, buyer) = (character(s, "Vendor").await, character(s, "Patron").await);
     let note = realmkeep_testkit::note(s, "test-gm", "a second item to list").await;
     let def = s.inventory(seller).await.unwrap()[0].def;
-    s.admin_grant_item(seller, def, realmkeep_domain::Quantity::ONE, &note)
-        .await
-        .unwrap();
+    let grant = realmkeep_domain::AdminChange::Grant {
+        def,
+        quantity: realmkeep_domain::Quantity::ONE,
+    };
+    let offline = realmkeep_domain::Actor::Offline(seller);
+    s.admin_change(offline, &grant, &note, None).await.unwrap();
     let cluster = env.cluster("n1", &[GREENVALE]).await;
     let host = cluster.zone(GREENVALE).unwrap().clone();
     let mut rs = cluster.join(GREENVALE, seller).await.unwrap();

@@ -271,50 +271,6 @@ impl Store {
             .map_err(|e| crate::StoreError::Io(format!("admin outcome under {key}: {e}")))
     }
 
-    /// Adds (or with a negative `delta`, takes) gold of a character out of the world. Returns the
-    /// new purse.
-    pub async fn admin_adjust_gold(
-        &self,
-        c: CharacterId,
-        delta: i64,
-        note: &AdminNote,
-    ) -> StoreResult<i64> {
-        let change = AdminChange::Gold { delta };
-        let r = self
-            .admin_change(Actor::Offline(c), &change, note, None)
-            .await?;
-        Ok(r.gold)
-    }
-
-    /// Creates an item in the bag of a character out of the world.
-    pub async fn admin_grant_item(
-        &self,
-        c: CharacterId,
-        def: ItemDefId,
-        quantity: Quantity,
-        note: &AdminNote,
-    ) -> StoreResult<ItemId> {
-        let change = AdminChange::Grant { def, quantity };
-        let r = self
-            .admin_change(Actor::Offline(c), &change, note, None)
-            .await?;
-        r.item
-            .ok_or_else(|| crate::StoreError::Io("a grant without its item".into()))
-    }
-
-    /// Destroys an item in the bag of a character out of the world.
-    pub async fn admin_remove_item(
-        &self,
-        c: CharacterId,
-        item: ItemId,
-        note: &AdminNote,
-    ) -> StoreResult<()> {
-        let change = AdminChange::Remove { item };
-        self.admin_change(Actor::Offline(c), &change, note, None)
-            .await
-            .map(drop)
-    }
-
     /// Moves a character that is not in the world to a zone and point.
     pub async fn admin_teleport(
         &self,

@@ -4,7 +4,7 @@
 //! `game_logs` and keeps its partitions, but cannot rewrite, empty, alter or drop it.
 
 use chrono::{TimeZone, Utc};
-use realmkeep_domain::{AdminId, AdminRole, Password, Quantity};
+use realmkeep_domain::{Actor, AdminChange, AdminId, AdminRole, Password, Quantity};
 use realmkeep_store::admin::AdminNote;
 use realmkeep_store::logs::LogEvent;
 use realmkeep_store::{Refusal, Store, StoreError};
@@ -50,7 +50,11 @@ async fn operators_log_in_and_act_only_within_their_role() {
     let gold = s.load_character(c).await.unwrap().gold;
     let before = logs(s).await;
     let by_mod = AdminNote::new(moderator.clone(), "refund").unwrap();
-    let e = s.admin_adjust_gold(c, 50, &by_mod).await.unwrap_err();
+    let fifty = AdminChange::Gold { delta: 50 };
+    let e = s
+        .admin_change(Actor::Offline(c), &fifty, &by_mod, None)
+        .await
+        .unwrap_err();
     assert_eq!(
         refusal(e),
         Refusal::NotAllowed("this needs the game_master role")
@@ -78,7 +82,10 @@ async fn operators_log_in_and_act_only_within_their_role() {
 
     let by_admin = AdminNote::new(admin.clone(), "refund for ticket 17").unwrap();
     assert_eq!(
-        s.admin_adjust_gold(c, 50, &by_admin).await.unwrap(),
+        s.admin_change(Actor::Offline(c), &fifty, &by_admin, None)
+            .await
+            .unwrap()
+            .gold,
         gold + 50
     );
     let row = s.logs_of_character(c.0, 1).await.unwrap().remove(0);
@@ -87,14 +94,13 @@ async fn operators_log_in_and_act_only_within_their_role() {
     assert_eq!(row.details["operator_id"], admin.id().0);
     assert_eq!(row.details["operator_role"], "administrator");
     assert_eq!(row.details["reason"], "refund for ticket 17");
-    s.admin_grant_item(
-        c,
-        s.inventory(c).await.unwrap()[0].def,
-        Quantity::ONE,
-        &by_admin,
-    )
-    .await
-    .unwrap();
+    let grant = AdminChange::Grant {
+        def: s.inventory(c).await.unwrap()[0].def,
+        quantity: Quantity::ONE,
+    };
+    s.admin_change(Actor::Offline(c), &grant, &by_admin, None)
+        .await
+        .unwrap();
 
     let gm = s
         .create_admin_account(

@@ -194,10 +194,22 @@ pub async fn pairs(store: &Store) -> Vec<Pair> {
         let b = realmkeep_testkit::character(store, &format!("DrillB{n}")).await;
         let mut items = [Vec::new(), Vec::new()];
         for (side, c) in [a, b].into_iter().enumerate() {
-            store.admin_adjust_gold(c, START_GOLD, &note).await.unwrap();
+            let offline = realmkeep_domain::Actor::Offline(c);
+            let gold = realmkeep_domain::AdminChange::Gold { delta: START_GOLD };
+            store
+                .admin_change(offline, &gold, &note, None)
+                .await
+                .unwrap();
             for _ in 0..ITEMS_PER_SIDE {
-                let q = Quantity::new(1).unwrap();
-                items[side].push(store.admin_grant_item(c, ITEM_DEF, q, &note).await.unwrap());
+                let grant = realmkeep_domain::AdminChange::Grant {
+                    def: ITEM_DEF,
+                    quantity: Quantity::new(1).unwrap(),
+                };
+                let r = store
+                    .admin_change(offline, &grant, &note, None)
+                    .await
+                    .unwrap();
+                items[side].push(r.item.expect("a grant creates an item"));
             }
         }
         let [a_items, b_items] = items;
