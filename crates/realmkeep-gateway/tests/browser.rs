@@ -49,9 +49,18 @@ async fn a_player_enters_from_the_page_walks_and_the_saved_position_is_the_shown
     let start = shown(&text(&c, "pos").await);
     // Two steps east with the keyboard (4 units each), on the focused canvas.
     let canvas = c.find(Locator::Id("view")).await.unwrap();
-    for _ in 0..2 {
+    // Each step is taken from where she stands, so the second key waits until the first step
+    // has arrived on the page (a key pressed mid-walk would step from a point short of it).
+    for east in [4.0_f32, 8.0] {
         canvas.send_keys("\u{E014}").await.unwrap();
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        let pressed = Instant::now();
+        while shown(&text(&c, "pos").await).0 < start.0 + east - 0.3 {
+            assert!(
+                pressed.elapsed() < WAIT,
+                "the step to +{east} from {start:?} never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     // Once she stands (the zone saves every second here), the saved position is the shown one.
     let started = Instant::now();
