@@ -10,13 +10,20 @@ pub const TICK: Duration = Duration::from_millis(50);
 /// the missed ticks are counted as skipped (a zone that cannot keep up must not spiral).
 pub const CATCH_UP_TICKS_MAX: u32 = 3;
 
+/// Between two ticks the tick thread looks this often for commands and store answers, and
+/// applies them at once (`Zone::react`): a command's answer need not wait up to a whole tick.
+pub const REACT_EVERY: Duration = Duration::from_millis(4);
+/// No reaction starts this close to the next tick's deadline: the tick picks those inputs up.
+pub const REACT_MARGIN: Duration = Duration::from_millis(3);
+
 /// Host → tick thread, control lane: spawns, leaves, store results, claim losses, shutdown. Store
 /// results must never be lost, so this lane is separate from player commands and senders wait for
 /// room (they are async tasks, never the tick thread).
 pub const CONTROL_QUEUE_MAX: usize = 16_384;
 /// Host → tick thread, command lane: player commands. Full means "busy, try again".
 pub const COMMAND_QUEUE_MAX: usize = 12_288;
-/// Control inputs and commands moved into the zone in one tick; the rest wait for the next tick.
+/// Control inputs and commands moved into the zone in one tick (or one reaction between ticks);
+/// the rest wait for the next pass.
 pub const CONTROL_INPUTS_PER_TICK_MAX: usize = 8_192;
 pub const COMMANDS_PER_TICK_MAX: usize = 8_192;
 /// Control inputs the zone refused (its own queue full) and the tick thread holds for the next
@@ -148,6 +155,10 @@ const _: () = assert!(
 );
 const _: () = assert!(CONTROL_QUEUE_MAX <= realmkeep_zone::limits::INPUT_QUEUE_MAX);
 const _: () = assert!(COMMANDS_PER_TICK_MAX <= COMMAND_QUEUE_MAX);
+const _: () = assert!(
+    REACT_EVERY.as_millis() >= 1
+        && REACT_EVERY.as_millis() + REACT_MARGIN.as_millis() < TICK.as_millis()
+);
 const _: () = assert!(QUERIES_PER_TICK_MAX <= QUERY_QUEUE_MAX);
 const _: () = assert!(STORE_QUEUE_MAX <= STORE_BACKLOG_MAX && CACHE_QUEUE_MAX <= CACHE_BACKLOG_MAX);
 const _: () = assert!(RETRY_DELAY_MIN.as_millis() <= RETRY_DELAY_MAX.as_millis());

@@ -14,6 +14,8 @@ pub struct Counters {
     pub ticks: AtomicU64,
     pub ticks_late: AtomicU64,
     pub ticks_skipped: AtomicU64,
+    /// Passes between ticks that applied inputs (`Zone::react`).
+    pub reactions: AtomicU64,
     pub commands_busy: AtomicU64,
     pub inputs_held: AtomicU64,
     pub saves_ok: AtomicU64,
@@ -120,6 +122,7 @@ pub struct HostMetrics {
     /// Ticks that started after their deadline, and ticks given up to catch up.
     pub ticks_late: u64,
     pub ticks_skipped: u64,
+    pub reactions: u64,
     pub tick: Percentiles,
     pub join: Percentiles,
     pub players: u64,
@@ -258,6 +261,7 @@ impl Metrics {
             ticks: g(&c.ticks),
             ticks_late: g(&c.ticks_late),
             ticks_skipped: g(&c.ticks_skipped),
+            reactions: g(&c.reactions),
             tick: self.tick_summary(),
             join: self.join.percentiles(),
             players,

@@ -141,6 +141,7 @@ fn export_status(s: &ClusterStatus) {
         counter("realmkeep_zone_ticks_total", m.ticks);
         counter("realmkeep_zone_ticks_late_total", m.ticks_late);
         counter("realmkeep_zone_ticks_skipped_total", m.ticks_skipped);
+        counter("realmkeep_zone_reactions_total", m.reactions);
         counter("realmkeep_zone_commands_busy_total", m.commands_busy);
         counter("realmkeep_saves_total", m.saves_ok);
         counter("realmkeep_saves_failed_total", m.saves_failed);

@@ -4,11 +4,12 @@
 //! `try_recv`s inputs and `try_send`s outputs on bounded channels (`outbox`), and sleeps until
 //! the next deadline. A tick that ran late is followed at once by the next one, at most
 //! `CATCH_UP_TICKS_MAX` in a row; then the schedule restarts from now and the missed ticks are
-//! counted as skipped.
+//! counted as skipped. Between ticks it looks every `REACT_EVERY` for commands and store answers
+//! and applies them at once (`Sim::react`), so an answer does not wait for the next tick.
 
 use crate::limits::{
     CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, QUERIES_PER_TICK_MAX,
-    TICK,
+    REACT_EVERY, REACT_MARGIN, TICK,
 };
 use crate::messages::{Control, Notice};
 use crate::metrics::{add, bump, Metrics};
@@ -29,6 +30,10 @@ pub(crate) trait Sim: Send + 'static {
     fn push(&mut self, input: ZoneInput) -> Result<(), ZoneInput>;
     /// Runs one fixed step.
     fn step(&mut self);
+    /// Applies the queued inputs without a step (game time does not move); the inputs applied.
+    fn react(&mut self) -> usize {
+        0
+    }
     /// Moves the outputs of the last step into `out`.
     fn drain(&mut self, out: &mut Vec<ZoneOutput>);
 }
@@ -88,7 +93,7 @@ impl<Z: Sim> TickLoop<Z> {
             let now = Instant::now();
             if now < deadline {
                 behind = 0;
-                std::thread::sleep(deadline - now);
+                self.react_until(deadline);
             } else {
                 bump(&c.ticks_late);
                 behind += 1;
@@ -100,6 +105,37 @@ impl<Z: Sim> TickLoop<Z> {
                     behind = 0;
                 }
             }
+        }
+    }
+
+    /// Sleeps until `deadline`, waking every `REACT_EVERY` to apply what arrived meanwhile.
+    fn react_until(&mut self, deadline: Instant) {
+        loop {
+            let now = Instant::now();
+            let Some(left) = deadline.checked_duration_since(now) else {
+                return;
+            };
+            if left <= REACT_MARGIN || self.stop.is_cancelled() {
+                std::thread::sleep(left);
+                return;
+            }
+            std::thread::sleep(REACT_EVERY.min(left - REACT_MARGIN));
+            self.react_once();
+        }
+    }
+
+    /// Between ticks: inputs in (the same bounds as a tick's), applied without a step, and what
+    /// they emitted out (never waiting). Nothing waiting, nothing runs.
+    pub fn react_once(&mut self) {
+        self.inputs();
+        if self.zone.react() == 0 {
+            return;
+        }
+        bump(&self.metrics.counters.reactions);
+        self.zone.drain(&mut self.outputs);
+        self.outbox.flush();
+        for out in self.outputs.drain(..) {
+            self.outbox.route(out);
         }
     }
 

@@ -24,6 +24,11 @@ struct FakeState {
     /// Outputs emitted at the next step.
     script: VecDeque<ZoneOutput>,
     steps: u64,
+    /// Applies inputs between steps (`Sim::react`), as the real zone does.
+    reactive: bool,
+    /// Accepted inputs applied so far, and the passes between steps that applied some.
+    applied: usize,
+    reactions: u64,
 }
 
 #[derive(Clone, Default)]
@@ -46,6 +51,16 @@ impl Sim for Fake {
     fn step(&mut self) {
         std::thread::sleep(self.step_delay);
         self.st.lock().unwrap().steps += 1;
+    }
+    fn react(&mut self) -> usize {
+        let mut st = self.st.lock().unwrap();
+        if !st.reactive {
+            return 0;
+        }
+        let n = st.accepted.len() - st.applied;
+        st.applied = st.accepted.len();
+        st.reactions += u64::from(n > 0);
+        n
     }
     fn drain(&mut self, out: &mut Vec<ZoneOutput>) {
         out.extend(self.st.lock().unwrap().script.drain(..));
@@ -285,4 +300,66 @@ fn a_slow_zone_catches_up_a_bounded_number_of_ticks_then_skips() {
     assert!(c.ticks_late.load(Ordering::Relaxed) >= ticks - 1);
     assert!(c.ticks_skipped.load(Ordering::Relaxed) >= 1);
     assert!(metrics.tick_summary().p50_us >= (TICK * 2).as_micros() as u64);
+}
+
+#[test]
+fn between_ticks_what_arrived_is_applied_and_its_answer_routed_without_a_step() {
+    let fake = Fake::default();
+    fake.st.lock().unwrap().reactive = true;
+    let mut r = rig(4, fake);
+    let (tx, mut notices) = mpsc::channel(8);
+    r.tick.outbox.attach(CharacterId(7), tx);
+    r.tick.react_once();
+    assert_eq!(r.fake.st.lock().unwrap().reactions, 0, "nothing arrived");
+    r.commands
+        .try_send((CharacterId(7), PlayerCommand::Stop, None))
+        .unwrap();
+    r.fake
+        .st
+        .lock()
+        .unwrap()
+        .script
+        .push_back(ZoneOutput::ToPlayer {
+            character: CharacterId(7),
+            event: PlayerEvent::Accepted,
+            reply_to: None,
+        });
+    r.tick.react_once();
+    assert_eq!(
+        notices.try_recv().unwrap(),
+        Notice::Event(PlayerEvent::Accepted)
+    );
+    let st = r.fake.st.lock().unwrap();
+    assert_eq!((st.steps, st.reactions), (0, 1));
+    let c = &r.metrics.counters;
+    assert_eq!(c.reactions.load(Ordering::Relaxed), 1);
+    assert_eq!(c.ticks.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn the_running_loop_reacts_to_commands_between_its_ticks() {
+    let fake = Fake::default();
+    fake.st.lock().unwrap().reactive = true;
+    let r = rig(4, fake.clone());
+    let stop = r.tick.stop.clone();
+    let metrics = r.metrics.clone();
+    let commands = r.commands.clone();
+    let t = std::thread::spawn(move || r.tick.run());
+    // Twenty commands a quarter of a tick apart: most land between two ticks.
+    for _ in 0..20 {
+        std::thread::sleep(TICK / 4);
+        commands
+            .try_send((CharacterId(7), PlayerCommand::Stop, None))
+            .unwrap();
+    }
+    std::thread::sleep(TICK * 2);
+    stop.cancel();
+    t.join().unwrap();
+    let st = fake.st.lock().unwrap();
+    assert_eq!(st.accepted.len(), 20);
+    assert!(st.reactions >= 1, "no command was applied between ticks");
+    assert_eq!(
+        metrics.counters.reactions.load(Ordering::Relaxed),
+        st.reactions
+    );
 }

@@ -23,6 +23,10 @@ impl Sim for Zone {
         self.tick();
     }
 
+    fn react(&mut self) -> usize {
+        Zone::react(self)
+    }
+
     fn drain(&mut self, out: &mut Vec<ZoneOutput>) {
         out.extend(self.drain_outputs());
     }

@@ -9,7 +9,8 @@
 //!   `CharacterSnapshot`, `LogEvent`, `Refusal`).
 //! - Everything that must reach PostgreSQL or Redis leaves the zone as plain data in an outbox
 //!   (`io::ZoneOutput`, drained after each tick); the results come back as inputs
-//!   (`io::ZoneInput::StoreResult`) applied at the start of a later tick.
+//!   (`io::ZoneInput::StoreResult`) applied at the start of a later tick, or between ticks by
+//!   `Zone::react`, which runs only the input half of the schedule and never moves game time.
 //! - Game time advances by the fixed step, never by the wall clock; randomness comes from one
 //!   generator seeded by the configuration. The same seed and the same inputs give the same world.
 //! - A player learns of a critical action's success (pickup, quest, trade) only when the store
@@ -22,7 +23,8 @@
 //!
 //! # API boundary
 //!
-//! `Zone` (`zone.rs`): `new`, `push_input`, `tick`, `drain_outputs`, and read-only views
+//! `Zone` (`zone.rs`): `new`, `push_input`, `tick`, `react` (the inputs queued since, applied
+//! between ticks by systems 1–4 below), `drain_outputs`, and read-only views
 //! (`views.rs`). The message types are in `io`; each store request's request, receipt and answer
 //! in its own module of `actions` (one per action, registered in `actions/mod.rs`). `TickStats` (`stats.rs`) is shared by the host and
 //! the benchmark for wall-clock tick durations.

@@ -5,7 +5,7 @@ use crate::io::{ZoneInput, ZoneOutput};
 use crate::limits::{INPUT_COMMANDS_MAX, INPUT_QUEUE_MAX};
 use crate::resources::*;
 use crate::spawn::spawn_monsters;
-use crate::systems::schedule;
+use crate::systems::{react_schedule, schedule};
 use bevy_ecs::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -50,6 +50,7 @@ pub struct TickReport {
 pub struct Zone {
     pub(crate) world: World,
     schedule: Schedule,
+    react: Schedule,
     queue: VecDeque<ZoneInput>,
     commands_queued: usize,
 }
@@ -101,6 +102,7 @@ impl Zone {
         world.init_resource::<Lifecycle>();
         world.init_resource::<Inbox>();
         world.init_resource::<CommandInbox>();
+        world.init_resource::<CommandCounts>();
         world.init_resource::<ResultInbox>();
         world.init_resource::<SkillCasts>();
         world.init_resource::<Index>();
@@ -113,6 +115,7 @@ impl Zone {
         Ok(Zone {
             world,
             schedule: schedule(),
+            react: react_schedule(),
             queue: VecDeque::new(),
             commands_queued: 0,
         })
@@ -145,6 +148,7 @@ impl Zone {
             clock.now_ms += clock.step_ms;
         }
         self.world.resource_mut::<Outbox>().begin_tick();
+        self.world.resource_mut::<CommandCounts>().0.clear();
         let inputs = std::mem::take(&mut self.queue);
         let inputs_applied = inputs.len();
         self.commands_queued = 0;
@@ -166,6 +170,23 @@ impl Zone {
             dropped_logs: outbox.dropped_logs,
             shutdown_complete: self.world.resource::<Lifecycle>().shutdown_reported,
         }
+    }
+
+    /// Applies the queued inputs between two ticks, without moving game time: spawns, leaves and
+    /// the other host inputs, store answers and player commands, through the same systems as the
+    /// start of a tick (`systems::react_schedule`). What they emit (answers, store requests) is in
+    /// the outbox at once; what needs game time (movement, casts, saves, views) waits for the
+    /// tick. Returns the inputs applied: none, and nothing ran.
+    pub fn react(&mut self) -> usize {
+        if self.queue.is_empty() {
+            return 0;
+        }
+        let inputs = std::mem::take(&mut self.queue);
+        let applied = inputs.len();
+        self.commands_queued = 0;
+        self.world.resource_mut::<Inbox>().0 = inputs;
+        self.react.run(&mut self.world);
+        applied
     }
 
     /// Everything the zone emitted since the last drain, in order.

@@ -3,7 +3,7 @@
 use crate::io::{Outcome, PlayerCommand, ReplyTo, RequestId, ZoneInput};
 use bevy_ecs::prelude::*;
 use realmkeep_domain::{CharacterId, SkillId};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 /// Inputs the host pushed, moved here at the start of a tick.
 #[derive(Resource, Debug, Default)]
@@ -13,6 +13,12 @@ pub struct Inbox(pub VecDeque<ZoneInput>);
 /// per player).
 #[derive(Resource, Debug, Default)]
 pub struct CommandInbox(pub Vec<(CharacterId, PlayerCommand, Option<ReplyTo>)>);
+
+/// Commands each player sent since the tick began, over the tick and the reactions before the
+/// next one (`Zone::react`): `COMMANDS_PER_PLAYER_PER_TICK_MAX` bounds them per tick, however
+/// many passes applied them.
+#[derive(Resource, Debug, Default)]
+pub struct CommandCounts(pub HashMap<CharacterId, usize>);
 
 /// Store results of this tick.
 #[derive(Resource, Debug, Default)]

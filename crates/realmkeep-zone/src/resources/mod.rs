@@ -13,7 +13,7 @@ mod wars;
 
 pub use clock::{Clock, Lifecycle, Settings, ZoneRng};
 pub use content::ZoneContent;
-pub use inbox::{CommandInbox, Inbox, ResultInbox, SkillCast, SkillCasts};
+pub use inbox::{CommandCounts, CommandInbox, Inbox, ResultInbox, SkillCast, SkillCasts};
 pub use index::Index;
 pub use outbox::Outbox;
 pub use pending::Pending;

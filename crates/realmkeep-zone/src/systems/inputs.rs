@@ -7,12 +7,12 @@ use crate::io::{ChatChannel, LeftReason, PlayerEvent, ZoneInput, ZoneOutput};
 use crate::lifecycle::{leaving, Departing};
 use crate::limits::{COMMANDS_PER_PLAYER_PER_TICK_MAX, DISCONNECT_GRACE_MS};
 use crate::resources::{
-    Clock, CommandInbox, Inbox, Index, Lifecycle, Outbox, Pending, ResultInbox, Wars, ZoneContent,
+    Clock, CommandCounts, CommandInbox, Inbox, Index, Lifecycle, Outbox, Pending, ResultInbox,
+    Wars, ZoneContent,
 };
 use crate::spawn::spawn_player;
 use bevy_ecs::prelude::*;
 use realmkeep_domain::{CharacterId, ZoneId};
-use std::collections::HashMap;
 
 /// Opens the store request of an operator's change of a player here.
 fn admin_order(world: &mut World, character: CharacterId, mut order: realmkeep_domain::AdminOrder) {
@@ -47,8 +47,9 @@ fn admin_order(world: &mut World, character: CharacterId, mut order: realmkeep_d
 pub fn apply_inputs(world: &mut World) {
     let inputs = std::mem::take(&mut world.resource_mut::<Inbox>().0);
     let now = world.resource::<Clock>().now_ms;
-    // Commands per player this tick; what is over the bound is dropped and counted.
-    let mut counts: HashMap<CharacterId, usize> = HashMap::new();
+    // Commands per player this tick (the reactions between ticks count too); what is over the
+    // bound is dropped and counted.
+    let mut counts = std::mem::take(&mut world.resource_mut::<CommandCounts>().0);
     let mut throttled: Vec<(CharacterId, u32)> = Vec::new();
     for input in inputs {
         match input {
@@ -167,6 +168,7 @@ pub fn apply_inputs(world: &mut World) {
             }
         }
     }
+    world.resource_mut::<CommandCounts>().0 = counts;
     let mut outbox = world.resource_mut::<Outbox>();
     for (character, dropped) in throttled {
         outbox.tell(character, PlayerEvent::Throttled { dropped });

@@ -47,3 +47,21 @@ pub fn schedule() -> Schedule {
     );
     schedule
 }
+
+/// What runs between two ticks when inputs are waiting (`Zone::react`): the first four systems
+/// of a tick, so a command or a store answer is applied, and answered, without waiting for the
+/// next step. Game time does not move: movement, combat, skills, saves and views stay the tick's.
+pub fn react_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.add_systems(
+        (
+            inputs::apply_inputs,
+            results::apply_results,
+            departures::despawn_departed,
+            commands::apply_commands,
+        )
+            .chain(),
+    );
+    schedule
+}
