@@ -42,6 +42,12 @@ pub const PUBSUB_QUEUE_MAX: usize = 1_024;
 /// KiB). A client's frame is at most `FRAME_BYTES_MAX` and most are under 200 bytes; a larger
 /// frame grows the buffer for itself.
 pub const SOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Zone notices a connection handles in one wake-up before it looks at its socket and timers
+/// again.
+pub const NOTICES_PER_WAKE_MAX: usize = 8;
+/// Messages the writer takes from the outbound queue into one write to the socket: what a tick
+/// (a view, its events, the answers) queued together leaves in one system call.
+pub const WRITE_BATCH_MAX: usize = 32;
 /// What outgoing frames are gathered to before a write to the socket (the writer flushes after
 /// each batch it takes from the outbound queue anyway).
 pub const SOCKET_WRITE_BUFFER_BYTES: usize = 16 * 1024;
@@ -60,6 +66,8 @@ const _: () = assert!(
         && SOCKET_READ_BUFFER_BYTES <= realmkeep_protocol::limits::FRAME_BYTES_MAX
 );
 const _: () = assert!(OUTBOUND_QUEUE_MAX >= 16 && RATE_LIMITED_IN_A_ROW_MAX >= 1);
+const _: () = assert!(WRITE_BATCH_MAX >= 1 && WRITE_BATCH_MAX <= OUTBOUND_QUEUE_MAX);
+const _: () = assert!(NOTICES_PER_WAKE_MAX >= 1 && NOTICES_PER_WAKE_MAX <= OUTBOUND_QUEUE_MAX / 4);
 const _: () = assert!(
     realmkeep_protocol::limits::PASSWORD_CHARS_MIN == realmkeep_domain::limits::PASSWORD_CHARS_MIN
         && realmkeep_protocol::limits::PASSWORD_CHARS_MAX

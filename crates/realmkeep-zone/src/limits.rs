@@ -55,6 +55,12 @@ pub const VIEW_EVERY_TICKS: u64 = 2;
 pub const VIEW_RADIUS: f32 = 48.0;
 /// Entities one view holds at the most (the nearest); the rest are out of view.
 pub const VIEW_ENTITIES_MAX: usize = 128;
+/// Within this distance of the viewer, every move is told at every view; beyond it (up to
+/// `VIEW_RADIUS`), an entity's moves and hit points are told on every `VIEW_FAR_EVERY`th view
+/// (staggered by network id), since a distant entity needs less: the area beyond is three
+/// quarters of the view, and so were most of the moved entries sent.
+pub const VIEW_NEAR_RADIUS: f32 = 24.0;
+pub const VIEW_FAR_EVERY: u64 = 3;
 /// A move smaller than this (units) is not worth telling.
 pub const VIEW_MOVE_EPSILON: f32 = 0.05;
 /// Reach of a pickup and of a melee auto-attack.
@@ -87,3 +93,5 @@ const _: () = assert!(
 );
 const _: () =
     assert!(VIEW_EVERY_TICKS >= 1 && VIEW_RADIUS >= NEARBY_RADIUS && VIEW_ENTITIES_MAX >= 1);
+const _: () = assert!(VIEW_NEAR_RADIUS >= PICKUP_RANGE && VIEW_NEAR_RADIUS < VIEW_RADIUS);
+const _: () = assert!(VIEW_FAR_EVERY >= 1);

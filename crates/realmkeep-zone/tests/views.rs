@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use realmkeep_domain::CharacterId;
 use realmkeep_zone::io::*;
-use realmkeep_zone::limits::{VIEW_EVERY_TICKS, VIEW_RADIUS};
+use realmkeep_zone::limits::{VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS};
 use realmkeep_zone::Zone;
 
 fn views(out: &[ZoneOutput], id: i64) -> Vec<ViewDelta> {
@@ -111,4 +111,47 @@ fn watching_again_starts_from_an_empty_view() {
     assert!(again[0].entered.iter().any(
         |e| matches!(e.what, Visible::Player { character, .. } if character == CharacterId(1))
     ));
+}
+
+#[test]
+fn a_distant_mover_is_told_on_every_few_views_and_a_near_one_on_every_view() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    spawn(&mut z, character(2, 102.0, 100.0));
+    let far_x = 100.0 + VIEW_NEAR_RADIUS + 6.0;
+    spawn(&mut z, character(3, far_x, 100.0));
+    watch(&mut z, 1);
+    run(&mut z, VIEW_EVERY_TICKS);
+    let (near, far) = (
+        z.player(CharacterId(2)).unwrap().net_id,
+        z.player(CharacterId(3)).unwrap().net_id,
+    );
+    // Both walk north side by side, the whole time.
+    command(&mut z, 2, PlayerCommand::MoveTo { x: 102.0, y: 160.0 });
+    command(&mut z, 3, PlayerCommand::MoveTo { x: far_x, y: 160.0 });
+    run(&mut z, VIEW_EVERY_TICKS);
+    let n = 4 * VIEW_FAR_EVERY;
+    let seen = views(&run(&mut z, VIEW_EVERY_TICKS * n), 1);
+    assert_eq!(seen.len() as u64, n, "one view per interval");
+    let told = |who: NetId| {
+        seen.iter()
+            .filter(|v| v.moved.iter().any(|m| m.net_id == who))
+            .count() as u64
+    };
+    assert_eq!(told(near), n, "the near one at every view");
+    assert_eq!(
+        told(far),
+        n / VIEW_FAR_EVERY,
+        "the far one at every {VIEW_FAR_EVERY}th"
+    );
+    assert!(seen
+        .iter()
+        .all(|v| v.left.is_empty() && v.entered.is_empty()));
+    // What the client is told of the far one catches up: its last told y is where it was then.
+    let last = seen
+        .iter()
+        .rev()
+        .find_map(|v| v.moved.iter().find(|m| m.net_id == far))
+        .unwrap();
+    assert!(last.y > 100.5 && (last.x - far_x).abs() < 0.01, "{last:?}");
 }

@@ -329,12 +329,26 @@ impl Conn {
                     Err(e) => Err(e),
                 },
                 n = j.notices.recv() => match n {
-                    Some(n) if super::transfer::concerns(&n, transferring) => {
-                        Box::pin(super::transfer::follow(self, &mut j, n, &mut transferring, &mut me)).await
-                    }
-                    Some(n) => {
-                        self.follow_guild(&j, &n);
-                        self.notice(n, &mut me, &mut logout)
+                    Some(mut n) => {
+                        // What the zone sent together is handled in one wake-up (and goes out in
+                        // one write): up to `NOTICES_PER_WAKE_MAX`, the rest at the next.
+                        let mut handled = 0;
+                        loop {
+                            let step = if super::transfer::concerns(&n, transferring) {
+                                Box::pin(super::transfer::follow(self, &mut j, n, &mut transferring, &mut me)).await
+                            } else {
+                                self.follow_guild(&j, &n);
+                                self.notice(n, &mut me, &mut logout)
+                            };
+                            handled += 1;
+                            if step.is_err() || handled == NOTICES_PER_WAKE_MAX {
+                                break step;
+                            }
+                            match j.notices.try_recv() {
+                                Ok(more) => n = more,
+                                Err(_) => break step,
+                            }
+                        }
                     }
                     None => Err(End::Close(CloseCode::Left)),
                 },

@@ -1,8 +1,9 @@
 //! A connection's writer: the only task that writes to the socket, fed by the bounded outbound
-//! queue. Told to give up (the client does not read), it drops what is queued and attempts a
-//! close (4000), bounded by `SEND_TIMEOUT`.
+//! queue. What is queued together (up to `WRITE_BATCH_MAX`) goes out in one write. Told to give
+//! up (the client does not read), it drops what is queued and attempts a close (4000), bounded
+//! by `SEND_TIMEOUT`.
 
-use crate::limits::SEND_TIMEOUT;
+use crate::limits::{SEND_TIMEOUT, WRITE_BATCH_MAX};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::stream::SplitSink;
 use futures::SinkExt;
@@ -32,10 +33,25 @@ pub(crate) async fn run(
                 None => break,
             },
         };
-        let closing = matches!(m, Message::Close(_));
+        let mut closing = false;
+        let batch = async {
+            closing = matches!(m, Message::Close(_));
+            sink.feed(m).await?;
+            for _ in 1..WRITE_BATCH_MAX {
+                if closing {
+                    break;
+                }
+                let Ok(m) = out_rx.try_recv() else {
+                    break;
+                };
+                closing = matches!(m, Message::Close(_));
+                sink.feed(m).await?;
+            }
+            sink.flush().await
+        };
         let sent = tokio::select! {
             _ = give_up.cancelled() => continue,
-            r = tokio::time::timeout(SEND_TIMEOUT, sink.send(m)) => r,
+            r = tokio::time::timeout(SEND_TIMEOUT, batch) => r,
         };
         match sent {
             Ok(Ok(())) => {}

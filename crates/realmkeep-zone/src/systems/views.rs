@@ -1,15 +1,18 @@
 //! What each watching player can see: every `VIEW_EVERY_TICKS` (spread over ticks by character
 //! id), the entities within `VIEW_RADIUS` on the spatial grid (the nearest
 //! `VIEW_ENTITIES_MAX`), compared with what its client was told last, sent as one
-//! `PlayerEvent::View` of deltas when anything changed. Players that never sent
+//! `PlayerEvent::View` of deltas when anything changed. Beyond `VIEW_NEAR_RADIUS` an entity's
+//! moves are told on every `VIEW_FAR_EVERY`th view only (interest tiers). Players that never sent
 //! `ZoneInput::Watch` (simulated players, tests) cost nothing here.
 
 use crate::components::*;
 use crate::io::{Entered, Moved, NetId, PlayerEvent, ViewDelta, Visible};
-use crate::limits::{VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_MOVE_EPSILON, VIEW_RADIUS};
+use crate::limits::{
+    VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_MOVE_EPSILON, VIEW_NEAR_RADIUS,
+    VIEW_RADIUS,
+};
 use crate::resources::*;
 use bevy_ecs::prelude::*;
-use std::collections::HashMap;
 
 type Seen<'a> = (
     &'a NetworkIdentity,
@@ -31,46 +34,60 @@ pub fn send_views(
     >,
     seen: Query<Seen>,
 ) {
+    let mut near: Vec<(Entity, f32)> = Vec::new();
     for (player, t, mut viewer) in &mut viewers {
         let id = player.character.0;
         if id.rem_euclid(VIEW_EVERY_TICKS as i64) as u64 != clock.tick % VIEW_EVERY_TICKS {
             continue;
         }
-        let mut near: Vec<(Entity, f32)> = spatial
-            .players
-            .near(t.x, t.y, VIEW_RADIUS)
-            .chain(spatial.monsters.near(t.x, t.y, VIEW_RADIUS))
-            .chain(spatial.loot.near(t.x, t.y, VIEW_RADIUS))
-            .collect();
+        near.clear();
+        near.extend(
+            spatial
+                .players
+                .near(t.x, t.y, VIEW_RADIUS)
+                .chain(spatial.monsters.near(t.x, t.y, VIEW_RADIUS))
+                .chain(spatial.loot.near(t.x, t.y, VIEW_RADIUS)),
+        );
         if near.len() > VIEW_ENTITIES_MAX {
             near.sort_by(|a, b| a.1.total_cmp(&b.1));
             near.truncate(VIEW_ENTITIES_MAX);
         }
-        let delta = compare(
-            &mut viewer.told,
-            near.iter().filter_map(|(e, _)| seen.get(*e).ok()),
-        );
+        let now = near
+            .iter()
+            .filter_map(|(e, d)| seen.get(*e).ok().map(|s| (s, *d <= VIEW_NEAR_RADIUS)));
+        let delta = compare(&mut viewer, now);
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
     }
 }
 
-/// The delta between what was told and what is in view now; `told` becomes the view now.
-fn compare<'a>(
-    told: &mut HashMap<NetId, Told>,
-    now: impl Iterator<Item = <Seen<'a> as bevy_ecs::query::QueryData>::Item<'a, 'a>>,
-) -> ViewDelta {
+type SeenItem<'a> = <Seen<'a> as bevy_ecs::query::QueryData>::Item<'a, 'a>;
+
+/// The delta between what was told and what is in view now (each entity with whether it is
+/// near); `told` becomes the view now. A distant entity's change waits for its turn
+/// (`VIEW_FAR_EVERY`), and until then the client keeps what it was told.
+fn compare<'a>(viewer: &mut Viewer, now: impl Iterator<Item = (SeenItem<'a>, bool)>) -> ViewDelta {
+    viewer.views = viewer.views.wrapping_add(1);
+    let views = viewer.views;
+    let mut now: Vec<(SeenItem<'a>, bool)> = now.collect();
+    now.sort_unstable_by_key(|(s, _)| s.0 .0);
+    let told = std::mem::take(&mut viewer.told);
+    let mut in_view: Vec<(NetId, Told)> = Vec::with_capacity(now.len());
     let mut delta = ViewDelta::default();
-    let mut in_view: HashMap<NetId, Told> = HashMap::with_capacity(told.len());
-    for (net, t, health, player, level, monster, loot) in now {
+    let mut was_told = told.iter().peekable();
+    for ((net, t, health, player, level, monster, loot), is_near) in now {
+        while let Some((n, _)) = was_told.next_if(|(n, _)| *n < net.0) {
+            delta.left.push(*n);
+        }
+        let was = was_told.next_if(|(n, _)| *n == net.0).map(|(_, w)| *w);
         let (hp, max) = health.map_or((0, 0), |h| (h.current, h.max));
         let here = Told {
             x: t.x,
             y: t.y,
             health: hp,
         };
-        match told.get(&net.0) {
+        match was {
             None => {
                 let Some(what) = visible(player, level, monster, loot) else {
                     continue;
@@ -85,10 +102,11 @@ fn compare<'a>(
                 });
             }
             Some(was) => {
-                let moved = (was.x - t.x).abs() > VIEW_MOVE_EPSILON
+                let changed = (was.x - t.x).abs() > VIEW_MOVE_EPSILON
                     || (was.y - t.y).abs() > VIEW_MOVE_EPSILON
                     || was.health != hp;
-                if moved {
+                let due = is_near || (views.wrapping_add(net.0 .0)) % VIEW_FAR_EVERY == 0;
+                if changed && due {
                     delta.moved.push(Moved {
                         net_id: net.0,
                         x: t.x,
@@ -97,20 +115,15 @@ fn compare<'a>(
                     });
                 } else {
                     // Keep what the client knows, so slow drift is told once it adds up.
-                    in_view.insert(net.0, *was);
+                    in_view.push((net.0, was));
                     continue;
                 }
             }
         }
-        in_view.insert(net.0, here);
+        in_view.push((net.0, here));
     }
-    delta.left = told
-        .keys()
-        .filter(|n| !in_view.contains_key(n))
-        .copied()
-        .collect();
-    delta.left.sort();
-    *told = in_view;
+    delta.left.extend(was_told.map(|(n, _)| *n));
+    viewer.told = in_view;
     delta
 }
 
