@@ -40,8 +40,8 @@ pub const PUBSUB_QUEUE_MAX: usize = 1_024;
 /// What tungstenite reads from a socket at once: its read buffer per connection, zero-filled to
 /// this size on every read, so all of it is resident for every idle player (its default is 128
 /// KiB). A client's frame is at most `FRAME_BYTES_MAX` and most are under 200 bytes; a larger
-/// frame grows the buffer for itself.
-pub const SOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// frame grows the buffer for itself (read this much at a time).
+pub const SOCKET_READ_BUFFER_BYTES: usize = 1024;
 /// Zone notices a connection handles in one wake-up before it looks at its socket and timers
 /// again.
 pub const NOTICES_PER_WAKE_MAX: usize = 8;
@@ -49,8 +49,10 @@ pub const NOTICES_PER_WAKE_MAX: usize = 8;
 /// (a view, its events, the answers) queued together leaves in one system call.
 pub const WRITE_BATCH_MAX: usize = 32;
 /// What outgoing frames are gathered to before a write to the socket (the writer flushes after
-/// each batch it takes from the outbound queue anyway).
-pub const SOCKET_WRITE_BUFFER_BYTES: usize = 16 * 1024;
+/// each batch it takes from the outbound queue anyway). tungstenite keeps its write buffer at
+/// the largest size it ever reached, which is at most this plus one frame: a join's burst
+/// (welcome, history, the first view's frames) must not stay resident for an idle player.
+pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
 /// Entities that entered a player's view sent in one `view` frame; more go in the next frames.
 pub const VIEW_ENTERED_PER_FRAME_MAX: usize = 16;
 

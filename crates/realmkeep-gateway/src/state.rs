@@ -20,15 +20,17 @@ use tokio_util::sync::CancellationToken;
 
 /// What the gateway tells one live connection from outside it.
 #[derive(Debug)]
+/// Rare and small on the wire, so boxed: each connection's control queue allocates its first
+/// block of slots up front, and a slot is the size of the largest variant.
 pub(crate) enum ConnControl {
     /// Close with this code (a newer connection of the account, a logout, a ban).
     Close(CloseCode),
     /// A player event arrived on `player_events:{character}` (must-arrive ones are read from
     /// the inbox, in order, on this wake-up).
-    Player(PlayerEvent),
+    Player(Box<PlayerEvent>),
     /// A message for the player: a chat line of a channel it hears (global, its kingdom, its
     /// guild), an announcement.
-    Send(ServerMsg),
+    Send(Box<ServerMsg>),
 }
 
 /// The one live WebSocket of an account.
@@ -195,7 +197,7 @@ impl App {
         });
         for l in lock(&self.live).values().filter(|l| hears.includes(l)) {
             // Best effort: a connection whose control queue is full misses the line.
-            let _ = l.control.try_send(ConnControl::Send(msg.clone()));
+            let _ = l.control.try_send(ConnControl::Send(Box::new(msg.clone())));
         }
     }
 
@@ -216,7 +218,7 @@ impl App {
             E::GuildWar { by, on, at_war } => return self.guild_war(by, on, at_war),
         });
         for l in lock(&self.live).values() {
-            let _ = l.control.try_send(ConnControl::Send(msg.clone()));
+            let _ = l.control.try_send(ConnControl::Send(Box::new(msg.clone())));
         }
     }
 
@@ -235,7 +237,7 @@ impl App {
                 with: with.0,
                 at_war,
             });
-            let _ = l.control.try_send(ConnControl::Send(msg));
+            let _ = l.control.try_send(ConnControl::Send(Box::new(msg)));
         }
     }
 
@@ -256,7 +258,7 @@ impl App {
     pub fn to_character(&self, character: CharacterId, event: PlayerEvent) {
         let live = lock(&self.live);
         if let Some(l) = live.values().find(|l| l.character == character) {
-            let _ = l.control.try_send(ConnControl::Player(event));
+            let _ = l.control.try_send(ConnControl::Player(Box::new(event)));
         }
     }
 }

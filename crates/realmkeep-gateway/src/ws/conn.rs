@@ -359,13 +359,13 @@ impl Conn {
                         if ev.must_arrive() {
                             Box::pin(self.inbox(&mut j)).await
                         } else {
-                            match translate::live(ev) {
+                            match translate::live(*ev) {
                                 Some(m) => self.send(m),
                                 None => Ok(()),
                             }
                         }
                     }
-                    Some(ConnControl::Send(m)) => self.send(m),
+                    Some(ConnControl::Send(m)) => self.send(*m),
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {
