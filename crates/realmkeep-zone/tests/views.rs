@@ -155,3 +155,21 @@ fn a_distant_mover_is_told_on_every_few_views_and_a_near_one_on_every_view() {
         .unwrap();
     assert!(last.y > 100.5 && (last.x - far_x).abs() < 0.01, "{last:?}");
 }
+
+#[test]
+fn a_watching_player_gets_views_and_no_coarse_surroundings() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    spawn(&mut z, character(2, 102.0, 100.0));
+    watch(&mut z, 1);
+    let out = run(&mut z, 40);
+    let surroundings = |id| {
+        events(&out, id)
+            .iter()
+            .filter(|e| matches!(e, PlayerEvent::Surroundings { .. }))
+            .count()
+    };
+    assert_eq!(surroundings(1), 0, "the watcher's views say it all");
+    assert!(surroundings(2) >= 1, "the one not watching still gets them");
+    assert!(!views(&out, 1).is_empty());
+}

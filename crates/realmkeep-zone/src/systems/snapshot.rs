@@ -1,7 +1,8 @@
 //! What leaves for players and the cache at the end of a tick, kept cheap: a coarse
 //! `Surroundings` notice per player every `snapshot_interval_ticks` (spread over ticks by
 //! character id), and the entity count once a second when it changed. Positions of nearby
-//! entities are counts, not lists (a watching client gets them from `views`). Presence and zone membership in Redis are
+//! entities are counts, not lists. A watching player (a client on a socket) gets none: its
+//! `views` tell it all of that, and a notice nobody reads still costs its connection a wake-up. Presence and zone membership in Redis are
 //! not the zone's: the host's join and leave pipeline is their one writer.
 
 use crate::components::*;
@@ -17,7 +18,7 @@ pub fn send_snapshots(
     content: Res<ZoneContent>,
     spatial: Res<Spatial>,
     mut outbox: ResMut<Outbox>,
-    players: Query<(&Player, &Transform, &Health, &Mana, Has<Leaving>, Has<Dead>)>,
+    players: Query<(&Player, &Transform, &Health, &Mana, Has<Leaving>, Has<Dead>), Without<Viewer>>,
     counted: Query<(), Or<(With<Player>, (With<Monster>, Without<Dead>), With<Loot>)>>,
     mut last_count: Local<Option<u32>>,
 ) {
