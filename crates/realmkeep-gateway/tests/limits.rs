@@ -402,6 +402,9 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
         ws.request(Command::AcceptQuest { quest: 1 }).await.unwrap(),
         Answer::Ok
     );
+    // The walk is answered at once and walked at the ticks: let it walk a few (so there is a
+    // position to save) before the burst's stops halt it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     for id in 100..150u64 {
         ws.send_frame(&ClientFrame::new(id, Command::Stop))
             .await
