@@ -11,28 +11,6 @@ use realmkeep_zone::io::*;
 use realmkeep_zone::limits::COMMANDS_PER_PLAYER_PER_TICK_MAX;
 use realmkeep_zone::Zone;
 
-fn tagged(z: &mut Zone, id: i64, tag: u64, command: PlayerCommand) {
-    z.push_input(ZoneInput::Command {
-        character: CharacterId(id),
-        command,
-        reply_to: Some(ReplyTo(tag)),
-    })
-    .unwrap();
-}
-
-fn replies(out: &[ZoneOutput], id: i64) -> Vec<(u64, PlayerEvent)> {
-    out.iter()
-        .filter_map(|o| match o {
-            ZoneOutput::ToPlayer {
-                character,
-                event,
-                reply_to: Some(tag),
-            } if character.0 == id => Some((tag.0, event.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 fn react(z: &mut Zone) -> Vec<ZoneOutput> {
     z.react();
     z.drain_outputs()

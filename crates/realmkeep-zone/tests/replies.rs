@@ -5,34 +5,10 @@ mod common;
 
 use common::*;
 use realmkeep_domain::records::{InventoryItem, Refusal};
-use realmkeep_domain::{CharacterId, ItemDefId, ItemId, QuestId};
+use realmkeep_domain::{ItemDefId, ItemId, QuestId};
 use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::COMMANDS_PER_PLAYER_PER_TICK_MAX;
-use realmkeep_zone::Zone;
-
-fn tagged(z: &mut Zone, id: i64, tag: u64, command: PlayerCommand) {
-    z.push_input(ZoneInput::Command {
-        character: CharacterId(id),
-        command,
-        reply_to: Some(ReplyTo(tag)),
-    })
-    .unwrap();
-}
-
-/// The tagged notices of player `id`.
-fn replies(out: &[ZoneOutput], id: i64) -> Vec<(u64, PlayerEvent)> {
-    out.iter()
-        .filter_map(|o| match o {
-            ZoneOutput::ToPlayer {
-                character,
-                event,
-                reply_to: Some(tag),
-            } if character.0 == id => Some((tag.0, event.clone())),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn applied_commands_are_accepted_and_refused_ones_denied_each_once() {

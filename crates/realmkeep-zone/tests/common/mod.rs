@@ -170,6 +170,30 @@ pub fn command(zone: &mut Zone, id: i64, command: PlayerCommand) {
     .unwrap();
 }
 
+/// Queues a command tagged with a request id (its first notice answers it).
+pub fn tagged(z: &mut Zone, id: i64, tag: u64, command: PlayerCommand) {
+    z.push_input(ZoneInput::Command {
+        character: CharacterId(id),
+        command,
+        reply_to: Some(ReplyTo(tag)),
+    })
+    .unwrap();
+}
+
+/// The tagged notices of player `id`.
+pub fn replies(out: &[ZoneOutput], id: i64) -> Vec<(u64, PlayerEvent)> {
+    out.iter()
+        .filter_map(|o| match o {
+            ZoneOutput::ToPlayer {
+                character,
+                event,
+                reply_to: Some(tag),
+            } if character.0 == id => Some((tag.0, event.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn reply(zone: &mut Zone, request: RequestId, outcome: Outcome) {
     zone.push_input(ZoneInput::StoreResult { request, outcome })
         .unwrap();
