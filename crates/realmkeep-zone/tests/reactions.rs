@@ -39,11 +39,7 @@ fn a_command_is_answered_between_ticks_and_moves_nobody_until_the_tick() {
 #[test]
 fn a_critical_action_and_its_store_answer_both_apply_between_ticks() {
     let mut z = zone();
-    spawn(&mut z, slayer(1, 53.0, 50.0));
-    let wolf = wolf_net(&z);
-    command(&mut z, 1, PlayerCommand::Attack { target: wolf });
-    run(&mut z, 22);
-    let net = z.loot()[0].net_id;
+    let net = slain_wolf_loot(&mut z);
     tagged(&mut z, 1, 40, PlayerCommand::PickUp { loot: net });
     let out = react(&mut z);
     assert!(replies(&out, 1).is_empty(), "no answer before the store's");

@@ -79,11 +79,7 @@ fn a_skill_use_is_answered_by_the_skill_system() {
 #[test]
 fn a_critical_action_is_answered_only_by_the_stores_result() {
     let mut z = zone();
-    spawn(&mut z, slayer(1, 53.0, 50.0));
-    let wolf = wolf_net(&z);
-    command(&mut z, 1, PlayerCommand::Attack { target: wolf });
-    run(&mut z, 22);
-    let net = z.loot()[0].net_id;
+    let net = slain_wolf_loot(&mut z);
     tagged(&mut z, 1, 40, PlayerCommand::PickUp { loot: net });
     let out = run(&mut z, 1);
     assert!(replies(&out, 1).is_empty(), "no answer before the store's");

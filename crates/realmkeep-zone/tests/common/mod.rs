@@ -170,6 +170,15 @@ pub fn command(zone: &mut Zone, id: i64, command: PlayerCommand) {
     .unwrap();
 }
 
+/// A slayer (player 1) kills the wolf beside it; the network id of the loot it dropped.
+pub fn slain_wolf_loot(z: &mut Zone) -> NetId {
+    spawn(z, slayer(1, 53.0, 50.0));
+    let wolf = wolf_net(z);
+    command(z, 1, PlayerCommand::Attack { target: wolf });
+    run(z, 22);
+    z.loot()[0].net_id
+}
+
 /// Queues a command tagged with a request id (its first notice answers it).
 pub fn tagged(z: &mut Zone, id: i64, tag: u64, command: PlayerCommand) {
     z.push_input(ZoneInput::Command {
