@@ -8,7 +8,7 @@
 use crate::cache_worker;
 use crate::health::{Backoff, StoreHealth};
 use crate::limits::SAVE_RETRIES_MAX;
-use crate::messages::{HostEvent, Notice};
+use crate::messages::{HostEvent, Notice, NoticeSender};
 use crate::metrics::{bump, Metrics};
 use crate::roster::Roster;
 use realmkeep_cache::Cache;
@@ -26,7 +26,7 @@ pub(crate) struct Transfer {
     pub character: CharacterId,
     pub from: ZoneId,
     pub to: ZoneId,
-    pub notices: Option<mpsc::Sender<Notice>>,
+    pub notices: Option<NoticeSender>,
 }
 
 pub(crate) struct EventsCtx {
@@ -76,7 +76,7 @@ async fn left(
     ctx: &EventsCtx,
     character: CharacterId,
     reason: LeftReason,
-    notices: Option<mpsc::Sender<Notice>>,
+    notices: Option<NoticeSender>,
 ) {
     ctx.roster.remove(character, None);
     bump(&ctx.metrics.counters.leaves);

@@ -13,15 +13,56 @@ pub(crate) enum Control {
     /// A `ZoneInput::Spawn`, with the channel the character's notices go to from now on.
     Spawn {
         character: CharacterId,
-        notices: mpsc::Sender<Notice>,
+        notices: NoticeSender,
         input: ZoneInput,
     },
     /// A reconnecting player's new channel: the character's notices go there from now on (the
     /// old channel's reader is gone).
     Attach {
         character: CharacterId,
-        notices: mpsc::Sender<Notice>,
+        notices: NoticeSender,
     },
+}
+
+/// A new channel for one player's notices, of `capacity`. Its slots hold boxed notices: tokio
+/// allocates a queue's first block of 32 slots when the channel is made, and a `Notice` is
+/// about a hundred bytes, so every player would hold 3 KB for a queue that is nearly always
+/// empty (a notice is boxed once, on the tick thread, when it is sent).
+pub fn notice_channel(capacity: usize) -> (NoticeSender, NoticeReceiver) {
+    let (tx, rx) = mpsc::channel(capacity);
+    (NoticeSender(tx), NoticeReceiver(rx))
+}
+
+/// The sending side of a player's notices (`notice_channel`).
+#[derive(Debug, Clone)]
+pub struct NoticeSender(mpsc::Sender<Box<Notice>>);
+
+impl NoticeSender {
+    /// Sends without waiting; a full or closed channel gives the notice back.
+    pub fn try_send(&self, notice: Notice) -> Result<(), mpsc::error::TrySendError<Box<Notice>>> {
+        self.0.try_send(Box::new(notice))
+    }
+
+    /// Sends, waiting for room.
+    pub async fn send(&self, notice: Notice) -> Result<(), mpsc::error::SendError<Box<Notice>>> {
+        self.0.send(Box::new(notice)).await
+    }
+}
+
+/// The receiving side of a player's notices (`notice_channel`).
+#[derive(Debug)]
+pub struct NoticeReceiver(mpsc::Receiver<Box<Notice>>);
+
+impl NoticeReceiver {
+    /// The next notice, or `None` once every sender is gone.
+    pub async fn recv(&mut self) -> Option<Notice> {
+        self.0.recv().await.map(|n| *n)
+    }
+
+    /// The next notice if one is queued.
+    pub fn try_recv(&mut self) -> Result<Notice, mpsc::error::TryRecvError> {
+        self.0.try_recv().map(|n| *n)
+    }
 }
 
 /// What a connected player hears from the host: the zone's notices, and the host's own news
@@ -52,7 +93,7 @@ pub(crate) enum HostEvent {
         character: CharacterId,
         reason: LeftReason,
         /// The channel the player read, handed on to the next zone on a transfer.
-        notices: Option<mpsc::Sender<Notice>>,
+        notices: Option<NoticeSender>,
     },
     SpawnRefused {
         fence: realmkeep_domain::Fence,

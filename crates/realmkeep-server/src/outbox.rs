@@ -12,7 +12,7 @@
 use crate::limits::{
     CACHE_BACKLOG_MAX, EVENT_BACKLOG_MAX, LOG_BACKLOG_BATCHES_MAX, STORE_BACKLOG_MAX,
 };
-use crate::messages::{HostEvent, Notice};
+use crate::messages::{HostEvent, Notice, NoticeSender};
 use crate::metrics::{add, bump, set, Metrics};
 use crate::store_worker::is_save;
 use realmkeep_domain::CharacterId;
@@ -38,7 +38,7 @@ pub(crate) struct Outbox {
     cache_backlog: VecDeque<CacheRequest>,
     log_backlog: VecDeque<Vec<LogEvent>>,
     event_backlog: VecDeque<HostEvent>,
-    notices: HashMap<CharacterId, Sender<Notice>>,
+    notices: HashMap<CharacterId, NoticeSender>,
     /// Answers given here ("try again"), pushed into the zone at the start of the next tick.
     answers: Vec<ZoneInput>,
     metrics: Arc<Metrics>,
@@ -82,13 +82,13 @@ impl Outbox {
 
     /// A reconnecting player's new channel, for a character still here (a character that left
     /// meanwhile is not attached again: the dropped sender tells the reader it is gone).
-    pub fn reattach(&mut self, character: CharacterId, notices: Sender<Notice>) {
+    pub fn reattach(&mut self, character: CharacterId, notices: NoticeSender) {
         if let Some(tx) = self.notices.get_mut(&character) {
             *tx = notices;
         }
     }
 
-    pub fn attach(&mut self, character: CharacterId, notices: Sender<Notice>) {
+    pub fn attach(&mut self, character: CharacterId, notices: NoticeSender) {
         self.notices.insert(character, notices);
     }
 

@@ -194,7 +194,7 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
     let fake = Fake::default();
     fake.st.lock().unwrap().room = Some(1);
     let mut r = rig(4, fake);
-    let (tx, mut notices) = mpsc::channel(8);
+    let (tx, mut notices) = crate::messages::notice_channel(8);
     for n in 0..3 {
         let input = ZoneInput::StoreResult {
             request: RequestId(n),
@@ -242,7 +242,7 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
 #[test]
 fn left_goes_to_the_player_and_to_the_events_task_and_logs_drop_oldest_when_full() {
     let mut r = rig(4, Fake::default());
-    let (tx, mut notices) = mpsc::channel(8);
+    let (tx, mut notices) = crate::messages::notice_channel(8);
     r.tick.outbox.attach(CharacterId(9), tx);
     let reason = LeftReason::Released { transfer_to: None };
     let logs = |n: usize| {
@@ -307,7 +307,7 @@ fn between_ticks_what_arrived_is_applied_and_its_answer_routed_without_a_step() 
     let fake = Fake::default();
     fake.st.lock().unwrap().reactive = true;
     let mut r = rig(4, fake);
-    let (tx, mut notices) = mpsc::channel(8);
+    let (tx, mut notices) = crate::messages::notice_channel(8);
     r.tick.outbox.attach(CharacterId(7), tx);
     r.tick.react_once();
     assert_eq!(r.fake.st.lock().unwrap().reactions, 0, "nothing arrived");

@@ -13,7 +13,6 @@ use realmkeep_zone::io::{
     Action, Denial, FriendOp, GuildOp, Letter, MarketSearch, PlayerCommand, PlayerEvent,
 };
 use support::*;
-use tokio::sync::mpsc;
 
 async fn gold_of(s: &Store, c: CharacterId) -> i64 {
     sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
@@ -45,7 +44,7 @@ async fn view_matches_store(host: &ZoneHost, s: &Store, c: CharacterId) {
 
 /// The next event `pick` accepts; a refusal or "try again" of `action` fails the test.
 async fn answer<T>(
-    rx: &mut mpsc::Receiver<Notice>,
+    rx: &mut realmkeep_server::NoticeReceiver,
     action: Action,
     mut pick: impl FnMut(&PlayerEvent) -> Option<T>,
 ) -> T {

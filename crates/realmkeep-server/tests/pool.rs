@@ -15,7 +15,7 @@ use std::time::Duration;
 use support::*;
 
 /// The answer to one `AcceptQuest`: accepted (true) or "try again" (false).
-async fn quest_answer(rx: &mut tokio::sync::mpsc::Receiver<Notice>) -> bool {
+async fn quest_answer(rx: &mut realmkeep_server::NoticeReceiver) -> bool {
     notice(rx, "the quest answer", |n| match n {
         Notice::Event(PlayerEvent::QuestAccepted { .. }) => Some(true),
         Notice::Event(PlayerEvent::TryAgain { action }) => {

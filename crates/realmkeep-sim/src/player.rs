@@ -45,7 +45,7 @@ pub(crate) struct SimPlayer {
     pub mind: Mind,
     pub token: Option<String>,
     pub place: Place,
-    pub notices: Option<mpsc::Receiver<Notice>>,
+    pub notices: Option<realmkeep_server::NoticeReceiver>,
     pub pending: Option<Pending>,
     /// A trade offer received and not answered yet.
     pub offer_in: Option<Offer>,

@@ -5,7 +5,7 @@
 use super::{ZoneHost, CONTROL_SEND_WAIT};
 use crate::cache_worker;
 use crate::events::release_unspawned;
-use crate::messages::{Control, Notice};
+use crate::messages::{notice_channel, Control, NoticeReceiver, NoticeSender};
 use crate::metrics::bump;
 use crate::roster::Who;
 use crate::HostError;
@@ -15,7 +15,6 @@ use realmkeep_store::characters::LoadedCharacter;
 use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_zone::io::{SkillCooldown, ZoneInput};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// What a successful join gives the caller (the gateway, or a simulated player).
 #[derive(Debug)]
@@ -28,7 +27,7 @@ pub struct JoinReceipt {
     pub latency: Duration,
     /// The player's notices: `Notice::Event(PlayerEvent::Joined { .. })` comes first. On a zone
     /// transfer the same channel carries on in the next zone.
-    pub notices: mpsc::Receiver<Notice>,
+    pub notices: NoticeReceiver,
     /// The character as it was loaded under the claim (the gateway's welcome).
     pub loaded: Box<LoadedCharacter>,
 }
@@ -52,9 +51,9 @@ impl ZoneHost {
     pub(crate) async fn join_transfer(
         &self,
         character: CharacterId,
-        notices: Option<mpsc::Sender<Notice>>,
+        notices: Option<NoticeSender>,
     ) -> Result<Fence, HostError> {
-        let notices = notices.unwrap_or_else(|| mpsc::channel(1).0);
+        let notices = notices.unwrap_or_else(|| notice_channel(1).0);
         self.join_with(character, Some(notices))
             .await
             .map(|(fence, _, _, _)| fence)
@@ -63,12 +62,12 @@ impl ZoneHost {
     async fn join_with(
         &self,
         character: CharacterId,
-        notices: Option<mpsc::Sender<Notice>>,
+        notices: Option<NoticeSender>,
     ) -> Result<
         (
             Fence,
             Duration,
-            Option<mpsc::Receiver<Notice>>,
+            Option<NoticeReceiver>,
             Box<LoadedCharacter>,
         ),
         HostError,
@@ -111,7 +110,7 @@ impl ZoneHost {
         let (tx, rx) = match notices {
             Some(tx) => (tx, None),
             None => {
-                let (tx, rx) = mpsc::channel(inner.config.queues.notices_per_player);
+                let (tx, rx) = notice_channel(inner.config.queues.notices_per_player);
                 (tx, Some(rx))
             }
         };

@@ -15,7 +15,7 @@ pub use shutdown::ShutdownReport;
 use crate::config::HostConfig;
 use crate::events::{self, EventsCtx, Transfer};
 use crate::health::StoreHealth;
-use crate::messages::{Control, Notice};
+use crate::messages::{Control, NoticeReceiver};
 use crate::metrics::{bump, HostMetrics, Metrics};
 use crate::outbox::{Outbox, OutboxChannels};
 use crate::roster::Roster;
@@ -332,12 +332,9 @@ impl ZoneHost {
     /// A player back within the disconnect grace, on a new connection: the same entity and the
     /// same claim (no new claim, no load), its notices on a new channel from now on, watching
     /// from an empty view. If the character left meanwhile the channel closes at once.
-    pub async fn resume(
-        &self,
-        character: CharacterId,
-    ) -> Result<mpsc::Receiver<Notice>, HostError> {
+    pub async fn resume(&self, character: CharacterId) -> Result<NoticeReceiver, HostError> {
         self.held(character)?;
-        let (tx, rx) = mpsc::channel(self.inner.config.queues.notices_per_player);
+        let (tx, rx) = crate::messages::notice_channel(self.inner.config.queues.notices_per_player);
         let attach = Control::Attach {
             character,
             notices: tx,

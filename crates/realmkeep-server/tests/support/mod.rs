@@ -13,7 +13,6 @@ use realmkeep_zone::io::PlayerEvent;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Test accounts and characters, made the same way in every crate's tests.
 #[allow(unused_imports)]
@@ -119,7 +118,7 @@ where
 
 /// The next notice that `pick` accepts (others are skipped), at most `WAIT`.
 pub async fn notice<T>(
-    rx: &mut mpsc::Receiver<Notice>,
+    rx: &mut realmkeep_server::NoticeReceiver,
     what: &str,
     mut pick: impl FnMut(&Notice) -> Option<T>,
 ) -> T {
@@ -137,7 +136,7 @@ pub async fn notice<T>(
     }
 }
 
-pub async fn joined(rx: &mut mpsc::Receiver<Notice>) -> (f32, f32) {
+pub async fn joined(rx: &mut realmkeep_server::NoticeReceiver) -> (f32, f32) {
     notice(rx, "Joined", |n| match n {
         Notice::Event(PlayerEvent::Joined { x, y, .. }) => Some((*x, *y)),
         _ => None,
