@@ -53,6 +53,11 @@ pub const WRITE_BATCH_MAX: usize = 32;
 /// the largest size it ever reached, which is at most this plus one frame: a join's burst
 /// (welcome, history, the first view's frames) must not stay resident for an idle player.
 pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
+/// Longest a message that may wait (a chat line, an announcement) stays written but not flushed
+/// to the socket: it goes out with the next view or answer, or after this. A zone sends a view
+/// every `VIEW_EVERY_TICKS` ticks (100 ms at its default 20 Hz), so a player in a busy spot hears
+/// the chat in the view's system call; a quiet one hears it this late at the most.
+pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(100);
 /// Entities that entered a player's view sent in one `view` frame; more go in the next frames.
 pub const VIEW_ENTERED_PER_FRAME_MAX: usize = 16;
 
@@ -68,6 +73,12 @@ const _: () = assert!(
         && SOCKET_READ_BUFFER_BYTES <= realmkeep_protocol::limits::FRAME_BYTES_MAX
 );
 const _: () = assert!(OUTBOUND_QUEUE_MAX >= 16 && RATE_LIMITED_IN_A_ROW_MAX >= 1);
+const _: () = assert!(
+    HELD_FLUSH_MAX.as_millis() >= realmkeep_zone::limits::VIEW_EVERY_TICKS as u128 * 1000 / 20
+        && HELD_FLUSH_MAX.as_millis() <= 250
+        && HELD_FLUSH_MAX.as_millis() < SEND_TIMEOUT.as_millis(),
+    "held chat waits for the next view at the default 20 Hz, and not long enough to be noticed"
+);
 const _: () = assert!(WRITE_BATCH_MAX >= 1 && WRITE_BATCH_MAX <= OUTBOUND_QUEUE_MAX);
 const _: () = assert!(NOTICES_PER_WAKE_MAX >= 1 && NOTICES_PER_WAKE_MAX <= OUTBOUND_QUEUE_MAX / 4);
 const _: () = assert!(

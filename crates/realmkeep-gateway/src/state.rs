@@ -6,9 +6,11 @@ use crate::config::GatewayConfig;
 use crate::limits::{CONTROL_QUEUE_MAX, PUBSUB_QUEUE_MAX};
 use realmkeep_cache::Channel;
 use realmkeep_cache::{Cache, InboxId, PlayerEvent, SessionId};
-use realmkeep_domain::records::LoadedCharacter;
-use realmkeep_domain::{AccountId, CharacterId, GuildId, Kingdom};
-use realmkeep_protocol::ws::{ChatLine, ServerMsg};
+use realmkeep_domain::records::{LearnedSkill, LoadedCharacter};
+use realmkeep_domain::{
+    AccountId, Attributes, CharacterId, CharacterName, Class, GuildId, Kingdom,
+};
+use realmkeep_protocol::ws::{ChatLine, EncodedMsg, ServerMsg};
 use realmkeep_protocol::CloseCode;
 use realmkeep_server::Cluster;
 use realmkeep_store::Store;
@@ -28,9 +30,11 @@ pub(crate) enum ConnControl {
     /// A player event arrived on `player_events:{character}` (must-arrive ones are read from
     /// the inbox, in order, on this wake-up).
     Player(Box<PlayerEvent>),
-    /// A message for the player: a chat line of a channel it hears (global, its kingdom, its
-    /// guild), an announcement.
+    /// A message for this player alone (a guild war of its guild).
     Send(Box<ServerMsg>),
+    /// A message many players are sent, encoded once: a chat line of a channel it hears
+    /// (global, its kingdom, its guild), an announcement. It may wait for the next view.
+    Shared(EncodedMsg),
 }
 
 /// The one live WebSocket of an account.
@@ -52,9 +56,35 @@ pub(crate) struct Live {
 #[derive(Debug, Clone)]
 pub(crate) struct InWorld {
     pub account: AccountId,
-    pub loaded: Arc<LoadedCharacter>,
+    pub profile: Arc<Profile>,
     /// The last inbox event delivered to the player.
     pub inbox_seen: InboxId,
+}
+
+/// What the gateway keeps of a character's loaded record for its welcome: what the zone does not
+/// show. Not the record itself: its bags, equipment and quests are the zone's (live, and a full
+/// bag is kilobytes for every player).
+#[derive(Debug)]
+pub(crate) struct Profile {
+    pub name: CharacterName,
+    pub class: Class,
+    pub kingdom: Kingdom,
+    pub guild: Option<GuildId>,
+    pub attributes: Attributes,
+    pub skills: Box<[LearnedSkill]>,
+}
+
+impl Profile {
+    pub fn of(l: LoadedCharacter) -> Self {
+        Self {
+            name: l.name,
+            class: l.class,
+            kingdom: l.kingdom,
+            guild: l.guild,
+            attributes: l.attributes,
+            skills: l.skills.into_boxed_slice(),
+        }
+    }
 }
 
 /// Who hears a chat channel.
@@ -188,16 +218,16 @@ impl App {
             Channel::GuildChat(g) => ("guild", Hears::Guild(*g)),
             _ => return,
         };
-        let msg = ServerMsg::Chat(ChatLine {
+        let msg = EncodedMsg::new(&ServerMsg::Chat(ChatLine {
             channel: name.to_string(),
             from: line.from.0,
             name: line.from_name.to_string(),
             text: line.text,
             history: false,
-        });
+        }));
         for l in lock(&self.live).values().filter(|l| hears.includes(l)) {
             // Best effort: a connection whose control queue is full misses the line.
-            let _ = l.control.try_send(ConnControl::Send(Box::new(msg.clone())));
+            let _ = l.control.try_send(ConnControl::Shared(msg.clone()));
         }
     }
 
@@ -205,7 +235,7 @@ impl App {
     fn announce(&self, ev: realmkeep_cache::ServerEvent) {
         use realmkeep_cache::ServerEvent as E;
         use realmkeep_protocol::ws::Announcement as A;
-        let msg = ServerMsg::Announcement(match ev {
+        let msg = EncodedMsg::new(&ServerMsg::Announcement(match ev {
             E::Announcement { text } => A::Text { text },
             E::Maintenance {
                 starts_unix_ms,
@@ -216,9 +246,9 @@ impl App {
             },
             E::WorldBoss { zone, name } => A::WorldBoss { zone: zone.0, name },
             E::GuildWar { by, on, at_war } => return self.guild_war(by, on, at_war),
-        });
+        }));
         for l in lock(&self.live).values() {
-            let _ = l.control.try_send(ConnControl::Send(Box::new(msg.clone())));
+            let _ = l.control.try_send(ConnControl::Shared(msg.clone()));
         }
     }
 

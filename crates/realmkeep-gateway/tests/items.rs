@@ -143,6 +143,15 @@ async fn items_move_split_merge_equip_unequip_and_destroy_once_committed() {
     let (bag, equipment) = items(&mut ws).await;
     assert!(bag.iter().any(|i| i.item == sword.item));
     assert!(equipment.iter().all(|e| e.slot != "main_hand"));
+    // A connection that resumes the character is welcomed with what it wears now (the zone's),
+    // not what it wore when it joined.
+    ws.close().await;
+    drop(ws);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (mut ws, again) = env.join(&token, id).await;
+    assert!(again.resumed);
+    assert!(again.equipment.iter().all(|e| e.slot != "main_hand"));
+    assert!(again.bag.iter().any(|i| i.item == sword.item));
     assert_eq!(
         ask(&mut ws, Command::Equip { item: sword.item }).await.0,
         Answer::Ok

@@ -525,6 +525,26 @@ impl ServerFrame {
             msg,
         }
     }
+
+    /// The frame of `msg`, encoded once for many connections, with this connection's `seq`: the
+    /// same text as serialising `ServerFrame::new(seq, msg)`.
+    pub fn encode_with(seq: u64, msg: &EncodedMsg) -> String {
+        let v = crate::PROTOCOL_VERSION;
+        format!("{{\"v\":{v},\"seq\":{seq},\"msg\":{}}}", msg.0)
+    }
+}
+
+/// A server message serialised once, for a message many connections send (a chat line of a
+/// channel, an announcement): cloning it shares the text. One pointer wide (not `Arc<str>`'s
+/// two), as it sits in every connection's queue slots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedMsg(std::sync::Arc<String>);
+
+impl EncodedMsg {
+    pub fn new(msg: &ServerMsg) -> Self {
+        let text = serde_json::to_string(msg).expect("server messages serialise");
+        Self(std::sync::Arc::new(text))
+    }
 }
 
 impl ClientFrame {

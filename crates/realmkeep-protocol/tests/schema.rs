@@ -1,7 +1,9 @@
 //! The checked-in JSON Schema (`docs/protocol-v1.schema.json`) is the one the types generate.
 //! `REALMKEEP_UPDATE_SCHEMA=1 cargo test -p realmkeep-protocol --test schema` writes it again.
 
-use realmkeep_protocol::ws::{Answer, ClientFrame, Command, ServerFrame, ServerMsg};
+use realmkeep_protocol::ws::{
+    Announcement, Answer, ChatLine, ClientFrame, Command, EncodedMsg, ServerFrame, ServerMsg,
+};
 
 fn path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/protocol-v1.schema.json")
@@ -63,4 +65,28 @@ fn frames_read_as_the_protocol_document_shows_them() {
     // A server message a client does not know is still a frame it can skip.
     let back: ServerFrame = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);
+}
+
+#[test]
+fn a_message_encoded_once_frames_as_the_whole_frame_serialises() {
+    let messages = [
+        ServerMsg::Chat(ChatLine {
+            channel: "global".into(),
+            from: 12,
+            name: "Ann \"the\" bold".into(),
+            text: "hello\n\u{e9}\u{1F600} </script>".into(),
+            history: false,
+        }),
+        ServerMsg::Announcement(Announcement::Maintenance {
+            starts_unix_ms: 1_800_000_000_000,
+            message: "back soon".into(),
+        }),
+    ];
+    for msg in messages {
+        let once = EncodedMsg::new(&msg);
+        for seq in [0, 1, u64::MAX] {
+            let whole = serde_json::to_string(&ServerFrame::new(seq, msg.clone())).unwrap();
+            assert_eq!(ServerFrame::encode_with(seq, &once), whole);
+        }
+    }
 }

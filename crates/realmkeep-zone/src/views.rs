@@ -6,7 +6,7 @@ use crate::resources::{Index, Lifecycle, Pending};
 use crate::zone::Zone;
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::{QueryFilter, ReadOnlyQueryData};
-use realmkeep_domain::records::{InventoryItem, QuestState};
+use realmkeep_domain::records::{EquippedItem, InventoryItem, QuestState};
 use realmkeep_domain::{CharacterId, ItemDefId};
 use std::hash::{Hash, Hasher};
 
@@ -24,6 +24,7 @@ pub struct PlayerView {
     pub xp: i64,
     pub gold: i64,
     pub items: Vec<InventoryItem>,
+    pub equipment: Vec<EquippedItem>,
     pub quests: Vec<QuestState>,
     pub pvp_kills: i32,
     pub effects: Vec<EffectKind>,
@@ -119,6 +120,7 @@ impl Zone {
             xp: l.xp,
             gold: inv.gold,
             items: inv.items.clone(),
+            equipment: inv.equipment.clone(),
             quests: w.get::<QuestLog>(e)?.0.clone(),
             pvp_kills: w.get::<Player>(e)?.pvp_kills,
             effects: w

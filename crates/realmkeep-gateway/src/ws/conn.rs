@@ -9,13 +9,14 @@ use super::decode;
 use super::join::{self, Joined};
 use super::me::welcome;
 use super::translate;
+use super::writer::Outgoing;
 use crate::limits::*;
 use crate::listener::SlotHandle;
 use crate::meters::Meters;
 use crate::state::{lock, App, ConnControl, PubsubCmd};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use futures::StreamExt;
-use realmkeep_protocol::ws::{Answer, Command, Data, ServerFrame, ServerMsg};
+use realmkeep_protocol::ws::{Answer, Command, Data, EncodedMsg, ServerFrame, ServerMsg};
 use realmkeep_protocol::{CloseCode, Reason};
 use realmkeep_server::HostError;
 use realmkeep_zone::io::ReplyTo;
@@ -42,7 +43,7 @@ pub(super) struct Conn {
     pub(super) app: Arc<App>,
     pub(super) peer: SocketAddr,
     pub(super) id: u64,
-    pub(super) out: mpsc::Sender<Message>,
+    pub(super) out: mpsc::Sender<Outgoing>,
     pub(super) seq: u64,
     pub(super) last_request: Option<u64>,
     pub(super) limited_in_a_row: u32,
@@ -56,7 +57,7 @@ pub(super) struct Conn {
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
     let _slot = slot;
     let (sink, mut stream) = socket.split();
-    let (out, out_rx) = mpsc::channel::<Message>(app.config.outbound_queue);
+    let (out, out_rx) = mpsc::channel::<Outgoing>(app.config.outbound_queue);
     let give_up = tokio_util::sync::CancellationToken::new();
     app.meters.connections.increment(1.0);
     let open = app.meters.connections.clone();
@@ -109,13 +110,26 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
 }
 
 impl Conn {
-    /// Queues a message; a full queue means the client does not read: `TooSlow`.
+    /// Queues a message; a full queue means the client does not read: `TooSlow`. A chat line
+    /// or an announcement may wait for the next view (`HELD_FLUSH_MAX`).
     pub(super) fn send(&mut self, msg: ServerMsg) -> Result<(), End> {
         self.seq += 1;
+        let may_wait = matches!(msg, ServerMsg::Chat(_) | ServerMsg::Announcement(_));
         let frame = ServerFrame::new(self.seq, msg);
         let text = serde_json::to_string(&frame).expect("server frames serialise");
+        self.queue(text, may_wait)
+    }
+
+    /// Queues a message encoded once for many connections (a chat line, an announcement: it
+    /// may wait for the next view).
+    pub(super) fn send_shared(&mut self, msg: &EncodedMsg) -> Result<(), End> {
+        self.seq += 1;
+        self.queue(ServerFrame::encode_with(self.seq, msg), true)
+    }
+
+    fn queue(&mut self, text: String, may_wait: bool) -> Result<(), End> {
         let bytes = text.len() as u64;
-        match self.out.try_send(Message::Text(Utf8Bytes::from(text))) {
+        match self.out.try_send(Outgoing::Text { text, may_wait }) {
             Ok(()) => {
                 self.app.meters.messages_out.increment(1);
                 self.app.meters.bytes_out.increment(bytes);
@@ -168,11 +182,7 @@ impl Conn {
             code: code.code(),
             reason: code.text().to_string(),
         });
-        let frame = CloseFrame {
-            code: code.code(),
-            reason: Utf8Bytes::from_static(code.text()),
-        };
-        let _ = self.out.try_send(Message::Close(Some(frame)));
+        let _ = self.out.try_send(Outgoing::Close(code));
         Meters::closed(code);
         tracing::debug!(conn = self.id, peer = %self.peer, ?code, "closing");
     }
@@ -366,13 +376,14 @@ impl Conn {
                         }
                     }
                     Some(ConnControl::Send(m)) => self.send(*m),
+                    Some(ConnControl::Shared(m)) => self.send_shared(&m),
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > self.app.config.idle_close {
                         Err(End::Close(CloseCode::Idle))
                     } else {
-                        match self.out.try_send(Message::Ping(Default::default())) {
+                        match self.out.try_send(Outgoing::Ping) {
                             Err(mpsc::error::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
                             _ => Ok(()),
                         }

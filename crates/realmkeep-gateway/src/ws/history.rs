@@ -13,7 +13,7 @@ pub const CHAT_HISTORY_ON_JOIN: usize = 20;
 const _: () = assert!(CHAT_HISTORY_ON_JOIN * 4 < crate::limits::OUTBOUND_QUEUE_MAX);
 
 pub(super) async fn send(conn: &mut Conn, j: &Joined) -> Result<(), End> {
-    let l = &j.in_world.loaded;
+    let l = &j.in_world.profile;
     let mut channels = vec![
         ("say", ChatChannel::Zone(j.zone)),
         ("global", ChatChannel::Global),

@@ -5,11 +5,11 @@
 //! (same entity, same claim); any other is claimed and loaded by its zone's host.
 
 use crate::limits::TAKEOVER_WAIT;
-use crate::state::{lock, App, ConnControl, InWorld, Live, PubsubCmd};
+use crate::state::{lock, App, ConnControl, InWorld, Live, Profile, PubsubCmd};
 use realmkeep_cache::{InboxId, RateAction, RateDecision, TicketGrant};
 use realmkeep_domain::ZoneId;
 use realmkeep_protocol::{CloseCode, Reason};
-use realmkeep_server::{HostError, Notice, ZoneHost};
+use realmkeep_server::{HostError, Notice, NoticeReceiver, ZoneHost};
 use realmkeep_store::StoreError;
 use realmkeep_zone::io::PlayerEvent;
 use std::net::IpAddr;
@@ -43,7 +43,7 @@ pub(crate) struct Joined {
     pub grant: TicketGrant,
     pub host: ZoneHost,
     pub zone: ZoneId,
-    pub notices: mpsc::Receiver<Notice>,
+    pub notices: NoticeReceiver,
     pub control: mpsc::Receiver<ConnControl>,
     /// Fired when the connection let go of the character (a newer connection may resume it).
     pub released: oneshot::Sender<()>,
@@ -174,7 +174,7 @@ pub(crate) async fn join(
     match r {
         Ok((host, notices, in_world, resumed)) => {
             let _ = app.pubsub.try_send(PubsubCmd::Subscribe(grant.character));
-            let l = &in_world.loaded;
+            let l = &in_world.profile;
             app.set_channels(grant.account, conn, l.kingdom, l.guild);
             Ok(Joined {
                 zone: host.zone(),
@@ -197,7 +197,7 @@ pub(crate) async fn join(
     }
 }
 
-type Entered = (ZoneHost, mpsc::Receiver<Notice>, InWorld, bool);
+type Entered = (ZoneHost, NoticeReceiver, InWorld, bool);
 
 async fn enter(app: &Arc<App>, grant: &TicketGrant) -> Result<Entered, JoinRefused> {
     let c = grant.character;
@@ -270,7 +270,7 @@ async fn enter(app: &Arc<App>, grant: &TicketGrant) -> Result<Entered, JoinRefus
     }
     let in_world = InWorld {
         account: grant.account,
-        loaded: Arc::new(*receipt.loaded),
+        profile: Arc::new(Profile::of(*receipt.loaded)),
         inbox_seen: InboxId::at_unix_ms(now_unix_ms()),
     };
     lock(&app.in_world).insert(c, in_world.clone());

@@ -26,7 +26,7 @@ pub(crate) fn track_me(me: &mut Option<(u64, f32, f32)>, d: &realmkeep_zone::io:
 pub(crate) async fn welcome(j: &Joined) -> Option<Welcome> {
     let c = j.grant.character;
     let view = j.host.inspect(move |z| z.player(c)).await.ok()??;
-    let l = &j.in_world.loaded;
+    let l = &j.in_world.profile;
     Some(Welcome {
         character: c.0,
         name: l.name.to_string(),
@@ -51,7 +51,7 @@ pub(crate) async fn welcome(j: &Joined) -> Option<Welcome> {
             stamina: l.attributes.stamina,
         },
         bag: view.items.iter().map(bag_item).collect(),
-        equipment: l.equipment.iter().map(equipped_item).collect(),
+        equipment: view.equipment.iter().map(equipped_item).collect(),
         skills: l
             .skills
             .iter()

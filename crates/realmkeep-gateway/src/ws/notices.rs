@@ -24,7 +24,7 @@ impl Conn {
         else {
             return;
         };
-        let kingdom = j.in_world.loaded.kingdom;
+        let kingdom = j.in_world.profile.kingdom;
         self.app
             .set_channels(j.grant.account, self.id, kingdom, *guild);
     }

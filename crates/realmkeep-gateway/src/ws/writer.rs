@@ -1,42 +1,87 @@
 //! A connection's writer: the only task that writes to the socket, fed by the bounded outbound
-//! queue. What is queued together (up to `WRITE_BATCH_MAX`) goes out in one write. Told to give
-//! up (the client does not read), it drops what is queued and attempts a close (4000), bounded
-//! by `SEND_TIMEOUT`.
+//! queue. What is queued together (up to `WRITE_BATCH_MAX`) goes out in one write. A message
+//! that may wait (a chat line, an announcement) is written without a flush: it goes out with
+//! the next one that may not (the next view, an answer), or `HELD_FLUSH_MAX` after it at the
+//! latest, so a busy channel does not cost a system call per line per player. Told to give up
+//! (the client does not read), it drops what is queued and attempts a close (4000), bounded by
+//! `SEND_TIMEOUT`.
 
-use crate::limits::{SEND_TIMEOUT, WRITE_BATCH_MAX};
+use crate::limits::{HELD_FLUSH_MAX, SEND_TIMEOUT, WRITE_BATCH_MAX};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::stream::SplitSink;
 use futures::SinkExt;
 use realmkeep_protocol::CloseCode;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// One message for the socket, as small as it can be: each connection's queue allocates its
+/// first block of 32 slots when it is made (a `Message` would make a slot 56 bytes).
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// A server frame. `may_wait`: it may wait up to `HELD_FLUSH_MAX` for company before it is
+    /// flushed.
+    Text {
+        text: String,
+        may_wait: bool,
+    },
+    Ping,
+    /// The close frame with this code (its text is the reason).
+    Close(CloseCode),
+}
+
+const _: () = assert!(std::mem::size_of::<Outgoing>() <= 32);
+
+impl Outgoing {
+    fn may_wait(&self) -> bool {
+        matches!(self, Outgoing::Text { may_wait: true, .. })
+    }
+
+    fn into_message(self) -> Message {
+        match self {
+            Outgoing::Text { text, .. } => Message::Text(Utf8Bytes::from(text)),
+            Outgoing::Ping => Message::Ping(Default::default()),
+            Outgoing::Close(code) => Message::Close(Some(CloseFrame {
+                code: code.code(),
+                reason: Utf8Bytes::from_static(code.text()),
+            })),
+        }
+    }
+}
 
 pub(crate) async fn run(
     mut sink: SplitSink<WebSocket, Message>,
-    mut out_rx: mpsc::Receiver<Message>,
+    mut out_rx: mpsc::Receiver<Outgoing>,
     give_up: CancellationToken,
 ) {
+    // When what was written without a flush must go out: armed by the first held message.
+    let held_until = tokio::time::sleep(HELD_FLUSH_MAX);
+    tokio::pin!(held_until);
+    let mut holding = false;
     loop {
-        let m = tokio::select! {
+        let first = tokio::select! {
             biased;
             _ = give_up.cancelled() => {
-                let frame = CloseFrame {
-                    code: CloseCode::TooSlow.code(),
-                    reason: Utf8Bytes::from_static(CloseCode::TooSlow.text()),
-                };
-                let close = sink.send(Message::Close(Some(frame)));
+                let close = sink.send(Outgoing::Close(CloseCode::TooSlow).into_message());
                 let _ = tokio::time::timeout(SEND_TIMEOUT, close).await;
                 return;
             }
+            () = &mut held_until, if holding => None,
             m = out_rx.recv() => match m {
-                Some(m) => m,
+                Some(m) => Some(m),
                 None => break,
             },
         };
         let mut closing = false;
+        // The held time is up: flush what waits.
+        let mut flush = first.is_none();
         let batch = async {
-            closing = matches!(m, Message::Close(_));
-            sink.feed(m).await?;
+            let Some(m) = first else {
+                return sink.flush().await;
+            };
+            closing = matches!(m, Outgoing::Close(_));
+            flush |= closing || !m.may_wait();
+            sink.feed(m.into_message()).await?;
             for _ in 1..WRITE_BATCH_MAX {
                 if closing {
                     break;
@@ -44,10 +89,15 @@ pub(crate) async fn run(
                 let Ok(m) = out_rx.try_recv() else {
                     break;
                 };
-                closing = matches!(m, Message::Close(_));
-                sink.feed(m).await?;
+                closing = matches!(m, Outgoing::Close(_));
+                flush |= closing || !m.may_wait();
+                sink.feed(m.into_message()).await?;
             }
-            sink.flush().await
+            if flush {
+                sink.flush().await
+            } else {
+                Ok(())
+            }
         };
         let sent = tokio::select! {
             _ = give_up.cancelled() => continue,
@@ -59,6 +109,12 @@ pub(crate) async fn run(
         }
         if closing {
             break;
+        }
+        if flush {
+            holding = false;
+        } else if !holding {
+            holding = true;
+            held_until.as_mut().reset(Instant::now() + HELD_FLUSH_MAX);
         }
     }
     let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
