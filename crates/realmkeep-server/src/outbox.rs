@@ -38,7 +38,8 @@ pub(crate) struct Outbox {
     cache_backlog: VecDeque<CacheRequest>,
     log_backlog: VecDeque<Vec<LogEvent>>,
     event_backlog: VecDeque<HostEvent>,
-    notices: HashMap<CharacterId, NoticeSender>,
+    /// Looked up for every notice (views: each watching player, every other tick): foldhash.
+    notices: HashMap<CharacterId, NoticeSender, foldhash::fast::FixedState>,
     /// Answers given here ("try again"), pushed into the zone at the start of the next tick.
     answers: Vec<ZoneInput>,
     metrics: Arc<Metrics>,
@@ -74,7 +75,7 @@ impl Outbox {
             cache_backlog: VecDeque::new(),
             log_backlog: VecDeque::new(),
             event_backlog: VecDeque::new(),
-            notices: HashMap::new(),
+            notices: HashMap::default(),
             answers: Vec::new(),
             metrics,
         }

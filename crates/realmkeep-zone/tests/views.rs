@@ -5,7 +5,9 @@ mod common;
 use common::*;
 use realmkeep_domain::CharacterId;
 use realmkeep_zone::io::*;
-use realmkeep_zone::limits::{VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS};
+use realmkeep_zone::limits::{
+    VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS,
+};
 use realmkeep_zone::Zone;
 
 fn views(out: &[ZoneOutput], id: i64) -> Vec<ViewDelta> {
@@ -172,4 +174,40 @@ fn a_watching_player_gets_views_and_no_coarse_surroundings() {
     assert_eq!(surroundings(1), 0, "the watcher's views say it all");
     assert!(surroundings(2) >= 1, "the one not watching still gets them");
     assert!(!views(&out, 1).is_empty());
+}
+
+#[test]
+fn a_crowded_view_holds_the_nearest_entities() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    // The watcher and as many others close by as a view holds, then a ring farther out.
+    let close = VIEW_ENTITIES_MAX as i64 - 1;
+    let ring = 20;
+    for i in 0..close + ring {
+        let a = i as f32 * 0.7;
+        let r = if i < close {
+            2.0 + (i % 7) as f32
+        } else {
+            VIEW_RADIUS - 6.0
+        };
+        spawn(
+            &mut z,
+            character(2 + i, 100.0 + r * a.cos(), 100.0 + r * a.sin()),
+        );
+    }
+    watch(&mut z, 1);
+    let first = views(&run(&mut z, VIEW_EVERY_TICKS), 1);
+    let told: Vec<CharacterId> = first
+        .iter()
+        .flat_map(|v| v.entered.iter())
+        .filter_map(|e| match e.what {
+            Visible::Player { character, .. } => Some(character),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told.len(), VIEW_ENTITIES_MAX, "a full view");
+    assert!(
+        told.iter().all(|c| c.0 < 2 + close),
+        "only the nearest: {told:?}"
+    );
 }
