@@ -144,7 +144,9 @@ pub use crate::pubsub::{Events, Notified};
 pub use crate::rate_limit::{RateDecision, RateLimits};
 pub use crate::sessions::{issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions};
 pub use crate::sources::{DefinitionSource, LeaderboardSource};
-pub use crate::subscriber::{Subscriber, SubscriberEvent, SUBSCRIBER_QUEUE_CAPACITY};
+pub use crate::subscriber::{
+    Subscriber, SubscriberEvent, SUBSCRIBER_PING_INTERVAL, SUBSCRIBER_QUEUE_CAPACITY,
+};
 pub use crate::tickets::{Ticket, TicketGrant, Tickets, TICKET_CHARS_MAX};
 pub use crate::token::{SessionClaims, SessionId, SessionSecret, SessionToken, TokenSigner};
 pub use crate::vocab::{

@@ -249,7 +249,10 @@ async fn run(
                     }
                 }
                 _ = ping.tick() => {
-                    if !matches!(tokio::time::timeout(timeout, sink.ping::<String>()).await, Ok(Ok(_))) {
+                    // Any answer will do: in subscribed mode Redis answers a ping with
+                    // ["pong", ""], not "PONG" (read as a string, that was an error, and the
+                    // connection was dropped and every channel subscribed again at every ping).
+                    if !matches!(tokio::time::timeout(timeout, sink.ping::<redis::Value>()).await, Ok(Ok(_))) {
                         break;
                     }
                 }

@@ -192,3 +192,22 @@ async fn must_arrive_events_wait_in_the_inbox() {
         .unwrap();
     assert_eq!(got.channel, Channel::PlayerEvents(player));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscription_outlives_its_own_keepalive_pings() {
+    let server = redis();
+    let c = connect(&server, options("ps-ping")).await;
+    let mut sub = c.subscribe([Channel::GlobalChat]).unwrap();
+    connected(&mut sub).await;
+    // Two pings go by (a ping answered in subscribed mode is not a plain "PONG").
+    let quiet = tokio::time::timeout(
+        SUBSCRIBER_PING_INTERVAL * 2 + Duration::from_secs(1),
+        sub.recv(),
+    )
+    .await;
+    assert!(
+        quiet.is_err(),
+        "nothing happened to the subscription: {quiet:?}"
+    );
+    assert_eq!(c.metrics().pubsub_resubscribes, 0);
+}

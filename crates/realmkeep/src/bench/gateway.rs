@@ -181,7 +181,19 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     }
     drop(pg);
     drop(redis);
-    let _ = std::fs::remove_dir_all(&dir);
+    // The processes' logs say why a phase lost connections: they stay then.
+    if report
+        .checks
+        .iter()
+        .any(|c| !c.pass && c.name.contains("not held"))
+    {
+        eprintln!(
+            "bench gateway: connections were not held; logs kept in {}",
+            dir.display()
+        );
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(report)
 }
 
