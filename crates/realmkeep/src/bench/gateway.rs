@@ -181,19 +181,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     }
     drop(pg);
     drop(redis);
-    // The processes' logs say why a phase lost connections: they stay then.
-    if report
-        .checks
-        .iter()
-        .any(|c| !c.pass && c.name.contains("not held"))
-    {
-        eprintln!(
-            "bench gateway: connections were not held; logs kept in {}",
-            dir.display()
-        );
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    super::gateway_procs::remove_logs_unless_lost(&dir, &report);
     Ok(report)
 }
 

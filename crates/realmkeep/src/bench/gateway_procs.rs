@@ -194,3 +194,19 @@ pub fn free_port() -> Result<u16> {
         .local_addr()?
         .port())
 }
+
+/// Removes the processes' logs in `dir`, unless a phase lost connections: they say why then.
+pub(super) fn remove_logs_unless_lost(dir: &Path, report: &super::report::Report) {
+    if report
+        .checks
+        .iter()
+        .any(|c| !c.pass && c.name.contains("not held"))
+    {
+        eprintln!(
+            "bench gateway: connections lost; logs kept in {}",
+            dir.display()
+        );
+    } else {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
