@@ -42,11 +42,6 @@ impl NoticeSender {
     pub fn try_send(&self, notice: Notice) -> Result<(), mpsc::error::TrySendError<Box<Notice>>> {
         self.0.try_send(Box::new(notice))
     }
-
-    /// Sends, waiting for room.
-    pub async fn send(&self, notice: Notice) -> Result<(), mpsc::error::SendError<Box<Notice>>> {
-        self.0.send(Box::new(notice)).await
-    }
 }
 
 /// The receiving side of a player's notices (`notice_channel`).
