@@ -68,36 +68,48 @@ fn main() -> Result<()> {
         "deny" => deny::run(),
         "test" => {
             setup()?;
-            cargo(&["fmt", "--all", "--", "--check"])?;
-            check_codemap()?;
-            cargo(&[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])?;
-            // Libraries and binaries alone, without the test kit: the store's pool (feature
-            // `testing`) is then private, so this fails if code outside the store holds it.
-            cargo(&["check", "--workspace", "--lib", "--bins"])?;
-            deny::run()?;
-            // A short fuzz of the frame decoder (`cargo xtask fuzz` runs the long one).
-            cargo(&[
-                "run",
-                "--quiet",
-                "-p",
-                "realmkeep-gateway",
-                "--example",
-                "fuzz_decoder",
-                "--",
-                FUZZ_INPUTS_IN_TEST,
-                "2",
-            ])?;
-            cargo(&[&["test", "--workspace"], &strs(&rest)[..]].concat())
+            // CI builds from a clean clone once: incremental caches would only cost disk (half
+            // of the target folder, on a disk CI shares). A developer's own setting wins.
+            let env: &[(&str, &str)] = match std::env::var_os("CARGO_INCREMENTAL") {
+                None => &[("CARGO_INCREMENTAL", "0")],
+                Some(_) => &[],
+            };
+            test_steps(&rest, env)
         }
         _ => bail!("usage: cargo xtask <setup|demo|test|bench|fuzz|codemap|deny> [ARGS]"),
     }
+}
+
+/// Everything `cargo xtask test` runs after the setup, each cargo invocation with `env`.
+fn test_steps(rest: &[String], env: &[(&str, &str)]) -> Result<()> {
+    let cargo = |args: &[&str]| cargo_with(args, env);
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    check_codemap()?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    // Libraries and binaries alone, without the test kit: the store's pool (feature
+    // `testing`) is then private, so this fails if code outside the store holds it.
+    cargo(&["check", "--workspace", "--lib", "--bins"])?;
+    deny::run()?;
+    // A short fuzz of the frame decoder (`cargo xtask fuzz` runs the long one).
+    cargo(&[
+        "run",
+        "--quiet",
+        "-p",
+        "realmkeep-gateway",
+        "--example",
+        "fuzz_decoder",
+        "--",
+        FUZZ_INPUTS_IN_TEST,
+        "2",
+    ])?;
+    cargo(&[&["test", "--workspace"], &strs(rest)[..]].concat())
 }
 
 /// The repository's root: the xtask crate's parent folder.
@@ -151,10 +163,15 @@ fn strs(v: &[String]) -> Vec<&str> {
 }
 
 fn cargo(args: &[&str]) -> Result<()> {
+    cargo_with(args, &[])
+}
+
+fn cargo_with(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask: cargo {}", args.join(" "));
     let status = Command::new(cargo)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .context("running cargo")?;
     if !status.success() {
