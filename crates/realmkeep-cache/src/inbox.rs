@@ -16,6 +16,8 @@ use std::fmt;
 pub const INBOX_LEN_MAX: usize = 1_000;
 /// Entries one read returns at most.
 pub const INBOX_READ_MAX: usize = 100;
+/// Inboxes one [`Inbox::pending`] looks at at once (one pipeline).
+pub const INBOX_PENDING_MAX: usize = 512;
 const INBOX_FIELD: &str = "m";
 
 /// A stream entry id, `{ms}-{seq}`.
@@ -133,6 +135,32 @@ impl Inbox<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// For each (player, last id delivered), whether its inbox holds anything newer: one round
+    /// trip for up to [`INBOX_PENDING_MAX`] players (a gateway's sweep for wake-ups pub/sub
+    /// lost). Only that: the entries are read with [`Self::read`].
+    pub async fn pending(&self, seen: &[(CharacterId, &InboxId)]) -> Result<Vec<bool>, CacheError> {
+        if seen.len() > INBOX_PENDING_MAX {
+            return Err(CacheError::Limit {
+                what: "inboxes looked at at once",
+                max: INBOX_PENDING_MAX,
+            });
+        }
+        if seen.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (player, id) in seen {
+            pipe.cmd("XRANGE")
+                .arg(keys::player_inbox(*player))
+                .arg(format!("({id}"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(1);
+        }
+        let replies: Vec<StreamRangeReply> = self.core().query_pipe(&pipe).await?;
+        Ok(replies.into_iter().map(|r| !r.ids.is_empty()).collect())
     }
 
     /// Forgets everything up to and including `through` (once handled).

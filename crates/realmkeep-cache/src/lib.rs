@@ -118,7 +118,9 @@ pub use crate::guild_war::{
     Declared, GuildWars, War, WarState, GUILD_WARS_READ_MAX, GUILD_WAR_DURATION_MAX,
 };
 pub use crate::health::HEALTH_TIMEOUTS_MAX;
-pub use crate::inbox::{Inbox, InboxEntry, InboxId, INBOX_LEN_MAX, INBOX_READ_MAX};
+pub use crate::inbox::{
+    Inbox, InboxEntry, InboxId, INBOX_LEN_MAX, INBOX_PENDING_MAX, INBOX_READ_MAX,
+};
 pub use crate::leaderboard::{
     Leaderboards, RankedEntry, LEADERBOARD_BATCH_MAX, LEADERBOARD_ENTRIES_MAX,
     LEADERBOARD_PIPELINE_DEPTH, LEADERBOARD_READ_MAX,
@@ -142,7 +144,9 @@ pub use crate::presence::{
 };
 pub use crate::pubsub::{Events, Notified};
 pub use crate::rate_limit::{RateDecision, RateLimits};
-pub use crate::sessions::{issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions};
+pub use crate::sessions::{
+    issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions, REVOKED_CHECK_MAX,
+};
 pub use crate::sources::{DefinitionSource, LeaderboardSource};
 pub use crate::subscriber::{
     Subscriber, SubscriberEvent, SUBSCRIBER_PING_INTERVAL, SUBSCRIBER_QUEUE_CAPACITY,

@@ -36,6 +36,8 @@ const RAISE_REVOKED_BEFORE: &str = "local cur = tonumber(redis.call('GET', KEYS[
     if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return 0";
 /// Commands per pipeline when sessions are registered again.
 const SESSION_PIPELINE_MAX: usize = 512;
+/// Sessions one [`Sessions::accounts_revoked`] checks at once (one pipeline).
+pub const REVOKED_CHECK_MAX: usize = 512;
 /// Sessions validated or issued while Redis was down, to register again when it returns.
 pub const LOCAL_DEGRADED_SESSIONS_MAX: usize = 50_000;
 /// Sessions revoked on this node, refused locally while Redis is down.
@@ -372,6 +374,45 @@ impl Sessions<'_> {
                 false
             }
         }
+    }
+
+    /// [`Self::account_revoked`] for many sessions (account, issued at) in one round trip: a
+    /// gateway's sweep of its connections. At most [`REVOKED_CHECK_MAX`]; while Redis is down
+    /// only this node's own revocations answer (as for one).
+    pub async fn accounts_revoked(
+        &self,
+        sessions: &[(AccountId, i64)],
+    ) -> Result<Vec<bool>, CacheError> {
+        if sessions.len() > REVOKED_CHECK_MAX {
+            return Err(CacheError::Limit {
+                what: "sessions checked at once",
+                max: REVOKED_CHECK_MAX,
+            });
+        }
+        let mut revoked: Vec<bool> = {
+            let now = Instant::now();
+            let local = lock(&self.local.revoked_before);
+            sessions
+                .iter()
+                .map(|(a, issued)| local.get(a, now).is_some_and(|(t, _)| *issued <= *t))
+                .collect()
+        };
+        if sessions.is_empty() {
+            return Ok(revoked);
+        }
+        let mut pipe = redis::pipe();
+        for (a, _) in sessions {
+            pipe.cmd("GET").arg(keys::session_revoked_before(*a));
+        }
+        match self.core().query_pipe::<Vec<Option<i64>>>(&pipe).await {
+            Ok(before) => {
+                for ((r, (_, issued)), t) in revoked.iter_mut().zip(sessions).zip(before) {
+                    *r |= t.is_some_and(|t| *issued <= t);
+                }
+            }
+            Err(e) => self.core().degraded("session recheck", &e),
+        }
+        Ok(revoked)
     }
 
     /// Ends one session (logout). Refused on this node at once, everywhere once Redis has it.

@@ -211,3 +211,32 @@ async fn the_subscription_outlives_its_own_keepalive_pings() {
     );
     assert_eq!(c.metrics().pubsub_resubscribes, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_inboxes_are_looked_at_in_one_round_trip() {
+    let server = redis();
+    let cache = connect(&server, options("pending")).await;
+    let (quiet, mailed) = (CharacterId(1), CharacterId(2));
+    let seen = InboxId::at_unix_ms(0);
+    let n = cache
+        .events()
+        .notify_player(mailed, PlayerEvent::MailArrived { mail: MailId(5) })
+        .await
+        .unwrap();
+    let delivered = n.inbox_id.unwrap();
+    assert_eq!(
+        cache
+            .inbox()
+            .pending(&[(quiet, &seen), (mailed, &seen), (mailed, &delivered)])
+            .await
+            .unwrap(),
+        [false, true, false],
+        "only an inbox holding something after what was delivered is pending"
+    );
+    assert!(cache.inbox().pending(&[]).await.unwrap().is_empty());
+    let too_many = vec![(quiet, &seen); INBOX_PENDING_MAX + 1];
+    assert!(matches!(
+        cache.inbox().pending(&too_many).await,
+        Err(CacheError::Limit { .. })
+    ));
+}

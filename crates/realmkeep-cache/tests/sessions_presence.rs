@@ -292,3 +292,38 @@ fn now_s() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_sessions_are_checked_for_revocation_in_one_round_trip() {
+    let server = redis();
+    let cache = connect(&server, options("n1")).await;
+    let other_node = connect(&server, options("n2")).await;
+    let old = cache.sessions().issue(AccountId(1)).await;
+    let kept = cache.sessions().issue(AccountId(2)).await;
+    // Revoked on the other node: seen here through Redis alone.
+    other_node
+        .sessions()
+        .revoke_account(AccountId(1))
+        .await
+        .unwrap();
+    let ask = [
+        (AccountId(1), issued_at(&old.claims)),
+        (AccountId(2), issued_at(&kept.claims)),
+        // A session of account 1 issued after the revocation is not revoked.
+        (AccountId(1), issued_at(&old.claims) + 3_600),
+    ];
+    assert_eq!(
+        cache.sessions().accounts_revoked(&ask).await.unwrap(),
+        [true, false, false]
+    );
+    let too_many = vec![ask[0]; REVOKED_CHECK_MAX + 1];
+    assert!(matches!(
+        cache.sessions().accounts_revoked(&too_many).await,
+        Err(CacheError::Limit { .. })
+    ));
+    // Redis gone: this node's own revocations still answer.
+    cache.sessions().revoke_account(AccountId(2)).await.unwrap();
+    drop(server);
+    let revoked = cache.sessions().accounts_revoked(&ask).await.unwrap();
+    assert_eq!(revoked, [false, true, false], "only what this node revoked");
+}

@@ -18,6 +18,9 @@ pub struct GatewayConfig {
     /// `PING_EVERY_SECS` and `IDLE_CLOSE_SECS`; tests shorten them).
     pub ping_every: Duration,
     pub idle_close: Duration,
+    /// How often the sweep rechecks every connection's session and inbox (`SWEEP_EVERY`; tests
+    /// shorten it).
+    pub sweep_every: Duration,
     /// Server messages queued for one WebSocket (`OUTBOUND_QUEUE_MAX`).
     pub outbound_queue: usize,
     /// The kernel's send buffer of each accepted socket, if set (default: the system's).
@@ -73,6 +76,7 @@ impl GatewayConfig {
             connections_per_ip: crate::limits::CONNECTIONS_PER_IP_MAX,
             ping_every: Duration::from_secs(PING_EVERY_SECS),
             idle_close: Duration::from_secs(IDLE_CLOSE_SECS),
+            sweep_every: crate::limits::SWEEP_EVERY,
             outbound_queue: crate::limits::OUTBOUND_QUEUE_MAX,
             socket_send_buffer: None,
             public_url: None,

@@ -13,6 +13,7 @@
 //!
 //! Codemap: `config.rs`, `limits.rs` (every limit, named), `error.rs`, `listener.rs` (accept,
 //! connections per address, TLS, hyper), `state.rs` (shared state, live connections, pub/sub),
+//! `sweep.rs` (every connection's session and inbox looked at together, for lost notices),
 //! `http/` (one module per resource), `ws/` (`decode.rs`: frames to commands, the fuzzed part;
 //! `conn.rs`: one connection's loop; `join.rs`: ticket to character in the world;
 //! `translate.rs`: zone notices to protocol messages); `echo.rs` (a bare WebSocket echo on the
@@ -26,6 +27,7 @@ pub mod limits;
 mod listener;
 mod meters;
 mod state;
+mod sweep;
 pub mod ws;
 
 pub use config::{GatewayConfig, MetricsAccess, TlsFiles, DEFAULT_LISTEN};
@@ -84,6 +86,7 @@ impl Gateway {
         let (app, pubsub_rx) = state::App::new(cluster, config.clone(), stop.clone());
         let draining = app.draining.clone();
         tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
+        tokio::spawn(sweep::run(app.clone()));
         let router = http::router(app);
         let has_tls = tls.is_some();
         tokio::spawn(listener::accept_loop(

@@ -24,11 +24,12 @@ pub const AWAITING_REPLIES_MAX: usize = 32;
 pub const RATE_LIMITED_IN_A_ROW_MAX: u32 = 20;
 /// How long a new connection of an account waits for its previous one to let go.
 pub const TAKEOVER_WAIT: Duration = Duration::from_secs(3);
-/// How often a connection checks that its session was not revoked (a ban, a password change,
-/// a logout of the session) in case the live notice was lost.
-pub const SESSION_RECHECK: Duration = Duration::from_secs(5);
-/// How often a connection reads its inbox without a wake-up (a lost pub/sub message).
-pub const INBOX_POLL: Duration = Duration::from_secs(5);
+/// How often the gateway's sweep looks, for every connection at once, whether its session was
+/// revoked (a ban, a password change, a logout) or its inbox holds an event whose live notice
+/// was lost (pub/sub does not keep what it could not deliver).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// Connections one round trip of the sweep looks at (a pipeline each for sessions and inboxes).
+pub const SWEEP_BATCH_MAX: usize = 500;
 /// Inbox events read at once.
 pub const INBOX_BATCH: usize = 50;
 /// Longest HTTP request body (bytes).
@@ -62,6 +63,11 @@ pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(100);
 pub const VIEW_ENTERED_PER_FRAME_MAX: usize = 16;
 
 const _: () = assert!(CONNECTIONS_PER_IP_MAX <= CONNECTIONS_MAX);
+const _: () = assert!(
+    SWEEP_BATCH_MAX >= 1
+        && SWEEP_BATCH_MAX <= realmkeep_cache::REVOKED_CHECK_MAX
+        && SWEEP_BATCH_MAX <= realmkeep_cache::INBOX_PENDING_MAX
+);
 const _: () = assert!(
     VIEW_ENTERED_PER_FRAME_MAX >= 1
         && realmkeep_zone::limits::VIEW_ENTITIES_MAX.div_ceil(VIEW_ENTERED_PER_FRAME_MAX)

@@ -1,5 +1,6 @@
 //! The gateway's Prometheus series (rendered with the node's at `/metrics`): open WebSockets,
-//! frames and bytes in and out, closes by code, and rate-limited requests by action. Handles
+//! frames and bytes in and out, closes by code, rate-limited requests by action, and what the
+//! sweep found that live notices missed. Handles
 //! are made once per gateway; labelled counters when their (rare) event happens.
 
 use metrics::{Counter, Gauge};
@@ -12,6 +13,8 @@ pub(crate) const BYTES_IN: &str = "realmkeep_gateway_bytes_in_total";
 pub(crate) const BYTES_OUT: &str = "realmkeep_gateway_bytes_out_total";
 pub(crate) const CLOSES: &str = "realmkeep_gateway_closes_total";
 pub(crate) const RATE_LIMITED: &str = "realmkeep_rate_limited_total";
+/// What the sweep found that a live notice missed, by `what` (`revoked`, `inbox`).
+pub(crate) const SWEEP_FOUND: &str = "realmkeep_gateway_sweep_found_total";
 
 #[derive(Debug, Clone)]
 pub(crate) struct Meters {

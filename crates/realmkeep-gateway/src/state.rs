@@ -32,6 +32,10 @@ pub(crate) enum ConnControl {
     Player(Box<PlayerEvent>),
     /// A message for this player alone (a guild war of its guild).
     Send(Box<ServerMsg>),
+    /// The sweep found the session's account revoked: check it and close.
+    Recheck,
+    /// The sweep found inbox events the connection was not woken for: read them.
+    ReadInbox,
     /// A message many players are sent, encoded once: a chat line of a channel it hears
     /// (global, its kingdom, its guild), an announcement. It may wait for the next view.
     Shared(EncodedMsg),
@@ -42,6 +46,8 @@ pub(crate) enum ConnControl {
 pub(crate) struct Live {
     pub conn: u64,
     pub session: SessionId,
+    /// When the session's token was issued (a revocation of the account at or after it ends it).
+    pub issued_unix_s: i64,
     pub character: CharacterId,
     /// Whose chat channels it hears (set once the character is in the world).
     pub kingdom: Option<Kingdom>,

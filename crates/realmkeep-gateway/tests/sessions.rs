@@ -214,3 +214,118 @@ async fn failed_logins_back_off_per_account_and_rate_limits_answer_429() {
     }
     env.stop().await;
 }
+
+/// A gateway whose sweep looks every 200 ms (5 s in service).
+async fn swept() -> Env {
+    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+    config.sweep_every = Duration::from_millis(200);
+    Env::with(generous(vec![]), config).await
+}
+
+/// Another node's Redis client: what it writes reaches this gateway only through Redis itself,
+/// never through a pub/sub notice (as when the notice was published while the subscriber was
+/// reconnecting).
+async fn redis_behind_the_gateways_back(env: &Env) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(env.redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_closes_a_socket_whose_session_was_revoked_without_a_notice() {
+    let env = swept().await;
+    let (token, c) = env.player("alice").await;
+    let (mut ws, _) = env.join(&token, c).await;
+    let (token_b, bob) = env.player("bobby").await;
+    let account = env
+        .db
+        .store
+        .account_id_by_name("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    // A password change on another node: the account's revocation time in Redis, no kick.
+    let mut r = redis_behind_the_gateways_back(&env).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let _: () = redis::cmd("SET")
+        .arg(realmkeep_cache::keys::session_revoked_before(account))
+        .arg(now + 1)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        ws.closed().await.unwrap(),
+        Some(CloseCode::SessionRevoked.code())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "closed by the sweep in {:?}",
+        started.elapsed()
+    );
+    let (status, metrics) = env.http.raw("GET", "/metrics", None, "").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("realmkeep_gateway_sweep_found_total{what=\"revoked\"} ")),
+        "the sweep counts what it found:\n{metrics}"
+    );
+    // Only alice's: another player's connection is left alone.
+    let (mut other, _) = env.join(&token_b, bob).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(other.request(Command::Stop).await.unwrap(), Answer::Ok);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_delivers_an_inbox_event_whose_wake_up_was_lost() {
+    let env = swept().await;
+    let (token, c) = env.player("alice").await;
+    let (mut ws, _) = env.join(&token, c).await;
+    // A mail notice written to the inbox, its pub/sub wake-up lost.
+    let payload = serde_json::to_string(&realmkeep_cache::ChannelMessage::Player(
+        PlayerEvent::MailArrived {
+            mail: realmkeep_domain::MailId(77),
+        },
+    ))
+    .unwrap();
+    let mut r = redis_behind_the_gateways_back(&env).await;
+    let _: String = redis::cmd("XADD")
+        .arg(realmkeep_cache::keys::player_inbox(CharacterId(c)))
+        .arg("*")
+        .arg("m")
+        .arg(payload)
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mail = next_msg(&mut ws, |m| match m {
+        ServerMsg::Inbox(InboxEvent::MailArrived { mail }) => Some(*mail),
+        _ => None,
+    })
+    .await;
+    assert_eq!(mail, 77);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "delivered by the sweep in {:?}",
+        started.elapsed()
+    );
+    // Once: the next sweeps find nothing newer.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let id = ws.send(Command::Stop).await.unwrap();
+    let again = ws.answer(id).await.unwrap();
+    assert_eq!(again, Answer::Ok);
+    assert!(
+        !ws.backlog
+            .iter()
+            .any(|f| matches!(f.msg, ServerMsg::Inbox(_))),
+        "delivered once"
+    );
+    env.stop().await;
+}

@@ -318,9 +318,6 @@ impl Conn {
         let mut ping = tokio::time::interval(self.app.config.ping_every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
-        let mut recheck = tokio::time::interval(SESSION_RECHECK);
-        recheck.tick().await;
-        let mut inbox_poll = tokio::time::interval(INBOX_POLL);
         let mut me = Some(me);
         // The zone the character is moving to, between the first zone's release and the next
         // zone's spawn (the same notice channel carries on).
@@ -375,6 +372,8 @@ impl Conn {
                             }
                         }
                     }
+                    Some(ConnControl::Recheck) => Box::pin(self.recheck(&j)).await,
+                    Some(ConnControl::ReadInbox) => Box::pin(self.inbox(&mut j)).await,
                     Some(ConnControl::Send(m)) => self.send(*m),
                     Some(ConnControl::Shared(m)) => self.send_shared(&m),
                     None => Err(End::Gone),
@@ -389,8 +388,6 @@ impl Conn {
                         }
                     }
                 }
-                _ = recheck.tick() => Box::pin(self.recheck(&j)).await,
-                _ = inbox_poll.tick() => Box::pin(self.inbox(&mut j)).await,
             };
             if let Err(end) = step {
                 break end;

@@ -162,6 +162,7 @@ pub(crate) async fn join(
             Live {
                 conn,
                 session: grant.session,
+                issued_unix_s: grant.issued_unix_s,
                 character: grant.character,
                 kingdom: None,
                 guild: None,

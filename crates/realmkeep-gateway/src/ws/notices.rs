@@ -1,6 +1,7 @@
 //! What the world tells one connection, besides the answers to its commands: the zone's
 //! notices (events, replies, view deltas in frames, the character leaving), the inbox's
-//! must-arrive events in order, and the periodic recheck of the session's account.
+//! must-arrive events in order, and the recheck of the session's account (when the sweep or a
+//! notice says it was revoked).
 
 use super::conn::{Conn, End};
 use super::join::Joined;
