@@ -98,6 +98,7 @@ mod views;
 mod zone;
 
 pub use config::ZoneConfig;
+pub use resources::ViewCounts;
 pub use stats::{TickStats, TickSummary};
 pub use views::{LootView, MonsterMode, MonsterView, PlayerView};
 pub use zone::{QueueFull, TickReport, Zone, ZoneError};

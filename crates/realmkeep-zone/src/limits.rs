@@ -61,6 +61,9 @@ pub const VIEW_ENTITIES_MAX: usize = 128;
 /// quarters of the view, and so were most of the moved entries sent.
 pub const VIEW_NEAR_RADIUS: f32 = 24.0;
 pub const VIEW_FAR_EVERY: u64 = 3;
+/// How long the views remember which grid cells changed (ticks): a viewer that looked within it
+/// skips its view while nothing around it changed; one that looked longer ago looks again.
+pub const CELL_STAMPS_KEPT_TICKS: u64 = 4 * VIEW_EVERY_TICKS;
 /// A move smaller than this (units) is not worth telling.
 pub const VIEW_MOVE_EPSILON: f32 = 0.05;
 /// Reach of a pickup and of a melee auto-attack.
@@ -95,3 +98,7 @@ const _: () =
     assert!(VIEW_EVERY_TICKS >= 1 && VIEW_RADIUS >= NEARBY_RADIUS && VIEW_ENTITIES_MAX >= 1);
 const _: () = assert!(VIEW_NEAR_RADIUS >= PICKUP_RANGE && VIEW_NEAR_RADIUS < VIEW_RADIUS);
 const _: () = assert!(VIEW_FAR_EVERY >= 1);
+const _: () = assert!(
+    CELL_STAMPS_KEPT_TICKS > VIEW_EVERY_TICKS,
+    "a viewer's stamps outlive the gap between its views"
+);

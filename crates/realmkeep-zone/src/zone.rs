@@ -109,6 +109,8 @@ impl Zone {
         world.init_resource::<Outbox>();
         world.init_resource::<Pending>();
         world.init_resource::<Spatial>();
+        world.init_resource::<CellStamps>();
+        world.init_resource::<ViewCounts>();
         world.init_resource::<TradeOffers>();
         world.init_resource::<Wars>();
         spawn_monsters(&mut world);
@@ -214,6 +216,11 @@ impl Zone {
 
     pub fn step_ms(&self) -> u64 {
         self.world.resource::<Clock>().step_ms
+    }
+
+    /// Views computed and skipped so far (nothing around the viewer had changed).
+    pub fn view_counts(&self) -> ViewCounts {
+        *self.world.resource::<ViewCounts>()
     }
 
     /// Requests sent and not answered yet.

@@ -211,3 +211,65 @@ fn a_crowded_view_holds_the_nearest_entities() {
         "only the nearest: {told:?}"
     );
 }
+
+#[test]
+fn a_view_is_skipped_while_nothing_around_changes_and_tells_what_changes_next() {
+    let mut z = zone();
+    // The wolf of the test zone stands at (50, 50); a fighter beside it, the watcher nearby.
+    spawn(&mut z, character(1, 53.0, 50.0));
+    spawn(&mut z, character(2, 60.0, 50.0));
+    watch(&mut z, 2);
+    run(&mut z, VIEW_EVERY_TICKS);
+    let wolf = wolf_net(&z);
+    // A quiet scene: after the first views, views are skipped.
+    let quiet = views(&run(&mut z, VIEW_EVERY_TICKS * 20), 2);
+    assert!(
+        quiet
+            .iter()
+            .all(|v| v.entered.is_empty() && v.left.is_empty()),
+        "{quiet:?}"
+    );
+    let before = z.view_counts();
+    run(&mut z, VIEW_EVERY_TICKS * 10);
+    let after = z.view_counts();
+    assert!(
+        after.skipped - before.skipped >= 8,
+        "nothing changed: views skipped ({before:?} → {after:?})"
+    );
+    // The fighter attacks: the wolf's hit points are told, then its death and its loot.
+    command(&mut z, 1, PlayerCommand::Attack { target: wolf });
+    let fight = views(&run(&mut z, 600), 2);
+    assert!(
+        fight
+            .iter()
+            .flat_map(|v| &v.moved)
+            .any(|m| m.net_id == wolf && m.health < 60),
+        "the wolf's wounds told: {fight:?}"
+    );
+    assert!(
+        fight.iter().any(|v| v.left.contains(&wolf)),
+        "its death told"
+    );
+    let loot = z.loot()[0].net_id;
+    assert!(
+        fight
+            .iter()
+            .any(|v| v.entered.iter().any(|e| e.net_id == loot)),
+        "its loot told"
+    );
+    // Quiet again: skipped again; the watcher walks: it is told its own moves.
+    run(&mut z, VIEW_EVERY_TICKS * 10);
+    let before = z.view_counts();
+    run(&mut z, VIEW_EVERY_TICKS * 10);
+    assert!(z.view_counts().skipped - before.skipped >= 8);
+    let me = z.player(CharacterId(2)).unwrap().net_id;
+    command(&mut z, 2, PlayerCommand::MoveTo { x: 60.0, y: 56.0 });
+    let walked = views(&run(&mut z, VIEW_EVERY_TICKS * 4), 2);
+    assert!(
+        walked
+            .iter()
+            .flat_map(|v| &v.moved)
+            .any(|m| m.net_id == me && m.y > 50.5),
+        "{walked:?}"
+    );
+}

@@ -19,4 +19,9 @@ pub struct Viewer {
     pub told: Vec<(NetId, Told)>,
     /// Views sent so far: distant entities' moves are told on every `VIEW_FAR_EVERY`th.
     pub views: u64,
+    /// The tick of its last view (computed, or skipped since nothing around had changed).
+    pub viewed_at: Option<u64>,
+    /// A distant entity's change waits for its turn: the next view is computed whatever the
+    /// grid's stamps say.
+    pub deferred: bool,
 }

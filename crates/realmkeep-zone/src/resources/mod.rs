@@ -17,6 +17,6 @@ pub use inbox::{CommandCounts, CommandInbox, Inbox, ResultInbox, SkillCast, Skil
 pub use index::Index;
 pub use outbox::Outbox;
 pub use pending::Pending;
-pub use spatial::Spatial;
+pub use spatial::{CellStamps, Spatial, ViewCounts};
 pub use trades::{TradeOffer as OpenOffer, TradeOffers};
 pub use wars::Wars;

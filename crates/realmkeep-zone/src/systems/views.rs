@@ -4,15 +4,29 @@
 //! `PlayerEvent::View` of deltas when anything changed. Beyond `VIEW_NEAR_RADIUS` an entity's
 //! moves are told on every `VIEW_FAR_EVERY`th view only (interest tiers). Players that never sent
 //! `ZoneInput::Watch` (simulated players, tests) cost nothing here.
+//!
+//! A view is not computed again when nothing changed around the viewer since its last one: no
+//! cell it looks at was stamped since (`CellStamps`: the grid's rebuild stamps the cells whose
+//! entities or their places changed, and this system the cells of entities that moved or whose
+//! hit points changed), and no distant change of its last view waits for its turn. An idle crowd
+//! costs a few lookups per view.
 
 use crate::components::*;
 use crate::io::{Entered, Moved, NetId, PlayerEvent, ViewDelta, Visible};
 use crate::limits::{
-    VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_MOVE_EPSILON, VIEW_NEAR_RADIUS,
-    VIEW_RADIUS,
+    CELL_STAMPS_KEPT_TICKS, VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_MOVE_EPSILON,
+    VIEW_NEAR_RADIUS, VIEW_RADIUS,
 };
 use crate::resources::*;
 use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemParam;
+
+/// What the views keep between ticks besides each viewer's own: where things changed, and counts.
+#[derive(SystemParam)]
+pub struct ViewBooks<'w> {
+    stamps: ResMut<'w, CellStamps>,
+    counts: ResMut<'w, ViewCounts>,
+}
 
 type Seen<'a> = (
     &'a NetworkIdentity,
@@ -27,6 +41,8 @@ type Seen<'a> = (
 pub fn send_views(
     clock: Res<Clock>,
     spatial: Res<Spatial>,
+    mut books: ViewBooks,
+    changed: Query<&Transform, Or<(Changed<Transform>, Changed<Health>)>>,
     mut outbox: ResMut<Outbox>,
     mut viewers: Query<
         (&Player, &Transform, &mut Viewer),
@@ -34,12 +50,29 @@ pub fn send_views(
     >,
     seen: Query<Seen>,
 ) {
+    // Since this system last ran (the last tick): moves and hit points, wherever they changed.
+    let (stamps, counts) = (&mut *books.stamps, &mut *books.counts);
+    for t in &changed {
+        stamps.stamp_at(t.x, t.y, clock.tick);
+    }
+    stamps.forget_before(clock.tick.saturating_sub(CELL_STAMPS_KEPT_TICKS));
     let mut near: Vec<(Entity, f32)> = Vec::new();
     for (player, t, mut viewer) in &mut viewers {
         let id = player.character.0;
         if id.rem_euclid(VIEW_EVERY_TICKS as i64) as u64 != clock.tick % VIEW_EVERY_TICKS {
             continue;
         }
+        let unchanged = !viewer.deferred
+            && viewer.viewed_at.is_some_and(|at| {
+                at + CELL_STAMPS_KEPT_TICKS > clock.tick
+                    && stamps.unchanged_since(at, t.x, t.y, VIEW_RADIUS)
+            });
+        viewer.viewed_at = Some(clock.tick);
+        if unchanged {
+            counts.skipped += 1;
+            continue;
+        }
+        counts.computed += 1;
         near.clear();
         near.extend(
             spatial
@@ -74,6 +107,7 @@ fn compare<'a>(viewer: &mut Viewer, now: impl Iterator<Item = (SeenItem<'a>, boo
     let mut now: Vec<(SeenItem<'a>, bool)> = now.collect();
     now.sort_unstable_by_key(|(s, _)| s.0 .0);
     let told = std::mem::take(&mut viewer.told);
+    viewer.deferred = false;
     let mut in_view: Vec<(NetId, Told)> = Vec::with_capacity(now.len());
     let mut delta = ViewDelta::default();
     let mut was_told = told.iter().peekable();
@@ -116,6 +150,7 @@ fn compare<'a>(viewer: &mut Viewer, now: impl Iterator<Item = (SeenItem<'a>, boo
                     });
                 } else {
                     // Keep what the client knows, so slow drift is told once it adds up.
+                    viewer.deferred |= changed;
                     in_view.push((net.0, was));
                     continue;
                 }
