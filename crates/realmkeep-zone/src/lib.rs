@@ -36,7 +36,7 @@
 //! 3. `departures` — despawns released and lost characters, reports `Left`.
 //! 4. `commands` — player commands: movement, targets, skills, chat, critical requests, logout.
 //! 5. `movement` — walking, slowed by status effects, inside the zone.
-//! 6. `spatial` — rebuilds the grid of players, monsters and loot.
+//! 6. `spatial` — rebuilds the grid of players, monsters and loot; stamps the cells that changed.
 //! 7. `monster_ai` — idle/wander, chase, attack, leash back and heal, respawn.
 //! 8. `combat` — targeting and players' auto-attack.
 //! 9. `skills` — skill uses: cooldowns (local, and to the cache), mana, damage, heals, effects.
@@ -49,7 +49,7 @@
 //!     log batches.
 //! 15. `snapshot` — coarse surroundings per player, entity count.
 //! 16. `views` — what each watching player sees: entities entering, moving and leaving its view,
-//!     as deltas (`PlayerEvent::View`).
+//!     as deltas (`PlayerEvent::View`); skipped while nothing around the viewer changed.
 //!
 //! After the schedule, `World::clear_trackers` runs.
 //!
