@@ -1,13 +1,14 @@
 //! A player's whole visit through real sockets: register → login → ticket → join → move → a
 //! second player sees the first move → say → logout → saved where it stood; then a reconnect
-//! within the disconnect grace resumes the same entity without a new claim.
+//! within the disconnect grace resumes the same entity without a new claim; and a quiet listener
+//! hears chat at once.
 
 mod support;
 
 use realmkeep_domain::CharacterId;
 use realmkeep_protocol::ws::{Answer, Command, EntityKind, ServerMsg};
 use realmkeep_protocol::CloseCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,5 +265,39 @@ async fn a_zone_change_is_followed_on_the_same_connection() {
     assert_eq!(ws.answer(id).await.unwrap(), Answer::Ok);
     let saved = env.db.store.load_character(CharacterId(c)).await.unwrap();
     assert_eq!(saved.position.zone, realmkeep_domain::ZoneId(2));
+    env.stop().await;
+}
+
+/// A chat line may wait for the listener's next view, at most `HELD_FLUSH_MAX` (100 ms): a
+/// listener in a quiet scene (no view is sent while nothing around it changes) still hears it at
+/// once, not with the next keepalive ping 15 s later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_listener_hears_a_chat_line_within_the_held_flush() {
+    let env = Env::new().await;
+    let mut a = env.joined("alice", "aldor").await;
+    let mut b = env.joined("bobby", "aldor").await;
+    // The join's frames (welcome, history, first views) are read; the scene settles.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(300), b.ws.next()).await {}
+    let said = Instant::now();
+    let ok = a.ws.request(Command::Chat {
+        channel: "global".into(),
+        text: "anyone here?".into(),
+    });
+    assert_eq!(ok.await.unwrap(), Answer::Ok);
+    let mut before = Vec::new();
+    let heard = loop {
+        match b.ws.next().await.unwrap() {
+            realmkeep_protocol::client::Incoming::Frame(f) => match f.msg {
+                ServerMsg::Chat(l) if l.text == "anyone here?" => break said.elapsed(),
+                other => before.push(other),
+            },
+            closed => panic!("closed: {closed:?}"),
+        }
+    };
+    assert!(
+        heard < Duration::from_secs(2),
+        "heard after {heard:?} (frames before it: {before:?})"
+    );
     env.stop().await;
 }
