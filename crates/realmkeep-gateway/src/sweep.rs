@@ -2,8 +2,8 @@
 //! once for what their live notices may have missed, since pub/sub keeps nothing it could not
 //! deliver (a node's subscriber reconnecting, Redis restarted):
 //!
-//! - a session revoked since its token was issued (a ban, a password change, a logout on
-//!   another node): the connection is told to check it and close;
+//! - the session's account revoked since its token was issued (a ban, a password change, on any
+//!   node): the connection is told to check it and close;
 //! - inbox events newer than the last one the connection delivered (a kick, a mail): the
 //!   connection is told to read them.
 //!
