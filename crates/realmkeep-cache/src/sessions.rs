@@ -356,24 +356,12 @@ impl Sessions<'_> {
     }
 
     /// Whether every session of `account` issued at or before `issued_unix_s` was revoked since
-    /// (a ban, a password change): a live connection asks this now and then. Redis down: what
-    /// this node knows.
+    /// (a ban, a password change): a joining connection asks, and one the sweep woke. Redis
+    /// down: what this node knows.
     pub async fn account_revoked(&self, account: AccountId, issued_unix_s: i64) -> bool {
-        let local = lock(&self.local.revoked_before)
-            .get(&account, Instant::now())
-            .is_some_and(|(t, _)| issued_unix_s <= *t);
-        if local {
-            return true;
-        }
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(keys::session_revoked_before(account));
-        match self.core().query::<Option<i64>>(&cmd).await {
-            Ok(before) => before.is_some_and(|t| issued_unix_s <= t),
-            Err(e) => {
-                self.core().degraded("session recheck", &e);
-                false
-            }
-        }
+        self.accounts_revoked(&[(account, issued_unix_s)])
+            .await
+            .is_ok_and(|r| r[0])
     }
 
     /// [`Self::account_revoked`] for many sessions (account, issued at) in one round trip: a
