@@ -25,6 +25,7 @@
 //! | key | type | TTL | why |
 //! |-----|------|-----|-----|
 //! | `session_revoked_before:{account}` | string (unix seconds) | the token lifetime | every token of the account issued at or before it is revoked (a ban, a password change): O(1), no scan |
+//! | `session_ended:{session}` | string (`1`) | the token lifetime | the session was logged out: its connection on any node is closed by that node's sweep (a connection holds the session's id, not its token) |
 //! | `node:{node}:lease` | string | [`crate::CacheOptions::node_lease_ttl`] | a node is alive while its lease is |
 //! | `node:{node}:members` | set of `zone:player` | none | what to clean when the node dies |
 //! | `node:{node}:zones` | set of zone ids | none | whose entity counts the node contributes to |
@@ -112,6 +113,10 @@ pub fn login_failures(account: AccountId) -> String {
 
 pub fn session_revoked_before(account: AccountId) -> String {
     format!("session_revoked_before:{account}")
+}
+
+pub fn session_ended(session: crate::token::SessionId) -> String {
+    format!("session_ended:{session}")
 }
 
 pub fn presence(player: CharacterId) -> String {

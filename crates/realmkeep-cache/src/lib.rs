@@ -145,7 +145,8 @@ pub use crate::presence::{
 pub use crate::pubsub::{Events, Notified};
 pub use crate::rate_limit::{RateDecision, RateLimits};
 pub use crate::sessions::{
-    issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions, REVOKED_CHECK_MAX,
+    issued_at, HeldSession, InvalidSession, IssuedSession, SessionCheck, Sessions,
+    REVOKED_CHECK_MAX,
 };
 pub use crate::sources::{DefinitionSource, LeaderboardSource};
 pub use crate::subscriber::{

@@ -7,7 +7,9 @@
 //! node are still refused, and the sessions accepted meanwhile are registered again when Redis
 //! returns. A ban revokes all the account's sessions at once, however many, by one key:
 //! `session_revoked_before:{account}` (every token issued at or before that second is revoked).
-//! Renewing a token revokes the old one.
+//! Renewing a token revokes the old one. A logout ends the session itself, on every node:
+//! `session_ended:{session}`, which a live connection of that session (which holds the session's
+//! id, not its token, and outlives the token's renewals) is checked against.
 
 use crate::clock::now_unix_s;
 use crate::core::{lock, Core};
@@ -36,12 +38,28 @@ const RAISE_REVOKED_BEFORE: &str = "local cur = tonumber(redis.call('GET', KEYS[
     if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return 0";
 /// Commands per pipeline when sessions are registered again.
 const SESSION_PIPELINE_MAX: usize = 512;
-/// Sessions one [`Sessions::accounts_revoked`] checks at once (one pipeline).
+/// Sessions one [`Sessions::sessions_revoked`] checks at once (one pipeline).
 pub const REVOKED_CHECK_MAX: usize = 512;
 /// Sessions validated or issued while Redis was down, to register again when it returns.
 pub const LOCAL_DEGRADED_SESSIONS_MAX: usize = 50_000;
 /// Sessions revoked on this node, refused locally while Redis is down.
 pub const LOCAL_REVOKED_SESSIONS_MAX: usize = 50_000;
+/// Sessions ended (logged out) on this node, known locally while Redis is down.
+pub const LOCAL_ENDED_SESSIONS_MAX: usize = 50_000;
+/// How long `session_ended:{session}` is kept: a token's lifetime, far longer than the sweep
+/// that closes the session's connections takes to pass (seconds), and than a Redis outage
+/// whose end writes it again.
+pub const SESSION_ENDED_TTL: Duration = SESSION_TOKEN_LIFETIME;
+
+/// A session as a live connection knows it (from its ticket): whether it still holds is
+/// [`Sessions::session_revoked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSession {
+    pub account: AccountId,
+    pub session: SessionId,
+    /// When the connection's token was issued (unix seconds).
+    pub issued_unix_s: i64,
+}
 
 /// A session this node accepted while Redis was down.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +74,8 @@ pub(crate) struct LocalSessions {
     signer: TokenSigner,
     degraded: Mutex<ExpiringMap<String, DegradedSession>>,
     revoked: Mutex<ExpiringMap<String, ()>>,
+    /// Sessions logged out here (`session_ended:{session}`).
+    ended: Mutex<ExpiringMap<SessionId, ()>>,
     /// account -> unix second at or before which its tokens are revoked.
     revoked_before: Mutex<ExpiringMap<AccountId, i64>>,
 }
@@ -66,6 +86,7 @@ impl LocalSessions {
             signer: TokenSigner::new(opts.session_secret.clone()),
             degraded: Mutex::new(ExpiringMap::new(LOCAL_DEGRADED_SESSIONS_MAX)),
             revoked: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_SESSIONS_MAX)),
+            ended: Mutex::new(ExpiringMap::new(LOCAL_ENDED_SESSIONS_MAX)),
             revoked_before: Mutex::new(ExpiringMap::new(LOCAL_REVOKED_ACCOUNTS_MAX)),
         }
     }
@@ -198,6 +219,15 @@ fn tombstone_pipe(pipe: &mut redis::Pipeline, token: &str, claims: &SessionClaim
 /// The second a token was issued (its expiry less the token lifetime).
 pub fn issued_at(claims: &SessionClaims) -> i64 {
     claims.expires_unix_s - SESSION_TOKEN_LIFETIME.as_secs() as i64
+}
+
+fn end_pipe(pipe: &mut redis::Pipeline, session: SessionId, ttl: Duration) {
+    pipe.cmd("SET")
+        .arg(keys::session_ended(session))
+        .arg(1)
+        .arg("EX")
+        .arg(ttl.as_secs().max(1))
+        .ignore();
 }
 
 fn raise_revoked_before(pipe: &mut redis::Pipeline, account: AccountId, at: i64) {
@@ -355,23 +385,19 @@ impl Sessions<'_> {
             .map(|(c, _)| c)
     }
 
-    /// Whether every session of `account` issued at or before `issued_unix_s` was revoked since
-    /// (a ban, a password change): a joining connection asks, and one the sweep woke. Redis
-    /// down: what this node knows.
-    pub async fn account_revoked(&self, account: AccountId, issued_unix_s: i64) -> bool {
-        self.accounts_revoked(&[(account, issued_unix_s)])
-            .await
-            .is_ok_and(|r| r[0])
+    /// Whether a live connection's session no longer holds: its account was revoked since its
+    /// token was issued (a ban, a password change), or the session was logged out, on any node.
+    /// A joining connection asks, and one the sweep woke. Redis down: what this node knows.
+    pub async fn session_revoked(&self, held: HeldSession) -> bool {
+        self.sessions_revoked(&[held]).await.is_ok_and(|r| r[0])
     }
 
-    /// [`Self::account_revoked`] for many sessions (account, issued at) in one round trip: a
-    /// gateway's sweep of its connections. At most [`REVOKED_CHECK_MAX`]; while Redis is down
-    /// only this node's own revocations answer (as for one).
-    pub async fn accounts_revoked(
-        &self,
-        sessions: &[(AccountId, i64)],
-    ) -> Result<Vec<bool>, CacheError> {
-        if sessions.len() > REVOKED_CHECK_MAX {
+    /// [`Self::session_revoked`] for many sessions in one round trip: a gateway's sweep of its
+    /// connections. At most [`REVOKED_CHECK_MAX`]; while Redis is down only this node's own
+    /// revocations and logouts answer (as for one). Only a revocation written says yes: a key
+    /// Redis lost (a restart) closes nobody.
+    pub async fn sessions_revoked(&self, held: &[HeldSession]) -> Result<Vec<bool>, CacheError> {
+        if held.len() > REVOKED_CHECK_MAX {
             return Err(CacheError::Limit {
                 what: "sessions checked at once",
                 max: REVOKED_CHECK_MAX,
@@ -379,23 +405,31 @@ impl Sessions<'_> {
         }
         let mut revoked: Vec<bool> = {
             let now = Instant::now();
-            let local = lock(&self.local.revoked_before);
-            sessions
-                .iter()
-                .map(|(a, issued)| local.get(a, now).is_some_and(|(t, _)| *issued <= *t))
+            let before = lock(&self.local.revoked_before);
+            let ended = lock(&self.local.ended);
+            held.iter()
+                .map(|h| {
+                    before
+                        .get(&h.account, now)
+                        .is_some_and(|(t, _)| h.issued_unix_s <= *t)
+                        || ended.get(&h.session, now).is_some()
+                })
                 .collect()
         };
-        if sessions.is_empty() {
+        if held.is_empty() {
             return Ok(revoked);
         }
         let mut pipe = redis::pipe();
-        for (a, _) in sessions {
-            pipe.cmd("GET").arg(keys::session_revoked_before(*a));
+        for h in held {
+            pipe.cmd("GET").arg(keys::session_revoked_before(h.account));
+            pipe.cmd("EXISTS").arg(keys::session_ended(h.session));
         }
         match self.core().query_pipe::<Vec<Option<i64>>>(&pipe).await {
-            Ok(before) => {
-                for ((r, (_, issued)), t) in revoked.iter_mut().zip(sessions).zip(before) {
-                    *r |= t.is_some_and(|t| *issued <= t);
+            Ok(answers) => {
+                for ((r, h), a) in revoked.iter_mut().zip(held).zip(answers.chunks(2)) {
+                    let before = a.first().copied().flatten();
+                    let ended = a.get(1).copied().flatten().unwrap_or(0) > 0;
+                    *r |= before.is_some_and(|t| h.issued_unix_s <= t) || ended;
                 }
             }
             Err(e) => self.core().degraded("session recheck", &e),
@@ -428,6 +462,36 @@ impl Sessions<'_> {
         }
     }
 
+    /// Ends the session of `token` (a logout): its token is revoked, and the session ended on
+    /// every node (`session_ended:{session}`), so a connection it holds on another node is
+    /// closed by that node's sweep. Refused on this node at once, everywhere once Redis has it
+    /// (written again when Redis returns).
+    pub async fn end(&self, token: &str) -> Served {
+        let core = self.core();
+        let Ok((claims, token)) = self.local.signer.verify(token, now_unix_s()) else {
+            return Served::Redis; // forged or expired: nothing to end
+        };
+        let now = Instant::now();
+        lock(&self.local.revoked).insert(
+            token.as_str().to_string(),
+            (),
+            now + remaining(&claims),
+            now,
+        );
+        lock(&self.local.ended).insert(claims.session, (), now + SESSION_ENDED_TTL, now);
+        lock(&self.local.degraded).remove(&token.as_str().to_string());
+        let mut pipe = redis::pipe();
+        tombstone_pipe(&mut pipe, token.as_str(), &claims);
+        end_pipe(&mut pipe, claims.session, SESSION_ENDED_TTL);
+        match core.query_pipe::<()>(&pipe).await {
+            Ok(()) => Served::Redis,
+            Err(e) => {
+                core.degraded("session end", &e);
+                Served::Local
+            }
+        }
+    }
+
     /// Ends every session of an account (a ban, a password change), however many: one key,
     /// `session_revoked_before:{account}` = now, refuses every token issued at or before it, on
     /// every node. Refused on this node at once; while Redis is down this fails with
@@ -451,7 +515,7 @@ impl Sessions<'_> {
 }
 
 /// Registers the sessions accepted while Redis was down (NX: a tombstone written meanwhile by
-/// another node wins), and writes again the tombstones of sessions revoked on this node.
+/// another node wins), and writes again the tombstones of sessions revoked or ended on this node.
 pub(crate) async fn reregister(
     core: &Core,
     local: &LocalSessions,
@@ -483,6 +547,10 @@ pub(crate) async fn reregister(
             tombstone_pipe(pipes.last_mut().expect("one pipe"), token, &claims);
             next(&mut pipes, 1);
         }
+    }
+    for (session, (), until) in lock(&local.ended).live(now) {
+        end_pipe(pipes.last_mut().expect("one pipe"), session, until - now);
+        next(&mut pipes, 1);
     }
     for (account, at, _) in lock(&local.revoked_before).live(now) {
         raise_revoked_before(pipes.last_mut().expect("one pipe"), account, at);

@@ -30,6 +30,17 @@ pub struct TicketGrant {
     pub issued_unix_s: i64,
 }
 
+impl TicketGrant {
+    /// The session the connection holds, as [`crate::Sessions::session_revoked`] checks it.
+    pub fn held_session(&self) -> crate::HeldSession {
+        crate::HeldSession {
+            account: self.account,
+            session: self.session,
+            issued_unix_s: self.issued_unix_s,
+        }
+    }
+}
+
 /// A ticket as handed to the client. Debug shows none of it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Ticket(String);

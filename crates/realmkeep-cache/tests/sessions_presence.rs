@@ -293,6 +293,14 @@ fn now_s() -> i64 {
         .as_secs() as i64
 }
 
+fn held(s: &realmkeep_cache::IssuedSession, issued_unix_s: i64) -> HeldSession {
+    HeldSession {
+        account: s.claims.account,
+        session: s.claims.session,
+        issued_unix_s,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_sessions_are_checked_for_revocation_in_one_round_trip() {
     let server = redis();
@@ -300,30 +308,48 @@ async fn many_sessions_are_checked_for_revocation_in_one_round_trip() {
     let other_node = connect(&server, options("n2")).await;
     let old = cache.sessions().issue(AccountId(1)).await;
     let kept = cache.sessions().issue(AccountId(2)).await;
-    // Revoked on the other node: seen here through Redis alone.
+    let out = cache.sessions().issue(AccountId(3)).await;
+    let renewed = cache.sessions().issue(AccountId(4)).await;
+    // Revoked and logged out on the other node: seen here through Redis alone.
     other_node
         .sessions()
         .revoke_account(AccountId(1))
         .await
         .unwrap();
+    other_node.sessions().end(out.token.as_str()).await;
+    // A renewal revokes the old token, not the session: its connection holds.
+    other_node
+        .sessions()
+        .renew(renewed.token.as_str())
+        .await
+        .unwrap();
     let ask = [
-        (AccountId(1), issued_at(&old.claims)),
-        (AccountId(2), issued_at(&kept.claims)),
+        held(&old, issued_at(&old.claims)),
+        held(&kept, issued_at(&kept.claims)),
         // A session of account 1 issued after the revocation is not revoked.
-        (AccountId(1), issued_at(&old.claims) + 3_600),
+        held(&old, issued_at(&old.claims) + 3_600),
+        held(&out, issued_at(&out.claims)),
+        held(&renewed, issued_at(&renewed.claims)),
     ];
     assert_eq!(
-        cache.sessions().accounts_revoked(&ask).await.unwrap(),
-        [true, false, false]
+        cache.sessions().sessions_revoked(&ask).await.unwrap(),
+        [true, false, false, true, false]
     );
+    assert!(cache.sessions().session_revoked(ask[3]).await);
+    assert!(!cache.sessions().session_revoked(ask[4]).await);
     let too_many = vec![ask[0]; REVOKED_CHECK_MAX + 1];
     assert!(matches!(
-        cache.sessions().accounts_revoked(&too_many).await,
+        cache.sessions().sessions_revoked(&too_many).await,
         Err(CacheError::Limit { .. })
     ));
-    // Redis gone: this node's own revocations still answer.
+    // Redis gone: this node's own revocations and logouts still answer.
     cache.sessions().revoke_account(AccountId(2)).await.unwrap();
+    cache.sessions().end(renewed.token.as_str()).await;
     drop(server);
-    let revoked = cache.sessions().accounts_revoked(&ask).await.unwrap();
-    assert_eq!(revoked, [false, true, false], "only what this node revoked");
+    let revoked = cache.sessions().sessions_revoked(&ask).await.unwrap();
+    assert_eq!(
+        revoked,
+        [false, true, false, false, true],
+        "only what this node revoked"
+    );
 }

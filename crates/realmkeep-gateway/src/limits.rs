@@ -24,9 +24,10 @@ pub const AWAITING_REPLIES_MAX: usize = 32;
 pub const RATE_LIMITED_IN_A_ROW_MAX: u32 = 20;
 /// How long a new connection of an account waits for its previous one to let go.
 pub const TAKEOVER_WAIT: Duration = Duration::from_secs(3);
-/// How often the gateway's sweep looks, for every connection at once, whether its session's
-/// account was revoked (a ban, a password change) or its inbox holds an event whose live notice
-/// was lost (pub/sub does not keep what it could not deliver).
+/// How often the gateway's sweep looks, for every connection at once, whether its session was
+/// revoked (its account: a ban, a password change; or the session logged out on another node)
+/// or its inbox holds an event whose live notice was lost (pub/sub does not keep what it could
+/// not deliver).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// Connections one round trip of the sweep looks at (a pipeline each for sessions and inboxes).
 pub const SWEEP_BATCH_MAX: usize = 500;

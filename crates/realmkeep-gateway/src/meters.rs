@@ -1,9 +1,11 @@
 //! The gateway's Prometheus series (rendered with the node's at `/metrics`): open WebSockets,
-//! frames and bytes in and out, closes by code, rate-limited requests by action, and what the
+//! frames and bytes in and out (out by the kind of message: what a player's bandwidth goes to),
+//! closes by code, rate-limited requests by action, and what the
 //! sweep found that live notices missed. Handles
 //! are made once per gateway; labelled counters when their (rare) event happens.
 
 use metrics::{Counter, Gauge};
+use realmkeep_protocol::ws::ServerMsg;
 use realmkeep_protocol::CloseCode;
 
 pub(crate) const CONNECTIONS: &str = "realmkeep_gateway_connections";
@@ -16,13 +18,59 @@ pub(crate) const RATE_LIMITED: &str = "realmkeep_rate_limited_total";
 /// What the sweep found that a live notice missed, by `what` (`revoked`, `inbox`).
 pub(crate) const SWEEP_FOUND: &str = "realmkeep_gateway_sweep_found_total";
 
+/// What a server frame carries, as the `kind` label of the frames and bytes sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutKind {
+    /// What the player sees around it (`view`).
+    View,
+    /// Chat lines and announcements.
+    Chat,
+    /// Answers to commands, and the data some carry.
+    Answer,
+    /// The player's own events and inbox events.
+    Event,
+    /// The rest: the welcome, redirects, closing notes.
+    Other,
+}
+
+impl OutKind {
+    const ALL: [OutKind; 5] = [
+        OutKind::View,
+        OutKind::Chat,
+        OutKind::Answer,
+        OutKind::Event,
+        OutKind::Other,
+    ];
+
+    pub fn of(msg: &ServerMsg) -> Self {
+        match msg {
+            ServerMsg::View(_) => OutKind::View,
+            ServerMsg::Chat(_) | ServerMsg::Announcement(_) => OutKind::Chat,
+            ServerMsg::Answer { .. } | ServerMsg::Data { .. } => OutKind::Answer,
+            ServerMsg::Event(_) | ServerMsg::Inbox(_) => OutKind::Event,
+            _ => OutKind::Other,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            OutKind::View => "view",
+            OutKind::Chat => "chat",
+            OutKind::Answer => "answer",
+            OutKind::Event => "event",
+            OutKind::Other => "other",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Meters {
     pub connections: Gauge,
     pub messages_in: Counter,
-    pub messages_out: Counter,
     pub bytes_in: Counter,
-    pub bytes_out: Counter,
+    /// Frames and bytes sent, by [`OutKind`] (its index).
+    messages_out: [Counter; OutKind::ALL.len()],
+    bytes_out: [Counter; OutKind::ALL.len()],
 }
 
 impl Meters {
@@ -31,10 +79,17 @@ impl Meters {
         Self {
             connections: metrics::gauge!(CONNECTIONS),
             messages_in: metrics::counter!(MESSAGES_IN),
-            messages_out: metrics::counter!(MESSAGES_OUT),
             bytes_in: metrics::counter!(BYTES_IN),
-            bytes_out: metrics::counter!(BYTES_OUT),
+            messages_out: OutKind::ALL
+                .map(|k| metrics::counter!(MESSAGES_OUT, "kind" => k.label())),
+            bytes_out: OutKind::ALL.map(|k| metrics::counter!(BYTES_OUT, "kind" => k.label())),
         }
+    }
+
+    /// A server frame of `bytes` queued for a socket.
+    pub fn sent(&self, kind: OutKind, bytes: u64) {
+        self.messages_out[kind as usize].increment(1);
+        self.bytes_out[kind as usize].increment(bytes);
     }
 
     /// A WebSocket closed by the server with `code` (kicks and ordinary ends alike).

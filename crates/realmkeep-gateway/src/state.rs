@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// What the gateway tells one live connection from outside it.
+/// What the gateway tells one live connection from outside it. Rare, so the large variants are
+/// boxed: a connection's control queue keeps the room its largest burst needed, and a slot is
+/// the size of the largest variant.
 #[derive(Debug)]
-/// Rare and small on the wire, so boxed: each connection's control queue allocates its first
-/// block of slots up front, and a slot is the size of the largest variant.
 pub(crate) enum ConnControl {
     /// Close with this code (a newer connection of the account, a logout, a ban).
     Close(CloseCode),
@@ -32,7 +32,7 @@ pub(crate) enum ConnControl {
     Player(Box<PlayerEvent>),
     /// A message for this player alone (a guild war of its guild).
     Send(Box<ServerMsg>),
-    /// The sweep found the session's account revoked: check it and close.
+    /// The sweep found the session revoked (its account, or a logout): check it and close.
     Recheck,
     /// The sweep found inbox events the connection was not woken for: read them.
     ReadInbox,
@@ -52,7 +52,7 @@ pub(crate) struct Live {
     /// Whose chat channels it hears (set once the character is in the world).
     pub kingdom: Option<Kingdom>,
     pub guild: Option<GuildId>,
-    pub control: mpsc::Sender<ConnControl>,
+    pub control: flume::Sender<ConnControl>,
     /// Fired when the connection has let go of its character (the next one may resume it).
     pub released: Option<oneshot::Receiver<()>>,
 }
@@ -171,8 +171,10 @@ impl App {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn control_channel() -> (mpsc::Sender<ConnControl>, mpsc::Receiver<ConnControl>) {
-        mpsc::channel(CONTROL_QUEUE_MAX)
+    /// A connection's control queue (`CONTROL_QUEUE_MAX`): a flume queue allocates its slots
+    /// only when messages wait, and this one is nearly always empty.
+    pub fn control_channel() -> (flume::Sender<ConnControl>, flume::Receiver<ConnControl>) {
+        flume::bounded(CONTROL_QUEUE_MAX)
     }
 
     /// Closes the live connection of `account` with `code` (if `session` is given, only if it

@@ -2,8 +2,8 @@
 //! once for what their live notices may have missed, since pub/sub keeps nothing it could not
 //! deliver (a node's subscriber reconnecting, Redis restarted):
 //!
-//! - the session's account revoked since its token was issued (a ban, a password change, on any
-//!   node): the connection is told to check it and close;
+//! - the session's account revoked since its token was issued (a ban, a password change), or
+//!   the session logged out, on any node: the connection is told to check it and close;
 //! - inbox events newer than the last one the connection delivered (a kick, a mail): the
 //!   connection is told to read them.
 //!
@@ -14,19 +14,17 @@
 
 use crate::limits::SWEEP_BATCH_MAX;
 use crate::state::{lock, App, ConnControl};
-use realmkeep_cache::InboxId;
-use realmkeep_domain::{AccountId, CharacterId};
+use realmkeep_cache::{HeldSession, InboxId};
+use realmkeep_domain::CharacterId;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// One live connection as the sweep sees it.
 struct Watched {
-    account: AccountId,
-    issued_unix_s: i64,
+    session: HeldSession,
     character: CharacterId,
     /// The last inbox event it delivered (none before its character is in the world).
     seen: Option<InboxId>,
-    control: mpsc::Sender<ConnControl>,
+    control: flume::Sender<ConnControl>,
 }
 
 pub(crate) async fn run(app: Arc<App>) {
@@ -46,8 +44,11 @@ async fn sweep(app: &App) {
     let mut watched: Vec<Watched> = lock(&app.live)
         .iter()
         .map(|(account, l)| Watched {
-            account: *account,
-            issued_unix_s: l.issued_unix_s,
+            session: HeldSession {
+                account: *account,
+                session: l.session,
+                issued_unix_s: l.issued_unix_s,
+            },
             character: l.character,
             seen: None,
             control: l.control.clone(),
@@ -63,9 +64,8 @@ async fn sweep(app: &App) {
         if app.stop.is_cancelled() {
             return;
         }
-        let sessions: Vec<(AccountId, i64)> =
-            batch.iter().map(|w| (w.account, w.issued_unix_s)).collect();
-        match app.cache().sessions().accounts_revoked(&sessions).await {
+        let sessions: Vec<HeldSession> = batch.iter().map(|w| w.session).collect();
+        match app.cache().sessions().sessions_revoked(&sessions).await {
             Ok(revoked) => {
                 for (w, _) in batch.iter().zip(revoked).filter(|(_, r)| *r) {
                     found(w, ConnControl::Recheck, "revoked");

@@ -436,6 +436,21 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
     assert!(total(&s, "realmkeep_gateway_messages_in_total", &[]) >= 50.0);
     assert!(total(&s, "realmkeep_gateway_messages_out_total", &[]) >= 2.0);
     assert!(total(&s, "realmkeep_gateway_bytes_out_total", &[]) > 100.0);
+    // By kind: the join's welcome, and the answers to the commands.
+    assert!(
+        total(
+            &s,
+            "realmkeep_gateway_messages_out_total",
+            &[("kind", "other")]
+        ) >= 1.0
+    );
+    assert!(
+        total(
+            &s,
+            "realmkeep_gateway_bytes_out_total",
+            &[("kind", "answer")]
+        ) > 0.0
+    );
     assert!(total(&s, "realmkeep_rate_limited_total", &[("action", "flood")]) >= 1.0);
     let quest = [("action", "accept_quest"), ("outcome", "ok")];
     assert!(total(&s, "realmkeep_critical_action_seconds", &quest) >= 1.0);

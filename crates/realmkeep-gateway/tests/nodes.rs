@@ -1,7 +1,8 @@
 //! Two nodes against one PostgreSQL and one Redis, each running one zone with its own gateway:
 //! a player who changes zone to the other node is saved and released, sent there with a ticket
 //! (`redirect`, close 4007), and claimed there with the next epoch; a player who logs into the
-//! wrong node is sent to the right one; chat crosses nodes; the spec's zone sets stay right.
+//! wrong node is sent to the right one; chat crosses nodes; the spec's zone sets stay right; a
+//! logout at one node closes the session's socket on the other.
 
 mod support;
 
@@ -241,6 +242,24 @@ async fn a_zone_change_to_another_node_hands_the_player_over() {
             .then_some(())
     })
     .await;
+
+    // Bobby's session (logged in at node two, playing on node one) ends at node two: a renewal
+    // there revokes the old token, not the session, so his socket holds through a sweep; his
+    // logout there closes it, by node one's sweep (4005).
+    let fresh = two.http.refresh(&tb).await.unwrap();
+    tokio::time::sleep(realmkeep_gateway::limits::SWEEP_EVERY + Duration::from_secs(1)).await;
+    assert_eq!(wb.request(Command::Stop).await.unwrap(), Answer::Ok);
+    two.http.logout(&fresh.token).await.unwrap();
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(WAIT, wb.closed())
+        .await
+        .expect("the logout at node two closes the socket on node one");
+    assert_eq!(closed.unwrap(), Some(CloseCode::SessionRevoked.code()));
+    assert!(
+        started.elapsed() < realmkeep_gateway::limits::SWEEP_EVERY + Duration::from_secs(2),
+        "closed by node one's sweep in {:?}",
+        started.elapsed()
+    );
 
     one.gateway.stop();
     two.gateway.stop();

@@ -78,7 +78,9 @@ pub use error::HostError;
 pub use health::StoreHealth;
 pub use host::{holder_name, JoinReceipt, ShutdownReport, ZoneHost};
 pub use jobs::JobMetrics;
-pub use messages::{notice_channel, Notice, NoticeReceiver, NoticeSender};
+pub use messages::{
+    notice_channel, Notice, NoticeReceiver, NoticeRecvError, NoticeSendError, NoticeSender,
+};
 pub use metrics::{HostMetrics, Percentiles};
 pub use serve::{serve, STATUS_LOG_INTERVAL};
 pub use signal::shutdown_signal;

@@ -3,7 +3,6 @@
 
 use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_zone::io::{LeftReason, PlayerEvent, ReplyTo, SpawnRefusal, ZoneInput};
-use tokio::sync::mpsc;
 
 /// Host → tick thread, on the control lane (everything but player commands).
 #[derive(Debug)]
@@ -24,39 +23,65 @@ pub(crate) enum Control {
     },
 }
 
-/// A new channel for one player's notices, of `capacity`. Its slots hold boxed notices: tokio
-/// allocates a queue's first block of 32 slots when the channel is made, and a `Notice` is
-/// about a hundred bytes, so every player would hold 3 KB for a queue that is nearly always
-/// empty (a notice is boxed once, on the tick thread, when it is sent).
+/// A new channel for one player's notices, of `capacity`. An empty channel allocates no slots
+/// (a flume queue grows when notices wait), and its slots hold boxed notices: a `Notice` is about
+/// a hundred bytes, and a queue keeps the room its largest burst needed, so every player would
+/// keep kilobytes for a queue that is nearly always empty (a notice is boxed once, on the tick
+/// thread, when it is sent).
 pub fn notice_channel(capacity: usize) -> (NoticeSender, NoticeReceiver) {
-    let (tx, rx) = mpsc::channel(capacity);
+    let (tx, rx) = flume::bounded(capacity);
     (NoticeSender(tx), NoticeReceiver(rx))
+}
+
+/// Why a notice was not queued (`NoticeSender::try_send`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeSendError {
+    /// The player's queue is full: the notice is dropped.
+    Full,
+    /// Nobody listens any more (the receiver is gone).
+    Closed,
+}
+
+/// Why no notice was taken (`NoticeReceiver::try_recv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeRecvError {
+    /// Nothing is queued now.
+    Empty,
+    /// Nothing is queued and every sender is gone.
+    Closed,
 }
 
 /// The sending side of a player's notices (`notice_channel`).
 #[derive(Debug, Clone)]
-pub struct NoticeSender(mpsc::Sender<Box<Notice>>);
+pub struct NoticeSender(flume::Sender<Box<Notice>>);
 
 impl NoticeSender {
-    /// Sends without waiting; a full or closed channel gives the notice back.
-    pub fn try_send(&self, notice: Notice) -> Result<(), mpsc::error::TrySendError<Box<Notice>>> {
-        self.0.try_send(Box::new(notice))
+    /// Sends without waiting; a full or closed channel drops the notice and says which.
+    pub fn try_send(&self, notice: Notice) -> Result<(), NoticeSendError> {
+        self.0.try_send(Box::new(notice)).map_err(|e| match e {
+            flume::TrySendError::Full(_) => NoticeSendError::Full,
+            flume::TrySendError::Disconnected(_) => NoticeSendError::Closed,
+        })
     }
 }
 
 /// The receiving side of a player's notices (`notice_channel`).
 #[derive(Debug)]
-pub struct NoticeReceiver(mpsc::Receiver<Box<Notice>>);
+pub struct NoticeReceiver(flume::Receiver<Box<Notice>>);
 
 impl NoticeReceiver {
-    /// The next notice, or `None` once every sender is gone.
+    /// The next notice, or `None` once every sender is gone and nothing is queued. Cancel safe:
+    /// a notice is taken only by the call that returns it.
     pub async fn recv(&mut self) -> Option<Notice> {
-        self.0.recv().await.map(|n| *n)
+        self.0.recv_async().await.ok().map(|n| *n)
     }
 
     /// The next notice if one is queued.
-    pub fn try_recv(&mut self) -> Result<Notice, mpsc::error::TryRecvError> {
-        self.0.try_recv().map(|n| *n)
+    pub fn try_recv(&mut self) -> Result<Notice, NoticeRecvError> {
+        self.0.try_recv().map(|n| *n).map_err(|e| match e {
+            flume::TryRecvError::Empty => NoticeRecvError::Empty,
+            flume::TryRecvError::Disconnected => NoticeRecvError::Closed,
+        })
     }
 }
 

@@ -12,7 +12,7 @@
 use crate::limits::{
     CACHE_BACKLOG_MAX, EVENT_BACKLOG_MAX, LOG_BACKLOG_BATCHES_MAX, STORE_BACKLOG_MAX,
 };
-use crate::messages::{HostEvent, Notice, NoticeSender};
+use crate::messages::{HostEvent, Notice, NoticeSendError, NoticeSender};
 use crate::metrics::{add, bump, set, Metrics};
 use crate::store_worker::is_save;
 use realmkeep_domain::CharacterId;
@@ -244,9 +244,9 @@ impl Outbox {
         };
         match tx.try_send(notice) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => bump(&self.metrics.counters.notices_dropped),
+            Err(NoticeSendError::Full) => bump(&self.metrics.counters.notices_dropped),
             // The player stopped listening (the gateway dropped the receiver).
-            Err(TrySendError::Closed(_)) => {}
+            Err(NoticeSendError::Closed) => {}
         }
     }
 

@@ -5,10 +5,9 @@ use crate::mind::{Mind, Offer};
 use crate::seed::SeededPlayer;
 use crate::stats::{bump, dec, SimStats, TradeReceipt};
 use realmkeep_domain::ZoneId;
-use realmkeep_server::Notice;
+use realmkeep_server::{Notice, NoticeRecvError};
 use realmkeep_zone::io::{Action, LeftReason, PlayerCommand, PlayerEvent};
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TryRecvError;
 
 /// Where a player is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +140,8 @@ impl SimPlayer {
             };
             match rx.try_recv() {
                 Ok(n) => self.on_notice(n, step, stats, receipts),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
+                Err(NoticeRecvError::Empty) => break,
+                Err(NoticeRecvError::Closed) => {
                     if !matches!(self.place, Place::Out | Place::Offline { .. }) {
                         self.offline(step, stats);
                     }

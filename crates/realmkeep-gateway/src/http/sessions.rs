@@ -78,10 +78,11 @@ pub(crate) async fn refresh(
     }
 }
 
-/// Ends this session: its token is revoked, and its WebSocket (if any) closed (4005); the
-/// character stays for the disconnect grace like any dropped connection.
+/// Ends this session: its token is revoked, and its WebSocket (if any) closed (4005): at once
+/// on this node, by its node's sweep on another (`session_ended:{session}`). The character
+/// stays for the disconnect grace like any dropped connection.
 pub(crate) async fn logout(State(app): State<AppState>, who: Authed) -> StatusCode {
-    app.cache().sessions().revoke(&who.token).await;
+    app.cache().sessions().end(&who.token).await;
     app.close_live(
         who.account,
         Some(who.claims.session),

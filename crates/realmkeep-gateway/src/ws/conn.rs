@@ -12,7 +12,7 @@ use super::translate;
 use super::writer::Outgoing;
 use crate::limits::*;
 use crate::listener::SlotHandle;
-use crate::meters::Meters;
+use crate::meters::{Meters, OutKind};
 use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{Message, WebSocket};
 use futures::StreamExt;
@@ -24,7 +24,6 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Longest wait for the final save of a logout before the socket closes anyway (the zone
 /// keeps retrying the save; the character leaves once it succeeds).
@@ -43,7 +42,7 @@ pub(super) struct Conn {
     pub(super) app: Arc<App>,
     pub(super) peer: SocketAddr,
     pub(super) id: u64,
-    pub(super) out: mpsc::Sender<Outgoing>,
+    pub(super) out: flume::Sender<Outgoing>,
     pub(super) seq: u64,
     pub(super) last_request: Option<u64>,
     pub(super) limited_in_a_row: u32,
@@ -57,7 +56,7 @@ pub(super) struct Conn {
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
     let _slot = slot;
     let (sink, mut stream) = socket.split();
-    let (out, out_rx) = mpsc::channel::<Outgoing>(app.config.outbound_queue);
+    let (out, out_rx) = flume::bounded::<Outgoing>(app.config.outbound_queue);
     let give_up = tokio_util::sync::CancellationToken::new();
     app.meters.connections.increment(1.0);
     let open = app.meters.connections.clone();
@@ -114,29 +113,29 @@ impl Conn {
     /// or an announcement may wait for the next view (`HELD_FLUSH_MAX`).
     pub(super) fn send(&mut self, msg: ServerMsg) -> Result<(), End> {
         self.seq += 1;
-        let may_wait = matches!(msg, ServerMsg::Chat(_) | ServerMsg::Announcement(_));
+        let kind = OutKind::of(&msg);
+        let may_wait = kind == OutKind::Chat;
         let frame = ServerFrame::new(self.seq, msg);
         let text = serde_json::to_string(&frame).expect("server frames serialise");
-        self.queue(text, may_wait)
+        self.queue(text, may_wait, kind)
     }
 
     /// Queues a message encoded once for many connections (a chat line, an announcement: it
     /// may wait for the next view).
     pub(super) fn send_shared(&mut self, msg: &EncodedMsg) -> Result<(), End> {
         self.seq += 1;
-        self.queue(ServerFrame::encode_with(self.seq, msg), true)
+        self.queue(ServerFrame::encode_with(self.seq, msg), true, OutKind::Chat)
     }
 
-    fn queue(&mut self, text: String, may_wait: bool) -> Result<(), End> {
+    fn queue(&mut self, text: String, may_wait: bool, kind: OutKind) -> Result<(), End> {
         let bytes = text.len() as u64;
         match self.out.try_send(Outgoing::Text { text, may_wait }) {
             Ok(()) => {
-                self.app.meters.messages_out.increment(1);
-                self.app.meters.bytes_out.increment(bytes);
+                self.app.meters.sent(kind, bytes);
                 Ok(())
             }
-            Err(mpsc::error::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Gone),
+            Err(flume::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
+            Err(flume::TrySendError::Disconnected(_)) => Err(End::Gone),
         }
     }
 
@@ -359,7 +358,7 @@ impl Conn {
                     }
                     None => Err(End::Close(CloseCode::Left)),
                 },
-                ctl = j.control.recv() => match ctl {
+                ctl = j.control.recv_async() => match ctl.ok() {
                     Some(ConnControl::Close(code)) => Err(End::Close(code)),
                     Some(ConnControl::Player(ev)) => {
                         Box::pin(super::queue::follow(&j, &ev)).await;
@@ -383,7 +382,7 @@ impl Conn {
                         Err(End::Close(CloseCode::Idle))
                     } else {
                         match self.out.try_send(Outgoing::Ping) {
-                            Err(mpsc::error::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
+                            Err(flume::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
                             _ => Ok(()),
                         }
                     }

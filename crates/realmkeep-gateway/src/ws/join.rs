@@ -15,7 +15,7 @@ use realmkeep_zone::io::PlayerEvent;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// Longest wait for the zone to spawn a joining character (its next tick, usually).
 const SPAWN_WAIT: Duration = Duration::from_secs(10);
@@ -44,7 +44,7 @@ pub(crate) struct Joined {
     pub host: ZoneHost,
     pub zone: ZoneId,
     pub notices: NoticeReceiver,
-    pub control: mpsc::Receiver<ConnControl>,
+    pub control: flume::Receiver<ConnControl>,
     /// Fired when the connection let go of the character (a newer connection may resume it).
     pub released: oneshot::Sender<()>,
     pub in_world: InWorld,
@@ -141,10 +141,7 @@ pub(crate) async fn join(
         }
     };
     let sessions = app.cache().sessions();
-    if sessions
-        .account_revoked(grant.account, grant.issued_unix_s)
-        .await
-    {
+    if sessions.session_revoked(grant.held_session()).await {
         return Err(refused(Reason::Unauthorized, "the session was revoked"));
     }
     match app.store().active_ban(Some(grant.account), Some(ip)).await {

@@ -111,7 +111,7 @@ impl Conn {
             .app
             .cache()
             .sessions()
-            .account_revoked(g.account, g.issued_unix_s)
+            .session_revoked(g.held_session())
             .await
         {
             let banned = matches!(

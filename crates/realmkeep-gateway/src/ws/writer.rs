@@ -11,12 +11,11 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::stream::SplitSink;
 use futures::SinkExt;
 use realmkeep_protocol::CloseCode;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// One message for the socket, as small as it can be: each connection's queue allocates its
-/// first block of 32 slots when it is made (a `Message` would make a slot 56 bytes).
+/// One message for the socket, as small as it can be: a connection's queue keeps the room its
+/// largest burst needed (a `Message` would make a slot 56 bytes).
 #[derive(Debug)]
 pub(crate) enum Outgoing {
     /// A server frame. `may_wait`: it may wait up to `HELD_FLUSH_MAX` for company before it is
@@ -51,7 +50,7 @@ impl Outgoing {
 
 pub(crate) async fn run(
     mut sink: SplitSink<WebSocket, Message>,
-    mut out_rx: mpsc::Receiver<Outgoing>,
+    out_rx: flume::Receiver<Outgoing>,
     give_up: CancellationToken,
 ) {
     // When what was written without a flush must go out: armed by the first held message.
@@ -67,9 +66,9 @@ pub(crate) async fn run(
                 return;
             }
             () = &mut held_until, if holding => None,
-            m = out_rx.recv() => match m {
-                Some(m) => Some(m),
-                None => break,
+            m = out_rx.recv_async() => match m {
+                Ok(m) => Some(m),
+                Err(_) => break,
             },
         };
         let mut closing = false;

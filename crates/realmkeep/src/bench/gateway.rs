@@ -21,6 +21,7 @@
 //! - **Idle** (`--idle`, the issue's 15,000): authenticated players joined and silent, over
 //!   several bots processes (a process may open 20,000 files); memory per connection.
 
+use super::gateway_figures::{record_active, record_idle, Measured, SentBytes};
 use super::gateway_procs::{
     cpu_seconds, free_port, load_average, machine_busy_seconds, memory_available_mib, rss_kib, Proc,
 };
@@ -62,13 +63,6 @@ const NODE_READY_WAIT: Duration = Duration::from_secs(120);
 const RATE_LIMIT_UNBOUNDED: &str = "1000000000/1";
 /// Connections per address the node allows on top of the bots' sockets (their HTTP calls).
 const CONNECTIONS_MARGIN: usize = 1_000;
-/// Bytes in a KB of the targets.
-const KB: f64 = 1_000.0;
-/// Targets of the issue.
-const TICK_P99_MAX_MS: f64 = 25.0;
-const RTT_P99_MAX_MS: f64 = 100.0;
-const DOWN_PER_PLAYER_MAX_KB_S: f64 = 5.0;
-const IDLE_MEMORY_MAX_KB: f64 = 20.0;
 /// The decisions' seed.
 const SEED: u64 = 2_026;
 
@@ -77,46 +71,6 @@ const _: () = assert!(
     "a process here opens 20,000 files at the most"
 );
 const _: () = assert!(SCENE_FILL_PERCENT <= 100);
-
-/// What one phase measured over its window.
-#[derive(Debug, Default, Clone)]
-pub(super) struct Measured {
-    pub(super) players: usize,
-    pub(super) held: u64,
-    /// TCP connections the node had open at the window's end (its own count).
-    pub(super) node_connections: u64,
-    pub(super) seconds: f64,
-    pub(super) node_cpu_s: f64,
-    pub(super) bots_cpu_s: f64,
-    pub(super) machine_busy_s: f64,
-    /// The machine's 1-minute load average when the window opened.
-    pub(super) load_average: f64,
-    pub(super) rss_start_kib: f64,
-    pub(super) rss_kib: f64,
-    pub(super) tick_p50_ms: f64,
-    pub(super) tick_p99_ms: f64,
-    pub(super) tick_max_ms: f64,
-    pub(super) rtt_p50_ms: f64,
-    pub(super) rtt_p99_ms: f64,
-    pub(super) critical_rtt_p99_ms: f64,
-    pub(super) answered: u64,
-    pub(super) critical_answered: u64,
-    pub(super) try_again: u64,
-    pub(super) frames_up: u64,
-    pub(super) bytes_up: u64,
-    pub(super) frames_down: u64,
-    pub(super) bytes_down: u64,
-}
-
-impl Measured {
-    pub(super) fn messages(&self) -> f64 {
-        (self.frames_up + self.frames_down) as f64
-    }
-
-    pub(super) fn per_player_s(&self, v: u64) -> f64 {
-        v as f64 / self.players.max(1) as f64 / self.seconds.max(1e-3)
-    }
-}
 
 /// Where the phases run.
 pub(super) struct Scene {
@@ -437,6 +391,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     tokio::time::sleep(settle).await;
     // Open the windows.
     node.stats(Some("stats")).await?;
+    let meters = Http::new(&url);
+    let sent0 = SentBytes::scrape(&meters).await?;
     bots_window(&mut bots).await?;
     let bot_pids: Vec<u32> = bots.iter().map(|b| b.pid()).collect();
     let bots_cpu = |pids: &[u32]| pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
@@ -451,6 +407,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     let node_stats = node.stats(Some("stats")).await?;
     let w = bots_window(&mut bots).await?;
     let window_s = t0.elapsed().as_secs_f64();
+    let sent_by_kind = SentBytes::scrape(&meters).await?.since(&sent0);
     let m = Measured {
         players,
         held: f(&w, "connected") as u64,
@@ -475,6 +432,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,
         bytes_down: f(&w, "bytes_down") as u64,
+        sent_by_kind,
     };
     for b in bots {
         b.finish().await?;
@@ -490,109 +448,4 @@ fn worst_zone(stats: &Value, key: &str) -> f64 {
         .map(|zs| zs.iter().map(|z| f(z, key)).fold(0.0, f64::max))
         .unwrap_or(0.0)
         / 1_000.0
-}
-
-fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
-    let n = m.players;
-    let fig = |r: &mut Report, k: &str, v: f64| r.figure(&format!("{k}_{n}"), v);
-    fig(r, "connections_held", m.held as f64);
-    fig(r, "node_open_connections", m.node_connections as f64);
-    fig(r, "window_s", m.seconds);
-    fig(r, "rtt_p50_ms", m.rtt_p50_ms);
-    fig(r, "rtt_p99_ms", m.rtt_p99_ms);
-    fig(r, "critical_rtt_p99_ms", m.critical_rtt_p99_ms);
-    fig(r, "answers", m.answered as f64);
-    fig(r, "critical_answers", m.critical_answered as f64);
-    fig(r, "try_again_answers", m.try_again as f64);
-    fig(r, "tick_p50_ms", m.tick_p50_ms);
-    fig(r, "tick_p99_ms", m.tick_p99_ms);
-    fig(r, "tick_max_ms", m.tick_max_ms);
-    let per_1000_s = m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0);
-    fig(r, "server_cpu_s_per_1000_players_per_s", per_1000_s);
-    fig(r, "bots_cpu_s_per_s", m.bots_cpu_s / m.seconds.max(1e-3));
-    fig(
-        r,
-        "machine_busy_cores",
-        m.machine_busy_s / m.seconds.max(1e-3),
-    );
-    let rss_per_conn = (m.rss_kib - m.rss_start_kib).max(0.0) * 1_024.0 / KB / n as f64;
-    fig(r, "rss_per_connection_kb", rss_per_conn);
-    fig(r, "node_rss_mb", m.rss_kib / 1_024.0);
-    let down = m.per_player_s(m.bytes_down) / KB;
-    let up = m.per_player_s(m.bytes_up) / KB;
-    fig(r, "down_kb_per_player_s", down);
-    fig(r, "up_kb_per_player_s", up);
-    fig(r, "frames_down_per_player_s", m.per_player_s(m.frames_down));
-    fig(r, "frames_up_per_player_s", m.per_player_s(m.frames_up));
-    let gw_us = m.node_cpu_s * 1e6 / m.messages().max(1.0);
-    let echo_us = echo.node_cpu_s * 1e6 / echo.messages().max(1.0);
-    fig(r, "gateway_cpu_us_per_message", gw_us);
-    fig(r, "echo_cpu_us_per_message", echo_us);
-    fig(
-        r,
-        "gateway_over_echo_cpu_per_message",
-        if echo_us > 0.0 { gw_us / echo_us } else { 0.0 },
-    );
-    fig(r, "echo_connections_held", echo.held as f64);
-    fig(r, "echo_rtt_p99_ms", echo.rtt_p99_ms);
-    fig(
-        r,
-        "echo_frame_bytes",
-        echo.bytes_up as f64 / echo.frames_up.max(1) as f64,
-    );
-    r.at_most(
-        &format!("connections not held of {n} active players"),
-        (n as f64 - m.held as f64).max(0.0),
-        "",
-        0.0,
-    );
-    r.at_most(
-        &format!("zone tick p99 with {n} active players"),
-        m.tick_p99_ms,
-        "ms",
-        TICK_P99_MAX_MS,
-    );
-    r.at_most(
-        &format!("action RTT p99 with {n} active players"),
-        m.rtt_p99_ms,
-        "ms",
-        RTT_P99_MAX_MS,
-    );
-    r.at_most(
-        &format!("bytes down per player with {n} active players"),
-        down,
-        "KB/s",
-        DOWN_PER_PLAYER_MAX_KB_S,
-    );
-}
-
-fn record_idle(r: &mut Report, m: &Measured) {
-    let n = m.players;
-    let per_conn = (m.rss_kib - m.rss_start_kib).max(0.0) * 1_024.0 / KB / n as f64;
-    r.figure("idle_connections_held", m.held as f64);
-    r.figure("idle_node_open_connections", m.node_connections as f64);
-    r.figure("idle_rss_per_connection_kb", per_conn);
-    r.figure("idle_node_rss_mb", m.rss_kib / 1_024.0);
-    r.figure(
-        "idle_server_cpu_s_per_1000_players_per_s",
-        m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0),
-    );
-    r.figure("idle_tick_p99_ms", m.tick_p99_ms);
-    r.figure("idle_load_average_1m", m.load_average);
-    r.figure(
-        "idle_down_kb_per_player_s",
-        m.per_player_s(m.bytes_down) / KB,
-    );
-    r.at_most(
-        &format!("idle connections not held of {n}"),
-        (n as f64 - m.held as f64).max(0.0),
-        "",
-        0.0,
-    );
-    r.at_most(
-        "resident memory per idle connection",
-        per_conn,
-        "KB",
-        IDLE_MEMORY_MAX_KB,
-    );
 }

@@ -3,7 +3,8 @@
 //! many echo bots as a crowd had, each sending frames of the crowd's mean command size at the
 //! crowd's command rate; its CPU per message is what the gateway's is compared with.
 
-use super::gateway::{bots_window, connect_all, f, start_bots, Measured, Scene, SETTLE};
+use super::gateway::{bots_window, connect_all, f, start_bots, Scene, SETTLE};
+use super::gateway_figures::Measured;
 use super::gateway_procs::{cpu_seconds, free_port, rss_kib, Proc};
 use anyhow::{Context, Result};
 use std::time::{Duration, Instant};

@@ -5,6 +5,7 @@
 mod cache;
 mod gateway;
 mod gateway_echo;
+mod gateway_figures;
 mod gateway_procs;
 mod report;
 mod restore;

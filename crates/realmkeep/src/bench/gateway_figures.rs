@@ -1,0 +1,249 @@
+//! `bench gateway`'s figures: what one phase measured over its window, how it is reported and
+//! checked against the issue's targets, and what the node's gateway sent by kind of message
+//! (`realmkeep_gateway_bytes_out_total{kind}` on its `/metrics`, read at the window's start and
+//! end: where the players' bandwidth goes).
+
+use super::Report;
+use anyhow::{bail, Result};
+use realmkeep_protocol::client::Http;
+
+/// Bytes in a KB of the targets.
+const KB: f64 = 1_000.0;
+/// Targets of the issue.
+const TICK_P99_MAX_MS: f64 = 25.0;
+const RTT_P99_MAX_MS: f64 = 100.0;
+const DOWN_PER_PLAYER_MAX_KB_S: f64 = 5.0;
+const IDLE_MEMORY_MAX_KB: f64 = 20.0;
+
+/// What one phase measured over its window.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Measured {
+    pub(super) players: usize,
+    pub(super) held: u64,
+    /// TCP connections the node had open at the window's end (its own count).
+    pub(super) node_connections: u64,
+    pub(super) seconds: f64,
+    pub(super) node_cpu_s: f64,
+    pub(super) bots_cpu_s: f64,
+    pub(super) machine_busy_s: f64,
+    /// The machine's 1-minute load average when the window opened.
+    pub(super) load_average: f64,
+    pub(super) rss_start_kib: f64,
+    pub(super) rss_kib: f64,
+    pub(super) tick_p50_ms: f64,
+    pub(super) tick_p99_ms: f64,
+    pub(super) tick_max_ms: f64,
+    pub(super) rtt_p50_ms: f64,
+    pub(super) rtt_p99_ms: f64,
+    pub(super) critical_rtt_p99_ms: f64,
+    pub(super) answered: u64,
+    pub(super) critical_answered: u64,
+    pub(super) try_again: u64,
+    pub(super) frames_up: u64,
+    pub(super) bytes_up: u64,
+    pub(super) frames_down: u64,
+    pub(super) bytes_down: u64,
+    /// The node's payload bytes sent over the window, by kind of message.
+    pub(super) sent_by_kind: SentBytes,
+}
+
+impl Measured {
+    pub(super) fn messages(&self) -> f64 {
+        (self.frames_up + self.frames_down) as f64
+    }
+
+    pub(super) fn per_player_s(&self, v: u64) -> f64 {
+        v as f64 / self.players.max(1) as f64 / self.seconds.max(1e-3)
+    }
+}
+
+pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
+    let n = m.players;
+    let fig = |r: &mut Report, k: &str, v: f64| r.figure(&format!("{k}_{n}"), v);
+    fig(r, "connections_held", m.held as f64);
+    fig(r, "node_open_connections", m.node_connections as f64);
+    fig(r, "window_s", m.seconds);
+    fig(r, "rtt_p50_ms", m.rtt_p50_ms);
+    fig(r, "rtt_p99_ms", m.rtt_p99_ms);
+    fig(r, "critical_rtt_p99_ms", m.critical_rtt_p99_ms);
+    fig(r, "answers", m.answered as f64);
+    fig(r, "critical_answers", m.critical_answered as f64);
+    fig(r, "try_again_answers", m.try_again as f64);
+    fig(r, "tick_p50_ms", m.tick_p50_ms);
+    fig(r, "tick_p99_ms", m.tick_p99_ms);
+    fig(r, "tick_max_ms", m.tick_max_ms);
+    let per_1000_s = m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0);
+    fig(r, "server_cpu_s_per_1000_players_per_s", per_1000_s);
+    fig(r, "bots_cpu_s_per_s", m.bots_cpu_s / m.seconds.max(1e-3));
+    fig(
+        r,
+        "machine_busy_cores",
+        m.machine_busy_s / m.seconds.max(1e-3),
+    );
+    let rss_per_conn = (m.rss_kib - m.rss_start_kib).max(0.0) * 1_024.0 / KB / n as f64;
+    fig(r, "rss_per_connection_kb", rss_per_conn);
+    fig(r, "node_rss_mb", m.rss_kib / 1_024.0);
+    let down = m.per_player_s(m.bytes_down) / KB;
+    let up = m.per_player_s(m.bytes_up) / KB;
+    fig(r, "down_kb_per_player_s", down);
+    for (kind, bytes) in &m.sent_by_kind.0 {
+        let v = m.per_player_s(*bytes as u64) / KB;
+        fig(r, &format!("down_payload_kb_per_player_s_{kind}"), v);
+    }
+    fig(r, "up_kb_per_player_s", up);
+    fig(r, "frames_down_per_player_s", m.per_player_s(m.frames_down));
+    fig(r, "frames_up_per_player_s", m.per_player_s(m.frames_up));
+    let gw_us = m.node_cpu_s * 1e6 / m.messages().max(1.0);
+    let echo_us = echo.node_cpu_s * 1e6 / echo.messages().max(1.0);
+    fig(r, "gateway_cpu_us_per_message", gw_us);
+    fig(r, "echo_cpu_us_per_message", echo_us);
+    fig(
+        r,
+        "gateway_over_echo_cpu_per_message",
+        if echo_us > 0.0 { gw_us / echo_us } else { 0.0 },
+    );
+    fig(r, "echo_connections_held", echo.held as f64);
+    fig(r, "echo_rtt_p99_ms", echo.rtt_p99_ms);
+    fig(
+        r,
+        "echo_frame_bytes",
+        echo.bytes_up as f64 / echo.frames_up.max(1) as f64,
+    );
+    r.at_most(
+        &format!("connections not held of {n} active players"),
+        (n as f64 - m.held as f64).max(0.0),
+        "",
+        0.0,
+    );
+    r.at_most(
+        &format!("zone tick p99 with {n} active players"),
+        m.tick_p99_ms,
+        "ms",
+        TICK_P99_MAX_MS,
+    );
+    r.at_most(
+        &format!("action RTT p99 with {n} active players"),
+        m.rtt_p99_ms,
+        "ms",
+        RTT_P99_MAX_MS,
+    );
+    r.at_most(
+        &format!("bytes down per player with {n} active players"),
+        down,
+        "KB/s",
+        DOWN_PER_PLAYER_MAX_KB_S,
+    );
+}
+
+pub(super) fn record_idle(r: &mut Report, m: &Measured) {
+    let n = m.players;
+    let per_conn = (m.rss_kib - m.rss_start_kib).max(0.0) * 1_024.0 / KB / n as f64;
+    r.figure("idle_connections_held", m.held as f64);
+    r.figure("idle_node_open_connections", m.node_connections as f64);
+    r.figure("idle_rss_per_connection_kb", per_conn);
+    r.figure("idle_node_rss_mb", m.rss_kib / 1_024.0);
+    r.figure(
+        "idle_server_cpu_s_per_1000_players_per_s",
+        m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0),
+    );
+    r.figure("idle_tick_p99_ms", m.tick_p99_ms);
+    r.figure("idle_load_average_1m", m.load_average);
+    r.figure(
+        "idle_down_kb_per_player_s",
+        m.per_player_s(m.bytes_down) / KB,
+    );
+    r.at_most(
+        &format!("idle connections not held of {n}"),
+        (n as f64 - m.held as f64).max(0.0),
+        "",
+        0.0,
+    );
+    r.at_most(
+        "resident memory per idle connection",
+        per_conn,
+        "KB",
+        IDLE_MEMORY_MAX_KB,
+    );
+}
+
+const BYTES_OUT: &str = "realmkeep_gateway_bytes_out_total{kind=\"";
+/// Kinds a scrape reads at the most (the gateway has five).
+const KINDS_MAX: usize = 16;
+
+/// Bytes sent so far, by kind, in the order the node lists them.
+#[derive(Debug, Default, Clone)]
+pub(super) struct SentBytes(pub(super) Vec<(String, f64)>);
+
+impl SentBytes {
+    pub(super) async fn scrape(http: &Http) -> Result<Self> {
+        let (status, body) = http.raw("GET", "/metrics", None, "").await?;
+        if status != 200 {
+            bail!("the node's /metrics answered {status}");
+        }
+        Ok(Self::parse(&body))
+    }
+
+    fn parse(text: &str) -> Self {
+        let mut kinds = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix(BYTES_OUT) else {
+                continue;
+            };
+            let Some((kind, value)) = rest.split_once("\"} ") else {
+                continue;
+            };
+            if let Ok(v) = value.trim().parse::<f64>() {
+                if kinds.len() < KINDS_MAX {
+                    kinds.push((kind.to_string(), v));
+                }
+            }
+        }
+        Self(kinds)
+    }
+
+    /// What was sent since `before`, by kind.
+    pub(super) fn since(&self, before: &SentBytes) -> SentBytes {
+        let was = |k: &str| {
+            before
+                .0
+                .iter()
+                .find(|(b, _)| b == k)
+                .map_or(0.0, |(_, v)| *v)
+        };
+        SentBytes(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), (v - was(k)).max(0.0)))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_kinds_and_their_growth() {
+        let before = SentBytes::parse(
+            "# TYPE realmkeep_gateway_bytes_out_total counter\n\
+             realmkeep_gateway_bytes_out_total{kind=\"view\"} 100\n\
+             realmkeep_gateway_bytes_out_total{kind=\"chat\"} 5\n\
+             realmkeep_gateway_bytes_in_total 7\n",
+        );
+        let after = SentBytes::parse(
+            "realmkeep_gateway_bytes_out_total{kind=\"view\"} 350\n\
+             realmkeep_gateway_bytes_out_total{kind=\"chat\"} 5\n\
+             realmkeep_gateway_bytes_out_total{kind=\"answer\"} 40\n",
+        );
+        let d = after.since(&before);
+        assert_eq!(
+            d.0,
+            vec![
+                ("view".to_string(), 250.0),
+                ("chat".to_string(), 0.0),
+                ("answer".to_string(), 40.0)
+            ]
+        );
+    }
+}
