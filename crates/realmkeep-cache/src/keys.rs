@@ -115,8 +115,9 @@ pub fn session_revoked_before(account: AccountId) -> String {
     format!("session_revoked_before:{account}")
 }
 
-pub fn session_ended(session: crate::token::SessionId) -> String {
-    format!("session_ended:{session}")
+/// `session` is the session's id (`SessionId`'s number), written as its sixteen hex digits.
+pub fn session_ended(session: u64) -> String {
+    format!("session_ended:{session:016x}")
 }
 
 pub fn presence(player: CharacterId) -> String {

@@ -145,15 +145,16 @@ pub use crate::presence::{
 pub use crate::pubsub::{Events, Notified};
 pub use crate::rate_limit::{RateDecision, RateLimits};
 pub use crate::sessions::{
-    issued_at, HeldSession, InvalidSession, IssuedSession, SessionCheck, Sessions,
-    REVOKED_CHECK_MAX,
+    issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions, REVOKED_CHECK_MAX,
 };
 pub use crate::sources::{DefinitionSource, LeaderboardSource};
 pub use crate::subscriber::{
     Subscriber, SubscriberEvent, SUBSCRIBER_PING_INTERVAL, SUBSCRIBER_QUEUE_CAPACITY,
 };
 pub use crate::tickets::{Ticket, TicketGrant, Tickets, TICKET_CHARS_MAX};
-pub use crate::token::{SessionClaims, SessionId, SessionSecret, SessionToken, TokenSigner};
+pub use crate::token::{
+    HeldSession, SessionClaims, SessionId, SessionSecret, SessionToken, TokenSigner,
+};
 pub use crate::vocab::{
     Channel, ChatChannel, LeaderboardKind, Lookup, NodeId, QueueKind, RateAction, Served, WarPair,
 };

@@ -18,7 +18,8 @@ use crate::expiring::ExpiringMap;
 use crate::keys;
 use crate::options::CacheOptions;
 use crate::token::{
-    SessionClaims, SessionId, SessionToken, TokenError, TokenSigner, SESSION_TOKEN_LIFETIME,
+    HeldSession, SessionClaims, SessionId, SessionToken, TokenError, TokenSigner,
+    SESSION_TOKEN_LIFETIME,
 };
 use crate::vocab::Served;
 use realmkeep_domain::AccountId;
@@ -50,16 +51,6 @@ pub const LOCAL_ENDED_SESSIONS_MAX: usize = 50_000;
 /// that closes the session's connections takes to pass (seconds), and than a Redis outage
 /// whose end writes it again.
 pub const SESSION_ENDED_TTL: Duration = SESSION_TOKEN_LIFETIME;
-
-/// A session as a live connection knows it (from its ticket): whether it still holds is
-/// [`Sessions::session_revoked`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeldSession {
-    pub account: AccountId,
-    pub session: SessionId,
-    /// When the connection's token was issued (unix seconds).
-    pub issued_unix_s: i64,
-}
 
 /// A session this node accepted while Redis was down.
 #[derive(Debug, Clone, Copy)]
@@ -223,7 +214,7 @@ pub fn issued_at(claims: &SessionClaims) -> i64 {
 
 fn end_pipe(pipe: &mut redis::Pipeline, session: SessionId, ttl: Duration) {
     pipe.cmd("SET")
-        .arg(keys::session_ended(session))
+        .arg(keys::session_ended(session.0))
         .arg(1)
         .arg("EX")
         .arg(ttl.as_secs().max(1))
@@ -422,7 +413,7 @@ impl Sessions<'_> {
         let mut pipe = redis::pipe();
         for h in held {
             pipe.cmd("GET").arg(keys::session_revoked_before(h.account));
-            pipe.cmd("EXISTS").arg(keys::session_ended(h.session));
+            pipe.cmd("EXISTS").arg(keys::session_ended(h.session.0));
         }
         match self.core().query_pipe::<Vec<Option<i64>>>(&pipe).await {
             Ok(answers) => {

@@ -62,6 +62,16 @@ impl fmt::Display for SessionId {
     }
 }
 
+/// A session as a live connection knows it (from its ticket): whether it still holds is
+/// [`Sessions::session_revoked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSession {
+    pub account: AccountId,
+    pub session: SessionId,
+    /// When the connection's token was issued (unix seconds).
+    pub issued_unix_s: i64,
+}
+
 /// What a token says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionClaims {
