@@ -428,8 +428,22 @@ impl Sessions<'_> {
         Ok(revoked)
     }
 
-    /// Ends one session (logout). Refused on this node at once, everywhere once Redis has it.
+    /// Revokes one token (a renewal's old token). Refused on this node at once, everywhere once
+    /// Redis has it.
     pub async fn revoke(&self, token: &str) -> Served {
+        self.revoke_token(token, false).await
+    }
+
+    /// Ends the session of `token` (a logout): its token is revoked, and the session ended on
+    /// every node (`session_ended:{session}`), so a connection it holds on another node is
+    /// closed by that node's sweep. Refused on this node at once, everywhere once Redis has it
+    /// (written again when Redis returns).
+    pub async fn end(&self, token: &str) -> Served {
+        self.revoke_token(token, true).await
+    }
+
+    /// `revoke`, and with `end_session` also `end`.
+    async fn revoke_token(&self, token: &str, end_session: bool) -> Served {
         let core = self.core();
         let Ok((claims, token)) = self.local.signer.verify(token, now_unix_s()) else {
             return Served::Redis; // forged or expired: nothing to revoke
@@ -444,40 +458,14 @@ impl Sessions<'_> {
         lock(&self.local.degraded).remove(&token.as_str().to_string());
         let mut pipe = redis::pipe();
         tombstone_pipe(&mut pipe, token.as_str(), &claims);
+        if end_session {
+            lock(&self.local.ended).insert(claims.session, (), now + SESSION_ENDED_TTL, now);
+            end_pipe(&mut pipe, claims.session, SESSION_ENDED_TTL);
+        }
         match core.query_pipe::<()>(&pipe).await {
             Ok(()) => Served::Redis,
             Err(e) => {
                 core.degraded("session revoke", &e);
-                Served::Local
-            }
-        }
-    }
-
-    /// Ends the session of `token` (a logout): its token is revoked, and the session ended on
-    /// every node (`session_ended:{session}`), so a connection it holds on another node is
-    /// closed by that node's sweep. Refused on this node at once, everywhere once Redis has it
-    /// (written again when Redis returns).
-    pub async fn end(&self, token: &str) -> Served {
-        let core = self.core();
-        let Ok((claims, token)) = self.local.signer.verify(token, now_unix_s()) else {
-            return Served::Redis; // forged or expired: nothing to end
-        };
-        let now = Instant::now();
-        lock(&self.local.revoked).insert(
-            token.as_str().to_string(),
-            (),
-            now + remaining(&claims),
-            now,
-        );
-        lock(&self.local.ended).insert(claims.session, (), now + SESSION_ENDED_TTL, now);
-        lock(&self.local.degraded).remove(&token.as_str().to_string());
-        let mut pipe = redis::pipe();
-        tombstone_pipe(&mut pipe, token.as_str(), &claims);
-        end_pipe(&mut pipe, claims.session, SESSION_ENDED_TTL);
-        match core.query_pipe::<()>(&pipe).await {
-            Ok(()) => Served::Redis,
-            Err(e) => {
-                core.degraded("session end", &e);
                 Served::Local
             }
         }
