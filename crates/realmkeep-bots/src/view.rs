@@ -9,6 +9,7 @@ use realmkeep_sim::mind::{BagItem, Body, Offer, Thing};
 use realmkeep_sim::Observation;
 use realmkeep_zone::io::{NetId, TradeOffer};
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// Things in sight handed to the mind at the most.
 const SIGHT_MAX: usize = 8;
@@ -23,6 +24,38 @@ enum Kind {
     Loot,
 }
 
+/// One entity as the server last told it: where, its velocity (units per second) and when, so
+/// where it is now is extrapolated, as the server expects of a client (dead reckoning).
+#[derive(Debug, Clone, Copy)]
+struct Told {
+    kind: Kind,
+    x: f32,
+    y: f32,
+    vx: f32,
+    vy: f32,
+    health: i32,
+    told: Instant,
+}
+
+impl Told {
+    fn new(kind: Kind, x: f32, y: f32, vx: f32, vy: f32, health: i32) -> Self {
+        Self {
+            kind,
+            x,
+            y,
+            vx,
+            vy,
+            health,
+            told: Instant::now(),
+        }
+    }
+
+    fn at(&self, now: Instant) -> (f32, f32) {
+        let t = now.saturating_duration_since(self.told).as_secs_f32();
+        (self.x + self.vx * t, self.y + self.vy * t)
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct SeenWorld {
     pub character: i64,
@@ -30,7 +63,7 @@ pub(crate) struct SeenWorld {
     me: Option<u64>,
     level: i32,
     dead: bool,
-    things: HashMap<u64, (Kind, f32, f32, i32)>,
+    things: HashMap<u64, Told>,
     pub gold: i64,
     bag: Vec<BagItem>,
     offer: Option<Offer>,
@@ -47,7 +80,8 @@ impl SeenWorld {
         self.dead = w.health <= 0;
         self.gold = w.gold;
         self.things.clear();
-        self.things.insert(w.net_id, (Kind::Me, w.x, w.y, w.health));
+        self.things
+            .insert(w.net_id, Told::new(Kind::Me, w.x, w.y, 0.0, 0.0, w.health));
         self.bag = w
             .bag
             .iter()
@@ -64,20 +98,21 @@ impl SeenWorld {
     /// Where the bot stands, if it is in a zone.
     pub fn at(&self) -> Option<(f32, f32)> {
         let me = self.me?;
-        self.things.get(&me).map(|t| (t.1, t.2))
+        self.things.get(&me).map(|t| t.at(Instant::now()))
     }
 
     /// Where the bot stands alive, and in which zone (what it logs out at).
     pub fn stood(&self) -> Option<Stood> {
         let me = self.things.get(&self.me?)?;
-        if self.dead || me.3 <= 0 {
+        if self.dead || me.health <= 0 {
             return None;
         }
+        let (x, y) = me.at(Instant::now());
         Some(Stood {
             character: self.character,
             zone: self.zone?.0,
-            x: me.1,
-            y: me.2,
+            x,
+            y,
         })
     }
 
@@ -89,11 +124,12 @@ impl SeenWorld {
                 EntityKind::Monster { .. } => Kind::Monster,
                 EntityKind::Loot { .. } => Kind::Loot,
             };
-            self.things.insert(e.net_id, (kind, e.x, e.y, e.health));
+            self.things
+                .insert(e.net_id, Told::new(kind, e.x, e.y, e.vx, e.vy, e.health));
         }
         for m in &v.moved {
             if let Some(t) = self.things.get_mut(&m.net_id()) {
-                (t.1, t.2, t.3) = (m.x(), m.y(), m.health());
+                *t = Told::new(t.kind, m.x(), m.y(), m.vx(), m.vy(), m.health());
             }
         }
         for l in &v.left {
@@ -161,20 +197,25 @@ impl SeenWorld {
         let Some((x, y)) = self.at() else {
             return Observation::default();
         };
-        let me_health = self.me.and_then(|m| self.things.get(&m)).map_or(1, |t| t.3);
+        let me_health = self
+            .me
+            .and_then(|m| self.things.get(&m))
+            .map_or(1, |t| t.health);
+        let now = Instant::now();
         let near = |want: fn(&Kind) -> bool| {
             let mut v: Vec<(f32, Thing)> = self
                 .things
                 .iter()
-                .filter(|(_, t)| want(&t.0) && (t.3 > 0 || matches!(t.0, Kind::Loot)))
+                .filter(|(_, t)| want(&t.kind) && (t.health > 0 || matches!(t.kind, Kind::Loot)))
                 .map(|(net, t)| {
-                    let d = (t.1 - x).powi(2) + (t.2 - y).powi(2);
+                    let (tx, ty) = t.at(now);
+                    let d = (tx - x).powi(2) + (ty - y).powi(2);
                     (
                         d,
                         Thing {
                             net: NetId(*net),
-                            x: t.1,
-                            y: t.2,
+                            x: tx,
+                            y: ty,
                         },
                     )
                 })
@@ -199,7 +240,7 @@ impl SeenWorld {
             peers: self
                 .things
                 .values()
-                .filter_map(|t| match t.0 {
+                .filter_map(|t| match t.kind {
                     Kind::Player(c) => Some(c),
                     _ => None,
                 })

@@ -247,10 +247,11 @@ function onWelcome(w) {
 }
 
 function onView(v) {
-  for (const e of v.entered || []) state.entities.set(e.net_id, e);
-  for (const [id, x, y, health] of v.moved || []) {
+  const at = performance.now();
+  for (const e of v.entered || []) state.entities.set(e.net_id, Object.assign(e, { vx: e.vx || 0, vy: e.vy || 0, at }));
+  for (const [id, x, y, health, vx, vy] of v.moved || []) {
     const e = state.entities.get(id);
-    if (e) Object.assign(e, { x, y, health });
+    if (e) Object.assign(e, { x, y, health, vx, vy, at });
   }
   for (const id of v.left || []) state.entities.delete(id);
   position();
@@ -355,22 +356,31 @@ function mine() {
   return state.me && state.entities.get(state.me.net_id);
 }
 
+// Dead reckoning: an entity is where it was last told plus its velocity times the time since
+// (the server tells it again when that belief drifts, and a stop as a velocity of zero).
+function here(e, now = performance.now()) {
+  const t = e.at === undefined ? 0 : (now - e.at) / 1000;
+  return [e.x + (e.vx || 0) * t, e.y + (e.vy || 0) * t];
+}
+
 function position() {
   const m = mine();
   if (!m) return;
-  $("pos").textContent = `${m.x.toFixed(1)}, ${m.y.toFixed(1)}`;
+  const [x, y] = here(m);
+  $("pos").textContent = `${x.toFixed(1)}, ${y.toFixed(1)}`;
   $("hp").textContent = `${m.health}/${state.me.max_health}`;
 }
 
 function walkTo(x, y) {
   const m = mine();
   if (!m) return;
-  const dx = x - m.x;
-  const dy = y - m.y;
+  const [mx, my] = here(m);
+  const dx = x - mx;
+  const dy = y - my;
   const d = Math.hypot(dx, dy);
   if (d > MOVE_MAX) {
-    x = m.x + (dx / d) * MOVE_MAX;
-    y = m.y + (dy / d) * MOVE_MAX;
+    x = mx + (dx / d) * MOVE_MAX;
+    y = my + (dy / d) * MOVE_MAX;
   }
   send({ type: "move_to", x, y }, "Walking");
 }
@@ -383,10 +393,12 @@ canvas.addEventListener("click", (e) => {
   const r = canvas.getBoundingClientRect();
   const px = ((e.clientX - r.left) * canvas.width) / r.width;
   const py = ((e.clientY - r.top) * canvas.height) / r.height;
-  const x = m.x + (px - canvas.width / 2) / SCALE;
-  const y = m.y + (py - canvas.height / 2) / SCALE;
+  const [mx, my] = here(m);
+  const x = mx + (px - canvas.width / 2) / SCALE;
+  const y = my + (py - canvas.height / 2) / SCALE;
   for (const ent of state.entities.values()) {
-    if (ent.net_id === m.net_id || Math.hypot(ent.x - x, ent.y - y) >= 1.5) continue;
+    const [ex, ey] = here(ent);
+    if (ent.net_id === m.net_id || Math.hypot(ex - x, ey - y) >= 1.5) continue;
     if (ent.kind === "player") {
       // Another player: the target of skills (and of an attack, where the rules allow it),
       // and the one the trade window offers to.
@@ -414,7 +426,8 @@ canvas.addEventListener("keydown", (e) => {
   const d = dirs[e.key];
   if (!d) return;
   e.preventDefault();
-  walkTo(m.x + d[0] * STEP, m.y + d[1] * STEP);
+  const [mx, my] = here(m);
+  walkTo(mx + d[0] * STEP, my + d[1] * STEP);
 });
 
 function draw() {
@@ -422,9 +435,11 @@ function draw() {
   g.fillStyle = "#24331f";
   g.fillRect(0, 0, canvas.width, canvas.height);
   const m = mine();
+  const now = performance.now();
   if (m) {
-    const ox = canvas.width / 2 - m.x * SCALE;
-    const oy = canvas.height / 2 - m.y * SCALE;
+    const [mx, my] = here(m, now);
+    const ox = canvas.width / 2 - mx * SCALE;
+    const oy = canvas.height / 2 - my * SCALE;
     g.strokeStyle = "#2c3d26";
     const grid = 8 * SCALE;
     for (let x = ((ox % grid) + grid) % grid; x < canvas.width; x += grid) g.strokeRect(x, 0, 0, canvas.height);
@@ -432,8 +447,9 @@ function draw() {
     g.font = "11px system-ui";
     g.textAlign = "center";
     for (const e of state.entities.values()) {
-      const x = ox + e.x * SCALE;
-      const y = oy + e.y * SCALE;
+      const [ex, ey] = here(e, now);
+      const x = ox + ex * SCALE;
+      const y = oy + ey * SCALE;
       const self = e.net_id === state.me.net_id;
       g.fillStyle = e.kind === "monster" ? "#d0483c" : e.kind === "loot" ? "#e8c547" : self ? "#5fd35f" : "#5f9fff";
       g.beginPath();
@@ -449,6 +465,7 @@ function draw() {
       }
     }
   }
+  if (m && (m.vx || m.vy)) position();
   requestAnimationFrame(draw);
 }
 requestAnimationFrame(draw);

@@ -453,6 +453,12 @@ pub struct Entity {
     pub kind: EntityKind,
     pub x: f32,
     pub y: f32,
+    /// Its velocity (units per second), to extrapolate until told otherwise; absent when it
+    /// stands.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vx: f32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vy: f32,
     pub health: i32,
     pub max_health: i32,
 }
@@ -475,15 +481,24 @@ pub enum EntityKind {
     },
 }
 
-/// An entity in view that moved or whose hit points changed: `[net_id, x, y, health]`. The most
-/// frequent thing a client receives, so an array rather than an object (less than half the
-/// bytes), with positions to the hundredth of a unit ([`Moved::new`] rounds them).
+/// An entity in view whose hit points changed, or whose moves the client no longer predicts:
+/// `[net_id, x, y, health, vx, vy]`. The client draws it at `x + vx * t`, `y + vy * t`, `t`
+/// seconds after it was told, until told again (dead reckoning: a straight walk is told when
+/// it starts and when it stops). The most frequent thing a client receives, so an array rather
+/// than an object, with positions and velocities to the hundredth ([`Moved::new`] rounds them).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Moved(pub u64, pub f32, pub f32, pub i32);
+pub struct Moved(pub u64, pub f32, pub f32, pub i32, pub f32, pub f32);
 
 impl Moved {
-    pub fn new(net_id: u64, x: f32, y: f32, health: i32) -> Self {
-        Moved(net_id, hundredths(x), hundredths(y), health)
+    pub fn new(net_id: u64, x: f32, y: f32, health: i32, vx: f32, vy: f32) -> Self {
+        Moved(
+            net_id,
+            hundredths(x),
+            hundredths(y),
+            health,
+            hundredths(vx),
+            hundredths(vy),
+        )
     }
     pub fn net_id(&self) -> u64 {
         self.0
@@ -497,9 +512,20 @@ impl Moved {
     pub fn health(&self) -> i32 {
         self.3
     }
+    /// Velocity, units per second (zero when it stands).
+    pub fn vx(&self) -> f32 {
+        self.4
+    }
+    pub fn vy(&self) -> f32 {
+        self.5
+    }
 }
 
-/// `v` rounded to the hundredth (what a client draws; shorter in JSON).
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
+}
+
+/// Rounded to the hundredth, as positions and velocities are sent.
 pub fn hundredths(v: f32) -> f32 {
     (v * 100.0).round() / 100.0
 }

@@ -50,18 +50,36 @@ fn frames_read_as_the_protocol_document_shows_them() {
         serde_json::to_string(&refused).unwrap(),
         r#"{"type":"answer","id":8,"result":"refused","reason":"bad_position"}"#
     );
-    // A view's moved entries are arrays, positions to the hundredth, as the document shows.
+    // A view's moved entries are arrays, positions and velocities to the hundredth, as the
+    // document shows.
     let v = ServerMsg::View(realmkeep_protocol::ws::View {
         moved: vec![realmkeep_protocol::ws::Moved::new(
-            131, 257.204_3, 256.0, 150,
+            131, 257.204_3, 256.0, 150, -4.242_64, 0.0,
         )],
         left: vec![133],
         ..Default::default()
     });
     assert_eq!(
         serde_json::to_string(&v).unwrap(),
-        r#"{"type":"view","moved":[[131,257.2,256.0,150]],"left":[133]}"#
+        r#"{"type":"view","moved":[[131,257.2,256.0,150,-4.24,0.0]],"left":[133]}"#
     );
+    // An entity that enters standing has no velocity; one that enters walking has it.
+    let entered: realmkeep_protocol::ws::View = serde_json::from_str(
+        r#"{"entered":[{"net_id":5,"kind":"monster","def":1,"level":2,"x":1.0,"y":2.0,"health":9,"max_health":9},
+                       {"net_id":6,"kind":"monster","def":1,"level":2,"x":1.0,"y":2.0,"vx":3.0,"health":9,"max_health":9}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            entered.entered[0].vx,
+            entered.entered[1].vx,
+            entered.entered[1].vy
+        ),
+        (0.0, 3.0, 0.0)
+    );
+    assert!(!serde_json::to_string(&entered.entered[0])
+        .unwrap()
+        .contains("vx"));
     // A server message a client does not know is still a frame it can skip.
     let back: ServerFrame = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);

@@ -59,6 +59,7 @@
 //! |-----------|---------|-----------|
 //! | `Transform` | Position, rotation | Yes: periodic batch, level-up save, zone exit |
 //! | `Velocity` | Movement direction, goal, speed | Never |
+//! | `Motion` | The last step's velocity, which clients extrapolate between views | Never |
 //! | `Viewer` | What a watching client was last told of each entity in view | Never |
 //! | `Health` | Current/max HP | Current: periodic, level-up, zone exit |
 //! | `Mana` | Current/max MP | Current: periodic, level-up, zone exit |

@@ -64,8 +64,11 @@ pub const VIEW_FAR_EVERY: u64 = 3;
 /// How long the views remember which grid cells changed (ticks): a viewer that looked within it
 /// skips its view while nothing around it changed; one that looked longer ago looks again.
 pub const CELL_STAMPS_KEPT_TICKS: u64 = 4 * VIEW_EVERY_TICKS;
-/// A move smaller than this (units) is not worth telling.
-pub const VIEW_MOVE_EPSILON: f32 = 0.05;
+/// Clients extrapolate each entity from what they were told of it (where, and its velocity): a
+/// move is told when that belief is off by more than this (units), now or one view later (so a
+/// start, a turn and a stop are told at the view that sees them). A quarter of a unit is 40 ms
+/// of a player's walk.
+pub const VIEW_DRIFT_MAX: f32 = 0.25;
 /// Reach of a pickup and of a melee auto-attack.
 pub const PICKUP_RANGE: f32 = 4.0;
 pub const MELEE_RANGE: f32 = 3.0;
@@ -98,6 +101,10 @@ const _: () =
     assert!(VIEW_EVERY_TICKS >= 1 && VIEW_RADIUS >= NEARBY_RADIUS && VIEW_ENTITIES_MAX >= 1);
 const _: () = assert!(VIEW_NEAR_RADIUS >= PICKUP_RANGE && VIEW_NEAR_RADIUS < VIEW_RADIUS);
 const _: () = assert!(VIEW_FAR_EVERY >= 1);
+const _: () = assert!(
+    VIEW_DRIFT_MAX > 0.0 && VIEW_DRIFT_MAX < PICKUP_RANGE / 4.0,
+    "a client's belief stays well within a pickup's reach"
+);
 const _: () = assert!(
     CELL_STAMPS_KEPT_TICKS > VIEW_EVERY_TICKS,
     "a viewer's stamps outlive the gap between its views"

@@ -6,7 +6,8 @@ use common::*;
 use realmkeep_domain::CharacterId;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::{
-    VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS,
+    PLAYER_SPEED, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY,
+    VIEW_NEAR_RADIUS, VIEW_RADIUS,
 };
 use realmkeep_zone::Zone;
 
@@ -116,7 +117,7 @@ fn watching_again_starts_from_an_empty_view() {
 }
 
 #[test]
-fn a_distant_mover_is_told_on_every_few_views_and_a_near_one_on_every_view() {
+fn a_straight_walk_is_told_at_its_start_and_stop_and_a_distant_one_on_its_turn() {
     let mut z = zone();
     spawn(&mut z, character(1, 100.0, 100.0));
     spawn(&mut z, character(2, 102.0, 100.0));
@@ -128,34 +129,120 @@ fn a_distant_mover_is_told_on_every_few_views_and_a_near_one_on_every_view() {
         z.player(CharacterId(2)).unwrap().net_id,
         z.player(CharacterId(3)).unwrap().net_id,
     );
-    // Both walk north side by side, the whole time.
+    // Both walk north side by side, the whole time: each is told once, with its velocity (the
+    // near one at the next view, the far one within its turn), and then not again.
     command(&mut z, 2, PlayerCommand::MoveTo { x: 102.0, y: 160.0 });
     command(&mut z, 3, PlayerCommand::MoveTo { x: far_x, y: 160.0 });
-    run(&mut z, VIEW_EVERY_TICKS);
     let n = 4 * VIEW_FAR_EVERY;
     let seen = views(&run(&mut z, VIEW_EVERY_TICKS * n), 1);
-    assert_eq!(seen.len() as u64, n, "one view per interval");
-    let told = |who: NetId| {
+    let told = |seen: &[ViewDelta], who: NetId| -> Vec<(usize, Moved)> {
         seen.iter()
-            .filter(|v| v.moved.iter().any(|m| m.net_id == who))
-            .count() as u64
+            .enumerate()
+            .flat_map(|(i, v)| v.moved.iter().map(move |m| (i, *m)))
+            .filter(|(_, m)| m.net_id == who)
+            .collect()
     };
-    assert_eq!(told(near), n, "the near one at every view");
-    assert_eq!(
-        told(far),
-        n / VIEW_FAR_EVERY,
-        "the far one at every {VIEW_FAR_EVERY}th"
+    let (n_told, f_told) = (told(&seen, near), told(&seen, far));
+    assert_eq!(n_told.len(), 1, "the near walker told once: {n_told:?}");
+    assert_eq!(f_told.len(), 1, "the far walker told once: {f_told:?}");
+    assert_eq!(n_told[0].0, 0, "the near one at the first view");
+    assert!(
+        f_told[0].0 < VIEW_FAR_EVERY as usize,
+        "the far one on its turn"
     );
+    for (_, m) in n_told.iter().chain(&f_told) {
+        assert!(m.vx.abs() < 0.01 && m.vy > 5.0, "walking north: {m:?}");
+    }
     assert!(seen
         .iter()
         .all(|v| v.left.is_empty() && v.entered.is_empty()));
-    // What the client is told of the far one catches up: its last told y is where it was then.
-    let last = seen
-        .iter()
-        .rev()
-        .find_map(|v| v.moved.iter().find(|m| m.net_id == far))
-        .unwrap();
-    assert!(last.y > 100.5 && (last.x - far_x).abs() < 0.01, "{last:?}");
+    // Both stop at once: told standing where they stopped, the far one within its turn.
+    command(&mut z, 2, PlayerCommand::Stop);
+    command(&mut z, 3, PlayerCommand::Stop);
+    let stopped = views(&run(&mut z, VIEW_EVERY_TICKS * n), 1);
+    let (n_stop, f_stop) = (told(&stopped, near), told(&stopped, far));
+    assert_eq!((n_stop.len(), f_stop.len()), (1, 1), "{stopped:?}");
+    assert!(n_stop[0].0 <= 1 && f_stop[0].0 <= VIEW_FAR_EVERY as usize);
+    let at = |c| {
+        let p = z.player(CharacterId(c)).unwrap();
+        (p.x, p.y)
+    };
+    for ((_, m), c) in [(n_stop[0], 2), (f_stop[0], 3)] {
+        assert_eq!((m.vx, m.vy), (0.0, 0.0), "standing: {m:?}");
+        assert_eq!((m.x, m.y), at(c), "where it stopped");
+    }
+}
+
+/// Where a client believes each entity is, from what its views told it (dead reckoning).
+#[derive(Default)]
+struct Client {
+    told: std::collections::HashMap<NetId, (f32, f32, f32, f32, u64)>,
+}
+
+impl Client {
+    fn hear(&mut self, v: &ViewDelta, tick: u64) {
+        for e in &v.entered {
+            self.told.insert(e.net_id, (e.x, e.y, e.vx, e.vy, tick));
+        }
+        for m in &v.moved {
+            self.told.insert(m.net_id, (m.x, m.y, m.vx, m.vy, tick));
+        }
+    }
+
+    fn believes(&self, who: NetId, tick: u64, step_s: f32) -> (f32, f32) {
+        let (x, y, vx, vy, at) = self.told[&who];
+        let t = (tick - at) as f32 * step_s;
+        (x + vx * t, y + vy * t)
+    }
+}
+
+#[test]
+fn a_client_extrapolating_its_views_stays_within_the_drift_of_a_walk_with_turns_and_stops() {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    spawn(&mut z, character(2, 104.0, 100.0));
+    watch(&mut z, 1);
+    let first = views(&run(&mut z, VIEW_EVERY_TICKS), 1);
+    let walker = z.player(CharacterId(2)).unwrap().net_id;
+    let step_s = z.step_ms() as f32 / 1_000.0;
+    let mut client = Client::default();
+    client.hear(&first[0], 0);
+    // Legs of a walk: goals, a direction, stops, and standing in between.
+    let legs: [(PlayerCommand, u64); 6] = [
+        (PlayerCommand::MoveTo { x: 110.0, y: 104.0 }, 40),
+        (PlayerCommand::MoveTo { x: 100.0, y: 112.0 }, 30),
+        (PlayerCommand::Move { dx: 0.6, dy: -0.8 }, 25),
+        (PlayerCommand::Stop, 10),
+        (PlayerCommand::MoveTo { x: 96.0, y: 96.0 }, 60),
+        (PlayerCommand::Move { dx: -1.0, dy: 0.0 }, 20),
+    ];
+    let (mut tick, mut told, mut views_seen, mut worst) = (0u64, 0, 0, 0.0f32);
+    for (cmd, ticks) in legs {
+        command(&mut z, 2, cmd);
+        for _ in 0..ticks {
+            tick += 1;
+            for v in views(&run(&mut z, 1), 1) {
+                views_seen += 1;
+                told += v.moved.iter().filter(|m| m.net_id == walker).count();
+                client.hear(&v, tick);
+            }
+            let p = z.player(CharacterId(2)).unwrap();
+            let (bx, by) = client.believes(walker, tick, step_s);
+            worst = worst.max(((bx - p.x).powi(2) + (by - p.y).powi(2)).sqrt());
+        }
+    }
+    // Between two views the belief may run one view's walk ahead of a stop or a turn.
+    let bound = VIEW_DRIFT_MAX + PLAYER_SPEED * step_s * VIEW_EVERY_TICKS as f32;
+    assert!(
+        worst <= bound,
+        "the client's belief was {worst} off (at most {bound})"
+    );
+    // Told at the legs' starts, turns and stops, not at each of the ~90 views of the walk.
+    let due = tick / VIEW_EVERY_TICKS;
+    assert!(
+        (5..=14).contains(&told),
+        "a walk of six legs told {told} times ({views_seen} views sent of {due} due)"
+    );
 }
 
 #[test]

@@ -63,8 +63,8 @@ pub(crate) enum Info {
     Friends,
 }
 
-/// Where the player stands as the connection last heard (its net id and position).
-pub(crate) type Me = Option<(u64, f32, f32)>;
+/// Where the player is as the connection last heard (its net id, place and velocity).
+pub(crate) type Me = Option<super::me::Place>;
 
 type Refusal = (Reason, String);
 
@@ -94,7 +94,7 @@ pub(crate) fn route(cmd: Command, me: Me) -> Result<Routed, Refusal> {
         }
         Command::Logout => return Ok(Routed::Logout),
         Command::MoveTo { x, y } => {
-            if let Some((_, mx, my)) = me {
+            if let Some((mx, my)) = me.map(|p| p.now()) {
                 let d = ((x - mx).powi(2) + (y - my).powi(2)).sqrt();
                 if d > MOVE_STEP_MAX {
                     return Err((

@@ -231,7 +231,7 @@ impl Conn {
     async fn until_joined(
         &mut self,
         stream: &mut futures::stream::SplitStream<WebSocket>,
-    ) -> Result<(Joined, (u64, f32, f32)), End> {
+    ) -> Result<(Joined, super::me::Place), End> {
         let deadline = tokio::time::Instant::now() + JOIN_WAIT;
         let stop = self.app.stop.clone();
         loop {
@@ -260,7 +260,7 @@ impl Conn {
                     let welcome = welcome(&joined).await;
                     match welcome {
                         Some(w) => {
-                            let me = (w.net_id, w.x, w.y);
+                            let me = super::me::Place::standing(w.net_id, w.x, w.y);
                             self.send(ServerMsg::Welcome(Box::new(w)))?;
                             self.answer(id, Answer::Ok)?;
                             super::history::send(self, &joined).await?;
@@ -312,7 +312,7 @@ impl Conn {
         &mut self,
         stream: &mut futures::stream::SplitStream<WebSocket>,
         mut j: Joined,
-        me: (u64, f32, f32),
+        me: super::me::Place,
     ) -> End {
         let mut ping = tokio::time::interval(self.app.config.ping_every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -437,7 +437,7 @@ impl Conn {
         &mut self,
         j: &Joined,
         text: &str,
-        me: &mut Option<(u64, f32, f32)>,
+        me: &mut Option<super::me::Place>,
         logout: &mut Option<(u64, tokio::time::Instant)>,
     ) -> Result<(), End> {
         let frame = match decode::decode(text) {

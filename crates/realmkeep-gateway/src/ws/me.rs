@@ -4,21 +4,61 @@
 
 use super::join::Joined;
 use realmkeep_protocol::ws::{Attributes, BagItem, EquippedItem, Quest, Skill, Welcome};
+use std::time::Instant;
 
-/// Follows the player's own entity in view deltas (for the one-step move check).
-pub(crate) fn track_me(me: &mut Option<(u64, f32, f32)>, d: &realmkeep_zone::io::ViewDelta) {
-    let Some((net, x, y)) = me.as_mut() else {
-        return;
-    };
-    for m in &d.moved {
-        if m.net_id.0 == *net {
-            (*x, *y) = (m.x, m.y);
+/// Where the player's own character is, as its views told it (for the one-step move check):
+/// the last told place and velocity, extrapolated as the client does (dead reckoning: the zone
+/// tells the view again when the belief drifts, and a stop is told as a velocity of zero).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place {
+    pub net: u64,
+    x: f32,
+    y: f32,
+    vx: f32,
+    vy: f32,
+    told: Instant,
+}
+
+impl Place {
+    pub fn standing(net: u64, x: f32, y: f32) -> Self {
+        Self {
+            net,
+            x,
+            y,
+            vx: 0.0,
+            vy: 0.0,
+            told: Instant::now(),
         }
     }
-    for e in &d.entered {
-        if e.net_id.0 == *net {
-            (*x, *y) = (e.x, e.y);
-        }
+
+    /// Where it is believed to be now.
+    pub fn now(&self) -> (f32, f32) {
+        let t = self.told.elapsed().as_secs_f32();
+        (self.x + self.vx * t, self.y + self.vy * t)
+    }
+}
+
+/// Follows the player's own entity in view deltas.
+pub(crate) fn track_me(me: &mut Option<Place>, d: &realmkeep_zone::io::ViewDelta) {
+    let Some(p) = me.as_mut() else {
+        return;
+    };
+    let net = p.net;
+    let moved = d.moved.iter().filter(|m| m.net_id.0 == net);
+    let entered = d.entered.iter().filter(|e| e.net_id.0 == net);
+    let told = moved
+        .map(|m| (m.x, m.y, m.vx, m.vy))
+        .chain(entered.map(|e| (e.x, e.y, e.vx, e.vy)))
+        .last();
+    if let Some((x, y, vx, vy)) = told {
+        *p = Place {
+            net,
+            x,
+            y,
+            vx,
+            vy,
+            told: Instant::now(),
+        };
     }
 }
 

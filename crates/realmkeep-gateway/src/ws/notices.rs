@@ -33,7 +33,7 @@ impl Conn {
     pub(super) fn notice(
         &mut self,
         n: Notice,
-        me: &mut Option<(u64, f32, f32)>,
+        me: &mut Option<super::me::Place>,
         logout: &mut Option<(u64, tokio::time::Instant)>,
     ) -> Result<(), End> {
         match n {
@@ -60,7 +60,7 @@ impl Conn {
                         .try_for_each(|v| self.send(ServerMsg::View(v)));
                 }
                 if let PlayerEvent::Joined { net_id, x, y, .. } = &e {
-                    *me = Some((net_id.0, *x, *y));
+                    *me = Some(super::me::Place::standing(net_id.0, *x, *y));
                 }
                 match translate::notice(e) {
                     Some(m) => self.send(m),

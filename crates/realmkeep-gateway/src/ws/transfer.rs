@@ -36,7 +36,7 @@ pub(super) async fn follow(
     j: &mut Joined,
     n: Notice,
     transferring: &mut Option<ZoneId>,
-    me: &mut Option<(u64, f32, f32)>,
+    me: &mut Option<super::me::Place>,
 ) -> Result<(), End> {
     match n {
         Notice::Left(LeftReason::Released {
@@ -63,7 +63,7 @@ pub(super) async fn follow(
             *transferring = None;
             j.host = host;
             j.zone = zone;
-            *me = Some((net_id.0, x, y));
+            *me = Some(super::me::Place::standing(net_id.0, x, y));
             if let Err(e) = j.host.watch(j.grant.character).await {
                 tracing::warn!(character = %j.grant.character, error = %e, "views not started after a zone change");
             }

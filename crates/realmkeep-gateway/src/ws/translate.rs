@@ -35,6 +35,8 @@ pub(crate) fn view(d: ViewDelta) -> View {
                 },
                 x: e.x,
                 y: e.y,
+                vx: realmkeep_protocol::ws::hundredths(e.vx),
+                vy: realmkeep_protocol::ws::hundredths(e.vy),
                 health: e.health,
                 max_health: e.max_health,
             })
@@ -42,7 +44,7 @@ pub(crate) fn view(d: ViewDelta) -> View {
         moved: d
             .moved
             .into_iter()
-            .map(|m| Moved::new(m.net_id.0, m.x, m.y, m.health))
+            .map(|m| Moved::new(m.net_id.0, m.x, m.y, m.health, m.vx, m.vy))
             .collect(),
         left: d.left.into_iter().map(|n| n.0).collect(),
     }
@@ -356,6 +358,8 @@ mod tests {
             what: Visible::Monster { def: 1, level: 1 },
             x: 1.0,
             y: 2.0,
+            vx: 0.0,
+            vy: 0.0,
             health: 10,
             max_health: 10,
         };
@@ -365,6 +369,8 @@ mod tests {
                 net_id: NetId(100),
                 x: 3.0,
                 y: 4.0,
+                vx: 6.0,
+                vy: 0.0,
                 health: 5,
             }],
             left: vec![NetId(200)],

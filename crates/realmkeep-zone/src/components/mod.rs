@@ -47,5 +47,5 @@ pub use spawn_point::SpawnPoint;
 pub use status_effects::{EffectKind, StatusEffect, StatusEffects};
 pub use target::Target;
 pub use transform::Transform;
-pub use velocity::Velocity;
+pub use velocity::{Motion, Velocity};
 pub use viewer::{Told, Viewer};

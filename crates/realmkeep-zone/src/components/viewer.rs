@@ -4,12 +4,25 @@
 use crate::io::NetId;
 use bevy_ecs::prelude::*;
 
-/// What the client was last told of one entity: where it stood and its hit points.
+/// What the client was last told of one entity: where it stood, how it moved (per second), its
+/// hit points, and when (the tick, wrapping): from these the client extrapolates where it is,
+/// and the view knows what the client believes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Told {
     pub x: f32,
     pub y: f32,
+    pub vx: f32,
+    pub vy: f32,
     pub health: i32,
+    pub at: u32,
+}
+
+impl Told {
+    /// Where a client that was told this believes the entity is `ticks` later.
+    pub fn believed(&self, ticks: u32, step_s: f32) -> (f32, f32) {
+        let s = ticks as f32 * step_s;
+        (self.x + self.vx * s, self.y + self.vy * s)
+    }
 }
 
 #[derive(Component, Debug, Clone, Default, PartialEq)]

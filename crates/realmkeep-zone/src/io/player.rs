@@ -328,13 +328,16 @@ impl ViewDelta {
     }
 }
 
-/// An entity that came into view, with what a client needs to draw it.
+/// An entity that came into view, with what a client needs to draw it (and its velocity, units
+/// per second, to extrapolate it: zero when it stands).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entered {
     pub net_id: NetId,
     pub what: Visible,
     pub x: f32,
     pub y: f32,
+    pub vx: f32,
+    pub vy: f32,
     pub health: i32,
     pub max_health: i32,
 }
@@ -357,11 +360,14 @@ pub enum Visible {
     },
 }
 
-/// An entity in view that moved or whose hit points changed.
+/// An entity in view whose hit points changed, or whose moves its client no longer predicts:
+/// where it is and its velocity now (units per second, zero when it stands), to extrapolate from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Moved {
     pub net_id: NetId,
     pub x: f32,
     pub y: f32,
+    pub vx: f32,
+    pub vy: f32,
     pub health: i32,
 }

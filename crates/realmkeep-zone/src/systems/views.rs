@@ -5,6 +5,11 @@
 //! moves are told on every `VIEW_FAR_EVERY`th view only (interest tiers). Players that never sent
 //! `ZoneInput::Watch` (simulated players, tests) cost nothing here.
 //!
+//! Moves are dead reckoned: a move is told with the entity's velocity (`Motion`), the client
+//! extrapolates from it, and the view tells a move again only when what the client believes is
+//! off by more than `VIEW_DRIFT_MAX`, now or one view later. A walk in a straight line is told
+//! when it starts and when it stops; a chase is told as it turns.
+//!
 //! A view is not computed again when nothing changed around the viewer since its last one: no
 //! cell it looks at was stamped since (`CellStamps`: the grid's rebuild stamps the cells whose
 //! entities or their places changed, and this system the cells of entities that moved or whose
@@ -14,7 +19,7 @@
 use crate::components::*;
 use crate::io::{Entered, Moved, NetId, PlayerEvent, ViewDelta, Visible};
 use crate::limits::{
-    CELL_STAMPS_KEPT_TICKS, VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_MOVE_EPSILON,
+    CELL_STAMPS_KEPT_TICKS, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY,
     VIEW_NEAR_RADIUS, VIEW_RADIUS,
 };
 use crate::resources::*;
@@ -31,6 +36,7 @@ pub struct ViewBooks<'w> {
 type Seen<'a> = (
     &'a NetworkIdentity,
     &'a Transform,
+    Option<&'a Motion>,
     Option<&'a Health>,
     Option<&'a Player>,
     Option<&'a Level>,
@@ -42,7 +48,7 @@ pub fn send_views(
     clock: Res<Clock>,
     spatial: Res<Spatial>,
     mut books: ViewBooks,
-    changed: Query<&Transform, Or<(Changed<Transform>, Changed<Health>)>>,
+    changed: Query<&Transform, Or<(Changed<Transform>, Changed<Health>, Changed<Motion>)>>,
     mut outbox: ResMut<Outbox>,
     mut viewers: Query<
         (&Player, &Transform, &mut Viewer),
@@ -50,7 +56,8 @@ pub fn send_views(
     >,
     seen: Query<Seen>,
 ) {
-    // Since this system last ran (the last tick): moves and hit points, wherever they changed.
+    // Since this system last ran (the last tick): moves, starts, stops and hit points, wherever
+    // they changed.
     let (stamps, counts) = (&mut *books.stamps, &mut *books.counts);
     for t in &changed {
         stamps.stamp_at(t.x, t.y, clock.tick);
@@ -89,7 +96,7 @@ pub fn send_views(
         let now = near
             .iter()
             .filter_map(|(e, d)| seen.get(*e).ok().map(|s| (s, *d <= VIEW_NEAR_RADIUS)));
-        let delta = compare(&mut viewer, now);
+        let delta = compare(&mut viewer, now, Now::of(&clock));
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
@@ -98,10 +105,44 @@ pub fn send_views(
 
 type SeenItem<'a> = <Seen<'a> as bevy_ecs::query::QueryData>::Item<'a, 'a>;
 
+/// The view's moment: the tick (as `Told` keeps it) and the length of a tick.
+#[derive(Debug, Clone, Copy)]
+struct Now {
+    tick: u32,
+    step_s: f32,
+}
+
+impl Now {
+    fn of(clock: &Clock) -> Self {
+        Self {
+            tick: clock.tick as u32,
+            step_s: clock.step_ms as f32 / 1_000.0,
+        }
+    }
+}
+
+/// Whether a client that was told `was` is wrong enough about the entity (where it is now, or
+/// where it will be one view later, or its hit points) to be told again.
+fn drifted(was: &Told, here: &Told, now: Now) -> bool {
+    let (bx, by) = was.believed(now.tick.wrapping_sub(was.at), now.step_s);
+    let ahead = VIEW_EVERY_TICKS as f32 * now.step_s;
+    let (ex, ey) = (bx - here.x, by - here.y);
+    let (ax, ay) = (
+        ex + (was.vx - here.vx) * ahead,
+        ey + (was.vy - here.vy) * ahead,
+    );
+    let off = |dx: f32, dy: f32| dx * dx + dy * dy > VIEW_DRIFT_MAX * VIEW_DRIFT_MAX;
+    was.health != here.health || off(ex, ey) || off(ax, ay)
+}
+
 /// The delta between what was told and what is in view now (each entity with whether it is
 /// near); `told` becomes the view now. A distant entity's change waits for its turn
 /// (`VIEW_FAR_EVERY`), and until then the client keeps what it was told.
-fn compare<'a>(viewer: &mut Viewer, now: impl Iterator<Item = (SeenItem<'a>, bool)>) -> ViewDelta {
+fn compare<'a>(
+    viewer: &mut Viewer,
+    now: impl Iterator<Item = (SeenItem<'a>, bool)>,
+    at: Now,
+) -> ViewDelta {
     viewer.views = viewer.views.wrapping_add(1);
     let views = viewer.views;
     let mut now: Vec<(SeenItem<'a>, bool)> = now.collect();
@@ -111,16 +152,20 @@ fn compare<'a>(viewer: &mut Viewer, now: impl Iterator<Item = (SeenItem<'a>, boo
     let mut in_view: Vec<(NetId, Told)> = Vec::with_capacity(now.len());
     let mut delta = ViewDelta::default();
     let mut was_told = told.iter().peekable();
-    for ((net, t, health, player, level, monster, loot), is_near) in now {
+    for ((net, t, motion, health, player, level, monster, loot), is_near) in now {
         while let Some((n, _)) = was_told.next_if(|(n, _)| *n < net.0) {
             delta.left.push(*n);
         }
         let was = was_told.next_if(|(n, _)| *n == net.0).map(|(_, w)| *w);
         let (hp, max) = health.map_or((0, 0), |h| (h.current, h.max));
+        let m = motion.copied().unwrap_or(Motion::STILL);
         let here = Told {
             x: t.x,
             y: t.y,
+            vx: m.vx,
+            vy: m.vy,
             health: hp,
+            at: at.tick,
         };
         match was {
             None => {
@@ -132,24 +177,26 @@ fn compare<'a>(viewer: &mut Viewer, now: impl Iterator<Item = (SeenItem<'a>, boo
                     what,
                     x: t.x,
                     y: t.y,
+                    vx: m.vx,
+                    vy: m.vy,
                     health: hp,
                     max_health: max,
                 });
             }
             Some(was) => {
-                let changed = (was.x - t.x).abs() > VIEW_MOVE_EPSILON
-                    || (was.y - t.y).abs() > VIEW_MOVE_EPSILON
-                    || was.health != hp;
+                let changed = drifted(&was, &here, at);
                 let due = is_near || (views.wrapping_add(net.0 .0)) % VIEW_FAR_EVERY == 0;
                 if changed && due {
                     delta.moved.push(Moved {
                         net_id: net.0,
                         x: t.x,
                         y: t.y,
+                        vx: m.vx,
+                        vy: m.vy,
                         health: hp,
                     });
                 } else {
-                    // Keep what the client knows, so slow drift is told once it adds up.
+                    // Keep what the client believes, so drift is told once it adds up.
                     viewer.deferred |= changed;
                     in_view.push((net.0, was));
                     continue;

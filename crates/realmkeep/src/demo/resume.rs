@@ -11,9 +11,10 @@ use std::path::Path;
 
 /// Characters recorded at the most.
 const SAMPLE_MAX: usize = 50;
-/// A loaded position this close to the recorded one is the same: a bot's view hears of moves
-/// above the zone's `VIEW_MOVE_EPSILON` (0.05), and a stopped player does not walk on (the bots'
-/// test finds them within 0.1); the slack is for a step the zone applied as the stop arrived.
+/// A loaded position this close to the recorded one is the same: a bot's view hears of a stop
+/// as a move to where it stopped at velocity zero, and a stopped player does not walk on (the
+/// bots' test finds them within 0.1); the slack is for a step the zone applied as the stop
+/// arrived.
 const SAME_POSITION: f32 = 1.0;
 const FILE: &str = "last_positions.json";
 
