@@ -36,6 +36,8 @@ pub(crate) trait Sim: Send + 'static {
     }
     /// Moves the outputs of the last step into `out`.
     fn drain(&mut self, out: &mut Vec<ZoneOutput>);
+    /// The loop dropped this many steps to catch up with the wall clock.
+    fn dropped(&mut self, _steps: u64) {}
 }
 
 /// A read of the zone's views, run on the tick thread between two ticks.
@@ -100,6 +102,7 @@ impl<Z: Sim> TickLoop<Z> {
                 if behind > CATCH_UP_TICKS_MAX {
                     let missed = (now - deadline).as_nanos() / TICK.as_nanos();
                     add(&c.ticks_skipped, missed as u64);
+                    self.zone.dropped(missed as u64);
                     tracing::warn!(missed, "zone tick cannot keep up: schedule reset");
                     deadline = now;
                     behind = 0;

@@ -1,5 +1,5 @@
 //! The one place the host calls the zone crate's `Zone` API (`new`, `push_input`, `tick`,
-//! `drain_outputs`).
+//! `react`, `drain_outputs`, `steps_dropped`).
 
 use crate::config::HostConfig;
 use crate::limits::TICK;
@@ -29,6 +29,10 @@ impl Sim for Zone {
 
     fn drain(&mut self, out: &mut Vec<ZoneOutput>) {
         out.extend(self.drain_outputs());
+    }
+
+    fn dropped(&mut self, steps: u64) {
+        self.steps_dropped(steps);
     }
 }
 

@@ -91,6 +91,7 @@ impl Zone {
             tick: 0,
             now_ms: 0,
             step_ms: (1_000 / config.tick_hz) as u64,
+            dropped: 0,
         });
         world.insert_resource(Settings {
             save_interval_ticks: config.save_interval_ticks,
@@ -216,6 +217,13 @@ impl Zone {
 
     pub fn step_ms(&self) -> u64 {
         self.world.resource::<Clock>().step_ms
+    }
+
+    /// The host dropped `steps` to catch up with the wall clock: game time does not run them,
+    /// but clients, extrapolating moves by the wall clock, did; the next views correct them.
+    pub fn steps_dropped(&mut self, steps: u64) {
+        let mut clock = self.world.resource_mut::<Clock>();
+        clock.dropped = clock.dropped.saturating_add(steps);
     }
 
     /// Views computed and skipped so far (nothing around the viewer had changed).

@@ -11,6 +11,10 @@ pub struct Clock {
     pub tick: u64,
     pub now_ms: u64,
     pub step_ms: u64,
+    /// Steps the host dropped to catch up with the wall clock (`Zone::steps_dropped`): game
+    /// time lags the wall clock by this many. Clients extrapolate moves by the wall clock, so
+    /// the views count them; nothing else does.
+    pub dropped: u64,
 }
 
 /// The zone's tunables, from `ZoneConfig`.

@@ -105,7 +105,8 @@ pub fn send_views(
 
 type SeenItem<'a> = <Seen<'a> as bevy_ecs::query::QueryData>::Item<'a, 'a>;
 
-/// The view's moment: the tick (as `Told` keeps it) and the length of a tick.
+/// The view's moment as clients count it (the tick and the steps the host dropped, as `Told`
+/// keeps it: clients extrapolate by the wall clock) and the length of a tick.
 #[derive(Debug, Clone, Copy)]
 struct Now {
     tick: u32,
@@ -115,15 +116,18 @@ struct Now {
 impl Now {
     fn of(clock: &Clock) -> Self {
         Self {
-            tick: clock.tick as u32,
+            tick: clock.tick.wrapping_add(clock.dropped) as u32,
             step_s: clock.step_ms as f32 / 1_000.0,
         }
     }
 }
 
 /// Whether a client that was told `was` is wrong enough about the entity (where it is now, or
-/// where it will be one view later, or its hit points) to be told again.
+/// where it will be one view later, or its hit points) to be told again. A stop is always told
+/// (a slow walker's stop would drift below the bound for a long while, and nothing around
+/// would change to look again).
 fn drifted(was: &Told, here: &Told, now: Now) -> bool {
+    let stopped = (was.vx, was.vy) != (0.0, 0.0) && (here.vx, here.vy) == (0.0, 0.0);
     let (bx, by) = was.believed(now.tick.wrapping_sub(was.at), now.step_s);
     let ahead = VIEW_EVERY_TICKS as f32 * now.step_s;
     let (ex, ey) = (bx - here.x, by - here.y);
@@ -132,7 +136,7 @@ fn drifted(was: &Told, here: &Told, now: Now) -> bool {
         ey + (was.vy - here.vy) * ahead,
     );
     let off = |dx: f32, dy: f32| dx * dx + dy * dy > VIEW_DRIFT_MAX * VIEW_DRIFT_MAX;
-    was.health != here.health || off(ex, ey) || off(ax, ay)
+    stopped || was.health != here.health || off(ex, ey) || off(ax, ay)
 }
 
 /// The delta between what was told and what is in view now (each entity with whether it is
@@ -159,11 +163,12 @@ fn compare<'a>(
         let was = was_told.next_if(|(n, _)| *n == net.0).map(|(_, w)| *w);
         let (hp, max) = health.map_or((0, 0), |h| (h.current, h.max));
         let m = motion.copied().unwrap_or(Motion::STILL);
+        // What the client will hold, as the wire carries it (to the hundredth).
         let here = Told {
-            x: t.x,
-            y: t.y,
-            vx: m.vx,
-            vy: m.vy,
+            x: hundredths(t.x),
+            y: hundredths(t.y),
+            vx: hundredths(m.vx),
+            vy: hundredths(m.vy),
             health: hp,
             at: at.tick,
         };
@@ -175,10 +180,10 @@ fn compare<'a>(
                 delta.entered.push(Entered {
                     net_id: net.0,
                     what,
-                    x: t.x,
-                    y: t.y,
-                    vx: m.vx,
-                    vy: m.vy,
+                    x: here.x,
+                    y: here.y,
+                    vx: here.vx,
+                    vy: here.vy,
                     health: hp,
                     max_health: max,
                 });
@@ -189,15 +194,17 @@ fn compare<'a>(
                 if changed && due {
                     delta.moved.push(Moved {
                         net_id: net.0,
-                        x: t.x,
-                        y: t.y,
-                        vx: m.vx,
-                        vy: m.vy,
+                        x: here.x,
+                        y: here.y,
+                        vx: here.vx,
+                        vy: here.vy,
                         health: hp,
                     });
                 } else {
-                    // Keep what the client believes, so drift is told once it adds up.
-                    viewer.deferred |= changed;
+                    // Keep what the client believes, so drift is told once it adds up; while
+                    // its velocity is not the one told, look again at the next view even if
+                    // nothing around changes (the belief drifts on its own).
+                    viewer.deferred |= changed || (was.vx, was.vy) != (here.vx, here.vy);
                     in_view.push((net.0, was));
                     continue;
                 }
@@ -208,6 +215,11 @@ fn compare<'a>(
     delta.left.extend(was_told.map(|(n, _)| *n));
     viewer.told = in_view;
     delta
+}
+
+/// To the hundredth of a unit, as the gateway sends positions and velocities.
+fn hundredths(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
 }
 
 fn visible(
@@ -233,4 +245,48 @@ fn visible(
         def: l.def,
         quantity: l.quantity.get(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Now = Now {
+        tick: 100,
+        step_s: 0.05,
+    };
+
+    fn told(x: f32, vx: f32, at: u32) -> Told {
+        Told {
+            x,
+            y: 0.0,
+            vx,
+            vy: 0.0,
+            health: 10,
+            at,
+        }
+    }
+
+    #[test]
+    fn a_belief_is_told_again_when_it_drifts_a_stop_always() {
+        // Told walking at 6 u/s 10 ticks ago (believed at 3.0), and she is there: nothing.
+        assert!(!drifted(&told(0.0, 6.0, 90), &told(3.0, 6.0, 100), NOW));
+        // She stopped at 3.0: a stop is told, however slow the walk was.
+        assert!(drifted(&told(0.0, 6.0, 90), &told(3.0, 0.0, 100), NOW));
+        assert!(drifted(&told(0.0, 0.5, 90), &told(0.25, 0.0, 100), NOW));
+        // A slight turn within the bound now and one view later: nothing.
+        assert!(!drifted(&told(0.0, 6.0, 90), &told(3.05, 5.9, 100), NOW));
+        // Off by more than the bound: told.
+        assert!(drifted(
+            &told(0.0, 6.0, 90),
+            &told(3.0 + VIEW_DRIFT_MAX + 0.01, 6.0, 100),
+            NOW
+        ));
+        // Hit points changed: told.
+        let mut wounded = told(3.0, 6.0, 100);
+        wounded.health = 9;
+        assert!(drifted(&told(0.0, 6.0, 90), &wounded, NOW));
+        // Standing and standing: nothing, however long since.
+        assert!(!drifted(&told(3.0, 0.0, 0), &told(3.0, 0.0, 100), NOW));
+    }
 }
