@@ -10,6 +10,8 @@ use realmkeep_protocol::ws::{
 use realmkeep_protocol::Reason;
 use realmkeep_zone::io::{Action, ChatChannel, Denial, PlayerEvent, ViewDelta, Visible};
 
+/// A zone's view delta on the wire (the zone already gives positions and velocities to the
+/// hundredth: what it remembers of the client is what the wire carries).
 pub(crate) fn view(d: ViewDelta) -> View {
     View {
         entered: d
@@ -35,8 +37,8 @@ pub(crate) fn view(d: ViewDelta) -> View {
                 },
                 x: e.x,
                 y: e.y,
-                vx: realmkeep_protocol::ws::hundredths(e.vx),
-                vy: realmkeep_protocol::ws::hundredths(e.vy),
+                vx: e.vx,
+                vy: e.vy,
                 health: e.health,
                 max_health: e.max_health,
             })
