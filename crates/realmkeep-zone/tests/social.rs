@@ -5,7 +5,9 @@ mod common;
 use common::*;
 use realmkeep_domain::records::Refusal;
 use realmkeep_domain::records::{InventoryItem, QuestState};
-use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, Kingdom, QuestId, QuestStatus};
+use realmkeep_domain::{
+    CharacterId, Gold, ItemDefId, ItemId, Kingdom, ListingId, QuestId, QuestStatus,
+};
 use realmkeep_zone::actions::*;
 use realmkeep_zone::io::*;
 
@@ -277,6 +279,65 @@ fn a_withdrawn_offer_is_told_and_cannot_be_agreed_to() {
             ..
         }]
     ));
+}
+
+#[test]
+fn agreeing_while_the_offerer_is_busy_is_answered_try_again_and_the_offer_stays() {
+    use realmkeep_zone::limits::PENDING_CRITICAL_PER_PLAYER_MAX;
+    let mut z = traders();
+    let trade = |with: i64, give, want| PlayerCommand::Trade {
+        with: CharacterId(with),
+        give,
+        want,
+    };
+    command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
+    // The offerer then has as many critical actions waiting as a player may (market buys the
+    // store has not answered yet).
+    let mut out = run(&mut z, 1);
+    for listing in 0..PENDING_CRITICAL_PER_PLAYER_MAX as i64 {
+        let buy = PlayerCommand::BuyListing {
+            listing: ListingId(100 + listing),
+        };
+        command(&mut z, 1, buy);
+        out.extend(run(&mut z, 1));
+    }
+    let buys: Vec<_> = requests(&out)
+        .into_iter()
+        .filter(|r| matches!(r.kind, PersistKind::MarketBuy(_)))
+        .collect();
+    assert_eq!(buys.len(), PENDING_CRITICAL_PER_PLAYER_MAX);
+
+    // The mirror offer: the one agreeing is answered "busy" (try again); the offerer hears
+    // nothing of it, and no trade is asked of the store.
+    tagged(
+        &mut z,
+        2,
+        7,
+        trade(1, offer(vec![], 30), offer(vec![11], 0)),
+    );
+    let out = run(&mut z, 1);
+    let busy = PlayerEvent::Denied {
+        action: Action::Trade,
+        reason: Denial::Busy,
+    };
+    assert_eq!(replies(&out, 2), vec![(7, busy)]);
+    assert!(notices(&out, 1).is_empty());
+    assert!(request_of(&out, |k| matches!(k, PersistKind::Trade(_))).is_none());
+
+    // Once the store answered the offerer's buys, the same agreement makes the trade: the
+    // offer stayed.
+    for r in buys {
+        reply(&mut z, r.id, Outcome::Refused(Refusal::NotFound("listing")));
+    }
+    run(&mut z, 1);
+    tagged(
+        &mut z,
+        2,
+        8,
+        trade(1, offer(vec![], 30), offer(vec![11], 0)),
+    );
+    let out = run(&mut z, 1);
+    assert!(request_of(&out, |k| matches!(k, PersistKind::Trade(_))).is_some());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::{AnswerCtx, Outcome};
 use crate::io::{Action, Denial, PlayerEvent, RequestId, TradeOffer};
 use crate::limits::TRADE_OFFER_MS;
 use crate::resources::OpenOffer;
-use crate::systems::commands::{has_room, Actor, ActorItem, Ctx};
+use crate::systems::commands::{room_for, Actor, ActorItem, Ctx};
 use bevy_ecs::prelude::*;
 use realmkeep_domain::limits::TRADE_ITEMS_PER_SIDE_MAX;
 use realmkeep_domain::records::{InventoryItem, Refusal};
@@ -132,14 +132,17 @@ pub(crate) fn command(
         );
         return;
     }
+    // Room on both sides before the offer is used: while either side has too many critical
+    // actions waiting, the one agreeing is told to try again (not the other side, whose command
+    // this is not) and the offer stays for that retry.
+    if !room_for(ctx, &a) || !room_for(ctx, &b) {
+        return ctx.deny(me, Action::Trade, Denial::Busy);
+    }
     let offer = ctx.offers.take(with, me).expect("matching offer exists");
     let Some(their_items) = held(&b, &offer.give) else {
         ctx.deny(me, Action::Trade, Denial::NotAllowed);
         return ctx.deny(with, Action::Trade, Denial::NotAllowed);
     };
-    if !has_room(ctx, &a, Action::Trade) || !has_room(ctx, &b, Action::Trade) {
-        return;
-    }
     let waiting = Waiting {
         a: with,
         a_items: their_items,

@@ -69,10 +69,16 @@ impl Ctx<'_, '_> {
     }
 }
 
+/// Whether this player (`PENDING_CRITICAL_PER_PLAYER_MAX`) and the zone (`PENDING_REQUESTS_MAX`)
+/// have room for one more critical request; nobody is told.
+pub(crate) fn room_for(ctx: &Ctx, a: &ActorItem) -> bool {
+    (a.critical.0 as usize) < PENDING_CRITICAL_PER_PLAYER_MAX && ctx.pending.has_room()
+}
+
 /// Room for one more critical request of this player (`PENDING_CRITICAL_PER_PLAYER_MAX`) and of
 /// the zone (`PENDING_REQUESTS_MAX`); otherwise the player is told "busy".
 pub(crate) fn has_room(ctx: &mut Ctx, a: &ActorItem, action: Action) -> bool {
-    let room = (a.critical.0 as usize) < PENDING_CRITICAL_PER_PLAYER_MAX && ctx.pending.has_room();
+    let room = room_for(ctx, a);
     if !room {
         ctx.deny(a.player.character, action, Denial::Busy);
     }
