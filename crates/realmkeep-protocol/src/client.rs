@@ -301,9 +301,13 @@ pub fn frame_wire_bytes(payload: usize, masked: bool) -> u64 {
 pub type PlainSocket = Socket<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl PlainSocket {
-    /// Connects to `ws://.../v1/ws`.
+    /// Connects to `ws://.../v1/ws`, without Nagle's delay (a command goes out when it is
+    /// sent) and with a small read buffer (`CLIENT_READ_BUFFER_BYTES`).
     pub async fn connect(url: &str) -> Result<Self, ClientError> {
-        let (ws, _) = tokio::time::timeout(CLIENT_WAIT, tokio_tungstenite::connect_async(url))
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(crate::limits::CLIENT_READ_BUFFER_BYTES);
+        let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
+        let (ws, _) = tokio::time::timeout(CLIENT_WAIT, connect)
             .await
             .map_err(transport)?
             .map_err(transport)?;

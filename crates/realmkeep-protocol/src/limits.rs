@@ -15,9 +15,16 @@ pub const PING_EVERY_SECS: u64 = 15;
 pub const IDLE_CLOSE_SECS: u64 = 30;
 /// Largest coordinate a move may name (zones are smaller; the zone clamps to its own size).
 pub const COORDINATE_ABS_MAX: f32 = 100_000.0;
+/// What the Rust client (`client::PlainSocket`, the bots) reads from its socket at once.
+/// tungstenite zero-fills its read buffer to this size before every read: at its default of
+/// 128 KiB that `memset` was a quarter of a bot's CPU. Most server frames are under 1 KiB; a
+/// larger one grows the buffer for itself.
+pub const CLIENT_READ_BUFFER_BYTES: usize = 4 * 1024;
 
 const _: () = assert!(
     IDLE_CLOSE_SECS > PING_EVERY_SECS,
     "a ping comes before the idle close"
 );
 const _: () = assert!(PASSWORD_CHARS_MIN < PASSWORD_CHARS_MAX);
+const _: () =
+    assert!(CLIENT_READ_BUFFER_BYTES >= 1024 && CLIENT_READ_BUFFER_BYTES <= FRAME_BYTES_MAX);
