@@ -30,6 +30,9 @@ pub struct Counters {
     pub critical_unavailable: AtomicU64,
     pub store_busy: AtomicU64,
     pub answered_busy: AtomicU64,
+    /// Players told "busy" by the zone (`Denial::Busy`: over `PENDING_CRITICAL_PER_PLAYER_MAX`,
+    /// or the zone's pending requests full); a client hears `try_again`.
+    pub told_busy: AtomicU64,
     pub store_pending: AtomicU64,
     pub store_backlog: AtomicU64,
     pub cache_applied: AtomicU64,
@@ -127,6 +130,8 @@ pub struct HostMetrics {
     pub join: Percentiles,
     pub players: u64,
     pub commands_busy: u64,
+    /// Players told "busy" by the zone (a critical action over the player's or the zone's bound).
+    pub told_busy: u64,
     pub inputs_held: u64,
     pub saves_ok: u64,
     pub save_rows_ok: u64,
@@ -266,6 +271,7 @@ impl Metrics {
             join: self.join.percentiles(),
             players,
             commands_busy: g(&c.commands_busy),
+            told_busy: g(&c.told_busy),
             inputs_held: g(&c.inputs_held),
             saves_ok: g(&c.saves_ok),
             save_rows_ok: g(&c.save_rows_ok),

@@ -18,7 +18,7 @@ use crate::store_worker::is_save;
 use realmkeep_domain::CharacterId;
 use realmkeep_store::logs::LogEvent;
 use realmkeep_zone::io::{
-    CacheRequest, Outcome, PersistKind, PersistRequest, ZoneInput, ZoneOutput,
+    CacheRequest, Denial, Outcome, PersistKind, PersistRequest, PlayerEvent, ZoneInput, ZoneOutput,
 };
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -128,6 +128,13 @@ impl Outbox {
                 event,
                 reply_to,
             } => {
+                if let PlayerEvent::Denied {
+                    reason: Denial::Busy,
+                    ..
+                } = event
+                {
+                    bump(&self.metrics.counters.told_busy);
+                }
                 let notice = match reply_to {
                     Some(reply_to) => Notice::Reply { reply_to, event },
                     None => Notice::Event(event),

@@ -143,6 +143,7 @@ fn export_status(s: &ClusterStatus) {
         counter("realmkeep_zone_ticks_skipped_total", m.ticks_skipped);
         counter("realmkeep_zone_reactions_total", m.reactions);
         counter("realmkeep_zone_commands_busy_total", m.commands_busy);
+        counter("realmkeep_zone_told_busy_total", m.told_busy);
         counter("realmkeep_saves_total", m.saves_ok);
         counter("realmkeep_saves_failed_total", m.saves_failed);
         counter("realmkeep_save_retries_total", m.save_retries);

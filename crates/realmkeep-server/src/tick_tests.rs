@@ -245,6 +245,43 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
 }
 
 #[test]
+fn a_zone_telling_a_player_busy_is_counted() {
+    let mut r = rig(4, Fake::default());
+    let (tx, mut notices) = crate::messages::notice_channel(8);
+    r.tick.outbox.attach(CharacterId(7), tx);
+    let busy = PlayerEvent::Denied {
+        action: Action::Trade,
+        reason: Denial::Busy,
+    };
+    let refused = PlayerEvent::Denied {
+        action: Action::Trade,
+        reason: Denial::NotAllowed,
+    };
+    r.fake.st.lock().unwrap().script.extend([
+        ZoneOutput::ToPlayer {
+            character: CharacterId(7),
+            event: busy.clone(),
+            reply_to: Some(ReplyTo(3)),
+        },
+        ZoneOutput::ToPlayer {
+            character: CharacterId(7),
+            event: refused,
+            reply_to: None,
+        },
+    ]);
+    r.tick.tick_once();
+    let told = r.metrics.counters.told_busy.load(Ordering::Relaxed);
+    assert_eq!(told, 1, "only the busy one");
+    assert_eq!(
+        notices.try_recv().unwrap(),
+        Notice::Reply {
+            reply_to: ReplyTo(3),
+            event: busy
+        }
+    );
+}
+
+#[test]
 fn left_goes_to_the_player_and_to_the_events_task_and_logs_drop_oldest_when_full() {
     let mut r = rig(4, Fake::default());
     let (tx, mut notices) = crate::messages::notice_channel(8);

@@ -332,13 +332,15 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
             .zones()
             .map(|z| {
                 let tick = z.take_tick_window();
+                let m = z.metrics();
                 serde_json::json!({
                     "zone": z.zone().0,
-                    "players": z.metrics().players,
+                    "players": m.players,
                     "ticks": tick.count,
                     "tick_p50_us": tick.p50_us,
                     "tick_p99_us": tick.p99_us,
                     "tick_max_us": tick.max_us,
+                    "told_busy": m.told_busy,
                 })
             })
             .collect();

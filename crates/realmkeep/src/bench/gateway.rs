@@ -390,7 +390,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     );
     tokio::time::sleep(settle).await;
     // Open the windows.
-    node.stats(Some("stats")).await?;
+    let node_stats0 = node.stats(Some("stats")).await?;
     let meters = Http::new(&url);
     let sent0 = SentBytes::scrape(&meters).await?;
     bots_window(&mut bots).await?;
@@ -428,6 +428,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         answered: f(&w, "answered") as u64,
         critical_answered: f(&w, "critical_answered") as u64,
         try_again: f(&w, "try_again") as u64,
+        told_busy: (all_zones(&node_stats, "told_busy") - all_zones(&node_stats0, "told_busy"))
+            .max(0.0) as u64,
         frames_up: f(&w, "frames_up") as u64,
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,
@@ -442,6 +444,14 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
 }
 
 /// The slowest zone's figure, in milliseconds.
+/// The sum over the node's zones.
+fn all_zones(stats: &Value, key: &str) -> f64 {
+    stats["zones"]
+        .as_array()
+        .map(|zs| zs.iter().map(|z| f(z, key)).sum())
+        .unwrap_or(0.0)
+}
+
 fn worst_zone(stats: &Value, key: &str) -> f64 {
     stats["zones"]
         .as_array()

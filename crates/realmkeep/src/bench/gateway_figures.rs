@@ -39,6 +39,9 @@ pub(super) struct Measured {
     pub(super) answered: u64,
     pub(super) critical_answered: u64,
     pub(super) try_again: u64,
+    /// Players the zones told "busy" over the window (a critical action over the player's bound
+    /// of waiting ones): the zones' share of `try_again`.
+    pub(super) told_busy: u64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
     pub(super) frames_down: u64,
@@ -69,6 +72,7 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "answers", m.answered as f64);
     fig(r, "critical_answers", m.critical_answered as f64);
     fig(r, "try_again_answers", m.try_again as f64);
+    fig(r, "zone_told_busy", m.told_busy as f64);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
     fig(r, "tick_p99_ms", m.tick_p99_ms);
     fig(r, "tick_max_ms", m.tick_max_ms);
