@@ -1,5 +1,6 @@
 //! The pickup and purchase functions (`pickup.sql`, `market.sql`) called directly with bad
-//! arguments: each refusal has its own SQLSTATE, mapped by the store, and nothing changes.
+//! arguments: each refusal has its own SQLSTATE, mapped by the store, and nothing changes; and
+//! where the three economy functions put the items that arrive in a bag.
 
 mod support;
 
@@ -105,4 +106,75 @@ async fn the_pickup_and_purchase_functions_refuse_bad_arguments_each_with_its_ow
     ] {
         assert!(refusal_of_sqlstate(code).is_some(), "{code} is mapped");
     }
+}
+
+/// Items that arrive in a bag (a trade, a pickup, a market buy: the three functions that search
+/// for free slots) take its lowest free slots, the gaps first.
+#[tokio::test]
+async fn arriving_items_take_the_lowest_free_slots() {
+    use realmkeep_domain::{CharacterId, Gold, ItemDefId, ItemId, Quantity};
+    use realmkeep_store::trade::TradeSide;
+    let db = fresh_db().await;
+    let s = &db.store;
+    let carol = support::character(s, "Carol").await;
+    let dave = support::character(s, "Dave").await;
+    let side = |c: CharacterId, items: Vec<ItemId>| TradeSide {
+        actor: support::off(c),
+        items,
+        gold: Gold::ZERO,
+    };
+    // Both bags emptied of their starting items.
+    sqlx::query(
+        "WITH gone AS (DELETE FROM inventories WHERE character_id = ANY ($1) RETURNING item_id)
+         DELETE FROM item_instances WHERE id IN (SELECT item_id FROM gone)",
+    )
+    .bind(vec![carol.0, dave.0])
+    .execute(s.pool())
+    .await
+    .unwrap();
+    // Dave's bag: swords in slots 0 to 3; two of them (slots 1 and 3) go to Carol: they arrive
+    // in her slots 0 and 1.
+    let slots = |bag: Vec<(i64, i32, i32, i16)>| bag.iter().map(|i| i.3).collect::<Vec<_>>();
+    let mut swords = Vec::new();
+    for _ in 0..4 {
+        swords.push(support::grant_bag_item(s, dave, 1, 1).await);
+    }
+    let r = s
+        .trade(
+            &side(dave, vec![swords[1], swords[3]]),
+            &side(carol, vec![]),
+        )
+        .await
+        .unwrap();
+    let mut got: Vec<i16> = r.b_received.iter().map(|(_, slot)| *slot).collect();
+    got.sort();
+    assert_eq!(got, vec![0, 1]);
+    assert_eq!(slots(support::bag_items(s, dave).await), vec![0, 2]);
+
+    // Back to Dave: the first gap (slot 1).
+    let r = s
+        .trade(&side(carol, vec![swords[1]]), &side(dave, vec![]))
+        .await
+        .unwrap();
+    assert_eq!(r.b_received, vec![(swords[1], 1)]);
+    // A pickup (a sword does not stack): the next gap (slot 3).
+    let one = Quantity::new(1).unwrap();
+    let picked = s
+        .pickup_loot(support::off(dave), ItemDefId(1), one, None, "test")
+        .await
+        .unwrap();
+    assert_eq!(picked.created.map(|i| i.slot), Some(3));
+    // A market buy: after the full slots 0 to 3, slot 4.
+    let listing = s
+        .list_item(support::off(carol), swords[3], Gold::new(10).unwrap(), 24)
+        .await
+        .unwrap();
+    support::set_gold(s, dave, 100).await;
+    let bought = s.buy_listing(support::off(dave), listing).await.unwrap();
+    assert_eq!(bought.slot, 4);
+    assert_eq!(
+        slots(support::bag_items(s, dave).await),
+        vec![0, 1, 2, 3, 4]
+    );
+    support::assert_items_placed(s).await;
 }
