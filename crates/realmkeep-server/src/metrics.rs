@@ -30,8 +30,9 @@ pub struct Counters {
     pub critical_unavailable: AtomicU64,
     pub store_busy: AtomicU64,
     pub answered_busy: AtomicU64,
-    /// Players told "busy" by the zone (`Denial::Busy`: over `PENDING_CRITICAL_PER_PLAYER_MAX`,
-    /// or the zone's pending requests full); a client hears `try_again`.
+    /// "Busy" notices a zone routed to its players (`Denial::Busy`: a critical action over
+    /// `PENDING_CRITICAL_PER_PLAYER_MAX`, or the zone's pending requests full); a client hears
+    /// `try_again`. Counted as routed (a notice to a player without a connection is counted too).
     pub told_busy: AtomicU64,
     pub store_pending: AtomicU64,
     pub store_backlog: AtomicU64,
@@ -130,7 +131,8 @@ pub struct HostMetrics {
     pub join: Percentiles,
     pub players: u64,
     pub commands_busy: u64,
-    /// Players told "busy" by the zone (a critical action over the player's or the zone's bound).
+    /// "Busy" notices the zone routed to players (a critical action over the player's or the
+    /// zone's bound).
     pub told_busy: u64,
     pub inputs_held: u64,
     pub saves_ok: u64,

@@ -157,24 +157,29 @@ async fn arriving_items_take_the_lowest_free_slots() {
         .await
         .unwrap();
     assert_eq!(r.b_received, vec![(swords[1], 1)]);
-    // A pickup (a sword does not stack): the next gap (slot 3).
+    assert_eq!(slots(support::bag_items(s, dave).await), vec![0, 1, 2]);
+    // A pickup (a sword does not stack) after Dave's slot 0 was traded away: slot 0, below
+    // the ones still held.
+    s.trade(&side(dave, vec![swords[0]]), &side(carol, vec![]))
+        .await
+        .unwrap();
     let one = Quantity::new(1).unwrap();
     let picked = s
         .pickup_loot(support::off(dave), ItemDefId(1), one, None, "test")
         .await
         .unwrap();
-    assert_eq!(picked.created.map(|i| i.slot), Some(3));
-    // A market buy: after the full slots 0 to 3, slot 4.
+    assert_eq!(picked.created.map(|i| i.slot), Some(0));
+    // A market buy after slot 1 was traded away: slot 1.
+    s.trade(&side(dave, vec![swords[1]]), &side(carol, vec![]))
+        .await
+        .unwrap();
     let listing = s
         .list_item(support::off(carol), swords[3], Gold::new(10).unwrap(), 24)
         .await
         .unwrap();
     support::set_gold(s, dave, 100).await;
     let bought = s.buy_listing(support::off(dave), listing).await.unwrap();
-    assert_eq!(bought.slot, 4);
-    assert_eq!(
-        slots(support::bag_items(s, dave).await),
-        vec![0, 1, 2, 3, 4]
-    );
+    assert_eq!(bought.slot, 1);
+    assert_eq!(slots(support::bag_items(s, dave).await), vec![0, 1, 2]);
     support::assert_items_placed(s).await;
 }

@@ -152,7 +152,10 @@ pub(crate) fn command(
         b_offer: give.clone(),
     };
     let Some(id) = ctx.pending.open(waiting.into()) else {
-        return;
+        // Not reached while `room_for` holds the zone's bound; if it were, the offer stays and
+        // the one agreeing hears "busy", never an answer with no trade behind it.
+        ctx.offers.put(offer);
+        return ctx.deny(me, Action::Trade, Denial::Busy);
     };
     let request = Request {
         a: b.player.fence,

@@ -443,7 +443,6 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     Ok(m)
 }
 
-/// The slowest zone's figure, in milliseconds.
 /// The sum over the node's zones.
 fn all_zones(stats: &Value, key: &str) -> f64 {
     stats["zones"]
@@ -452,6 +451,7 @@ fn all_zones(stats: &Value, key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The slowest zone's figure, in milliseconds.
 fn worst_zone(stats: &Value, key: &str) -> f64 {
     stats["zones"]
         .as_array()

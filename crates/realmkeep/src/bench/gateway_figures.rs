@@ -39,8 +39,8 @@ pub(super) struct Measured {
     pub(super) answered: u64,
     pub(super) critical_answered: u64,
     pub(super) try_again: u64,
-    /// Players the zones told "busy" over the window (a critical action over the player's bound
-    /// of waiting ones): the zones' share of `try_again`.
+    /// "Busy" notices the zones sent over the window (a critical action over the player's bound
+    /// of waiting ones, or a zone's pending requests full): the zones' share of `try_again`.
     pub(super) told_busy: u64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
