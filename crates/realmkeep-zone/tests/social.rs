@@ -169,14 +169,18 @@ fn offer(items: Vec<i64>, gold: i64) -> TradeOffer {
     }
 }
 
-#[test]
-fn mirror_offers_become_one_trade_applied_on_ok() {
-    let mut z = traders();
-    let trade = |with: i64, give, want| PlayerCommand::Trade {
+/// A trade command: an offer to `with`, or the mirror of its offer (the agreement).
+fn trade(with: i64, give: TradeOffer, want: TradeOffer) -> PlayerCommand {
+    PlayerCommand::Trade {
         with: CharacterId(with),
         give,
         want,
-    };
+    }
+}
+
+#[test]
+fn mirror_offers_become_one_trade_applied_on_ok() {
+    let mut z = traders();
     command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
     let out = run(&mut z, 1);
     assert!(requests(&out).is_empty());
@@ -246,11 +250,6 @@ fn mirror_offers_become_one_trade_applied_on_ok() {
 #[test]
 fn a_withdrawn_offer_is_told_and_cannot_be_agreed_to() {
     let mut z = traders();
-    let trade = |with: i64, give, want| PlayerCommand::Trade {
-        with: CharacterId(with),
-        give,
-        want,
-    };
     let cancel = |with: i64| PlayerCommand::TradeCancel {
         with: CharacterId(with),
     };
@@ -285,11 +284,6 @@ fn a_withdrawn_offer_is_told_and_cannot_be_agreed_to() {
 fn agreeing_while_the_offerer_is_busy_is_answered_try_again_and_the_offer_stays() {
     use realmkeep_zone::limits::PENDING_CRITICAL_PER_PLAYER_MAX;
     let mut z = traders();
-    let trade = |with: i64, give, want| PlayerCommand::Trade {
-        with: CharacterId(with),
-        give,
-        want,
-    };
     command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
     // The offerer then has as many critical actions waiting as a player may (market buys the
     // store has not answered yet).
@@ -343,11 +337,6 @@ fn agreeing_while_the_offerer_is_busy_is_answered_try_again_and_the_offer_stays(
 #[test]
 fn a_refused_trade_changes_nothing_and_tells_both() {
     let mut z = traders();
-    let trade = |with: i64, give, want| PlayerCommand::Trade {
-        with: CharacterId(with),
-        give,
-        want,
-    };
     command(&mut z, 1, trade(2, offer(vec![11], 0), offer(vec![], 30)));
     command(&mut z, 2, trade(1, offer(vec![], 30), offer(vec![11], 0)));
     let req = request_of(&run(&mut z, 1), |k| matches!(k, PersistKind::Trade(_))).unwrap();
