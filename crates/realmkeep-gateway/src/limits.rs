@@ -11,7 +11,8 @@ pub const CONNECTIONS_MAX: usize = 20_000;
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Server messages queued for one WebSocket; a client that lets it fill is closed (4000).
 pub const OUTBOUND_QUEUE_MAX: usize = 256;
-/// Writing one frame to a socket may take this long; longer counts as too slow (4000).
+/// A flush to a socket may take this long (nothing more is handed to it meanwhile); longer counts
+/// as too slow (4000). It also bounds the last writes of a connection that ends (its close).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// After the server's close frame, how long it reads what the client still sends (so the
 /// socket is not reset and the close frame arrives).
@@ -45,18 +46,19 @@ pub const PUBSUB_QUEUE_MAX: usize = 1_024;
 /// frame grows the buffer for itself (read this much at a time).
 pub const SOCKET_READ_BUFFER_BYTES: usize = 1024;
 /// Zone notices a connection handles in one wake-up before it looks at its socket and timers
-/// again.
+/// again (or fewer: it writes once half its outbound queue is used).
 pub const NOTICES_PER_WAKE_MAX: usize = 8;
-/// Messages the writer takes from the outbound queue into one write to the socket: what a tick
-/// (a view, its events, the answers) queued together leaves in one system call.
+/// Messages a connection hands its socket between two flushes: what a tick (a view, its
+/// events, the answers) queued together leaves in one system call.
 pub const WRITE_BATCH_MAX: usize = 32;
-/// What outgoing frames are gathered to before a write to the socket (the writer flushes after
-/// each batch it takes from the outbound queue anyway). tungstenite keeps its write buffer at
+/// What outgoing frames are gathered to before a write to the socket (a connection flushes
+/// after each batch it hands the socket anyway). tungstenite keeps its write buffer at
 /// the largest size it ever reached, which is at most this plus one frame: a join's burst
 /// (welcome, history, the first view's frames) must not stay resident for an idle player.
 pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
 /// Longest a message that may wait (a chat line, an announcement) stays written but not flushed
-/// to the socket: it goes out with the next view or answer, or after this. A zone sends a view
+/// to the socket: it goes out with the next view or answer, or after this (or once the command
+/// being handled is done with its own I/O, a Redis round trip). A zone sends a view
 /// every `VIEW_EVERY_TICKS` ticks (100 ms at its default 20 Hz), so a player in a busy spot hears
 /// the chat in the view's system call; a quiet one hears it this late at the most.
 pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(100);

@@ -135,6 +135,50 @@ async fn a_client_that_never_reads_is_closed_4000_and_others_never_wait() {
     env.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_stalled_for_the_send_timeout_closes_4000_before_the_queue_fills() {
+    // The queue's full bound: a hundred lines (about 30 KB) fill the socket's buffers (about
+    // 15 KB with these sizes) but never the queue (256: the lines and a few views and events),
+    // so only the stalled write can close her.
+    let env = Env::with(generous(vec![]), config().with_outbound(256, Some(4_096))).await;
+    let (ta, a) = env.player("alice").await;
+    let (tb, b) = env.player("bobby").await;
+    let t = env.http.ticket(&ta, a).await.unwrap();
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(2_048).unwrap();
+    let tcp = sock.connect(env.gateway.local_addr()).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(env.http.ws_url(), tcp)
+        .await
+        .unwrap();
+    let mut alice = Socket::from_stream(ws);
+    let join = Command::Join { ticket: t.ticket };
+    assert_eq!(alice.request(join).await.unwrap(), Answer::Ok);
+    let (mut bob, _) = env.join(&tb, b).await;
+    let started = std::time::Instant::now();
+    let mut n = 0;
+    // She is closed while the lines still come, or after them; she reads as soon as she is.
+    while !alice_closed(&env, a).await {
+        assert!(
+            started.elapsed() < WAIT,
+            "a stalled write was never given up"
+        );
+        if n < 100 {
+            let text = format!("line {n} {}", "y".repeat(240));
+            let answer = bob.request(Command::Say { text }).await.unwrap();
+            assert_eq!(answer, Answer::Ok);
+            n += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        alice.closed().await.unwrap(),
+        Some(CloseCode::TooSlow.code())
+    );
+    // Bob was never held up by her.
+    assert_eq!(bob.request(Command::Stop).await.unwrap(), Answer::Ok);
+    env.stop().await;
+}
+
 /// Opens a WebSocket by hand, sends one text frame, stays silent for `quiet`, then reads
 /// whatever the server sent until it closes: the raw bytes of its frames.
 async fn silent_client(addr: std::net::SocketAddr, text: &str, quiet: Duration) -> Vec<u8> {

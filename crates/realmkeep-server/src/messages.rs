@@ -1,6 +1,7 @@
 //! What travels between the host's async side and a zone's tick thread, besides the zone's own
 //! `ZoneInput`/`ZoneOutput`.
 
+use futures::StreamExt;
 use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_zone::io::{LeftReason, PlayerEvent, ReplyTo, SpawnRefusal, ZoneInput};
 
@@ -30,7 +31,8 @@ pub(crate) enum Control {
 /// thread, when it is sent).
 pub fn notice_channel(capacity: usize) -> (NoticeSender, NoticeReceiver) {
     let (tx, rx) = flume::bounded(capacity);
-    (NoticeSender(tx), NoticeReceiver(rx))
+    let stream = rx.clone().into_stream();
+    (NoticeSender(tx), NoticeReceiver { rx, stream })
 }
 
 /// Why a notice was not queued (`NoticeSender::try_send`).
@@ -65,20 +67,26 @@ impl NoticeSender {
     }
 }
 
-/// The receiving side of a player's notices (`notice_channel`).
+/// The receiving side of a player's notices (`notice_channel`). Waiting goes through a stream
+/// that stays registered with the channel between waits: a connection that waits for its
+/// notices, its socket and its timers in one `select!` does not register and unregister with the
+/// channel each time something else woke it (a `recv_async` future per wait would).
 #[derive(Debug)]
-pub struct NoticeReceiver(flume::Receiver<Box<Notice>>);
+pub struct NoticeReceiver {
+    rx: flume::Receiver<Box<Notice>>,
+    stream: flume::r#async::RecvStream<'static, Box<Notice>>,
+}
 
 impl NoticeReceiver {
     /// The next notice, or `None` once every sender is gone and nothing is queued. Cancel safe:
     /// a notice is taken only by the call that returns it.
     pub async fn recv(&mut self) -> Option<Notice> {
-        self.0.recv_async().await.ok().map(|n| *n)
+        self.stream.next().await.map(|n| *n)
     }
 
     /// The next notice if one is queued.
     pub fn try_recv(&mut self) -> Result<Notice, NoticeRecvError> {
-        self.0.try_recv().map(|n| *n).map_err(|e| match e {
+        self.rx.try_recv().map(|n| *n).map_err(|e| match e {
             flume::TryRecvError::Empty => NoticeRecvError::Empty,
             flume::TryRecvError::Disconnected => NoticeRecvError::Closed,
         })

@@ -1,4 +1,5 @@
-//! One WebSocket connection: a reader (this task) and a writer task joined by a bounded queue.
+//! One WebSocket connection, one task: it reads the client's frames and writes what it queued
+//! for the client while it waits for its next event (`wire.rs`).
 //! Before `join` only `join` is accepted; after it, commands go to the character's zone, and the
 //! zone's notices, inbox events and view deltas come back. The connection ends on logout (1000,
 //! after the final save), on a close from the client (the character stays for the disconnect
@@ -9,7 +10,7 @@ use super::decode;
 use super::join::{self, Joined};
 use super::me::welcome;
 use super::translate;
-use super::writer::Outgoing;
+use super::wire::{Outgoing, Wire};
 use crate::limits::*;
 use crate::listener::SlotHandle;
 use crate::meters::{Meters, OutKind};
@@ -42,7 +43,7 @@ pub(super) struct Conn {
     pub(super) app: Arc<App>,
     pub(super) peer: SocketAddr,
     pub(super) id: u64,
-    pub(super) out: flume::Sender<Outgoing>,
+    pub(super) wire: Wire,
     pub(super) seq: u64,
     pub(super) last_request: Option<u64>,
     pub(super) limited_in_a_row: u32,
@@ -55,17 +56,15 @@ pub(super) struct Conn {
 
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
     let _slot = slot;
-    let (sink, mut stream) = socket.split();
-    let (out, out_rx) = flume::bounded::<Outgoing>(app.config.outbound_queue);
-    let give_up = tokio_util::sync::CancellationToken::new();
+    let id = app.conn_id();
+    let wire = Wire::new(id, socket, app.config.outbound_queue);
     app.meters.connections.increment(1.0);
     let open = app.meters.connections.clone();
-    let writer = tokio::spawn(super::writer::run(sink, out_rx, give_up.clone()));
     let mut c = Conn {
-        id: app.conn_id(),
+        id,
         app,
         peer,
-        out,
+        wire,
         seq: 0,
         last_request: None,
         limited_in_a_row: 0,
@@ -77,28 +76,28 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
     // Each connection's task holds its future for its whole life, sized by its largest state:
     // what only the join or one command awaits (store and Redis calls) is boxed, so an idle
     // player's task does not carry their space.
-    let end = match Box::pin(c.until_joined(&mut stream)).await {
-        Ok((joined, me)) => c.play(&mut stream, joined, me).await,
+    let end = match Box::pin(c.until_joined()).await {
+        Ok((joined, me)) => c.play(joined, me).await,
         Err(end) => end,
     };
     match &end {
         End::Close(CloseCode::TooSlow) => {
             tracing::info!(conn = c.id, peer = %c.peer, "closing a client too slow to read");
             Meters::closed(CloseCode::TooSlow);
-            give_up.cancel();
+            // What is queued is dropped: only the close frame is attempted.
+            c.wire.give_up(CloseCode::TooSlow);
         }
         End::Close(code) => c.close(*code),
         End::Gone => {}
     }
-    drop(c);
     open.decrement(1.0);
-    // The writer ends once the queue is closed (or the socket failed).
-    let _ = tokio::time::timeout(SEND_TIMEOUT, writer).await;
+    // What is queued, then the close, bounded by `SEND_TIMEOUT`.
+    c.wire.finish().await;
     // Read (and drop) what the client still sends until its close or `CLOSE_DRAIN`: closing
     // the socket with unread data would reset it, and the client would lose the close frame.
     if matches!(end, End::Close(_)) {
         let _ = tokio::time::timeout(CLOSE_DRAIN, async {
-            while let Some(Ok(m)) = stream.next().await {
+            while let Ok(m) = c.wire.recv().await {
                 if matches!(m, Message::Close(_)) {
                     break;
                 }
@@ -129,14 +128,9 @@ impl Conn {
 
     fn queue(&mut self, text: String, may_wait: bool, kind: OutKind) -> Result<(), End> {
         let bytes = text.len() as u64;
-        match self.out.try_send(Outgoing::Text { text, may_wait }) {
-            Ok(()) => {
-                self.app.meters.sent(kind, bytes);
-                Ok(())
-            }
-            Err(flume::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
-            Err(flume::TrySendError::Disconnected(_)) => Err(End::Gone),
-        }
+        self.wire.push(Outgoing::Text { text, may_wait })?;
+        self.app.meters.sent(kind, bytes);
+        Ok(())
     }
 
     pub(super) fn answer(&mut self, id: u64, result: Answer) -> Result<(), End> {
@@ -175,70 +169,53 @@ impl Conn {
         }
     }
 
-    /// Says why, then closes (a client too slow to read is closed by the writer instead).
+    /// Says why, then queues the close frame (a client too slow to read gets only the frame).
     fn close(&mut self, code: CloseCode) {
         let _ = self.send(ServerMsg::Closing {
             code: code.code(),
             reason: code.text().to_string(),
         });
-        let _ = self.out.try_send(Outgoing::Close(code));
+        self.wire.push_close(code);
         Meters::closed(code);
         tracing::debug!(conn = self.id, peer = %self.peer, ?code, "closing");
     }
 
     /// The next text frame, handling pings, binary frames and size errors; `Err` ends.
-    async fn next_text(
-        &mut self,
-        stream: &mut futures::stream::SplitStream<WebSocket>,
-    ) -> Result<String, End> {
+    /// Writes what is queued while it waits. Cancel safe (`Wire::recv`).
+    async fn next_text(&mut self) -> Result<String, End> {
         loop {
-            match stream.next().await {
-                None => return Err(End::Gone),
-                Some(Err(e)) => {
-                    // tungstenite's capacity error: "Space limit exceeded: Message too long".
-                    let text = e.to_string();
-                    let too_big = text.contains("too long") || text.contains("Space limit");
-                    tracing::debug!(conn = self.id, error = %e, "socket read failed");
-                    return Err(if too_big {
-                        End::Close(CloseCode::TooBig)
-                    } else {
-                        End::Gone
-                    });
+            let m = self.wire.recv().await?;
+            self.last_heard = Instant::now();
+            match m {
+                Message::Text(t) => {
+                    self.app.meters.messages_in.increment(1);
+                    self.app.meters.bytes_in.increment(t.len() as u64);
+                    return Ok(t.to_string());
                 }
-                Some(Ok(m)) => {
-                    self.last_heard = Instant::now();
-                    match m {
-                        Message::Text(t) => {
-                            self.app.meters.messages_in.increment(1);
-                            self.app.meters.bytes_in.increment(t.len() as u64);
-                            return Ok(t.to_string());
-                        }
-                        Message::Binary(_) => {
-                            let _ =
-                                self.refuse(0, Reason::BinaryFrame, "the protocol is JSON text");
-                            return Err(End::Close(CloseCode::Unsupported));
-                        }
-                        Message::Close(_) => return Err(End::Gone),
-                        Message::Ping(_) | Message::Pong(_) => {}
-                    }
+                Message::Binary(_) => {
+                    let _ = self.refuse(0, Reason::BinaryFrame, "the protocol is JSON text");
+                    return Err(End::Close(CloseCode::Unsupported));
                 }
+                Message::Close(_) => return Err(End::Gone),
+                Message::Ping(_) | Message::Pong(_) => {}
             }
         }
     }
 
     /// Request ids grow strictly on a connection; the local flood bound; then the address's
     /// rate limit for the command's kind (`rate_limit:{ip}:{action}`). `Ok(false)`: answered.
-    async fn until_joined(
-        &mut self,
-        stream: &mut futures::stream::SplitStream<WebSocket>,
-    ) -> Result<(Joined, super::me::Place), End> {
-        let deadline = tokio::time::Instant::now() + JOIN_WAIT;
+    async fn until_joined(&mut self) -> Result<(Joined, super::me::Place), End> {
+        // Made once, not at every wait: each registers with its source when first polled.
+        let late = tokio::time::sleep(JOIN_WAIT);
         let stop = self.app.stop.clone();
+        let stopped = stop.cancelled();
+        tokio::pin!(late, stopped);
         loop {
+            self.wire.write_now().await?;
             let text = tokio::select! {
-                _ = stop.cancelled() => return Err(End::Close(CloseCode::GoingAway)),
-                _ = tokio::time::sleep_until(deadline) => return Err(End::Close(CloseCode::Policy)),
-                t = self.next_text(stream) => t?,
+                _ = &mut stopped => return Err(End::Close(CloseCode::GoingAway)),
+                _ = &mut late => return Err(End::Close(CloseCode::Policy)),
+                t = self.next_text() => t?,
             };
             let frame = match decode::decode(&text) {
                 Ok(f) => f,
@@ -263,6 +240,8 @@ impl Conn {
                             let me = super::me::Place::standing(w.net_id, w.x, w.y);
                             self.send(ServerMsg::Welcome(Box::new(w)))?;
                             self.answer(id, Answer::Ok)?;
+                            // The welcome goes out before the history's Redis reads.
+                            self.wire.write_now().await?;
                             super::history::send(self, &joined).await?;
                             tracing::info!(conn = self.id, account = %joined.grant.account, character = %joined.grant.character, zone = %joined.zone, resumed = joined.resumed, "joined");
                             return Ok((joined, me));
@@ -308,12 +287,7 @@ impl Conn {
         }
     }
 
-    async fn play(
-        &mut self,
-        stream: &mut futures::stream::SplitStream<WebSocket>,
-        mut j: Joined,
-        me: super::me::Place,
-    ) -> End {
+    async fn play(&mut self, mut j: Joined, me: super::me::Place) -> End {
         let mut ping = tokio::time::interval(self.app.config.ping_every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
@@ -323,21 +297,29 @@ impl Conn {
         let mut transferring: Option<realmkeep_domain::ZoneId> = None;
         let mut logout: Option<(u64, tokio::time::Instant)> = None;
         let stop = self.app.stop.clone();
+        // Made once, not at every wait (it registers with the token when first polled).
+        let stopped = stop.cancelled();
+        tokio::pin!(stopped);
         let end = loop {
+            // What the last step queued goes out before the wait (and while it, `next_text`).
+            if let Err(end) = self.wire.write_now().await {
+                break end;
+            }
             let logout_deadline = logout.map(|(_, t)| t);
             let step: Result<(), End> = tokio::select! {
-                _ = stop.cancelled() => Err(End::Close(CloseCode::GoingAway)),
+                _ = &mut stopped => Err(End::Close(CloseCode::GoingAway)),
                 _ = async { tokio::time::sleep_until(logout_deadline.unwrap()).await }, if logout_deadline.is_some() => {
                     Err(End::Close(CloseCode::Normal))
                 }
-                t = self.next_text(stream) => match t {
+                t = self.next_text() => match t {
                     Ok(text) => Box::pin(self.command(&j, &text, &mut me, &mut logout)).await,
                     Err(e) => Err(e),
                 },
                 n = j.notices.recv() => match n {
                     Some(mut n) => {
                         // What the zone sent together is handled in one wake-up (and goes out in
-                        // one write): up to `NOTICES_PER_WAKE_MAX`, the rest at the next.
+                        // one write): up to `NOTICES_PER_WAKE_MAX`, or until half the outbound
+                        // queue is used, the rest after a write.
                         let mut handled = 0;
                         loop {
                             let step = if super::transfer::concerns(&n, transferring) {
@@ -347,7 +329,7 @@ impl Conn {
                                 self.notice(n, &mut me, &mut logout)
                             };
                             handled += 1;
-                            if step.is_err() || handled == NOTICES_PER_WAKE_MAX {
+                            if step.is_err() || handled == NOTICES_PER_WAKE_MAX || self.wire.half_full() {
                                 break step;
                             }
                             match j.notices.try_recv() {
@@ -358,7 +340,7 @@ impl Conn {
                     }
                     None => Err(End::Close(CloseCode::Left)),
                 },
-                ctl = j.control.recv_async() => match ctl.ok() {
+                ctl = j.control.next() => match ctl {
                     Some(ConnControl::Close(code)) => Err(End::Close(code)),
                     Some(ConnControl::Player(ev)) => {
                         Box::pin(super::queue::follow(&j, &ev)).await;
@@ -381,10 +363,7 @@ impl Conn {
                     if self.last_heard.elapsed() > self.app.config.idle_close {
                         Err(End::Close(CloseCode::Idle))
                     } else {
-                        match self.out.try_send(Outgoing::Ping) {
-                            Err(flume::TrySendError::Full(_)) => Err(End::Close(CloseCode::TooSlow)),
-                            _ => Ok(()),
-                        }
+                        self.wire.push(Outgoing::Ping)
                     }
                 }
             };

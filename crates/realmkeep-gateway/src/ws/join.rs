@@ -44,7 +44,9 @@ pub(crate) struct Joined {
     pub host: ZoneHost,
     pub zone: ZoneId,
     pub notices: NoticeReceiver,
-    pub control: flume::Receiver<ConnControl>,
+    /// The connection's control queue, as a stream that stays registered with the channel
+    /// between waits (see `realmkeep_server::NoticeReceiver`).
+    pub control: flume::r#async::RecvStream<'static, ConnControl>,
     /// Fired when the connection let go of the character (a newer connection may resume it).
     pub released: oneshot::Sender<()>,
     pub in_world: InWorld,
@@ -179,7 +181,7 @@ pub(crate) async fn join(
                 grant,
                 host,
                 notices,
-                control,
+                control: control.into_stream(),
                 released,
                 in_world,
                 resumed,

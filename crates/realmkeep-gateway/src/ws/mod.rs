@@ -15,7 +15,7 @@ mod redirect;
 mod transfer;
 mod translate;
 mod war;
-mod writer;
+mod wire;
 
 use crate::http::AppState;
 use crate::limits::{SOCKET_READ_BUFFER_BYTES, SOCKET_WRITE_BUFFER_BYTES};
