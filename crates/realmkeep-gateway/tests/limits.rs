@@ -89,22 +89,7 @@ async fn a_client_that_never_reads_is_closed_4000_and_others_never_wait() {
     let env = Env::with(generous(vec![]), config().with_outbound(16, Some(4_096))).await;
     let (ta, a) = env.player("alice").await;
     let (tb, b) = env.player("bobby").await;
-    // Alice's socket: a tiny receive window, and she stops reading once joined.
-    let t = env.http.ticket(&ta, a).await.unwrap();
-    let sock = tokio::net::TcpSocket::new_v4().unwrap();
-    sock.set_recv_buffer_size(2_048).unwrap();
-    let tcp = sock.connect(env.gateway.local_addr()).await.unwrap();
-    let (ws, _) = tokio_tungstenite::client_async(env.http.ws_url(), tcp)
-        .await
-        .unwrap();
-    let mut alice = Socket::from_stream(ws);
-    assert_eq!(
-        alice
-            .request(Command::Join { ticket: t.ticket })
-            .await
-            .unwrap(),
-        Answer::Ok
-    );
+    let mut alice = joined_with_a_tiny_window(&env, &ta, a).await;
     let (mut bob, _) = env.join(&tb, b).await;
     // Bob talks and walks next to her: every line and step is for her too.
     let started = std::time::Instant::now();
@@ -143,16 +128,7 @@ async fn a_write_stalled_for_the_send_timeout_closes_4000_before_the_queue_fills
     let env = Env::with(generous(vec![]), config().with_outbound(256, Some(4_096))).await;
     let (ta, a) = env.player("alice").await;
     let (tb, b) = env.player("bobby").await;
-    let t = env.http.ticket(&ta, a).await.unwrap();
-    let sock = tokio::net::TcpSocket::new_v4().unwrap();
-    sock.set_recv_buffer_size(2_048).unwrap();
-    let tcp = sock.connect(env.gateway.local_addr()).await.unwrap();
-    let (ws, _) = tokio_tungstenite::client_async(env.http.ws_url(), tcp)
-        .await
-        .unwrap();
-    let mut alice = Socket::from_stream(ws);
-    let join = Command::Join { ticket: t.ticket };
-    assert_eq!(alice.request(join).await.unwrap(), Answer::Ok);
+    let mut alice = joined_with_a_tiny_window(&env, &ta, a).await;
     let (mut bob, _) = env.join(&tb, b).await;
     let started = std::time::Instant::now();
     let mut n = 0;
@@ -177,6 +153,25 @@ async fn a_write_stalled_for_the_send_timeout_closes_4000_before_the_queue_fills
     // Bob was never held up by her.
     assert_eq!(bob.request(Command::Stop).await.unwrap(), Answer::Ok);
     env.stop().await;
+}
+
+/// Alice's socket: a tiny receive window (2 KB), joined; the caller then stops reading it.
+async fn joined_with_a_tiny_window(
+    env: &Env,
+    token: &str,
+    character: i64,
+) -> Socket<tokio::net::TcpStream> {
+    let t = env.http.ticket(token, character).await.unwrap();
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(2_048).unwrap();
+    let tcp = sock.connect(env.gateway.local_addr()).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(env.http.ws_url(), tcp)
+        .await
+        .unwrap();
+    let mut alice = Socket::from_stream(ws);
+    let join = Command::Join { ticket: t.ticket };
+    assert_eq!(alice.request(join).await.unwrap(), Answer::Ok);
+    alice
 }
 
 /// Opens a WebSocket by hand, sends one text frame, stays silent for `quiet`, then reads
