@@ -39,6 +39,8 @@ const PACKAGES: &[(&str, &[&str])] = &[
     // The browser tests of the play page drive Debian's Chromium through ChromeDriver.
     ("chromium", &["/usr/bin/chromium"]),
     ("chromium-driver", &["/usr/bin/chromedriver"]),
+    // The two-node test runs each node on a host of its own: a network namespace (`ip netns`).
+    ("iproute2", &["/usr/sbin/ip", "/sbin/ip", "/bin/ip"]),
 ];
 
 /// Inputs of the short decoder fuzz that `test` runs (debug build: a few seconds).

@@ -1,5 +1,6 @@
-//! Starts private PostgreSQL 15 and Redis 7 servers from Debian's packages on loopback, waits until
-//! they answer and stops them when dropped. Used by the tests, the demo and the benchmarks.
+//! Starts private PostgreSQL 15 and Redis 7 servers from Debian's packages on loopback (and, when
+//! asked, on a private network of the test's own: `PrivateNet`), waits until they answer and stops
+//! them when dropped. Used by the tests, the demo and the benchmarks.
 //!
 //! Architecture invariant: servers this crate starts die with the process that started them
 //! (`PR_SET_PDEATHSIG` from a spawner thread that lives as long as the process), so a crashed
@@ -14,8 +15,19 @@ pub use binaries::{find_binary, Binary};
 pub use postgres::{PostgresOptions, PostgresServer, WalArchiving};
 pub use redis::{RedisOptions, RedisServer, REDIS_USER};
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A private network a launched server listens on besides loopback: this machine's address on it
+/// and its subnet's prefix length. Tests whose nodes run on hosts of their own (network
+/// namespaces the test made, `realmkeep_testkit::hosts`) reach the servers there. PostgreSQL
+/// trusts the subnet's hosts as it trusts loopback; Redis asks them for the same password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivateNet {
+    pub address: Ipv4Addr,
+    pub prefix: u8,
+}
 
 /// How long a server may take to answer after it was started.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);

@@ -6,6 +6,7 @@ use crate::spawn::{spawn_owned, stop_child};
 use crate::*;
 use nix::sys::signal::Signal;
 use std::fs::File;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -30,6 +31,8 @@ pub struct PostgresOptions {
     /// Continuous WAL archiving (`archive_mode=on` with this command); `None` leaves the
     /// cluster's own setting (off unless its configuration says otherwise).
     pub archive: Option<WalArchiving>,
+    /// Listen on this private network too, trusting its hosts (`None`: loopback only).
+    pub also_on: Option<PrivateNet>,
 }
 
 /// How a server archives its WAL: the command PostgreSQL runs for each finished segment (`%p` is
@@ -50,6 +53,7 @@ impl Default for PostgresOptions {
             max_connections: 300,
             shared_buffers_mb: 256,
             archive: None,
+            also_on: None,
         }
     }
 }
@@ -185,13 +189,16 @@ impl PostgresServer {
             .args(["-p", &self.port.to_string()])
             .arg("-k")
             .arg(&self.data_dir)
-            .args(["-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", &listen_addresses(o.also_on)])
             .args(["-c", &format!("max_connections={}", o.max_connections)])
             .args(["-c", &format!("shared_buffers={}MB", o.shared_buffers_mb)])
             .args(["-c", "max_locks_per_transaction=256"])
             .args(["-c", "log_min_messages=warning"])
             .stdout(log)
             .stderr(err);
+        if let Some(net) = o.also_on {
+            trust_private_net(&self.cluster_dir(), net)?;
+        }
         if let Some(a) = &o.archive {
             cmd.args(["-c", "archive_mode=on", "-c", "wal_level=replica"])
                 .args(["-c", &format!("archive_command={}", a.command)])
@@ -284,8 +291,41 @@ impl PostgresServer {
     /// A connection URL for `database` as `role` over loopback TCP (trust authentication: no
     /// password). `role` is a plain identifier the caller made.
     pub fn url_as(&self, role: &str, database: &str) -> String {
-        format!("postgres://{role}@127.0.0.1:{}/{database}", self.port)
+        self.url_at(Ipv4Addr::LOCALHOST, role, database)
     }
+
+    /// `url_as` through `host`: loopback, or this machine's address on the private network the
+    /// server also listens on (`PostgresOptions::also_on`), for a host of that network.
+    pub fn url_at(&self, host: Ipv4Addr, role: &str, database: &str) -> String {
+        format!("postgres://{role}@{host}:{}/{database}", self.port)
+    }
+}
+
+fn listen_addresses(also_on: Option<PrivateNet>) -> String {
+    match also_on {
+        Some(net) => format!("listen_addresses=127.0.0.1,{}", net.address),
+        None => "listen_addresses=127.0.0.1".to_string(),
+    }
+}
+
+/// Adds the private network's hosts to `pg_hba.conf` (trust, as loopback), once.
+fn trust_private_net(cluster: &Path, net: PrivateNet) -> Result<(), LaunchError> {
+    let path = cluster.join("pg_hba.conf");
+    let hba = std::fs::read_to_string(&path).map_err(io_err("reading pg_hba.conf"))?;
+    let line = format!("host all all {}/{} trust", net.address, net.prefix);
+    if hba.lines().any(|l| l == line) {
+        return Ok(());
+    }
+    let mut f = File::options()
+        .append(true)
+        .open(&path)
+        .map_err(io_err("opening pg_hba.conf"))?;
+    use std::io::Write;
+    writeln!(
+        f,
+        "# Added by realmkeep-launcher: the private network's hosts.\n{line}"
+    )
+    .map_err(io_err("writing pg_hba.conf"))
 }
 
 impl Drop for PostgresServer {

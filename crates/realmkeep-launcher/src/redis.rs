@@ -33,6 +33,9 @@ pub struct RedisOptions {
     pub port: Option<u16>,
     /// Turn off RDB snapshots (tests: nothing to keep).
     pub no_snapshots: bool,
+    /// Listen on this private network too (`None`: loopback only); its hosts need the password
+    /// like any client.
+    pub also_on: Option<PrivateNet>,
 }
 
 impl RedisOptions {
@@ -119,14 +122,9 @@ impl RedisServer {
         let err = log.try_clone().map_err(io_err("cloning redis.log"))?;
         let mut cmd = Command::new(find_binary(Binary::RedisServer)?);
         cmd.arg(self.dir.join("redis.conf"))
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--daemonize",
-                "no",
-            ])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(self.opts.also_on.map(|n| n.address.to_string()))
+            .args(["--daemonize", "no"])
             .arg("--dir")
             .arg(&self.dir)
             .current_dir(&self.dir)
@@ -176,8 +174,14 @@ impl RedisServer {
     /// The URL to connect with, credentials included: `redis://realmkeep:PASSWORD@127.0.0.1:PORT/`.
     /// It holds a secret: print it through `realmkeep_domain::redact_url`.
     pub fn url(&self) -> String {
+        self.url_at(std::net::Ipv4Addr::LOCALHOST)
+    }
+
+    /// `url` through `host`: loopback, or this machine's address on the private network the
+    /// server also listens on (`RedisOptions::also_on`), for a host of that network.
+    pub fn url_at(&self, host: std::net::Ipv4Addr) -> String {
         format!(
-            "redis://{REDIS_USER}:{}@127.0.0.1:{}/",
+            "redis://{REDIS_USER}:{}@{host}:{}/",
             self.password, self.port
         )
     }

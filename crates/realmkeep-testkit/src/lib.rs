@@ -1,11 +1,14 @@
 //! Test kit: one private PostgreSQL and one private Redis per test process, and a fresh database
-//! per test, cloned from a migrated and seeded template.
+//! per test, cloned from a migrated and seeded template; hosts of a test's own (`hosts`).
 //!
 //! Tests run on many threads, each with its own Tokio runtime, so what is shared is the server
 //! process (behind a `Mutex`), never a pool: every test gets its own `Store`.
 
-use realmkeep_launcher::{PostgresOptions, PostgresServer, RedisOptions, RedisServer};
+pub mod hosts;
+
+use realmkeep_launcher::{PostgresOptions, PostgresServer, PrivateNet, RedisOptions, RedisServer};
 use realmkeep_store::{Store, StoreOptions};
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -46,6 +49,25 @@ pub fn postgres() -> MutexGuard<'static, PostgresServer> {
         })
         .lock()
         .unwrap_or_else(|p| p.into_inner())
+}
+
+/// Starts the process's PostgreSQL listening on `net` too, its hosts trusted: for tests whose
+/// nodes run on hosts of their own (`hosts::Lan`). Call it before anything else uses the server.
+pub fn postgres_also_on(net: PrivateNet) {
+    assert!(
+        POSTGRES.get().is_none(),
+        "postgres_also_on before the process's PostgreSQL is first used"
+    );
+    init_tracing();
+    let opts = PostgresOptions {
+        also_on: Some(net),
+        ..PostgresOptions::for_tests()
+    };
+    let server = PostgresServer::start(opts).expect("private PostgreSQL starts");
+    assert!(
+        POSTGRES.set(Mutex::new(server)).is_ok(),
+        "the process's PostgreSQL started once"
+    );
 }
 
 fn admin_url() -> String {
@@ -107,6 +129,12 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// [`TestDb::game_url`] through `host`: this machine's address on the private network the
+    /// server also listens on (`postgres_also_on`), for a node on a host of that network.
+    pub fn game_url_at(&self, host: Ipv4Addr) -> String {
+        postgres().url_at(host, GAME_LOGIN_ROLE, &self.name)
+    }
+
     /// A store connected as a game server's role ([`GAME_LOGIN_ROLE`]).
     pub async fn game_store(&self) -> Store {
         Store::connect(&self.game_url, &StoreOptions::default())
@@ -176,6 +204,16 @@ pub async fn empty_db() -> (String, String) {
 pub fn redis() -> RedisServer {
     init_tracing();
     RedisServer::start(RedisOptions::for_tests()).expect("private Redis starts")
+}
+
+/// A private Redis server of its own that listens on `net` too (`hosts::Lan`).
+pub fn redis_also_on(net: PrivateNet) -> RedisServer {
+    init_tracing();
+    let opts = RedisOptions {
+        also_on: Some(net),
+        ..RedisOptions::for_tests()
+    };
+    RedisServer::start(opts).expect("private Redis starts")
 }
 
 /// A well-formed Argon2id hash that no known password matches: test accounts are made with it

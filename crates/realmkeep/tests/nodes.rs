@@ -1,18 +1,30 @@
-//! Two `realmkeep serve` processes against one PostgreSQL and one Redis, each running one zone
-//! behind its own gateway, driven only through their sockets as a client would: a player
-//! registered on the first walks into the second's zone, is redirected with a ticket, and
-//! plays on there under the next claim epoch; a line said there is heard on the first.
+//! `realmkeep serve` processes on hosts of their own (network namespaces the test made:
+//! `realmkeep_testkit::hosts`), against one PostgreSQL and one Redis on the database host (the
+//! test process), driven only through their sockets from across the network:
+//! - two nodes, each running one zone behind its own gateway on the same port of its own address:
+//!   a player registered on the first walks into the second's zone, is redirected with a ticket to
+//!   the second host's address, and plays on there under the next claim epoch; a line said there
+//!   is heard on the first;
+//! - a node whose cable to the database host is pulled (packets lost, not refused) while its
+//!   player, on another network, goes on playing: movement goes on, a critical action is answered
+//!   after its outcome is known and tells the truth, and once the cable is back everything
+//!   commits and nothing acknowledged is lost.
 
 use realmkeep_domain::CharacterId;
 use realmkeep_protocol::client::{Http, Incoming, PlainSocket};
 use realmkeep_protocol::ws::{Answer, Command, ServerMsg};
 use realmkeep_protocol::CloseCode;
-use std::process::{Child, Command as Process, Stdio};
+use realmkeep_testkit::hosts::{Host, Lan};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "a long enough password";
 /// Long enough for a node process to start on a loaded 2-core machine.
 const START_WAIT: Duration = Duration::from_secs(60);
+/// Every node's gateway listens on this port of its own host: they are separate machines.
+const GATEWAY_PORT: u16 = 7400;
 
 struct Node {
     child: Child,
@@ -26,23 +38,44 @@ impl Drop for Node {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// How long the cable to the database host stays pulled: longer than the store's acquire
+/// timeout (5 s) and many times the cache's command timeout, shorter than a claim's lease (the
+/// node keeps its characters).
+const PARTITION: Duration = Duration::from_secs(12);
+/// How soon after the cable is back a critical action commits again.
+const RECOVERY_WAIT: Duration = Duration::from_secs(30);
+
+/// The database host's network, where PostgreSQL and Redis listen for the nodes' hosts: made once
+/// per test process, with the process's PostgreSQL started on it. (Its bridge outlives the
+/// process; the next test process that makes a network removes it.)
+fn database_lan() -> &'static Lan {
+    static LAN: OnceLock<Lan> = OnceLock::new();
+    LAN.get_or_init(|| {
+        let lan = Lan::new();
+        realmkeep_testkit::postgres_also_on(lan.net());
+        lan
+    })
 }
 
-async fn serve(db: &str, redis: &str, node: &str, zone: &str) -> Node {
-    let port = free_port();
+/// A node named `node` serving `zone` on `host`, its gateway on `public`, connected to the
+/// database host's servers.
+async fn serve(
+    host: &Host,
+    public: Ipv4Addr,
+    db: &str,
+    redis: &str,
+    node: &str,
+    zone: &str,
+) -> Node {
+    let at = SocketAddr::from((public, GATEWAY_PORT));
     let log =
         std::env::temp_dir().join(format!("realmkeep-nodes-{}-{node}.log", std::process::id()));
-    let child = Process::new(env!("CARGO_BIN_EXE_realmkeep"))
+    let child = host
+        .command(env!("CARGO_BIN_EXE_realmkeep"))
         .args(["serve", "--database-url", db, "--redis-url", redis])
         .args(["--zones", zone, "--node", node])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--public-url", &format!("ws://127.0.0.1:{port}/v1/ws")])
+        .args(["--listen", &at.to_string()])
+        .args(["--public-url", &format!("ws://{at}/v1/ws")])
         .args([
             "--rate-limit",
             "register=1000/60",
@@ -57,7 +90,7 @@ async fn serve(db: &str, redis: &str, node: &str, zone: &str) -> Node {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let http = Http::new(&format!("http://127.0.0.1:{port}"));
+    let http = Http::new(&format!("http://{at}"));
     let started = Instant::now();
     loop {
         if let Ok((200, _)) = http.readyz().await {
@@ -73,40 +106,42 @@ async fn serve(db: &str, redis: &str, node: &str, zone: &str) -> Node {
     Node { child, http }
 }
 
+/// Registers `name` through `http`, makes a ranger and joins with it: its id and socket.
+async fn player(http: &Http, name: &str) -> (i64, PlainSocket) {
+    http.register(name, &format!("{name}@example.com"), PASSWORD)
+        .await
+        .unwrap();
+    let token = http.login(name, PASSWORD).await.unwrap().token;
+    let c = http
+        .create_character(&token, name, "ranger", "veyra")
+        .await
+        .unwrap()
+        .id;
+    let t = http.ticket(&token, c).await.unwrap();
+    let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
+    assert_eq!(
+        ws.request(Command::Join { ticket: t.ticket })
+            .await
+            .unwrap(),
+        Answer::Ok
+    );
+    (c, ws)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_player_walks_from_one_serving_process_to_another() {
+async fn a_player_walks_from_a_node_on_one_host_to_a_node_on_another() {
+    let lan = database_lan();
     let db = realmkeep_testkit::fresh_db().await;
-    let redis = realmkeep_testkit::redis();
-    let north = serve(&db.game_url, &redis.url(), "north", "1").await;
-    let south = serve(&db.game_url, &redis.url(), "south", "2").await;
+    let redis = realmkeep_testkit::redis_also_on(lan.net());
+    let (db_url, redis_url) = (db.game_url_at(lan.address()), redis.url_at(lan.address()));
+    let (north_host, south_host) = (Host::new(), Host::new());
+    let (north_at, south_at) = (lan.plug(&north_host), lan.plug(&south_host));
+    let north = serve(&north_host, north_at, &db_url, &redis_url, "north", "1").await;
+    let south = serve(&south_host, south_at, &db_url, &redis_url, "south", "2").await;
 
     // Bobby plays on the north node; alice too, and then walks south.
-    let mut players = Vec::new();
-    for name in ["alice", "bobby"] {
-        north
-            .http
-            .register(name, &format!("{name}@example.com"), PASSWORD)
-            .await
-            .unwrap();
-        let token = north.http.login(name, PASSWORD).await.unwrap().token;
-        let c = north
-            .http
-            .create_character(&token, name, "ranger", "veyra")
-            .await
-            .unwrap()
-            .id;
-        let t = north.http.ticket(&token, c).await.unwrap();
-        let mut ws = PlainSocket::connect(&north.http.ws_url()).await.unwrap();
-        assert_eq!(
-            ws.request(Command::Join { ticket: t.ticket })
-                .await
-                .unwrap(),
-            Answer::Ok
-        );
-        players.push((c, ws));
-    }
-    let (bobby, mut wb) = players.pop().unwrap();
-    let (alice, mut wa) = players.pop().unwrap();
+    let (alice, mut wa) = player(&north.http, "alice").await;
+    let (bobby, mut wb) = player(&north.http, "bobby").await;
     let epoch = db
         .store
         .load_character(CharacterId(alice))
@@ -131,6 +166,11 @@ async fn a_player_walks_from_one_serving_process_to_another() {
     assert_eq!(code, Some(CloseCode::Redirected.code()));
     let (url, ticket) = to.expect("a redirect");
     assert_eq!(url, south.http.ws_url());
+    assert_eq!(
+        url,
+        format!("ws://{south_at}:{GATEWAY_PORT}/v1/ws"),
+        "redirected to the other host's address"
+    );
     let mut wa = PlainSocket::connect(&url).await.unwrap();
     assert_eq!(
         wa.request(Command::Join { ticket }).await.unwrap(),
@@ -224,4 +264,122 @@ async fn a_player_walks_from_one_serving_process_to_another() {
     assert_eq!(zones, vec![2, 1]);
     drop(north);
     drop(south);
+}
+
+/// How many of `seller`'s listings hold `item` (the database's word, not the node's).
+async fn listed(store: &realmkeep_store::Store, seller: i64, item: i64) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM marketplace_listings WHERE seller_character_id = $1 AND item_id = $2",
+    )
+    .bind(seller)
+    .bind(item)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_its_database_host_keeps_its_player_and_loses_nothing() {
+    // The node's host has two cables: to the database host's network, and to the players'.
+    let back = database_lan();
+    let db = realmkeep_testkit::fresh_db().await;
+    let redis = realmkeep_testkit::redis_also_on(back.net());
+    let front = Lan::new();
+    let west = Host::new();
+    back.plug(&west);
+    let public = front.plug(&west);
+    let (db_url, redis_url) = (db.game_url_at(back.address()), redis.url_at(back.address()));
+    let node = serve(&west, public, &db_url, &redis_url, "west", "1").await;
+    let (carol, mut ws) = player(&node.http, "carol").await;
+    let welcome = ws
+        .backlog
+        .iter()
+        .find_map(|f| match &f.msg {
+            ServerMsg::Welcome(w) => Some((w.bag.clone(), w.x, w.y)),
+            _ => None,
+        })
+        .expect("a welcome");
+    let (bag, mut x, y) = welcome;
+    let item = bag.first().expect("a starting kit").item;
+    ws.backlog.clear();
+
+    back.cut(&west);
+    let cut = Instant::now();
+    let during = Command::ListItem {
+        item,
+        price: 10,
+        hours: 24,
+    };
+    let listing = ws.send(during).await.unwrap();
+    let mut moves = 0;
+    while cut.elapsed() < PARTITION {
+        x += if x > 100.0 { -1.0 } else { 1.0 };
+        let a = ws.request(Command::MoveTo { x, y }).await.unwrap();
+        assert_eq!(a, Answer::Ok, "movement goes on without the database host");
+        moves += 1;
+        // Only answers are kept (the views would pile up).
+        ws.backlog
+            .retain(|f| matches!(f.msg, ServerMsg::Answer { .. }));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    back.mend(&west);
+    let mended = Instant::now();
+
+    // The listing asked for during the cut is answered, and its answer is the truth.
+    let first = ws.answer(listing).await.unwrap();
+    let answered_after = mended.elapsed();
+    match first {
+        Answer::Ok => assert_eq!(listed(&db.store, carol, item).await, 1),
+        Answer::TryAgain { .. } => assert_eq!(
+            listed(&db.store, carol, item).await,
+            0,
+            "a listing answered try_again was not made"
+        ),
+        other => panic!("the listing during the cut: {other:?}"),
+    }
+    // Once the cable is back a critical action commits again: her weapon into her bag.
+    let after = Command::Unequip {
+        slot: "main_hand".into(),
+        to: None,
+    };
+    loop {
+        match ws.request(after.clone()).await.unwrap() {
+            Answer::Ok => break,
+            Answer::TryAgain { .. } if mended.elapsed() < RECOVERY_WAIT => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => panic!("a listing after the cable was back: {other:?}"),
+        }
+    }
+    let wielded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM equipment WHERE character_id = $1 AND slot = 'main_hand'",
+    )
+    .bind(carol)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(wielded, 0, "the weapon left her hand in the database");
+    eprintln!(
+        "cable pulled {:.1} s: {moves} moves answered ok; the listing sent at the cut answered {first:?} {:.1} s after the cable was back; an unequip committed {:.1} s after it",
+        PARTITION.as_secs_f64(),
+        answered_after.as_secs_f64(),
+        mended.elapsed().as_secs_f64()
+    );
+
+    // She logs out where she walked to during the cut: the final save commits it.
+    let id = ws.send(Command::Logout).await.unwrap();
+    assert_eq!(ws.answer(id).await.unwrap(), Answer::Ok);
+    let saved = db
+        .store
+        .load_character(CharacterId(carol))
+        .await
+        .unwrap()
+        .position;
+    assert!(
+        (saved.x - x).abs() < 2.0 && (saved.y - y).abs() < 2.0,
+        "saved at ({}, {}), last walked to ({x}, {y})",
+        saved.x,
+        saved.y
+    );
+    drop(node);
 }
