@@ -8,39 +8,122 @@
 //! connection was in use (`StoreError::Busy`, `Store::is_outage` false) is answered "try again"
 //! by its caller and changes nothing here, so the next action and join still go through as soon as
 //! a connection frees.
+//!
+//! A lost network fails nothing: its packets are dropped, and a call on a connection it cut waits
+//! until the network returns. So the workers' calls are counted while under way
+//! (`StoreHealth::under_way`): with calls under way and no answer from PostgreSQL (a result or a
+//! refusal) for `STORE_STALL_AFTER`, the database is believed unreachable too (stalled) until one
+//! of them is answered. The calls already under way are answered when the network returns, with
+//! what they did.
 
-use crate::limits::{RETRY_DELAY_MAX, RETRY_DELAY_MIN, STORE_PROBE_INTERVAL};
+use crate::limits::{RETRY_DELAY_MAX, RETRY_DELAY_MIN, STORE_PROBE_INTERVAL, STORE_STALL_AFTER};
 use realmkeep_store::{Store, StoreError};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Shared by every worker of a node: one view of PostgreSQL.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StoreHealth {
     down: AtomicBool,
     probing: AtomicBool,
     up_again: Notify,
+    /// The workers' store calls under way.
+    under_way: AtomicU32,
+    /// When PostgreSQL last answered a worker's call, or calls began to be under way after none
+    /// were (milliseconds of `now_ms`).
+    heard_ms: AtomicU64,
+    /// Whether the stall was logged (once per stall).
+    stall_told: AtomicBool,
+    stall_after: Duration,
+}
+
+/// Milliseconds since the first call in this process: a monotonic clock in an atomic.
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// One store call of a worker under way (`StoreHealth::under_way`), until dropped.
+#[must_use = "the call is under way while this lives"]
+pub struct UnderWay<'a>(&'a StoreHealth);
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        self.0.under_way.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl StoreHealth {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+        Self::stalling_after(STORE_STALL_AFTER)
     }
 
+    /// With calls under way and no answer for `after`, the database is believed unreachable.
+    pub fn stalling_after(after: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            down: AtomicBool::new(false),
+            probing: AtomicBool::new(false),
+            up_again: Notify::new(),
+            under_way: AtomicU32::new(0),
+            heard_ms: AtomicU64::new(now_ms()),
+            stall_told: AtomicBool::new(false),
+            stall_after: after,
+        })
+    }
+
+    /// Believed reachable: no call found it away, and the calls under way are being answered.
     pub fn is_up(&self) -> bool {
-        !self.down.load(Ordering::Acquire)
+        !self.down.load(Ordering::Acquire) && !self.stalled()
+    }
+
+    /// Calls under way and none answered for `stall_after` (logged once per stall).
+    fn stalled(&self) -> bool {
+        if self.under_way.load(Ordering::Acquire) == 0 {
+            return false;
+        }
+        let silent_ms = now_ms().saturating_sub(self.heard_ms.load(Ordering::Acquire));
+        let stalled = silent_ms > self.stall_after.as_millis() as u64;
+        if stalled && !self.stall_told.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                under_way = self.under_way.load(Ordering::Relaxed),
+                silent_ms,
+                "PostgreSQL does not answer: critical actions and joins answer \"try again\" until the calls under way are answered"
+            );
+        }
+        stalled
+    }
+
+    /// Counts a worker's store call as under way until the returned guard is dropped; record its
+    /// result with `observe`.
+    pub fn under_way(&self) -> UnderWay<'_> {
+        if self.under_way.load(Ordering::Acquire) == 0 {
+            // The silence is counted from now, not from the last answer of a quiet spell (set
+            // before the count, so no check sees the call under way with the old answer's time).
+            self.heard_ms.store(now_ms(), Ordering::Release);
+        }
+        self.under_way.fetch_add(1, Ordering::AcqRel);
+        UnderWay(self)
     }
 
     /// Records the answer of a store call.
     pub fn observe<T>(self: &Arc<Self>, store: &Store, r: &Result<T, StoreError>) {
         match r {
             Err(e) if store.is_outage(e) => self.mark_down(store),
-            Err(StoreError::Refused(_)) | Ok(_) => self.mark_up(),
+            Err(StoreError::Refused(_)) | Ok(_) => self.answered(),
             Err(_) => {}
         }
+    }
+
+    /// PostgreSQL answered a call: it is there.
+    fn answered(&self) {
+        self.heard_ms.store(now_ms(), Ordering::Release);
+        if self.stall_told.swap(false, Ordering::AcqRel) {
+            tracing::info!("PostgreSQL answers again after a stall");
+        }
+        self.mark_up();
     }
 
     pub fn mark_up(&self) {
@@ -62,7 +145,7 @@ impl StoreHealth {
                 while !me.is_up() {
                     tokio::time::sleep(STORE_PROBE_INTERVAL).await;
                     if store.ping().await.is_ok() {
-                        me.mark_up();
+                        me.answered();
                     }
                 }
                 me.probing.store(false, Ordering::Release);
@@ -113,6 +196,34 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_under_way_without_an_answer_stall_until_one_is_answered() {
+        let h = StoreHealth::stalling_after(Duration::from_millis(50));
+        assert!(h.is_up());
+        // Nothing under way: silence is no stall, however long.
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(h.is_up(), "a quiet node is not stalled");
+        let first = h.under_way();
+        assert!(
+            h.is_up(),
+            "the silence counts from the first call under way"
+        );
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(!h.is_up(), "a call under way, unanswered past the limit");
+        let second = h.under_way();
+        assert!(!h.is_up(), "another call does not end the stall");
+        drop(second);
+        assert!(
+            !h.is_up(),
+            "a call that ended without an answer does not end it"
+        );
+        h.answered();
+        assert!(h.is_up(), "an answer ends it");
+        drop(first);
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(h.is_up(), "nothing under way again");
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

@@ -109,6 +109,13 @@ pub const RETRY_DELAY_MAX: Duration = Duration::from_secs(2);
 pub const LOG_APPEND_TRIES_MAX: u32 = 3;
 /// How often the store health probe pings PostgreSQL while it is believed down.
 pub const STORE_PROBE_INTERVAL: Duration = Duration::from_millis(250);
+/// Store calls under way and no answer from PostgreSQL for this long: it is believed unreachable
+/// (`StoreHealth`), though nothing failed. A lost network loses packets instead of refusing them,
+/// and a call on a connection it cut waits until the network returns (or the kernel gives the
+/// connection up, about 15 minutes on Linux): meanwhile critical actions and joins are answered
+/// "try again" at once rather than queued behind it. Longer than the store's acquire timeout, so
+/// a call waiting out a busy pool is answered before its wait could look like a stall.
+pub const STORE_STALL_AFTER: Duration = Duration::from_secs(6);
 
 /// The node's periodic jobs (`jobs`). Each runs once at start, then every interval; several
 /// nodes run them at once (the store's jobs skip rows another node holds, `SKIP LOCKED`, and
@@ -165,6 +172,10 @@ const _: () = assert!(RETRY_DELAY_MIN.as_millis() <= RETRY_DELAY_MAX.as_millis()
 const _: () = assert!(
     LOG_PARTITION_MONTHS_AHEAD >= 3,
     "issue 7: three months ahead"
+);
+const _: () = assert!(
+    STORE_STALL_AFTER.as_millis() > realmkeep_store::ACQUIRE_TIMEOUT_DEFAULT.as_millis()
+        && STORE_PROBE_INTERVAL.as_millis() < STORE_STALL_AFTER.as_millis()
 );
 const _: () = assert!(
     STORE_PROBE_INTERVAL.as_millis() < MARKET_EXPIRY_INTERVAL.as_millis()

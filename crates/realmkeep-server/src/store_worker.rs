@@ -9,8 +9,8 @@
 //!   or the claim is lost.
 //! - `CRITICAL_CONCURRENCY_MAX` action lanes run economy actions, one lane per character (by id),
 //!   so one character's actions keep their order. An action is tried once: while PostgreSQL is
-//!   down it is answered `Unavailable` at once ("try again"), and it is acknowledged only by a
-//!   commit.
+//!   down (or stalled: calls under way and none answered, `StoreHealth`) it is answered
+//!   `Unavailable` at once ("try again"), and it is acknowledged only by a commit.
 
 use crate::actions::{self, Executor, Lane, Observer};
 use crate::health::{Backoff, StoreHealth};
@@ -103,19 +103,22 @@ pub(crate) async fn run(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistReques
             }
             continue;
         }
+        // While PostgreSQL is believed away (down, or stalled: a call of the character's lane
+        // may be waiting on a connection a lost network cut), the action is answered "try
+        // again" here rather than queued behind such a call.
+        if !ctx.health.is_up() {
+            if unavailable(&ctx, req).await.is_err() {
+                break;
+            }
+            continue;
+        }
         let i = actions::lane_key(&req.kind).0.unsigned_abs() as usize % CRITICAL_CONCURRENCY_MAX;
         // A full action lane (one busy character while the database is slow) must not hold up
         // the other lanes or the saves: its request is answered "try again" at once.
         match action_txs[i].try_send(req) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(req)) => {
-                dec(&ctx.metrics.counters.store_pending);
-                bump(&ctx.metrics.counters.critical_unavailable);
-                let input = ZoneInput::StoreResult {
-                    request: req.id,
-                    outcome: Outcome::Unavailable,
-                };
-                if ctx.control.send(Control::Input(input)).await.is_err() {
+                if unavailable(&ctx, req).await.is_err() {
                     break;
                 }
             }
@@ -125,6 +128,20 @@ pub(crate) async fn run(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistReques
     drop(save_tx);
     drop(action_txs);
     while tasks.join_next().await.is_some() {}
+}
+
+/// Answers a critical action "try again" without running it; `Err` when the zone is gone.
+async fn unavailable(ctx: &StoreCtx, req: PersistRequest) -> Result<(), ()> {
+    dec(&ctx.metrics.counters.store_pending);
+    bump(&ctx.metrics.counters.critical_unavailable);
+    let input = ZoneInput::StoreResult {
+        request: req.id,
+        outcome: Outcome::Unavailable,
+    };
+    ctx.control
+        .send(Control::Input(input))
+        .await
+        .map_err(|_| ())
 }
 
 async fn lane(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistRequest>) {
@@ -162,7 +179,10 @@ where
     let mut backoff = Backoff::default();
     let mut retries = 0;
     loop {
-        let r = f().await;
+        let r = {
+            let _under_way = ctx.health.under_way();
+            f().await
+        };
         ctx.health.observe(&ctx.store, &r);
         match r {
             Ok(v) => return Ok(v),
@@ -220,7 +240,10 @@ async fn action(ctx: &StoreCtx, id: RequestId, kind: PersistKind) -> Outcome {
         return Outcome::Unavailable;
     }
     let started = std::time::Instant::now();
-    let r = actions::execute(&ctx.executor(), id, &kind).await;
+    let r = {
+        let _under_way = ctx.health.under_way();
+        actions::execute(&ctx.executor(), id, &kind).await
+    };
     let outcome = observe_to(ctx, r);
     let label = match &outcome {
         Outcome::Ok(_) => {

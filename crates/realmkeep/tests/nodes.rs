@@ -14,6 +14,7 @@ use realmkeep_domain::CharacterId;
 use realmkeep_protocol::client::{Http, Incoming, PlainSocket};
 use realmkeep_protocol::ws::{Answer, Command, ServerMsg};
 use realmkeep_protocol::CloseCode;
+use realmkeep_server::limits::STORE_STALL_AFTER;
 use realmkeep_testkit::hosts::{Host, Lan};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Stdio};
@@ -38,10 +39,19 @@ impl Drop for Node {
     }
 }
 
-/// How long the cable to the database host stays pulled: longer than the store's acquire
-/// timeout (5 s) and many times the cache's command timeout, shorter than a claim's lease (the
-/// node keeps its characters).
+/// How long the cable to the database host stays pulled: longer than the node takes to believe
+/// PostgreSQL unreachable with calls unanswered (`STORE_STALL_AFTER`) and Redis down (two timed-out
+/// checks), shorter than a claim's lease (the node keeps its characters).
 const PARTITION: Duration = Duration::from_secs(12);
+/// When, into the cut, a critical action is answered "try again" at once and the node's metrics
+/// show both servers away.
+const STALL_SEEN_AFTER: Duration = Duration::from_secs(8);
+/// How soon that critical action is answered.
+const ANSWERED_DURING_CUT: Duration = Duration::from_secs(2);
+const _: () = assert!(
+    STORE_STALL_AFTER.as_millis() + 1_000 < STALL_SEEN_AFTER.as_millis()
+        && STALL_SEEN_AFTER.as_millis() + 2_000 < PARTITION.as_millis()
+);
 /// How soon after the cable is back a critical action commits again.
 const RECOVERY_WAIT: Duration = Duration::from_secs(30);
 
@@ -266,6 +276,15 @@ async fn a_player_walks_from_a_node_on_one_host_to_a_node_on_another() {
     drop(south);
 }
 
+/// The node's gauge `name` on its `/metrics`, as an operator reads it.
+async fn gauge(http: &Http, name: &str) -> f64 {
+    let (status, body) = http.raw("GET", "/metrics", None, "").await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} on /metrics"))
+}
+
 /// How many of `seller`'s listings hold `item` (the database's word, not the node's).
 async fn listed(store: &realmkeep_store::Store, seller: i64, item: i64) -> i64 {
     sqlx::query_scalar(
@@ -311,8 +330,28 @@ async fn a_node_cut_off_from_its_database_host_keeps_its_player_and_loses_nothin
         hours: 24,
     };
     let listing = ws.send(during).await.unwrap();
+    // Once the node has waited long enough on that call, it believes PostgreSQL unreachable.
+    let unequip = Command::Unequip {
+        slot: "main_hand".into(),
+        to: None,
+    };
+    let mut refused_in = None;
     let mut moves = 0;
     while cut.elapsed() < PARTITION {
+        if refused_in.is_none() && cut.elapsed() > STALL_SEEN_AFTER {
+            let asked = Instant::now();
+            let a = tokio::time::timeout(ANSWERED_DURING_CUT, ws.request(unequip.clone()))
+                .await
+                .expect("answered at once, not held behind the call the cut holds")
+                .unwrap();
+            assert!(
+                matches!(a, Answer::TryAgain { .. }),
+                "a critical action while PostgreSQL answers nothing: {a:?}"
+            );
+            refused_in = Some(asked.elapsed());
+            assert_eq!(gauge(&node.http, "realmkeep_postgres_up").await, 0.0);
+            assert_eq!(gauge(&node.http, "realmkeep_redis_up").await, 0.0);
+        }
         x += if x > 100.0 { -1.0 } else { 1.0 };
         let a = ws.request(Command::MoveTo { x, y }).await.unwrap();
         assert_eq!(a, Answer::Ok, "movement goes on without the database host");
@@ -337,18 +376,15 @@ async fn a_node_cut_off_from_its_database_host_keeps_its_player_and_loses_nothin
         ),
         other => panic!("the listing during the cut: {other:?}"),
     }
+    let refused_in = refused_in.expect("a critical action asked during the cut");
     // Once the cable is back a critical action commits again: her weapon into her bag.
-    let after = Command::Unequip {
-        slot: "main_hand".into(),
-        to: None,
-    };
     loop {
-        match ws.request(after.clone()).await.unwrap() {
+        match ws.request(unequip.clone()).await.unwrap() {
             Answer::Ok => break,
             Answer::TryAgain { .. } if mended.elapsed() < RECOVERY_WAIT => {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            other => panic!("a listing after the cable was back: {other:?}"),
+            other => panic!("an unequip after the cable was back: {other:?}"),
         }
     }
     let wielded: i64 = sqlx::query_scalar(
@@ -359,10 +395,29 @@ async fn a_node_cut_off_from_its_database_host_keeps_its_player_and_loses_nothin
     .await
     .unwrap();
     assert_eq!(wielded, 0, "the weapon left her hand in the database");
+    let committed_after = mended.elapsed();
+    // The operator sees both servers back.
+    loop {
+        let up = (
+            gauge(&node.http, "realmkeep_postgres_up").await,
+            gauge(&node.http, "realmkeep_redis_up").await,
+        );
+        if up == (1.0, 1.0) {
+            break;
+        }
+        assert!(
+            mended.elapsed() < RECOVERY_WAIT,
+            "postgres_up and redis_up back to 1: {up:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     eprintln!(
-        "cable pulled {:.1} s: {moves} moves answered ok; the listing sent at the cut answered {first:?} {:.1} s after the cable was back; an unequip committed {:.1} s after it",
+        "cable pulled {:.1} s: {moves} moves answered ok; an unequip {:.1} s into the cut answered try_again in {:.3} s; the listing sent at the cut answered {first:?} {:.1} s after the cable was back; the unequip committed {:.1} s after it; both servers up on /metrics {:.1} s after it",
         PARTITION.as_secs_f64(),
+        STALL_SEEN_AFTER.as_secs_f64(),
+        refused_in.as_secs_f64(),
         answered_after.as_secs_f64(),
+        committed_after.as_secs_f64(),
         mended.elapsed().as_secs_f64()
     );
 
