@@ -293,9 +293,14 @@ impl App {
     }
 
     /// Routes a player event to the live connection playing `character`, if any.
+    /// Found through the characters this gateway put into the world (their accounts), not by
+    /// looking at every live connection.
     pub fn to_character(&self, character: CharacterId, event: PlayerEvent) {
+        let Some(account) = lock(&self.in_world).get(&character).map(|w| w.account) else {
+            return;
+        };
         let live = lock(&self.live);
-        if let Some(l) = live.values().find(|l| l.character == character) {
+        if let Some(l) = live.get(&account).filter(|l| l.character == character) {
             let _ = l.control.try_send(ConnControl::Player(Box::new(event)));
         }
     }
