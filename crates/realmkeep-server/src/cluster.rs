@@ -252,6 +252,12 @@ impl Cluster {
         &self.inner.backends.cache
     }
 
+    /// Whether the node believes PostgreSQL reachable (`StoreHealth::is_up`): not found away by
+    /// a call, and the workers' calls under way are being answered.
+    pub fn postgres_up(&self) -> bool {
+        self.inner.backends.health.is_up()
+    }
+
     pub fn zone(&self, zone: ZoneId) -> Option<&ZoneHost> {
         self.inner.hosts.get(&zone)
     }

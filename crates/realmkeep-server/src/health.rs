@@ -112,8 +112,22 @@ impl StoreHealth {
     pub fn observe<T>(self: &Arc<Self>, store: &Store, r: &Result<T, StoreError>) {
         match r {
             Err(e) if store.is_outage(e) => self.mark_down(store),
-            Err(StoreError::Refused(_)) | Ok(_) => self.answered(),
+            // PostgreSQL answered: a result, a refusal, or an error of its own (a statement
+            // timeout, a deadlock, a key used before).
+            Ok(_)
+            | Err(StoreError::Refused(_) | StoreError::Database { .. } | StoreError::KeyUsed) => {
+                self.answered()
+            }
             Err(_) => {}
+        }
+    }
+
+    /// While PostgreSQL is believed away (`is_up` false), starts the probe if it is not running:
+    /// a stall is over as soon as PostgreSQL answers anything (its ping), and a busy node whose
+    /// calls all wait on locks is not held stalled by them.
+    pub fn probe_while_away(self: &Arc<Self>, store: &Store) {
+        if !self.is_up() {
+            self.probe(store);
         }
     }
 
@@ -138,6 +152,12 @@ impl StoreHealth {
         if !self.down.swap(true, Ordering::AcqRel) {
             tracing::warn!("PostgreSQL is unreachable: saves are held and retried, critical actions answer \"try again\"");
         }
+        self.probe(store);
+    }
+
+    /// Pings every `STORE_PROBE_INTERVAL` until PostgreSQL is believed up again (one probe at a
+    /// time).
+    fn probe(self: &Arc<Self>, store: &Store) {
         if !self.probing.swap(true, Ordering::AcqRel) {
             let me = self.clone();
             let store = store.clone();
@@ -221,7 +241,7 @@ mod tests {
         h.answered();
         assert!(h.is_up(), "an answer ends it");
         drop(first);
-        std::thread::sleep(Duration::from_millis(80));
+        std::thread::sleep(Duration::from_millis(800));
         assert!(h.is_up(), "nothing under way again");
     }
 

@@ -107,6 +107,7 @@ pub(crate) async fn run(ctx: Arc<StoreCtx>, mut rx: mpsc::Receiver<PersistReques
         // may be waiting on a connection a lost network cut), the action is answered "try
         // again" here rather than queued behind such a call.
         if !ctx.health.is_up() {
+            ctx.health.probe_while_away(&ctx.store);
             if unavailable(&ctx, req).await.is_err() {
                 break;
             }
@@ -181,9 +182,10 @@ where
     loop {
         let r = {
             let _under_way = ctx.health.under_way();
-            f().await
+            let r = f().await;
+            ctx.health.observe(&ctx.store, &r);
+            r
         };
-        ctx.health.observe(&ctx.store, &r);
         match r {
             Ok(v) => return Ok(v),
             Err(StoreError::Refused(refusal)) => return Err(StoreError::Refused(refusal)),
@@ -240,11 +242,11 @@ async fn action(ctx: &StoreCtx, id: RequestId, kind: PersistKind) -> Outcome {
         return Outcome::Unavailable;
     }
     let started = std::time::Instant::now();
-    let r = {
+    let outcome = {
         let _under_way = ctx.health.under_way();
-        actions::execute(&ctx.executor(), id, &kind).await
+        let r = actions::execute(&ctx.executor(), id, &kind).await;
+        observe_to(ctx, r)
     };
-    let outcome = observe_to(ctx, r);
     let label = match &outcome {
         Outcome::Ok(_) => {
             bump(&c.critical_ok);

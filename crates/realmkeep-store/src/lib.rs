@@ -50,9 +50,6 @@ use std::time::Duration;
 /// The migrations shipped with this release, applied by `Store::migrate`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long a caller waits for a pooled connection by default (`StoreOptions::acquire_timeout`).
-pub const ACQUIRE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
-
 /// Connection pool settings.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -70,7 +67,7 @@ impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             pool_connections_max: 16,
-            acquire_timeout: ACQUIRE_TIMEOUT_DEFAULT,
+            acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
             password_hashing: accounts::PasswordHashing::default(),
         }

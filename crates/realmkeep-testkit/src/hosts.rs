@@ -28,7 +28,19 @@ const NET_OCTETS: [u8; 2] = [10, 213];
 /// Names made here start with this, then the process id.
 const NAME_PREFIX: &str = "rk";
 
+/// The longest process id (`/proc/sys/kernel/pid_max` is at most 2^22, seven digits).
+const PID_DIGITS_MAX: usize = 7;
+/// An interface's name: at most 15 bytes (`IFNAMSIZ` less its NUL).
+const IFNAME_BYTES_MAX: usize = 15;
+const _: () = assert!(
+    NAME_PREFIX.len() + PID_DIGITS_MAX + 1 + 3 <= IFNAME_BYTES_MAX && NAMES_MAX < 1_000,
+    "a name made here fits an interface name"
+);
+
 static NEXT_NAME: AtomicU32 = AtomicU32::new(0);
+/// Held from a network's choice of subnet until its bridge has the address: two networks made at
+/// once do not take the same /24.
+static CHOOSING: Mutex<()> = Mutex::new(());
 
 /// A new name `rk{pid}{kind}{n}`: unique in this process, within an interface name's 15 bytes.
 fn new_name(kind: char) -> String {
@@ -121,6 +133,7 @@ impl Lan {
     pub fn new() -> Lan {
         remove_leftovers();
         let bridge = new_name('n');
+        let _choosing = CHOOSING.lock().unwrap_or_else(|p| p.into_inner());
         let x = unused_subnet();
         let address = Ipv4Addr::new(NET_OCTETS[0], NET_OCTETS[1], x, 1);
         ip(&["link", "add", &bridge, "type", "bridge"]);

@@ -361,6 +361,12 @@ async fn a_node_cut_off_from_its_database_host_keeps_its_player_and_loses_nothin
             .retain(|f| matches!(f.msg, ServerMsg::Answer { .. }));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    assert!(
+        !ws.backlog
+            .iter()
+            .any(|f| matches!(&f.msg, ServerMsg::Answer { id, .. } if *id == listing)),
+        "the listing's call waits on its connection while the cable is out"
+    );
     back.mend(&west);
     let mended = Instant::now();
 

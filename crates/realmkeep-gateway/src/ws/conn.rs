@@ -389,7 +389,14 @@ impl Conn {
                 tracing::debug!(character = %c, error = %e, "disconnect not delivered");
             }
         } else {
-            lock(&self.app.in_world).remove(&c);
+            // Unless a newer connection of the account took over meanwhile (its takeover wait
+            // ran out before this one let go): the entry is its own now.
+            let newer = lock(&self.app.live)
+                .get(&j.grant.account)
+                .is_some_and(|l| l.conn != self.id);
+            if !newer {
+                lock(&self.app.in_world).remove(&c);
+            }
         }
         {
             let mut live = lock(&self.app.live);

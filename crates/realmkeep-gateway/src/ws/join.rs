@@ -125,6 +125,11 @@ pub(crate) async fn join(
             redirect: None,
         });
     }
+    // PostgreSQL believed away (down, or a lost network holding the node's calls): "try again"
+    // before the ticket is used, and before the ban and character reads would wait on it.
+    if !app.cluster.postgres_up() {
+        return Err(host_refusal(HostError::Unavailable));
+    }
     let grant = match app.cache().tickets().redeem(ticket).await {
         Ok(Some(g)) => g,
         Ok(None) => {
