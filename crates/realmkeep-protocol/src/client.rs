@@ -209,6 +209,26 @@ impl Http {
         .await
     }
 
+    /// A new player, the way tests and scripted clients make one: registers `name` (e-mail
+    /// `name@example.com`), logs in, and creates a character of the same name. Returns the
+    /// session token and the character's id.
+    pub async fn new_player(
+        &self,
+        name: &str,
+        password: &str,
+        class: &str,
+        kingdom: &str,
+    ) -> Result<(String, i64), ClientError> {
+        self.register(name, &format!("{name}@example.com"), password)
+            .await?;
+        let token = self.login(name, password).await?.token;
+        let character = self
+            .create_character(&token, name, class, kingdom)
+            .await?
+            .id;
+        Ok((token, character))
+    }
+
     /// `GET /readyz`: the status code and the body.
     pub async fn readyz(&self) -> Result<(u16, Readiness), ClientError> {
         let r = self
@@ -312,6 +332,20 @@ impl PlainSocket {
             .map_err(transport)?
             .map_err(transport)?;
         Ok(Socket::from_stream(ws))
+    }
+
+    /// Asks `http` for a ticket for `character`, connects to its socket and joins with the
+    /// ticket: the socket (its backlog holds what came before the answer, the welcome among
+    /// it) and the join's answer.
+    pub async fn join(
+        http: &Http,
+        token: &str,
+        character: i64,
+    ) -> Result<(Self, Answer), ClientError> {
+        let ticket = http.ticket(token, character).await?.ticket;
+        let mut ws = Self::connect(&http.ws_url()).await?;
+        let answer = ws.request(Command::Join { ticket }).await?;
+        Ok((ws, answer))
     }
 }
 

@@ -8,7 +8,7 @@ use realmkeep_cache::{Cache, CacheOptions, NodeId, SessionSecret};
 use realmkeep_domain::ZoneId;
 use realmkeep_gateway::{Gateway, GatewayConfig};
 use realmkeep_protocol::client::{Http, PlainSocket};
-use realmkeep_protocol::ws::{Answer, Command, InboxEvent, ServerMsg};
+use realmkeep_protocol::ws::{Answer, InboxEvent, ServerMsg};
 use realmkeep_protocol::{CloseCode, Reason};
 use realmkeep_server::{Cluster, ClusterConfig};
 use std::process::Command as Process;
@@ -49,22 +49,12 @@ async fn admin_ban_closes_the_players_socket_within_a_second() {
     .await
     .unwrap();
     let http = Http::new(&gateway.base_url());
-    http.register("cheater", "cheater@example.com", PASSWORD)
+    let (token, c) = http
+        .new_player("cheater", PASSWORD, "ranger", "korrim")
         .await
         .unwrap();
-    let s = http.login("cheater", PASSWORD).await.unwrap();
-    let c = http
-        .create_character(&s.token, "cheater", "ranger", "korrim")
-        .await
-        .unwrap();
-    let t = http.ticket(&s.token, c.id).await.unwrap();
-    let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
-    assert_eq!(
-        ws.request(Command::Join { ticket: t.ticket })
-            .await
-            .unwrap(),
-        Answer::Ok
-    );
+    let (mut ws, joined) = PlainSocket::join(&http, &token, c).await.unwrap();
+    assert_eq!(joined, Answer::Ok);
 
     let out = Process::new(env!("CARGO_BIN_EXE_realmkeep"))
         .args(["admin", "announce", "--text", "server restarts at noon"])
@@ -106,7 +96,7 @@ async fn admin_ban_closes_the_players_socket_within_a_second() {
         p.output().unwrap()
     };
     let before: i64 = sqlx::query_scalar("SELECT gold FROM characters WHERE id = $1")
-        .bind(c.id)
+        .bind(c)
         .fetch_one(db.store.pool())
         .await
         .unwrap();

@@ -118,23 +118,12 @@ async fn serve(
 
 /// Registers `name` through `http`, makes a ranger and joins with it: its id and socket.
 async fn player(http: &Http, name: &str) -> (i64, PlainSocket) {
-    http.register(name, &format!("{name}@example.com"), PASSWORD)
+    let (token, c) = http
+        .new_player(name, PASSWORD, "ranger", "veyra")
         .await
         .unwrap();
-    let token = http.login(name, PASSWORD).await.unwrap().token;
-    let c = http
-        .create_character(&token, name, "ranger", "veyra")
-        .await
-        .unwrap()
-        .id;
-    let t = http.ticket(&token, c).await.unwrap();
-    let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
-    assert_eq!(
-        ws.request(Command::Join { ticket: t.ticket })
-            .await
-            .unwrap(),
-        Answer::Ok
-    );
+    let (ws, joined) = PlainSocket::join(http, &token, c).await.unwrap();
+    assert_eq!(joined, Answer::Ok);
     (c, ws)
 }
 

@@ -120,23 +120,12 @@ filter = "info,realmkeep_server=debug"
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    http.register("alice", "alice@example.com", PASSWORD)
+    let (token, c) = http
+        .new_player("alice", PASSWORD, "ranger", "veyra")
         .await
         .unwrap();
-    let token = http.login("alice", PASSWORD).await.unwrap().token;
-    let c = http
-        .create_character(&token, "alice", "ranger", "veyra")
-        .await
-        .unwrap()
-        .id;
-    let t = http.ticket(&token, c).await.unwrap();
-    let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
-    assert_eq!(
-        ws.request(Command::Join { ticket: t.ticket })
-            .await
-            .unwrap(),
-        Answer::Ok
-    );
+    let (mut ws, joined) = PlainSocket::join(&http, &token, c).await.unwrap();
+    assert_eq!(joined, Answer::Ok);
     let welcome = ws
         .backlog
         .iter()

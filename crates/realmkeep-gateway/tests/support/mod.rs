@@ -122,26 +122,16 @@ impl Env {
     /// and the character id.
     pub async fn player(&self, name: &str) -> (String, i64) {
         self.http
-            .register(name, &format!("{name}@example.com"), PASSWORD)
+            .new_player(name, PASSWORD, "warrior", "aldor")
             .await
-            .expect("registered");
-        let s = self.http.login(name, PASSWORD).await.expect("logged in");
-        let c = self
-            .http
-            .create_character(&s.token, name, "warrior", "aldor")
-            .await
-            .expect("character created");
-        (s.token, c.id)
+            .expect("registered, logged in, character created")
     }
 
     /// A socket joined with `character`: the socket and the welcome.
     pub async fn join(&self, token: &str, character: i64) -> (PlainSocket, Welcome) {
-        let t = self.http.ticket(token, character).await.expect("ticket");
-        let mut ws = PlainSocket::connect(&self.http.ws_url())
+        let (mut ws, answer) = PlainSocket::join(&self.http, token, character)
             .await
-            .expect("connects");
-        let id = ws.send(Command::Join { ticket: t.ticket }).await.unwrap();
-        let answer = ws.answer(id).await.expect("join answered");
+            .expect("join answered");
         assert_eq!(answer, Answer::Ok, "joined");
         let welcome = ws
             .backlog

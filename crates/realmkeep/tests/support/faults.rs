@@ -364,15 +364,10 @@ pub struct Player {
 impl Player {
     pub async fn new(url: &str, name: &str) -> Self {
         let http = Http::new(url);
-        http.register(name, &format!("{name}@example.com"), PASSWORD)
+        let (token, character) = http
+            .new_player(name, PASSWORD, "warrior", "aldor")
             .await
             .unwrap();
-        let token = http.login(name, PASSWORD).await.unwrap().token;
-        let character = http
-            .create_character(&token, name, "warrior", "aldor")
-            .await
-            .unwrap()
-            .id;
         let ws = Self::join(&http, &token, character).await;
         let mut p = Player {
             character,
@@ -405,12 +400,7 @@ impl Player {
     }
 
     async fn join(http: &Http, token: &str, character: i64) -> PlainSocket {
-        let t = http.ticket(token, character).await.unwrap();
-        let mut ws = PlainSocket::connect(&http.ws_url()).await.unwrap();
-        let joined = ws
-            .request(Command::Join { ticket: t.ticket })
-            .await
-            .unwrap();
+        let (ws, joined) = PlainSocket::join(http, token, character).await.unwrap();
         assert_eq!(joined, Answer::Ok, "{character} joins");
         ws
     }
