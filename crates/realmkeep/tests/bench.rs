@@ -48,6 +48,19 @@ fn bench_store_reports_its_checks() {
             "{expected:?} missing from {names:?}"
         );
     }
+    // The economy is measured in turns beside its reference; one turn in a one-second run.
+    assert_eq!(r["figures"]["turns"], 1.0, "{}", r["figures"]);
+    for figure in [
+        "trades_ratio_min",
+        "loot_pickups_ratio_max",
+        "pgbench_simple_update_tps_min",
+    ] {
+        assert!(
+            r["figures"][figure].as_f64().is_some_and(|v| v > 0.0),
+            "{figure} missing from {}",
+            r["figures"]
+        );
+    }
 }
 
 #[test]

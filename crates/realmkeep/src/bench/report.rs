@@ -114,6 +114,40 @@ impl Report {
         });
     }
 
+    /// Values measured in turns, each next to its reference of the same turn: the median of the
+    /// turns' ratios must be at least `min`. The check shows the mean value and reference.
+    pub fn median_ratio_at_least(
+        &mut self,
+        name: &str,
+        values: &[f64],
+        references: &[f64],
+        unit: &str,
+        min: f64,
+    ) {
+        assert_eq!(values.len(), references.len(), "one reference per turn");
+        let mut ratios: Vec<f64> = values
+            .iter()
+            .zip(references)
+            .map(|(v, r)| if *r > 0.0 { v / r } else { 0.0 })
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = match ratios.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        };
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        self.push(Check {
+            name: name.into(),
+            value: mean(values),
+            unit: unit.into(),
+            reference: Some(mean(references)),
+            ratio: Some(ratio),
+            target: format!("median turn ratio >= {min}"),
+            pass: ratio >= min,
+        });
+    }
+
     /// `value / reference` must be at most `max`.
     pub fn ratio_at_most(&mut self, name: &str, value: f64, reference: f64, unit: &str, max: f64) {
         let ratio = if reference > 0.0 {

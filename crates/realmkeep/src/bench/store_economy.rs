@@ -8,6 +8,9 @@
 //! again, for the other side of their pair to buy in the next round). The figure is the
 //! operations of the timed rounds over their wall-clock time: like pgbench's TPS, the throughput
 //! of 8 clients doing only that.
+//!
+//! The clients live in a [`Clients`] between calls of [`Clients::run`], so `bench store` can
+//! measure each operation in several short turns interleaved with its reference (`store.rs`).
 
 use anyhow::{Context, Result};
 use realmkeep_domain::*;
@@ -33,17 +36,33 @@ const LISTINGS_PER_SELLER: i64 = 10;
 const ROUNDS_MAX: u32 = 10_000;
 
 /// One client's state between rounds, and the two halves of a round.
-trait Client: Send + Sized + 'static {
+pub(super) trait Client: Send + Sized + 'static {
     /// Does this round's operations; returns how many.
     fn timed(&mut self, store: &Store) -> impl std::future::Future<Output = Result<u64>> + Send;
     /// Empties the bags again for the next round.
     fn untimed(&mut self, store: &Store) -> impl std::future::Future<Output = Result<()>> + Send;
 }
 
-/// Runs timed rounds (every client at once, timed from the common start to the last client's
-/// end) each followed by an untimed one, until the timed rounds add up to `d`. Returns the
-/// operations per second of the timed rounds' wall-clock time.
-async fn run_rounds<C: Client>(store: &Store, clients: Vec<C>, d: Duration) -> Result<f64> {
+/// The clients of one operation, kept from one turn of the bench to the next.
+pub(super) struct Clients<C>(Vec<C>);
+
+impl<C: Client> Clients<C> {
+    /// Runs timed rounds (every client at once, timed from the common start to the last
+    /// client's end) each followed by an untimed one, until the timed rounds add up to `d`.
+    /// Returns the operations per second of the timed rounds' wall-clock time; the clients are
+    /// kept, their bags emptied, for the next call.
+    pub(super) async fn run(&mut self, store: &Store, d: Duration) -> Result<f64> {
+        let (rate, clients) = run_rounds(store, std::mem::take(&mut self.0), d).await?;
+        self.0 = clients;
+        Ok(rate)
+    }
+}
+
+async fn run_rounds<C: Client>(
+    store: &Store,
+    clients: Vec<C>,
+    d: Duration,
+) -> Result<(f64, Vec<C>)> {
     let n = clients.len();
     let start = Arc::new(Barrier::new(n + 1));
     let end = Arc::new(Barrier::new(n + 1));
@@ -59,7 +78,7 @@ async fn run_rounds<C: Client>(store: &Store, clients: Vec<C>, d: Duration) -> R
                 start.wait().await;
                 if stop.load(std::sync::atomic::Ordering::Relaxed) {
                     return match failed {
-                        None => Ok::<_, anyhow::Error>(ops),
+                        None => Ok::<_, anyhow::Error>((ops, c)),
                         Some(e) => Err(e),
                     };
                 }
@@ -92,15 +111,18 @@ async fn run_rounds<C: Client>(store: &Store, clients: Vec<C>, d: Duration) -> R
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     start.wait().await;
     let mut ops = 0;
+    let mut clients = Vec::with_capacity(n);
     for t in tasks {
-        ops += t.await??;
+        let (done, c) = t.await??;
+        ops += done;
+        clients.push(c);
     }
     anyhow::ensure!(ops > 0, "no operation finished");
-    Ok(ops as f64 / timed.as_secs_f64())
+    Ok((ops as f64 / timed.as_secs_f64(), clients))
 }
 
 /// A client of the loot bench: its characters, and the items it looted this round.
-struct Looter {
+pub(super) struct Looter {
     client: i64,
     characters: Vec<CharacterId>,
     looted: Vec<(CharacterId, ItemId)>,
@@ -142,8 +164,8 @@ impl Client for Looter {
     }
 }
 
-/// Loot pickups per second of `clients` clients, from characters starting at `first`.
-pub async fn loot_bench(store: &Store, clients: usize, first: i64, d: Duration) -> Result<f64> {
+/// `clients` looters, on characters starting at `first`.
+pub(super) fn looters(clients: usize, first: i64) -> Clients<Looter> {
     let looters = (0..clients as i64)
         .map(|client| Looter {
             client,
@@ -154,12 +176,12 @@ pub async fn loot_bench(store: &Store, clients: usize, first: i64, d: Duration) 
             keys: 0,
         })
         .collect();
-    run_rounds(store, looters, d).await
+    Clients(looters)
 }
 
 /// A client of the market bench: pairs of characters; in each, the seller's listings are bought
 /// by the other, who lists them again for the next round (the roles swap).
-struct Trader {
+pub(super) struct Trader {
     /// (seller, buyer, the seller's listings)
     pairs: Vec<(CharacterId, CharacterId, Vec<ListingId>)>,
     bought: Vec<(CharacterId, ItemId)>,
@@ -201,8 +223,8 @@ impl Client for Trader {
     }
 }
 
-/// Market buys per second of `clients` clients, from characters starting at `first`.
-pub async fn market_bench(store: &Store, clients: usize, first: i64, d: Duration) -> Result<f64> {
+/// `clients` market traders, on characters starting at `first`, their first listings up.
+pub(super) async fn traders(store: &Store, clients: usize, first: i64) -> Result<Clients<Trader>> {
     let price = Gold::new(LISTING_PRICE)?;
     let mut traders = Vec::new();
     for client in 0..clients as i64 {
@@ -231,5 +253,5 @@ pub async fn market_bench(store: &Store, clients: usize, first: i64, d: Duration
             keys: 0,
         });
     }
-    run_rounds(store, traders, d).await
+    Ok(Clients(traders))
 }
