@@ -152,7 +152,7 @@ pub(crate) async fn live(
         .copied()
         .map(realmkeep_domain::ZoneId)
         .collect();
-    let behaviour = Behaviour::lively(zones);
+    let behaviour = Behaviour::of(config.pace, zones);
     let mut mind = Mind::new(config.seed, (config.first + i) as u64);
     let mut next: Option<(String, String)> = None;
     let mut first = true;

@@ -46,6 +46,8 @@ pub struct BotsConfig {
     pub spawn_spacing: Duration,
     /// The zones the simulator's mind may walk to.
     pub zones: Vec<i32>,
+    /// How often the mind chooses chat and the economy over walking and fighting.
+    pub pace: realmkeep_sim::Pace,
     /// Keep every acknowledged critical action's id for the report (fault tests).
     pub ledger: bool,
     /// At the end, stop in place before logging out and keep where each bot stood for the
@@ -68,6 +70,7 @@ impl BotsConfig {
             think_every: Duration::from_millis(1_000),
             spawn_spacing: Duration::from_millis(20),
             zones: vec![1, 2],
+            pace: realmkeep_sim::Pace::Lively,
             ledger: false,
             positions: false,
         }

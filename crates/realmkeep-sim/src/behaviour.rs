@@ -20,7 +20,25 @@ pub struct Behaviour {
     pub accept_trade_percent: u32,
 }
 
+/// Which of the named behaviours a population plays with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pace {
+    /// [`Behaviour::lively`]: every kind of action often (tests and the demo).
+    #[default]
+    Lively,
+    /// [`Behaviour::calm`]: mostly walking and fighting, the economy and chat now and then.
+    Calm,
+}
+
 impl Behaviour {
+    /// The behaviour `pace` names.
+    pub fn of(pace: Pace, zones: Vec<ZoneId>) -> Self {
+        match pace {
+            Pace::Lively => Self::lively(zones),
+            Pace::Calm => Self::calm(zones),
+        }
+    }
+
     /// Busy players: every kind of action often (tests, which must see each of them soon).
     pub fn lively(zones: Vec<ZoneId>) -> Self {
         Self {
@@ -67,5 +85,36 @@ impl Behaviour {
             change_zone_permille: 0,
             accept_trade_percent: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn economy(b: &Behaviour) -> u32 {
+        b.trade_permille
+            + b.list_permille
+            + b.buy_permille
+            + b.mail_permille
+            + b.claim_mail_permille
+    }
+
+    #[test]
+    fn a_pace_names_its_behaviour_and_calm_is_the_quieter() {
+        let zones = vec![ZoneId(1)];
+        assert_eq!(
+            Behaviour::of(Pace::Lively, zones.clone()),
+            Behaviour::lively(zones.clone())
+        );
+        assert_eq!(
+            Behaviour::of(Pace::Calm, zones.clone()),
+            Behaviour::calm(zones.clone())
+        );
+        let (lively, calm) = (Behaviour::lively(zones.clone()), Behaviour::calm(zones));
+        // What `realmkeep bots --pace` says of them: one decision in ten an economy action and
+        // one in fifty a chat line; one in ninety and one in 250.
+        assert_eq!((economy(&lively), lively.chat_permille), (100, 20));
+        assert_eq!((economy(&calm), calm.chat_permille), (11, 4));
     }
 }

@@ -48,7 +48,7 @@ pub mod stats;
 mod turn;
 
 pub use driver::{LogoutReport, Population, SimConfig, SpawnReport};
-pub use mind::{Behaviour, Intent, Mind, Observation};
+pub use mind::{Behaviour, Intent, Mind, Observation, Pace};
 pub use stats::{SimStats, StatsSnapshot, TradeReceipt};
 
 /// What the simulator can fail with (setting up players; playing never fails, it counts).

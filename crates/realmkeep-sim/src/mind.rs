@@ -4,7 +4,7 @@
 //! cluster, the zone benchmark over a bare `Zone`) build the observations and carry the intents
 //! out.
 
-pub use crate::behaviour::Behaviour;
+pub use crate::behaviour::{Behaviour, Pace};
 use crate::limits::{LISTING_HOURS, MARKET_SEARCH_ROWS};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

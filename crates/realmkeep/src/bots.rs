@@ -13,6 +13,22 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
+/// `realmkeep_sim::Pace` on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaceArg {
+    Lively,
+    Calm,
+}
+
+impl From<PaceArg> for realmkeep_sim::Pace {
+    fn from(p: PaceArg) -> Self {
+        match p {
+            PaceArg::Lively => Self::Lively,
+            PaceArg::Calm => Self::Calm,
+        }
+    }
+}
+
 #[derive(Args, Clone, Debug)]
 pub struct BotsArgs {
     /// The gateway's HTTP address (with --echo-bytes: the echo's WebSocket URL).
@@ -49,6 +65,11 @@ pub struct BotsArgs {
     /// Zones the bots may walk to, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub zones: Vec<i32>,
+    /// How often a bot trades and chats: `lively`, one decision in ten an economy action (trade,
+    /// listing, purchase, mail) and one in fifty a chat line, so tests see every command soon;
+    /// `calm`, one in ninety and one in 250, a crowd at a human rate.
+    #[arg(long, value_enum, default_value_t = PaceArg::Lively)]
+    pub pace: PaceArg,
     /// Join and send nothing (idle players).
     #[arg(long, conflicts_with = "echo_bytes")]
     pub idle: bool,
@@ -76,6 +97,7 @@ pub async fn run(args: BotsArgs) -> Result<()> {
     config.ledger = args.ledger;
     config.spawn_spacing = Duration::from_millis(args.spawn_ms);
     config.zones = args.zones;
+    config.pace = args.pace.into();
     config.play = match (args.idle, args.echo_bytes) {
         (_, Some(b)) if b == 0 || b > ECHO_FRAME_BYTES_MAX => {
             anyhow::bail!("--echo-bytes: 1 to {ECHO_FRAME_BYTES_MAX}")

@@ -129,6 +129,8 @@ fn bench_gateway_reports_its_checks() {
     ]);
     assert_eq!(r["bench"], "gateway");
     assert!(r["pass"].is_boolean());
+    // The human rate by default (`--pace calm`), and the report says so.
+    assert_eq!(r["parameters"]["pace"], "calm", "{}", r["parameters"]);
     let names = check_names(&r);
     for expected in [
         "connections not held of 12 active players",
@@ -169,6 +171,7 @@ fn bench_gateway_reports_its_checks() {
         "rss_per_connection_kb_12",
         "idle_rss_per_connection_kb",
         "gateway_over_echo_cpu_per_message_12",
+        "critical_per_player_s_12",
     ] {
         assert!(figures[f].is_number(), "figure {f} missing: {figures}");
     }

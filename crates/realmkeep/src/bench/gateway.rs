@@ -79,6 +79,8 @@ pub(super) struct Scene {
     database_url: String,
     redis_url: String,
     spawn_ms: u64,
+    /// How the active crowds' bots play.
+    pace: crate::bots::PaceArg,
 }
 
 pub async fn run(args: &BenchArgs) -> Result<Report> {
@@ -102,6 +104,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
         redis_url: redis.url(),
         dir: dir.clone(),
         spawn_ms: args.spawn_ms,
+        pace: args.pace,
     };
     let t = Instant::now();
     seed_scene(&scene, largest).await?;
@@ -117,9 +120,11 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     report.param("zones", SCENE_ZONES);
     report.param("bots_per_process", BOTS_PER_PROCESS);
     report.param("think_ms", 1_000);
+    let pace = pace_name(args.pace);
+    report.param("pace", pace.as_str());
     report.param(
         "scene",
-        "bundled content, zones 1-2 and copies of them as 3-5; seeded characters with full bags spread over the zones; bots play with the simulator's lively mind; one fresh node process per phase",
+        format!("bundled content, zones 1-2 and copies of them as 3-5; seeded characters with full bags spread over the zones; bots play with the simulator's {pace} mind, a decision a second; one fresh node process per phase"),
     );
     for &n in &crowds {
         eprintln!("bench gateway: {n} active players");
@@ -137,6 +142,14 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     drop(redis);
     super::gateway_procs::remove_logs_unless_lost(&dir, &report);
     Ok(report)
+}
+
+/// `--pace`'s own word for `p`.
+fn pace_name(p: crate::bots::PaceArg) -> String {
+    use clap::ValueEnum;
+    p.to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 /// The bench scene's content (written where the node reads it) and characters.
@@ -372,7 +385,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     tokio::time::sleep(SETTLE).await;
     let rss_start_kib = rss_kib(node.pid());
     let extra = match mode {
-        Mode::Active => vec![],
+        Mode::Active => vec!["--pace".to_string(), pace_name(scene.pace)],
         Mode::Idle => vec!["--idle".to_string()],
     };
     let mut bots = start_bots(&scene.dir, &tag, scene.spawn_ms, &url, players, &extra)?;

@@ -71,6 +71,12 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "critical_rtt_p99_ms", m.critical_rtt_p99_ms);
     fig(r, "answers", m.answered as f64);
     fig(r, "critical_answers", m.critical_answered as f64);
+    // The mix the bots' pace gave: critical actions (the store's commits) per player per second.
+    fig(
+        r,
+        "critical_per_player_s",
+        m.per_player_s(m.critical_answered),
+    );
     fig(r, "try_again_answers", m.try_again as f64);
     fig(r, "zone_told_busy", m.told_busy as f64);
     fig(r, "tick_p50_ms", m.tick_p50_ms);

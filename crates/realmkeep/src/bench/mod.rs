@@ -65,6 +65,10 @@ pub struct BenchArgs {
     /// Milliseconds between two bots' logins in `gateway` (a login is an Argon2id hash).
     #[arg(long, default_value_t = 20)]
     pub spawn_ms: u64,
+    /// How the bots of `gateway`'s active crowds play (`realmkeep bots --pace`): `calm`, the
+    /// issue's human rate, or `lively`, the tests' busy players.
+    #[arg(long, value_enum, default_value_t = crate::bots::PaceArg::Calm)]
+    pub pace: crate::bots::PaceArg,
     /// Where `echo-server` listens.
     #[arg(long, hide = true)]
     pub listen: Option<std::net::SocketAddr>,
