@@ -35,9 +35,9 @@ const BATCH_REPEATS: usize = 5;
 const PAIRS_PER_CLIENT: u32 = 50;
 /// pgbench scale factor for its own tables.
 const PGBENCH_SCALE: u32 = 10;
-/// Turns of the economy measurement (`economy_bench`): each of the four phases (trades, pickups,
-/// buys, pgbench -N) gets `--seconds / ECONOMY_TURNS` of every turn.
-const ECONOMY_TURNS: usize = 5;
+/// Turns of the load and economy measurements (`load_turns`, `economy_bench`): each measured
+/// thing, and its reference, gets `--seconds / TURNS` of every turn.
+const TURNS: usize = 5;
 use realmkeep_store::bench_seed::{
     BENCH_ITEMS_PER_CHARACTER as ITEMS_PER_CHARACTER,
     BENCH_QUESTS_PER_CHARACTER as QUESTS_PER_CHARACTER,
@@ -160,6 +160,16 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
+/// How many turns `d` is measured in, and how long each is: whole seconds (pgbench's -T), so a
+/// run of fewer seconds than `TURNS` has fewer turns.
+fn turns(d: Duration) -> (usize, Duration) {
+    let count = (d.as_secs() as usize).clamp(1, TURNS);
+    (
+        count,
+        Duration::from_secs((d.as_secs() / count as u64).max(1)),
+    )
+}
+
 /// Latencies of the character load through the store and of pgbench replaying its statement.
 struct Loads {
     ours: Histogram<u64>,
@@ -180,8 +190,7 @@ async fn load_turns(store: &Store, pg: &PostgresServer, n: u32, d: Duration) -> 
             .load_character(CharacterId(rng.random_range(1..=n as i64)))
             .await?;
     }
-    let count = (d.as_secs() as usize).clamp(1, ECONOMY_TURNS);
-    let turn = Duration::from_secs((d.as_secs() / count as u64).max(1));
+    let (count, turn) = turns(d);
     let (mut ours, mut pgbench) = (histogram(), histogram());
     let (mut cpu, mut seconds) = (0.0, 0.0);
     for t in 0..count {
@@ -322,16 +331,13 @@ struct Economy {
     trade_client_cpu_us: f64,
 }
 
-/// Trades, loot pickups, market buys and the reference, `pgbench -N`, in `ECONOMY_TURNS` turns
-/// of `d / ECONOMY_TURNS` each (fewer turns if `d` has fewer seconds) (the order rotating from turn to turn), instead of one long phase
-/// each: the machines this runs on change speed within minutes (pgbench -N has given 4,400 and
+/// Trades, loot pickups, market buys and the reference, `pgbench -N`, in turns (`turns`; the
+/// order rotating from turn to turn) instead of one long phase each: the machines this runs on change speed within minutes (pgbench -N has given 4,400 and
 /// 8,100 /s on the same machine the same day), and a ratio of two phases measured a minute apart
 /// measured that drift as much as the operation. Each operation's check is the median of its
 /// turns' ratios.
 async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Result<Economy> {
-    // Whole seconds (pgbench's -T): a run of fewer seconds than turns has fewer turns.
-    let count = (d.as_secs() as usize).clamp(1, ECONOMY_TURNS);
-    let turn = Duration::from_secs((d.as_secs() / count as u64).max(1));
+    let (count, turn) = turns(d);
     pgbench_init(pg).await?;
     let mut trades = Trades::new();
     let first = 1 + 2 * (CLIENTS as i64) * PAIRS_PER_CLIENT as i64;
