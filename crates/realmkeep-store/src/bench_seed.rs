@@ -112,19 +112,19 @@ impl Store {
         // otherwise the seeded tables' first autovacuum (their insert threshold) comes a minute
         // later, in the middle of the measurements, and the visibility map is still unset. No
         // statement timeout (a million characters hold fifty million items); VACUUM cannot run
-        // in a transaction, so on one connection, the timeout restored after.
-        let mut conn = self.pool.acquire().await.map_err(db("acquire"))?;
-        for sql in [
-            "SET statement_timeout = 0",
-            "VACUUM (ANALYZE)",
-            "RESET statement_timeout",
-        ] {
+        // in a transaction, so on a connection of its own, taken out of the pool and closed
+        // after, so that no pooled connection is ever left without its timeout (even when the
+        // VACUUM fails).
+        let mut conn = self.pool.acquire().await.map_err(db("acquire"))?.detach();
+        for sql in ["SET statement_timeout = 0", "VACUUM (ANALYZE)"] {
             sqlx::query(sql)
-                .execute(&mut *conn)
+                .execute(&mut conn)
                 .await
                 .map_err(db("vacuum the seed"))?;
         }
-        drop(conn);
+        sqlx::Connection::close(conn)
+            .await
+            .map_err(db("close the vacuum's connection"))?;
         // The seed writes bags and equipment only: every item in exactly one of the two. One
         // hash join over all items (a million characters hold fifty million), with no statement
         // timeout for this one check.
