@@ -1,6 +1,6 @@
 //! What backups need from the server itself: where its data lives, turning WAL archiving on,
-//! named restore points, finishing the current WAL segment and waiting until it is archived, and
-//! whether a restored server has finished its recovery. The `realmkeep backup` commands and the
+//! named restore points, finishing the current WAL segment and waiting until it is archived, how
+//! much WAL it has written, and whether a restored server has finished its recovery. The `realmkeep backup` commands and the
 //! restore call these; the tools that copy files (pgBackRest, pg_dump) run outside this crate.
 
 use crate::error::{db, refuse, Refusal, StoreResult};
@@ -165,6 +165,16 @@ impl Store {
             .fetch_one(self.pool())
             .await
             .map_err(db("in recovery"))
+    }
+
+    /// Bytes of WAL the server has written since its statistics were last reset
+    /// (`pg_stat_wal`): over a stretch where one kind of write runs alone, the difference divided
+    /// by the writes is what each costs the log (and the archive, and a replica).
+    pub async fn wal_bytes_written(&self) -> StoreResult<f64> {
+        sqlx::query_scalar("SELECT wal_bytes::float8 FROM pg_stat_wal")
+            .fetch_one(self.pool())
+            .await
+            .map_err(db("wal bytes written"))
     }
 
     /// The server's clock, as `recovery_target_time` reads it (UTC, microseconds).

@@ -11,7 +11,7 @@
 //!   server-side on arrays it built itself (target <= 1.1x that floor);
 //! - peak memory of the process.
 
-use super::store_economy;
+use super::store_economy::{self, wal_bytes};
 use super::{peak_rss_mb, process_cpu_seconds, BenchArgs, Report};
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
@@ -101,6 +101,11 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
 
     let economy = economy_bench(&store, &pg, seconds).await?;
     report.figure("trade_client_cpu_us_per_trade", economy.trade_client_cpu_us);
+    report.figure("trade_wal_bytes_per_trade", economy.trade_wal_bytes);
+    report.figure(
+        "pgbench_wal_bytes_per_transaction",
+        economy.pgbench_wal_bytes,
+    );
     report.figure("turns", economy.turns.len() as f64);
     report.figure("turn_seconds", economy.turn.as_secs_f64());
     let pgbench: Vec<f64> = economy.turns.iter().map(|t| t.pgbench).collect();
@@ -329,6 +334,9 @@ struct Economy {
     turns: Vec<Turn>,
     turn: Duration,
     trade_client_cpu_us: f64,
+    /// WAL written per trade, and per pgbench -N transaction (`wal_bytes`).
+    trade_wal_bytes: f64,
+    pgbench_wal_bytes: f64,
 }
 
 /// Trades, loot pickups, market buys and the reference, `pgbench -N`, in turns (`turns`; the
@@ -345,6 +353,8 @@ async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Resul
     let first = first + CLIENTS as i64 * store_economy::CHARACTERS_PER_CLIENT;
     let mut buyers = store_economy::traders(store, CLIENTS, first).await?;
     let (mut turns, mut trade_cpu, mut traded) = (Vec::new(), 0.0, 0.0);
+    // WAL bytes written in the trades' turns and in pgbench's, and pgbench's transactions.
+    let (mut wal, mut pgbench_tx) = ((0.0, 0.0), 0.0);
     for n in 0..count {
         let mut t = Turn {
             trades: 0.0,
@@ -355,14 +365,20 @@ async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Resul
         for phase in 0..4 {
             match (phase + n) % 4 {
                 0 => {
-                    let cpu0 = process_cpu_seconds();
+                    let (cpu0, wal0) = (process_cpu_seconds(), wal_bytes(store).await?);
                     t.trades = trades.run(store, turn).await?;
                     trade_cpu += process_cpu_seconds() - cpu0;
                     traded += t.trades * turn.as_secs_f64();
+                    wal.0 += wal_bytes(store).await? - wal0;
                 }
                 1 => t.loots = looters.run(store, turn).await?,
                 2 => t.buys = buyers.run(store, turn).await?,
-                _ => t.pgbench = pgbench_tps(pg, turn).await?,
+                _ => {
+                    let wal0 = wal_bytes(store).await?;
+                    t.pgbench = pgbench_tps(pg, turn).await?;
+                    wal.1 += wal_bytes(store).await? - wal0;
+                    pgbench_tx += t.pgbench * turn.as_secs_f64();
+                }
             }
         }
         eprintln!(
@@ -379,6 +395,8 @@ async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Resul
         turns,
         turn,
         trade_client_cpu_us: trade_cpu * 1e6 / traded.max(1.0),
+        trade_wal_bytes: wal.0 / traded.max(1.0),
+        pgbench_wal_bytes: wal.1 / pgbench_tx.max(1.0),
     })
 }
 
