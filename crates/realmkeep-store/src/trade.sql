@@ -1,13 +1,39 @@
 -- The trade as one server-side function, called by `trade.rs` (one round trip instead of a
 -- dozen, so a trade costs about what a simple update costs: see `realmkeep bench store`). The
 -- rules are the same as everywhere: both characters locked in ascending id order, the actors'
--- claims checked, items moved between bags (the placement trigger still checks every item at
--- commit), gold both ways, log rows in the same transaction.
+-- claims checked, items moved between bags (in place when the receiving bags have room: an
+-- update of the bag row, which keeps the item in `inventories`; out and in again when a full bag
+-- swaps, checked by the placement trigger at commit), gold both ways, log rows in the same
+-- transaction.
 --
 -- A source file, applied by `Store::migrate` after the migrations whenever it changed (see
 -- `sql_sources.rs`): edit it here, never in a migration. Each refusal raises its own SQLSTATE
 -- (the table is in `error.rs`), so the whole statement, and with it the transaction, is rolled
 -- back and the caller learns why without reading the message.
+
+-- The first `wanted` free slots of `who`'s bag of `slots` slots, ascending (fewer when the bag
+-- has fewer gaps; none when `wanted` is 0): one range scan of the bag's occupied slots (the
+-- primary key; an init plan, run once), the gaps found in memory, instead of one index probe per
+-- candidate slot. PL/pgSQL, not SQL, so its plan is kept across transactions; called by
+-- `realmkeep_trade`, whose `plan_cache_mode` it runs under.
+CREATE OR REPLACE FUNCTION realmkeep_free_slots(who bigint, slots integer, wanted integer)
+RETURNS smallint[]
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    free smallint[];
+BEGIN
+    IF wanted IS NULL OR wanted <= 0 THEN
+        RETURN '{}';
+    END IF;
+    SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO free FROM (
+        SELECT s::smallint FROM generate_series(0, slots - 1) s
+        WHERE s::smallint <> ALL (coalesce(
+            (SELECT array_agg(v.slot) FROM inventories v WHERE v.character_id = who), '{}'))
+        ORDER BY s LIMIT wanted) f;
+    RETURN free;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION realmkeep_trade(
     a_id bigint, a_epoch bigint, a_items bigint[], a_gold bigint,
@@ -25,8 +51,9 @@ DECLARE
     a_row record;
     b_row record;
     n integer := 0;
-    from_a bigint[];
-    from_b bigint[];
+    moved integer;
+    from_a integer;
+    from_b integer;
     a_free smallint[];
     b_free smallint[];
 BEGIN
@@ -89,45 +116,50 @@ BEGIN
         RAISE EXCEPTION 'too_much_gold' USING ERRCODE = 'RK005';
     END IF;
 
-    WITH gone AS (
-        DELETE FROM inventories
-        WHERE (character_id = a_id AND item_id = ANY (a_items)) OR (character_id = b_id AND item_id = ANY (b_items))
-        RETURNING character_id, item_id)
-    SELECT coalesce(array_agg(item_id) FILTER (WHERE character_id = a_id), '{}'),
-           coalesce(array_agg(item_id) FILTER (WHERE character_id = b_id), '{}')
-    INTO from_a, from_b FROM gone;
-    IF cardinality(from_a) <> cardinality(a_items) OR cardinality(from_b) <> cardinality(b_items) THEN
-        RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';
-    END IF;
+    -- The free slots of each side that receives items: one range scan of its bag's occupied
+    -- slots (the primary key; an init plan, run once), the first gaps computed in memory.
+    a_free := realmkeep_free_slots(a_id, inventory_slots, cardinality(b_items));
+    b_free := realmkeep_free_slots(b_id, inventory_slots, cardinality(a_items));
 
-    -- The free slots of each side that receives items, in one statement: one range scan of its
-    -- bag's occupied slots (the primary key; an init plan, run once), the first gaps computed in
-    -- memory, instead of one index probe per candidate slot (the generic plan of a NOT EXISTS per
-    -- slot).
-    a_free := '{}';
-    b_free := '{}';
-    IF cardinality(b_items) > 0 THEN
-        SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO a_free FROM (
-            SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
-            WHERE s::smallint <> ALL (coalesce(
-                (SELECT array_agg(v.slot) FROM inventories v WHERE v.character_id = a_id), '{}'))
-            ORDER BY s LIMIT cardinality(b_items)) f;
+    IF cardinality(a_free) = cardinality(b_items) AND cardinality(b_free) = cardinality(a_items) THEN
+        -- Each receiving bag has room beside what it gives: every item changes bags in place.
+        -- The item stays in `inventories`, so its place does not change kind: no placement
+        -- check at commit (the trigger watches `item_id` and `location`), and no foreign-key
+        -- check and lock of its `item_instances` row, as a delete and an insert would cost.
+        UPDATE inventories v
+        SET character_id = CASE WHEN v.character_id = a_id THEN b_id ELSE a_id END,
+            slot = CASE WHEN v.character_id = a_id THEN b_free[array_position(a_items, v.item_id)]
+                        ELSE a_free[array_position(b_items, v.item_id)] END
+        WHERE v.item_id = ANY (a_items || b_items)
+          AND ((v.character_id = a_id AND v.item_id = ANY (a_items))
+               OR (v.character_id = b_id AND v.item_id = ANY (b_items)));
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        IF moved <> cardinality(a_items) + cardinality(b_items) THEN
+            RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';
+        END IF;
+    ELSE
+        -- A bag has room only in the slots its own items leave (a full bag swapping): out
+        -- first, then the gaps counted again, then in.
+        WITH gone AS (
+            DELETE FROM inventories
+            WHERE (character_id = a_id AND item_id = ANY (a_items))
+               OR (character_id = b_id AND item_id = ANY (b_items))
+            RETURNING character_id, item_id)
+        SELECT count(*) FILTER (WHERE character_id = a_id), count(*) FILTER (WHERE character_id = b_id)
+        INTO from_a, from_b FROM gone;
+        IF from_a <> cardinality(a_items) OR from_b <> cardinality(b_items) THEN
+            RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';
+        END IF;
+        a_free := realmkeep_free_slots(a_id, inventory_slots, cardinality(b_items));
+        b_free := realmkeep_free_slots(b_id, inventory_slots, cardinality(a_items));
+        IF cardinality(a_free) < cardinality(b_items) OR cardinality(b_free) < cardinality(a_items) THEN
+            RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
+        END IF;
+        INSERT INTO inventories (character_id, slot, item_id)
+        SELECT a_id, t.slot, t.item FROM UNNEST(b_items, a_free) AS t(item, slot)
+        UNION ALL
+        SELECT b_id, t.slot, t.item FROM UNNEST(a_items, b_free) AS t(item, slot);
     END IF;
-    IF cardinality(a_items) > 0 THEN
-        SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO b_free FROM (
-            SELECT s::smallint FROM generate_series(0, inventory_slots - 1) s
-            WHERE s::smallint <> ALL (coalesce(
-                (SELECT array_agg(v.slot) FROM inventories v WHERE v.character_id = b_id), '{}'))
-            ORDER BY s LIMIT cardinality(a_items)) f;
-    END IF;
-    IF cardinality(a_free) < cardinality(b_items) OR cardinality(b_free) < cardinality(a_items) THEN
-        RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
-    END IF;
-
-    INSERT INTO inventories (character_id, slot, item_id)
-    SELECT a_id, t.slot, t.item FROM UNNEST(b_items, a_free) AS t(item, slot)
-    UNION ALL
-    SELECT b_id, t.slot, t.item FROM UNNEST(a_items, b_free) AS t(item, slot);
 
     UPDATE characters c SET gold = CASE c.id WHEN a_id THEN c.gold - a_gold + b_gold ELSE c.gold - b_gold + a_gold END
     WHERE c.id IN (a_id, b_id);

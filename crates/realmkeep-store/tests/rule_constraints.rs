@@ -337,3 +337,45 @@ async fn truncating_one_month_of_game_logs_is_refused_for_old_and_new_partitions
     .unwrap();
     assert_eq!(unguarded, 0, "every partition is guarded");
 }
+
+/// The placement trigger on `inventories` watches the columns that can take an item out of its
+/// place (migration 20261203000008): a bag row may change bags (a trade moves items so), but a
+/// bag row pointed at another item leaves the first one nowhere, and the commit refuses it.
+#[tokio::test]
+async fn a_bag_row_may_change_bags_but_not_leave_its_item_nowhere() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let ivy = support::character(s, "Ivy").await;
+    let jon = support::character(s, "Jon").await;
+    let pelt = support::grant_bag_item(s, ivy, 200, 1).await;
+    commit_all(
+        s,
+        &[format!(
+            "UPDATE inventories SET character_id = {}, slot = 59 WHERE item_id = {}",
+            jon.0, pelt.0
+        )],
+    )
+    .await
+    .expect("an item may change bags in place");
+    support::assert_items_placed(s).await;
+    let before = support::economy_snapshot(s).await;
+    let r = commit_all(
+        s,
+        &[
+            "INSERT INTO item_instances (def_id, quantity, location, origin)
+             VALUES (200, 1, 'inventory', 'test')"
+                .into(),
+            format!(
+                "UPDATE inventories SET item_id = currval('item_instances_id_seq') WHERE item_id = {}",
+                pelt.0
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(refused(r), ("23514".into(), "item_must_be_placed".into()));
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
+}

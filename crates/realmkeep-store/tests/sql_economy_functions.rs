@@ -183,3 +183,98 @@ async fn arriving_items_take_the_lowest_free_slots() {
     assert_eq!(slots(support::bag_items(s, dave).await), vec![0, 1, 2]);
     support::assert_items_placed(s).await;
 }
+
+/// Two full bags swap one item for one: neither has a free slot beside what it gives, so each
+/// item goes out first and arrives in the slot the other's item left (the trade's second path).
+#[tokio::test]
+async fn full_bags_swap_one_for_one_through_the_slots_they_free() {
+    use realmkeep_domain::{Gold, ItemId};
+    use realmkeep_store::trade::TradeSide;
+    let db = fresh_db().await;
+    let s = &db.store;
+    let erin = support::character(s, "Erin").await;
+    let finn = support::character(s, "Finn").await;
+    support::fill_bag(s, erin).await;
+    support::fill_bag(s, finn).await;
+    let erin_bag = support::bag_items(s, erin).await;
+    let finn_bag = support::bag_items(s, finn).await;
+    assert_eq!((erin_bag.len(), finn_bag.len()), (60, 60));
+    // Erin gives the item in her slot 7, Finn the one in his slot 42.
+    let (from_erin, from_finn) = (ItemId(erin_bag[7].0), ItemId(finn_bag[42].0));
+    let (gold_before, items_before) = (
+        support::total_gold(s).await,
+        support::economy_snapshot(s).await.items,
+    );
+    let r = s
+        .trade(
+            &TradeSide {
+                actor: support::off(erin),
+                items: vec![from_erin],
+                gold: Gold::new(3).unwrap(),
+            },
+            &TradeSide {
+                actor: support::off(finn),
+                items: vec![from_finn],
+                gold: Gold::ZERO,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.a_received, vec![(from_finn, 7)]);
+    assert_eq!(r.b_received, vec![(from_erin, 42)]);
+    let erin_after = support::bag_items(s, erin).await;
+    let finn_after = support::bag_items(s, finn).await;
+    assert_eq!((erin_after[7].0, erin_after[7].3), (from_finn.0, 7));
+    assert_eq!((finn_after[42].0, finn_after[42].3), (from_erin.0, 42));
+    assert_eq!((erin_after.len(), finn_after.len()), (60, 60));
+    assert_eq!(support::total_gold(s).await, gold_before);
+    assert_eq!(support::economy_snapshot(s).await.items, items_before);
+    support::assert_items_placed(s).await;
+}
+
+/// An item that changes bags with room to spare is moved in place: its bag row is updated, so
+/// the deferred placement check and the foreign-key check (which locks the item's row with
+/// `FOR KEY SHARE`, a write to `item_instances` and to the WAL for every traded item) do not run.
+/// The row's `xmax` is the witness: a lock taken by the trade would put the trade's xid in it.
+#[tokio::test]
+async fn an_item_that_changes_bags_with_room_is_moved_without_locking_its_row() {
+    use realmkeep_domain::{Gold, ItemId};
+    use realmkeep_store::trade::TradeSide;
+    let db = fresh_db().await;
+    let s = &db.store;
+    let gus = support::character(s, "Gus").await;
+    let hana = support::character(s, "Hana").await;
+    let sword = support::grant_bag_item(s, gus, 1, 1).await;
+    let pelt = support::grant_bag_item(s, hana, 200, 1).await;
+    let xmax = |item: ItemId| {
+        sqlx::query_scalar::<_, String>("SELECT xmax::text FROM item_instances WHERE id = $1")
+            .bind(item.0)
+            .fetch_one(s.pool())
+    };
+    // The grant's own foreign-key check left its lock's xid; the trade must leave it as it is.
+    let before = (xmax(sword).await.unwrap(), xmax(pelt).await.unwrap());
+    let side = |actor, items: Vec<ItemId>| TradeSide {
+        actor: support::off(actor),
+        items,
+        gold: Gold::ZERO,
+    };
+    let r = s
+        .trade(&side(gus, vec![sword]), &side(hana, vec![pelt]))
+        .await
+        .unwrap();
+    assert_eq!(r.a_received.len() + r.b_received.len(), 2);
+    assert_eq!(
+        (xmax(sword).await.unwrap(), xmax(pelt).await.unwrap()),
+        before
+    );
+    let owner = |item: ItemId| {
+        sqlx::query_scalar::<_, i64>("SELECT character_id FROM inventories WHERE item_id = $1")
+            .bind(item.0)
+            .fetch_one(s.pool())
+    };
+    assert_eq!(
+        (owner(sword).await.unwrap(), owner(pelt).await.unwrap()),
+        (hana.0, gus.0)
+    );
+    support::assert_items_placed(s).await;
+}
