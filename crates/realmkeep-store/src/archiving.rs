@@ -1,7 +1,8 @@
 //! What backups need from the server itself: where its data lives, turning WAL archiving on,
 //! named restore points, finishing the current WAL segment and waiting until it is archived, how
-//! much WAL it has written, and whether a restored server has finished its recovery. The `realmkeep backup` commands and the
-//! restore call these; the tools that copy files (pgBackRest, pg_dump) run outside this crate.
+//! much WAL it has written, and whether a restored server has finished its recovery. The
+//! `realmkeep backup` commands and the restore call these (and `bench store` the WAL written);
+//! the tools that copy files (pgBackRest, pg_dump) run outside this crate.
 
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::{Store, StoreError};
