@@ -54,6 +54,9 @@ fn bench_store_reports_its_checks() {
         "trades_ratio_min",
         "loot_pickups_ratio_max",
         "pgbench_simple_update_tps_min",
+        // What a trade and a pgbench -N transaction write to the WAL (`pg_stat_wal`).
+        "trade_wal_bytes_per_trade",
+        "pgbench_wal_bytes_per_transaction",
     ] {
         assert!(
             r["figures"][figure].as_f64().is_some_and(|v| v > 0.0),

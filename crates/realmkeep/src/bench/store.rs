@@ -11,7 +11,7 @@
 //!   server-side on arrays it built itself (target <= 1.1x that floor);
 //! - peak memory of the process.
 
-use super::store_economy::{self, wal_bytes};
+use super::store_economy;
 use super::{peak_rss_mb, process_cpu_seconds, BenchArgs, Report};
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
@@ -334,16 +334,18 @@ struct Economy {
     turns: Vec<Turn>,
     turn: Duration,
     trade_client_cpu_us: f64,
-    /// WAL written per trade, and per pgbench -N transaction (`wal_bytes`).
+    /// WAL written per trade, and per pgbench -N transaction (`Store::wal_bytes_written`).
     trade_wal_bytes: f64,
     pgbench_wal_bytes: f64,
 }
 
 /// Trades, loot pickups, market buys and the reference, `pgbench -N`, in turns (`turns`; the
-/// order rotating from turn to turn) instead of one long phase each: the machines this runs on change speed within minutes (pgbench -N has given 4,400 and
-/// 8,100 /s on the same machine the same day), and a ratio of two phases measured a minute apart
-/// measured that drift as much as the operation. Each operation's check is the median of its
-/// turns' ratios.
+/// order rotating from turn to turn) instead of one long phase each: the machines this runs on
+/// change speed within minutes (pgbench -N has given 4,400 and 8,100 /s on the same machine the
+/// same day), and a ratio of two phases measured a minute apart measured that drift as much as
+/// the operation. Each operation's check is the median of its turns' ratios. WAL is read from
+/// `pg_stat_wal` around the trades' and pgbench's turns (`Store::wal_bytes_written`): bytes per
+/// operation, a figure the machine's speed does not move.
 async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Result<Economy> {
     let (count, turn) = turns(d);
     pgbench_init(pg).await?;
@@ -365,18 +367,18 @@ async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Resul
         for phase in 0..4 {
             match (phase + n) % 4 {
                 0 => {
-                    let (cpu0, wal0) = (process_cpu_seconds(), wal_bytes(store).await?);
+                    let (cpu0, wal0) = (process_cpu_seconds(), store.wal_bytes_written().await?);
                     t.trades = trades.run(store, turn).await?;
                     trade_cpu += process_cpu_seconds() - cpu0;
                     traded += t.trades * turn.as_secs_f64();
-                    wal.0 += wal_bytes(store).await? - wal0;
+                    wal.0 += store.wal_bytes_written().await? - wal0;
                 }
                 1 => t.loots = looters.run(store, turn).await?,
                 2 => t.buys = buyers.run(store, turn).await?,
                 _ => {
-                    let wal0 = wal_bytes(store).await?;
+                    let wal0 = store.wal_bytes_written().await?;
                     t.pgbench = pgbench_tps(pg, turn).await?;
-                    wal.1 += wal_bytes(store).await? - wal0;
+                    wal.1 += store.wal_bytes_written().await? - wal0;
                     pgbench_tx += t.pgbench * turn.as_secs_f64();
                 }
             }

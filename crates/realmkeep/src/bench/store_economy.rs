@@ -255,10 +255,3 @@ pub(super) async fn traders(store: &Store, clients: usize, first: i64) -> Result
     }
     Ok(Clients(traders))
 }
-
-/// Bytes of WAL the cluster has written so far (`Store::wal_bytes_written`). Over a phase where
-/// one operation runs alone, the difference divided by its count is what one operation costs the
-/// log: a figure that does not move with the machine's speed, unlike the rates.
-pub async fn wal_bytes(store: &Store) -> Result<f64> {
-    Ok(store.wal_bytes_written().await?)
-}
