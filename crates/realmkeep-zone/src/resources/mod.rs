@@ -7,6 +7,7 @@ mod inbox;
 mod index;
 mod outbox;
 mod pending;
+mod sight;
 mod spatial;
 mod trades;
 mod wars;
@@ -17,6 +18,7 @@ pub use inbox::{CommandCounts, CommandInbox, Inbox, ResultInbox, SkillCast, Skil
 pub use index::Index;
 pub use outbox::Outbox;
 pub use pending::Pending;
+pub use sight::{Sight, Sighted};
 pub use spatial::{CellStamps, Spatial, ViewCounts};
 pub use trades::{TradeOffer as OpenOffer, TradeOffers};
 pub use wars::Wars;

@@ -22,7 +22,8 @@ pub struct Grid {
 /// A grid cell's coordinates.
 pub type Cell = (i32, i32);
 
-fn cell_of(x: f32, y: f32) -> Cell {
+/// The cell a point is in.
+pub fn cell_of(x: f32, y: f32) -> Cell {
     (
         (x / CELL_SIZE).floor() as i32,
         (y / CELL_SIZE).floor() as i32,
@@ -86,6 +87,11 @@ impl Grid {
                 let d2 = (ex - x).powi(2) + (ey - y).powi(2);
                 (d2 <= r2).then(|| (*e, d2.sqrt()))
             })
+    }
+
+    /// Every entity in the grid with where it stands, cell by cell.
+    pub fn entries(&self) -> impl Iterator<Item = (Entity, f32, f32)> + '_ {
+        self.cells.values().flat_map(|v| v.iter().copied())
     }
 
     pub fn count_near(&self, x: f32, y: f32, radius: f32) -> u32 {
