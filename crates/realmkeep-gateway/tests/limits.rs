@@ -471,6 +471,16 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
         assert!(counted >= 1.0, "and counted: {counted}");
     }
     assert!(total(&s, "realmkeep_zone_players", &[]) >= 1.0);
+    // Alice's socket watches: her views are counted (she walked, so some were computed), none
+    // in a crowd.
+    assert!(total(&s, "realmkeep_zone_views_computed_total", &[]) >= 1.0);
+    for counted in [
+        "realmkeep_zone_views_skipped_total",
+        "realmkeep_zone_views_crowded_total",
+    ] {
+        assert!(s.samples.iter().any(|x| x.metric == counted), "{counted}");
+    }
+    assert_eq!(total(&s, "realmkeep_zone_views_crowded_total", &[]), 0.0);
     assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
     assert!(total(&s, "realmkeep_gateway_messages_in_total", &[]) >= 50.0);
     assert!(total(&s, "realmkeep_gateway_messages_out_total", &[]) >= 2.0);

@@ -34,6 +34,12 @@ pub struct Counters {
     /// `PENDING_CRITICAL_PER_PLAYER_MAX`, or the zone's pending requests full); a client hears
     /// `try_again`. Counted as routed (a notice to a player without a connection is counted too).
     pub told_busy: AtomicU64,
+    /// The zone's views of watching players since it started (`realmkeep_zone::ViewCounts`):
+    /// computed, skipped (nothing around had changed), and of those computed, in a crowd (so the
+    /// viewer's next view comes at the crowd's pace).
+    pub views_computed: AtomicU64,
+    pub views_skipped: AtomicU64,
+    pub views_crowded: AtomicU64,
     pub store_pending: AtomicU64,
     pub store_backlog: AtomicU64,
     pub cache_applied: AtomicU64,
@@ -134,6 +140,9 @@ pub struct HostMetrics {
     /// "Busy" notices the zone routed to players (a critical action over the player's or the
     /// zone's bound).
     pub told_busy: u64,
+    pub views_computed: u64,
+    pub views_skipped: u64,
+    pub views_crowded: u64,
     pub inputs_held: u64,
     pub saves_ok: u64,
     pub save_rows_ok: u64,
@@ -274,6 +283,9 @@ impl Metrics {
             players,
             commands_busy: g(&c.commands_busy),
             told_busy: g(&c.told_busy),
+            views_computed: g(&c.views_computed),
+            views_skipped: g(&c.views_skipped),
+            views_crowded: g(&c.views_crowded),
             inputs_held: g(&c.inputs_held),
             saves_ok: g(&c.saves_ok),
             save_rows_ok: g(&c.save_rows_ok),

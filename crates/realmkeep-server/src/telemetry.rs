@@ -144,6 +144,9 @@ fn export_status(s: &ClusterStatus) {
         counter("realmkeep_zone_reactions_total", m.reactions);
         counter("realmkeep_zone_commands_busy_total", m.commands_busy);
         counter("realmkeep_zone_told_busy_total", m.told_busy);
+        counter("realmkeep_zone_views_computed_total", m.views_computed);
+        counter("realmkeep_zone_views_skipped_total", m.views_skipped);
+        counter("realmkeep_zone_views_crowded_total", m.views_crowded);
         counter("realmkeep_saves_total", m.saves_ok);
         counter("realmkeep_saves_failed_total", m.saves_failed);
         counter("realmkeep_save_retries_total", m.save_retries);

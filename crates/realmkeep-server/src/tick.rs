@@ -19,6 +19,7 @@ use realmkeep_zone::io::{
     Action, Denial, PlayerCommand, PlayerEvent, ReplyTo, ZoneInput, ZoneOutput,
 };
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::{error::TrySendError, Receiver};
@@ -38,6 +39,10 @@ pub(crate) trait Sim: Send + 'static {
     fn drain(&mut self, out: &mut Vec<ZoneOutput>);
     /// The loop dropped this many steps to catch up with the wall clock.
     fn dropped(&mut self, _steps: u64) {}
+    /// Views of watching players so far.
+    fn view_counts(&self) -> realmkeep_zone::ViewCounts {
+        realmkeep_zone::ViewCounts::default()
+    }
 }
 
 /// A read of the zone's views, run on the tick thread between two ticks.
@@ -91,6 +96,10 @@ impl<Z: Sim> TickLoop<Z> {
             self.tick_once();
             self.metrics.record_tick(started.elapsed());
             bump(&c.ticks);
+            let views = self.zone.view_counts();
+            c.views_computed.store(views.computed, Relaxed);
+            c.views_skipped.store(views.skipped, Relaxed);
+            c.views_crowded.store(views.crowded, Relaxed);
             deadline += TICK;
             let now = Instant::now();
             if now < deadline {

@@ -1,5 +1,5 @@
 //! The one place the host calls the zone crate's `Zone` API (`new`, `push_input`, `tick`,
-//! `react`, `drain_outputs`, `steps_dropped`).
+//! `react`, `drain_outputs`, `steps_dropped`, `view_counts`).
 
 use crate::config::HostConfig;
 use crate::limits::TICK;
@@ -33,6 +33,10 @@ impl Sim for Zone {
 
     fn dropped(&mut self, steps: u64) {
         self.steps_dropped(steps);
+    }
+
+    fn view_counts(&self) -> realmkeep_zone::ViewCounts {
+        Zone::view_counts(self)
     }
 }
 

@@ -226,7 +226,8 @@ impl Zone {
         clock.dropped = clock.dropped.saturating_add(steps);
     }
 
-    /// Views computed and skipped so far (nothing around the viewer had changed).
+    /// Views computed and skipped so far (nothing around the viewer had changed), and those
+    /// computed in a crowd.
     pub fn view_counts(&self) -> ViewCounts {
         *self.world.resource::<ViewCounts>()
     }

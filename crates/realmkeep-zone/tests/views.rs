@@ -6,8 +6,8 @@ use common::*;
 use realmkeep_domain::CharacterId;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::{
-    PLAYER_SPEED, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY,
-    VIEW_NEAR_RADIUS, VIEW_RADIUS,
+    PLAYER_SPEED, VIEW_CROWD_ENTITIES, VIEW_CROWD_EVERY_TICKS, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX,
+    VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS,
 };
 use realmkeep_zone::Zone;
 
@@ -395,5 +395,74 @@ fn steps_the_host_dropped_are_corrected_in_the_next_view() {
             .flat_map(|v| &v.moved)
             .any(|m| m.net_id == walker && (m.y - y).abs() < 0.5 && m.vy > 5.0),
         "{corrected:?}"
+    );
+}
+
+/// A zone with watcher 1 at (100, 100) and `others` players standing around it within 11 units.
+fn crowd_around_1(others: i64) -> Zone {
+    let mut z = zone();
+    spawn(&mut z, character(1, 100.0, 100.0));
+    for i in 0..others {
+        let (a, r) = (i as f32 * 0.7, 2.0 + (i % 9) as f32);
+        spawn(
+            &mut z,
+            character(10 + i, 100.0 + r * a.cos(), 100.0 + r * a.sin()),
+        );
+    }
+    watch(&mut z, 1);
+    z
+}
+
+#[test]
+fn a_viewer_in_a_crowd_is_told_at_the_crowds_pace_and_one_among_few_at_the_full_pace() {
+    let ticks = VIEW_CROWD_EVERY_TICKS * 20;
+    // Among few: a view every VIEW_EVERY_TICKS (computed or skipped), none crowded.
+    let mut few = crowd_around_1(VIEW_CROWD_ENTITIES as i64 - 2);
+    run(&mut few, VIEW_CROWD_EVERY_TICKS);
+    let before = few.view_counts();
+    run(&mut few, ticks);
+    let after = few.view_counts();
+    let looked_few = after.computed + after.skipped - before.computed - before.skipped;
+    assert_eq!(
+        looked_few,
+        ticks / VIEW_EVERY_TICKS,
+        "{before:?} → {after:?}"
+    );
+    assert_eq!(after.crowded, 0);
+
+    // In a crowd: the first view finds it, and from then on a view every VIEW_CROWD_EVERY_TICKS.
+    let mut crowd = crowd_around_1(VIEW_CROWD_ENTITIES as i64 + 4);
+    run(&mut crowd, VIEW_CROWD_EVERY_TICKS);
+    let before = crowd.view_counts();
+    assert!(before.crowded >= 1, "{before:?}");
+    run(&mut crowd, ticks);
+    let after = crowd.view_counts();
+    let looked = after.computed + after.skipped - before.computed - before.skipped;
+    assert_eq!(
+        looked,
+        ticks / VIEW_CROWD_EVERY_TICKS,
+        "{before:?} → {after:?}"
+    );
+    assert!(looked < looked_few, "a crowd's pace is slower");
+
+    // A start in the crowd is told within the crowd's interval, and where it goes is believed.
+    let walker = crowd.player(CharacterId(10)).unwrap();
+    command(
+        &mut crowd,
+        10,
+        PlayerCommand::MoveTo {
+            x: walker.x + 8.0,
+            y: walker.y,
+        },
+    );
+    let told = views(&run(&mut crowd, VIEW_CROWD_EVERY_TICKS + 1), 1);
+    let start = told
+        .iter()
+        .flat_map(|v| &v.moved)
+        .find(|m| m.net_id == walker.net_id)
+        .unwrap_or_else(|| panic!("the start told: {told:?}"));
+    assert!(
+        (start.vx - PLAYER_SPEED).abs() < 0.01,
+        "with its velocity: {start:?}"
     );
 }

@@ -341,6 +341,8 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                     "tick_p99_us": tick.p99_us,
                     "tick_max_us": tick.max_us,
                     "told_busy": m.told_busy,
+                    "views_computed": m.views_computed,
+                    "views_crowded": m.views_crowded,
                 })
             })
             .collect();

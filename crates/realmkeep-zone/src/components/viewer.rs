@@ -37,4 +37,17 @@ pub struct Viewer {
     /// A distant entity's change waits for its turn: the next view is computed whatever the
     /// grid's stamps say.
     pub deferred: bool,
+    /// Its last view held more than `VIEW_CROWD_ENTITIES`: viewed at the crowd's pace.
+    pub crowded: bool,
+}
+
+impl Viewer {
+    /// Ticks between two of its views.
+    pub fn every_ticks(&self) -> u64 {
+        if self.crowded {
+            crate::limits::VIEW_CROWD_EVERY_TICKS
+        } else {
+            crate::limits::VIEW_EVERY_TICKS
+        }
+    }
 }

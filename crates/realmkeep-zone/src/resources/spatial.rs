@@ -138,9 +138,10 @@ impl CellStamps {
 }
 
 /// Views of watching players since the zone started: computed, and skipped because nothing
-/// around the viewer had changed.
+/// around the viewer had changed; and of those computed, the views that found a crowd.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ViewCounts {
     pub computed: u64,
     pub skipped: u64,
+    pub crowded: u64,
 }

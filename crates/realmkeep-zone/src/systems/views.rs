@@ -1,5 +1,5 @@
 //! What each watching player can see: every `VIEW_EVERY_TICKS` (spread over ticks by character
-//! id), the entities within `VIEW_RADIUS` on the spatial grid (the nearest
+//! id; every `VIEW_CROWD_EVERY_TICKS` for a viewer whose last view held a crowd), the entities within `VIEW_RADIUS` on the spatial grid (the nearest
 //! `VIEW_ENTITIES_MAX`), compared with what its client was told last, sent as one
 //! `PlayerEvent::View` of deltas when anything changed. Beyond `VIEW_NEAR_RADIUS` an entity's
 //! moves are told on every `VIEW_FAR_EVERY`th view only (interest tiers). Players that never sent
@@ -25,7 +25,7 @@
 use crate::components::*;
 use crate::io::{Entered, Moved, NetId, PlayerEvent, ViewDelta, Visible};
 use crate::limits::{
-    CELL_STAMPS_KEPT_TICKS, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX, VIEW_EVERY_TICKS, VIEW_FAR_EVERY,
+    CELL_STAMPS_KEPT_TICKS, VIEW_CROWD_ENTITIES, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX, VIEW_FAR_EVERY,
     VIEW_NEAR_RADIUS, VIEW_RADIUS,
 };
 use crate::resources::*;
@@ -72,13 +72,15 @@ pub fn send_views(
     }
     stamps.forget_before(clock.tick.saturating_sub(CELL_STAMPS_KEPT_TICKS));
     let at = Now::of(&clock);
-    let due = |p: &Player| {
-        p.character.0.rem_euclid(VIEW_EVERY_TICKS as i64) as u64 == clock.tick % VIEW_EVERY_TICKS
+    // Each viewer at its pace (a crowd's is slower), spread over the ticks by character id.
+    let due = |p: &Player, v: &Viewer| {
+        let every = v.every_ticks();
+        p.character.0.rem_euclid(every as i64) as u64 == clock.tick % every
     };
     // What this tick's views read, gathered once, when one of them is computed.
     if viewers
         .iter()
-        .any(|(p, t, v)| due(p) && looks_again(v, t, stamps, clock.tick))
+        .any(|(p, t, v)| due(p, v) && looks_again(v, t, stamps, clock.tick))
     {
         gather(sight, &spatial, &seen, at);
     }
@@ -91,7 +93,7 @@ pub fn send_views(
     let mut near: Vec<(&Sighted, f32)> = Vec::new();
     let mut in_view: Vec<(NetId, Told)> = Vec::new();
     for (player, t, mut viewer) in &mut viewers {
-        if !due(player) {
+        if !due(player, &viewer) {
             continue;
         }
         let again = looks_again(&viewer, t, stamps, clock.tick);
@@ -110,6 +112,8 @@ pub fn send_views(
         }
         near.sort_unstable_by_key(|(s, _)| s.net);
         let delta = compare(&mut viewer, &near, &mut in_view, at, visible_of);
+        viewer.crowded = near.len() > VIEW_CROWD_ENTITIES;
+        counts.crowded += viewer.crowded as u64;
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
@@ -177,10 +181,10 @@ impl Now {
 /// where it will be one view later, or its hit points) to be told again. A stop is always told
 /// (a slow walker's stop would drift below the bound for a long while, and nothing around
 /// would change to look again).
-fn drifted(was: &Told, here: &Told, now: Now) -> bool {
+fn drifted(was: &Told, here: &Told, now: Now, every_ticks: u64) -> bool {
     let stopped = (was.vx, was.vy) != (0.0, 0.0) && (here.vx, here.vy) == (0.0, 0.0);
     let (bx, by) = was.believed(now.tick.wrapping_sub(was.at), now.step_s);
-    let ahead = VIEW_EVERY_TICKS as f32 * now.step_s;
+    let ahead = every_ticks as f32 * now.step_s;
     let (ex, ey) = (bx - here.x, by - here.y);
     let (ax, ay) = (
         ex + (was.vx - here.vx) * ahead,
@@ -203,6 +207,7 @@ fn compare(
 ) -> ViewDelta {
     viewer.views = viewer.views.wrapping_add(1);
     let views = viewer.views;
+    let every = viewer.every_ticks();
     viewer.deferred = false;
     in_view.clear();
     let mut delta = ViewDelta::default();
@@ -232,7 +237,7 @@ fn compare(
                 });
             }
             Some(was) => {
-                let changed = drifted(&was, &here, at);
+                let changed = drifted(&was, &here, at, every);
                 let due = is_near || (views.wrapping_add(net.0)) % VIEW_FAR_EVERY == 0;
                 if changed && due {
                     delta.moved.push(Moved {
@@ -296,6 +301,7 @@ fn visible(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::VIEW_EVERY_TICKS;
 
     const NOW: Now = Now {
         tick: 100,
@@ -316,23 +322,54 @@ mod tests {
     #[test]
     fn a_belief_is_told_again_when_it_drifts_a_stop_always() {
         // Told walking at 6 u/s 10 ticks ago (believed at 3.0), and she is there: nothing.
-        assert!(!drifted(&told(0.0, 6.0, 90), &told(3.0, 6.0, 100), NOW));
+        assert!(!drifted(
+            &told(0.0, 6.0, 90),
+            &told(3.0, 6.0, 100),
+            NOW,
+            VIEW_EVERY_TICKS
+        ));
         // She stopped at 3.0: a stop is told, however slow the walk was.
-        assert!(drifted(&told(0.0, 6.0, 90), &told(3.0, 0.0, 100), NOW));
-        assert!(drifted(&told(0.0, 0.5, 90), &told(0.25, 0.0, 100), NOW));
+        assert!(drifted(
+            &told(0.0, 6.0, 90),
+            &told(3.0, 0.0, 100),
+            NOW,
+            VIEW_EVERY_TICKS
+        ));
+        assert!(drifted(
+            &told(0.0, 0.5, 90),
+            &told(0.25, 0.0, 100),
+            NOW,
+            VIEW_EVERY_TICKS
+        ));
         // A slight turn within the bound now and one view later: nothing.
-        assert!(!drifted(&told(0.0, 6.0, 90), &told(3.05, 5.9, 100), NOW));
+        assert!(!drifted(
+            &told(0.0, 6.0, 90),
+            &told(3.05, 5.9, 100),
+            NOW,
+            VIEW_EVERY_TICKS
+        ));
         // Off by more than the bound: told.
         assert!(drifted(
             &told(0.0, 6.0, 90),
             &told(3.0 + VIEW_DRIFT_MAX + 0.01, 6.0, 100),
-            NOW
+            NOW,
+            VIEW_EVERY_TICKS
         ));
         // Hit points changed: told.
         let mut wounded = told(3.0, 6.0, 100);
         wounded.health = 9;
-        assert!(drifted(&told(0.0, 6.0, 90), &wounded, NOW));
+        assert!(drifted(
+            &told(0.0, 6.0, 90),
+            &wounded,
+            NOW,
+            VIEW_EVERY_TICKS
+        ));
         // Standing and standing: nothing, however long since.
-        assert!(!drifted(&told(3.0, 0.0, 0), &told(3.0, 0.0, 100), NOW));
+        assert!(!drifted(
+            &told(3.0, 0.0, 0),
+            &told(3.0, 0.0, 100),
+            NOW,
+            VIEW_EVERY_TICKS
+        ));
     }
 }
