@@ -161,6 +161,8 @@ fn bench_gateway_reports_its_checks() {
         "answers_12",
         "frames_up_per_player_s_12",
         "frames_down_per_player_s_12",
+        "frames_down_per_player_s_view_12",
+        "views_per_player_s_12",
         "down_kb_per_player_s_12",
         "gateway_cpu_us_per_message_12",
         "echo_frame_bytes_12",

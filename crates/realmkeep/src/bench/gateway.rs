@@ -405,7 +405,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     // Open the windows.
     let node_stats0 = node.stats(Some("stats")).await?;
     let meters = Http::new(&url);
-    let sent0 = SentBytes::scrape(&meters).await?;
+    let (sent0, messages0) = SentBytes::scrape(&meters).await?;
     bots_window(&mut bots).await?;
     let bot_pids: Vec<u32> = bots.iter().map(|b| b.pid()).collect();
     let bots_cpu = |pids: &[u32]| pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
@@ -420,7 +420,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     let node_stats = node.stats(Some("stats")).await?;
     let w = bots_window(&mut bots).await?;
     let window_s = t0.elapsed().as_secs_f64();
-    let sent_by_kind = SentBytes::scrape(&meters).await?.since(&sent0);
+    let (sent, messages) = SentBytes::scrape(&meters).await?;
+    let (sent_by_kind, messages_by_kind) = (sent.since(&sent0), messages.since(&messages0));
     let m = Measured {
         players,
         held: f(&w, "connected") as u64,
@@ -443,11 +444,18 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         try_again: f(&w, "try_again") as u64,
         told_busy: (all_zones(&node_stats, "told_busy") - all_zones(&node_stats0, "told_busy"))
             .max(0.0) as u64,
+        views_computed: (all_zones(&node_stats, "views_computed")
+            - all_zones(&node_stats0, "views_computed"))
+        .max(0.0) as u64,
+        views_crowded: (all_zones(&node_stats, "views_crowded")
+            - all_zones(&node_stats0, "views_crowded"))
+        .max(0.0) as u64,
         frames_up: f(&w, "frames_up") as u64,
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,
         bytes_down: f(&w, "bytes_down") as u64,
         sent_by_kind,
+        messages_by_kind,
     };
     for b in bots {
         b.finish().await?;

@@ -42,12 +42,18 @@ pub(super) struct Measured {
     /// "Busy" notices the zones sent over the window (a critical action over the player's bound
     /// of waiting ones, or a zone's pending requests full): the zones' share of `try_again`.
     pub(super) told_busy: u64,
+    /// The zones' views computed over the window, and of those, the ones that found a crowd
+    /// (the viewer's next view comes at the crowd's pace).
+    pub(super) views_computed: u64,
+    pub(super) views_crowded: u64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
     pub(super) frames_down: u64,
     pub(super) bytes_down: u64,
     /// The node's payload bytes sent over the window, by kind of message.
     pub(super) sent_by_kind: SentBytes,
+    /// And the messages (WebSocket frames), by kind.
+    pub(super) messages_by_kind: SentBytes,
 }
 
 impl Measured {
@@ -79,6 +85,9 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     );
     fig(r, "try_again_answers", m.try_again as f64);
     fig(r, "zone_told_busy", m.told_busy as f64);
+    fig(r, "views_per_player_s", m.per_player_s(m.views_computed));
+    let crowded = m.views_crowded as f64 / m.views_computed.max(1) as f64;
+    fig(r, "views_crowded_share", crowded);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
     fig(r, "tick_p99_ms", m.tick_p99_ms);
     fig(r, "tick_max_ms", m.tick_max_ms);
@@ -102,6 +111,10 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     }
     fig(r, "up_kb_per_player_s", up);
     fig(r, "frames_down_per_player_s", m.per_player_s(m.frames_down));
+    for (kind, messages) in &m.messages_by_kind.0 {
+        let v = m.per_player_s(*messages as u64);
+        fig(r, &format!("frames_down_per_player_s_{kind}"), v);
+    }
     fig(r, "frames_up_per_player_s", m.per_player_s(m.frames_up));
     let gw_us = m.node_cpu_s * 1e6 / m.messages().max(1.0);
     let echo_us = echo.node_cpu_s * 1e6 / echo.messages().max(1.0);
@@ -177,26 +190,31 @@ pub(super) fn record_idle(r: &mut Report, m: &Measured) {
 }
 
 const BYTES_OUT: &str = "realmkeep_gateway_bytes_out_total{kind=\"";
+const MESSAGES_OUT: &str = "realmkeep_gateway_messages_out_total{kind=\"";
 /// Kinds a scrape reads at the most (the gateway has five).
 const KINDS_MAX: usize = 16;
 
-/// Bytes sent so far, by kind, in the order the node lists them.
+/// Bytes (or messages) sent so far, by kind, in the order the node lists them.
 #[derive(Debug, Default, Clone)]
 pub(super) struct SentBytes(pub(super) Vec<(String, f64)>);
 
 impl SentBytes {
-    pub(super) async fn scrape(http: &Http) -> Result<Self> {
+    /// The bytes and the messages sent so far, by kind.
+    pub(super) async fn scrape(http: &Http) -> Result<(Self, Self)> {
         let (status, body) = http.raw("GET", "/metrics", None, "").await?;
         if status != 200 {
             bail!("the node's /metrics answered {status}");
         }
-        Ok(Self::parse(&body))
+        Ok((
+            Self::parse(&body, BYTES_OUT),
+            Self::parse(&body, MESSAGES_OUT),
+        ))
     }
 
-    fn parse(text: &str) -> Self {
+    fn parse(text: &str, metric: &str) -> Self {
         let mut kinds = Vec::new();
         for line in text.lines() {
-            let Some(rest) = line.strip_prefix(BYTES_OUT) else {
+            let Some(rest) = line.strip_prefix(metric) else {
                 continue;
             };
             let Some((kind, value)) = rest.split_once("\"} ") else {
@@ -239,12 +257,15 @@ mod tests {
             "# TYPE realmkeep_gateway_bytes_out_total counter\n\
              realmkeep_gateway_bytes_out_total{kind=\"view\"} 100\n\
              realmkeep_gateway_bytes_out_total{kind=\"chat\"} 5\n\
+             realmkeep_gateway_messages_out_total{kind=\"view\"} 3\n\
              realmkeep_gateway_bytes_in_total 7\n",
+            BYTES_OUT,
         );
         let after = SentBytes::parse(
             "realmkeep_gateway_bytes_out_total{kind=\"view\"} 350\n\
              realmkeep_gateway_bytes_out_total{kind=\"chat\"} 5\n\
              realmkeep_gateway_bytes_out_total{kind=\"answer\"} 40\n",
+            BYTES_OUT,
         );
         let d = after.since(&before);
         assert_eq!(
@@ -255,5 +276,11 @@ mod tests {
                 ("answer".to_string(), 40.0)
             ]
         );
+        let messages = SentBytes::parse(
+            "realmkeep_gateway_messages_out_total{kind=\"view\"} 3\n\
+             realmkeep_gateway_bytes_out_total{kind=\"view\"} 100\n",
+            MESSAGES_OUT,
+        );
+        assert_eq!(messages.0, vec![("view".to_string(), 3.0)]);
     }
 }
