@@ -76,6 +76,7 @@ fn bench_zone_reports_its_checks() {
         "200",
         "--seconds",
         "1",
+        "--watching",
     ]);
     assert_eq!(r["bench"], "zone");
     assert!(r["pass"].is_boolean());
@@ -94,6 +95,13 @@ fn bench_zone_reports_its_checks() {
     assert_eq!(r["parameters"]["players"], 20);
     assert_eq!(r["figures"]["players_spawned"], 20.0);
     assert_eq!(r["figures"]["monsters_spawned"], 200.0);
+    // Every player watched, so views were computed in the ticks.
+    assert_eq!(r["parameters"]["watching"], true);
+    assert!(
+        r["figures"]["views_computed"].as_f64().unwrap() >= 20.0,
+        "{}",
+        r["figures"]
+    );
     for f in [
         "tick_p99_ms_no_save",
         "tick_p99_ms_with_save",

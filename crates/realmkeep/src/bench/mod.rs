@@ -56,6 +56,10 @@ pub struct BenchArgs {
     /// Monsters of `zone` (the figure is 10,000).
     #[arg(long, default_value_t = 10_000)]
     pub monsters: u32,
+    /// In `zone`, every player watches as a socket's player does (`ZoneInput::Watch`): each
+    /// gets its view deltas, so the views' cost is in the ticks.
+    #[arg(long)]
+    pub watching: bool,
     /// Active players of `gateway`, one phase each (the figures).
     #[arg(long, value_delimiter = ',', default_value = "1000,2000,5000")]
     pub crowds: Vec<u32>,

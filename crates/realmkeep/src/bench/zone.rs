@@ -6,6 +6,10 @@
 //!   alternate (10 s each at most) in one run, so the machine's noise falls on both alike;
 //! - memory per player: heap bytes in use before and after spawning them (and resident memory).
 //!
+//! With `--watching`, every player watches as a socket's player does, so each tick also computes
+//! their view deltas (`views_computed` counts them): the zone's share of a node's work with
+//! players on sockets.
+//!
 //! The players are real: made in a private PostgreSQL (the simulator's seeding), claimed and
 //! loaded with `Store::claim_and_load`, then placed at random points of the zone (their
 //! positions are the one thing the benchmark sets by hand; the start of a new character is the
@@ -112,13 +116,14 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     let tick_ms = zone_tick::TICK.as_millis() as u64;
     let window_s = seconds.min(WINDOW_MAX.as_secs());
     let pairs = seconds.div_ceil(window_s);
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         ZoneConfig::new(ZONE, content.clone(), SEED),
         WARMUP_MIN.as_millis() as u64 / tick_ms,
         window_s * 1_000 / tick_ms,
         pairs,
         SEED,
     );
+    plan.watching = args.watching;
     eprintln!(
         "bench zone: {} s warm-up, then {pairs} x 2 windows of {window_s} s, a batch save of every player in every other one",
         plan.warmup_ticks * tick_ms / 1_000
@@ -143,6 +148,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     let mut report = Report::new("zone");
     report.param("players", n);
     report.param("monsters", args.monsters);
+    report.param("watching", args.watching);
     report.param("seconds_per_kind", pairs * window_s);
     report.param("window_seconds", window_s);
     report.param("tick_hz", 1_000 / tick_ms);
@@ -168,6 +174,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     }
     report.figure("players_spawned", r.players as f64);
     report.figure("monsters_spawned", r.monsters as f64);
+    report.figure("views_computed", r.views_computed as f64);
     let per_player = |bytes: f64| bytes.max(0.0) / 1024.0 / n as f64;
     report.figure(
         "memory_per_player_kib",

@@ -37,6 +37,8 @@ pub struct Plan {
     /// Windows of each kind.
     pub pairs: u64,
     pub seed: u64,
+    /// Every player watches (gets view deltas, as a socket's player does).
+    pub watching: bool,
 }
 
 impl Plan {
@@ -63,6 +65,7 @@ impl Plan {
             window_ticks: w,
             pairs: pairs.max(1),
             seed,
+            watching: false,
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct RunResult {
     /// Heap bytes in use before and after the players were spawned.
     pub heap_before: u64,
     pub heap_after: u64,
+    /// Views of watching players the zone computed over the whole run (0 unless `watching`).
+    pub views_computed: u64,
 }
 
 /// Bytes allocated on the heap and in use now, as glibc's allocator counts them (every arena,
@@ -164,6 +169,14 @@ pub fn run(
     }
     zone.tick();
     zone.drain_outputs();
+    if plan.watching {
+        for (_, loaded) in players {
+            zone.push_input(ZoneInput::Watch {
+                character: loaded.id,
+            })
+            .map_err(|_| anyhow::anyhow!("the zone's input queue is full"))?;
+        }
+    }
     r.players = zone.player_count();
     r.monsters = zone.monster_count();
     r.rss_after_mb = rss_mb();
@@ -271,5 +284,6 @@ pub fn run(
     }
     r.without = windows[0];
     r.with = windows[1];
+    r.views_computed = zone.view_counts().computed;
     Ok(r)
 }
