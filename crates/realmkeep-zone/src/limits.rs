@@ -57,6 +57,7 @@ pub const VIEW_EVERY_TICKS: u64 = 2;
 /// node's work with thousands of players; and a start seen 100 ms later among fifty others
 /// does not stand out as it would in a duel. Below it, views keep the full pace.
 pub const VIEW_CROWD_ENTITIES: usize = 48;
+/// Ticks between two views of a viewer in a crowd (5 Hz at 20 Hz).
 pub const VIEW_CROWD_EVERY_TICKS: u64 = 2 * VIEW_EVERY_TICKS;
 /// How far a player sees: entities within it are in view.
 pub const VIEW_RADIUS: f32 = 48.0;

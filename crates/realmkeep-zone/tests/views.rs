@@ -413,48 +413,36 @@ fn crowd_around_1(others: i64) -> Zone {
     z
 }
 
+/// Views of watcher 1 (the zone's only watcher) that came due over `ticks`: computed or skipped.
+fn looked_over(z: &mut Zone, ticks: u64) -> u64 {
+    let (before, _) = (z.view_counts(), run(z, ticks));
+    let after = z.view_counts();
+    after.computed + after.skipped - before.computed - before.skipped
+}
+
 #[test]
 fn a_viewer_in_a_crowd_is_told_at_the_crowds_pace_and_one_among_few_at_the_full_pace() {
     let ticks = VIEW_CROWD_EVERY_TICKS * 20;
     // Among few: a view every VIEW_EVERY_TICKS (computed or skipped), none crowded.
     let mut few = crowd_around_1(VIEW_CROWD_ENTITIES as i64 - 2);
     run(&mut few, VIEW_CROWD_EVERY_TICKS);
-    let before = few.view_counts();
-    run(&mut few, ticks);
-    let after = few.view_counts();
-    let looked_few = after.computed + after.skipped - before.computed - before.skipped;
-    assert_eq!(
-        looked_few,
-        ticks / VIEW_EVERY_TICKS,
-        "{before:?} → {after:?}"
-    );
-    assert_eq!(after.crowded, 0);
+    let looked_few = looked_over(&mut few, ticks);
+    assert_eq!(looked_few, ticks / VIEW_EVERY_TICKS);
+    assert_eq!(few.view_counts().crowded, 0);
 
     // In a crowd: the first view finds it, and from then on a view every VIEW_CROWD_EVERY_TICKS.
-    let mut crowd = crowd_around_1(VIEW_CROWD_ENTITIES as i64 + 4);
+    let others = VIEW_CROWD_ENTITIES as i64 + 4;
+    let mut crowd = crowd_around_1(others);
     run(&mut crowd, VIEW_CROWD_EVERY_TICKS);
-    let before = crowd.view_counts();
-    assert!(before.crowded >= 1, "{before:?}");
-    run(&mut crowd, ticks);
-    let after = crowd.view_counts();
-    let looked = after.computed + after.skipped - before.computed - before.skipped;
-    assert_eq!(
-        looked,
-        ticks / VIEW_CROWD_EVERY_TICKS,
-        "{before:?} → {after:?}"
-    );
+    assert!(crowd.view_counts().crowded >= 1);
+    let looked = looked_over(&mut crowd, ticks);
+    assert_eq!(looked, ticks / VIEW_CROWD_EVERY_TICKS);
     assert!(looked < looked_few, "a crowd's pace is slower");
 
-    // A start in the crowd is told within the crowd's interval, and where it goes is believed.
+    // A start in the crowd is told within the crowd's interval, with its velocity.
     let walker = crowd.player(CharacterId(10)).unwrap();
-    command(
-        &mut crowd,
-        10,
-        PlayerCommand::MoveTo {
-            x: walker.x + 8.0,
-            y: walker.y,
-        },
-    );
+    let (x, y) = (walker.x + 8.0, walker.y);
+    command(&mut crowd, 10, PlayerCommand::MoveTo { x, y });
     let told = views(&run(&mut crowd, VIEW_CROWD_EVERY_TICKS + 1), 1);
     let start = told
         .iter()
@@ -465,4 +453,13 @@ fn a_viewer_in_a_crowd_is_told_at_the_crowds_pace_and_one_among_few_at_the_full_
         (start.vx - PLAYER_SPEED).abs() < 0.01,
         "with its velocity: {start:?}"
     );
+
+    // The crowd walks away, out of sight: the full pace again.
+    for i in 0..others {
+        let a = i as f32 * 0.7;
+        let (x, y) = (100.0 + 60.0 * a.cos(), 100.0 + 60.0 * a.sin());
+        command(&mut crowd, 10 + i, PlayerCommand::MoveTo { x, y });
+    }
+    run(&mut crowd, 20 * 12);
+    assert_eq!(looked_over(&mut crowd, ticks), ticks / VIEW_EVERY_TICKS);
 }

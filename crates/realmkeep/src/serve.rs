@@ -342,6 +342,7 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                     "tick_max_us": tick.max_us,
                     "told_busy": m.told_busy,
                     "views_computed": m.views_computed,
+                    "views_skipped": m.views_skipped,
                     "views_crowded": m.views_crowded,
                 })
             })

@@ -95,10 +95,11 @@ fn bench_zone_reports_its_checks() {
     assert_eq!(r["parameters"]["players"], 20);
     assert_eq!(r["figures"]["players_spawned"], 20.0);
     assert_eq!(r["figures"]["monsters_spawned"], 200.0);
-    // Every player watched, so views were computed in the ticks.
+    // Every player watched, so views were computed in the ticks: far more than each one's
+    // first view (the windows alone hold 2 s of views at 10 Hz for 20 fighting players).
     assert_eq!(r["parameters"]["watching"], true);
     assert!(
-        r["figures"]["views_computed"].as_f64().unwrap() >= 20.0,
+        r["figures"]["views_computed"].as_f64().unwrap() >= 100.0,
         "{}",
         r["figures"]
     );

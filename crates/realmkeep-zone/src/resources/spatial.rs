@@ -89,9 +89,9 @@ impl Grid {
             })
     }
 
-    /// Every entity in the grid with where it stands, cell by cell.
-    pub fn entries(&self) -> impl Iterator<Item = (Entity, f32, f32)> + '_ {
-        self.cells.values().flat_map(|v| v.iter().copied())
+    /// The entities in one cell, with where they stand.
+    pub fn cell(&self, c: Cell) -> &[(Entity, f32, f32)] {
+        self.cells.get(&c).map_or(&[], |v| v.as_slice())
     }
 
     pub fn count_near(&self, x: f32, y: f32, radius: f32) -> u32 {

@@ -1,6 +1,6 @@
 //! What each watching player can see: every `VIEW_EVERY_TICKS` (spread over ticks by character
-//! id; every `VIEW_CROWD_EVERY_TICKS` for a viewer whose last view held a crowd), the entities within `VIEW_RADIUS` on the spatial grid (the nearest
-//! `VIEW_ENTITIES_MAX`), compared with what its client was told last, sent as one
+//! id; every `VIEW_CROWD_EVERY_TICKS` for a viewer whose last view held a crowd), the entities
+//! within `VIEW_RADIUS` on the spatial grid (the nearest `VIEW_ENTITIES_MAX`), compared with what its client was told last, sent as one
 //! `PlayerEvent::View` of deltas when anything changed. Beyond `VIEW_NEAR_RADIUS` an entity's
 //! moves are told on every `VIEW_FAR_EVERY`th view only (interest tiers). Players that never sent
 //! `ZoneInput::Watch` (simulated players, tests) cost nothing here.
@@ -16,11 +16,11 @@
 //! hit points changed), and no distant change of its last view waits for its turn. An idle crowd
 //! costs a few lookups per view.
 //!
-//! What the views of a tick read is gathered once, when the first of them is computed
-//! (`Sight`: every entity of the spatial grids as plain records, with what a client would be told
-//! of it now); a view then reads one grid of records instead of three grids and eight components
-//! of the world per entity. At 1,000 watching players in one zone that halved the views' share
-//! of a tick.
+//! What the views of a tick read is gathered cell by cell, the first time a view of the tick
+//! looks at the cell (`Sight`: the entities of the spatial grids as plain records, with what a
+//! client would be told of each now); a view then reads one grid of records instead of three
+//! grids and eight components of the world per entity. At 1,000 watching players in one zone
+//! that halved the views' share of a tick.
 
 use crate::components::*;
 use crate::io::{Entered, Moved, NetId, PlayerEvent, ViewDelta, Visible};
@@ -77,20 +77,15 @@ pub fn send_views(
         let every = v.every_ticks();
         p.character.0.rem_euclid(every as i64) as u64 == clock.tick % every
     };
-    // What this tick's views read, gathered once, when one of them is computed.
-    if viewers
-        .iter()
-        .any(|(p, t, v)| due(p, v) && looks_again(v, t, stamps, clock.tick))
-    {
-        gather(sight, &spatial, &seen, at);
-    }
-    let sight = &*sight;
+    // What this tick's views read: gathered cell by cell when a view first looks at the cell;
+    // cells no view looked at for a while are forgotten.
+    sight.forget_before(clock.tick.saturating_sub(CELL_STAMPS_KEPT_TICKS));
     let visible_of = |e: Entity| {
         let (.., player, level, monster, loot) = seen.get(e).ok()?;
         visible(player, level, monster, loot)
     };
     // Reused from view to view of this tick.
-    let mut near: Vec<(&Sighted, f32)> = Vec::new();
+    let mut near: Vec<(Sighted, f32)> = Vec::new();
     let mut in_view: Vec<(NetId, Told)> = Vec::new();
     for (player, t, mut viewer) in &mut viewers {
         if !due(player, &viewer) {
@@ -104,16 +99,18 @@ pub fn send_views(
         }
         counts.computed += 1;
         near.clear();
-        near.extend(sight.near(t.x, t.y, VIEW_RADIUS));
+        let gather = |c, records: &mut Vec<Sighted>| gather(c, records, &spatial, &seen, at);
+        sight.near(clock.tick, t.x, t.y, VIEW_RADIUS, gather, &mut near);
         if near.len() > VIEW_ENTITIES_MAX {
             // The nearest, in no order (they are ordered by network id next): linear time.
             near.select_nth_unstable_by(VIEW_ENTITIES_MAX - 1, |a, b| a.1.total_cmp(&b.1));
             near.truncate(VIEW_ENTITIES_MAX);
         }
         near.sort_unstable_by_key(|(s, _)| s.net);
-        let delta = compare(&mut viewer, &near, &mut in_view, at, visible_of);
+        // The pace first: the drift check looks ahead to this viewer's next view.
         viewer.crowded = near.len() > VIEW_CROWD_ENTITIES;
         counts.crowded += viewer.crowded as u64;
+        let delta = compare(&mut viewer, &near, &mut in_view, at, visible_of);
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
@@ -130,18 +127,17 @@ fn looks_again(viewer: &Viewer, t: &Transform, stamps: &CellStamps, tick: u64) -
         })
 }
 
-/// Every entity of the spatial grids that the world shows, with what a client would be told of
-/// it now (to the hundredth, as the wire carries it).
-fn gather(sight: &mut Sight, spatial: &Spatial, seen: &Query<Seen>, at: Now) {
-    sight.clear();
+/// The entities of one cell of the spatial grids that the world shows, with what a client would
+/// be told of each now (to the hundredth, as the wire carries it).
+fn gather(c: Cell, records: &mut Vec<Sighted>, spatial: &Spatial, seen: &Query<Seen>, at: Now) {
     for grid in [&spatial.players, &spatial.monsters, &spatial.loot] {
-        for (entity, gx, gy) in grid.entries() {
+        for &(entity, gx, gy) in grid.cell(c) {
             let Ok((net, t, motion, health, ..)) = seen.get(entity) else {
                 continue;
             };
             let (hp, max) = health.map_or((0, 0), |h| (h.current, h.max));
             let m = motion.copied().unwrap_or(Motion::STILL);
-            sight.insert(Sighted {
+            records.push(Sighted {
                 entity,
                 net: net.0,
                 gx,
@@ -200,7 +196,7 @@ fn drifted(was: &Told, here: &Told, now: Now, every_ticks: u64) -> bool {
 /// (`VIEW_FAR_EVERY`), and until then the client keeps what it was told.
 fn compare(
     viewer: &mut Viewer,
-    now: &[(&Sighted, f32)],
+    now: &[(Sighted, f32)],
     in_view: &mut Vec<(NetId, Told)>,
     at: Now,
     visible_of: impl Fn(Entity) -> Option<Visible>,
@@ -213,7 +209,7 @@ fn compare(
     let mut delta = ViewDelta::default();
     let mut was_told = viewer.told.iter().peekable();
     let mut deferred = false;
-    for &(s, d) in now {
+    for (s, d) in now.iter().map(|(s, d)| (s, *d)) {
         let (net, is_near) = (s.net, d <= VIEW_NEAR_RADIUS);
         while let Some((n, _)) = was_told.next_if(|(n, _)| *n < net) {
             delta.left.push(*n);
@@ -262,9 +258,8 @@ fn compare(
     }
     delta.left.extend(was_told.map(|(n, _)| *n));
     viewer.deferred = deferred;
-    // Copied, not swapped: the viewer's list keeps the capacity of its own largest view.
-    viewer.told.clear();
-    viewer.told.extend_from_slice(in_view);
+    // Its own exact copy: a list kept for the connection's life holds no spare capacity.
+    viewer.told = in_view.to_vec();
     delta
 }
 

@@ -57,7 +57,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 10_000)]
     pub monsters: u32,
     /// In `zone`, every player watches as a socket's player does (`ZoneInput::Watch`): each
-    /// gets its view deltas, so the views' cost is in the ticks.
+    /// gets its view deltas, so the views' cost is in the ticks (not in the memory per player,
+    /// read before the first view).
     #[arg(long)]
     pub watching: bool,
     /// Active players of `gateway`, one phase each (the figures).
