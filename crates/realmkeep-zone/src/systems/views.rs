@@ -86,7 +86,6 @@ pub fn send_views(
     };
     // Reused from view to view of this tick.
     let mut near: Vec<(Sighted, f32)> = Vec::new();
-    let mut in_view: Vec<(NetId, Told)> = Vec::new();
     for (player, t, mut viewer) in &mut viewers {
         if !due(player, &viewer) {
             continue;
@@ -110,7 +109,7 @@ pub fn send_views(
         // The pace first: the drift check looks ahead to this viewer's next view.
         viewer.crowded = near.len() > VIEW_CROWD_ENTITIES;
         counts.crowded += viewer.crowded as u64;
-        let delta = compare(&mut viewer, &near, &mut in_view, at, visible_of);
+        let delta = compare(&mut viewer, &near, at, visible_of);
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
@@ -191,13 +190,11 @@ fn drifted(was: &Told, here: &Told, now: Now, every_ticks: u64) -> bool {
 }
 
 /// The delta between what was told and what is in view now (each entity with its distance,
-/// ordered by network id); `told` becomes the view now (built in `in_view`, a buffer reused
-/// from view to view). A distant entity's change waits for its turn
-/// (`VIEW_FAR_EVERY`), and until then the client keeps what it was told.
+/// ordered by network id); `told` becomes the view now. A distant entity's change waits for its
+/// turn (`VIEW_FAR_EVERY`), and until then the client keeps what it was told.
 fn compare(
     viewer: &mut Viewer,
     now: &[(Sighted, f32)],
-    in_view: &mut Vec<(NetId, Told)>,
     at: Now,
     visible_of: impl Fn(Entity) -> Option<Visible>,
 ) -> ViewDelta {
@@ -205,7 +202,7 @@ fn compare(
     let views = viewer.views;
     let every = viewer.every_ticks();
     viewer.deferred = false;
-    in_view.clear();
+    let mut in_view: Vec<(NetId, Told)> = Vec::with_capacity(now.len());
     let mut delta = ViewDelta::default();
     let mut was_told = viewer.told.iter().peekable();
     let mut deferred = false;
@@ -258,8 +255,8 @@ fn compare(
     }
     delta.left.extend(was_told.map(|(n, _)| *n));
     viewer.deferred = deferred;
-    // Its own exact copy: a list kept for the connection's life holds no spare capacity.
-    viewer.told = in_view.to_vec();
+    // Sized for this view: a list kept for the connection's life holds no spare capacity.
+    viewer.told = in_view;
     delta
 }
 
