@@ -1,6 +1,6 @@
 //! The gateway's Prometheus series (rendered with the node's at `/metrics`): open WebSockets,
 //! frames and bytes in and out (out by the kind of message: what a player's bandwidth goes to),
-//! closes by code, rate-limited requests by action, and what the
+//! the sockets' flushes, closes by code, rate-limited requests by action, and what the
 //! sweep found that live notices missed. Handles
 //! are made once per gateway; labelled counters when their (rare) event happens.
 
@@ -13,6 +13,9 @@ pub(crate) const MESSAGES_IN: &str = "realmkeep_gateway_messages_in_total";
 pub(crate) const MESSAGES_OUT: &str = "realmkeep_gateway_messages_out_total";
 pub(crate) const BYTES_IN: &str = "realmkeep_gateway_bytes_in_total";
 pub(crate) const BYTES_OUT: &str = "realmkeep_gateway_bytes_out_total";
+/// Flushes of a connection's socket: a system call each (more only when the socket's buffer
+/// is full). Frames out over flushes is how much the held messages share a write.
+pub(crate) const FLUSHES: &str = "realmkeep_gateway_flushes_total";
 pub(crate) const CLOSES: &str = "realmkeep_gateway_closes_total";
 pub(crate) const RATE_LIMITED: &str = "realmkeep_rate_limited_total";
 /// What the sweep found that a live notice missed, by `what` (`revoked`, `inbox`).
@@ -68,6 +71,7 @@ pub(crate) struct Meters {
     pub connections: Gauge,
     pub messages_in: Counter,
     pub bytes_in: Counter,
+    pub flushes: Counter,
     /// Frames and bytes sent, by [`OutKind`] (its index).
     messages_out: [Counter; OutKind::ALL.len()],
     bytes_out: [Counter; OutKind::ALL.len()],
@@ -80,6 +84,7 @@ impl Meters {
             connections: metrics::gauge!(CONNECTIONS),
             messages_in: metrics::counter!(MESSAGES_IN),
             bytes_in: metrics::counter!(BYTES_IN),
+            flushes: metrics::counter!(FLUSHES),
             messages_out: OutKind::ALL
                 .map(|k| metrics::counter!(MESSAGES_OUT, "kind" => k.label())),
             bytes_out: OutKind::ALL.map(|k| metrics::counter!(BYTES_OUT, "kind" => k.label())),

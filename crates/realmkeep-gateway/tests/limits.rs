@@ -485,6 +485,8 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
     assert!(total(&s, "realmkeep_gateway_messages_in_total", &[]) >= 50.0);
     assert!(total(&s, "realmkeep_gateway_messages_out_total", &[]) >= 2.0);
     assert!(total(&s, "realmkeep_gateway_bytes_out_total", &[]) > 100.0);
+    // The sockets' flushes are counted (a ping is flushed too, and is no message).
+    assert!(total(&s, "realmkeep_gateway_flushes_total", &[]) >= 1.0);
     // By kind: the join's welcome, and the answers to the commands.
     assert!(
         total(

@@ -268,7 +268,7 @@ async fn a_zone_change_is_followed_on_the_same_connection() {
     env.stop().await;
 }
 
-/// A chat line may wait for the listener's next view, at most `HELD_FLUSH_MAX` (100 ms): a
+/// A chat line may wait for the listener's next view, at most `HELD_FLUSH_MAX` (250 ms): a
 /// listener in a quiet scene (no view is sent while nothing around it changes) still hears it at
 /// once, not with the next keepalive ping 15 s later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,7 +57,12 @@ pub(super) struct Conn {
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
     let _slot = slot;
     let id = app.conn_id();
-    let wire = Wire::new(id, socket, app.config.outbound_queue);
+    let wire = Wire::new(
+        id,
+        socket,
+        app.config.outbound_queue,
+        app.meters.flushes.clone(),
+    );
     app.meters.connections.increment(1.0);
     let open = app.meters.connections.clone();
     let mut c = Conn {

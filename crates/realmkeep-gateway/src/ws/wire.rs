@@ -76,6 +76,8 @@ enum Timer {
 pub(super) struct Wire {
     /// The connection's id, for the log.
     conn: u64,
+    /// The gateway's count of flushes (`realmkeep_gateway_flushes_total`).
+    flushes: metrics::Counter,
     socket: WebSocket,
     queue: VecDeque<Outgoing>,
     capacity: usize,
@@ -94,9 +96,15 @@ pub(super) struct Wire {
 }
 
 impl Wire {
-    pub(super) fn new(conn: u64, socket: WebSocket, capacity: usize) -> Self {
+    pub(super) fn new(
+        conn: u64,
+        socket: WebSocket,
+        capacity: usize,
+        flushes: metrics::Counter,
+    ) -> Self {
         Self {
             conn,
+            flushes,
             socket,
             queue: VecDeque::new(),
             capacity,
@@ -248,6 +256,7 @@ impl Wire {
                 }
             }
             self.flushing = true;
+            self.flushes.increment(1);
         }
     }
 
