@@ -405,7 +405,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     // Open the windows.
     let node_stats0 = node.stats(Some("stats")).await?;
     let meters = Http::new(&url);
-    let (sent0, messages0) = SentBytes::scrape(&meters).await?;
+    let (sent0, messages0, flushes0) = SentBytes::scrape(&meters).await?;
     bots_window(&mut bots).await?;
     let bot_pids: Vec<u32> = bots.iter().map(|b| b.pid()).collect();
     let bots_cpu = |pids: &[u32]| pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
@@ -420,7 +420,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     let node_stats = node.stats(Some("stats")).await?;
     let w = bots_window(&mut bots).await?;
     let window_s = t0.elapsed().as_secs_f64();
-    let (sent, messages) = SentBytes::scrape(&meters).await?;
+    let (sent, messages, flushes) = SentBytes::scrape(&meters).await?;
     let (sent_by_kind, messages_by_kind) = (sent.since(&sent0), messages.since(&messages0));
     let m = Measured {
         players,
@@ -456,6 +456,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         bytes_down: f(&w, "bytes_down") as u64,
         sent_by_kind,
         messages_by_kind,
+        flushes: (flushes - flushes0).max(0.0) as u64,
     };
     for b in bots {
         b.finish().await?;

@@ -54,6 +54,8 @@ pub(super) struct Measured {
     pub(super) sent_by_kind: SentBytes,
     /// And the messages (WebSocket frames), by kind.
     pub(super) messages_by_kind: SentBytes,
+    /// The node's socket flushes over the window (a system call each).
+    pub(super) flushes: u64,
 }
 
 impl Measured {
@@ -116,6 +118,7 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
         fig(r, &format!("frames_down_per_player_s_{kind}"), v);
     }
     fig(r, "frames_up_per_player_s", m.per_player_s(m.frames_up));
+    fig(r, "flushes_per_player_s", m.per_player_s(m.flushes));
     let gw_us = m.node_cpu_s * 1e6 / m.messages().max(1.0);
     let echo_us = echo.node_cpu_s * 1e6 / echo.messages().max(1.0);
     fig(r, "gateway_cpu_us_per_message", gw_us);
@@ -191,6 +194,7 @@ pub(super) fn record_idle(r: &mut Report, m: &Measured) {
 
 const BYTES_OUT: &str = "realmkeep_gateway_bytes_out_total{kind=\"";
 const MESSAGES_OUT: &str = "realmkeep_gateway_messages_out_total{kind=\"";
+const FLUSHES: &str = "realmkeep_gateway_flushes_total";
 /// Kinds a scrape reads at the most (the gateway has five).
 const KINDS_MAX: usize = 16;
 
@@ -199,8 +203,8 @@ const KINDS_MAX: usize = 16;
 pub(super) struct SentBytes(pub(super) Vec<(String, f64)>);
 
 impl SentBytes {
-    /// The bytes and the messages sent so far, by kind.
-    pub(super) async fn scrape(http: &Http) -> Result<(Self, Self)> {
+    /// The bytes and the messages sent so far, by kind, and the sockets' flushes.
+    pub(super) async fn scrape(http: &Http) -> Result<(Self, Self, f64)> {
         let (status, body) = http.raw("GET", "/metrics", None, "").await?;
         if status != 200 {
             bail!("the node's /metrics answered {status}");
@@ -208,6 +212,7 @@ impl SentBytes {
         Ok((
             Self::parse(&body, BYTES_OUT),
             Self::parse(&body, MESSAGES_OUT),
+            plain(&body, FLUSHES),
         ))
     }
 
@@ -247,6 +252,14 @@ impl SentBytes {
     }
 }
 
+/// An unlabelled series' value (0 when the node does not list it).
+fn plain(text: &str, metric: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(metric)?.strip_prefix(' '))
+        .find_map(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +295,10 @@ mod tests {
             MESSAGES_OUT,
         );
         assert_eq!(messages.0, vec![("view".to_string(), 3.0)]);
+        let text = "# TYPE realmkeep_gateway_flushes_total counter\n\
+                    realmkeep_gateway_flushes_total_other 9\n\
+                    realmkeep_gateway_flushes_total 42\n";
+        assert_eq!(plain(text, FLUSHES), 42.0);
+        assert_eq!(plain("", FLUSHES), 0.0);
     }
 }
