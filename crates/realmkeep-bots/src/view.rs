@@ -38,7 +38,8 @@ struct Told {
 }
 
 impl Told {
-    fn new(kind: Kind, x: f32, y: f32, vx: f32, vy: f32, health: i32) -> Self {
+    /// Told at `told` (read once per message: a view tells many).
+    fn new(kind: Kind, x: f32, y: f32, vx: f32, vy: f32, health: i32, told: Instant) -> Self {
         Self {
             kind,
             x,
@@ -46,7 +47,7 @@ impl Told {
             vx,
             vy,
             health,
-            told: Instant::now(),
+            told,
         }
     }
 
@@ -63,7 +64,8 @@ pub(crate) struct SeenWorld {
     me: Option<u64>,
     level: i32,
     dead: bool,
-    things: HashMap<u64, Told>,
+    /// Looked up for each entity of every view: foldhash, as the zone's own maps.
+    things: HashMap<u64, Told, foldhash::fast::FixedState>,
     pub gold: i64,
     bag: Vec<BagItem>,
     offer: Option<Offer>,
@@ -80,8 +82,10 @@ impl SeenWorld {
         self.dead = w.health <= 0;
         self.gold = w.gold;
         self.things.clear();
-        self.things
-            .insert(w.net_id, Told::new(Kind::Me, w.x, w.y, 0.0, 0.0, w.health));
+        self.things.insert(
+            w.net_id,
+            Told::new(Kind::Me, w.x, w.y, 0.0, 0.0, w.health, Instant::now()),
+        );
         self.bag = w
             .bag
             .iter()
@@ -117,6 +121,7 @@ impl SeenWorld {
     }
 
     fn view(&mut self, v: &View) {
+        let now = Instant::now();
         for e in &v.entered {
             let kind = match &e.kind {
                 _ if Some(e.net_id) == self.me => Kind::Me,
@@ -124,12 +129,14 @@ impl SeenWorld {
                 EntityKind::Monster { .. } => Kind::Monster,
                 EntityKind::Loot { .. } => Kind::Loot,
             };
-            self.things
-                .insert(e.net_id, Told::new(kind, e.x, e.y, e.vx, e.vy, e.health));
+            self.things.insert(
+                e.net_id,
+                Told::new(kind, e.x, e.y, e.vx, e.vy, e.health, now),
+            );
         }
         for m in &v.moved {
             if let Some(t) = self.things.get_mut(&m.net_id()) {
-                *t = Told::new(t.kind, m.x(), m.y(), m.vx(), m.vy(), m.health());
+                *t = Told::new(t.kind, m.x(), m.y(), m.vx(), m.vy(), m.health(), now);
             }
         }
         for l in &v.left {

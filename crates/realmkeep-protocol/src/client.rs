@@ -448,7 +448,7 @@ where
                 Some(Err(e)) => return Err(transport(e)),
                 Some(Ok(Message::Text(t))) => {
                     self.received(t.len());
-                    let f: ServerFrame = serde_json::from_str(&t).map_err(transport)?;
+                    let f = crate::read::server_frame(&t).map_err(transport)?;
                     return Ok(Incoming::Frame(f));
                 }
                 Some(Ok(Message::Close(c))) => {

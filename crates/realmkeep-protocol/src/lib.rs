@@ -1,6 +1,7 @@
 //! Realmkeep's wire types, shared by the gateway and every Rust client (the tests, the bots):
 //! the HTTP API's request and answer bodies (`http`), the WebSocket protocol's frames (`ws`),
-//! the reason and close codes (`codes`) and the protocol's limits (`limits`).
+//! the reason and close codes (`codes`), the protocol's limits (`limits`), and a server frame read
+//! as a client reads it (`read`: views straight into their fields).
 //!
 //! No I/O here, and no game logic: a client depends on this crate alone. The JSON Schema of
 //! every message (`schema::document`) is generated from these types and checked in as
@@ -19,6 +20,7 @@ pub mod client;
 pub mod codes;
 pub mod http;
 pub mod limits;
+pub mod read;
 pub mod schema;
 pub mod ws;
 
