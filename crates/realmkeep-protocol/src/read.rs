@@ -11,8 +11,11 @@
 use crate::ws::{Entity, Moved, ServerFrame, ServerMsg, View};
 use serde::Deserialize;
 
-/// A `view` frame's shape, read without the tag's buffering.
+/// A `view` frame's shape, read without the tag's buffering. Unknown fields are refused (the
+/// general path then reads the frame): skipping them here would check them less than the
+/// general path's buffering does (numbers out of range, nesting depth).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ViewFrame {
     v: u32,
     seq: u64,
@@ -20,6 +23,7 @@ struct ViewFrame {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ViewMsg {
     #[serde(rename = "type")]
     _tag: ViewTag,
@@ -31,11 +35,28 @@ struct ViewMsg {
     left: Vec<u64>,
 }
 
-/// Only `"view"`: any other type refuses at once, and the general path reads the message.
-#[derive(Deserialize)]
-enum ViewTag {
-    #[serde(rename = "view")]
-    View,
+/// Only the string `"view"`: any other type (or a tag that is not a string, which serde's
+/// reading of an enum would take, as `{"view":null}`) refuses at once, and the general path
+/// reads the message.
+struct ViewTag;
+
+impl<'de> Deserialize<'de> for ViewTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Tag;
+        impl serde::de::Visitor<'_> for Tag {
+            type Value = ViewTag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the string \"view\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ViewTag, E> {
+                match v {
+                    "view" => Ok(ViewTag),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_str(Tag)
+    }
 }
 
 /// How the server begins a view's message. Only a frame holding it is tried as a view first:
@@ -152,10 +173,24 @@ mod tests {
             r#"{"v":1,"seq":2,"msg":{"type":"view","left":[1],"left":[2]}}"#,
             r#"{"v":1,"msg":{"type":"view"}}"#,
             r#"{"v":1,"seq":2,"msg":{"type":"view"}} trailing"#,
+            // A tag that is not a string, and unknown fields the general path checks.
+            r#"{"v":1,"seq":2,"msg":{"type":{"view":null}},"pad":{"msg":{"type":"view"}}}"#,
+            r#"{"v":1,"seq":2,"msg":[{"view":null}],"pad":"\"msg\":{\"type\":\"view\""}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"view","pad":1e400}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"view"},"pad":1e400}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"view","pad":"\ud800"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"view","type":"view"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":2}}"#,
             "",
             "[]",
         ] {
             assert_eq!(direct(text), general(text), "{text}");
         }
+        let deep = format!(
+            r#"{{"v":1,"seq":2,"msg":{{"type":"view","pad":{}{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(direct(&deep), general(&deep));
     }
 }

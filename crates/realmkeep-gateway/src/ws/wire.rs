@@ -164,6 +164,8 @@ impl Wire {
                 Ok(()) => Poll::Pending,
             })
             .await;
+            // The close frame's own flush.
+            self.flushes.increment(1);
             let _ = self.socket.close().await;
         })
         .await;
