@@ -1,9 +1,10 @@
 //! What each watching player can see: every `VIEW_EVERY_TICKS` (spread over ticks by character
 //! id; every `VIEW_CROWD_EVERY_TICKS` for a viewer whose last view held a crowd), the entities
-//! within `VIEW_RADIUS` on the spatial grid (the nearest `VIEW_ENTITIES_MAX`), compared with what its client was told last, sent as one
-//! `PlayerEvent::View` of deltas when anything changed. Beyond `VIEW_NEAR_RADIUS` an entity's
-//! moves are told on every `VIEW_FAR_EVERY`th view only (interest tiers). Players that never sent
-//! `ZoneInput::Watch` (simulated players, tests) cost nothing here.
+//! within `VIEW_RADIUS` on the spatial grid (the nearest `VIEW_ENTITIES_MAX`), compared with
+//! what its client was told last, sent as one `PlayerEvent::View` of deltas when anything
+//! changed. Beyond `VIEW_NEAR_RADIUS` an entity's moves are told on every `VIEW_FAR_EVERY`th
+//! view only (interest tiers). Players that never sent `ZoneInput::Watch` (simulated players,
+//! tests) cost nothing here.
 //!
 //! Moves are dead reckoned: a move is told with the entity's velocity (`Motion`), the client
 //! extrapolates from it, and the view tells a move again only when what the client believes is
