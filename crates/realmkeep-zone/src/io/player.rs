@@ -299,8 +299,8 @@ pub enum PlayerEvent {
     },
     /// What changed in view since the last one (players that `ZoneInput::Watch`, every
     /// `VIEW_EVERY_TICKS`, or `VIEW_CROWD_EVERY_TICKS` in a crowd): entities that came within
-    /// `VIEW_RADIUS`, moved or changed hit points, and left. Sent only when something changed; the first one after a `Watch` lists
-    /// everything in view (the player itself included).
+    /// `VIEW_RADIUS`, moved or changed hit points, and left. Sent only when something changed;
+    /// the first one after a `Watch` lists everything in view (the player itself included).
     View(ViewDelta),
     /// A coarse view of the surroundings, every few ticks.
     Surroundings {
