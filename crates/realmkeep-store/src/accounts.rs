@@ -1,6 +1,7 @@
 //! Accounts: creation with an Argon2id password hash (only the hash is stored) and login.
 
 use crate::bans::{active_ban, Ban};
+use crate::conns::on_conn;
 use crate::error::{db, refuse, unique_violation, Refusal, StoreError, StoreResult};
 use crate::Store;
 use realmkeep_domain::{AccountId, AccountName, Password};
@@ -205,12 +206,13 @@ impl Store {
         email: &str,
         hash: &str,
     ) -> StoreResult<AccountId> {
-        let r = sqlx::query_scalar("INSERT INTO accounts (username, email, password_hash) VALUES ($1, $2, $3) RETURNING id")
+        let r = on_conn!(self.conns(), |conn| {
+            sqlx::query_scalar("INSERT INTO accounts (username, email, password_hash) VALUES ($1, $2, $3) RETURNING id")
             .bind(username.as_str())
             .bind(email)
             .bind(hash)
-            .fetch_one(self.pool())
-            .await;
+            .fetch_one(conn)
+        });
         match r {
             Ok(id) => Ok(AccountId(id)),
             Err(e) if unique_violation(&e).is_some_and(|c| c.contains("email")) => {
@@ -229,12 +231,13 @@ impl Store {
         password: &Password,
         ip: Option<IpAddr>,
     ) -> StoreResult<LoggedIn> {
-        let row: Option<(i64, String, String)> = sqlx::query_as(
+        let row: Option<(i64, String, String)> = on_conn!(self.conns(), |conn| {
+            sqlx::query_as(
             "SELECT id, username, password_hash FROM accounts WHERE lower(username) = lower($1)",
         )
         .bind(username.trim())
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn)
+        })
         .map_err(db("login lookup"))?;
         let Some((id, name, hash)) = row else {
             // Spend the same effort as a real check, so timing does not tell which names exist.
@@ -252,25 +255,25 @@ impl Store {
             // Stored with other parameters (older, or weaker): hash again now that the password
             // is known, unless a password change got there first.
             let fresh = self.hash_password(password).await?;
-            sqlx::query(
+            on_conn!(self.conns(), |conn| sqlx::query(
                 "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
             )
             .bind(id)
             .bind(&fresh)
             .bind(&hash)
-            .execute(self.pool())
-            .await
+            .execute(conn))
             .map_err(db("rehash password"))?;
             tracing::info!(
                 account = id,
                 "password rehashed with the current parameters"
             );
         }
-        sqlx::query("UPDATE accounts SET last_login_at = now() WHERE id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(db("login update"))?;
+        on_conn!(self.conns(), |conn| sqlx::query(
+            "UPDATE accounts SET last_login_at = now() WHERE id = $1"
+        )
+        .bind(id)
+        .execute(conn))
+        .map_err(db("login update"))?;
         Ok(LoggedIn {
             account,
             username: name,
@@ -283,18 +286,17 @@ impl Store {
         account: Option<AccountId>,
         ip: Option<IpAddr>,
     ) -> StoreResult<Option<Ban>> {
-        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
-        active_ban(&mut conn, account, ip).await
+        on_conn!(self.conns(), |conn| active_ban(conn, account, ip))
     }
 
     /// The account's name.
     pub async fn account_name(&self, account: AccountId) -> StoreResult<String> {
-        let name: Option<String> =
-            sqlx::query_scalar("SELECT username FROM accounts WHERE id = $1")
-                .bind(account.0)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("account name"))?;
+        let name: Option<String> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT username FROM accounts WHERE id = $1"
+        )
+        .bind(account.0)
+        .fetch_optional(conn))
+        .map_err(db("account name"))?;
         name.ok_or(StoreError::Refused(Refusal::NotFound("account")))
     }
 
@@ -306,12 +308,12 @@ impl Store {
         old: &Password,
         new: &Password,
     ) -> StoreResult<()> {
-        let hash: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
-                .bind(account.0)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("password lookup"))?;
+        let hash: Option<String> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT password_hash FROM accounts WHERE id = $1"
+        )
+        .bind(account.0)
+        .fetch_optional(conn))
+        .map_err(db("password lookup"))?;
         let Some(hash) = hash else {
             refuse!(Refusal::NotFound("account"));
         };
@@ -319,14 +321,13 @@ impl Store {
             refuse!(Refusal::BadCredentials);
         }
         let fresh = self.hash_password(new).await?;
-        let n = sqlx::query(
+        let n = on_conn!(self.conns(), |conn| sqlx::query(
             "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
         )
         .bind(account.0)
         .bind(&fresh)
         .bind(&hash)
-        .execute(self.pool())
-        .await
+        .execute(conn))
         .map_err(db("change password"))?
         .rows_affected();
         if n == 0 {

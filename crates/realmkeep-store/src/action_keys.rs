@@ -6,6 +6,7 @@
 //! Keys are made by the caller, unique per attempt of one player's action (the server uses the
 //! zone's claim holder, which is unique per process, and the zone's request id).
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, unique_violation, Refusal, StoreError, StoreResult};
 use crate::saves::CharacterSnapshot;
 use crate::Store;
@@ -114,14 +115,13 @@ impl Store {
                     return Ok(done);
                 }
                 let batch = left.min(KEY_PRUNE_BATCH_ROWS);
-                let n = sqlx::query(sql)
+                let n = on_conn!(self.conns(), |conn| sqlx::query(sql)
                     .bind(now)
                     .bind(retention)
                     .bind(batch)
-                    .execute(self.pool())
-                    .await
-                    .map_err(db("prune keys"))?
-                    .rows_affected();
+                    .execute(conn))
+                .map_err(db("prune keys"))?
+                .rows_affected();
                 done += n;
                 if (n as i64) < batch {
                     break;
@@ -137,7 +137,10 @@ impl Store {
     /// (a row without receipt), so the lost attempt, should it still arrive, fails on the key.
     pub async fn settle_action<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
         check_key(key)?;
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         // Waits for any transaction inserting the same key, then either takes the key or finds it.
         let given_up: Option<i32> = sqlx::query_scalar(
             "INSERT INTO action_keys (action_key, receipt) VALUES ($1, NULL)
@@ -149,6 +152,7 @@ impl Store {
         .map_err(db("settle action key"))?;
         if given_up.is_some() {
             tx.commit().await.map_err(db("commit given-up key"))?;
+            held.settle(true);
             return Ok(None);
         }
         let receipt: Option<serde_json::Value> =
@@ -158,6 +162,7 @@ impl Store {
                 .await
                 .map_err(db("read action key"))?;
         tx.rollback().await.map_err(db("end settle"))?;
+        held.settle(true);
         match receipt {
             // A key given up before: the action never committed.
             None => Ok(None),
@@ -170,12 +175,11 @@ impl Store {
     /// True when an action with `key` committed (its row has a receipt; a given-up key has none).
     pub async fn action_committed(&self, key: &str) -> StoreResult<bool> {
         check_key(key)?;
-        let found: Option<i32> = sqlx::query_scalar(
+        let found: Option<i32> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT 1 FROM action_keys WHERE action_key = $1 AND receipt IS NOT NULL",
         )
         .bind(key)
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn))
         .map_err(db("read action key"))?;
         Ok(found.is_some())
     }
@@ -186,9 +190,13 @@ impl Store {
     /// the refusal comes, the first attempt has committed or rolled back.
     pub async fn release_keyed(&self, snapshot: &CharacterSnapshot, key: &str) -> StoreResult<()> {
         check_key(key)?;
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         release_keyed_in(&mut tx, snapshot, key).await?;
         tx.commit().await.map_err(db("commit release"))?;
+        held.settle(true);
         Ok(())
     }
 }

@@ -9,6 +9,7 @@
 use crate::action_keys::{check_key, keep_in};
 use crate::admin_accounts::Operator;
 use crate::common::{add_gold, delete_item, grant_items, lock_actor, take_from_inventory};
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::items::ops::belongings_in;
 use crate::logs::{write_in_tx, LogEvent};
@@ -225,7 +226,7 @@ impl Store {
         if let Some(k) = key {
             check_key(k)?;
         }
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let r = change_in(tx, actor, change, note).await?;
             if let Some(k) = key {
                 keep_in(tx, k, &AdminOutcome::Applied(r.clone())).await?;
@@ -243,14 +244,13 @@ impl Store {
         };
         let value = serde_json::to_value(&outcome)
             .map_err(|e| crate::StoreError::Io(format!("admin outcome: {e}")))?;
-        sqlx::query(
+        on_conn!(self.conns(), |conn| sqlx::query(
             "INSERT INTO action_keys (action_key, receipt) VALUES ($1, $2)
              ON CONFLICT (action_key) DO NOTHING",
         )
         .bind(key)
         .bind(value)
-        .execute(self.pool())
-        .await
+        .execute(conn))
         .map_err(db("keep admin refusal"))?;
         Ok(())
     }
@@ -259,12 +259,11 @@ impl Store {
     /// a transaction still on its way: `settle_action` does that).
     pub async fn admin_outcome(&self, key: &str) -> StoreResult<Option<AdminOutcome>> {
         check_key(key)?;
-        let v: Option<serde_json::Value> = sqlx::query_scalar(
+        let v: Option<serde_json::Value> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT receipt FROM action_keys WHERE action_key = $1 AND receipt IS NOT NULL",
         )
         .bind(key)
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn))
         .map_err(db("read admin outcome"))?;
         v.map(serde_json::from_value)
             .transpose()
@@ -282,6 +281,6 @@ impl Store {
         if !(p.x.is_finite() && p.y.is_finite() && p.z.is_finite() && p.rotation.is_finite()) {
             refuse!(Refusal::Invalid("position must be finite".into()));
         }
-        in_tx!(self.pool(), |tx| teleport_in(tx, c, p, note))
+        in_tx!(self.conns(), |tx| teleport_in(tx, c, p, note))
     }
 }

@@ -7,6 +7,7 @@
 //! (inside an `AdminNote`) and checks its role (`AdminRole::allows`).
 
 use crate::admin::AdminNote;
+use crate::conns::on_conn;
 use crate::error::{db, refuse, unique_violation, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::Store;
@@ -126,7 +127,10 @@ impl Store {
         }
         crate::admin::check_text("reason", reason)?;
         let hash = self.hash_password(password).await?;
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         let r = sqlx::query_scalar(
             "INSERT INTO admin_accounts (name, role, password_hash, created_by)
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -155,20 +159,21 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db("commit admin account"))?;
+        held.settle(true);
         Ok(AdminId(id))
     }
 
     /// Checks an operator's name and password: the operator, or `BadCredentials` (the same for
     /// an unknown name, a wrong password and a disabled account, after the same hashing work).
     pub async fn admin_login(&self, name: &str, password: &Password) -> StoreResult<Operator> {
-        let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
-            "SELECT id, name, role, password_hash, disabled_at IS NOT NULL
+        let row: Option<(i64, String, String, String, bool)> =
+            on_conn!(self.conns(), |conn| sqlx::query_as(
+                "SELECT id, name, role, password_hash, disabled_at IS NOT NULL
              FROM admin_accounts WHERE lower(name) = lower($1)",
-        )
-        .bind(name.trim())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db("admin login lookup"))?;
+            )
+            .bind(name.trim())
+            .fetch_optional(conn))
+            .map_err(db("admin login lookup"))?;
         let Some((id, name, r, hash, disabled)) = row else {
             // The same effort as a real check, so timing does not tell which names exist.
             let _ = self.hash_password(password).await;
@@ -177,11 +182,12 @@ impl Store {
         if !self.verify_password(hash, password).await? || disabled {
             refuse!(Refusal::BadCredentials);
         }
-        sqlx::query("UPDATE admin_accounts SET last_login_at = now() WHERE id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(db("admin login update"))?;
+        on_conn!(self.conns(), |conn| sqlx::query(
+            "UPDATE admin_accounts SET last_login_at = now() WHERE id = $1"
+        )
+        .bind(id)
+        .execute(conn))
+        .map_err(db("admin login update"))?;
         Ok(Operator {
             id: AdminId(id),
             name,
@@ -191,12 +197,11 @@ impl Store {
 
     /// The operator with this id, unless it is unknown or disabled.
     pub async fn operator(&self, id: AdminId) -> StoreResult<Option<Operator>> {
-        let row: Option<(i64, String, String)> = sqlx::query_as(
+        let row: Option<(i64, String, String)> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT id, name, role FROM admin_accounts WHERE id = $1 AND disabled_at IS NULL",
         )
         .bind(id.0)
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn))
         .map_err(db("operator"))?;
         row.map(|(id, name, r)| {
             Ok(Operator {
@@ -211,14 +216,14 @@ impl Store {
     /// The operator named `name` (any case): `NotFound` if there is none, `NotAllowed` if it is
     /// disabled. The command line acts as it.
     pub async fn operator_by_name(&self, name: &str) -> StoreResult<Operator> {
-        let row: Option<(i64, String, String, bool)> = sqlx::query_as(
-            "SELECT id, name, role, disabled_at IS NOT NULL FROM admin_accounts
+        let row: Option<(i64, String, String, bool)> =
+            on_conn!(self.conns(), |conn| sqlx::query_as(
+                "SELECT id, name, role, disabled_at IS NOT NULL FROM admin_accounts
              WHERE lower(name) = lower($1)",
-        )
-        .bind(name.trim())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db("operator by name"))?;
+            )
+            .bind(name.trim())
+            .fetch_optional(conn))
+            .map_err(db("operator by name"))?;
         match row {
             None => refuse!(Refusal::NotFound("admin account")),
             Some((.., true)) => refuse!(Refusal::NotAllowed("that admin account is disabled")),
@@ -233,11 +238,12 @@ impl Store {
     /// Every operator's account, oldest first (at most `ADMIN_ACCOUNTS_LIST_MAX`).
     pub async fn admin_accounts(&self) -> StoreResult<Vec<AdminAccount>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM admin_accounts ORDER BY id LIMIT $1");
-        let rows: Vec<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(ADMIN_ACCOUNTS_LIST_MAX)
-            .fetch_all(self.pool())
-            .await
-            .map_err(db("admin accounts"))?;
+        let rows: Vec<AccountRow> = on_conn!(self.conns(), |conn| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(ADMIN_ACCOUNTS_LIST_MAX)
+        .fetch_all(conn))
+        .map_err(db("admin accounts"))?;
         rows.into_iter().map(account).collect()
     }
 
@@ -251,7 +257,10 @@ impl Store {
                 "an operator cannot disable its own account"
             ));
         }
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         let name: Option<String> = sqlx::query_scalar(
             "UPDATE admin_accounts SET disabled_at = now()
              WHERE id = $1 AND disabled_at IS NULL RETURNING name",
@@ -271,6 +280,7 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db("commit disable"))?;
+        held.settle(true);
         Ok(())
     }
 }

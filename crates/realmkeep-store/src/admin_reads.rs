@@ -1,6 +1,7 @@
 //! What operators read (the admin API's search, character page and log browser): bounded reads,
 //! no writes. Each caller checks the operator's `Read` power first.
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::StoredLog;
 use crate::Store;
@@ -90,7 +91,7 @@ impl Store {
                 "limit must be 1 to {PLAYER_SEARCH_ROWS_MAX}"
             )));
         }
-        sqlx::query_as(
+        on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT c.id AS character_id, c.name AS character, a.id AS account_id,
                     a.username AS account, c.level, c.zone_id, c.deleted_at IS NOT NULL AS deleted
              FROM characters c JOIN accounts a ON a.id = c.account_id
@@ -99,19 +100,17 @@ impl Store {
         )
         .bind(like_prefix(text))
         .bind(limit)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("player search"))
     }
 
     /// The account of a character page.
     pub async fn account_info(&self, account: AccountId) -> StoreResult<AccountInfo> {
-        let row: Option<AccountInfo> = sqlx::query_as(
+        let row: Option<AccountInfo> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT id, username, created_at, last_login_at FROM accounts WHERE id = $1",
         )
         .bind(account.0)
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn))
         .map_err(db("account info"))?;
         row.ok_or(crate::StoreError::Refused(Refusal::NotFound("account")))
     }
@@ -128,7 +127,8 @@ impl Store {
                 refuse!(Refusal::Invalid("from must come before to".into()));
             }
         }
-        let rows: Vec<StoredLog> = sqlx::query_as(
+        let rows: Vec<StoredLog> = on_conn!(self.conns(), |conn| {
+            sqlx::query_as(
             "SELECT id, occurred_at, event_type, actor_character_id, target_character_id, item_id,
                     item_def_id, quantity, gold, zone_id, details
              FROM game_logs
@@ -146,8 +146,8 @@ impl Store {
         .bind(f.before.map(|b| b.0))
         .bind(f.before.map(|b| b.1))
         .bind(f.limit + 1)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn)
+        })
         .map_err(db("admin logs"))?;
         let mut rows = rows;
         let next = if rows.len() as i64 > f.limit {

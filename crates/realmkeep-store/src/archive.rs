@@ -24,6 +24,7 @@ pub use file::{
     ARCHIVE_LINE_BYTES_MAX, MANIFEST_FILE, READ_ARCHIVE_ROWS_MAX,
 };
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::StoredLog;
 use crate::tx::in_tx;
@@ -112,21 +113,19 @@ impl Store {
         older_than_months: u32,
         dir: PathBuf,
     ) -> StoreResult<Vec<ArchivedPartition>> {
-        let cutoff: DateTime<Utc> = sqlx::query_scalar(
+        let cutoff: DateTime<Utc> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT (date_trunc('month', now() AT TIME ZONE 'UTC')
                      - make_interval(months => $1)) AT TIME ZONE 'UTC'",
         )
         .bind(older_than_months as i32)
-        .fetch_one(self.pool())
-        .await
+        .fetch_one(conn))
         .map_err(db("archive cutoff"))?;
-        let names: Vec<String> = sqlx::query_scalar(
+        let names: Vec<String> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
              WHERE i.inhparent = 'game_logs'::regclass
                AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'",
         )
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("list log partitions"))?;
         let mut months: Vec<Month> = Vec::new();
         for name in names {
@@ -249,7 +248,7 @@ impl Store {
 
         let table = month.partition();
         let rows = entry.rows as i64;
-        match in_tx!(self.pool(), |tx| drop_partition_in(tx, &table, rows))? {
+        match in_tx!(self.conns(), |tx| drop_partition_in(tx, &table, rows))? {
             DropOutcome::Dropped => Ok(entry),
             DropOutcome::Changed(now) if now > rows => {
                 // The table is append-only, so it still holds every archived row: withdraw the
@@ -286,7 +285,10 @@ impl Store {
              ORDER BY occurred_at, id LIMIT $3"
         ))
         .into_sql_str();
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await
@@ -313,6 +315,7 @@ impl Store {
             }
         }
         tx.rollback().await.map_err(db("end archive snapshot"))?;
+        held.settle(true);
         blocking(move || writer.finish()).await
     }
 }

@@ -4,6 +4,7 @@
 //! `realmkeep backup` commands and the restore call these (and `bench store` the WAL written);
 //! the tools that copy files (pgBackRest, pg_dump) run outside this crate.
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::{Store, StoreError};
 use std::time::{Duration, Instant};
@@ -57,16 +58,16 @@ pub fn check_restore_point_name(name: &str) -> StoreResult<()> {
 impl Store {
     /// Where this server keeps its data and how it archives.
     pub async fn server_layout(&self) -> StoreResult<ServerLayout> {
-        let row: (String, String, String, String, bool, String, String, String) = sqlx::query_as(
-            "SELECT current_setting('data_directory'), current_setting('port'),
+        let row: (String, String, String, String, bool, String, String, String) =
+            on_conn!(self.conns(), |conn| sqlx::query_as(
+                "SELECT current_setting('data_directory'), current_setting('port'),
                     current_setting('unix_socket_directories'), current_user::text,
                     (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
                     current_setting('archive_mode'), current_setting('archive_command'),
                     current_setting('wal_level')",
-        )
-        .fetch_one(self.pool())
-        .await
-        .map_err(db("server layout"))?;
+            )
+            .fetch_one(conn))
+            .map_err(db("server layout"))?;
         let port = row
             .1
             .parse()
@@ -103,10 +104,9 @@ impl Store {
             "SELECT pg_reload_conf()".to_owned(),
         ];
         for s in statements {
-            sqlx::query(sqlx::AssertSqlSafe(s))
-                .execute(self.pool())
-                .await
-                .map_err(db("set archiving"))?;
+            on_conn!(self.conns(), |conn| sqlx::query(sqlx::AssertSqlSafe(s))
+                .execute(conn))
+            .map_err(db("set archiving"))?;
         }
         Ok(())
     }
@@ -119,11 +119,12 @@ impl Store {
         archived_within: Duration,
     ) -> StoreResult<RestorePoint> {
         check_restore_point_name(name)?;
-        let lsn: String = sqlx::query_scalar("SELECT pg_create_restore_point($1)::text")
-            .bind(name)
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("restore point"))?;
+        let lsn: String = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT pg_create_restore_point($1)::text"
+        )
+        .bind(name)
+        .fetch_one(conn))
+        .map_err(db("restore point"))?;
         let segment = self.switch_wal_and_wait(archived_within).await?;
         Ok(RestorePoint {
             name: name.to_owned(),
@@ -135,17 +136,19 @@ impl Store {
     /// Finishes the current WAL segment (`pg_switch_wal`) and waits up to `within` until
     /// `pg_stat_archiver` reports it archived. Returns the segment's name.
     pub async fn switch_wal_and_wait(&self, within: Duration) -> StoreResult<String> {
-        let segment: String = sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())")
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("switch wal"))?;
+        let segment: String = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT pg_walfile_name(pg_switch_wal())"
+        )
+        .fetch_one(conn))
+        .map_err(db("switch wal"))?;
         let started = Instant::now();
         loop {
             let (archived, failed): (Option<String>, Option<String>) =
-                sqlx::query_as("SELECT last_archived_wal, last_failed_wal FROM pg_stat_archiver")
-                    .fetch_one(self.pool())
-                    .await
-                    .map_err(db("archiver status"))?;
+                on_conn!(self.conns(), |conn| sqlx::query_as(
+                    "SELECT last_archived_wal, last_failed_wal FROM pg_stat_archiver"
+                )
+                .fetch_one(conn))
+                .map_err(db("archiver status"))?;
             // Segment names of one timeline sort in WAL order.
             if archived.as_deref().is_some_and(|a| a >= segment.as_str()) {
                 return Ok(segment);
@@ -162,41 +165,44 @@ impl Store {
 
     /// True while the server replays WAL (a restore that has not reached its target yet).
     pub async fn in_recovery(&self) -> StoreResult<bool> {
-        sqlx::query_scalar("SELECT pg_is_in_recovery()")
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("in recovery"))
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT pg_is_in_recovery()"
+        )
+        .fetch_one(conn))
+        .map_err(db("in recovery"))
     }
 
     /// Bytes of WAL the server has written since its statistics were last reset
     /// (`pg_stat_wal`): over a stretch where one kind of write runs alone, the difference divided
     /// by the writes is what each costs the log (and the archive, and a replica).
     pub async fn wal_bytes_written(&self) -> StoreResult<f64> {
-        sqlx::query_scalar("SELECT wal_bytes::float8 FROM pg_stat_wal")
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("wal bytes written"))
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT wal_bytes::float8 FROM pg_stat_wal"
+        )
+        .fetch_one(conn))
+        .map_err(db("wal bytes written"))
     }
 
     /// The server's clock, as `recovery_target_time` reads it (UTC, microseconds).
     pub async fn server_time(&self) -> StoreResult<chrono::DateTime<chrono::Utc>> {
-        sqlx::query_scalar("SELECT clock_timestamp()")
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("server time"))
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT clock_timestamp()"
+        )
+        .fetch_one(conn))
+        .map_err(db("server time"))
     }
 
     /// Characters and total gold (purses and mail): what a restore check compares.
     pub async fn world_totals(&self) -> StoreResult<WorldTotals> {
-        let (characters, gold, items): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM characters),
+        let (characters, gold, items): (i64, i64, i64) =
+            on_conn!(self.conns(), |conn| sqlx::query_as(
+                "SELECT (SELECT count(*) FROM characters),
                     ((SELECT coalesce(sum(gold), 0) FROM characters)
                       + (SELECT coalesce(sum(gold), 0) FROM mail))::int8,
                     (SELECT count(*) FROM item_instances)",
-        )
-        .fetch_one(self.pool())
-        .await
-        .map_err(db("world totals"))?;
+            )
+            .fetch_one(conn))
+            .map_err(db("world totals"))?;
         Ok(WorldTotals {
             characters,
             gold,

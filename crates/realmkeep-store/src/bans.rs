@@ -2,6 +2,7 @@
 //! revocation is written onto it, so the history stays whole.
 
 use crate::admin::AdminNote;
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::Store;
@@ -131,7 +132,10 @@ impl Store {
             BanTarget::Account(a) => (Some(a.0), None),
             BanTarget::Ip(i) => (None, Some(i.to_string())),
         };
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         if let Some(a) = account {
             let exists: bool =
                 sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)")
@@ -166,6 +170,7 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db("commit ban"))?;
+        held.settle(true);
         Ok(BanId(id))
     }
 
@@ -192,7 +197,10 @@ impl Store {
             BanTarget::Account(a) => (Some(a.0), None),
             BanTarget::Ip(i) => (None, Some(i.to_string())),
         };
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         let n = sqlx::query(
             "UPDATE bans SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
              WHERE (account_id = $1 OR ip = $2::inet) AND revoked_at IS NULL
@@ -221,6 +229,7 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db("commit unban"))?;
+        held.settle(true);
         Ok(n)
     }
 
@@ -231,11 +240,10 @@ impl Store {
             BanTarget::Ip(i) => (None, Some(i.to_string())),
         };
         let sql = format!("SELECT {BAN_COLUMNS} FROM bans WHERE account_id = $1 OR ip = $2::inet ORDER BY created_at DESC, id DESC");
-        sqlx::query_as(AssertSqlSafe(sql))
+        on_conn!(self.conns(), |conn| sqlx::query_as(AssertSqlSafe(sql))
             .bind(account)
             .bind(ip)
-            .fetch_all(self.pool())
-            .await
-            .map_err(db("ban history"))
+            .fetch_all(conn))
+        .map_err(db("ban history"))
     }
 }

@@ -74,7 +74,7 @@ impl Store {
         if zones < 1 {
             return Err(StoreError::Io("bench seed: at least one zone".into()));
         }
-        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
         for s in 0..BENCH_SKILLS_PER_CHARACTER {
             sqlx::query("INSERT INTO skill_definitions (id, name, max_level, cooldown_ms, mana_cost) VALUES ($1, $2, 10, 1000, 1) ON CONFLICT DO NOTHING")
                 .bind(1000 + s as i32)
@@ -104,7 +104,7 @@ impl Store {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )))
-            .execute(&self.pool)
+            .execute(self.pool())
             .await
             .map_err(db("bench sequences"))?;
         }
@@ -115,7 +115,7 @@ impl Store {
         // in a transaction, so on a connection of its own, taken out of the pool and closed
         // after, so that no pooled connection is ever left without its timeout (even when the
         // VACUUM fails).
-        let mut conn = self.pool.acquire().await.map_err(db("acquire"))?.detach();
+        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?.detach();
         for sql in ["SET statement_timeout = 0", "VACUUM (ANALYZE)"] {
             sqlx::query(sql)
                 .execute(&mut conn)
@@ -128,7 +128,7 @@ impl Store {
         // The seed writes bags and equipment only: every item in exactly one of the two. One
         // hash join over all items (a million characters hold fifty million), with no statement
         // timeout for this one check.
-        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
         sqlx::query("SET LOCAL statement_timeout = 0")
             .execute(&mut *tx)
             .await
@@ -151,7 +151,7 @@ impl Store {
     }
 
     async fn bench_seed_chunk(&self, lo: i64, hi: i64, hash: &str, zones: i32) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
         sqlx::query("SET LOCAL session_replication_role = replica")
             .execute(&mut *tx)
             .await
@@ -217,7 +217,7 @@ impl Store {
              WHERE id <= $1 RETURNING id, claim_epoch, zone_id, xp, level",
         )
         .bind(n)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await
         .map_err(db("bench claim"))?;
         let mut rows: Vec<BenchRow> = rows
@@ -238,7 +238,7 @@ impl Store {
 
     /// A connection with the batch-save floor function defined on it.
     pub async fn bench_floor_conn(&self) -> StoreResult<FloorConn> {
-        let mut conn = self.pool.acquire().await.map_err(db("acquire"))?;
+        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
         // `BATCH_SAVE_SQL` is a constant of this crate.
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "CREATE OR REPLACE FUNCTION pg_temp.batch_save_floor(n int8, shift real) RETURNS float8 LANGUAGE plpgsql AS $fn$

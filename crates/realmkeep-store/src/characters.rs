@@ -2,6 +2,7 @@
 //! needs in one round trip (one statement that aggregates the child rows as arrays).
 
 use crate::common::{create_item, free_slots, place_in_inventory};
+use crate::conns::on_conn;
 use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::Store;
@@ -262,7 +263,10 @@ impl Store {
         class: Class,
         kingdom: Kingdom,
     ) -> StoreResult<CharacterId> {
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         // Serialises character creation per account, so the per-account limit holds.
         let count: Option<i64> = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM characters WHERE account_id = a.id AND deleted_at IS NULL) FROM accounts a WHERE a.id = $1 FOR UPDATE",
@@ -372,16 +376,16 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db("commit character"))?;
+        held.settle(true);
         Ok(character)
     }
 
     pub async fn list_characters(&self, account: AccountId) -> StoreResult<Vec<CharacterSummary>> {
-        sqlx::query_as(
+        on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT id, name, class, kingdom, level, zone_id FROM characters WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id",
         )
         .bind(account.0)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("list characters"))
     }
 
@@ -393,7 +397,10 @@ impl Store {
         account: AccountId,
         character: CharacterId,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         let row: Option<(Option<String>, bool)> = sqlx::query_as(
             "SELECT claim_holder, coalesce(claim_expires_at > now(), false) FROM characters \
              WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL FOR UPDATE",
@@ -421,24 +428,23 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db("commit"))?;
+        held.settle(true);
         Ok(())
     }
 
     /// Everything about a character, read in one statement, without claiming it (admin tools).
     pub async fn load_character(&self, character: CharacterId) -> StoreResult<LoadedCharacter> {
-        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
-        load_with(&mut conn, character)
-            .await?
+        on_conn!(self.conns(), |conn| load_with(conn, character))?
             .ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))
     }
 
     pub async fn character_id_by_name(&self, name: &str) -> StoreResult<Option<CharacterId>> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM characters WHERE lower(name) = lower($1)")
-                .bind(name.trim())
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("character by name"))?;
+        let id: Option<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT id FROM characters WHERE lower(name) = lower($1)"
+        )
+        .bind(name.trim())
+        .fetch_optional(conn))
+        .map_err(db("character by name"))?;
         Ok(id.map(CharacterId))
     }
 }

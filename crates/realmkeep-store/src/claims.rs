@@ -3,8 +3,10 @@
 //! be taken by another zone; the old zone's epoch is then stale and all its writes are refused.
 
 use crate::characters::{load_with, LoadedCharacter};
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::saves::{write_full_save, CharacterSnapshot};
+use crate::tx::in_tx;
 use crate::Store;
 use realmkeep_domain::{AccountId, CharacterId, ClaimEpoch, Fence};
 use serde::Serialize;
@@ -89,16 +91,20 @@ impl Store {
         lease: Duration,
     ) -> StoreResult<(Fence, LoadedCharacter)> {
         let secs = check_claim_args(holder, lease)?;
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
-        let Some(epoch) = claim_in(&mut tx, character, holder, secs).await? else {
-            drop(tx);
-            refuse!(self.why_not_claimed(character).await?)
-        };
-        let loaded = load_with(&mut tx, character)
-            .await?
-            .ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))?;
-        tx.commit().await.map_err(db("commit claim"))?;
-        Ok((Fence { character, epoch }, loaded))
+        let claimed = in_tx!(self.conns(), |tx| async move {
+            let Some(epoch) = claim_in(tx, character, holder, secs).await? else {
+                return Ok(None);
+            };
+            let loaded = load_with(tx, character)
+                .await?
+                .ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))?;
+            Ok(Some((epoch, loaded)))
+        })?;
+        match claimed {
+            Some((epoch, loaded)) => Ok((Fence { character, epoch }, loaded)),
+            // Nothing was claimed: ask why, outside the (committed, empty) transaction.
+            None => refuse!(self.why_not_claimed(character).await?),
+        }
     }
 
     /// Claims without loading.
@@ -109,8 +115,7 @@ impl Store {
         lease: Duration,
     ) -> StoreResult<Fence> {
         let secs = check_claim_args(holder, lease)?;
-        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
-        match claim_in(&mut conn, character, holder, secs).await? {
+        match on_conn!(self.conns(), |conn| claim_in(conn, character, holder, secs))? {
             Some(epoch) => Ok(Fence { character, epoch }),
             None => refuse!(self.why_not_claimed(character).await?),
         }
@@ -122,10 +127,10 @@ impl Store {
         let sql = format!(
             "SELECT {ACCOUNT_BANNED_SQL} FROM characters c WHERE c.id = $1 AND c.deleted_at IS NULL"
         );
-        let banned: Option<bool> = sqlx::query_scalar(AssertSqlSafe(sql))
-            .bind(character.0)
-            .fetch_optional(self.pool())
-            .await
+        let banned: Option<bool> =
+            on_conn!(self.conns(), |conn| sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(character.0)
+                .fetch_optional(conn))
             .map_err(db("claim lookup"))?;
         Ok(match banned {
             Some(true) => Refusal::Banned,
@@ -148,7 +153,7 @@ impl Store {
         let epochs: Vec<i64> = fences.iter().map(|f| f.epoch.0).collect();
         // The rows are locked first, in ascending id order like every economy transaction (the
         // fences come in whatever order the caller's map holds them), and only then updated.
-        let renewed: Vec<i64> = sqlx::query_scalar(
+        let renewed: Vec<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "WITH locked AS MATERIALIZED (
                  SELECT id FROM characters WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE)
              UPDATE characters c SET claim_expires_at = now() + make_interval(secs => $3)
@@ -159,8 +164,7 @@ impl Store {
         .bind(&ids)
         .bind(&epochs)
         .bind(secs)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("renew claims"))?;
         let renewed: std::collections::HashSet<i64> = renewed.into_iter().collect();
         Ok(ids
@@ -173,22 +177,20 @@ impl Store {
     /// Saves the character's full state and releases the claim, in one transaction. Refused with
     /// `StaleClaim` (and nothing written) if the fence is no longer current.
     pub async fn release(&self, snapshot: &CharacterSnapshot) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
-        release_in(&mut tx, snapshot).await?;
-        tx.commit().await.map_err(db("commit release"))?;
-        Ok(())
+        in_tx!(self.conns(), |tx| release_in(tx, snapshot))
     }
 
     /// Who holds a character (admin tools, tests).
     pub async fn claim_info(&self, character: CharacterId) -> StoreResult<ClaimInfo> {
-        let row: Option<ClaimInfo> = sqlx::query_as(
+        let row: Option<ClaimInfo> = on_conn!(self.conns(), |conn| {
+            sqlx::query_as(
             "SELECT claim_holder AS holder, claim_epoch AS epoch, claim_expires_at AS expires_at,
                     (claim_holder IS NOT NULL AND claim_expires_at > now()) AS live
              FROM characters WHERE id = $1",
         )
         .bind(character.0)
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn)
+        })
         .map_err(db("claim info"))?;
         row.ok_or(crate::StoreError::Refused(Refusal::NotFound("character")))
     }
@@ -199,14 +201,13 @@ impl Store {
         &self,
         account: AccountId,
     ) -> StoreResult<Vec<CharacterId>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT id FROM characters
              WHERE account_id = $1 AND claim_holder IS NOT NULL AND claim_expires_at > now()
              ORDER BY id",
         )
         .bind(account.0)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("claimed characters of account"))?;
         Ok(ids.into_iter().map(CharacterId).collect())
     }
@@ -214,12 +215,11 @@ impl Store {
     /// Characters whose claims `holder` still holds (a zone restarting under the same name, or an
     /// operator looking at a node).
     pub async fn claims_of_holder(&self, holder: &str) -> StoreResult<Vec<Fence>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, i64)> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT id, claim_epoch FROM characters WHERE claim_holder = $1 ORDER BY id",
         )
         .bind(holder)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("claims of holder"))?;
         Ok(rows
             .into_iter()

@@ -63,6 +63,17 @@ impl StoreError {
         matches!(self, StoreError::Busy(_))
     }
 
+    /// Whether the connection that gave this answer is ready for its next statement
+    /// (`conns.rs`): PostgreSQL answered (a refusal, an error it raised), as opposed to a
+    /// connection lost, broken or shut down.
+    pub(crate) fn connection_clean(&self) -> bool {
+        match self {
+            StoreError::Refused(_) | StoreError::KeyUsed => true,
+            StoreError::Database { source, .. } => crate::conns::reusable_after(source),
+            _ => false,
+        }
+    }
+
     /// Serialization failures and deadlocks: the transaction can be run again as a whole.
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
@@ -79,7 +90,7 @@ pub(crate) fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
     }
 }
 
-fn is_unavailable_sqlx(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unavailable_sqlx(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
         sqlx::Error::WorkerCrashed => true,

@@ -7,6 +7,7 @@
 
 mod ops;
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::tx::in_tx;
 use crate::Store;
@@ -107,7 +108,7 @@ impl Store {
     /// Founds a guild for `GUILD_CREATE_COST_GOLD` (the gold leaves the economy). The founder
     /// must be in no guild and becomes its leader. Names are unique without regard to case.
     pub async fn create_guild(&self, actor: Actor, name: &GuildName) -> StoreResult<GuildId> {
-        let founded = in_tx!(self.pool(), |tx| create_guild_in(tx, actor, name))?;
+        let founded = in_tx!(self.conns(), |tx| create_guild_in(tx, actor, name))?;
         Ok(founded.guild)
     }
 
@@ -119,7 +120,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<Founded> {
         crate::action_keys::check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let founded = create_guild_in(tx, actor, name).await?;
             crate::action_keys::keep_in(tx, key, &founded).await?;
             Ok(founded)
@@ -128,27 +129,27 @@ impl Store {
 
     /// Invites `who` (in no guild) to the actor's guild, for `GUILD_INVITE_HOURS`. Needs INVITE.
     pub async fn invite(&self, actor: Actor, guild: GuildId, who: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| invite_in(tx, actor, guild, who))
+        in_tx!(self.conns(), |tx| invite_in(tx, actor, guild, who))
     }
 
     /// Joins a guild whose invite has not expired, at its lowest rank, while it has fewer than
     /// `GUILD_MEMBERS_MAX` members. The character's other invites are dropped.
     pub async fn accept_invite(&self, actor: Actor, guild: GuildId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| accept_invite_in(tx, actor, guild))
+        in_tx!(self.conns(), |tx| accept_invite_in(tx, actor, guild))
     }
 
     pub async fn decline_invite(&self, actor: Actor, guild: GuildId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| decline_invite_in(tx, actor, guild))
+        in_tx!(self.conns(), |tx| decline_invite_in(tx, actor, guild))
     }
 
     /// Leaves the guild. The leader may leave only as its last member, which disbands it.
     pub async fn leave(&self, actor: Actor) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| leave_in(tx, actor))
+        in_tx!(self.conns(), |tx| leave_in(tx, actor))
     }
 
     /// Removes a member of a strictly lower rank. Needs KICK.
     pub async fn kick(&self, actor: Actor, who: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| kick_in(tx, actor, who))
+        in_tx!(self.conns(), |tx| kick_in(tx, actor, who))
     }
 
     /// Moves a member of a lower rank to another rank below the actor's own. Needs PROMOTE. Rank
@@ -160,7 +161,7 @@ impl Store {
                 "the leader's rank is given only by handing over leadership"
             ));
         }
-        in_tx!(self.pool(), |tx| set_rank_in(tx, actor, who, rank))
+        in_tx!(self.conns(), |tx| set_rank_in(tx, actor, who, rank))
     }
 
     /// Names a rank and sets what it may do (creating the rank if the guild lacks it). Leader
@@ -188,7 +189,7 @@ impl Store {
                 "the leader's rank keeps every permission".into()
             ));
         }
-        in_tx!(self.pool(), |tx| set_rank_permissions_in(
+        in_tx!(self.conns(), |tx| set_rank_permissions_in(
             tx,
             actor,
             rank,
@@ -199,39 +200,37 @@ impl Store {
 
     /// Makes another member the leader; the old leader becomes an officer (rank 1).
     pub async fn hand_over_leadership(&self, actor: Actor, to: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| hand_over_in(tx, actor, to))
+        in_tx!(self.conns(), |tx| hand_over_in(tx, actor, to))
     }
 
     /// Deletes the guild with its invites, members and ranks. Leader only.
     pub async fn disband(&self, actor: Actor) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| disband_in(tx, actor))
+        in_tx!(self.conns(), |tx| disband_in(tx, actor))
     }
 
     pub async fn guild_info(&self, guild: GuildId) -> StoreResult<GuildInfo> {
-        let head: Option<(String, i64)> =
-            sqlx::query_as("SELECT name, leader_character_id FROM guilds WHERE id = $1")
-                .bind(guild.0)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("guild"))?;
+        let head: Option<(String, i64)> = on_conn!(self.conns(), |conn| sqlx::query_as(
+            "SELECT name, leader_character_id FROM guilds WHERE id = $1"
+        )
+        .bind(guild.0)
+        .fetch_optional(conn))
+        .map_err(db("guild"))?;
         let Some((name, leader)) = head else {
             refuse!(Refusal::NotFound("guild"))
         };
-        let members: Vec<(i64, String, Rank)> = sqlx::query_as(
+        let members: Vec<(i64, String, Rank)> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT c.id, c.name, m.rank FROM guild_members m JOIN characters c ON c.id = m.character_id
              WHERE m.guild_id = $1 ORDER BY m.rank, lower(c.name) LIMIT $2",
         )
         .bind(guild.0)
         .bind(GUILD_MEMBERS_MAX)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("guild members"))?;
-        let ranks: Vec<(Rank, String, i32)> = sqlx::query_as(
+        let ranks: Vec<(Rank, String, i32)> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT rank, name, permissions FROM guild_ranks WHERE guild_id = $1 ORDER BY rank",
         )
         .bind(guild.0)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("guild ranks"))?;
         Ok(GuildInfo {
             id: guild,
@@ -260,14 +259,13 @@ impl Store {
         character: CharacterId,
         other: GuildId,
     ) -> StoreResult<GuildId> {
-        let row: Option<(i64, Rank, bool)> = sqlx::query_as(
+        let row: Option<(i64, Rank, bool)> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT m.guild_id, m.rank, EXISTS (SELECT 1 FROM guilds g WHERE g.id = $2)
              FROM guild_members m WHERE m.character_id = $1",
         )
         .bind(character.0)
         .bind(other.0)
-        .fetch_optional(self.pool())
-        .await
+        .fetch_optional(conn))
         .map_err(db("war authority"))?;
         let Some((mine, rank, exists)) = row else {
             refuse!(Refusal::NotAllowed("only a guild's members wage its wars"))
@@ -289,12 +287,12 @@ impl Store {
     }
 
     pub async fn guild_of(&self, character: CharacterId) -> StoreResult<Option<GuildId>> {
-        let g: Option<i64> =
-            sqlx::query_scalar("SELECT guild_id FROM guild_members WHERE character_id = $1")
-                .bind(character.0)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("guild of character"))?;
+        let g: Option<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT guild_id FROM guild_members WHERE character_id = $1"
+        )
+        .bind(character.0)
+        .fetch_optional(conn))
+        .map_err(db("guild of character"))?;
         Ok(g.map(GuildId))
     }
 }

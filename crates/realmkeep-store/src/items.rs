@@ -9,6 +9,7 @@ use crate::common::{
     create_item, delete_item, free_slots, item_def, lock_actor, place_in_inventory, relocate,
     take_from_inventory,
 };
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::tx::in_tx;
@@ -69,7 +70,7 @@ type PickupRow = (Vec<i64>, Vec<i32>, Option<i64>, Option<i16>, Option<i32>);
 /// taken at most once under it.
 #[allow(clippy::too_many_arguments)]
 async fn pickup_call(
-    pool: &sqlx::PgPool,
+    conns: &crate::conns::Conns,
     actor: Actor,
     def: ItemDefId,
     quantity: Quantity,
@@ -85,18 +86,18 @@ async fn pickup_call(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r: Result<PickupRow, sqlx::Error> =
-            sqlx::query_as("SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(c.0)
-                .bind(epoch)
-                .bind(def.0)
-                .bind(quantity.get())
-                .bind(zone.map(|z| z.0))
-                .bind(origin)
-                .bind(key)
-                .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
-                .fetch_one(pool)
-                .await;
+        let r: Result<PickupRow, sqlx::Error> = on_conn!(conns, |conn| sqlx::query_as(
+            "SELECT * FROM realmkeep_pickup($1, $2, $3, $4, $5, $6, $7, $8)"
+        )
+        .bind(c.0)
+        .bind(epoch)
+        .bind(def.0)
+        .bind(quantity.get())
+        .bind(zone.map(|z| z.0))
+        .bind(origin)
+        .bind(key)
+        .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
+        .fetch_one(conn));
         match r {
             Ok((ids, qtys, created, slot, qty)) => {
                 let created = match (created, slot, qty) {
@@ -368,7 +369,7 @@ impl Store {
                 "origin must be 1 to {ORIGIN_CHARS_MAX} bytes"
             )));
         }
-        pickup_call(self.pool(), actor, def, quantity, zone, origin, None).await
+        pickup_call(self.conns(), actor, def, quantity, zone, origin, None).await
     }
 
     /// `pickup_loot` for loot on the ground, identified by `key` (unique for the loot, e.g. the
@@ -394,7 +395,7 @@ impl Store {
                 "loot key must be 1 to {LOOT_KEY_CHARS_MAX} bytes"
             )));
         }
-        pickup_call(self.pool(), actor, def, quantity, zone, origin, Some(key)).await
+        pickup_call(self.conns(), actor, def, quantity, zone, origin, Some(key)).await
     }
 
     /// Adds looted gold to the actor's purse. Returns the new purse.
@@ -409,7 +410,7 @@ impl Store {
                 "loot gold must be 1 to {LOOT_GOLD_MAX}"
             )));
         }
-        in_tx!(self.pool(), |tx| loot_gold_in(tx, actor, amount, zone))
+        in_tx!(self.conns(), |tx| loot_gold_in(tx, actor, amount, zone))
     }
 
     /// `loot_gold` under an idempotency key: gold retried after a lost answer is paid once, and
@@ -427,7 +428,7 @@ impl Store {
                 "loot gold must be 1 to {LOOT_GOLD_MAX}"
             )));
         }
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let gold = loot_gold_in(tx, actor, amount, zone).await?;
             crate::action_keys::keep_in(tx, key, &gold).await?;
             Ok(gold)
@@ -436,7 +437,7 @@ impl Store {
 
     /// Equips an item from the bag; what was in that slot goes to the bag slot it came from.
     pub async fn equip(&self, actor: Actor, item: ItemId) -> StoreResult<Equipped> {
-        in_tx!(self.pool(), |tx| equip_in(tx, actor, item))
+        in_tx!(self.conns(), |tx| equip_in(tx, actor, item))
     }
 
     /// Takes off what is in `slot`, into `to` or the first free bag slot.
@@ -446,7 +447,7 @@ impl Store {
         slot: EquipSlot,
         to: Option<InventorySlot>,
     ) -> StoreResult<InventoryItem> {
-        in_tx!(self.pool(), |tx| unequip_in(tx, actor, slot, to))
+        in_tx!(self.conns(), |tx| unequip_in(tx, actor, slot, to))
     }
 
     /// Moves an item to another bag slot, swapping with what is there. Returns the swapped item.
@@ -456,7 +457,7 @@ impl Store {
         item: ItemId,
         to: InventorySlot,
     ) -> StoreResult<Option<ItemId>> {
-        in_tx!(self.pool(), |tx| move_in(tx, actor, item, to))
+        in_tx!(self.conns(), |tx| move_in(tx, actor, item, to))
     }
 
     /// Splits `quantity` off a stack into an empty slot. Returns the new stack's id.
@@ -467,29 +468,28 @@ impl Store {
         quantity: Quantity,
         to: InventorySlot,
     ) -> StoreResult<ItemId> {
-        in_tx!(self.pool(), |tx| split_in(tx, actor, item, quantity, to))
+        in_tx!(self.conns(), |tx| split_in(tx, actor, item, quantity, to))
     }
 
     /// Moves as much of `from` onto `onto` as fits; `from` disappears if all of it moved.
     /// Returns the new quantity of `onto`.
     pub async fn stack_items(&self, actor: Actor, from: ItemId, onto: ItemId) -> StoreResult<i32> {
-        in_tx!(self.pool(), |tx| stack_in(tx, actor, from, onto))
+        in_tx!(self.conns(), |tx| stack_in(tx, actor, from, onto))
     }
 
     /// Destroys an item in the bag.
     pub async fn destroy_item(&self, actor: Actor, item: ItemId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| destroy_in(tx, actor, item))
+        in_tx!(self.conns(), |tx| destroy_in(tx, actor, item))
     }
 
     /// The bag of a character, by slot.
     pub async fn inventory(&self, character: CharacterId) -> StoreResult<Vec<InventoryItem>> {
-        let rows: Vec<(i64, i32, i32, i16)> = sqlx::query_as(
+        let rows: Vec<(i64, i32, i32, i16)> = on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT i.id, i.def_id, i.quantity, inv.slot FROM inventories inv JOIN item_instances i ON i.id = inv.item_id
              WHERE inv.character_id = $1 ORDER BY inv.slot",
         )
         .bind(character.0)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("inventory"))?;
         Ok(rows
             .into_iter()

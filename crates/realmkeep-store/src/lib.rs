@@ -22,6 +22,7 @@ pub mod bench_seed;
 pub mod characters;
 pub mod claims;
 pub(crate) mod common;
+pub(crate) mod conns;
 pub mod error;
 pub mod guilds;
 pub mod items;
@@ -41,6 +42,8 @@ pub mod trade;
 pub(crate) mod tx;
 
 pub use error::{Refusal, StoreError, StoreResult};
+
+use crate::conns::on_conn;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -77,7 +80,7 @@ impl Default for StoreOptions {
 /// A handle on the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: PgPool,
+    conns: conns::Conns,
     hashing: std::sync::Arc<accounts::Hashing>,
 }
 
@@ -101,7 +104,7 @@ impl Store {
             .test_before_acquire(false)
             .connect_lazy_with(connect);
         Ok(Self {
-            pool,
+            conns: conns::Conns::new(pool),
             hashing: std::sync::Arc::new(accounts::Hashing::new(opts.password_hashing)),
         })
     }
@@ -115,7 +118,7 @@ impl Store {
 
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
-            pool,
+            conns: conns::Conns::new(pool),
             hashing: std::sync::Arc::new(accounts::Hashing::new(Default::default())),
         }
     }
@@ -123,27 +126,47 @@ impl Store {
     /// The connection pool, for tests that look at or damage the database behind the store's
     /// back (feature `testing`). Code outside this crate calls store functions.
     #[cfg(feature = "testing")]
+    ///
+    /// The connections the store keeps between two uses go back to the pool first (`conns.rs`),
+    /// so a caller of the pool itself never waits for a connection the store keeps idle.
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        self.conns.release_kept();
+        self.conns.pool()
     }
 
+    /// The pool itself, for the few calls that take a connection out of it for good (the node
+    /// lock, an archive's lock) or hand it to sqlx (migrations). See the testing version.
     #[cfg(not(feature = "testing"))]
     pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
+        self.conns.release_kept();
+        self.conns.pool()
     }
 
-    /// Connections the pool has open, how many of them are idle, and the most it opens.
+    /// The pool's connections lent for one use and kept after it (`conns.rs`): what the store's
+    /// calls and transactions run on.
+    pub(crate) fn conns(&self) -> &conns::Conns {
+        &self.conns
+    }
+
+    /// Connections the pool has open, how many of them are idle (in sqlx's pool, or kept by the
+    /// store between two uses), and the most it opens.
     pub fn pool_gauges(&self) -> (u32, u32, u32) {
         (
-            self.pool.size(),
-            self.pool.num_idle() as u32,
-            self.pool.options().get_max_connections(),
+            self.conns.pool().size(),
+            (self.conns.pool().num_idle() + self.conns.kept()) as u32,
+            self.conns.pool().options().get_max_connections(),
         )
+    }
+
+    /// Connections the store keeps idle between two uses (`conns.rs`): counted as idle by
+    /// `pool_gauges`, and as lent by sqlx's own pool.
+    pub fn kept_connections(&self) -> usize {
+        self.conns.kept()
     }
 
     /// The most connections the pool opens (`StoreOptions::pool_connections_max`).
     pub fn pool_connections_max(&self) -> u32 {
-        self.pool.options().get_max_connections()
+        self.conns.pool().options().get_max_connections()
     }
 
     /// Whether `e` means PostgreSQL is away, as opposed to a refusal, a failed statement, or a
@@ -154,7 +177,7 @@ impl Store {
     pub fn is_outage(&self, e: &StoreError) -> bool {
         match e {
             StoreError::Unavailable(_) => true,
-            StoreError::Busy(_) => self.pool.size() < self.pool_connections_max(),
+            StoreError::Busy(_) => self.conns.pool().size() < self.pool_connections_max(),
             _ => false,
         }
     }
@@ -162,21 +185,19 @@ impl Store {
     /// Applies the shipped migrations, then the SQL source files that changed
     /// (`sql_sources::SQL_SOURCES`, see `apply_sql_sources`).
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(self.pool()).await?;
         self.apply_sql_sources(sql_sources::SQL_SOURCES).await?;
         Ok(())
     }
 
     /// One round trip: is the database there?
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
+        on_conn!(self.conns(), |conn| sqlx::query("SELECT 1").execute(conn))
             .map_err(error::db("ping"))?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.conns.close().await;
     }
 }

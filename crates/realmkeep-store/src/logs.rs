@@ -7,6 +7,7 @@
 //! keeps the months ahead created, reports rows found in DEFAULT (an alert: upkeep fell behind),
 //! and moves them into their month's partition as it creates it.
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -93,8 +94,7 @@ pub(crate) async fn write_in_tx(tx: &mut PgConnection, events: &[LogEvent]) -> S
 impl Store {
     /// Appends non-critical events in one statement (at most `LOG_BATCH_ROWS_MAX`).
     pub async fn append_logs(&self, events: &[LogEvent]) -> StoreResult<()> {
-        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?;
-        write_in_tx(&mut conn, events).await
+        on_conn!(self.conns(), |conn| write_in_tx(conn, events))
     }
 
     /// Creates the month partitions of `game_logs` from `months_back` months ago to `months_ahead`
@@ -105,14 +105,13 @@ impl Store {
         months_back: i32,
         months_ahead: i32,
     ) -> StoreResult<()> {
-        sqlx::query(
+        on_conn!(self.conns(), |conn| sqlx::query(
             "SELECT ensure_game_logs_partition(now() + make_interval(months => m))
              FROM generate_series(-$1::int, $2::int) AS m",
         )
         .bind(months_back)
         .bind(months_ahead)
-        .execute(self.pool())
-        .await
+        .execute(conn))
         .map_err(db("ensure log partitions"))?;
         Ok(())
     }
@@ -134,29 +133,28 @@ impl Store {
         let now = DateTime::<Utc>::from(now);
         let before = self.log_partitions().await?;
         // Safe to format: the table name is a constant.
-        let waiting: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT min(occurred_at), count(*) FROM {LOG_DEFAULT_PARTITION}
+        let waiting: Vec<(DateTime<Utc>, i64)> =
+            on_conn!(self.conns(), |conn| sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT min(occurred_at), count(*) FROM {LOG_DEFAULT_PARTITION}
              GROUP BY date_trunc('month', occurred_at AT TIME ZONE 'UTC')
              ORDER BY 1"
-        )))
-        .fetch_all(self.pool())
-        .await
-        .map_err(db("game logs in DEFAULT"))?;
+            )))
+            .fetch_all(conn))
+            .map_err(db("game logs in DEFAULT"))?;
         let default_rows = waiting.iter().map(|w| w.1).sum();
         let mut moved_rows = 0;
         for (at, rows) in waiting.iter().take(LOG_DEFAULT_MONTHS_PER_RUN_MAX as usize) {
             self.ensure_log_partition_for(*at).await?;
             moved_rows += rows;
         }
-        sqlx::query(
+        on_conn!(self.conns(), |conn| sqlx::query(
             "SELECT ensure_game_logs_partition($3 + make_interval(months => m))
              FROM generate_series(-$1::int, $2::int) AS m",
         )
         .bind(months_back)
         .bind(months_ahead)
         .bind(now)
-        .execute(self.pool())
-        .await
+        .execute(conn))
         .map_err(db("ensure log partitions"))?;
         let created = self
             .log_partitions()
@@ -173,24 +171,24 @@ impl Store {
 
     /// The names of `game_logs`' partitions, DEFAULT excepted.
     pub async fn log_partitions(&self) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar(
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
              WHERE i.inhparent = 'game_logs'::regclass
                AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
              ORDER BY 1",
         )
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("list log partitions"))
     }
 
     /// Creates the partition that holds `at`.
     pub async fn ensure_log_partition_for(&self, at: DateTime<Utc>) -> StoreResult<String> {
-        sqlx::query_scalar("SELECT ensure_game_logs_partition($1)")
-            .bind(at)
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("ensure log partition"))
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT ensure_game_logs_partition($1)"
+        )
+        .bind(at)
+        .fetch_one(conn))
+        .map_err(db("ensure log partition"))
     }
 
     /// Whether the connected role could rewrite or remove `game_logs`: UPDATE, DELETE or
@@ -198,14 +196,13 @@ impl Store {
     /// server's role should be a member of `realmkeep_game` only (migration 20261201154500), for
     /// which this is false; `realmkeep serve` warns when it is true.
     pub async fn game_logs_rewritable(&self) -> StoreResult<bool> {
-        sqlx::query_scalar(
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT has_table_privilege('game_logs', 'UPDATE')
                  OR has_table_privilege('game_logs', 'DELETE')
                  OR has_table_privilege('game_logs', 'TRUNCATE')
                  OR pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'game_logs'::regclass), 'MEMBER')",
         )
-        .fetch_one(self.pool())
-        .await
+        .fetch_one(conn))
         .map_err(db("game_logs privileges"))
     }
 
@@ -215,7 +212,7 @@ impl Store {
         character: i64,
         limit: i64,
     ) -> StoreResult<Vec<StoredLog>> {
-        sqlx::query_as(
+        on_conn!(self.conns(), |conn| sqlx::query_as(
             "SELECT id, occurred_at, event_type, actor_character_id, target_character_id, item_id,
                     item_def_id, quantity, gold, zone_id, details
              FROM game_logs WHERE actor_character_id = $1 OR target_character_id = $1
@@ -223,8 +220,7 @@ impl Store {
         )
         .bind(character)
         .bind(limit.clamp(1, 1_000))
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("read game logs"))
     }
 }

@@ -19,6 +19,7 @@ use crate::common::{
     check_actor, create_item, free_slots, item_def, lock_actor, lock_characters,
     place_in_inventory, relocate, take_from_inventory,
 };
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::tx::in_tx;
@@ -425,7 +426,7 @@ impl Store {
         items: &[ItemId],
     ) -> StoreResult<MailId> {
         check_outgoing(actor, to, subject, body, items)?;
-        let sent = in_tx!(self.pool(), |tx| send_mail_in(
+        let sent = in_tx!(self.conns(), |tx| send_mail_in(
             tx, actor, to, subject, body, gold, items
         ))?;
         Ok(sent.mail)
@@ -445,7 +446,7 @@ impl Store {
     ) -> StoreResult<MailSent> {
         check_key(key)?;
         check_outgoing(actor, to, subject, body, items)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let sent = send_mail_in(tx, actor, to, subject, body, gold, items).await?;
             keep_in(tx, key, &sent).await?;
             Ok(sent)
@@ -472,22 +473,21 @@ impl Store {
         if kind == MailKind::Player {
             refuse!(Refusal::Invalid("system mail cannot be player mail".into()));
         }
-        in_tx!(self.pool(), |tx| send_system_mail_in(
+        in_tx!(self.conns(), |tx| send_system_mail_in(
             tx, to, subject, body, gold, items, kind
         ))
     }
 
     /// A character's mailbox, newest first, at most `MAIL_LIST_ROWS_MAX` mails.
     pub async fn list_mail(&self, character: CharacterId) -> StoreResult<Vec<MailSummary>> {
-        let rows: Vec<MailRow> = sqlx::query_as(AssertSqlSafe(format!(
+        let rows: Vec<MailRow> = on_conn!(self.conns(), |conn| sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {MAIL_COLUMNS} FROM mail m LEFT JOIN characters s ON s.id = m.sender_character_id
              WHERE m.recipient_character_id = $1
              ORDER BY m.sent_at DESC, m.id DESC LIMIT $2"
         )))
         .bind(character.0)
         .bind(MAIL_LIST_ROWS_MAX)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn))
         .map_err(db("list mail"))?;
         rows.into_iter()
             .map(|r| {
@@ -510,13 +510,13 @@ impl Store {
 
     /// Reads one of the actor's mails and marks it read.
     pub async fn read_mail(&self, actor: Actor, mail: MailId) -> StoreResult<MailView> {
-        in_tx!(self.pool(), |tx| read_mail_in(tx, actor, mail))
+        in_tx!(self.conns(), |tx| read_mail_in(tx, actor, mail))
     }
 
     /// Moves a mail's gold and items into the actor's purse and bag, exactly once: a second claim
     /// is refused with `NotFound("attachments")`.
     pub async fn claim_attachments(&self, actor: Actor, mail: MailId) -> StoreResult<Claimed> {
-        in_tx!(self.pool(), |tx| claim_in(tx, actor, mail))
+        in_tx!(self.conns(), |tx| claim_in(tx, actor, mail))
     }
 
     /// `claim_attachments` under an idempotency key (`action_keys`).
@@ -527,7 +527,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<Claimed> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let claimed = claim_in(tx, actor, mail).await?;
             keep_in(tx, key, &claimed).await?;
             Ok(claimed)
@@ -536,6 +536,6 @@ impl Store {
 
     /// Deletes one of the actor's mails once it carries nothing.
     pub async fn delete_mail(&self, actor: Actor, mail: MailId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| delete_in(tx, actor, mail))
+        in_tx!(self.conns(), |tx| delete_in(tx, actor, mail))
     }
 }

@@ -2,6 +2,7 @@
 //! database on a server (the demo's and the benchmarks' private servers), and letting PostgreSQL
 //! settle after a bulk load. Callers outside this crate never hold the pool: they call these.
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::Store;
 use realmkeep_domain::AccountId;
@@ -13,12 +14,12 @@ const DATABASE_NAME_BYTES_MAX: usize = 63;
 impl Store {
     /// The account with this user name (any case), if there is one.
     pub async fn account_id_by_name(&self, name: &str) -> StoreResult<Option<AccountId>> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM accounts WHERE lower(username) = lower($1)")
-                .bind(name.trim())
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("account by name"))?;
+        let id: Option<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE lower(username) = lower($1)"
+        )
+        .bind(name.trim())
+        .fetch_optional(conn))
+        .map_err(db("account by name"))?;
         Ok(id.map(AccountId))
     }
 
@@ -34,19 +35,18 @@ impl Store {
                 "a database name is 1 to {DATABASE_NAME_BYTES_MAX} letters, digits or underscores"
             )));
         }
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(name)
-                .fetch_one(self.pool())
-                .await
-                .map_err(db("database exists"))?;
+        let exists: bool = on_conn!(self.conns(), |conn| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)"
+        )
+        .bind(name)
+        .fetch_one(conn))
+        .map_err(db("database exists"))?;
         if !exists {
             // Checked above to be a plain identifier.
             let create = format!("CREATE DATABASE \"{name}\"");
-            sqlx::query(AssertSqlSafe(create))
-                .execute(self.pool())
-                .await
-                .map_err(db("create database"))?;
+            on_conn!(self.conns(), |conn| sqlx::query(AssertSqlSafe(create))
+                .execute(conn))
+            .map_err(db("create database"))?;
         }
         Ok(())
     }
@@ -55,9 +55,7 @@ impl Store {
     /// pay for autovacuum or a checkpoint the load caused.
     pub async fn settle(&self) -> StoreResult<()> {
         for statement in ["VACUUM ANALYZE", "CHECKPOINT"] {
-            sqlx::query(statement)
-                .execute(self.pool())
-                .await
+            on_conn!(self.conns(), |conn| sqlx::query(statement).execute(conn))
                 .map_err(db("settle"))?;
         }
         Ok(())
@@ -73,7 +71,7 @@ impl Store {
                  + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
                  + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(self.pool())
         .await
         .map_err(db("misplaced items"))
     }

@@ -10,6 +10,7 @@ use crate::action_keys::{check_key, keep_in};
 use crate::common::{
     free_slots, item_def, lock_actor, place_in_inventory, relocate, take_from_inventory,
 };
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreError, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::mail::{attach_item, insert_mail, MailKind, NewMail};
@@ -239,7 +240,7 @@ const BUY_KEYED_SQL: &str = "
 /// A purchase as one statement (the server-side function `realmkeep_market_buy` in
 /// `market.sql`, its own transaction), run again after a serialization failure or deadlock.
 async fn buy_call(
-    pool: &sqlx::PgPool,
+    conns: &crate::conns::Conns,
     actor: Actor,
     listing: ListingId,
     key: Option<&str>,
@@ -251,20 +252,20 @@ async fn buy_call(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r: Result<BuyRow, sqlx::Error> = sqlx::query_as(if key.is_some() {
+        let sql = if key.is_some() {
             BUY_KEYED_SQL
         } else {
             BUY_SQL
-        })
-        .bind(actor.character().0)
-        .bind(epoch)
-        .bind(listing.0)
-        .bind(realmkeep_domain::limits::MARKET_FEE_BPS)
-        .bind(realmkeep_domain::limits::GOLD_MAX)
-        .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
-        .bind(key)
-        .fetch_one(pool)
-        .await;
+        };
+        let r: Result<BuyRow, sqlx::Error> = on_conn!(conns, |conn| sqlx::query_as(sql)
+            .bind(actor.character().0)
+            .bind(epoch)
+            .bind(listing.0)
+            .bind(realmkeep_domain::limits::MARKET_FEE_BPS)
+            .bind(realmkeep_domain::limits::GOLD_MAX)
+            .bind(realmkeep_domain::limits::INVENTORY_SLOTS as i32)
+            .bind(key)
+            .fetch_one(conn));
         match r {
             Ok((item, def, quantity, price, fee, seller, slot, gold_after)) => {
                 return Ok(Purchase {
@@ -384,7 +385,7 @@ impl Store {
         duration_hours: i64,
     ) -> StoreResult<ListingId> {
         check_listing(price, duration_hours)?;
-        in_tx!(self.pool(), |tx| list_item_in(
+        in_tx!(self.conns(), |tx| list_item_in(
             tx,
             actor,
             item,
@@ -395,7 +396,7 @@ impl Store {
 
     /// Takes a listing off the market; the item returns to a free slot of the seller's bag.
     pub async fn cancel_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<ItemId> {
-        let back = in_tx!(self.pool(), |tx| cancel_listing_in(tx, actor, listing))?;
+        let back = in_tx!(self.conns(), |tx| cancel_listing_in(tx, actor, listing))?;
         Ok(back.item)
     }
 
@@ -407,7 +408,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<InventoryItem> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let back = cancel_listing_in(tx, actor, listing).await?;
             keep_in(tx, key, &back).await?;
             Ok(back)
@@ -416,7 +417,7 @@ impl Store {
 
     /// Buys a listing: `ListingGone` if it was bought, cancelled or expired meanwhile.
     pub async fn buy_listing(&self, actor: Actor, listing: ListingId) -> StoreResult<Purchase> {
-        buy_call(self.pool(), actor, listing, None).await
+        buy_call(self.conns(), actor, listing, None).await
     }
 
     /// `buy_listing` under an idempotency key (`action_keys`).
@@ -427,7 +428,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<Purchase> {
         check_key(key)?;
-        buy_call(self.pool(), actor, listing, Some(key)).await
+        buy_call(self.conns(), actor, listing, Some(key)).await
     }
 
     /// `list_item` under an idempotency key (`action_keys`).
@@ -441,7 +442,7 @@ impl Store {
     ) -> StoreResult<ListingId> {
         check_key(key)?;
         check_listing(price, duration_hours)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let listing = list_item_in(tx, actor, item, price, duration_hours).await?;
             keep_in(tx, key, &listing).await?;
             Ok(listing)
@@ -469,7 +470,7 @@ impl Store {
         let mut done: u64 = 0;
         while (done as i64) < limit {
             let batch_rows = (limit - done as i64).min(MARKET_EXPIRE_BATCH_ROWS_MAX);
-            let n = in_tx!(self.pool(), |tx| expire_batch_in(tx, now, batch_rows))?;
+            let n = in_tx!(self.conns(), |tx| expire_batch_in(tx, now, batch_rows))?;
             done += n;
             if (n as i64) < batch_rows {
                 break;
@@ -524,11 +525,9 @@ impl Store {
         // One row more than the page tells whether another page follows.
         q.push(" ORDER BY l.price, l.id LIMIT ")
             .push_bind(query.page_rows + 1);
-        let mut rows: Vec<MarketRow> = q
-            .build_query_as()
-            .fetch_all(self.pool())
-            .await
-            .map_err(db("search market"))?;
+        let mut rows: Vec<MarketRow> =
+            on_conn!(self.conns(), |conn| q.build_query_as().fetch_all(conn))
+                .map_err(db("search market"))?;
         let next = if rows.len() as i64 > query.page_rows {
             rows.truncate(query.page_rows as usize);
             rows.last().map(|r| (r.price, ListingId(r.listing_id)))

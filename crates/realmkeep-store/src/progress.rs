@@ -4,6 +4,7 @@
 
 use crate::action_keys::{check_key, keep_in};
 use crate::common::{add_gold, check_actor, grant_items, lock_actor, lock_characters};
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::saves::{write_full_save, CharacterSnapshot};
@@ -387,19 +388,19 @@ impl Store {
     /// Learns a skill at level 1 for `skill_learn_cost(level_req)` gold. The skill must be of the
     /// character's class (or of none) and its level requirement met. Returns the skill's level.
     pub async fn learn_skill(&self, actor: Actor, skill: SkillId) -> StoreResult<i32> {
-        in_tx!(self.pool(), |tx| learn_skill_in(tx, actor, skill))
+        in_tx!(self.conns(), |tx| learn_skill_in(tx, actor, skill))
     }
 
     /// Raises a learned skill by one level, up to its maximum, for `skill_upgrade_cost` gold.
     /// Returns the new level.
     pub async fn upgrade_skill(&self, actor: Actor, skill: SkillId) -> StoreResult<i32> {
-        in_tx!(self.pool(), |tx| upgrade_skill_in(tx, actor, skill))
+        in_tx!(self.conns(), |tx| upgrade_skill_in(tx, actor, skill))
     }
 
     /// Accepts a quest: its level requirement met, never accepted before, and fewer than
     /// `QUESTS_ACTIVE_MAX` quests active.
     pub async fn accept_quest(&self, actor: Actor, quest: QuestId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| accept_quest_in(tx, actor, quest))
+        in_tx!(self.conns(), |tx| accept_quest_in(tx, actor, quest))
     }
 
     /// `accept_quest` under an idempotency key (`action_keys`); its receipt is `true`.
@@ -410,7 +411,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<bool> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             accept_quest_in(tx, actor, quest).await?;
             keep_in(tx, key, &true).await?;
             Ok(true)
@@ -432,7 +433,7 @@ impl Store {
                 "quest progress must be 1 to {QUEST_PROGRESS_STEP_MAX} at a time"
             )));
         }
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let progress = progress_quest_in(tx, actor, quest, amount).await?;
             keep_in(tx, key, &progress).await?;
             Ok(progress)
@@ -449,7 +450,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<QuestCompletion> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let done = complete_quest_in(tx, actor, quest, known_xp).await?;
             keep_in(tx, key, &done).await?;
             Ok(done)
@@ -469,7 +470,7 @@ impl Store {
                 "a character cannot kill itself in PvP".into()
             ));
         }
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let kills = record_pvp_kill_in(tx, killer, victim).await?;
             keep_in(tx, key, &kills).await?;
             Ok(kills)
@@ -489,7 +490,7 @@ impl Store {
                 "quest progress must be 1 to {QUEST_PROGRESS_STEP_MAX} at a time"
             )));
         }
-        in_tx!(self.pool(), |tx| progress_quest_in(
+        in_tx!(self.conns(), |tx| progress_quest_in(
             tx, actor, quest, amount
         ))
     }
@@ -505,7 +506,7 @@ impl Store {
         quest: QuestId,
         known_xp: i64,
     ) -> StoreResult<QuestCompletion> {
-        in_tx!(self.pool(), |tx| complete_quest_in(
+        in_tx!(self.conns(), |tx| complete_quest_in(
             tx, actor, quest, known_xp
         ))
     }
@@ -519,7 +520,7 @@ impl Store {
                 snapshot.level, snapshot.xp
             )));
         }
-        in_tx!(self.pool(), |tx| level_up_in(tx, snapshot))
+        in_tx!(self.conns(), |tx| level_up_in(tx, snapshot))
     }
 
     /// Counts a PvP kill for `killer`. Returns the killer's kills.
@@ -529,7 +530,7 @@ impl Store {
                 "a character cannot kill itself in PvP".into()
             ));
         }
-        in_tx!(self.pool(), |tx| record_pvp_kill_in(tx, killer, victim))
+        in_tx!(self.conns(), |tx| record_pvp_kill_in(tx, killer, victim))
     }
 
     /// The best `limit` scores of a leaderboard, best first (at most `LEADERBOARD_ROWS_MAX`; a
@@ -545,7 +546,7 @@ impl Store {
             ));
         }
         let limit = limit.min(LEADERBOARD_ROWS_MAX);
-        let rows: Vec<(i64, f64)> = match kind {
+        let query = match kind {
             LeaderboardKind::Level => sqlx::query_as(
                 "SELECT id, level::float8 * $2::float8 + least(xp, $2 - 1)::float8 FROM characters
                  ORDER BY level DESC, xp DESC, id LIMIT $1",
@@ -557,10 +558,9 @@ impl Store {
                  ORDER BY pvp_kills DESC, id LIMIT $1",
             )
             .bind(limit),
-        }
-        .fetch_all(self.pool())
-        .await
-        .map_err(db("leaderboard scores"))?;
+        };
+        let rows: Vec<(i64, f64)> = on_conn!(self.conns(), |conn| query.fetch_all(conn))
+            .map_err(db("leaderboard scores"))?;
         Ok(rows
             .into_iter()
             .map(|(id, score)| (CharacterId(id), score))

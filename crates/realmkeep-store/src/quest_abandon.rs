@@ -43,7 +43,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<bool> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             abandon_in(tx, actor, quest).await?;
             keep_in(tx, key, &true).await?;
             Ok(true)

@@ -4,7 +4,9 @@
 //! Gold and items are never written here; they move only through the economy transactions, so a
 //! zone's snapshot can never roll a trade or a pickup back. Every save is fenced by the claim.
 
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
+use crate::tx::in_tx;
 use crate::Store;
 use realmkeep_domain::limits::{BATCH_SAVE_ROWS_MAX, LEVEL_MAX};
 use realmkeep_domain::rules::base_attributes;
@@ -129,10 +131,7 @@ pub const BATCH_SAVE_SQL: &str = "
 impl Store {
     /// Saves one character in full, fenced, in one transaction.
     pub async fn save_full(&self, snapshot: &CharacterSnapshot) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
-        write_full_save(&mut tx, snapshot).await?;
-        tx.commit().await.map_err(db("commit full save"))?;
-        Ok(())
+        in_tx!(self.conns(), |tx| write_full_save(tx, snapshot))
     }
 
     /// Saves positions and stats of many characters in one statement. Each row is fenced on its
@@ -157,7 +156,7 @@ impl Store {
         }
         let col = |f: &dyn Fn(&CharacterSnapshot) -> f32| rows.iter().map(f).collect::<Vec<f32>>();
         let ids: Vec<i64> = rows.iter().map(|r| r.fence.character.0).collect();
-        let saved: Vec<i64> = sqlx::query_scalar(BATCH_SAVE_SQL)
+        let saved: Vec<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(BATCH_SAVE_SQL)
             .bind(&ids)
             .bind(rows.iter().map(|r| r.fence.epoch.0).collect::<Vec<i64>>())
             .bind(rows.iter().map(|r| r.position.zone.0).collect::<Vec<i32>>())
@@ -169,9 +168,8 @@ impl Store {
             .bind(rows.iter().map(|r| r.mana).collect::<Vec<i32>>())
             .bind(rows.iter().map(|r| r.xp).collect::<Vec<i64>>())
             .bind(rows.iter().map(|r| r.level).collect::<Vec<i32>>())
-            .fetch_all(self.pool())
-            .await
-            .map_err(db("batch save"))?;
+            .fetch_all(conn))
+        .map_err(db("batch save"))?;
         let saved_set: std::collections::HashSet<i64> = saved.iter().copied().collect();
         Ok(BatchSaveReport {
             refused: ids

@@ -57,7 +57,10 @@ impl Store {
     /// Upserts every definition in one transaction. Definitions are only added or updated, never
     /// deleted: items and characters in the world may still refer to them.
     pub async fn seed_content(&self, content: &Content) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         for i in &content.items {
             sqlx::query(
                 "INSERT INTO item_definitions (id, name, kind, equip_slot, max_stack, price, level_req, bonus)
@@ -149,6 +152,7 @@ impl Store {
             .map_err(db("seed zones"))?;
         }
         tx.commit().await.map_err(db("commit seed"))?;
+        held.settle(true);
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! `accepted`, or `blocked`. A block never reveals itself to the blocked character.
 
 use crate::common::{check_actor, lock_characters};
+use crate::conns::on_conn;
 use crate::error::{db, refuse, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
 use crate::tx::in_tx;
@@ -311,18 +312,19 @@ impl Store {
     /// Whether `from` may whisper to `to`: `to` is a character (not deleted) that does not block
     /// `from` (`Blocked` otherwise). A read: whispers themselves are not kept in PostgreSQL.
     pub async fn may_whisper(&self, from: CharacterId, to: CharacterId) -> StoreResult<()> {
-        let mut c = self.pool().acquire().await.map_err(db("acquire"))?;
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1 AND deleted_at IS NULL)",
-        )
-        .bind(to.0)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(db("whisper recipient"))?;
-        if !exists {
-            refuse!(Refusal::NotFound("character"));
-        }
-        refuse_if_blocked(&mut c, from, to).await
+        on_conn!(self.conns(), |c| async move {
+            let exists: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM characters WHERE id = $1 AND deleted_at IS NULL)",
+            )
+            .bind(to.0)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(db("whisper recipient"))?;
+            if !exists {
+                refuse!(Refusal::NotFound("character"));
+            }
+            refuse_if_blocked(c, from, to).await
+        })
     }
 
     /// Asks `other` to be friends. If `other` had already asked, this accepts instead (and says
@@ -333,39 +335,40 @@ impl Store {
         actor: Actor,
         other: CharacterId,
     ) -> StoreResult<FriendStatus> {
-        in_tx!(self.pool(), |tx| request_friend_in(tx, actor, other))
+        in_tx!(self.conns(), |tx| request_friend_in(tx, actor, other))
     }
 
     /// Accepts the request `other` sent.
     pub async fn accept_friend(&self, actor: Actor, other: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| accept_friend_in(tx, actor, other))
+        in_tx!(self.conns(), |tx| accept_friend_in(tx, actor, other))
     }
 
     /// Ends a friendship, or withdraws or declines a request: both rows go.
     pub async fn remove_friend(&self, actor: Actor, other: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| remove_friend_in(tx, actor, other))
+        in_tx!(self.conns(), |tx| remove_friend_in(tx, actor, other))
     }
 
     /// Blocks `other` (at most `BLOCKED_MAX` blocks): any friendship or request between them
     /// ends, except a block `other` holds. Blocking twice is harmless.
     pub async fn block(&self, actor: Actor, other: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| block_in(tx, actor, other))
+        in_tx!(self.conns(), |tx| block_in(tx, actor, other))
     }
 
     pub async fn unblock(&self, actor: Actor, other: CharacterId) -> StoreResult<()> {
-        in_tx!(self.pool(), |tx| unblock_in(tx, actor, other))
+        in_tx!(self.conns(), |tx| unblock_in(tx, actor, other))
     }
 
     /// What a character holds about others: friends, requests both ways and blocks, by name.
     pub async fn friends_of(&self, character: CharacterId) -> StoreResult<Vec<Friend>> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String)> = on_conn!(self.conns(), |conn| {
+            sqlx::query_as(
             "SELECT c.id, c.name, f.status FROM friendships f JOIN characters c ON c.id = f.other_id
              WHERE f.character_id = $1 ORDER BY lower(c.name) LIMIT $2",
         )
         .bind(character.0)
         .bind(FRIENDS_MAX + BLOCKED_MAX)
-        .fetch_all(self.pool())
-        .await
+        .fetch_all(conn)
+        })
         .map_err(db("friends of character"))?;
         rows.into_iter()
             .map(|(id, name, status)| {

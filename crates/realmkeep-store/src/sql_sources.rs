@@ -60,7 +60,10 @@ impl Store {
     /// run). Returns the names of the sources it ran. `Store::migrate` calls it with
     /// `SQL_SOURCES`.
     pub async fn apply_sql_sources(&self, sources: &[SqlSource<'_>]) -> StoreResult<Vec<String>> {
-        let mut tx = self.pool().begin().await.map_err(db("begin"))?;
+        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
+        let mut tx = sqlx::Connection::begin(&mut *held)
+            .await
+            .map_err(db("begin"))?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(SOURCES_LOCK_KEY)
             .execute(&mut *tx)
@@ -104,6 +107,7 @@ impl Store {
             .await
             .map_err(db("guard game_logs partitions"))?;
         tx.commit().await.map_err(db("commit sql sources"))?;
+        held.settle(true);
         Ok(applied)
     }
 }

@@ -11,6 +11,7 @@
 //! flight) carries a stale epoch and is refused by the fence. A live process's claims are never
 //! touched: while it lives, nobody else gets its node's lock.
 
+use crate::conns::on_conn;
 use crate::error::{db, StoreResult};
 use crate::Store;
 use sqlx::{Connection, PgConnection};
@@ -72,7 +73,7 @@ impl Store {
     ) -> StoreResult<u64> {
         let mut freed = 0u64;
         for _ in 0..TAKEOVER_BATCHES_MAX {
-            let n = sqlx::query(
+            let n = on_conn!(self.conns(), |conn| sqlx::query(
                 "UPDATE characters SET claim_holder = NULL, claim_expires_at = NULL,
                         claim_epoch = claim_epoch + 1
                  WHERE id IN (SELECT id FROM characters
@@ -84,8 +85,7 @@ impl Store {
             .bind(&lock.node)
             .bind(current)
             .bind(TAKEOVER_BATCH_ROWS_MAX)
-            .execute(self.pool())
-            .await
+            .execute(conn))
             .map_err(db("release claims of previous processes"))?
             .rows_affected();
             freed += n;

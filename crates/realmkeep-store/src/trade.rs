@@ -6,6 +6,7 @@
 //! trade.
 
 use crate::action_keys::{check_key, is_key_taken};
+use crate::conns::on_conn;
 use crate::error::{db, is_retryable_sqlx, refuse, Refusal, StoreError, StoreResult};
 use crate::Store;
 use realmkeep_domain::limits::{
@@ -89,7 +90,7 @@ fn receipt(
 /// Runs the trade as one statement (the server-side function `realmkeep_trade`, which is its own
 /// transaction), again after a serialization failure or deadlock.
 async fn trade_once(
-    pool: &sqlx::PgPool,
+    conns: &crate::conns::Conns,
     a: &TradeSide,
     b: &TradeSide,
     trade_ref: &str,
@@ -103,25 +104,25 @@ async fn trade_once(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r: Result<TradeRow, sqlx::Error> = sqlx::query_as(if key.is_some() {
+        let sql = if key.is_some() {
             TRADE_KEYED_SQL
         } else {
             TRADE_SQL
-        })
-        .bind(a.actor.character().0)
-        .bind(epoch(&a.actor))
-        .bind(ids(a))
-        .bind(a.gold.get())
-        .bind(b.actor.character().0)
-        .bind(epoch(&b.actor))
-        .bind(ids(b))
-        .bind(b.gold.get())
-        .bind(trade_ref)
-        .bind(GOLD_MAX)
-        .bind(INVENTORY_SLOTS as i32)
-        .bind(key)
-        .fetch_one(pool)
-        .await;
+        };
+        let r: Result<TradeRow, sqlx::Error> = on_conn!(conns, |conn| sqlx::query_as(sql)
+            .bind(a.actor.character().0)
+            .bind(epoch(&a.actor))
+            .bind(ids(a))
+            .bind(a.gold.get())
+            .bind(b.actor.character().0)
+            .bind(epoch(&b.actor))
+            .bind(ids(b))
+            .bind(b.gold.get())
+            .bind(trade_ref)
+            .bind(GOLD_MAX)
+            .bind(INVENTORY_SLOTS as i32)
+            .bind(key)
+            .fetch_one(conn));
         match r {
             Ok(row) => return Ok(receipt(row, trade_ref)),
             Err(e) => {
@@ -161,7 +162,7 @@ impl Store {
         {
             refuse!(Refusal::Invalid("an empty trade".into()));
         }
-        trade_once(self.pool(), a, b, &uuid_like(), None).await
+        trade_once(self.conns(), a, b, &uuid_like(), None).await
     }
 
     /// `trade` under an idempotency key (see `action_keys`): the key and the receipt commit with
@@ -184,7 +185,7 @@ impl Store {
         {
             refuse!(Refusal::Invalid("an empty trade".into()));
         }
-        trade_once(self.pool(), a, b, &uuid_like(), Some(key)).await
+        trade_once(self.conns(), a, b, &uuid_like(), Some(key)).await
     }
 
     /// What became of the trade under `key` after its answer was lost: its receipt if it

@@ -84,7 +84,7 @@ impl Store {
         key: &str,
     ) -> StoreResult<Belongings> {
         check_key(key)?;
-        in_tx!(self.pool(), |tx| async move {
+        in_tx!(self.conns(), |tx| async move {
             let held = item_op_in(tx, actor, op).await?;
             keep_in(tx, key, &held).await?;
             Ok(held)

@@ -237,7 +237,7 @@ impl Store {
         let mut done: u64 = 0;
         while (done as i64) < limit {
             let batch_rows = (limit - done as i64).min(MAIL_RETURN_BATCH_ROWS_MAX);
-            let n = in_tx!(self.pool(), |tx| return_batch_in(tx, now, batch_rows))?;
+            let n = in_tx!(self.conns(), |tx| return_batch_in(tx, now, batch_rows))?;
             done += n;
             if (n as i64) < batch_rows {
                 break;
