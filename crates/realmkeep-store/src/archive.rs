@@ -88,7 +88,12 @@ impl Store {
         blocking(move || std::fs::create_dir_all(&d).map_err(file::io_err("creating", &d))).await?;
         // The lock lives as long as this session; the connection is detached from the pool so
         // that no pooled session can keep it after the run.
-        let mut lock = self.pool().acquire().await.map_err(db("acquire"))?.detach();
+        let mut lock = self
+            .conns()
+            .acquire()
+            .await
+            .map_err(db("acquire"))?
+            .detach();
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(ARCHIVE_LOCK_KEY)
             .fetch_one(&mut lock)

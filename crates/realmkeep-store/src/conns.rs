@@ -2,8 +2,9 @@
 //!
 //! sqlx checks every connection handed back to its pool: dropping a `PoolConnection` spawns a
 //! task that sends PostgreSQL a `Sync` and waits for its answer before the connection is idle
-//! again. That is a second round trip for every store call, a wake-up of the backend and of a
-//! client task each time: 30-40 µs of the client's CPU per trade on this machine, out of 80.
+//! again. That is a second round trip for every store call, and wake-ups of the backend and of
+//! client tasks each time: `bench store` measured 40-58 µs of the client's CPU per trade
+//! without it, 60-84 µs with it (docs/BENCHMARKS.md).
 //!
 //! The check is there for connections left in an unknown state: a future dropped in the middle
 //! of a statement, or a broken socket. A use that ended cleanly needs none: its answer was read
@@ -15,28 +16,43 @@
 //! checks it or closes it. deadpool's "fast" recycling makes the same choice.
 //!
 //! The pool still owns every connection, and counts the kept ones as lent: its limit, its
-//! acquire timeout and its connect-on-demand are unchanged. A caller waiting for the pool also
-//! waits for the stack, so a connection kept while the pool is full is never missed.
+//! acquire timeout and its connect-on-demand are unchanged. While a caller waits for the pool,
+//! nothing is kept: a use that ends then hands its connection to sqlx (with its check), which
+//! gives it to the caller waiting, so a connection kept while the pool is full is never missed.
+//! The waiters are counted under the stack's lock, so a caller either finds a kept connection
+//! or is counted before the next use ends.
 
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
 
-/// A kept connection unused for longer than this goes back to sqlx's pool (which checks it
-/// before lending it again, and closes it after its idle timeout).
+/// A kept connection found unused for longer than this, when the store next lends or keeps one,
+/// goes back to sqlx's pool (which checks it, and closes it after its idle timeout). There is no
+/// timer: a store that goes quiet keeps its kept connections open (at most the pool's size)
+/// until its next call, and a connection that keeps being used is not retired by sqlx's
+/// `max_lifetime` (the store does not set one).
 pub(crate) const KEPT_IDLE_MAX: Duration = Duration::from_secs(30);
 // Below sqlx's idle timeout (10 minutes by default, not changed by the store), so a connection
 // idle for long is closed by sqlx as it would have been without the stack.
 const _: () = assert!(KEPT_IDLE_MAX.as_secs() < 600);
 
 /// Whether a connection that answered `e` is ready for the next statement: PostgreSQL answered
-/// it (an error it raised, or no row) and the exchange ended normally. Not after the errors that
-/// mean the server ends the session (`57P01` when the backend is terminated, `08xxx`).
+/// it (an error it raised, or no row) and the exchange ended normally. Not after an error with
+/// which the server ends the session (severity FATAL or PANIC: a terminated backend, an idle
+/// session timeout, a recovery conflict...), nor after one of `error::is_unavailable_sqlx`'s.
 pub(crate) fn reusable_after(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(_) | sqlx::Error::RowNotFound)
-        && !crate::error::is_unavailable_sqlx(e)
+    use sqlx::postgres::{PgDatabaseError, PgSeverity};
+    match e {
+        sqlx::Error::RowNotFound => true,
+        sqlx::Error::Database(db) => {
+            let ends_session = db
+                .try_downcast_ref::<PgDatabaseError>()
+                .is_none_or(|pg| matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic));
+            !ends_session && !crate::error::is_unavailable_sqlx(e)
+        }
+        _ => false,
+    }
 }
 
 /// The error of a use whose connection never came (`on_conn!`).
@@ -90,29 +106,41 @@ impl std::fmt::Debug for Conns {
 }
 
 struct Kept {
+    state: Mutex<State>,
+}
+
+struct State {
     /// The most recently kept last. At most the pool's `max_connections` (each holds a pool
     /// slot), so it is bounded by the pool's limit.
-    stack: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
-    /// Woken when a connection is kept, for callers waiting on a full pool.
-    returned: Notify,
+    stack: Vec<(PoolConnection<Postgres>, Instant)>,
+    /// Callers waiting for the pool (none kept while there are).
+    waiting: usize,
 }
 
 impl Kept {
-    fn len(&self) -> usize {
-        self.stack.lock().unwrap_or_else(|p| p.into_inner()).len()
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The most recently kept connection that is not stale. The stale ones met on the way go
-    /// back to sqlx (dropped outside the lock: the drop spawns sqlx's check).
-    fn take(&self) -> Option<PoolConnection<Postgres>> {
+    fn len(&self) -> usize {
+        self.state().stack.len()
+    }
+
+    /// The most recently kept connection that is not stale, or else the caller is counted as
+    /// waiting for the pool (until its [`Waiting`] is dropped). The stale connections met on the
+    /// way go back to sqlx (dropped outside the lock: the drop spawns sqlx's check).
+    fn take_or_wait(&self) -> Result<PoolConnection<Postgres>, Waiting<'_>> {
         let mut stale = Vec::new();
         let found = {
-            let mut stack = self.stack.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.state();
             loop {
-                match stack.pop() {
-                    Some((c, since)) if since.elapsed() <= KEPT_IDLE_MAX => break Some(c),
+                match state.stack.pop() {
+                    Some((c, since)) if since.elapsed() <= KEPT_IDLE_MAX => break Ok(c),
                     Some((c, _)) => stale.push(c),
-                    None => break None,
+                    None => {
+                        state.waiting += 1;
+                        break Err(Waiting(self));
+                    }
                 }
             }
         };
@@ -120,30 +148,41 @@ impl Kept {
         found
     }
 
-    /// Keeps `c`. The oldest kept connection goes back to sqlx if it is stale, so the bottom of
-    /// the stack does not age for ever under a steady load that never reaches it.
+    /// Keeps `c`, unless a caller waits for the pool or the stack is full: then `c` goes back to
+    /// sqlx, which gives it to a waiting caller. The oldest kept connection goes back to sqlx if
+    /// it is stale, so the bottom of the stack does not age for ever under a steady load that
+    /// never reaches it.
     fn put(&self, c: PoolConnection<Postgres>, max: usize) {
-        let (stale, overflow) = {
-            let mut stack = self.stack.lock().unwrap_or_else(|p| p.into_inner());
-            let stale = match stack.first() {
-                Some((_, since)) if since.elapsed() > KEPT_IDLE_MAX => Some(stack.remove(0).0),
+        let (stale, not_kept) = {
+            let mut state = self.state();
+            let stale = match state.stack.first() {
+                Some((_, since)) if since.elapsed() > KEPT_IDLE_MAX => {
+                    Some(state.stack.remove(0).0)
+                }
                 _ => None,
             };
-            if stack.len() < max {
-                stack.push((c, Instant::now()));
+            if state.waiting == 0 && state.stack.len() < max {
+                state.stack.push((c, Instant::now()));
                 (stale, None)
             } else {
                 (stale, Some(c))
             }
         };
-        drop((stale, overflow));
-        self.returned.notify_one();
+        drop((stale, not_kept));
     }
 
     /// Every kept connection, to go back to sqlx.
     fn drain(&self) -> Vec<PoolConnection<Postgres>> {
-        let mut stack = self.stack.lock().unwrap_or_else(|p| p.into_inner());
-        stack.drain(..).map(|(c, _)| c).collect()
+        self.state().stack.drain(..).map(|(c, _)| c).collect()
+    }
+}
+
+/// A caller counted as waiting for the pool, until dropped (also when its acquire is cancelled).
+struct Waiting<'a>(&'a Kept);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.state().waiting -= 1;
     }
 }
 
@@ -168,8 +207,10 @@ impl Conns {
         Self {
             pool,
             kept: Arc::new(Kept {
-                stack: Mutex::new(Vec::new()),
-                returned: Notify::new(),
+                state: Mutex::new(State {
+                    stack: Vec::new(),
+                    waiting: 0,
+                }),
             }),
         }
     }
@@ -183,29 +224,18 @@ impl Conns {
         self.kept.len()
     }
 
-    /// A connection: a kept one at once if there is one, otherwise the pool's, or the first one
-    /// kept while waiting for the pool. `sqlx::Error::PoolTimedOut` after the pool's acquire
-    /// timeout, as the pool answers.
+    /// A connection: a kept one at once if there is one, otherwise the pool's (which answers
+    /// `sqlx::Error::PoolTimedOut` after its acquire timeout).
     pub(crate) async fn acquire(&self) -> Result<Held, sqlx::Error> {
-        let deadline = tokio::time::Instant::now() + self.pool().options().get_acquire_timeout();
-        // Each turn ends with a connection, the deadline, or a connection kept meanwhile (which
-        // another caller may take first: then the next turn waits again). Bounded by the
-        // deadline.
-        loop {
-            let returned = self.kept.returned.notified();
-            tokio::pin!(returned);
-            returned.as_mut().enable();
-            if self.pool.is_closed() {
-                return Err(sqlx::Error::PoolClosed);
-            }
-            if let Some(c) = self.kept.take() {
-                return Ok(self.held(c));
-            }
-            tokio::select! {
-                biased;
-                _ = &mut returned => continue,
-                c = self.pool().acquire() => return c.map(|c| self.held(c)),
-                _ = tokio::time::sleep_until(deadline) => return Err(sqlx::Error::PoolTimedOut),
+        if self.pool.is_closed() {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        match self.kept.take_or_wait() {
+            Ok(c) => Ok(self.held(c)),
+            Err(waiting) => {
+                let c = self.pool.acquire().await;
+                drop(waiting);
+                c.map(|c| self.held(c))
             }
         }
     }
@@ -223,9 +253,12 @@ impl Conns {
         drop(self.kept.drain());
     }
 
+    /// Closes the pool: marks it closed (nothing is kept from then on), sends the kept
+    /// connections back, and waits for every connection to be closed.
     pub(crate) async fn close(&self) {
+        let closing = self.pool.close();
         self.release_kept();
-        self.pool().close().await;
+        closing.await;
     }
 }
 
@@ -245,10 +278,24 @@ impl Held {
         if clean && !self.conns.pool.is_closed() {
             let max = self.conns.pool.options().get_max_connections() as usize;
             self.conns.kept.put(c, max);
+            // The pool may have closed since the check: its close waits for every connection,
+            // so none may stay kept.
+            if self.conns.pool.is_closed() {
+                self.conns.release_kept();
+            }
         } else {
             drop(c);
             self.conns.release_kept();
         }
+    }
+
+    /// Takes the connection out of the pool for good (a session-long advisory lock); the pool
+    /// may open another in its place.
+    pub(crate) fn detach(mut self) -> PgConnection {
+        self.conn
+            .take()
+            .expect("a held connection until settled")
+            .detach()
     }
 }
 

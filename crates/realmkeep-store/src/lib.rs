@@ -125,17 +125,19 @@ impl Store {
 
     /// The connection pool, for tests that look at or damage the database behind the store's
     /// back (feature `testing`). Code outside this crate calls store functions.
-    #[cfg(feature = "testing")]
     ///
     /// The connections the store keeps between two uses go back to the pool first (`conns.rs`),
-    /// so a caller of the pool itself never waits for a connection the store keeps idle.
+    /// so what is idle at this moment is the pool's to lend. A connection the store keeps later
+    /// stays kept unless one of the store's own calls is waiting: a caller of the pool itself,
+    /// on a pool the store keeps busy, may wait out the acquire timeout.
+    #[cfg(feature = "testing")]
     pub fn pool(&self) -> &PgPool {
         self.conns.release_kept();
         self.conns.pool()
     }
 
-    /// The pool itself, for the few calls that take a connection out of it for good (the node
-    /// lock, an archive's lock) or hand it to sqlx (migrations). See the testing version.
+    /// The pool itself, for sqlx's migrator and the bench's seeding, which take their own
+    /// connections (see the testing version). The store's calls go through `conns`.
     #[cfg(not(feature = "testing"))]
     pub(crate) fn pool(&self) -> &PgPool {
         self.conns.release_kept();

@@ -44,7 +44,12 @@ impl Store {
     /// Takes the node's lock if no live process holds it: `None` means another process of this
     /// node name is alive. The lock lives on a connection outside the pool.
     pub async fn try_lock_node(&self, node: &str) -> StoreResult<Option<NodeLock>> {
-        let mut conn = self.pool().acquire().await.map_err(db("acquire"))?.detach();
+        let mut conn = self
+            .conns()
+            .acquire()
+            .await
+            .map_err(db("acquire"))?
+            .detach();
         let got: bool = sqlx::query_scalar(
             "SELECT pg_try_advisory_lock(hashtextextended('realmkeep:node:' || $1, 0))",
         )

@@ -1,8 +1,8 @@
 //! The store keeps a connection whose use ended cleanly and lends it again without sqlx's
 //! release check (`conns.rs`). What must hold: a kept connection is really reused; a use that
 //! was cancelled, or a connection the server ended, is never lent again; a caller waiting on a
-//! full pool gets a connection kept meanwhile; the store still closes, inside its runtime or
-//! outside it.
+//! full pool gets the next connection freed (none is kept while it waits); the store still
+//! closes, inside its runtime or outside it.
 
 use realmkeep_domain::{CharacterId, Fence};
 use realmkeep_store::{Store, StoreOptions};
@@ -51,15 +51,22 @@ async fn a_connection_is_kept_after_a_clean_use_and_lent_again() {
     assert_eq!(kept(&store), 1);
     // Kept by the store, so counted as idle by its gauges.
     assert_eq!(store.pool_gauges().1, 1);
-    // A refusal is an answer too: the connection stays kept.
-    let other = character(&store, "Other").await;
-    let stale = Fence {
-        character: other,
-        epoch: realmkeep_domain::ClaimEpoch(99),
-    };
-    assert_eq!(store.renew(&[stale], LEASE).await.unwrap(), vec![other]);
-    assert_eq!(open(&store), 1);
-    assert_eq!(kept(&store), 1);
+    // An error PostgreSQL raised (a unique violation, refused as a taken name) is an answer
+    // too: the connection stays kept, and the next call on it reads its own answer, not the
+    // rest of the failed exchange.
+    let name = realmkeep_domain::AccountName::parse("acc_Keeper").unwrap();
+    let taken = store
+        .create_account_with_hash(&name, "again@example.test", realmkeep_testkit::TEST_HASH)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(taken.refusal(), Some(realmkeep_store::Refusal::NameTaken)),
+        "{taken}"
+    );
+    assert_eq!((open(&store), kept(&store)), (1, 1));
+    assert_eq!(store.load_character(c).await.unwrap().id, c);
+    assert!(store.renew(&[fence], LEASE).await.unwrap().is_empty());
+    assert_eq!((open(&store), kept(&store)), (1, 1));
 }
 
 #[tokio::test]
@@ -87,12 +94,26 @@ async fn a_use_cancelled_mid_statement_is_not_kept_and_the_next_use_reads_its_ow
 }
 
 #[tokio::test]
-async fn a_connection_whose_backend_was_terminated_fails_once_and_is_never_lent_again() {
+async fn a_terminated_backend_fails_one_call_and_no_kept_connection_is_lent_again() {
     let db = fresh_db().await;
     let store = db.store.clone();
-    let c = character(&store, "Terminated").await;
-    store.load_character(c).await.unwrap();
-    assert_eq!((open(&store), kept(&store)), (1, 1));
+    let (c, d) = (
+        character(&store, "Terminated").await,
+        character(&store, "Second").await,
+    );
+    let (fc, fd) = (claim(&store, c).await, claim(&store, d).await);
+    // Two renewals at once (both held on a lock, then let go): two connections kept.
+    let lock = lock_rows(&db.url, &[c, d]).await;
+    let renew = |f: Fence| {
+        let store = store.clone();
+        tokio::spawn(async move { store.renew(&[f], LEASE).await })
+    };
+    let (rc, rd) = (renew(fc), renew(fd));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    lock.rollback().await.unwrap();
+    assert!(rc.await.unwrap().unwrap().is_empty());
+    assert!(rd.await.unwrap().unwrap().is_empty());
+    assert_eq!((open(&store), kept(&store)), (2, 2));
 
     // An operator (or a failover) ends every session of the game's database.
     let admin = Store::connect(&db.url, &StoreOptions::default())
@@ -111,6 +132,8 @@ async fn a_connection_whose_backend_was_terminated_fails_once_and_is_never_lent_
 
     let err = store.load_character(c).await.unwrap_err();
     assert!(err.is_unavailable(), "{err}");
+    // The other kept connection went back through sqlx's check with it (it was ended too), so
+    // the very next call does not meet it.
     assert_eq!(kept(&store), 0, "a connection the server ended is not kept");
     let loaded = store.load_character(c).await.unwrap();
     assert_eq!(loaded.name.as_str(), "Terminated");
@@ -118,7 +141,7 @@ async fn a_connection_whose_backend_was_terminated_fails_once_and_is_never_lent_
 }
 
 #[tokio::test]
-async fn a_caller_waiting_on_a_full_pool_gets_a_connection_kept_meanwhile() {
+async fn a_caller_waiting_on_a_full_pool_gets_the_next_connection_freed() {
     let opts = StoreOptions {
         pool_connections_max: 2,
         acquire_timeout: Duration::from_secs(4),
@@ -153,8 +176,8 @@ async fn a_caller_waiting_on_a_full_pool_gets_a_connection_kept_meanwhile() {
 
     assert!(ra.await.unwrap().unwrap().is_empty());
     assert!(rb.await.unwrap().unwrap().is_empty());
-    // Both connections went onto the kept stack, not back to the pool: the third caller is
-    // woken by that, long before the pool's acquire timeout.
+    // With a caller waiting for the pool, the renewals' connections are not kept: they go back
+    // through sqlx, which hands one to the third caller, long before the acquire timeout.
     let (loaded, waited) = third.await.unwrap();
     assert_eq!(loaded.unwrap().name.as_str(), "Blocked");
     assert!(waited < Duration::from_secs(2), "waited {waited:?}");
