@@ -115,6 +115,9 @@ struct State {
     stack: Vec<(PoolConnection<Postgres>, Instant)>,
     /// Callers waiting for the pool (none kept while there are).
     waiting: usize,
+    /// Nothing is kept before this: the pool itself was handed out (`Conns::pool_for_direct_use`),
+    /// and a direct caller may be waiting for it, unseen by `waiting`.
+    paused_until: Option<Instant>,
 }
 
 impl Kept {
@@ -161,7 +164,8 @@ impl Kept {
                 }
                 _ => None,
             };
-            if state.waiting == 0 && state.stack.len() < max {
+            let paused = state.paused_until.is_some_and(|t| Instant::now() < t);
+            if state.waiting == 0 && !paused && state.stack.len() < max {
                 state.stack.push((c, Instant::now()));
                 (stale, None)
             } else {
@@ -210,12 +214,27 @@ impl Conns {
                 state: Mutex::new(State {
                     stack: Vec::new(),
                     waiting: 0,
+                    paused_until: None,
                 }),
             }),
         }
     }
 
+    /// The pool, for the store's gauges and options.
     pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The pool, for a caller that acquires from it directly (the migrator, the bench's
+    /// seeding, tests): the kept connections go back to it, and nothing is kept for the pool's
+    /// acquire timeout, so a direct caller waiting for the pool gets the next connection freed.
+    pub(crate) fn pool_for_direct_use(&self) -> &PgPool {
+        let kept = {
+            let mut state = self.kept.state();
+            state.paused_until = Some(Instant::now() + self.pool.options().get_acquire_timeout());
+            state.stack.drain(..).map(|(c, _)| c).collect::<Vec<_>>()
+        };
+        drop(kept);
         &self.pool
     }
 

@@ -126,22 +126,19 @@ impl Store {
     /// The connection pool, for tests that look at or damage the database behind the store's
     /// back (feature `testing`). Code outside this crate calls store functions.
     ///
-    /// The connections the store keeps between two uses go back to the pool first (`conns.rs`),
-    /// so what is idle at this moment is the pool's to lend. A connection the store keeps later
-    /// stays kept unless one of the store's own calls is waiting: a caller of the pool itself,
-    /// on a pool the store keeps busy, may wait out the acquire timeout.
+    /// The connections the store keeps between two uses go back to the pool first, and none is
+    /// kept for the pool's acquire timeout (`Conns::pool_for_direct_use`), so a caller of the
+    /// pool itself gets the next connection freed.
     #[cfg(feature = "testing")]
     pub fn pool(&self) -> &PgPool {
-        self.conns.release_kept();
-        self.conns.pool()
+        self.conns.pool_for_direct_use()
     }
 
     /// The pool itself, for sqlx's migrator and the bench's seeding, which take their own
     /// connections (see the testing version). The store's calls go through `conns`.
     #[cfg(not(feature = "testing"))]
     pub(crate) fn pool(&self) -> &PgPool {
-        self.conns.release_kept();
-        self.conns.pool()
+        self.conns.pool_for_direct_use()
     }
 
     /// The pool's connections lent for one use and kept after it (`conns.rs`): what the store's

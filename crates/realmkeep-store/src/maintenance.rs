@@ -64,15 +64,14 @@ impl Store {
     /// Items not in exactly one place (bag, equipment, mail, market), read back independently of
     /// the constraints that should make it impossible: the check the test kit runs after every economy test.
     pub async fn misplaced_items(&self) -> StoreResult<i64> {
-        sqlx::query_scalar(
+        on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "SELECT count(*) FROM item_instances i
              WHERE (SELECT count(*) FROM inventories WHERE item_id = i.id)
                  + (SELECT count(*) FROM equipment WHERE item_id = i.id)
                  + (SELECT count(*) FROM mail_attachments WHERE item_id = i.id)
                  + (SELECT count(*) FROM marketplace_listings WHERE item_id = i.id) <> 1",
         )
-        .fetch_one(self.pool())
-        .await
+        .fetch_one(conn))
         .map_err(db("misplaced items"))
     }
 }
