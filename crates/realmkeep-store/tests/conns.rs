@@ -32,6 +32,15 @@ async fn lock_rows(url: &str, ids: &[CharacterId]) -> sqlx::Transaction<'static,
     tx
 }
 
+/// A renewal of `f` on a task of its own (it may wait on a row lock).
+fn spawn_renew(
+    store: &Store,
+    f: Fence,
+) -> tokio::task::JoinHandle<realmkeep_store::StoreResult<Vec<CharacterId>>> {
+    let store = store.clone();
+    tokio::spawn(async move { store.renew(&[f], LEASE).await })
+}
+
 async fn claim(store: &Store, c: CharacterId) -> Fence {
     store.claim(c, "zone-conns", LEASE).await.unwrap()
 }
@@ -104,11 +113,7 @@ async fn a_terminated_backend_fails_one_call_and_no_kept_connection_is_lent_agai
     let (fc, fd) = (claim(&store, c).await, claim(&store, d).await);
     // Two renewals at once (both held on a lock, then let go): two connections kept.
     let lock = lock_rows(&db.url, &[c, d]).await;
-    let renew = |f: Fence| {
-        let store = store.clone();
-        tokio::spawn(async move { store.renew(&[f], LEASE).await })
-    };
-    let (rc, rd) = (renew(fc), renew(fd));
+    let (rc, rd) = (spawn_renew(&store, fc), spawn_renew(&store, fd));
     tokio::time::sleep(Duration::from_millis(200)).await;
     lock.rollback().await.unwrap();
     assert!(rc.await.unwrap().unwrap().is_empty());
@@ -157,11 +162,7 @@ async fn a_caller_waiting_on_a_full_pool_gets_the_next_connection_freed() {
 
     // Both connections wait on the lock; a third caller waits for the pool.
     let lock = lock_rows(&db.url, &[a, b]).await;
-    let renew = |f: Fence| {
-        let store = store.clone();
-        tokio::spawn(async move { store.renew(&[f], LEASE).await })
-    };
-    let (ra, rb) = (renew(fa), renew(fb));
+    let (ra, rb) = (spawn_renew(&store, fa), spawn_renew(&store, fb));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(open(&store), 2);
     let third = {
