@@ -157,8 +157,10 @@ impl Store {
         )
     }
 
-    /// Connections the store keeps idle between two uses (`conns.rs`): counted as idle by
-    /// `pool_gauges`, and as lent by sqlx's own pool.
+    /// Connections the store keeps idle between two uses (`conns.rs`), for tests (feature
+    /// `testing`). The node reports them within `pool_gauges`' idle count (`/metrics`), and sqlx's
+    /// own pool counts them as lent.
+    #[cfg(feature = "testing")]
     pub fn kept_connections(&self) -> usize {
         self.conns.kept()
     }
