@@ -134,6 +134,7 @@ pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
 /// | RK015 | `realmkeep_trade`: `gold_max` or `inventory_slots` out of range | `Invalid` |
 /// | RK016 | `realmkeep_trade`: the trade reference is NULL, empty or too long | `Invalid` |
 /// | RK017 | `realmkeep_trade`: nothing offered on either side | `Invalid` |
+/// | RK018 | `realmkeep_free_slots` (`bag.sql`): a bag of no slot or of more than 64 | `Invalid` |
 /// | RK020 | `ensure_game_logs_partition`: the month is NULL or over ten years away | `Invalid` |
 /// | RK021 | `realmkeep_pickup`: no such item definition | `NotFound("item definition")` |
 /// | RK022 | `realmkeep_pickup`: the loot key was taken by another character | `NotFound("loot")` |
@@ -164,6 +165,7 @@ pub fn refusal_of_sqlstate(code: &str) -> Option<Refusal> {
         "RK015" => Refusal::Invalid("trade limits out of range".into()),
         "RK016" => Refusal::Invalid("the trade reference is missing or too long".into()),
         "RK017" => Refusal::Invalid("an empty trade".into()),
+        "RK018" => Refusal::Invalid("a bag's slots out of range".into()),
         "RK020" => Refusal::Invalid("log partition month out of range".into()),
         "RK021" => Refusal::NotFound("item definition"),
         "RK022" => Refusal::NotFound("loot"),

@@ -32,6 +32,10 @@ pub const SQL_SOURCES: &[SqlSource<'static>] = &[
         sql: include_str!("items.sql"),
     },
     SqlSource {
+        name: "bag.sql",
+        sql: include_str!("bag.sql"),
+    },
+    SqlSource {
         name: "trade.sql",
         sql: include_str!("trade.sql"),
     },

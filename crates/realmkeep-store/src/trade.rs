@@ -47,6 +47,9 @@ fn check_side(side: &TradeSide) -> StoreResult<()> {
     Ok(())
 }
 
+// `realmkeep_free_slots` (`bag.sql`) reads a bag's occupied slots as a bigint bit mask.
+const _: () = assert!(INVENTORY_SLOTS >= 1 && INVENTORY_SLOTS <= 64);
+
 type TradeRow = (Vec<i64>, Vec<i16>, Vec<i64>, Vec<i16>, i64, i64);
 
 const TRADE_SQL: &str =

@@ -11,30 +11,6 @@
 -- (the table is in `error.rs`), so the whole statement, and with it the transaction, is rolled
 -- back and the caller learns why without reading the message.
 
--- The first `wanted` free slots of `who`'s bag of `slots` slots, ascending (fewer when the bag
--- has fewer gaps; none when `wanted` is 0): one range scan of the bag's occupied slots (the
--- primary key; an init plan, run once), the gaps found in memory, instead of one index probe per
--- candidate slot. PL/pgSQL, not SQL, so its plan is kept across transactions; called by
--- `realmkeep_trade`, whose `plan_cache_mode` it runs under.
-CREATE OR REPLACE FUNCTION realmkeep_free_slots(who bigint, slots integer, wanted integer)
-RETURNS smallint[]
-LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-    free smallint[];
-BEGIN
-    IF wanted IS NULL OR wanted <= 0 THEN
-        RETURN '{}';
-    END IF;
-    SELECT coalesce(array_agg(s ORDER BY s), '{}') INTO free FROM (
-        SELECT s::smallint FROM generate_series(0, slots - 1) s
-        WHERE s::smallint <> ALL (coalesce(
-            (SELECT array_agg(v.slot) FROM inventories v WHERE v.character_id = who), '{}'))
-        ORDER BY s LIMIT wanted) f;
-    RETURN free;
-END
-$$;
-
 CREATE OR REPLACE FUNCTION realmkeep_trade(
     a_id bigint, a_epoch bigint, a_items bigint[], a_gold bigint,
     b_id bigint, b_epoch bigint, b_items bigint[], b_gold bigint,
@@ -116,8 +92,7 @@ BEGIN
         RAISE EXCEPTION 'too_much_gold' USING ERRCODE = 'RK005';
     END IF;
 
-    -- The free slots of each side that receives items: one range scan of its bag's occupied
-    -- slots (the primary key; an init plan, run once), the first gaps computed in memory.
+    -- The free slots of each side that receives items (`bag.sql`).
     a_free := realmkeep_free_slots(a_id, inventory_slots, cardinality(b_items));
     b_free := realmkeep_free_slots(b_id, inventory_slots, cardinality(a_items));
 
@@ -130,9 +105,10 @@ BEGIN
         SET character_id = CASE WHEN v.character_id = a_id THEN b_id ELSE a_id END,
             slot = CASE WHEN v.character_id = a_id THEN b_free[array_position(a_items, v.item_id)]
                         ELSE a_free[array_position(b_items, v.item_id)] END
+        -- One probe of the item's unique index per item; the owner is a filter (written as one
+        -- comparison: as an OR of two, the generic plan intersected bitmaps of both indexes).
         WHERE v.item_id = ANY (a_items || b_items)
-          AND ((v.character_id = a_id AND v.item_id = ANY (a_items))
-               OR (v.character_id = b_id AND v.item_id = ANY (b_items)));
+          AND v.character_id = CASE WHEN v.item_id = ANY (a_items) THEN a_id ELSE b_id END;
         GET DIAGNOSTICS moved = ROW_COUNT;
         IF moved <> cardinality(a_items) + cardinality(b_items) THEN
             RAISE EXCEPTION 'item_not_owned' USING ERRCODE = 'RK006';

@@ -1,6 +1,6 @@
 //! The pickup and purchase functions (`pickup.sql`, `market.sql`) called directly with bad
 //! arguments: each refusal has its own SQLSTATE, mapped by the store, and nothing changes; and
-//! where the three economy functions put the items that arrive in a bag.
+//! where the three economy functions put the items that arrive in a bag (`bag.sql`).
 
 mod support;
 
@@ -277,4 +277,57 @@ async fn an_item_that_changes_bags_with_room_is_moved_without_locking_its_row() 
         (hana.0, gus.0)
     );
     support::assert_items_placed(s).await;
+}
+
+/// `realmkeep_free_slots` (`bag.sql`), the search the three functions share: the lowest gaps
+/// of the bag, read from a bit mask of its occupied slots.
+#[tokio::test]
+async fn free_slots_are_the_lowest_gaps_of_the_bag() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Gaps").await;
+    let free = |slots: i32, wanted: i32| {
+        sqlx::query_scalar::<_, Vec<i16>>("SELECT realmkeep_free_slots($1, $2, $3)")
+            .bind(c.0)
+            .bind(slots)
+            .bind(wanted)
+            .fetch_one(s.pool())
+    };
+    // The new character's bag fills its lowest slots, whatever it starts with.
+    let start = support::bag_items(s, c).await.len() as i16;
+    assert!(start < 7, "{start}");
+    assert_eq!(free(60, 3).await.unwrap(), [start, start + 1, start + 2]);
+    assert_eq!(free(60, 0).await.unwrap(), Vec::<i16>::new());
+    // Slots 0 to 6 taken, then the item of slot 3 moved to 59.
+    for _ in start..7 {
+        support::grant_bag_item(s, c, 2, 1).await;
+    }
+    let item_in_3: i64 =
+        sqlx::query_scalar("SELECT item_id FROM inventories WHERE character_id = $1 AND slot = 3")
+            .bind(c.0)
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+    sqlx::query("UPDATE inventories SET slot = 59 WHERE item_id = $1")
+        .bind(item_in_3)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(free(60, 1).await.unwrap(), [3]);
+    assert_eq!(free(60, 3).await.unwrap(), [3, 7, 8]);
+    assert_eq!(
+        free(9, 5).await.unwrap(),
+        [3, 7, 8],
+        "fewer gaps than wanted"
+    );
+    assert_eq!(free(3, 1).await.unwrap(), Vec::<i16>::new(), "a full bag");
+    // A bag the mask cannot hold is refused with its own code.
+    for slots in [0, 65] {
+        let err = free(slots, 1).await.unwrap_err();
+        assert_eq!(
+            err.as_database_error().and_then(|d| d.code()).as_deref(),
+            Some("RK018"),
+            "{slots}"
+        );
+    }
 }
