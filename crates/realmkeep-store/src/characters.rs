@@ -81,7 +81,7 @@ const CHILD_JOINS: &str = "
     LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id
     LEFT JOIN LATERAL (
         SELECT array_agg(i.id ORDER BY v.slot) AS inv_items, array_agg(i.def_id ORDER BY v.slot) AS inv_defs,
-               array_agg(i.quantity ORDER BY v.slot) AS inv_qty, array_agg(v.slot::smallint ORDER BY v.slot) AS inv_slots
+               array_agg(i.quantity ORDER BY v.slot) AS inv_qty, array_agg(v.slot ORDER BY v.slot) AS inv_slots
         FROM inventories v JOIN item_instances i ON i.id = v.item_id WHERE v.character_id = c.id) inv ON true
     LEFT JOIN LATERAL (
         SELECT array_agg(i.id ORDER BY e.slot) AS eq_items, array_agg(i.def_id ORDER BY e.slot) AS eq_defs,
