@@ -1,5 +1,6 @@
 //! The database refuses states the rules refuse, whoever writes them: each test goes around the
-//! store's code with raw SQL and watches PostgreSQL say no (migration 20261201000003).
+//! store's code with raw SQL and watches PostgreSQL say no (migration 20261201000003, and the
+//! column checks of migration 1).
 
 mod support;
 
@@ -378,4 +379,93 @@ async fn a_bag_row_may_change_bags_but_not_leave_its_item_nowhere() {
         before,
         "nothing changed"
     );
+}
+
+/// A character's row as text, to see that a refused statement changed nothing.
+async fn character_row(store: &Store, c: realmkeep_domain::CharacterId) -> String {
+    sqlx::query_scalar("SELECT row_to_json(c)::text FROM characters c WHERE id = $1")
+        .bind(c.0)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_column_rule_of_a_character_and_a_bag_slot_refuses_under_its_own_name() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Ruled").await;
+    // The bounds themselves are allowed.
+    for set in [
+        "level = 60",
+        "level = 1",
+        "xp = 0",
+        "gold = 1000000000000",
+        "gold = 0",
+        "health = 0",
+        "mana = 0",
+        "pvp_kills = 0",
+        "class = 'cleric'",
+        "kingdom = 'korrim'",
+        "name = 'Ruled Two'",
+    ] {
+        let sql = format!("UPDATE characters SET {set} WHERE id = {}", c.0);
+        assert_eq!(exec(s, &sql).await.unwrap(), 1, "{set}");
+    }
+    let before = character_row(s, c).await;
+    for (set, constraint) in [
+        ("name = ''", "characters_name_trimmed"),
+        ("name = ' Ruled'", "characters_name_trimmed"),
+        ("class = 'bard'", "characters_class_check"),
+        ("kingdom = 'atlantis'", "characters_kingdom_check"),
+        ("level = 0", "characters_level_check"),
+        ("level = 61", "characters_level_check"),
+        ("xp = -1", "characters_xp_check"),
+        ("gold = -1", "characters_gold_check"),
+        ("gold = 1000000000001", "characters_gold_check"),
+        ("health = -1", "characters_health_check"),
+        ("mana = -1", "characters_mana_check"),
+        ("pvp_kills = -1", "characters_pvp_kills_check"),
+        ("claim_holder = 'node-x'", "characters_check"),
+    ] {
+        let r = exec(
+            s,
+            &format!("UPDATE characters SET {set} WHERE id = {}", c.0),
+        )
+        .await;
+        assert_eq!(refused(r), ("23514".into(), constraint.into()), "{set}");
+    }
+    assert_eq!(character_row(s, c).await, before);
+    // A bag slot outside the bag, whether set or inserted.
+    let bag = support::bag_items(s, c).await;
+    let item = support::grant_bag_item(s, c, 2, 1).await;
+    for slot in [-1, 60] {
+        let r = exec(
+            s,
+            &format!(
+                "UPDATE inventories SET slot = {slot} WHERE item_id = {}",
+                item.0
+            ),
+        )
+        .await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), "inventories_slot_check".into()),
+            "{slot}"
+        );
+        let r = commit_all(
+            s,
+            &[
+                "INSERT INTO item_instances (id, def_id, quantity, location, origin) OVERRIDING SYSTEM VALUE VALUES (999999, 2, 1, 'inventory', 'test')".to_string(),
+                format!("INSERT INTO inventories (character_id, slot, item_id) VALUES ({}, {slot}, 999999)", c.0),
+            ],
+        )
+        .await;
+        assert_eq!(
+            refused(r),
+            ("23514".into(), "inventories_slot_check".into()),
+            "{slot}"
+        );
+    }
+    assert_eq!(support::bag_items(s, c).await.len(), bag.len() + 1);
 }

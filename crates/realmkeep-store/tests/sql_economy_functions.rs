@@ -321,6 +321,15 @@ async fn free_slots_are_the_lowest_gaps_of_the_bag() {
         "fewer gaps than wanted"
     );
     assert_eq!(free(3, 1).await.unwrap(), Vec::<i16>::new(), "a full bag");
+    // The high bits of the mask: every gap of the 60-slot bag, slot 59 taken.
+    let all: Vec<i16> = std::iter::once(3).chain(7..59).collect();
+    assert_eq!(free(60, 60).await.unwrap(), all);
+    assert_eq!(
+        free(64, 64).await.unwrap().last(),
+        Some(&63),
+        "64 slots fit the mask"
+    );
+    assert_eq!(free(60, -1).await.unwrap(), Vec::<i16>::new());
     // A bag the mask cannot hold is refused with its own code.
     for slots in [0, 65] {
         let err = free(slots, 1).await.unwrap_err();
