@@ -1,5 +1,5 @@
--- A bag's free slots, called by the trade, the loot pickup and the market purchase (`trade.sql`,
--- `pickup.sql`, `market.sql`). A source file, applied by `Store::migrate` whenever it changed (see
+-- A bag's free slots, called by the trade (`trade.sql`; the pickup and the purchase, which want one
+-- slot, keep their inline search: with the call they measured slower). A source file, applied by `Store::migrate` whenever it changed (see
 -- `sql_sources.rs`): edit it here, never in a migration.
 
 -- The first `wanted` free slots of `who`'s bag of `slots` slots, ascending (fewer when the bag

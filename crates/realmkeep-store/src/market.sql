@@ -63,7 +63,10 @@ BEGIN
         RAISE EXCEPTION 'listing_gone' USING ERRCODE = 'RK030';
     END IF;
     v_fee := least(greatest(div(v_listing.price::numeric * fee_bps, 10000)::bigint, 0), v_listing.price);
-    v_slot := (realmkeep_free_slots(b_id, inventory_slots, 1))[1];
+    SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
+     WHERE s::smallint <> ALL (coalesce(
+         (SELECT array_agg(inv.slot) FROM inventories inv WHERE inv.character_id = b_id), '{}'))
+     ORDER BY s LIMIT 1;
     IF v_slot IS NULL THEN
         RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
     END IF;

@@ -87,7 +87,10 @@ BEGIN
         RAISE EXCEPTION 'pickup_stack' USING ERRCODE = 'RK023';
     END IF;
     IF v_left > 0 THEN
-        v_slot := (realmkeep_free_slots(c_id, inventory_slots, 1))[1];
+        SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
+         WHERE s::smallint <> ALL (coalesce(
+             (SELECT array_agg(inv.slot) FROM inventories inv WHERE inv.character_id = c_id), '{}'))
+         ORDER BY s LIMIT 1;
         IF v_slot IS NULL THEN
             RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
         END IF;
