@@ -1,6 +1,7 @@
--- A bag's free slots, called by the trade (`trade.sql`; the pickup and the purchase, which want one
--- slot, keep their inline search: with the call they measured slower). A source file, applied by `Store::migrate` whenever it changed (see
--- `sql_sources.rs`): edit it here, never in a migration.
+-- A bag's free slots, called by the trade (`trade.sql`). The pickup and the purchase, which want
+-- one slot, keep their inline search: with this call they measured slower. A source file, applied
+-- by `Store::migrate` whenever it changed (see `sql_sources.rs`): edit it here, never in a
+-- migration.
 
 -- The first `wanted` free slots of `who`'s bag of `slots` slots, ascending (fewer when the bag
 -- has fewer gaps; none when `wanted` is 0). The occupied slots are read as one bit mask (a range

@@ -1,6 +1,6 @@
 //! The pickup and purchase functions (`pickup.sql`, `market.sql`) called directly with bad
 //! arguments: each refusal has its own SQLSTATE, mapped by the store, and nothing changes; and
-//! where the three economy functions put the items that arrive in a bag (`bag.sql`).
+//! where the three economy functions put the items that arrive in a bag.
 
 mod support;
 
@@ -279,8 +279,8 @@ async fn an_item_that_changes_bags_with_room_is_moved_without_locking_its_row() 
     support::assert_items_placed(s).await;
 }
 
-/// `realmkeep_free_slots` (`bag.sql`), the search the three functions share: the lowest gaps
-/// of the bag, read from a bit mask of its occupied slots.
+/// `realmkeep_free_slots` (`bag.sql`), the trade's search: the lowest gaps of the bag, read from
+/// a bit mask of its occupied slots.
 #[tokio::test]
 async fn free_slots_are_the_lowest_gaps_of_the_bag() {
     let db = fresh_db().await;
