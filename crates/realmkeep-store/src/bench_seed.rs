@@ -248,7 +248,7 @@ impl Store {
                SELECT array_agg(id ORDER BY id), array_agg(claim_epoch ORDER BY id), array_agg(zone_id ORDER BY id),
                       array_agg((id % 500)::real + shift ORDER BY id), array_agg((id % 331)::real ORDER BY id),
                       array_agg(0::real ORDER BY id), array_agg(1::real ORDER BY id), array_agg(150 ORDER BY id),
-                      array_agg(90 ORDER BY id), array_agg(xp + 1 ORDER BY id), array_agg(level ORDER BY id)
+                      array_agg(90 ORDER BY id), array_agg(xp + 1 ORDER BY id), array_agg(level::integer ORDER BY id)
                  INTO ids, epochs, zones, xs, ys, zs, rots, hs, ms, xps, lvls
                  FROM characters WHERE id <= n;
                t0 := clock_timestamp();

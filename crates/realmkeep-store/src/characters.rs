@@ -69,7 +69,9 @@ struct LoadRow {
 }
 
 /// The child rows of character `c`, each child table read once, as parallel arrays (binary, no
-/// JSON to build or parse); used after `FROM characters c`.
+/// JSON to build or parse); used after `FROM characters c`. An array of a column whose type may
+/// become a domain is cast to the base type (`v.slot::smallint`): sqlx does not decode an array
+/// of a domain, and the next release's contract migration makes the bag slot one.
 const CHILDREN: &str = "
     p.x, p.y, p.z, p.rotation,
     (SELECT gm.guild_id FROM guild_members gm WHERE gm.character_id = c.id) AS guild_id,
@@ -81,7 +83,7 @@ const CHILD_JOINS: &str = "
     LEFT JOIN character_positions p ON p.character_id = c.id AND p.zone_id = c.zone_id
     LEFT JOIN LATERAL (
         SELECT array_agg(i.id ORDER BY v.slot) AS inv_items, array_agg(i.def_id ORDER BY v.slot) AS inv_defs,
-               array_agg(i.quantity ORDER BY v.slot) AS inv_qty, array_agg(v.slot ORDER BY v.slot) AS inv_slots
+               array_agg(i.quantity ORDER BY v.slot) AS inv_qty, array_agg(v.slot::smallint ORDER BY v.slot) AS inv_slots
         FROM inventories v JOIN item_instances i ON i.id = v.item_id WHERE v.character_id = c.id) inv ON true
     LEFT JOIN LATERAL (
         SELECT array_agg(i.id ORDER BY e.slot) AS eq_items, array_agg(i.def_id ORDER BY e.slot) AS eq_defs,

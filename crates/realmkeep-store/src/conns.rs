@@ -24,7 +24,8 @@
 
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A kept connection found unused for longer than this, when the store next lends or keeps one,
@@ -40,9 +41,15 @@ const _: () = assert!(KEPT_IDLE_MAX.as_secs() < 600);
 /// Whether a connection that answered `e` is ready for the next statement: PostgreSQL answered
 /// it (an error it raised, or no row) and the exchange ended normally. Not after an error with
 /// which the server ends the session (severity FATAL or PANIC: a terminated backend, an idle
-/// session timeout, a recovery conflict...), nor after one of `error::is_unavailable_sqlx`'s.
+/// session timeout, a recovery conflict...), nor after one of `error::is_unavailable_sqlx`'s,
+/// nor after a stale plan, which is recorded ([`schema_changed`]) so that no connection opened
+/// before it is lent again.
 pub(crate) fn reusable_after(e: &sqlx::Error) -> bool {
     use sqlx::postgres::{PgDatabaseError, PgSeverity};
+    if crate::error::is_stale_plan_sqlx(e) {
+        schema_changed();
+        return false;
+    }
     match e {
         sqlx::Error::RowNotFound => true,
         sqlx::Error::Database(db) => {
@@ -53,6 +60,61 @@ pub(crate) fn reusable_after(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+// A schema changed under the store's prepared statements.
+//
+// Each connection prepares a statement once and runs it again and again (sqlx's statement
+// cache). When a later release's contract migration changes the type of a column a statement
+// returns (while this release still serves: a rolling deploy), PostgreSQL refuses to run that
+// statement again ("cached plan must not change result type") for as long as it stays prepared,
+// that is for the connection's life. So a stale plan met anywhere in this process is recorded
+// here, and from then on no connection opened before it is lent again: the kept ones are closed
+// when they are next taken, and sqlx's idle ones by the pool's `before_acquire` check
+// ([`opened_before_schema_change`]); their replacements prepare their statements against the new
+// schema. A transaction that met the stale plan ran nothing and is run again (`in_tx!`, and the
+// retry loops of the trade, the pickup and the purchase: `error::is_retryable_sqlx`); a single
+// read on a connection opened before the change may fail once. The record is per process (a
+// test process's stores all share it): at worst another store's connections are opened again.
+
+/// The instant [`schema_changed`]'s times are counted from.
+fn clock_zero() -> Instant {
+    static ZERO: OnceLock<Instant> = OnceLock::new();
+    *ZERO.get_or_init(Instant::now)
+}
+
+/// When this process last met a stale plan, in milliseconds after [`clock_zero`] (at least 1);
+/// 0 if never.
+static SCHEMA_CHANGED_MS: AtomicU64 = AtomicU64::new(0);
+/// How many stale plans this process has met: a kept connection taken under another count than
+/// the one it was kept under is closed.
+static SCHEMA_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// Records a stale plan (see above).
+pub(crate) fn schema_changed() {
+    let ms = u64::try_from(clock_zero().elapsed().as_millis()).unwrap_or(u64::MAX);
+    let before = SCHEMA_CHANGED_MS.fetch_max(ms.max(1), Ordering::Relaxed);
+    let n = SCHEMA_CHANGES.fetch_add(1, Ordering::Relaxed) + 1;
+    // One line for a burst (each connection opened before the change may meet it once).
+    if before == 0 || ms.saturating_sub(before) >= 1_000 {
+        tracing::warn!(
+            changes = n,
+            "a prepared statement's plan went stale (the database schema changed under this \
+             node): its connections opened before now are closed, their statements prepared again"
+        );
+    }
+}
+
+/// Whether a connection `age` old was opened at or before the last stale plan met (for the
+/// pool's `before_acquire`: such a connection is closed rather than lent).
+pub(crate) fn opened_before_schema_change(age: Duration) -> bool {
+    let changed = SCHEMA_CHANGED_MS.load(Ordering::Relaxed);
+    if changed == 0 {
+        return false;
+    }
+    let now = u64::try_from(clock_zero().elapsed().as_millis()).unwrap_or(u64::MAX);
+    let age = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+    now.saturating_sub(age) <= changed
 }
 
 /// The error of a use whose connection never came (`on_conn!`).
@@ -110,9 +172,10 @@ struct Kept {
 }
 
 struct State {
-    /// The most recently kept last. At most the pool's `max_connections` (each holds a pool
-    /// slot), so it is bounded by the pool's limit.
-    stack: Vec<(PoolConnection<Postgres>, Instant)>,
+    /// The most recently kept last, each with when it was kept and [`SCHEMA_CHANGES`] then. At
+    /// most the pool's `max_connections` (each holds a pool slot), so it is bounded by the
+    /// pool's limit.
+    stack: Vec<(PoolConnection<Postgres>, Instant, u64)>,
     /// Callers waiting for the pool (none kept while there are).
     waiting: usize,
     /// Nothing is kept before this: the pool itself was handed out (`Conns::pool_for_direct_use`),
@@ -131,15 +194,21 @@ impl Kept {
 
     /// The most recently kept connection that is not stale, or else the caller is counted as
     /// waiting for the pool (until its [`Waiting`] is dropped). The stale connections met on the
-    /// way go back to sqlx (dropped outside the lock: the drop spawns sqlx's check).
+    /// way go back to sqlx (dropped outside the lock: the drop spawns sqlx's check), and those
+    /// kept before a stale plan was met are closed.
     fn take_or_wait(&self) -> Result<PoolConnection<Postgres>, Waiting<'_>> {
         let mut stale = Vec::new();
+        let changes = SCHEMA_CHANGES.load(Ordering::Relaxed);
         let found = {
             let mut state = self.state();
             loop {
                 match state.stack.pop() {
-                    Some((c, since)) if since.elapsed() <= KEPT_IDLE_MAX => break Ok(c),
-                    Some((c, _)) => stale.push(c),
+                    Some((mut c, _, kept_under)) if kept_under != changes => {
+                        c.close_on_drop();
+                        stale.push(c);
+                    }
+                    Some((c, since, _)) if since.elapsed() <= KEPT_IDLE_MAX => break Ok(c),
+                    Some((c, _, _)) => stale.push(c),
                     None => {
                         state.waiting += 1;
                         break Err(Waiting(self));
@@ -159,14 +228,15 @@ impl Kept {
         let (stale, not_kept) = {
             let mut state = self.state();
             let stale = match state.stack.first() {
-                Some((_, since)) if since.elapsed() > KEPT_IDLE_MAX => {
+                Some((_, since, _)) if since.elapsed() > KEPT_IDLE_MAX => {
                     Some(state.stack.remove(0).0)
                 }
                 _ => None,
             };
             let paused = state.paused_until.is_some_and(|t| Instant::now() < t);
             if state.waiting == 0 && !paused && state.stack.len() < max {
-                state.stack.push((c, Instant::now()));
+                let changes = SCHEMA_CHANGES.load(Ordering::Relaxed);
+                state.stack.push((c, Instant::now(), changes));
                 (stale, None)
             } else {
                 (stale, Some(c))
@@ -177,7 +247,7 @@ impl Kept {
 
     /// Every kept connection, to go back to sqlx.
     fn drain(&self) -> Vec<PoolConnection<Postgres>> {
-        self.state().stack.drain(..).map(|(c, _)| c).collect()
+        self.state().stack.drain(..).map(|(c, _, _)| c).collect()
     }
 }
 
@@ -232,7 +302,7 @@ impl Conns {
         let kept = {
             let mut state = self.kept.state();
             state.paused_until = Some(Instant::now() + self.pool.options().get_acquire_timeout());
-            state.stack.drain(..).map(|(c, _)| c).collect::<Vec<_>>()
+            state.stack.drain(..).map(|(c, _, _)| c).collect::<Vec<_>>()
         };
         drop(kept);
         &self.pool

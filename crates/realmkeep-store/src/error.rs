@@ -83,9 +83,27 @@ impl StoreError {
     }
 }
 
+/// Serialization failures, deadlocks and stale plans: PostgreSQL ran none of the transaction
+/// (it was rolled back), so it can be run again as a whole.
 pub(crate) fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001") | Some("40P01")),
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("40001") | Some("40P01")) || is_stale_plan_sqlx(e)
+        }
+        _ => false,
+    }
+}
+
+/// A statement prepared before a column it returns changed type ("cached plan must not change
+/// result type"): raised, before the statement runs, by PostgreSQL's `RevalidateCachedQuery`
+/// under SQLSTATE 0A000, each time the statement runs again on that connection. Recognised by
+/// its code and the routine that raised it, not by its message (`conns::schema_changed`).
+pub(crate) fn is_stale_plan_sqlx(e: &sqlx::Error) -> bool {
+    use sqlx::postgres::PgDatabaseError;
+    match e {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>().is_some_and(|pg| {
+            pg.code() == "0A000" && pg.routine() == Some("RevalidateCachedQuery")
+        }),
         _ => false,
     }
 }
@@ -187,6 +205,11 @@ pub(crate) fn sql_refusal(e: &sqlx::Error) -> Option<Refusal> {
 /// `StoreError::Refused`.
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| {
+        if is_stale_plan_sqlx(&source) {
+            // Also met on a path that settles its connection by hand: record it, so that the
+            // connection, back in sqlx's pool, is closed before it is lent again.
+            crate::conns::schema_changed();
+        }
         if let Some(refusal) = sql_refusal(&source) {
             StoreError::Refused(refusal)
         } else if matches!(source, sqlx::Error::PoolTimedOut) {

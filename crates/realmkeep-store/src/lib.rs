@@ -102,6 +102,10 @@ impl Store {
             // A ping before every acquire would double the round trips; a dead connection surfaces
             // as `Unavailable` on its query instead, and the pool replaces it.
             .test_before_acquire(false)
+            // A connection opened before a stale plan was met is closed, not lent (`conns.rs`).
+            .before_acquire(|_, meta| {
+                Box::pin(async move { Ok(!conns::opened_before_schema_change(meta.age)) })
+            })
             .connect_lazy_with(connect);
         Ok(Self {
             conns: conns::Conns::new(pool),

@@ -1,0 +1,164 @@
+//! A later release's contract migration changes the type of columns this release's statements
+//! return, while this release still serves (a rolling deploy). Every connection of the store
+//! holds its statements prepared against the old schema, and PostgreSQL refuses to run such a
+//! statement again ("cached plan must not change result type") for as long as it stays
+//! prepared. What must hold (`conns.rs`): no join, trade or other transaction fails for it
+//! (each ran nothing and is run again on a connection opened after the change); a single read
+//! fails at most once per connection open at the change; then nothing fails, and what is read
+//! (the purse, the bag slots) is right under the new types.
+
+mod support;
+
+use realmkeep_domain::{Actor, CharacterId, Fence, Gold, ItemId};
+use realmkeep_store::trade::TradeSide;
+use realmkeep_store::{Store, StoreError};
+use realmkeep_testkit::{character, fresh_db};
+use sqlx::Connection;
+use std::time::Duration;
+
+const LEASE: Duration = Duration::from_secs(30);
+/// The next release's migration (the reverted migration 9: `support/` says why it is here).
+const NEXT_CONTRACT: &str = include_str!("support/next_contract_column_domains.sql");
+/// Calls made at once: enough for several connections to hold each statement.
+const AT_ONCE: usize = 4;
+
+/// Connections the pool has open.
+fn open(store: &Store) -> u32 {
+    store.pool_gauges().0
+}
+
+/// Joins each character (claim and load: one transaction) at once.
+async fn join_all(store: &Store, cs: &[CharacterId]) -> Vec<Fence> {
+    let joins = cs
+        .iter()
+        .map(|&c| store.claim_and_load(c, "zone-deploy", LEASE));
+    futures::future::join_all(joins)
+        .await
+        .into_iter()
+        .zip(cs)
+        .map(|(r, c)| {
+            let (fence, loaded) = r.unwrap_or_else(|e| panic!("the join of {c:?} failed: {e}"));
+            assert_eq!(loaded.id, *c);
+            fence
+        })
+        .collect()
+}
+
+/// Loads each character at once (a read: one statement, not retried); the errors.
+async fn load_all(store: &Store, cs: &[CharacterId]) -> Vec<StoreError> {
+    futures::future::join_all(cs.iter().map(|&c| store.load_character(c)))
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+}
+
+fn side(f: Fence, items: Vec<ItemId>, gold: i64) -> TradeSide {
+    TradeSide {
+        actor: Actor::Zone(f),
+        items,
+        gold: Gold::new(gold).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no_trade() {
+    let db = fresh_db().await;
+    let store = db.store.clone();
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    for i in 0..AT_ONCE {
+        before.push(character(&store, &format!("Before{i}")).await);
+        after.push(character(&store, &format!("After{i}")).await);
+    }
+    // Today's schema: joins, loads and trades on several connections at once, so each statement
+    // is prepared on each of them.
+    let fences = join_all(&store, &before).await;
+    assert!(load_all(&store, &before).await.is_empty());
+    let trades = fences.chunks(2).map(|p| {
+        let store = store.clone();
+        let (a, b) = (side(p[0], vec![], 3), side(p[1], vec![], 0));
+        async move { store.trade(&a, &b).await }
+    });
+    for r in futures::future::join_all(trades).await {
+        r.unwrap();
+    }
+    let open_at_change = open(&store);
+    assert!(
+        open_at_change >= 2,
+        "several connections hold prepared statements: {:?}",
+        store.pool_gauges()
+    );
+
+    // Another node of the next release migrates.
+    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(NEXT_CONTRACT))
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let gold_type: String = sqlx::query_scalar(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+         WHERE attrelid = 'characters'::regclass AND attname = 'gold'",
+    )
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    assert_eq!(
+        gold_type, "rk_gold",
+        "the migration changed the column's type"
+    );
+
+    // Joins first: each meets a stale plan on a connection of before, and is run again.
+    let fences = join_all(&store, &after).await;
+    // Reads: at most one failure per connection open at the change, as an operating error.
+    let failed = load_all(&store, &before).await;
+    assert!(
+        failed.len() <= open_at_change as usize,
+        "{} reads failed with {open_at_change} connections open at the change: {failed:?}",
+        failed.len()
+    );
+    for e in &failed {
+        assert!(e.refusal().is_none() && !e.is_unavailable(), "{e}");
+    }
+    // From then on nothing fails.
+    for _ in 0..3 {
+        assert!(load_all(&store, &before).await.is_empty());
+        assert!(load_all(&store, &after).await.is_empty());
+    }
+
+    // A trade of items and gold under the new types; the receiver's bag slots are read back
+    // (an array of a domain column, which the load casts).
+    let (a, b) = (fences[0], fences[1]);
+    let a_loaded = store.load_character(a.character).await.unwrap();
+    let b_before = store.load_character(b.character).await.unwrap();
+    let item = a_loaded.inventory[0].item;
+    let receipt = store
+        .trade(&side(a, vec![item], 5), &side(b, vec![], 0))
+        .await
+        .unwrap();
+    assert_eq!(receipt.b_received.len(), 1);
+    let b_after = store.load_character(b.character).await.unwrap();
+    assert_eq!(b_after.gold, b_before.gold + 5);
+    let placed = b_after
+        .inventory
+        .iter()
+        .find(|i| i.item == item)
+        .expect("the item is in the receiver's bag");
+    assert_eq!(placed.slot, receipt.b_received[0].1);
+    assert_eq!(
+        store.load_character(a.character).await.unwrap().gold,
+        a_loaded.gold - 5
+    );
+    assert_eq!(realmkeep_testkit::misplaced_items(&store).await, 0);
+    // The domains refuse what the table's CHECKs refused, under the same name.
+    let e = sqlx::query("UPDATE characters SET gold = -1 WHERE id = $1")
+        .bind(a.character.0)
+        .execute(&mut other)
+        .await
+        .unwrap_err();
+    let e = e.into_database_error().unwrap();
+    assert_eq!(
+        (e.code().as_deref(), e.constraint()),
+        (Some("23514"), Some("characters_gold_check"))
+    );
+}
