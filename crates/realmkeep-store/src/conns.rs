@@ -42,12 +42,10 @@ const _: () = assert!(KEPT_IDLE_MAX.as_secs() < 600);
 /// it (an error it raised, or no row) and the exchange ended normally. Not after an error with
 /// which the server ends the session (severity FATAL or PANIC: a terminated backend, an idle
 /// session timeout, a recovery conflict...), nor after one of `error::is_unavailable_sqlx`'s,
-/// nor after a stale plan, which is recorded ([`schema_changed`]) so that no connection opened
-/// before it is lent again.
+/// nor after a stale plan (see below: such a connection is closed, [`Held::settle_stale`]).
 pub(crate) fn reusable_after(e: &sqlx::Error) -> bool {
     use sqlx::postgres::{PgDatabaseError, PgSeverity};
     if crate::error::is_stale_plan_sqlx(e) {
-        schema_changed();
         return false;
     }
     match e {
@@ -68,53 +66,77 @@ pub(crate) fn reusable_after(e: &sqlx::Error) -> bool {
 // cache). When a later release's contract migration changes the type of a column a statement
 // returns (while this release still serves: a rolling deploy), PostgreSQL refuses to run that
 // statement again ("cached plan must not change result type") for as long as it stays prepared,
-// that is for the connection's life. So a stale plan met anywhere in this process is recorded
-// here, and from then on no connection opened before it is lent again: the kept ones are closed
-// when they are next taken, and sqlx's idle ones by the pool's `before_acquire` check
-// ([`opened_before_schema_change`]); their replacements prepare their statements against the new
-// schema. A transaction that met the stale plan ran nothing and is run again (`in_tx!`, and the
-// retry loops of the trade, the pickup and the purchase: `error::is_retryable_sqlx`); a single
-// read on a connection opened before the change may fail once. The record is per process (a
+// that is for the connection's life. So the first stale plan of a change is recorded here (a
+// count, and when), and from then on no connection opened before it is lent again: the one that
+// met it is closed ([`Held::settle_stale`]), the kept ones when they are next taken or put back
+// (each carries the count it was lent under), and sqlx's idle ones by the pool's
+// `before_acquire` check ([`opened_before_schema_change`]). Their replacements prepare their
+// statements against the new schema. A transaction that met the stale plan was rolled back whole
+// and is run again (`in_tx!`: `error::is_retryable_sqlx`); a single read on a connection lent
+// before the record may fail once. A stale plan met on a connection lent under the current count
+// is a new change; on one lent earlier, the same change met again. The record is per process (a
 // test process's stores all share it): at worst another store's connections are opened again.
 
-/// The instant [`schema_changed`]'s times are counted from.
+/// The instant [`SCHEMA_CHANGED_NS`] is counted from.
 fn clock_zero() -> Instant {
     static ZERO: OnceLock<Instant> = OnceLock::new();
     *ZERO.get_or_init(Instant::now)
 }
 
-/// When this process last met a stale plan, in milliseconds after [`clock_zero`] (at least 1);
-/// 0 if never.
-static SCHEMA_CHANGED_MS: AtomicU64 = AtomicU64::new(0);
-/// How many stale plans this process has met: a kept connection taken under another count than
-/// the one it was kept under is closed.
-static SCHEMA_CHANGES: AtomicU64 = AtomicU64::new(0);
+fn clock_ns() -> u64 {
+    u64::try_from(clock_zero().elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
 
-/// Records a stale plan (see above).
-pub(crate) fn schema_changed() {
-    let ms = u64::try_from(clock_zero().elapsed().as_millis()).unwrap_or(u64::MAX);
-    let before = SCHEMA_CHANGED_MS.fetch_max(ms.max(1), Ordering::Relaxed);
-    let n = SCHEMA_CHANGES.fetch_add(1, Ordering::Relaxed) + 1;
-    // One line for a burst (each connection opened before the change may meet it once).
-    if before == 0 || ms.saturating_sub(before) >= 1_000 {
-        tracing::warn!(
-            changes = n,
-            "a prepared statement's plan went stale (the database schema changed under this \
-             node): its connections opened before now are closed, their statements prepared again"
-        );
+/// When this process last recorded a schema change, in nanoseconds after [`clock_zero`] (at
+/// least 1); 0 if never.
+static SCHEMA_CHANGED_NS: AtomicU64 = AtomicU64::new(0);
+/// How many schema changes this process has recorded: a connection lent under an older count is
+/// not kept.
+static SCHEMA_CHANGES: AtomicU64 = AtomicU64::new(0);
+/// A stale plan met where the connection is not known (a path that settles its connection by
+/// hand: `error::db`) is taken for the change last recorded if that is this recent.
+const SCHEMA_CHANGE_BURST: Duration = Duration::from_secs(5);
+
+fn schema_changes() -> u64 {
+    SCHEMA_CHANGES.load(Ordering::Acquire)
+}
+
+/// Records a schema change (see above).
+fn record_schema_change() {
+    SCHEMA_CHANGED_NS.fetch_max(clock_ns().max(1), Ordering::Release);
+    let n = SCHEMA_CHANGES.fetch_add(1, Ordering::AcqRel) + 1;
+    tracing::warn!(
+        changes = n,
+        "a prepared statement's plan went stale (the database schema changed under this node): \
+         connections opened before now are closed, their statements prepared again"
+    );
+}
+
+/// A stale plan met on a connection lent under the count `lent_under`.
+fn stale_plan_met(lent_under: u64) {
+    if lent_under == schema_changes() {
+        record_schema_change();
     }
 }
 
-/// Whether a connection `age` old was opened at or before the last stale plan met (for the
-/// pool's `before_acquire`: such a connection is closed rather than lent).
+/// A stale plan met where the connection is not known (`error::db`).
+pub(crate) fn stale_plan_met_somewhere() {
+    let last = SCHEMA_CHANGED_NS.load(Ordering::Acquire);
+    let burst = u64::try_from(SCHEMA_CHANGE_BURST.as_nanos()).unwrap_or(u64::MAX);
+    if last == 0 || clock_ns().saturating_sub(last) > burst {
+        record_schema_change();
+    }
+}
+
+/// Whether a connection `age` old was opened at or before the last schema change recorded (for
+/// the pool's `before_acquire`: such a connection is closed rather than lent).
 pub(crate) fn opened_before_schema_change(age: Duration) -> bool {
-    let changed = SCHEMA_CHANGED_MS.load(Ordering::Relaxed);
+    let changed = SCHEMA_CHANGED_NS.load(Ordering::Acquire);
     if changed == 0 {
         return false;
     }
-    let now = u64::try_from(clock_zero().elapsed().as_millis()).unwrap_or(u64::MAX);
-    let age = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
-    now.saturating_sub(age) <= changed
+    let age = u64::try_from(age.as_nanos()).unwrap_or(u64::MAX);
+    clock_ns().saturating_sub(age) <= changed
 }
 
 /// The error of a use whose connection never came (`on_conn!`).
@@ -137,11 +159,16 @@ impl FromAcquire for crate::error::StoreError {
 /// An answer that tells whether its connection is ready for the next statement.
 pub(crate) trait Clean {
     fn clean(&self) -> bool;
+    /// A stale plan: the connection must be closed ([`Held::settle_stale`]).
+    fn stale_plan(&self) -> bool;
 }
 
 impl<T> Clean for Result<T, sqlx::Error> {
     fn clean(&self) -> bool {
         self.as_ref().map_or_else(reusable_after, |_| true)
+    }
+    fn stale_plan(&self) -> bool {
+        self.as_ref().is_err_and(crate::error::is_stale_plan_sqlx)
     }
 }
 
@@ -149,6 +176,9 @@ impl<T> Clean for Result<T, crate::error::StoreError> {
     fn clean(&self) -> bool {
         self.as_ref()
             .map_or_else(|e| e.connection_clean(), |_| true)
+    }
+    fn stale_plan(&self) -> bool {
+        self.as_ref().is_err_and(|e| e.is_stale_plan())
     }
 }
 
@@ -172,9 +202,9 @@ struct Kept {
 }
 
 struct State {
-    /// The most recently kept last, each with when it was kept and [`SCHEMA_CHANGES`] then. At
-    /// most the pool's `max_connections` (each holds a pool slot), so it is bounded by the
-    /// pool's limit.
+    /// The most recently kept last, each with when it was kept and the [`SCHEMA_CHANGES`] count
+    /// it was lent under. At most the pool's `max_connections` (each holds a pool slot), so it
+    /// is bounded by the pool's limit.
     stack: Vec<(PoolConnection<Postgres>, Instant, u64)>,
     /// Callers waiting for the pool (none kept while there are).
     waiting: usize,
@@ -198,9 +228,9 @@ impl Kept {
     /// kept before a stale plan was met are closed.
     fn take_or_wait(&self) -> Result<PoolConnection<Postgres>, Waiting<'_>> {
         let mut stale = Vec::new();
-        let changes = SCHEMA_CHANGES.load(Ordering::Relaxed);
         let found = {
             let mut state = self.state();
+            let changes = schema_changes();
             loop {
                 match state.stack.pop() {
                     Some((mut c, _, kept_under)) if kept_under != changes => {
@@ -220,11 +250,12 @@ impl Kept {
         found
     }
 
-    /// Keeps `c`, unless a caller waits for the pool or the stack is full: then `c` goes back to
-    /// sqlx, which gives it to a waiting caller. The oldest kept connection goes back to sqlx if
-    /// it is stale, so the bottom of the stack does not age for ever under a steady load that
-    /// never reaches it.
-    fn put(&self, c: PoolConnection<Postgres>, max: usize) {
+    /// Keeps `c`, lent under the schema change count `lent_under`, unless a caller waits for the
+    /// pool or the stack is full: then `c` goes back to sqlx, which gives it to a waiting caller.
+    /// The oldest kept connection goes back to sqlx if it is stale, so the bottom of the stack
+    /// does not age for ever under a steady load that never reaches it. A connection lent before
+    /// the last schema change is closed instead.
+    fn put(&self, mut c: PoolConnection<Postgres>, max: usize, lent_under: u64) {
         let (stale, not_kept) = {
             let mut state = self.state();
             let stale = match state.stack.first() {
@@ -234,9 +265,11 @@ impl Kept {
                 _ => None,
             };
             let paused = state.paused_until.is_some_and(|t| Instant::now() < t);
-            if state.waiting == 0 && !paused && state.stack.len() < max {
-                let changes = SCHEMA_CHANGES.load(Ordering::Relaxed);
-                state.stack.push((c, Instant::now(), changes));
+            if lent_under != schema_changes() {
+                c.close_on_drop();
+                (stale, Some(c))
+            } else if state.waiting == 0 && !paused && state.stack.len() < max {
+                state.stack.push((c, Instant::now(), lent_under));
                 (stale, None)
             } else {
                 (stale, Some(c))
@@ -333,6 +366,7 @@ impl Conns {
         Held {
             conn: Some(c),
             conns: self.clone(),
+            lent_under: schema_changes(),
         }
     }
 
@@ -356,6 +390,8 @@ impl Conns {
 pub(crate) struct Held {
     conn: Option<PoolConnection<Postgres>>,
     conns: Conns,
+    /// The schema change count when it was lent.
+    lent_under: u64,
 }
 
 impl Held {
@@ -366,7 +402,7 @@ impl Held {
         // A closing pool waits for every connection to come back: none is kept then.
         if clean && !self.conns.pool.is_closed() {
             let max = self.conns.pool.options().get_max_connections() as usize;
-            self.conns.kept.put(c, max);
+            self.conns.kept.put(c, max, self.lent_under);
             // The pool may have closed since the check: its close waits for every connection,
             // so none may stay kept.
             if self.conns.pool.is_closed() {
@@ -376,6 +412,18 @@ impl Held {
             drop(c);
             self.conns.release_kept();
         }
+    }
+
+    /// Ends a use that met a stale plan: records the schema change unless it was recorded since
+    /// this connection was lent, and closes the connection (its statements are prepared against
+    /// the old schema).
+    pub(crate) fn settle_stale(mut self) {
+        let Some(mut c) = self.conn.take() else {
+            return;
+        };
+        stale_plan_met(self.lent_under);
+        c.close_on_drop();
+        drop(c);
     }
 
     /// Takes the connection out of the pool for good (a session-long advisory lock); the pool
@@ -413,7 +461,11 @@ macro_rules! on_conn {
                     let $c: &mut sqlx::PgConnection = &mut *held;
                     $body.await
                 };
-                held.settle($crate::conns::Clean::clean(&r));
+                if $crate::conns::Clean::stale_plan(&r) {
+                    held.settle_stale();
+                } else {
+                    held.settle($crate::conns::Clean::clean(&r));
+                }
                 r
             }
             Err(e) => Err($crate::conns::FromAcquire::from_acquire(e)),

@@ -74,7 +74,13 @@ impl StoreError {
         }
     }
 
-    /// Serialization failures and deadlocks: the transaction can be run again as a whole.
+    /// A statement prepared before the schema changed under it (`is_stale_plan_sqlx`).
+    pub(crate) fn is_stale_plan(&self) -> bool {
+        matches!(self, StoreError::Database { source, .. } if is_stale_plan_sqlx(source))
+    }
+
+    /// Serialization failures, deadlocks and stale plans: the transaction can be run again as a
+    /// whole.
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
             StoreError::Database { source, .. } => is_retryable_sqlx(source),
@@ -83,8 +89,8 @@ impl StoreError {
     }
 }
 
-/// Serialization failures, deadlocks and stale plans: PostgreSQL ran none of the transaction
-/// (it was rolled back), so it can be run again as a whole.
+/// Serialization failures, deadlocks and stale plans: the transaction was rolled back whole, so
+/// it can be run again.
 pub(crate) fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
@@ -206,9 +212,9 @@ pub(crate) fn sql_refusal(e: &sqlx::Error) -> Option<Refusal> {
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| {
         if is_stale_plan_sqlx(&source) {
-            // Also met on a path that settles its connection by hand: record it, so that the
-            // connection, back in sqlx's pool, is closed before it is lent again.
-            crate::conns::schema_changed();
+            // Perhaps on a path that settles its connection by hand (which then goes back to
+            // sqlx's pool): recorded, so that it is closed before it is lent again.
+            crate::conns::stale_plan_met_somewhere();
         }
         if let Some(refusal) = sql_refusal(&source) {
             StoreError::Refused(refusal)

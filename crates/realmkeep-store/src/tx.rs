@@ -44,13 +44,19 @@ macro_rules! in_tx {
                             }
                         },
                         Err(e) => {
-                            let clean = txn.rollback().await.is_ok();
+                            // Kept only if the rollback was answered and the body's error left
+                            // the connection usable (not a stale plan, say).
+                            let clean = txn.rollback().await.is_ok() && e.connection_clean();
                             (Err(e), clean)
                         }
                     }
                 }
             };
-            held.settle(clean);
+            if outcome.as_ref().is_err_and(|e| e.is_stale_plan()) {
+                held.settle_stale();
+            } else {
+                held.settle(clean);
+            }
             match outcome {
                 Ok(v) => break Ok(v),
                 Err(err) => {

@@ -9,10 +9,10 @@
 
 mod support;
 
-use realmkeep_domain::{Actor, CharacterId, Fence, Gold, ItemId};
+use realmkeep_domain::{Actor, CharacterId, Fence, Gold, ItemDefId, ItemId, Quantity};
 use realmkeep_store::trade::TradeSide;
-use realmkeep_store::{Store, StoreError};
-use realmkeep_testkit::{character, fresh_db};
+use realmkeep_store::{Store, StoreError, StoreOptions};
+use realmkeep_testkit::{character, fresh_db, fresh_db_with};
 use sqlx::Connection;
 use std::time::Duration;
 
@@ -21,6 +21,27 @@ const LEASE: Duration = Duration::from_secs(30);
 const NEXT_CONTRACT: &str = include_str!("support/next_contract_column_domains.sql");
 /// Calls made at once: enough for several connections to hold each statement.
 const AT_ONCE: usize = 4;
+
+/// Applies the next release's migration as another node would, and checks that it took.
+async fn migrate_next(url: &str) -> sqlx::PgConnection {
+    let mut other = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(NEXT_CONTRACT))
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let gold_type: String = sqlx::query_scalar(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+         WHERE attrelid = 'characters'::regclass AND attname = 'gold'",
+    )
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    assert_eq!(
+        gold_type, "rk_gold",
+        "the migration changed the column's type"
+    );
+    other
+}
 
 /// Connections the pool has open.
 fn open(store: &Store) -> u32 {
@@ -91,22 +112,7 @@ async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no
     );
 
     // Another node of the next release migrates.
-    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(NEXT_CONTRACT))
-        .execute(&mut other)
-        .await
-        .unwrap();
-    let gold_type: String = sqlx::query_scalar(
-        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
-         WHERE attrelid = 'characters'::regclass AND attname = 'gold'",
-    )
-    .fetch_one(&mut other)
-    .await
-    .unwrap();
-    assert_eq!(
-        gold_type, "rk_gold",
-        "the migration changed the column's type"
-    );
+    let mut other = migrate_next(&db.url).await;
 
     // Joins first: each meets a stale plan on a connection of before, and is run again.
     let fences = join_all(&store, &after).await;
@@ -149,6 +155,37 @@ async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no
         store.load_character(a.character).await.unwrap().gold,
         a_loaded.gold - 5
     );
+    // A pickup, a listing and its purchase under the new types.
+    let looted = store
+        .pickup_loot(
+            Actor::Zone(fences[2]),
+            ItemDefId(200),
+            Quantity::new(2).unwrap(),
+            None,
+            "schema-change",
+        )
+        .await
+        .unwrap();
+    assert!(looted.created.is_some() || !looted.merged.is_empty());
+    let c_item = store
+        .load_character(fences[2].character)
+        .await
+        .unwrap()
+        .inventory[0]
+        .item;
+    let listing = store
+        .list_item(Actor::Zone(fences[2]), c_item, Gold::new(7).unwrap(), 24)
+        .await
+        .unwrap();
+    let d_before = store.load_character(fences[3].character).await.unwrap();
+    let bought = store
+        .buy_listing(Actor::Zone(fences[3]), listing)
+        .await
+        .unwrap();
+    let d_after = store.load_character(fences[3].character).await.unwrap();
+    assert_eq!(d_after.gold, d_before.gold - 7);
+    assert!(d_after.inventory.iter().any(|i| i.item == c_item));
+    assert_eq!(bought.item, c_item);
     assert_eq!(realmkeep_testkit::misplaced_items(&store).await, 0);
     // The domains refuse what the table's CHECKs refused, under the same name.
     let e = sqlx::query("UPDATE characters SET gold = -1 WHERE id = $1")
@@ -161,4 +198,31 @@ async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no
         (e.code().as_deref(), e.constraint()),
         (Some("23514"), Some("characters_gold_check"))
     );
+}
+
+#[tokio::test]
+async fn with_one_connection_each_join_after_the_change_succeeds_and_no_read_fails() {
+    let db = fresh_db_with(StoreOptions {
+        pool_connections_max: 1,
+        ..StoreOptions::default()
+    })
+    .await;
+    let store = db.store.clone();
+    let cs = [
+        character(&store, "Solo").await,
+        character(&store, "Second").await,
+        character(&store, "Third").await,
+    ];
+    join_all(&store, &cs[..1]).await;
+    assert!(load_all(&store, &cs[..1]).await.is_empty());
+    assert_eq!(open(&store), 1);
+    migrate_next(&db.url).await;
+    // One join after another: the first meets the stale plan and runs again on a new
+    // connection; the second finds that one.
+    join_all(&store, &cs[1..2]).await;
+    join_all(&store, &cs[2..]).await;
+    for _ in 0..3 {
+        assert!(load_all(&store, &cs).await.is_empty());
+    }
+    assert_eq!(open(&store), 1, "{:?}", store.pool_gauges());
 }
