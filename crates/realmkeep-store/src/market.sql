@@ -22,6 +22,7 @@ DECLARE
     v_seller bigint;
     v_row record;
     v_buyer record;
+    v_seller_row record;
     v_n integer := 0;
     v_listing record;
     v_fee bigint;
@@ -45,7 +46,7 @@ BEGIN
                  FROM characters c WHERE c.id IN (b_id, v_seller) ORDER BY c.id FOR UPDATE
     LOOP
         v_n := v_n + 1;
-        IF v_row.id = b_id THEN v_buyer := v_row; END IF;
+        IF v_row.id = b_id THEN v_buyer := v_row; ELSE v_seller_row := v_row; END IF;
     END LOOP;
     IF v_n <> 2 THEN
         RAISE EXCEPTION 'not_found' USING ERRCODE = 'RK001';
@@ -73,13 +74,17 @@ BEGIN
     IF v_buyer.gold < v_listing.price THEN
         RAISE EXCEPTION 'not_enough_gold' USING ERRCODE = 'RK004';
     END IF;
-    UPDATE characters c SET gold = c.gold - v_listing.price WHERE c.id = b_id
-    RETURNING c.gold INTO v_after;
-    UPDATE characters c SET gold = c.gold + (v_listing.price - v_fee)
-     WHERE c.id = v_seller AND c.gold + (v_listing.price - v_fee) <= gold_max;
-    IF NOT FOUND THEN
+    IF v_seller_row.gold + (v_listing.price - v_fee) > gold_max THEN
         RAISE EXCEPTION 'too_much_gold' USING ERRCODE = 'RK005';
     END IF;
+    -- Both purses in one statement, from the rows locked above: PostgreSQL 15 plans every CHECK
+    -- of `characters` again in each statement that writes it (ten of them). A second statement
+    -- cost a purchase 8 % of its server instructions (callgrind, docs/BENCHMARKS.md).
+    UPDATE characters c
+       SET gold = CASE c.id WHEN b_id THEN c.gold - v_listing.price
+                            ELSE c.gold + (v_listing.price - v_fee) END
+     WHERE c.id IN (b_id, v_seller);
+    v_after := v_buyer.gold - v_listing.price;
     DELETE FROM marketplace_listings WHERE id = p_listing;
     UPDATE item_instances SET location = 'inventory'
      WHERE id = v_listing.item_id AND location <> 'inventory';

@@ -256,6 +256,38 @@ async fn buy_refusals_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_purchase_may_fill_the_sellers_purse_to_the_limit_and_not_one_coin_past_it() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let seller = character(s, "Sella").await;
+    let buyer = character(s, "Bouy").await;
+    let price = 500;
+    let fee = price * realmkeep_domain::limits::MARKET_FEE_BPS / 10_000;
+    let sword = grant_bag_item(s, seller, 5, 1).await;
+    let listing = s
+        .list_item(off(seller), sword, gold(price), 24)
+        .await
+        .unwrap();
+    set_gold(s, buyer, 10_000).await;
+    // One coin too many for the seller's purse: refused, nothing moves.
+    set_gold(s, seller, GOLD_MAX - (price - fee) + 1).await;
+    let w = economy_snapshot(s).await;
+    assert_eq!(
+        refusal(s.buy_listing(off(buyer), listing).await),
+        Refusal::TooMuchGold
+    );
+    assert_eq!(economy_snapshot(s).await, w);
+    // Exactly full: both purses move, in the one update of the purchase.
+    set_gold(s, seller, GOLD_MAX - (price - fee)).await;
+    let bought = s.buy_listing(off(buyer), listing).await.unwrap();
+    assert_eq!(bought.gold_after, 10_000 - price);
+    assert_eq!(support::gold(s, buyer).await, 10_000 - price);
+    assert_eq!(support::gold(s, seller).await, GOLD_MAX);
+    assert_eq!(bought.fee, gold(fee));
+    assert_items_placed(s).await;
+}
+
+#[tokio::test]
 async fn market_actions_are_fenced() {
     let db = fresh_db().await;
     let s = &db.store;
