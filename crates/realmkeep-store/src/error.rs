@@ -103,7 +103,7 @@ pub(crate) fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
 /// A statement prepared before a column it returns changed type ("cached plan must not change
 /// result type"): raised, before the statement runs, by PostgreSQL's `RevalidateCachedQuery`
 /// under SQLSTATE 0A000, each time the statement runs again on that connection. Recognised by
-/// its code and the routine that raised it, not by its message (`conns::schema_changed`).
+/// its code and the routine that raised it, not by its message (`conns.rs`).
 pub(crate) fn is_stale_plan_sqlx(e: &sqlx::Error) -> bool {
     use sqlx::postgres::PgDatabaseError;
     match e {
