@@ -3,9 +3,9 @@
 //! holds its statements prepared against the old schema, and PostgreSQL refuses to run such a
 //! statement again ("cached plan must not change result type") for as long as it stays
 //! prepared. What must hold (`conns.rs`): no join, trade or other transaction fails for it
-//! (each ran nothing and is run again on a connection opened after the change); a single read
-//! fails at most once per connection open at the change; then nothing fails, and what is read
-//! (the purse, the bag slots) is right under the new types.
+//! (each is rolled back whole and run again on a connection opened after the change); a single
+//! read fails at most once per connection open at the change; then nothing fails, and what is
+//! read (the purse, the bag slots) is right under the new types.
 
 mod support;
 
