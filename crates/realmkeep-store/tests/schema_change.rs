@@ -1,43 +1,63 @@
-//! A later release's contract migration changes the type of columns this release's statements
-//! return, while this release still serves (a rolling deploy). Every connection of the store
-//! holds its statements prepared against the old schema, and PostgreSQL refuses to run such a
-//! statement again ("cached plan must not change result type") for as long as it stays
-//! prepared. What must hold (`conns.rs`): no join, trade or other transaction fails for it
-//! (each is rolled back whole and run again on a connection opened after the change); a single
-//! read fails at most once per connection open at the change; then nothing fails, and what is
-//! read (the purse, the bag slots) is right under the new types.
+//! A contract migration changes the type of columns the store's statements return, while a node
+//! still serves on the schema before it (a rolling deploy: this release's migration 20261204000009,
+//! the column domains, applied by another node). Every connection of the store holds its
+//! statements prepared against the old schema, and PostgreSQL refuses to run such a statement
+//! again ("cached plan must not change result type") for as long as it stays prepared. What must
+//! hold (`conns.rs`): no join, trade or other transaction fails for it (each is rolled back whole
+//! and run again on a connection opened after the change); a single read fails at most once per
+//! connection open at the change; then nothing fails, and what is read (the purse, the bag slots)
+//! is right under the new types.
 
 mod support;
 
 use realmkeep_domain::{Actor, CharacterId, Fence, Gold, ItemDefId, ItemId, Quantity};
+use realmkeep_store::sql_sources::SQL_SOURCES;
 use realmkeep_store::trade::TradeSide;
-use realmkeep_store::{Store, StoreError, StoreOptions};
-use realmkeep_testkit::{character, fresh_db, fresh_db_with};
+use realmkeep_store::{Store, StoreError, StoreOptions, MIGRATOR};
+use realmkeep_testkit::{character, empty_db};
 use sqlx::Connection;
 use std::time::Duration;
 
 const LEASE: Duration = Duration::from_secs(30);
-/// The next release's migration (the reverted migration 9: `support/` says why it is here).
-const NEXT_CONTRACT: &str = include_str!("support/next_contract_column_domains.sql");
+/// The migration that changes the columns' types (it moves their CHECKs onto domains).
+const TYPE_CHANGE: i64 = 20261204000009;
 /// Calls made at once: enough for several connections to hold each statement.
 const AT_ONCE: usize = 4;
 
-/// Applies the next release's migration as another node would, and checks that it took.
-async fn migrate_next(url: &str) -> sqlx::PgConnection {
-    let mut other = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(NEXT_CONTRACT))
-        .execute(&mut other)
-        .await
-        .unwrap();
-    let gold_type: String = sqlx::query_scalar(
+/// A database as the release before the type change left it (every migration before
+/// [`TYPE_CHANGE`], the SQL sources, the content), and a store serving on it: its URL and store.
+async fn db_before_the_change(opts: StoreOptions) -> (String, Store) {
+    let (url, _name) = empty_db().await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    MIGRATOR.run_to(TYPE_CHANGE - 1, &mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    let store = Store::connect(&url, &opts).await.unwrap();
+    store.apply_sql_sources(SQL_SOURCES).await.unwrap();
+    let content = realmkeep_store::seed::bundled_content().unwrap();
+    store.seed_content(&content).await.unwrap();
+    assert_eq!(gold_type(&store).await, "bigint", "before the change");
+    (url, store)
+}
+
+/// The type of `characters.gold`.
+async fn gold_type(store: &Store) -> String {
+    sqlx::query_scalar(
         "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
          WHERE attrelid = 'characters'::regclass AND attname = 'gold'",
     )
-    .fetch_one(&mut other)
+    .fetch_one(store.pool())
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// Another node migrates, as a node of the next release does at its start; returns that node's
+/// store.
+async fn migrate_next(url: &str) -> Store {
+    let other = Store::connect(url, &StoreOptions::default()).await.unwrap();
+    other.migrate().await.unwrap();
     assert_eq!(
-        gold_type, "rk_gold",
+        gold_type(&other).await,
+        "rk_gold",
         "the migration changed the column's type"
     );
     other
@@ -83,9 +103,8 @@ fn side(f: Fence, items: Vec<ItemId>, gold: i64) -> TradeSide {
 }
 
 #[tokio::test]
-async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no_trade() {
-    let db = fresh_db().await;
-    let store = db.store.clone();
+async fn the_column_domains_migrated_under_a_live_store_fail_no_join_and_no_trade() {
+    let (url, store) = db_before_the_change(StoreOptions::default()).await;
     let mut before = Vec::new();
     let mut after = Vec::new();
     for i in 0..AT_ONCE {
@@ -111,8 +130,8 @@ async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no
         store.pool_gauges()
     );
 
-    // Another node of the next release migrates.
-    let mut other = migrate_next(&db.url).await;
+    // Another node migrates (a node of the new release starting during the deploy).
+    let other = migrate_next(&url).await;
 
     // Joins first: each meets a stale plan on a connection of before, and is run again.
     let fences = join_all(&store, &after).await;
@@ -190,7 +209,7 @@ async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no
     // The domains refuse what the table's CHECKs refused, under the same name.
     let e = sqlx::query("UPDATE characters SET gold = -1 WHERE id = $1")
         .bind(a.character.0)
-        .execute(&mut other)
+        .execute(other.pool())
         .await
         .unwrap_err();
     let e = e.into_database_error().unwrap();
@@ -202,12 +221,11 @@ async fn the_next_releases_column_domains_under_a_live_store_fail_no_join_and_no
 
 #[tokio::test]
 async fn with_one_connection_each_join_after_the_change_succeeds_and_no_read_fails() {
-    let db = fresh_db_with(StoreOptions {
+    let (url, store) = db_before_the_change(StoreOptions {
         pool_connections_max: 1,
         ..StoreOptions::default()
     })
     .await;
-    let store = db.store.clone();
     let cs = [
         character(&store, "Solo").await,
         character(&store, "Second").await,
@@ -216,7 +234,7 @@ async fn with_one_connection_each_join_after_the_change_succeeds_and_no_read_fai
     join_all(&store, &cs[..1]).await;
     assert!(load_all(&store, &cs[..1]).await.is_empty());
     assert_eq!(open(&store), 1);
-    migrate_next(&db.url).await;
+    migrate_next(&url).await;
     // One join after another: the first meets the stale plan and runs again on a new
     // connection; the second finds that one.
     join_all(&store, &cs[1..2]).await;
