@@ -16,9 +16,20 @@
 -- tables.
 --
 -- No table is rewritten: each column takes a domain without a check first (a catalog change: the
--- stored values and the indexes stay as they are), then its table's CHECK is dropped and the
--- domain's added, which scans the columns once to validate them. Changing a column's type drops
--- its statistics, so both tables are analysed again at the end (a sample, not a scan).
+-- stored values stay as they are, and so do the indexes, but for the unique index on
+-- `lower(name)`, which PostgreSQL builds again for an expression over a changed column), then its
+-- table's CHECK is dropped and the domain's added, which scans its table once per domain to
+-- validate it. Changing a column's type drops its statistics, so the changed columns are sampled
+-- again at the end.
+--
+-- Both tables are locked at once, in the order the economy's transactions take them (`characters`,
+-- then `inventories`), and held exclusively until the commit: loads, trades and saves of every
+-- character wait for the migration (about a second at 100,000 characters, OPERATIONS.md). A lock
+-- it cannot have within `lock_timeout` (a long transaction or a dump holding one) fails the
+-- migration instead of queueing every player's action behind it; it is then run again.
+SET LOCAL lock_timeout = '5s';
+LOCK TABLE characters, inventories IN ACCESS EXCLUSIVE MODE;
+
 CREATE DOMAIN rk_character_name AS text;
 CREATE DOMAIN rk_character_class AS text;
 CREATE DOMAIN rk_kingdom AS text;
@@ -68,4 +79,5 @@ ALTER DOMAIN rk_mana ADD CONSTRAINT characters_mana_check CHECK (VALUE >= 0);
 ALTER DOMAIN rk_pvp_kills ADD CONSTRAINT characters_pvp_kills_check CHECK (VALUE >= 0);
 ALTER DOMAIN rk_bag_slot ADD CONSTRAINT inventories_slot_check CHECK (VALUE >= 0 AND VALUE < 60);
 
-ANALYZE characters, inventories;
+ANALYZE characters (name, class, kingdom, level, xp, gold, health, mana, pvp_kills),
+        inventories (slot);

@@ -5,6 +5,7 @@ use crate::common::{create_item, free_slots, place_in_inventory};
 use crate::conns::on_conn;
 use crate::error::{db, refuse, unique_violation, Refusal, StoreResult};
 use crate::logs::{write_in_tx, LogEvent};
+use crate::tx::in_tx;
 use crate::Store;
 use realmkeep_domain::limits::CHARACTERS_PER_ACCOUNT_MAX;
 pub use realmkeep_domain::records::{
@@ -71,7 +72,7 @@ struct LoadRow {
 /// The child rows of character `c`, each child table read once, as parallel arrays (binary, no
 /// JSON to build or parse); used after `FROM characters c`. An array of a column whose type may
 /// become a domain is cast to the base type (`v.slot::smallint`): sqlx does not decode an array
-/// of a domain, and the next release's contract migration makes the bag slot one.
+/// of a domain, and migration 20261204000009 makes the bag slot one.
 const CHILDREN: &str = "
     p.x, p.y, p.z, p.rotation,
     (SELECT gm.guild_id FROM guild_members gm WHERE gm.character_id = c.id) AS guild_id,
@@ -252,6 +253,125 @@ async fn zone_entry(conn: &mut PgConnection, zone: ZoneId) -> StoreResult<(f32, 
     }
 }
 
+/// `create_character`'s transaction (run again whole after a deadlock or a stale plan).
+async fn create_character_in(
+    tx: &mut PgConnection,
+    account: AccountId,
+    name: &CharacterName,
+    class: Class,
+    kingdom: Kingdom,
+) -> StoreResult<CharacterId> {
+    // Serialises character creation per account, so the per-account limit holds.
+    let count: Option<i64> = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM characters WHERE account_id = a.id AND deleted_at IS NULL) FROM accounts a WHERE a.id = $1 FOR UPDATE",
+    )
+    .bind(account.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db("count characters"))?;
+    match count {
+        None => refuse!(Refusal::NotFound("account")),
+        Some(n) if n >= CHARACTERS_PER_ACCOUNT_MAX => {
+            refuse!(Refusal::LimitReached("characters per account"))
+        }
+        Some(_) => {}
+    }
+    let attrs = base_attributes(class, 1);
+    let kit = starting_kit(class);
+    let mut equip_bonus = Vec::new();
+    let mut kit_rows = Vec::new();
+    for (def, qty) in kit {
+        let row: (Option<String>, sqlx::types::Json<ItemBonus>) =
+            sqlx::query_as("SELECT equip_slot, bonus FROM item_definitions WHERE id = $1")
+                .bind(def.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db("starting kit"))?
+                .ok_or(crate::StoreError::Refused(Refusal::NotFound(
+                    "starting item definition",
+                )))?;
+        if row.0.is_some() {
+            equip_bonus.push(row.1 .0);
+        }
+        kit_rows.push((*def, *qty, row.0));
+    }
+    let values = combat_values(class, 1, &equip_bonus);
+    let (x, y) = zone_entry(tx, STARTING_ZONE).await?;
+    let r = sqlx::query_scalar(
+        "INSERT INTO characters (account_id, name, class, kingdom, gold, strength, agility, intellect,
+                                 stamina, health, mana, zone_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(account.0)
+    .bind(name.as_str())
+    .bind(class.as_str())
+    .bind(kingdom.as_str())
+    .bind(STARTING_GOLD)
+    .bind(attrs.strength)
+    .bind(attrs.agility)
+    .bind(attrs.intellect)
+    .bind(attrs.stamina)
+    .bind(values.max_health)
+    .bind(values.max_mana)
+    .bind(STARTING_ZONE.0)
+    .fetch_one(&mut *tx)
+    .await;
+    let id: i64 = match r {
+        Ok(id) => id,
+        Err(e) if unique_violation(&e).as_deref() == Some("characters_name_lower") => {
+            refuse!(Refusal::NameTaken)
+        }
+        Err(e) => return Err(db("create character")(e)),
+    };
+    let character = CharacterId(id);
+    sqlx::query(
+        "INSERT INTO character_positions (character_id, zone_id, x, y) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(STARTING_ZONE.0)
+    .bind(x)
+    .bind(y)
+    .execute(&mut *tx)
+    .await
+    .map_err(db("starting position"))?;
+    let bag = kit_rows.iter().filter(|r| r.2.is_none()).count();
+    let mut slots = free_slots(tx, character, bag).await?.into_iter();
+    for (def, qty, equip_slot) in kit_rows {
+        match equip_slot {
+            Some(slot) => {
+                let item = create_item(tx, def, qty, "equipment", "starting_kit").await?;
+                sqlx::query(
+                    "INSERT INTO equipment (character_id, slot, item_id) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(slot)
+                .bind(item.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("equip starting kit"))?;
+            }
+            None => {
+                let item = create_item(tx, def, qty, "inventory", "starting_kit").await?;
+                let slot = slots
+                    .next()
+                    .expect("free_slots returned one slot per bag item");
+                place_in_inventory(tx, character, slot, item).await?;
+            }
+        }
+    }
+    write_in_tx(
+        tx,
+        &[LogEvent::new("character_created")
+            .actor(id)
+            .gold(STARTING_GOLD)
+            .details(serde_json::json!({
+                "account_id": account.0, "name": name.as_str(), "class": class.as_str(),
+            }))],
+    )
+    .await?;
+    Ok(character)
+}
+
 /// The zone new characters start in.
 pub const STARTING_ZONE: ZoneId = ZoneId(1);
 
@@ -265,121 +385,9 @@ impl Store {
         class: Class,
         kingdom: Kingdom,
     ) -> StoreResult<CharacterId> {
-        let mut held = self.conns().acquire().await.map_err(db("begin"))?;
-        let mut tx = sqlx::Connection::begin(&mut *held)
-            .await
-            .map_err(db("begin"))?;
-        // Serialises character creation per account, so the per-account limit holds.
-        let count: Option<i64> = sqlx::query_scalar(
-            "SELECT (SELECT count(*) FROM characters WHERE account_id = a.id AND deleted_at IS NULL) FROM accounts a WHERE a.id = $1 FOR UPDATE",
-        )
-        .bind(account.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db("count characters"))?;
-        match count {
-            None => refuse!(Refusal::NotFound("account")),
-            Some(n) if n >= CHARACTERS_PER_ACCOUNT_MAX => {
-                refuse!(Refusal::LimitReached("characters per account"))
-            }
-            Some(_) => {}
-        }
-        let attrs = base_attributes(class, 1);
-        let kit = starting_kit(class);
-        let mut equip_bonus = Vec::new();
-        let mut kit_rows = Vec::new();
-        for (def, qty) in kit {
-            let row: (Option<String>, sqlx::types::Json<ItemBonus>) =
-                sqlx::query_as("SELECT equip_slot, bonus FROM item_definitions WHERE id = $1")
-                    .bind(def.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db("starting kit"))?
-                    .ok_or(crate::StoreError::Refused(Refusal::NotFound(
-                        "starting item definition",
-                    )))?;
-            if row.0.is_some() {
-                equip_bonus.push(row.1 .0);
-            }
-            kit_rows.push((*def, *qty, row.0));
-        }
-        let values = combat_values(class, 1, &equip_bonus);
-        let (x, y) = zone_entry(&mut tx, STARTING_ZONE).await?;
-        let r = sqlx::query_scalar(
-            "INSERT INTO characters (account_id, name, class, kingdom, gold, strength, agility, intellect,
-                                     stamina, health, mana, zone_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(account.0)
-        .bind(name.as_str())
-        .bind(class.as_str())
-        .bind(kingdom.as_str())
-        .bind(STARTING_GOLD)
-        .bind(attrs.strength)
-        .bind(attrs.agility)
-        .bind(attrs.intellect)
-        .bind(attrs.stamina)
-        .bind(values.max_health)
-        .bind(values.max_mana)
-        .bind(STARTING_ZONE.0)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match r {
-            Ok(id) => id,
-            Err(e) if unique_violation(&e).as_deref() == Some("characters_name_lower") => {
-                refuse!(Refusal::NameTaken)
-            }
-            Err(e) => return Err(db("create character")(e)),
-        };
-        let character = CharacterId(id);
-        sqlx::query(
-            "INSERT INTO character_positions (character_id, zone_id, x, y) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(STARTING_ZONE.0)
-        .bind(x)
-        .bind(y)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("starting position"))?;
-        let bag = kit_rows.iter().filter(|r| r.2.is_none()).count();
-        let mut slots = free_slots(&mut tx, character, bag).await?.into_iter();
-        for (def, qty, equip_slot) in kit_rows {
-            match equip_slot {
-                Some(slot) => {
-                    let item = create_item(&mut tx, def, qty, "equipment", "starting_kit").await?;
-                    sqlx::query(
-                        "INSERT INTO equipment (character_id, slot, item_id) VALUES ($1, $2, $3)",
-                    )
-                    .bind(id)
-                    .bind(slot)
-                    .bind(item.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db("equip starting kit"))?;
-                }
-                None => {
-                    let item = create_item(&mut tx, def, qty, "inventory", "starting_kit").await?;
-                    let slot = slots
-                        .next()
-                        .expect("free_slots returned one slot per bag item");
-                    place_in_inventory(&mut tx, character, slot, item).await?;
-                }
-            }
-        }
-        write_in_tx(
-            &mut tx,
-            &[LogEvent::new("character_created")
-                .actor(id)
-                .gold(STARTING_GOLD)
-                .details(serde_json::json!({
-                    "account_id": account.0, "name": name.as_str(), "class": class.as_str(),
-                }))],
-        )
-        .await?;
-        tx.commit().await.map_err(db("commit character"))?;
-        held.settle(true);
-        Ok(character)
+        in_tx!(self.conns(), |tx| create_character_in(
+            tx, account, name, class, kingdom
+        ))
     }
 
     pub async fn list_characters(&self, account: AccountId) -> StoreResult<Vec<CharacterSummary>> {

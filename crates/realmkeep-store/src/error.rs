@@ -100,15 +100,25 @@ pub(crate) fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
     }
 }
 
-/// A statement prepared before a column it returns changed type ("cached plan must not change
-/// result type"): raised, before the statement runs, by PostgreSQL's `RevalidateCachedQuery`
-/// under SQLSTATE 0A000, each time the statement runs again on that connection. Recognised by
-/// its code and the routine that raised it, not by its message (`conns.rs`).
+/// A statement prepared before a column it returns changed type: recognised by its SQLSTATE and
+/// the routine that raised it, not by its message (`conns.rs`). Each kind is raised each time
+/// the statement runs again in that session:
+/// - "cached plan must not change result type", SQLSTATE 0A000 from `RevalidateCachedQuery`,
+///   before a statement prepared by the client runs;
+/// - "type of parameter N (new) does not match that when preparing the plan (old)", SQLSTATE
+///   42804 from `plpgsql_param_eval_recfield`, in a PL/pgSQL function whose session planned an
+///   expression over a record's field that came from the column. (The store's functions cast
+///   such fields, `trade.sql`; this covers a function that does not, and the old text of one
+///   between a migration and the new text.)
 pub(crate) fn is_stale_plan_sqlx(e: &sqlx::Error) -> bool {
     use sqlx::postgres::PgDatabaseError;
     match e {
         sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>().is_some_and(|pg| {
-            pg.code() == "0A000" && pg.routine() == Some("RevalidateCachedQuery")
+            matches!(
+                (pg.code(), pg.routine()),
+                ("0A000", Some("RevalidateCachedQuery"))
+                    | ("42804", Some("plpgsql_param_eval_recfield"))
+            )
         }),
         _ => false,
     }

@@ -41,7 +41,8 @@ BEGIN
     IF v_seller = b_id THEN
         RAISE EXCEPTION 'own_listing' USING ERRCODE = 'RK031';
     END IF;
-    FOR v_row IN SELECT c.id, c.gold, c.claim_epoch, c.claim_holder IS NOT NULL AS held,
+    -- `gold::bigint`: the field keeps one type whatever the column's (see `trade.sql`).
+    FOR v_row IN SELECT c.id, c.gold::bigint AS gold, c.claim_epoch, c.claim_holder IS NOT NULL AS held,
                         (c.claim_holder IS NOT NULL AND c.claim_expires_at > now()) AS live
                  FROM characters c WHERE c.id IN (b_id, v_seller) ORDER BY c.id FOR UPDATE
     LOOP
@@ -78,8 +79,9 @@ BEGIN
         RAISE EXCEPTION 'too_much_gold' USING ERRCODE = 'RK005';
     END IF;
     -- Both purses in one statement, from the rows locked above: PostgreSQL 15 plans every CHECK
-    -- of `characters` again in each statement that writes it (ten of them). A second statement
-    -- cost a purchase 8 % of its server instructions (callgrind, docs/BENCHMARKS.md).
+    -- of `characters` again in each statement that writes it (ten of them until migration
+    -- 20261204000009 moved nine onto domains). A second statement cost a purchase 8 % of its
+    -- server instructions (callgrind, docs/BENCHMARKS.md).
     UPDATE characters c
        SET gold = CASE c.id WHEN b_id THEN c.gold - v_listing.price
                             ELSE c.gold + (v_listing.price - v_fee) END

@@ -66,7 +66,10 @@ BEGIN
         RAISE EXCEPTION 'trade_empty' USING ERRCODE = 'RK017';
     END IF;
 
-    FOR r IN SELECT id, gold, claim_epoch, claim_holder IS NOT NULL AS held,
+    -- `gold::bigint`: a record's field keeps the type it had when the session first planned an
+    -- expression over it, so a column whose type changes (to a domain) would fail every later
+    -- call in that session (42804); the cast keeps the field's type whatever the column's.
+    FOR r IN SELECT id, gold::bigint AS gold, claim_epoch, claim_holder IS NOT NULL AS held,
                     (claim_holder IS NOT NULL AND claim_expires_at > now()) AS live
              FROM characters WHERE id IN (a_id, b_id) ORDER BY id FOR UPDATE
     LOOP

@@ -1,6 +1,6 @@
 //! The database refuses states the rules refuse, whoever writes them: each test goes around the
 //! store's code with raw SQL and watches PostgreSQL say no (migration 20261201000003, and the
-//! column checks of migration 1).
+//! column checks of migration 1, on domains since migration 20261204000009).
 
 mod support;
 

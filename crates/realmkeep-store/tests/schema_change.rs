@@ -10,7 +10,9 @@
 
 mod support;
 
-use realmkeep_domain::{Actor, CharacterId, Fence, Gold, ItemDefId, ItemId, Quantity};
+use realmkeep_domain::{
+    Actor, CharacterId, CharacterName, Class, Fence, Gold, ItemDefId, ItemId, Kingdom, Quantity,
+};
 use realmkeep_store::sql_sources::SQL_SOURCES;
 use realmkeep_store::trade::TradeSide;
 use realmkeep_store::{Store, StoreError, StoreOptions, MIGRATOR};
@@ -50,8 +52,8 @@ async fn gold_type(store: &Store) -> String {
     .unwrap()
 }
 
-/// Another node migrates, as a node of the next release does at its start; returns that node's
-/// store.
+/// The new release's `realmkeep migrate` runs from another process, as a deploy does, while the
+/// store serves; returns that process's store.
 async fn migrate_next(url: &str) -> Store {
     let other = Store::connect(url, &StoreOptions::default()).await.unwrap();
     other.migrate().await.unwrap();
@@ -130,7 +132,7 @@ async fn the_column_domains_migrated_under_a_live_store_fail_no_join_and_no_trad
         store.pool_gauges()
     );
 
-    // Another node migrates (a node of the new release starting during the deploy).
+    // The deploy migrates (`realmkeep migrate` of the new release, another process).
     let other = migrate_next(&url).await;
 
     // Joins first: each meets a stale plan on a connection of before, and is run again.
@@ -243,4 +245,136 @@ async fn with_one_connection_each_join_after_the_change_succeeds_and_no_read_fai
         assert!(load_all(&store, &cs).await.is_empty());
     }
     assert_eq!(open(&store), 1, "{:?}", store.pool_gauges());
+}
+
+/// A PL/pgSQL function keeps, per session, the type of each record field it planned an
+/// expression over: a session that ran a trade or a purchase before the change would fail every
+/// later call ("type of parameter ... does not match that when preparing the plan", 42804)
+/// unless the field is cast (`trade.sql`, `market.sql`) or the session replaced (`error.rs`).
+/// Here a round of trades or purchases is the first thing after the change, each call on a
+/// connection that ran one before; `trades_first` says which comes first.
+async fn economy_first_after_the_change(trades_first: bool) {
+    let (url, store) = db_before_the_change(StoreOptions::default()).await;
+    let mut cs = Vec::new();
+    for i in 0..AT_ONCE {
+        cs.push(character(&store, &format!("Trader{i}")).await);
+    }
+    let fences = join_all(&store, &cs).await;
+    // Two listings per seller: its starting bag stack and a looted item; `listings[2 * s + r]`
+    // is seller `s`'s listing for round `r`.
+    let mut listings = Vec::new();
+    for f in &fences {
+        store
+            .pickup_loot(
+                Actor::Zone(*f),
+                ItemDefId(200),
+                Quantity::new(1).unwrap(),
+                None,
+                "schema-change",
+            )
+            .await
+            .unwrap();
+        for item in store.load_character(f.character).await.unwrap().inventory {
+            let l = store
+                .list_item(Actor::Zone(*f), item.item, Gold::new(7).unwrap(), 24)
+                .await
+                .unwrap();
+            listings.push(l);
+        }
+    }
+    assert_eq!(listings.len(), 2 * AT_ONCE);
+    // Each round runs AT_ONCE calls at once, so each runs on a connection of its own; buyer and
+    // receiver are the next character.
+    let next = |i: usize| fences[(i + 1) % AT_ONCE];
+    let buys = |round: usize| {
+        futures::future::join_all((0..AT_ONCE).map(|s| {
+            let (store, listing) = (store.clone(), listings[2 * s + round]);
+            async move { store.buy_listing(Actor::Zone(next(s)), listing).await }
+        }))
+    };
+    let trades = || {
+        futures::future::join_all((0..AT_ONCE).map(|i| {
+            let store = store.clone();
+            let (a, b) = (side(fences[i], vec![], 1), side(next(i), vec![], 0));
+            async move { store.trade(&a, &b).await }
+        }))
+    };
+    let gold_before = support::total_gold(&store).await;
+    for r in buys(0).await {
+        r.unwrap();
+    }
+    for r in trades().await {
+        r.unwrap();
+    }
+    let open_at_change = open(&store);
+    assert!(
+        open_at_change >= 2,
+        "several connections ran both functions: {:?}",
+        store.pool_gauges()
+    );
+
+    migrate_next(&url).await;
+
+    let mut failed = Vec::new();
+    for round in 0..2 {
+        let errors: Vec<StoreError> = if (round == 0) == trades_first {
+            trades().await.into_iter().filter_map(Result::err).collect()
+        } else {
+            buys(1).await.into_iter().filter_map(Result::err).collect()
+        };
+        failed.extend(errors.iter().map(ToString::to_string));
+    }
+    assert!(failed.is_empty(), "after the change: {failed:?}");
+    // Every listing sold once, the house took its fees, no item is out of place.
+    let sold: i64 = sqlx::query_scalar("SELECT count(*) FROM marketplace_listings")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sold, 0, "no listing is left");
+    assert!(support::total_gold(&store).await <= gold_before);
+    assert_eq!(realmkeep_testkit::misplaced_items(&store).await, 0);
+}
+
+#[tokio::test]
+async fn trades_first_after_the_change_succeed_on_connections_that_ran_them() {
+    economy_first_after_the_change(true).await;
+}
+
+#[tokio::test]
+async fn purchases_first_after_the_change_succeed_on_connections_that_ran_them() {
+    economy_first_after_the_change(false).await;
+}
+
+/// Creating a character reads the bag's slots (a changed column) in its transaction: after the
+/// change, creations at once on connections that created before all succeed (each that meets
+/// the stale plan is run again whole), and each character is there once.
+#[tokio::test]
+async fn character_creation_after_the_change_succeeds_on_connections_that_created_before() {
+    let (url, store) = db_before_the_change(StoreOptions::default()).await;
+    let create_round = |prefix: &'static str| {
+        futures::future::join_all((0..AT_ONCE).map(|i| {
+            let store = store.clone();
+            async move {
+                let acc = realmkeep_testkit::account(&store, &format!("acc_{prefix}{i}")).await;
+                let name = CharacterName::parse(&format!("{prefix}{i}")).unwrap();
+                store
+                    .create_character(acc, &name, Class::Mage, Kingdom::Veyra)
+                    .await
+            }
+        }))
+    };
+    for r in create_round("Early").await {
+        r.unwrap();
+    }
+    assert!(open(&store) >= 2, "{:?}", store.pool_gauges());
+    migrate_next(&url).await;
+    for r in create_round("Late").await {
+        r.unwrap();
+    }
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM characters ORDER BY name")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 2 * AT_ONCE, "{names:?}");
+    assert_eq!(realmkeep_testkit::misplaced_items(&store).await, 0);
 }
