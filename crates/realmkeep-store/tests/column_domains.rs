@@ -5,17 +5,9 @@
 
 mod support;
 
-use realmkeep_testkit::fresh_db;
+use support::sql_refused as refused;
 
-/// The SQLSTATE and constraint name of a refused statement.
-fn refused(r: Result<impl std::fmt::Debug, sqlx::Error>) -> (String, String) {
-    let err = r.expect_err("the database refuses");
-    let db = err.as_database_error().expect("a database error");
-    (
-        db.code().unwrap_or_default().to_string(),
-        db.constraint().unwrap_or_default().to_string(),
-    )
-}
+use realmkeep_testkit::fresh_db;
 
 /// A domain's check runs where a value is assigned to its column, so a new row is checked too:
 /// the same refusal, under the same name, as the table's CHECK gave. (The rules of an update, each

@@ -4,19 +4,11 @@
 
 mod support;
 
+use support::{commit_all, sql_refused as refused};
+
 use chrono::{Duration as Age, Utc};
 use realmkeep_store::Store;
 use realmkeep_testkit::fresh_db;
-
-/// The SQLSTATE and constraint name of a refused statement.
-fn refused(r: Result<impl std::fmt::Debug, sqlx::Error>) -> (String, String) {
-    let err = r.expect_err("the database refuses");
-    let db = err.as_database_error().expect("a database error");
-    (
-        db.code().unwrap_or_default().to_string(),
-        db.constraint().unwrap_or_default().to_string(),
-    )
-}
 
 /// Runs one of this file's own statements (raw SQL is what these tests are about).
 async fn exec(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
@@ -24,17 +16,6 @@ async fn exec(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
         .execute(store.pool())
         .await
         .map(|r| r.rows_affected())
-}
-
-/// Runs `sqls` in one transaction and commits (deferred checks run at the commit).
-async fn commit_all(store: &Store, sqls: &[String]) -> Result<(), sqlx::Error> {
-    let mut tx = store.pool().begin().await?;
-    for sql in sqls {
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await
 }
 
 #[tokio::test]

@@ -201,3 +201,25 @@ pub fn refusal<T: std::fmt::Debug>(
 pub fn off(c: CharacterId) -> Actor {
     Actor::Offline(c)
 }
+
+/// The SQLSTATE and constraint name of a statement or commit the database must refuse (the
+/// tests that go around the store's code with raw SQL).
+pub fn sql_refused(r: Result<impl std::fmt::Debug, sqlx::Error>) -> (String, String) {
+    let err = r.expect_err("the database refuses");
+    let db = err.as_database_error().expect("a database error");
+    (
+        db.code().unwrap_or_default().to_string(),
+        db.constraint().unwrap_or_default().to_string(),
+    )
+}
+
+/// Runs `sqls` in one transaction and commits (deferred checks run at the commit).
+pub async fn commit_all(store: &Store, sqls: &[String]) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    for sql in sqls {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
