@@ -42,7 +42,8 @@ BEGIN
         RAISE EXCEPTION 'own_listing' USING ERRCODE = 'RK031';
     END IF;
     -- `gold::bigint`: the field keeps one type whatever the column's (see `trade.sql`).
-    FOR v_row IN SELECT c.id, c.gold::bigint AS gold, c.claim_epoch, c.claim_holder IS NOT NULL AS held,
+    FOR v_row IN SELECT c.id, c.gold::bigint AS gold, c.claim_epoch,
+                        c.claim_holder IS NOT NULL AS held,
                         (c.claim_holder IS NOT NULL AND c.claim_expires_at > now()) AS live
                  FROM characters c WHERE c.id IN (b_id, v_seller) ORDER BY c.id FOR UPDATE
     LOOP
