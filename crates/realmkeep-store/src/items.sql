@@ -19,6 +19,13 @@ BEGIN
     SELECT location INTO loc FROM item_instances WHERE id = item;
     IF loc IS NULL THEN
         RETURN NULL;
+    ELSIF TG_TABLE_NAME <> 'item_instances' AND loc <> OLD.location THEN
+        -- A place row gone (or changed) whose item now stands elsewhere: either the item moved
+        -- in this transaction (until then the place row's foreign key held its `location`), so
+        -- its own row's trigger checks it in its new place at this commit, or the row was new in
+        -- this transaction and never placed it. Checking it here too would only repeat that (a
+        -- purchase, a listing, a claim of mail each moved an item so).
+        RETURN NULL;
     ELSIF loc = 'inventory' THEN
         SELECT count(*) INTO n FROM inventories WHERE item_id = item;
     ELSIF loc = 'equipment' THEN
