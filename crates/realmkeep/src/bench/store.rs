@@ -30,8 +30,7 @@ const SEED_PROGRESS_EVERY: i64 = 50_000;
 /// Rows of the batch-save measurement.
 const BATCH_ROWS: usize = 10_000;
 /// Repetitions of the batch save and its floor, in alternating order; the median of each is
-/// reported. Each repetition writes 10,000 rows twice (about half a second); runs of five
-/// spread the ratio over 0.91–1.29 on this machine, around a median of 1.06.
+/// reported (runs of five gave ratios of 0.91–1.29 here).
 const BATCH_REPEATS: usize = 9;
 /// Character pairs each trading client owns (disjoint between clients).
 const PAIRS_PER_CLIENT: u32 = 50;
@@ -578,8 +577,7 @@ async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
                 }
             })
             .collect();
-        // Alternating which goes first, so neither always meets the other's dead row versions
-        // (or a checkpoint's start) first.
+        // Alternating, so neither always meets the other's dead row versions first.
         if rep % 2 == 1 {
             floor.push(floor_conn.run(BATCH_ROWS as i64, shift + 0.5).await?);
         }
