@@ -29,8 +29,7 @@ const CLIENTS: usize = 8;
 const SEED_PROGRESS_EVERY: i64 = 50_000;
 /// Rows of the batch-save measurement.
 const BATCH_ROWS: usize = 10_000;
-/// Repetitions of the batch save and its floor, in alternating order; the median of each is
-/// reported (runs of five gave ratios of 0.91–1.29 here).
+/// Repetitions of the batch save and its floor, alternating; the median of each is reported.
 const BATCH_REPEATS: usize = 9;
 /// Character pairs each trading client owns (disjoint between clients).
 const PAIRS_PER_CLIENT: u32 = 50;
