@@ -1,12 +1,14 @@
 //! A contract migration changes the type of columns the store's statements return, while a node
-//! still serves on the schema before it (a rolling deploy: this release's migration 20261204000009,
-//! the column domains, applied by another node). Every connection of the store holds its
-//! statements prepared against the old schema, and PostgreSQL refuses to run such a statement
-//! again ("cached plan must not change result type") for as long as it stays prepared. What must
-//! hold (`conns.rs`): no join, trade or other transaction fails for it (each is rolled back whole
-//! and run again on a connection opened after the change); a single read fails at most once per
-//! connection open at the change; then nothing fails, and what is read (the purse, the bag slots)
-//! is right under the new types.
+//! still serves on the schema before it (a rolling deploy: migration 20261204000009, the column
+//! domains, applied by another process's `migrate` with the migrations after it). Every
+//! connection of the store holds its statements prepared against the old schema, and PostgreSQL
+//! refuses to run such a statement again ("cached plan must not change result type"), or a
+//! PL/pgSQL function whose session planned a record field of such a column (42804), for as long
+//! as the session lasts. What must hold (`conns.rs`, `error.rs`): no join, trade, purchase,
+//! character creation or other transaction fails for it (each is rolled back whole and run again
+//! on a connection opened after the change); a single read fails at most once per connection
+//! open at the change; then nothing fails, and what is read (the purse, the bag slots) is right
+//! under the new types.
 
 mod support;
 
