@@ -1,5 +1,6 @@
 -- A bag's free slots, called by the trade (`trade.sql`). The pickup and the purchase, which want
--- one slot, keep their inline search: with this call they measured slower. A source file, applied
+-- one slot, keep their inline search (one pass over the bag in slot order, `market.sql`): with
+-- this call they measured slower. A source file, applied
 -- by `Store::migrate` whenever it changed (see `sql_sources.rs`): edit it here, never in a
 -- migration.
 

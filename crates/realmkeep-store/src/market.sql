@@ -1,8 +1,8 @@
 -- A marketplace purchase as one server-side function, called by `market.rs` (one round trip
 -- instead of a dozen; see `realmkeep bench store`). The rules are those of the Rust it replaced:
 -- buyer and seller locked in ascending id order (the seller only so that crediting it cannot
--- deadlock with another purchase), the buyer's claim checked, the listing locked and still
--- live, the price from the buyer, the price less the house's fee to the seller, the item into
+-- deadlock with another purchase), the buyer's claim checked, the listing still live and taken
+-- off, the price from the buyer, the price less the house's fee to the seller, the item into
 -- the buyer's lowest free slot, one log row, all in one transaction. The placement and item-rule
 -- triggers still check the item at commit.
 --
@@ -27,6 +27,7 @@ DECLARE
     v_listing record;
     v_fee bigint;
     v_slot smallint;
+    v_free bigint;
     v_after bigint;
 BEGIN
     IF b_id IS NULL OR p_listing IS NULL OR fee_bps IS NULL OR fee_bps NOT BETWEEN 0 AND 9999
@@ -59,17 +60,24 @@ BEGIN
     IF b_epoch IS NULL AND v_buyer.live THEN
         RAISE EXCEPTION 'claim_held' USING ERRCODE = 'RK003';
     END IF;
-    SELECT l.item_id, l.item_def_id, l.quantity, l.price, l.seller_character_id,
-           l.expires_at <= now() AS expired
-      INTO v_listing FROM marketplace_listings l WHERE l.id = p_listing FOR UPDATE;
-    IF NOT FOUND OR v_listing.seller_character_id <> v_seller OR v_listing.expired THEN
+    -- The listing is taken off here, before the checks below: a refusal raises, and the whole
+    -- transaction (this delete with it) rolls back. One statement locks, checks and removes it.
+    DELETE FROM marketplace_listings l
+     WHERE l.id = p_listing AND l.seller_character_id = v_seller AND l.expires_at > now()
+    RETURNING l.item_id, l.item_def_id, l.quantity, l.price INTO v_listing;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'listing_gone' USING ERRCODE = 'RK030';
     END IF;
     v_fee := least(greatest(div(v_listing.price::numeric * fee_bps, 10000)::bigint, 0), v_listing.price);
-    SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
-     WHERE s::smallint <> ALL (coalesce(
-         (SELECT array_agg(inv.slot) FROM inventories inv WHERE inv.character_id = b_id), '{}'))
-     ORDER BY s LIMIT 1;
+    -- The lowest free slot: where the bag's slots, read in order along its key, first skip a
+    -- number, or after the last (one pass over the bag; testing each slot against the bag was
+    -- 4 % of a purchase's server instructions, docs/BENCHMARKS.md).
+    SELECT coalesce(min(x.g) FILTER (WHERE x.slot <> x.g), count(*)) INTO v_free
+      FROM (SELECT inv.slot, row_number() OVER (ORDER BY inv.slot) - 1 AS g
+              FROM inventories inv WHERE inv.character_id = b_id) x;
+    IF v_free < inventory_slots THEN
+        v_slot := v_free;
+    END IF;
     IF v_slot IS NULL THEN
         RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
     END IF;
@@ -88,7 +96,6 @@ BEGIN
                             ELSE c.gold + (v_listing.price - v_fee) END
      WHERE c.id IN (b_id, v_seller);
     v_after := v_buyer.gold - v_listing.price;
-    DELETE FROM marketplace_listings WHERE id = p_listing;
     UPDATE item_instances SET location = 'inventory'
      WHERE id = v_listing.item_id AND location <> 'inventory';
     INSERT INTO inventories (character_id, slot, item_id) VALUES (b_id, v_slot, v_listing.item_id);

@@ -27,6 +27,7 @@ DECLARE
     v_ids bigint[] := '{}';
     v_qtys integer[] := '{}';
     v_slot smallint;
+    v_free bigint;
     v_new bigint;
     v_owner bigint;
 BEGIN
@@ -87,10 +88,13 @@ BEGIN
         RAISE EXCEPTION 'pickup_stack' USING ERRCODE = 'RK023';
     END IF;
     IF v_left > 0 THEN
-        SELECT s::smallint INTO v_slot FROM generate_series(0, inventory_slots - 1) s
-         WHERE s::smallint <> ALL (coalesce(
-             (SELECT array_agg(inv.slot) FROM inventories inv WHERE inv.character_id = c_id), '{}'))
-         ORDER BY s LIMIT 1;
+        -- The lowest free slot, as `market.sql` finds it.
+        SELECT coalesce(min(x.g) FILTER (WHERE x.slot <> x.g), count(*)) INTO v_free
+          FROM (SELECT inv.slot, row_number() OVER (ORDER BY inv.slot) - 1 AS g
+                  FROM inventories inv WHERE inv.character_id = c_id) x;
+        IF v_free < inventory_slots THEN
+            v_slot := v_free;
+        END IF;
         IF v_slot IS NULL THEN
             RAISE EXCEPTION 'inventory_full' USING ERRCODE = 'RK007';
         END IF;

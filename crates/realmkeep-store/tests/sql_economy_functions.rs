@@ -101,8 +101,39 @@ async fn the_pickup_and_purchase_functions_refuse_bad_arguments_each_with_its_ow
         before,
         "refused calls change nothing"
     );
+    // The refusals found after the function took the listing off (it does so first, in the
+    // statement that locks it): the listing is back, with everything else, and still sells.
+    support::set_gold(s, a, 5).await;
+    let before = support::economy_snapshot(s).await;
+    let first_slot_only = buy(&ai, &l, "500", &max, "1");
+    assert_eq!(
+        support::bag_items(s, a).await.first().map(|i| i.3),
+        Some(0),
+        "Alice's slot 0 holds her starting kit"
+    );
+    for (sql, want) in [
+        (first_slot_only, "RK007"),
+        (buy(&ai, &l, "500", &max, "60"), "RK004"),
+        (buy(&ai, &l, "500", "0", "60"), "RK004"),
+    ] {
+        assert_eq!(sqlstate(s, &sql).await, want, "{sql}");
+    }
+    support::set_gold(s, a, 100).await;
+    assert_eq!(sqlstate(s, &buy(&ai, &l, "500", "0", "60")).await, "RK005");
+    support::set_gold(s, a, 5).await;
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "refused purchases change nothing"
+    );
+    support::set_gold(s, a, 100).await;
+    let bought = s
+        .buy_listing(realmkeep_domain::Actor::Offline(a), listing)
+        .await
+        .unwrap();
+    assert_eq!(bought.item, pelt);
     for code in [
-        "RK021", "RK022", "RK023", "RK024", "RK030", "RK031", "RK032",
+        "RK004", "RK005", "RK007", "RK021", "RK022", "RK023", "RK024", "RK030", "RK031", "RK032",
     ] {
         assert!(refusal_of_sqlstate(code).is_some(), "{code} is mapped");
     }
