@@ -1,9 +1,10 @@
 //! An item stands in exactly the one place its `location` names, and the database holds it there
-//! whoever writes (`items.sql`; migrations 20261127000001, 20261204000010): these tests go around
-//! the store's code with raw SQL. They cover what the two cheaper forms of the checks must still
-//! refuse: a place row gone whose item moved skips its own check (the item's row checks the new
-//! place), and the place keys refuse at once (`ON UPDATE RESTRICT`) an item that leaves a place
-//! row behind.
+//! whoever writes (`items.sql`; migrations 20261127000001, 20261204000010, 20261204000012): these
+//! tests go around the store's code with raw SQL. They cover what the cheaper forms of the checks
+//! must still refuse: a place row gone whose item moved skips its own check (the item's row
+//! checks the new place), the place keys refuse at once (`ON UPDATE RESTRICT`) an item that
+//! leaves a place row behind, and the item's own triggers watch only the columns their rules read
+//! (the rules of the place it moves to are its place row's).
 
 mod support;
 
@@ -158,4 +159,69 @@ async fn an_item_cannot_leave_a_place_row_behind_even_within_a_transaction() {
             k.0
         );
     }
+}
+
+#[tokio::test]
+async fn the_items_own_checks_watch_only_the_columns_their_rules_read() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let c = support::character(s, "Mover").await;
+    let cap = support::grant_bag_item(s, c, 12, 1).await.0;
+    let before = support::economy_snapshot(s).await;
+    // A new item with no place, its id renewed (`SET id = DEFAULT`, which an identity allows):
+    // the insert's check finds no item under the old id, so the renewal is checked itself.
+    let r = commit_all(
+        s,
+        &[
+            "INSERT INTO item_instances (def_id, quantity, location, origin)
+             VALUES (200, 1, 'inventory', 'test')"
+                .into(),
+            "UPDATE item_instances SET id = DEFAULT WHERE id = currval('item_instances_id_seq')"
+                .into(),
+        ],
+    )
+    .await;
+    assert_eq!(sql_refused(r), placed_rule(), "an unplaced item renewed");
+    // A cap (its definition names the head) moved from the bag onto the feet: the item's
+    // `item_rules` no longer watches `location`; the equipment row's trigger refuses it.
+    let r = commit_all(
+        s,
+        &[
+            format!("DELETE FROM inventories WHERE item_id = {cap}"),
+            format!("UPDATE item_instances SET location = 'equipment' WHERE id = {cap}"),
+            format!(
+                "INSERT INTO equipment (character_id, slot, item_id) VALUES ({}, 'feet', {cap})",
+                c.0
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        sql_refused(r),
+        ("23514".into(), "item_equipped_in_its_slot".into()),
+        "a cap moved onto the feet"
+    );
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
+    // The columns each of the item's triggers watches (`tgattr`), by name.
+    let watched: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.tgname::text, string_agg(a.attname::text, ',' ORDER BY a.attnum)
+         FROM pg_trigger t
+         JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = ANY (t.tgattr::int2[])
+         WHERE t.tgrelid = 'item_instances'::regclass AND NOT t.tgisinternal
+         GROUP BY t.tgname ORDER BY t.tgname",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        watched,
+        [
+            ("item_must_be_placed".into(), "id,location".into()),
+            ("item_rules".into(), "def_id,quantity".into()),
+        ]
+    );
 }
