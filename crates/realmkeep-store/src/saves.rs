@@ -114,8 +114,9 @@ pub(crate) const ARRAY_STATEMENT_PERSISTENT: bool = false;
 /// The statement of a batch save: the rows locked in ascending id order (the order of every
 /// economy transaction, whatever the order of the batch, so a save and a trade never wait on each
 /// other in a cycle), one UPDATE of `characters` fenced row by row, and the upsert of the saved
-/// rows' positions, fed by UNNEST arrays. Public so the benchmark can run the very same statement
-/// server-side as its floor.
+/// rows' positions, fed by UNNEST arrays. The saved ids come back as one array (one row to send
+/// and decode instead of one per character). Public so the benchmark can run the very same
+/// statement server-side as its floor.
 pub const BATCH_SAVE_SQL: &str = "
     WITH t AS (
         SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int4[], $4::real[], $5::real[], $6::real[],
@@ -136,7 +137,7 @@ pub const BATCH_SAVE_SQL: &str = "
         ON CONFLICT (character_id, zone_id) DO UPDATE SET x = EXCLUDED.x, y = EXCLUDED.y, z = EXCLUDED.z,
             rotation = EXCLUDED.rotation, updated_at = EXCLUDED.updated_at
     )
-    SELECT id FROM upd";
+    SELECT array_agg(id) FROM upd";
 
 impl Store {
     /// Saves one character in full, fenced, in one transaction.
@@ -166,21 +167,24 @@ impl Store {
         }
         let col = |f: &dyn Fn(&CharacterSnapshot) -> f32| rows.iter().map(f).collect::<Vec<f32>>();
         let ids: Vec<i64> = rows.iter().map(|r| r.fence.character.0).collect();
-        let saved: Vec<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(BATCH_SAVE_SQL)
-            .bind(&ids)
-            .bind(rows.iter().map(|r| r.fence.epoch.0).collect::<Vec<i64>>())
-            .bind(rows.iter().map(|r| r.position.zone.0).collect::<Vec<i32>>())
-            .bind(col(&|r| r.position.x))
-            .bind(col(&|r| r.position.y))
-            .bind(col(&|r| r.position.z))
-            .bind(col(&|r| r.position.rotation))
-            .bind(rows.iter().map(|r| r.health).collect::<Vec<i32>>())
-            .bind(rows.iter().map(|r| r.mana).collect::<Vec<i32>>())
-            .bind(rows.iter().map(|r| r.xp).collect::<Vec<i64>>())
-            .bind(rows.iter().map(|r| r.level).collect::<Vec<i32>>())
-            .persistent(ARRAY_STATEMENT_PERSISTENT)
-            .fetch_all(conn))
-        .map_err(db("batch save"))?;
+        let saved: Option<Vec<i64>> =
+            on_conn!(self.conns(), |conn| sqlx::query_scalar(BATCH_SAVE_SQL)
+                .bind(&ids)
+                .bind(rows.iter().map(|r| r.fence.epoch.0).collect::<Vec<i64>>())
+                .bind(rows.iter().map(|r| r.position.zone.0).collect::<Vec<i32>>())
+                .bind(col(&|r| r.position.x))
+                .bind(col(&|r| r.position.y))
+                .bind(col(&|r| r.position.z))
+                .bind(col(&|r| r.position.rotation))
+                .bind(rows.iter().map(|r| r.health).collect::<Vec<i32>>())
+                .bind(rows.iter().map(|r| r.mana).collect::<Vec<i32>>())
+                .bind(rows.iter().map(|r| r.xp).collect::<Vec<i64>>())
+                .bind(rows.iter().map(|r| r.level).collect::<Vec<i32>>())
+                .persistent(ARRAY_STATEMENT_PERSISTENT)
+                .fetch_one(conn))
+            .map_err(db("batch save"))?;
+        // No row saved: `array_agg` of nothing is NULL.
+        let saved = saved.unwrap_or_default();
         let saved_set: std::collections::HashSet<i64> = saved.iter().copied().collect();
         Ok(BatchSaveReport {
             refused: ids
