@@ -37,14 +37,22 @@ pub struct FloorConn(PoolConnection<Postgres>);
 
 impl FloorConn {
     /// Milliseconds PostgreSQL takes to run the batch save on characters `1..=n` with positions
-    /// shifted by `shift`, arrays built server-side.
-    pub async fn run(&mut self, n: i64, shift: f32) -> StoreResult<f64> {
-        sqlx::query_scalar("SELECT pg_temp.batch_save_floor($1, $2)")
+    /// shifted by `shift`, arrays built server-side, and then to commit it (the store's save
+    /// commits too: its WAL flush is the server's work, not the client's). Returns (statement,
+    /// commit); the commit is timed around its round trip, one message on loopback.
+    pub async fn run(&mut self, n: i64, shift: f32) -> StoreResult<(f64, f64)> {
+        let mut tx = sqlx::Connection::begin(&mut *self.0)
+            .await
+            .map_err(db("begin batch save floor"))?;
+        let statement_ms = sqlx::query_scalar("SELECT pg_temp.batch_save_floor($1, $2)")
             .bind(n)
             .bind(shift)
-            .fetch_one(&mut *self.0)
+            .fetch_one(&mut *tx)
             .await
-            .map_err(db("batch save floor"))
+            .map_err(db("batch save floor"))?;
+        let t0 = std::time::Instant::now();
+        tx.commit().await.map_err(db("commit batch save floor"))?;
+        Ok((statement_ms, t0.elapsed().as_secs_f64() * 1000.0))
     }
 }
 

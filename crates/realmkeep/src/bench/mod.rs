@@ -11,6 +11,7 @@ mod report;
 mod restore;
 mod store;
 mod store_economy;
+mod store_save;
 mod zone;
 mod zone_store;
 mod zone_tick;

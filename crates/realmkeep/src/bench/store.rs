@@ -8,17 +8,16 @@
 //!   turns interleaved with one another, each check the median of its turns' ratios
 //!   (`economy_bench`);
 //! - a batch save of 10,000 dirty characters, next to PostgreSQL executing the same statement
-//!   server-side on arrays it built itself (target <= 1.1x that floor);
+//!   server-side on arrays it built itself and committing it (target <= 1.1x that floor);
 //! - peak memory of the process.
 
-use super::store_economy;
 use super::{peak_rss_mb, process_cpu_seconds, BenchArgs, Report};
+use super::{store_economy, store_save};
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use realmkeep_domain::*;
 use realmkeep_launcher::{find_binary, Binary, PostgresOptions, PostgresServer};
-use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_store::trade::TradeSide;
 use realmkeep_store::{Store, StoreOptions};
 use std::time::{Duration, Instant};
@@ -27,10 +26,6 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 8;
 /// Seeding reports its progress on stderr every this many characters (a million takes minutes).
 const SEED_PROGRESS_EVERY: i64 = 50_000;
-/// Rows of the batch-save measurement.
-const BATCH_ROWS: usize = 10_000;
-/// Repetitions of the batch save and its floor, alternating; the median of each is reported.
-const BATCH_REPEATS: usize = 9;
 /// Character pairs each trading client owns (disjoint between clients).
 const PAIRS_PER_CLIENT: u32 = 50;
 /// pgbench scale factor for its own tables.
@@ -48,7 +43,7 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
     let n = args
         .characters
         .max(2 * (CLIENTS as u32) * PAIRS_PER_CLIENT)
-        .max(BATCH_ROWS as u32);
+        .max(store_save::BATCH_ROWS as u32);
     let seconds = Duration::from_secs(args.seconds.max(1));
     eprintln!("bench store: starting a private PostgreSQL");
     let pg = crate::private::postgres(PostgresOptions {
@@ -127,9 +122,10 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
         report.median_ratio_at_least(check, &rates, &pgbench, "tps", 0.6);
     }
 
-    let (client_ms, floor_ms) = batch_save_bench(&store).await?;
+    let (client_ms, floor_ms, commit_ms) = store_save::batch_save_bench(&store).await?;
     report.figure("batch_save_10k_ms", client_ms);
     report.figure("batch_save_10k_server_floor_ms", floor_ms);
+    report.figure("batch_save_10k_floor_commit_ms", commit_ms);
     report.ratio_at_most(
         "batch save 10k vs server floor",
         client_ms,
@@ -545,56 +541,4 @@ async fn pgbench_tps(pg: &PostgresServer, d: Duration) -> Result<f64> {
         .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
         .and_then(|v| v.parse::<f64>().ok())
         .with_context(|| format!("no tps line in pgbench's output:\n{text}"))
-}
-
-/// Median time of a 10,000-row batch save through the store, and of the same statement run by
-/// PostgreSQL on arrays it built itself (the floor: no client encoding, no network).
-async fn batch_save_bench(store: &Store) -> Result<(f64, f64)> {
-    let stored = store.bench_claim_rows(BATCH_ROWS as i64).await?;
-    let mut floor_conn = store.bench_floor_conn().await?;
-    let mut client = Vec::new();
-    let mut floor = Vec::new();
-    for rep in 0..BATCH_REPEATS {
-        let shift = rep as f32 + 1.0;
-        let rows: Vec<CharacterSnapshot> = stored
-            .iter()
-            .map(|r| {
-                let id = r.fence.character.0;
-                CharacterSnapshot {
-                    fence: r.fence,
-                    position: Position {
-                        zone: ZoneId(r.zone),
-                        x: (id % 500) as f32 + shift,
-                        y: (id % 331) as f32,
-                        z: 0.0,
-                        rotation: 1.0,
-                    },
-                    health: 150,
-                    mana: 90,
-                    xp: r.xp + 1,
-                    level: r.level,
-                }
-            })
-            .collect();
-        // Alternating, so neither always meets the other's dead row versions first.
-        if rep % 2 == 1 {
-            floor.push(floor_conn.run(BATCH_ROWS as i64, shift + 0.5).await?);
-        }
-        let t0 = Instant::now();
-        let r = store.save_batch(&rows).await?;
-        client.push(t0.elapsed().as_secs_f64() * 1000.0);
-        anyhow::ensure!(
-            r.saved.len() == BATCH_ROWS && r.refused.is_empty(),
-            "the batch save refused rows"
-        );
-        if rep % 2 == 0 {
-            floor.push(floor_conn.run(BATCH_ROWS as i64, shift + 0.5).await?);
-        }
-    }
-    Ok((median(&mut client), median(&mut floor)))
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
