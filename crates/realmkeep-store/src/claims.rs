@@ -153,7 +153,7 @@ impl Store {
         let epochs: Vec<i64> = fences.iter().map(|f| f.epoch.0).collect();
         // The rows are locked first, in ascending id order like every economy transaction (the
         // fences come in whatever order the caller's map holds them), and only then updated.
-        // Planned for its arrays on every call (`ARRAY_STATEMENT`).
+        // Planned for its arrays on every call (`saves::ARRAY_STATEMENT_PERSISTENT`).
         let renewed: Vec<i64> = on_conn!(self.conns(), |conn| sqlx::query_scalar(
             "WITH locked AS MATERIALIZED (
                  SELECT id FROM characters WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE)

@@ -62,6 +62,17 @@ async fn renewals_and_batch_saves_never_run_under_a_plan_blind_to_their_arrays()
             "call {call}"
         );
     }
+    // The connection asked is the one the calls ran on: it keeps their other statements.
+    let logs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%INSERT INTO game_logs%'",
+    )
+    .fetch_one(s.pool())
+    .await
+    .unwrap();
+    assert!(
+        logs > 0,
+        "the claims' log statement is kept on this connection"
+    );
     let kept: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
          WHERE statement ILIKE '%unnest(%' AND statement ILIKE '%join locked%'

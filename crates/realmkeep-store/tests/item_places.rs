@@ -182,25 +182,46 @@ async fn the_items_own_checks_watch_only_the_columns_their_rules_read() {
     )
     .await;
     assert_eq!(sql_refused(r), placed_rule(), "an unplaced item renewed");
-    // A cap (its definition names the head) moved from the bag onto the feet: the item's
-    // `item_rules` no longer watches `location`; the equipment row's trigger refuses it.
-    let r = commit_all(
-        s,
-        &[
-            format!("DELETE FROM inventories WHERE item_id = {cap}"),
-            format!("UPDATE item_instances SET location = 'equipment' WHERE id = {cap}"),
-            format!(
-                "INSERT INTO equipment (character_id, slot, item_id) VALUES ({}, 'feet', {cap})",
-                c.0
-            ),
-        ],
-    )
-    .await;
-    assert_eq!(
-        sql_refused(r),
-        ("23514".into(), "item_equipped_in_its_slot".into()),
-        "a cap moved onto the feet"
+    // Moves into a place with rules, in either order of the item's move and its place row, the
+    // row's `item_rules` made to run early (it then sees the item still in the bag): the item's
+    // `item_rules_on_arrival` checks it after its move. A cap (its definition names the head)
+    // onto the feet; a pelt (1 of definition 200) under a listing that shows 999 of 12.
+    let pelt = support::grant_bag_item(s, c, 200, 1).await.0;
+    let before = support::economy_snapshot(s).await;
+    let onto_feet = format!(
+        "INSERT INTO equipment (character_id, slot, item_id) VALUES ({}, 'feet', {cap})",
+        c.0
     );
+    let listed_wrong = format!(
+        "INSERT INTO marketplace_listings
+             (seller_character_id, item_id, item_def_id, quantity, price, expires_at)
+         VALUES ({}, {pelt}, 12, 999, 100, now() + interval '1 day')",
+        c.0
+    );
+    let early = "SET CONSTRAINTS item_rules IMMEDIATE".to_string();
+    for (item, place, row, rule) in [
+        (cap, "equipment", &onto_feet, "item_equipped_in_its_slot"),
+        (pelt, "market", &listed_wrong, "listing_matches_item"),
+    ] {
+        let unbag = format!("DELETE FROM inventories WHERE item_id = {item}");
+        let moved = format!("UPDATE item_instances SET location = '{place}' WHERE id = {item}");
+        for (sqls, order) in [
+            (
+                vec![unbag.clone(), moved.clone(), row.clone()],
+                "moved, then its row",
+            ),
+            (
+                vec![unbag.clone(), row.clone(), early.clone(), moved.clone()],
+                "its row checked early, then moved",
+            ),
+        ] {
+            assert_eq!(
+                sql_refused(commit_all(s, &sqls).await),
+                ("23514".into(), rule.into()),
+                "{place}: {order}"
+            );
+        }
+    }
     assert_eq!(
         support::economy_snapshot(s).await,
         before,
@@ -222,6 +243,7 @@ async fn the_items_own_checks_watch_only_the_columns_their_rules_read() {
         [
             ("item_must_be_placed".into(), "id,location".into()),
             ("item_rules".into(), "def_id,quantity".into()),
+            ("item_rules_on_arrival".into(), "location".into()),
         ]
     );
 }
