@@ -16,8 +16,8 @@
 -- into a bag or a mail, such as a purchase or a claim, queues nothing). The place rows' own
 -- triggers are not enough alone: with `SET CONSTRAINTS item_rules IMMEDIATE` an equipment row
 -- written before the item's move is checked while the item still stands in the bag, and passes;
--- the arrival trigger, under its own name, checks the item after its move. The two triggers
--- cost a purchase 6 % of its server instructions (callgrind, docs/BENCHMARKS.md).
+-- the arrival trigger, under its own name, checks the item after its move. The change saves a
+-- purchase 4 % of its server instructions (callgrind, docs/BENCHMARKS.md).
 --
 -- Dropping a trigger takes its table exclusively: `lock_timeout` bounds how long players'
 -- actions queue behind the migration; a lock it cannot have fails it, changing nothing, and it

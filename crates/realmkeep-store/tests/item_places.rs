@@ -182,6 +182,11 @@ async fn the_items_own_checks_watch_only_the_columns_their_rules_read() {
     )
     .await;
     assert_eq!(sql_refused(r), placed_rule(), "an unplaced item renewed");
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
     // Moves into a place with rules, in either order of the item's move and its place row, the
     // row's `item_rules` made to run early (it then sees the item still in the bag): the item's
     // `item_rules_on_arrival` checks it after its move. A cap (its definition names the head)
