@@ -450,3 +450,46 @@ async fn each_column_rule_of_a_character_and_a_bag_slot_refuses_under_its_own_na
     }
     assert_eq!(support::bag_items(s, c).await.len(), bag.len() + 1);
 }
+
+/// Migration 20261204000013 dropped the index of items by definition (no query reads it; every
+/// item written paid for it): a definition that items use is still refused, deleted or renumbered
+/// (the key now finds the items by scanning), and nothing changes.
+#[tokio::test]
+async fn a_definition_in_use_stays_without_the_index_of_items_by_definition() {
+    let db = fresh_db().await;
+    let s = &db.store;
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE tablename = 'item_instances' ORDER BY 1",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        indexes,
+        ["item_instances_id_location_key", "item_instances_pkey"],
+        "items are found by id only"
+    );
+    let c = support::character(s, "Keeper").await;
+    support::grant_bag_item(s, c, 200, 1).await;
+    let before = support::economy_snapshot(s).await;
+    let defs = "SELECT count(*) FROM item_definitions";
+    let n: i64 = sqlx::query_scalar(defs).fetch_one(s.pool()).await.unwrap();
+    for sql in [
+        "DELETE FROM item_definitions WHERE id = 200",
+        "UPDATE item_definitions SET id = 9200 WHERE id = 200",
+    ] {
+        let r = commit_all(s, &[sql.into()]).await;
+        assert_eq!(
+            refused(r),
+            ("23503".into(), "item_instances_def_id_fkey".into()),
+            "{sql}"
+        );
+    }
+    assert_eq!(
+        support::economy_snapshot(s).await,
+        before,
+        "nothing changed"
+    );
+    let after: i64 = sqlx::query_scalar(defs).fetch_one(s.pool()).await.unwrap();
+    assert_eq!(after, n, "every definition is still there");
+}
