@@ -469,6 +469,8 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
         assert!(ticks >= 1.0, "zone {zone} ticks are a histogram: {ticks}");
         let counted = total(&s, "realmkeep_zone_ticks_total", &[("zone", zone)]);
         assert!(counted >= 1.0, "and counted: {counted}");
+        let cpu = total(&s, "realmkeep_zone_tick_cpu_seconds", &[("zone", zone)]);
+        assert!(cpu >= 1.0, "so is their CPU time: {cpu}");
     }
     assert!(total(&s, "realmkeep_zone_players", &[]) >= 1.0);
     // Alice's socket watches: her views are counted (she walked, so some were computed), none

@@ -205,6 +205,10 @@ pub struct Metrics {
     tick: Mutex<TickStats>,
     /// The same since the last `take_tick_window` (a benchmark's measured window).
     tick_window: Mutex<TickStats>,
+    /// The tick thread's own CPU time per tick (`realmkeep_zone_tick_cpu_seconds`): the zone's
+    /// work alone. Wall time over CPU time is the time the tick waited for a core.
+    tick_cpu_seconds: ::metrics::Histogram,
+    tick_cpu_window: Mutex<TickStats>,
     pub join: Latency,
     last_error: Mutex<Option<String>>,
     /// When the last tick ended.
@@ -218,6 +222,8 @@ impl Default for Metrics {
             tick_seconds: ::metrics::Histogram::noop(),
             tick: Mutex::new(TickStats::new()),
             tick_window: Mutex::new(TickStats::new()),
+            tick_cpu_seconds: ::metrics::Histogram::noop(),
+            tick_cpu_window: Mutex::new(TickStats::new()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
             last_tick: Mutex::new(None),
@@ -231,12 +237,21 @@ impl Metrics {
         crate::telemetry::install();
         Self {
             tick_seconds: ::metrics::histogram!(crate::telemetry::TICK_SECONDS, "zone" => zone.0.to_string()),
+            tick_cpu_seconds: ::metrics::histogram!(crate::telemetry::TICK_CPU_SECONDS, "zone" => zone.0.to_string()),
             ..Self::default()
         }
     }
 
-    /// Called by the tick thread once per tick; the lock is only ever held to record or read.
-    pub fn record_tick(&self, d: Duration) {
+    /// Called by the tick thread once per tick, with the tick's wall time and, where the thread's
+    /// clock could be read, its CPU time; the locks are only ever held to record or read.
+    pub fn record_tick(&self, d: Duration, cpu: Option<Duration>) {
+        if let Some(cpu) = cpu {
+            self.tick_cpu_seconds.record(cpu.as_secs_f64());
+            self.tick_cpu_window
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .record(cpu);
+        }
         self.tick_seconds.record(d.as_secs_f64());
         self.tick
             .lock()
@@ -258,12 +273,16 @@ impl Metrics {
         percentiles(s)
     }
 
-    /// Tick durations since the previous call (or the start), and a new window begins.
-    pub fn take_tick_window(&self) -> Percentiles {
-        let mut w = self.tick_window.lock().unwrap_or_else(|p| p.into_inner());
-        let s = w.summary();
-        w.reset();
-        percentiles(s)
+    /// Tick durations (wall, then the tick thread's CPU time) since the previous call (or the
+    /// start), and a new window begins.
+    pub fn take_tick_window(&self) -> (Percentiles, Percentiles) {
+        let take = |m: &Mutex<TickStats>| {
+            let mut w = m.lock().unwrap_or_else(|p| p.into_inner());
+            let s = w.summary();
+            w.reset();
+            percentiles(s)
+        };
+        (take(&self.tick_window), take(&self.tick_cpu_window))
     }
 
     pub fn set_last_error(&self, e: impl std::fmt::Display) {

@@ -45,6 +45,15 @@ pub(crate) trait Sim: Send + 'static {
     }
 }
 
+/// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), or `None` where it cannot be
+/// read. A tick's wall time over its CPU time is the time it waited: for a core, mostly.
+fn thread_cpu_time() -> Option<std::time::Duration> {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let secs = u64::try_from(t.tv_sec).ok()?;
+    let nanos = u32::try_from(t.tv_nsec).ok()?;
+    Some(std::time::Duration::new(secs, nanos))
+}
+
 /// A read of the zone's views, run on the tick thread between two ticks.
 pub(crate) type Query<Z> = Box<dyn FnOnce(&Z) + Send>;
 
@@ -93,8 +102,12 @@ impl<Z: Sim> TickLoop<Z> {
         let mut behind = 0u32;
         while !self.stop.is_cancelled() {
             let started = Instant::now();
+            let cpu_started = thread_cpu_time();
             self.tick_once();
-            self.metrics.record_tick(started.elapsed());
+            let cpu = thread_cpu_time()
+                .zip(cpu_started)
+                .map(|(end, start)| end.saturating_sub(start));
+            self.metrics.record_tick(started.elapsed(), cpu);
             bump(&c.ticks);
             let views = self.zone.view_counts();
             c.views_computed.store(views.computed, Relaxed);

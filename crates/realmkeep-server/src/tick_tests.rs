@@ -36,7 +36,10 @@ struct FakeState {
 #[derive(Clone, Default)]
 struct Fake {
     st: Arc<Mutex<FakeState>>,
+    /// Each step sleeps this long (wall time, no CPU time)...
     step_delay: Duration,
+    /// ...then works this long (CPU time).
+    step_work: Duration,
 }
 
 impl Sim for Fake {
@@ -52,6 +55,10 @@ impl Sim for Fake {
     }
     fn step(&mut self) {
         std::thread::sleep(self.step_delay);
+        let started = std::time::Instant::now();
+        while started.elapsed() < self.step_work {
+            std::hint::spin_loop();
+        }
         self.st.lock().unwrap().steps += 1;
     }
     fn react(&mut self) -> usize {
@@ -346,6 +353,38 @@ fn a_slow_zone_catches_up_a_bounded_number_of_ticks_then_skips() {
     // The zone is told, so its views correct what clients extrapolated by the wall clock.
     assert_eq!(st.lock().unwrap().dropped, skipped);
     assert!(metrics.tick_summary().p50_us >= (TICK * 2).as_micros() as u64);
+    // The steps slept: wall time, not the tick thread's CPU time.
+    let (wall, cpu) = metrics.take_tick_window();
+    assert_eq!(cpu.count, wall.count);
+    assert!(
+        cpu.p50_us < TICK.as_micros() as u64 / 5,
+        "{cpu:?} of {wall:?}"
+    );
+}
+
+#[test]
+fn a_tick_that_works_is_counted_in_cpu_time_too() {
+    let work = TICK / 2;
+    let fake = Fake {
+        step_work: work,
+        ..Fake::default()
+    };
+    let r = rig(4, fake);
+    let stop = r.tick.stop.clone();
+    let metrics = r.metrics.clone();
+    let t = std::thread::spawn(move || r.tick.run());
+    std::thread::sleep(TICK * 6);
+    stop.cancel();
+    t.join().unwrap();
+    let (wall, cpu) = metrics.take_tick_window();
+    assert!(wall.count >= 2, "{wall:?}");
+    assert_eq!(cpu.count, wall.count);
+    // Spinning is CPU time unless the machine takes the core away; the median tick had it.
+    assert!(
+        cpu.p50_us >= work.as_micros() as u64 / 2,
+        "{cpu:?} of {wall:?}"
+    );
+    assert!(cpu.max_us <= wall.max_us + 1_000, "{cpu:?} of {wall:?}");
 }
 
 #[test]

@@ -331,7 +331,7 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
         let zones: Vec<_> = cluster
             .zones()
             .map(|z| {
-                let tick = z.take_tick_window();
+                let (tick, cpu) = z.take_tick_window();
                 let m = z.metrics();
                 serde_json::json!({
                     "zone": z.zone().0,
@@ -340,6 +340,9 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                     "tick_p50_us": tick.p50_us,
                     "tick_p99_us": tick.p99_us,
                     "tick_max_us": tick.max_us,
+                    "tick_cpu_p50_us": cpu.p50_us,
+                    "tick_cpu_p99_us": cpu.p99_us,
+                    "tick_cpu_max_us": cpu.max_us,
                     "told_busy": m.told_busy,
                     "views_computed": m.views_computed,
                     "views_skipped": m.views_skipped,

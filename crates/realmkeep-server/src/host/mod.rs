@@ -250,8 +250,9 @@ impl ZoneHost {
         self.inner.metrics.snapshot(self.inner.roster.len() as u64)
     }
 
-    /// Tick durations since the previous call (a benchmark's window; `metrics` keeps its own).
-    pub fn take_tick_window(&self) -> crate::metrics::Percentiles {
+    /// Tick durations since the previous call, wall and the tick thread's CPU time (a
+    /// benchmark's window; `metrics` keeps its own).
+    pub fn take_tick_window(&self) -> (crate::metrics::Percentiles, crate::metrics::Percentiles) {
         self.inner.metrics.take_tick_window()
     }
 
