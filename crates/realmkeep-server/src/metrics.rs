@@ -195,6 +195,13 @@ fn percentiles(s: realmkeep_zone::TickSummary) -> Percentiles {
     }
 }
 
+/// A benchmark's window of ticks: wall and CPU time of the same ticks.
+#[derive(Debug, Default)]
+struct TickWindow {
+    wall: TickStats,
+    cpu: TickStats,
+}
+
 /// Everything a host measures: counters, latencies and the last operating error.
 #[derive(Debug)]
 pub struct Metrics {
@@ -203,12 +210,13 @@ pub struct Metrics {
     tick_seconds: ::metrics::Histogram,
     /// Wall-clock tick durations, in the zone crate's histogram (shared with the benchmark).
     tick: Mutex<TickStats>,
-    /// The same since the last `take_tick_window` (a benchmark's measured window).
-    tick_window: Mutex<TickStats>,
     /// The tick thread's own CPU time per tick (`realmkeep_zone_tick_cpu_seconds`): the zone's
-    /// work alone. Wall time over CPU time is the time the tick waited for a core.
+    /// work alone. Wall minus CPU time is what the tick waited: for a core, mostly (page faults
+    /// and locks too).
     tick_cpu_seconds: ::metrics::Histogram,
-    tick_cpu_window: Mutex<TickStats>,
+    /// Wall and CPU time since the last `take_tick_window` (a benchmark's measured window), under
+    /// one lock so that both hold the same ticks.
+    tick_window: Mutex<TickWindow>,
     pub join: Latency,
     last_error: Mutex<Option<String>>,
     /// When the last tick ended.
@@ -221,9 +229,8 @@ impl Default for Metrics {
             counters: Counters::default(),
             tick_seconds: ::metrics::Histogram::noop(),
             tick: Mutex::new(TickStats::new()),
-            tick_window: Mutex::new(TickStats::new()),
             tick_cpu_seconds: ::metrics::Histogram::noop(),
-            tick_cpu_window: Mutex::new(TickStats::new()),
+            tick_window: Mutex::new(TickWindow::default()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
             last_tick: Mutex::new(None),
@@ -245,22 +252,20 @@ impl Metrics {
     /// Called by the tick thread once per tick, with the tick's wall time and, where the thread's
     /// clock could be read, its CPU time; the locks are only ever held to record or read.
     pub fn record_tick(&self, d: Duration, cpu: Option<Duration>) {
+        self.tick_seconds.record(d.as_secs_f64());
         if let Some(cpu) = cpu {
             self.tick_cpu_seconds.record(cpu.as_secs_f64());
-            self.tick_cpu_window
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .record(cpu);
         }
-        self.tick_seconds.record(d.as_secs_f64());
         self.tick
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .record(d);
-        self.tick_window
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .record(d);
+        let mut w = self.tick_window.lock().unwrap_or_else(|p| p.into_inner());
+        w.wall.record(d);
+        if let Some(cpu) = cpu {
+            w.cpu.record(cpu);
+        }
+        drop(w);
         *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     }
 
@@ -276,13 +281,11 @@ impl Metrics {
     /// Tick durations (wall, then the tick thread's CPU time) since the previous call (or the
     /// start), and a new window begins.
     pub fn take_tick_window(&self) -> (Percentiles, Percentiles) {
-        let take = |m: &Mutex<TickStats>| {
-            let mut w = m.lock().unwrap_or_else(|p| p.into_inner());
-            let s = w.summary();
-            w.reset();
-            percentiles(s)
-        };
-        (take(&self.tick_window), take(&self.tick_cpu_window))
+        let mut w = self.tick_window.lock().unwrap_or_else(|p| p.into_inner());
+        let taken = (percentiles(w.wall.summary()), percentiles(w.cpu.summary()));
+        w.wall.reset();
+        w.cpu.reset();
+        taken
     }
 
     pub fn set_last_error(&self, e: impl std::fmt::Display) {

@@ -45,10 +45,11 @@ pub(crate) trait Sim: Send + 'static {
     }
 }
 
-/// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), or `None` where it cannot be
-/// read. A tick's wall time over its CPU time is the time it waited: for a core, mostly.
-fn thread_cpu_time() -> Option<std::time::Duration> {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+/// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), or `None` where the system refuses
+/// to read it. A tick's wall minus CPU time is what it waited: for a core, mostly.
+pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
+    use rustix::time::{clock_gettime_dynamic, ClockId, DynamicClockId};
+    let t = clock_gettime_dynamic(DynamicClockId::Known(ClockId::ThreadCPUTime)).ok()?;
     let secs = u64::try_from(t.tv_sec).ok()?;
     let nanos = u32::try_from(t.tv_nsec).ok()?;
     Some(std::time::Duration::new(secs, nanos))
