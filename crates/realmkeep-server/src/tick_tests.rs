@@ -333,6 +333,15 @@ fn left_goes_to_the_player_and_to_the_events_task_and_logs_drop_oldest_when_full
     assert!(r.tick.outbox.held()[2] <= crate::limits::LOG_BACKLOG_BATCHES_MAX);
 }
 
+/// Runs the loop on its own thread for `d`, then stops it.
+fn run_for(tick: TickLoop<Fake>, d: Duration) {
+    let stop = tick.stop.clone();
+    let t = std::thread::spawn(move || tick.run());
+    std::thread::sleep(d);
+    stop.cancel();
+    t.join().unwrap();
+}
+
 #[test]
 fn a_slow_zone_catches_up_a_bounded_number_of_ticks_then_skips() {
     let fake = Fake {
@@ -340,13 +349,8 @@ fn a_slow_zone_catches_up_a_bounded_number_of_ticks_then_skips() {
         ..Fake::default()
     };
     let r = rig(4, fake);
-    let st = r.fake.st.clone();
-    let stop = r.tick.stop.clone();
-    let metrics = r.metrics.clone();
-    let t = std::thread::spawn(move || r.tick.run());
-    std::thread::sleep(TICK * 16);
-    stop.cancel();
-    t.join().unwrap();
+    let (st, metrics) = (r.fake.st.clone(), r.metrics.clone());
+    run_for(r.tick, TICK * 16);
     let c = &metrics.counters;
     let ticks = c.ticks.load(Ordering::Relaxed);
     assert!(ticks >= 4, "ticks {ticks}");
@@ -373,12 +377,8 @@ fn a_tick_that_works_is_counted_in_cpu_time_too() {
         ..Fake::default()
     };
     let r = rig(4, fake);
-    let stop = r.tick.stop.clone();
     let metrics = r.metrics.clone();
-    let t = std::thread::spawn(move || r.tick.run());
-    std::thread::sleep(TICK * 6);
-    stop.cancel();
-    t.join().unwrap();
+    run_for(r.tick, TICK * 6);
     let (wall, cpu) = metrics.take_tick_window();
     assert!(wall.count >= 2, "{wall:?}");
     assert_eq!(cpu.count, wall.count);
