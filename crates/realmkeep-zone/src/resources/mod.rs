@@ -18,7 +18,7 @@ pub use inbox::{CommandCounts, CommandInbox, Inbox, ResultInbox, SkillCast, Skil
 pub use index::Index;
 pub use outbox::Outbox;
 pub use pending::Pending;
-pub use sight::{Sight, Sighted};
+pub use sight::{Near, Sight, Sighted};
 pub use spatial::{Cell, CellStamps, Spatial, ViewCounts};
 pub use trades::{TradeOffer as OpenOffer, TradeOffers};
 pub use wars::Wars;

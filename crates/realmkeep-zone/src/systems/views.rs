@@ -78,15 +78,13 @@ pub fn send_views(
         let every = v.every_ticks();
         p.character.0.rem_euclid(every as i64) as u64 == clock.tick % every
     };
-    // What this tick's views read: gathered cell by cell when a view first looks at the cell;
-    // cells no view looked at for a while are forgotten.
-    sight.forget_before(clock.tick.saturating_sub(CELL_STAMPS_KEPT_TICKS));
+    // What this tick's views read: gathered cell by cell when a view first looks at the cell.
     let visible_of = |e: Entity| {
         let (.., player, level, monster, loot) = seen.get(e).ok()?;
         visible(player, level, monster, loot)
     };
     // Reused from view to view of this tick.
-    let mut near: Vec<(Sighted, f32)> = Vec::new();
+    let mut near: Vec<Near> = Vec::new();
     for (player, t, mut viewer) in &mut viewers {
         if !due(player, &viewer) {
             continue;
@@ -103,14 +101,16 @@ pub fn send_views(
         sight.near(clock.tick, t.x, t.y, VIEW_RADIUS, gather, &mut near);
         if near.len() > VIEW_ENTITIES_MAX {
             // The nearest, in no order (they are ordered by network id next): linear time.
-            near.select_nth_unstable_by(VIEW_ENTITIES_MAX - 1, |a, b| a.1.total_cmp(&b.1));
+            let by_distance = |a: &Near, b: &Near| a.distance.total_cmp(&b.distance);
+            near.select_nth_unstable_by(VIEW_ENTITIES_MAX - 1, by_distance);
             near.truncate(VIEW_ENTITIES_MAX);
         }
-        near.sort_unstable_by_key(|(s, _)| s.net);
+        near.sort_unstable_by_key(|n| n.net);
         // The pace first: the drift check looks ahead to this viewer's next view.
         viewer.crowded = near.len() > VIEW_CROWD_ENTITIES;
         counts.crowded += viewer.crowded as u64;
-        let delta = compare(&mut viewer, &near, at, visible_of);
+        let now = near.iter().map(|n| (sight.record(n), n.distance));
+        let delta = compare(&mut viewer, now, at, visible_of);
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
@@ -193,9 +193,9 @@ fn drifted(was: &Told, here: &Told, now: Now, every_ticks: u64) -> bool {
 /// The delta between what was told and what is in view now (each entity with its distance,
 /// ordered by network id); `told` becomes the view now. A distant entity's change waits for its
 /// turn (`VIEW_FAR_EVERY`), and until then the client keeps what it was told.
-fn compare(
+fn compare<'a>(
     viewer: &mut Viewer,
-    now: &[(Sighted, f32)],
+    now: impl ExactSizeIterator<Item = (&'a Sighted, f32)>,
     at: Now,
     visible_of: impl Fn(Entity) -> Option<Visible>,
 ) -> ViewDelta {
@@ -207,7 +207,7 @@ fn compare(
     let mut delta = ViewDelta::default();
     let mut was_told = viewer.told.iter().peekable();
     let mut deferred = false;
-    for (s, d) in now.iter().map(|(s, d)| (s, *d)) {
+    for (s, d) in now {
         let (net, is_near) = (s.net, d <= VIEW_NEAR_RADIUS);
         while let Some((n, _)) = was_told.next_if(|(n, _)| *n < net) {
             delta.left.push(*n);
