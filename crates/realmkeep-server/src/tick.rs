@@ -6,6 +6,11 @@
 //! `CATCH_UP_TICKS_MAX` in a row; then the schedule restarts from now and the missed ticks are
 //! counted as skipped. Between ticks it looks every `REACT_EVERY` for commands and store answers
 //! and applies them at once (`Sim::react`), so an answer does not wait for the next tick.
+//!
+//! The zones of a node tick at different moments of the 50 ms (`phase_of`, counted from one
+//! moment of the process, `node_epoch`): zones that ticked together woke together on a machine
+//! with fewer cores than zones, and the last of them waited for the others' ticks before its
+//! own began; their players' views, handed to the gateway at once, queued behind each other too.
 
 use crate::limits::{
     CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, QUERIES_PER_TICK_MAX,
@@ -14,14 +19,14 @@ use crate::limits::{
 use crate::messages::{Control, Notice};
 use crate::metrics::{add, bump, Metrics};
 use crate::outbox::Outbox;
-use realmkeep_domain::CharacterId;
+use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_zone::io::{
     Action, Denial, PlayerCommand, PlayerEvent, ReplyTo, ZoneInput, ZoneOutput,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{error::TrySendError, Receiver};
 use tokio_util::sync::CancellationToken;
 
@@ -69,6 +74,36 @@ pub(crate) struct TickLoop<Z: Sim> {
     /// Control inputs the zone refused, first in line at the next tick.
     held: VecDeque<ZoneInput>,
     outputs: Vec<ZoneOutput>,
+    /// When within each `TICK` (from `node_epoch`) this zone ticks.
+    phase: Duration,
+}
+
+/// The moment of the process the zones' phases are counted from.
+fn node_epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// When within each `TICK` the zone `zone` ticks: spread by the golden ratio, so the zones of a
+/// node are apart from each other whatever their ids and number (zones 1 to 5 tick 30.9, 11.8,
+/// 42.7, 23.6 and 4.5 ms into each tick).
+pub(crate) fn phase_of(zone: ZoneId) -> Duration {
+    const GOLDEN: f64 = 0.618_033_988_749_895;
+    let frac = (zone.0 as f64 * GOLDEN).rem_euclid(1.0);
+    TICK.mul_f64(frac)
+}
+
+/// The first moment at or after `now` that is `phase` into a `TICK` counted from `epoch` (`now`
+/// is not before `epoch`: the loop reads the epoch first).
+pub(crate) fn next_slot(epoch: Instant, phase: Duration, now: Instant) -> Instant {
+    let tick = TICK.as_nanos();
+    let since = now.saturating_duration_since(epoch).as_nanos();
+    let into = (since + tick - phase.as_nanos() % tick) % tick;
+    if into == 0 {
+        now
+    } else {
+        now + Duration::from_nanos((tick - into) as u64)
+    }
 }
 
 impl<Z: Sim> TickLoop<Z> {
@@ -92,14 +127,23 @@ impl<Z: Sim> TickLoop<Z> {
             stop,
             held: VecDeque::new(),
             outputs: Vec::new(),
+            phase: Duration::ZERO,
         }
+    }
+
+    /// Ticks `phase` into each `TICK` counted from the node's epoch (`phase_of`).
+    pub fn with_phase(mut self, phase: Duration) -> Self {
+        self.phase = phase;
+        self
     }
 
     /// Runs until `stop` is cancelled.
     pub fn run(mut self) {
         let metrics = self.metrics.clone();
         let c = &metrics.counters;
-        let mut deadline = Instant::now();
+        let epoch = node_epoch();
+        let mut deadline = next_slot(epoch, self.phase, Instant::now());
+        self.react_until(deadline);
         let mut behind = 0u32;
         while !self.stop.is_cancelled() {
             let started = Instant::now();
@@ -127,7 +171,12 @@ impl<Z: Sim> TickLoop<Z> {
                     add(&c.ticks_skipped, missed as u64);
                     self.zone.dropped(missed as u64);
                     tracing::warn!(missed, "zone tick cannot keep up: schedule reset");
-                    deadline = now;
+                    // Its slot just past: the next tick runs at once, the one after in phase.
+                    let slot = next_slot(epoch, self.phase, now);
+                    deadline = match slot > now {
+                        true => slot.checked_sub(TICK).unwrap_or(now),
+                        false => slot,
+                    };
                     behind = 0;
                 }
             }

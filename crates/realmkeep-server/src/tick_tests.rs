@@ -12,7 +12,7 @@ use realmkeep_zone::io::*;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -449,4 +449,28 @@ fn the_running_loop_reacts_to_commands_between_its_ticks() {
         metrics.counters.reactions.load(Ordering::Relaxed),
         st.reactions
     );
+}
+
+#[test]
+fn the_zones_of_a_node_tick_apart() {
+    use crate::tick::{next_slot, phase_of};
+    // Any few zones: no two within a third of an even spread of each other (around the
+    // circle too; the golden ratio's gaps are never below 0.38 of it).
+    for n in 2..=8u32 {
+        let mut phases: Vec<Duration> = (1..=n).map(|z| phase_of(ZoneId(z as _))).collect();
+        phases.sort();
+        let gaps = phases.windows(2).map(|w| w[1] - w[0]);
+        let around = TICK - (phases[phases.len() - 1] - phases[0]);
+        let closest = gaps.chain([around]).min().unwrap();
+        assert!(closest >= TICK / (3 * n), "{n} zones: {phases:?}");
+        assert!(phases.iter().all(|p| *p < TICK));
+    }
+    // The next slot: `phase` into a tick counted from the epoch, at or after now.
+    let epoch = Instant::now();
+    let phase = Duration::from_millis(20);
+    assert_eq!(next_slot(epoch, phase, epoch), epoch + phase);
+    let at = epoch + phase;
+    assert_eq!(next_slot(epoch, phase, at), at, "now, when now is the slot");
+    let later = epoch + TICK * 3 + Duration::from_millis(30);
+    assert_eq!(next_slot(epoch, phase, later), epoch + TICK * 4 + phase);
 }

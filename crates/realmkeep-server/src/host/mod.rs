@@ -190,7 +190,8 @@ impl ZoneHost {
             outbox,
             metrics.clone(),
             tick_stop.clone(),
-        );
+        )
+        .with_phase(crate::tick::phase_of(zone_id));
         let thread = std::thread::Builder::new()
             .name(format!("zone-{}", zone_id.0))
             .spawn(move || tick.run())
