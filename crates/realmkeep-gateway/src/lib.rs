@@ -19,6 +19,7 @@
 //! `translate.rs`: zone notices to protocol messages); `echo.rs` (a bare WebSocket echo on the
 //! same stack: the gateway benchmark's reference, not served by a node).
 
+mod broadcast;
 mod config;
 pub mod echo;
 mod error;
@@ -87,6 +88,7 @@ impl Gateway {
         let draining = app.draining.clone();
         tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
         tokio::spawn(sweep::run(app.clone()));
+        tokio::spawn(broadcast::run_rounds(app.clone()));
         let router = http::router(app);
         let has_tls = tls.is_some();
         tokio::spawn(listener::accept_loop(

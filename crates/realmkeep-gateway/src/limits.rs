@@ -61,9 +61,18 @@ pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
 /// being handled is done with its own I/O, a Redis round trip). A zone sends a view
 /// every `VIEW_EVERY_TICKS` ticks (100 ms at its default 20 Hz), and a crowd's every
 /// `VIEW_CROWD_EVERY_TICKS` (200 ms), so a player in a busy spot hears the chat in the view's
-/// system call, with a tick's lateness to spare; a quiet one hears it this late at the most.
+/// system call, with a tick's lateness to spare (lines many players hear wait for the
+/// connection's next wake-up first: `BROADCAST_ROUND_EVERY`).
 /// (At 100 ms, a crowd's chat lines were mostly flushed alone: a system call each.)
 pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(250);
+/// Chat lines and announcements held for one connection until its next wake-up (`broadcast.rs`);
+/// more are dropped, as chat is best effort (the control queue's bound, which they used before).
+pub const HELD_LINES_MAX: usize = CONTROL_QUEUE_MAX;
+/// How often the connections whose held lines waited since before the last round are woken to
+/// send them: a player in a quiet spot hears a line two of these after it was said at the most;
+/// a player at play takes it with its next view (and in the rare wake-up that writes nothing
+/// at once, it waits `HELD_FLUSH_MAX` more).
+pub const BROADCAST_ROUND_EVERY: Duration = Duration::from_millis(125);
 /// Entities that entered a player's view sent in one `view` frame; more go in the next frames.
 pub const VIEW_ENTERED_PER_FRAME_MAX: usize = 16;
 
@@ -101,4 +110,12 @@ const _: () = assert!(
 );
 const _: () = assert!(
     realmkeep_protocol::limits::TICKET_TTL_SECS == realmkeep_cache::keys::TICKET_TTL.as_secs()
+);
+const _: () = assert!(
+    BROADCAST_ROUND_EVERY.as_millis() * 2 <= HELD_FLUSH_MAX.as_millis(),
+    "a quiet player hears a held line within the flush's wait"
+);
+const _: () = assert!(
+    HELD_LINES_MAX <= OUTBOUND_QUEUE_MAX / 4,
+    "a box's lines fit the outbound queue"
 );

@@ -2,6 +2,7 @@
 //! connections per address, the one live WebSocket per account, and what the gateway remembers
 //! of characters in the world (for a resume within the disconnect grace).
 
+use crate::broadcast::HeldLines;
 use crate::config::GatewayConfig;
 use crate::limits::{CONTROL_QUEUE_MAX, PUBSUB_QUEUE_MAX};
 use realmkeep_cache::Channel;
@@ -36,9 +37,9 @@ pub(crate) enum ConnControl {
     Recheck,
     /// The sweep found inbox events the connection was not woken for: read them.
     ReadInbox,
-    /// A message many players are sent, encoded once: a chat line of a channel it hears
-    /// (global, its kingdom, its guild), an announcement. It may wait for the next view.
-    Shared(EncodedMsg),
+    /// Lines wait in the connection's `HeldLines` since before the last round: send them now
+    /// (`broadcast::run_rounds`).
+    SendHeld,
 }
 
 /// The one live WebSocket of an account.
@@ -53,6 +54,8 @@ pub(crate) struct Live {
     pub kingdom: Option<Kingdom>,
     pub guild: Option<GuildId>,
     pub control: flume::Sender<ConnControl>,
+    /// Chat lines and announcements for it, taken at its next wake-up (`broadcast.rs`).
+    pub held: Arc<HeldLines>,
     /// Fired when the connection has let go of its character (the next one may resume it).
     pub released: Option<oneshot::Receiver<()>>,
 }
@@ -131,6 +134,8 @@ pub(crate) struct App {
     /// Cancelled when the node is asked to stop: readiness turns false while players still play.
     pub draining: CancellationToken,
     pub meters: crate::meters::Meters,
+    /// The broadcast rounds so far (`broadcast::run_rounds`).
+    pub round: AtomicU64,
     next_conn: AtomicU64,
 }
 
@@ -154,6 +159,7 @@ impl App {
             stop,
             draining: CancellationToken::new(),
             meters: crate::meters::Meters::new(),
+            round: AtomicU64::new(0),
             next_conn: AtomicU64::new(1),
         });
         (app, rx)
@@ -233,10 +239,7 @@ impl App {
             text: line.text,
             history: false,
         }));
-        for l in lock(&self.live).values().filter(|l| hears.includes(l)) {
-            // Best effort: a connection whose control queue is full misses the line.
-            let _ = l.control.try_send(ConnControl::Shared(msg.clone()));
-        }
+        crate::broadcast::deliver(self, &msg, |l| hears.includes(l));
     }
 
     /// Delivers a server event to every live connection.
@@ -255,9 +258,7 @@ impl App {
             E::WorldBoss { zone, name } => A::WorldBoss { zone: zone.0, name },
             E::GuildWar { by, on, at_war } => return self.guild_war(by, on, at_war),
         }));
-        for l in lock(&self.live).values() {
-            let _ = l.control.try_send(ConnControl::Shared(msg.clone()));
-        }
+        crate::broadcast::deliver(self, &msg, |_| true);
     }
 
     /// A guild war was declared or ended (on any node): this node's zones read the wars again,

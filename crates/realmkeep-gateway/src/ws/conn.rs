@@ -52,6 +52,8 @@ pub(super) struct Conn {
     pub(super) last_heard: Instant,
     /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`).
     pub(super) awaiting: HashSet<u64>,
+    /// The held lines taken from the connection's box last (empty; kept for its room).
+    held: Vec<EncodedMsg>,
 }
 
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
@@ -77,6 +79,7 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         window_count: 0,
         last_heard: Instant::now(),
         awaiting: HashSet::new(),
+        held: Vec::new(),
     };
     // Each connection's task holds its future for its whole life, sized by its largest state:
     // what only the join or one command awaits (store and Redis calls) is boxed, so an idle
@@ -125,10 +128,27 @@ impl Conn {
     }
 
     /// Queues a message encoded once for many connections (a chat line, an announcement: it
-    /// may wait for the next view).
-    pub(super) fn send_shared(&mut self, msg: &EncodedMsg) -> Result<(), End> {
+    /// may wait for the next view, unless `now`).
+    pub(super) fn send_shared(&mut self, msg: &EncodedMsg, now: bool) -> Result<(), End> {
         self.seq += 1;
-        self.queue(ServerFrame::encode_with(self.seq, msg), true, OutKind::Chat)
+        self.queue(ServerFrame::encode_with(self.seq, msg), !now, OutKind::Chat)
+    }
+
+    /// Queues the chat lines and announcements held for the connection (`broadcast.rs`); `now`
+    /// when they waited a round already.
+    fn send_held(&mut self, j: &Joined, now: bool) -> Result<(), End> {
+        if !j.held.waiting() {
+            return Ok(());
+        }
+        // The box keeps this list's room, and the connection the box's.
+        let mut lines = std::mem::take(&mut self.held);
+        j.held.take_into(&mut lines);
+        let sent = lines
+            .iter()
+            .try_for_each(|line| self.send_shared(line, now));
+        lines.clear();
+        self.held = lines;
+        sent
     }
 
     fn queue(&mut self, text: String, may_wait: bool, kind: OutKind) -> Result<(), End> {
@@ -306,7 +326,11 @@ impl Conn {
         let stopped = stop.cancelled();
         tokio::pin!(stopped);
         let end = loop {
-            // What the last step queued goes out before the wait (and while it, `next_text`).
+            // Held lines join what the last step queued; it goes out before the wait (and while
+            // it, `next_text`).
+            if let Err(end) = self.send_held(&j, false) {
+                break end;
+            }
             if let Err(end) = self.wire.write_now().await {
                 break end;
             }
@@ -361,7 +385,7 @@ impl Conn {
                     Some(ConnControl::Recheck) => Box::pin(self.recheck(&j)).await,
                     Some(ConnControl::ReadInbox) => Box::pin(self.inbox(&mut j)).await,
                     Some(ConnControl::Send(m)) => self.send(*m),
-                    Some(ConnControl::Shared(m)) => self.send_shared(&m),
+                    Some(ConnControl::SendHeld) => self.send_held(&j, true),
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {

@@ -47,6 +47,8 @@ pub(crate) struct Joined {
     /// The connection's control queue, as a stream that stays registered with the channel
     /// between waits (see `realmkeep_server::NoticeReceiver`).
     pub control: flume::r#async::RecvStream<'static, ConnControl>,
+    /// Chat lines and announcements for it (`broadcast.rs`).
+    pub held: Arc<crate::broadcast::HeldLines>,
     /// Fired when the connection let go of the character (a newer connection may resume it).
     pub released: oneshot::Sender<()>,
     pub in_world: InWorld,
@@ -159,6 +161,7 @@ pub(crate) async fn join(
     take_over(app, &grant).await;
     let (control_tx, control) = crate::state::App::control_channel();
     let (released, released_rx) = oneshot::channel();
+    let held = Arc::new(crate::broadcast::HeldLines::default());
     {
         let mut live = lock(&app.live);
         live.insert(
@@ -171,6 +174,7 @@ pub(crate) async fn join(
                 kingdom: None,
                 guild: None,
                 control: control_tx,
+                held: held.clone(),
                 released: Some(released_rx),
             },
         );
@@ -187,6 +191,7 @@ pub(crate) async fn join(
                 host,
                 notices,
                 control: control.into_stream(),
+                held,
                 released,
                 in_world,
                 resumed,

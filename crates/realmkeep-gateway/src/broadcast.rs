@@ -1,0 +1,149 @@
+//! Lines many connections hear (chat of the global, kingdom and guild channels, announcements):
+//! put in each hearer's `HeldLines` without waking its task. The connection takes them at its
+//! next wake-up, which for a player at play comes several times a second (a view, an answer),
+//! and sends them with what that wake-up writes. Every `BROADCAST_ROUND_EVERY` a round looks at
+//! the live connections and wakes those whose lines have waited since before the last round
+//! (a quiet spot: no view, no answer) to send them at once: a line waits two rounds at most.
+//!
+//! Before, every line woke every hearer's task: at 5,000 players each heard about six lines a
+//! second, as many wake-ups as their views took, and a line waits for the next flush
+//! (`HELD_FLUSH_MAX`) anyway.
+
+use crate::limits::{BROADCAST_ROUND_EVERY, HELD_LINES_MAX};
+use crate::state::{lock, App, ConnControl, Live};
+use realmkeep_protocol::ws::EncodedMsg;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The lines waiting for one connection (`HELD_LINES_MAX`; a full box drops the line, as a full
+/// control queue did: chat is best effort).
+#[derive(Debug, Default)]
+pub(crate) struct HeldLines {
+    lines: Mutex<Vec<EncodedMsg>>,
+    /// Lines wait: read without the lock at each of the connection's wake-ups.
+    waiting: AtomicBool,
+    /// The round that was last when the first of the waiting lines was put.
+    since_round: AtomicU64,
+}
+
+impl HeldLines {
+    /// Puts a line, during round `round` (`App::round`); `false`: the box was full, the line is
+    /// dropped.
+    pub fn put(&self, line: EncodedMsg, round: u64) -> bool {
+        let mut lines = lock(&self.lines);
+        if lines.len() >= HELD_LINES_MAX {
+            return false;
+        }
+        if lines.is_empty() {
+            self.since_round.store(round, Ordering::Relaxed);
+        }
+        lines.push(line);
+        self.waiting.store(true, Ordering::Release);
+        true
+    }
+
+    pub fn waiting(&self) -> bool {
+        self.waiting.load(Ordering::Acquire)
+    }
+
+    /// Whether lines wait that were put before round `round - 1` began.
+    fn waited_a_round(&self, round: u64) -> bool {
+        self.waiting() && self.since_round.load(Ordering::Relaxed) + 1 < round
+    }
+
+    /// Moves the lines waiting, oldest first, into `out` (an empty list whose room the box
+    /// keeps); nothing, without the lock, when nothing waits.
+    pub fn take_into(&self, out: &mut Vec<EncodedMsg>) {
+        if !self.waiting() {
+            return;
+        }
+        let mut lines = lock(&self.lines);
+        self.waiting.store(false, Ordering::Release);
+        std::mem::swap(&mut *lines, out);
+    }
+}
+
+/// Puts `line` in the box of every live connection `hears` includes.
+pub(crate) fn deliver(app: &App, line: &EncodedMsg, hears: impl Fn(&Live) -> bool) {
+    let round = app.round.load(Ordering::Relaxed);
+    for l in lock(&app.live).values().filter(|l| hears(l)) {
+        l.held.put(line.clone(), round);
+    }
+}
+
+/// Every `BROADCAST_ROUND_EVERY`: wakes the connections whose lines waited since before the
+/// last round. Their control queues are cloned under the live map's lock and told after it.
+pub(crate) async fn run_rounds(app: Arc<App>) {
+    let mut every = tokio::time::interval(BROADCAST_ROUND_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut wake: Vec<flume::Sender<ConnControl>> = Vec::new();
+    loop {
+        tokio::select! {
+            _ = app.stop.cancelled() => return,
+            _ = every.tick() => {
+                let round = app.round.fetch_add(1, Ordering::Relaxed) + 1;
+                wake.extend(
+                    lock(&app.live)
+                        .values()
+                        .filter(|l| l.held.waited_a_round(round))
+                        .map(|l| l.control.clone()),
+                );
+                for control in wake.drain(..) {
+                    // A full control queue: the connection is awake anyway.
+                    let _ = control.try_send(ConnControl::SendHeld);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use realmkeep_protocol::ws::ServerMsg;
+
+    fn line(n: u64) -> EncodedMsg {
+        EncodedMsg::new(&ServerMsg::Chat(realmkeep_protocol::ws::ChatLine {
+            channel: "global".into(),
+            from: 1,
+            name: "Ayla".into(),
+            text: format!("line {n}"),
+            history: false,
+        }))
+    }
+
+    #[test]
+    fn a_box_holds_its_lines_in_order_up_to_its_bound() {
+        let held = HeldLines::default();
+        let mut out = Vec::new();
+        held.take_into(&mut out);
+        assert!(out.is_empty() && !held.waiting());
+        assert!(held.put(line(1), 0) && held.put(line(2), 0));
+        assert!(held.waiting());
+        held.take_into(&mut out);
+        assert_eq!(out, vec![line(1), line(2)]);
+        assert!(!held.waiting());
+        out.clear();
+        for n in 0..HELD_LINES_MAX as u64 {
+            assert!(held.put(line(n), 0));
+        }
+        assert!(!held.put(line(0), 0), "full");
+        held.take_into(&mut out);
+        assert_eq!(out.len(), HELD_LINES_MAX);
+    }
+
+    #[test]
+    fn a_round_wakes_only_a_box_whose_lines_waited_since_before_the_last_round() {
+        let held = HeldLines::default();
+        assert!(!held.waited_a_round(9), "nothing waits");
+        // Put during round 5: not at round 6 (it may have come just before it), at round 7.
+        held.put(line(1), 5);
+        assert!(!held.waited_a_round(6));
+        assert!(held.waited_a_round(7));
+        // A later line does not make the wait shorter; taking them all ends it.
+        held.put(line(2), 6);
+        assert!(held.waited_a_round(7));
+        held.take_into(&mut Vec::new());
+        assert!(!held.waited_a_round(8));
+    }
+}
