@@ -12,7 +12,7 @@ use crate::stood::Stood;
 use crate::view::SeenWorld;
 use crate::wire;
 use realmkeep_protocol::client::{ClientError, Http, Incoming, PlainSocket, Traffic};
-use realmkeep_protocol::ws::{Answer, Command, Data, ServerMsg};
+use realmkeep_protocol::ws::{Answer, Command, CommandKind, Data, ServerMsg};
 use realmkeep_protocol::Reason;
 use realmkeep_sim::{Behaviour, Intent, Mind};
 use std::collections::HashMap;
@@ -52,6 +52,7 @@ enum Ended {
 /// What a command sent is, for its answer.
 struct Sent {
     at: Instant,
+    kind: CommandKind,
     economy: bool,
     critical: bool,
     gives: Vec<i64>,
@@ -266,12 +267,15 @@ async fn play(
     let mut think = tokio::time::interval(config.think_every);
     think.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let acts = config.play == Play::Mind;
+    // Made once, not for every frame: each wait would set and clear its timers.
+    let time_up = until.reached();
+    tokio::pin!(time_up);
     loop {
         stats.traffic(ws.traffic(), seen);
         let step = tokio::select! {
-            _ = until.reached() => Step::TimeUp,
+            _ = &mut time_up => Step::TimeUp,
             _ = think.tick(), if acts => Step::Think,
-            m = ws.next() => Step::Message(m),
+            m = ws.next_untimed() => Step::Message(m),
         };
         match step {
             Step::TimeUp if config.positions => {
@@ -298,11 +302,13 @@ async fn play(
                 world.queued |= matches!(intent, Intent::QueueDungeon);
                 let economy = intent.is_economy();
                 let critical = wire::critical(&cmd);
+                let kind = cmd.kind();
                 match ws.send(cmd).await {
                     Ok(id) => {
                         bump(&stats.commands);
                         let s = Sent {
                             at: Instant::now(),
+                            kind,
                             economy,
                             critical,
                             gives,
@@ -323,7 +329,7 @@ async fn play(
                 match f.msg {
                     ServerMsg::Answer { id, result } => {
                         if let Some(s) = sent.remove(&id) {
-                            stats.answered(&result, s.at.elapsed(), s.critical);
+                            stats.answered(&result, s.at.elapsed(), s.critical, s.kind);
                             if result == Answer::Ok {
                                 world.gave(&s.gives);
                             }
@@ -335,10 +341,12 @@ async fn play(
                     ServerMsg::Data { data, .. } => {
                         if let Some(cmd) = follow_up(&data, &world) {
                             let critical = wire::critical(&cmd);
+                            let kind = cmd.kind();
                             if let Ok(id) = ws.send(cmd).await {
                                 bump(&stats.commands);
                                 let s = Sent {
                                     at: Instant::now(),
+                                    kind,
                                     economy: true,
                                     critical,
                                     gives: Vec::new(),
@@ -355,8 +363,6 @@ async fn play(
                 }
             }
             Step::Message(Ok(Incoming::Closed(_))) => return Ended::Dropped,
-            // Nothing heard for the client's wait (a quiet spot): the socket is still there.
-            Step::Message(Err(ClientError::Transport(e))) if e.contains("in time") => {}
             Step::Message(Err(_)) => return Ended::Dropped,
         }
     }

@@ -62,10 +62,13 @@ async fn echo(
     let mut sent: VecDeque<Instant> = VecDeque::new();
     let mut beat = tokio::time::interval(config.think_every);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Made once, not for every frame, as the bots' own loop (`bot::play`).
+    let time_up = until.reached();
+    tokio::pin!(time_up);
     loop {
         stats.traffic(ws.traffic(), seen);
         tokio::select! {
-            _ = until.reached() => return true,
+            _ = &mut time_up => return true,
             _ = beat.tick() => {
                 if sent.len() >= IN_FLIGHT_MAX {
                     continue;
@@ -76,17 +79,14 @@ async fn echo(
                 bump(&stats.commands);
                 sent.push_back(Instant::now());
             }
-            m = ws.next_raw() => match m {
+            m = ws.next_raw_untimed() => match m {
                 Ok(Some(_)) => {
                     if let Some(at) = sent.pop_front() {
                         bump(&stats.ok);
-                        stats.round_trip(at.elapsed(), false);
+                        stats.round_trip(at.elapsed(), false, None);
                     }
                 }
-                Ok(None) => return false,
-                // Nothing heard for the client's wait: nothing was in flight.
-                Err(_) if sent.is_empty() => {}
-                Err(_) => return false,
+                Ok(None) | Err(_) => return false,
             },
         }
     }

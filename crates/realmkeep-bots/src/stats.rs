@@ -8,8 +8,9 @@ use crate::ledger::{Acked, Ledger};
 use crate::stood::{Standings, Stood};
 use hdrhistogram::Histogram;
 use realmkeep_protocol::client::Traffic;
-use realmkeep_protocol::ws::Answer;
+use realmkeep_protocol::ws::{Answer, CommandKind};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,12 +22,15 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, RTT_MAX_US, 3).expect("valid bounds")
 }
 
-/// Round trips: every answered command, and critical actions alone (answered after their
-/// commit).
+/// Round trips: every answered command, critical actions alone (answered after their commit),
+/// and the others alone (answered by the zone or the gateway): where a tail of all comes from.
 #[derive(Debug, Clone)]
 struct Rtts {
     all: Histogram<u64>,
     critical: Histogram<u64>,
+    routine: Histogram<u64>,
+    /// By the command's kind (its rate limit's), critical or not.
+    by_kind: HashMap<CommandKind, Histogram<u64>>,
 }
 
 impl Rtts {
@@ -34,14 +38,20 @@ impl Rtts {
         Self {
             all: histogram(),
             critical: histogram(),
+            routine: histogram(),
+            by_kind: HashMap::new(),
         }
     }
 
-    fn record(&mut self, us: u64, critical: bool) {
+    fn record(&mut self, us: u64, critical: bool, kind: Option<CommandKind>) {
         let _ = self.all.record(us);
-        if critical {
-            let _ = self.critical.record(us);
+        if let Some(k) = kind {
+            let _ = self.by_kind.entry(k).or_insert_with(histogram).record(us);
         }
+        let _ = match critical {
+            true => self.critical.record(us),
+            false => self.routine.record(us),
+        };
     }
 }
 
@@ -186,6 +196,12 @@ pub struct Window {
     pub critical_answered: u64,
     pub critical_rtt_p50_ms: f64,
     pub critical_rtt_p99_ms: f64,
+    /// The others (answered by the zone or the gateway) alone.
+    pub routine_rtt_p99_ms: f64,
+    /// By the command's kind (`CommandKind`, in lower case): `kind_{k}_answered` and
+    /// `kind_{k}_rtt_p99_ms`, beside the other figures (processes' windows add up key by key).
+    #[serde(flatten)]
+    pub by_kind: BTreeMap<String, f64>,
     pub frames_up: u64,
     pub bytes_up: u64,
     pub frames_down: u64,
@@ -193,22 +209,22 @@ pub struct Window {
 }
 
 impl Stats {
-    pub(crate) fn answered(&self, a: &Answer, rtt: Duration, critical: bool) {
+    pub(crate) fn answered(&self, a: &Answer, rtt: Duration, critical: bool, kind: CommandKind) {
         bump(match a {
             Answer::Ok => &self.ok,
             Answer::Refused { .. } => &self.refused,
             Answer::TryAgain { .. } => &self.try_again,
             Answer::RateLimited { .. } => &self.rate_limited,
         });
-        self.round_trip(rtt, critical);
+        self.round_trip(rtt, critical, Some(kind));
     }
 
     /// A round trip that is not a protocol answer (an echo).
-    pub(crate) fn round_trip(&self, rtt: Duration, critical: bool) {
+    pub(crate) fn round_trip(&self, rtt: Duration, critical: bool, kind: Option<CommandKind>) {
         let us = (rtt.as_micros() as u64).clamp(1, RTT_MAX_US);
         let mut r = self.rtt.lock().unwrap_or_else(|e| e.into_inner());
-        r.0.record(us, critical);
-        r.1.record(us, critical);
+        r.0.record(us, critical, kind);
+        r.1.record(us, critical, kind);
     }
 
     /// Adds what a socket sent and received since `last` was taken, and moves `last` on.
@@ -272,6 +288,18 @@ impl Stats {
             critical_answered: rtt.critical.len(),
             critical_rtt_p50_ms: quantile_ms(&rtt.critical, 0.5),
             critical_rtt_p99_ms: quantile_ms(&rtt.critical, 0.99),
+            routine_rtt_p99_ms: quantile_ms(&rtt.routine, 0.99),
+            by_kind: rtt
+                .by_kind
+                .iter()
+                .flat_map(|(k, h)| {
+                    let k = format!("{k:?}").to_lowercase();
+                    [
+                        (format!("kind_{k}_answered"), h.len() as f64),
+                        (format!("kind_{k}_rtt_p99_ms"), quantile_ms(h, 0.99)),
+                    ]
+                })
+                .collect(),
             frames_up: t.frames_sent,
             bytes_up: t.bytes_sent,
             frames_down: t.frames_received,

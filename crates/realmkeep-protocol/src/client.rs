@@ -405,11 +405,16 @@ where
     /// The next data frame as it came, text or binary, or the close; for clients of endpoints
     /// that do not speak protocol v1 (the benchmark's echo).
     pub async fn next_raw(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
+        tokio::time::timeout(CLIENT_WAIT, self.next_raw_untimed())
+            .await
+            .map_err(|_| ClientError::Transport("no message in time".into()))?
+    }
+
+    /// As `next_raw`, waiting as long as it takes: for a caller that keeps its own deadline
+    /// (no timer is set and cleared for each frame). Cancel safe.
+    pub async fn next_raw_untimed(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
         loop {
-            let m = tokio::time::timeout(CLIENT_WAIT, self.ws.next())
-                .await
-                .map_err(|_| ClientError::Transport("no message in time".into()))?;
-            match m {
+            match self.ws.next().await {
                 None | Some(Ok(Message::Close(_))) => return Ok(None),
                 Some(Err(e)) => return Err(transport(e)),
                 Some(Ok(Message::Text(t))) => {
@@ -435,15 +440,24 @@ where
         if let Some(f) = self.backlog.pop_front() {
             return Ok(Incoming::Frame(f));
         }
+        tokio::time::timeout(CLIENT_WAIT, self.read())
+            .await
+            .map_err(|_| ClientError::Transport("no message in time".into()))?
+    }
+
+    /// As `next`, waiting as long as it takes: for a caller that keeps its own deadline (no
+    /// timer is set and cleared for each frame; thousands of bots read tens of thousands of
+    /// frames a second). Cancel safe.
+    pub async fn next_untimed(&mut self) -> Result<Incoming, ClientError> {
+        if let Some(f) = self.backlog.pop_front() {
+            return Ok(Incoming::Frame(f));
+        }
         self.read().await
     }
 
     async fn read(&mut self) -> Result<Incoming, ClientError> {
         loop {
-            let m = tokio::time::timeout(CLIENT_WAIT, self.ws.next())
-                .await
-                .map_err(|_| ClientError::Transport("no message in time".into()))?;
-            match m {
+            match self.ws.next().await {
                 None => return Ok(Incoming::Closed(None)),
                 Some(Err(e)) => return Err(transport(e)),
                 Some(Ok(Message::Text(t))) => {

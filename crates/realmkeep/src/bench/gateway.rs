@@ -439,7 +439,16 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         tick_cpu_p99_ms: worst_zone(&node_stats, "tick_cpu_p99_us"),
         rtt_p50_ms: f(&w, "rtt_p50_ms"),
         rtt_p99_ms: f(&w, "rtt_p99_ms"),
+        critical_rtt_p50_ms: f(&w, "critical_rtt_p50_ms"),
         critical_rtt_p99_ms: f(&w, "critical_rtt_p99_ms"),
+        routine_rtt_p99_ms: f(&w, "routine_rtt_p99_ms"),
+        by_kind: w
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| k.starts_with("kind_"))
+            .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(0.0)))
+            .collect(),
         answered: f(&w, "answered") as u64,
         critical_answered: f(&w, "critical_answered") as u64,
         try_again: f(&w, "try_again") as u64,

@@ -38,7 +38,12 @@ pub(super) struct Measured {
     pub(super) tick_cpu_p99_ms: f64,
     pub(super) rtt_p50_ms: f64,
     pub(super) rtt_p99_ms: f64,
+    pub(super) critical_rtt_p50_ms: f64,
     pub(super) critical_rtt_p99_ms: f64,
+    /// Commands answered by the zone or the gateway (not after a commit) alone.
+    pub(super) routine_rtt_p99_ms: f64,
+    /// By kind of command (`kind_{k}_answered`, `kind_{k}_rtt_p99_ms`, as the bots report them).
+    pub(super) by_kind: Vec<(String, f64)>,
     pub(super) answered: u64,
     pub(super) critical_answered: u64,
     pub(super) try_again: u64,
@@ -79,7 +84,12 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "window_s", m.seconds);
     fig(r, "rtt_p50_ms", m.rtt_p50_ms);
     fig(r, "rtt_p99_ms", m.rtt_p99_ms);
+    fig(r, "critical_rtt_p50_ms", m.critical_rtt_p50_ms);
     fig(r, "critical_rtt_p99_ms", m.critical_rtt_p99_ms);
+    fig(r, "routine_rtt_p99_ms", m.routine_rtt_p99_ms);
+    for (k, v) in &m.by_kind {
+        fig(r, k, *v);
+    }
     fig(r, "answers", m.answered as f64);
     fig(r, "critical_answers", m.critical_answered as f64);
     // The mix the bots' pace gave: critical actions (the store's commits) per player per second.
