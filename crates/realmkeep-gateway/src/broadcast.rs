@@ -12,7 +12,7 @@
 use crate::limits::{BROADCAST_ROUND_EVERY, HELD_LINES_MAX};
 use crate::state::{lock, App, ConnControl, Live};
 use realmkeep_protocol::ws::EncodedMsg;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The lines waiting for one connection (`HELD_LINES_MAX`; a full box drops the line, as a full
@@ -22,14 +22,17 @@ pub(crate) struct HeldLines {
     lines: Mutex<Vec<EncodedMsg>>,
     /// Lines wait: read without the lock at each of the connection's wake-ups.
     waiting: AtomicBool,
-    /// The round that was last when the first of the waiting lines was put.
-    since_round: AtomicU64,
+    /// The round that was last when the first of the waiting lines was put (rounds wrap after
+    /// 17 years: 32 bits keep the box in 40 bytes, as every connection holds one).
+    since_round: AtomicU32,
 }
+
+const _: () = assert!(std::mem::size_of::<HeldLines>() <= 40);
 
 impl HeldLines {
     /// Puts a line, during round `round` (`App::round`); `false`: the box was full, the line is
     /// dropped.
-    pub fn put(&self, line: EncodedMsg, round: u64) -> bool {
+    pub fn put(&self, line: EncodedMsg, round: u32) -> bool {
         let mut lines = lock(&self.lines);
         if lines.len() >= HELD_LINES_MAX {
             return false;
@@ -47,12 +50,13 @@ impl HeldLines {
     }
 
     /// Whether lines wait that were put before round `round - 1` began.
-    fn waited_a_round(&self, round: u64) -> bool {
-        self.waiting() && self.since_round.load(Ordering::Relaxed) + 1 < round
+    fn waited_a_round(&self, round: u32) -> bool {
+        let since = self.since_round.load(Ordering::Relaxed);
+        self.waiting() && round.wrapping_sub(since) >= 2
     }
 
-    /// Moves the lines waiting, oldest first, into `out` (an empty list whose room the box
-    /// keeps); nothing, without the lock, when nothing waits.
+    /// Moves the lines waiting, oldest first, into `out` (an empty list: the box keeps its
+    /// room); nothing, without the lock, when nothing waits.
     pub fn take_into(&self, out: &mut Vec<EncodedMsg>) {
         if !self.waiting() {
             return;
@@ -81,7 +85,7 @@ pub(crate) async fn run_rounds(app: Arc<App>) {
         tokio::select! {
             _ = app.stop.cancelled() => return,
             _ = every.tick() => {
-                let round = app.round.fetch_add(1, Ordering::Relaxed) + 1;
+                let round = app.round.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
                 wake.extend(
                     lock(&app.live)
                         .values()

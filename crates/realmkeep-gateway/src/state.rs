@@ -16,7 +16,7 @@ use realmkeep_protocol::CloseCode;
 use realmkeep_server::Cluster;
 use realmkeep_store::Store;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -135,7 +135,7 @@ pub(crate) struct App {
     pub draining: CancellationToken,
     pub meters: crate::meters::Meters,
     /// The broadcast rounds so far (`broadcast::run_rounds`).
-    pub round: AtomicU64,
+    pub round: AtomicU32,
     next_conn: AtomicU64,
 }
 
@@ -159,7 +159,7 @@ impl App {
             stop,
             draining: CancellationToken::new(),
             meters: crate::meters::Meters::new(),
-            round: AtomicU64::new(0),
+            round: AtomicU32::new(0),
             next_conn: AtomicU64::new(1),
         });
         (app, rx)

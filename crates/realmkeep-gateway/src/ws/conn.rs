@@ -52,8 +52,6 @@ pub(super) struct Conn {
     pub(super) last_heard: Instant,
     /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`).
     pub(super) awaiting: HashSet<u64>,
-    /// The held lines taken from the connection's box last (empty; kept for its room).
-    held: Vec<EncodedMsg>,
 }
 
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
@@ -79,7 +77,6 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         window_count: 0,
         last_heard: Instant::now(),
         awaiting: HashSet::new(),
-        held: Vec::new(),
     };
     // Each connection's task holds its future for its whole life, sized by its largest state:
     // what only the join or one command awaits (store and Redis calls) is boxed, so an idle
@@ -140,15 +137,11 @@ impl Conn {
         if !j.held.waiting() {
             return Ok(());
         }
-        // The box keeps this list's room, and the connection the box's.
-        let mut lines = std::mem::take(&mut self.held);
+        let mut lines = Vec::new();
         j.held.take_into(&mut lines);
-        let sent = lines
+        lines
             .iter()
-            .try_for_each(|line| self.send_shared(line, now));
-        lines.clear();
-        self.held = lines;
-        sent
+            .try_for_each(|line| self.send_shared(line, now))
     }
 
     fn queue(&mut self, text: String, may_wait: bool, kind: OutKind) -> Result<(), End> {
