@@ -93,6 +93,16 @@ pub(crate) fn phase_of(zone: ZoneId) -> Duration {
     TICK.mul_f64(frac)
 }
 
+/// The last moment at or before `now` that is `phase` into a `TICK` counted from `epoch`: a loop
+/// that ticks now and then waits a `TICK` from there is in phase.
+pub(crate) fn slot_just_past(epoch: Instant, phase: Duration, now: Instant) -> Instant {
+    let slot = next_slot(epoch, phase, now);
+    match slot > now {
+        true => slot.checked_sub(TICK).unwrap_or(now),
+        false => slot,
+    }
+}
+
 /// The first moment at or after `now` that is `phase` into a `TICK` counted from `epoch` (`now`
 /// is not before `epoch`: the loop reads the epoch first).
 pub(crate) fn next_slot(epoch: Instant, phase: Duration, now: Instant) -> Instant {
@@ -142,8 +152,8 @@ impl<Z: Sim> TickLoop<Z> {
         let metrics = self.metrics.clone();
         let c = &metrics.counters;
         let epoch = node_epoch();
-        let mut deadline = next_slot(epoch, self.phase, Instant::now());
-        self.react_until(deadline);
+        // The first tick at once, the next ones in phase.
+        let mut deadline = slot_just_past(epoch, self.phase, Instant::now());
         let mut behind = 0u32;
         while !self.stop.is_cancelled() {
             let started = Instant::now();
@@ -171,12 +181,8 @@ impl<Z: Sim> TickLoop<Z> {
                     add(&c.ticks_skipped, missed as u64);
                     self.zone.dropped(missed as u64);
                     tracing::warn!(missed, "zone tick cannot keep up: schedule reset");
-                    // Its slot just past: the next tick runs at once, the one after in phase.
-                    let slot = next_slot(epoch, self.phase, now);
-                    deadline = match slot > now {
-                        true => slot.checked_sub(TICK).unwrap_or(now),
-                        false => slot,
-                    };
+                    // The next tick at once, the one after in phase.
+                    deadline = slot_just_past(epoch, self.phase, now);
                     behind = 0;
                 }
             }

@@ -453,7 +453,7 @@ fn the_running_loop_reacts_to_commands_between_its_ticks() {
 
 #[test]
 fn the_zones_of_a_node_tick_apart() {
-    use crate::tick::{next_slot, phase_of};
+    use crate::tick::{next_slot, phase_of, slot_just_past};
     // Any few zones: no two within a third of an even spread of each other (around the
     // circle too; the golden ratio's gaps are never below 0.38 of it).
     for n in 2..=8u32 {
@@ -473,4 +473,10 @@ fn the_zones_of_a_node_tick_apart() {
     assert_eq!(next_slot(epoch, phase, at), at, "now, when now is the slot");
     let later = epoch + TICK * 3 + Duration::from_millis(30);
     assert_eq!(next_slot(epoch, phase, later), epoch + TICK * 4 + phase);
+    // The slot just past: a tick at once is in phase one `TICK` later.
+    assert_eq!(
+        slot_just_past(epoch, phase, later),
+        epoch + TICK * 3 + phase
+    );
+    assert_eq!(slot_just_past(epoch, phase, at), at);
 }
