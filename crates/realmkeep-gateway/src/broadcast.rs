@@ -55,8 +55,8 @@ impl HeldLines {
         self.waiting() && round.wrapping_sub(since) >= 2
     }
 
-    /// Moves the lines waiting, oldest first, into `out` (an empty list: the box keeps its
-    /// room); nothing, without the lock, when nothing waits.
+    /// Moves the lines waiting, oldest first, into `out` (an empty list, which the box keeps in
+    /// their place); nothing, without the lock, when nothing waits.
     pub fn take_into(&self, out: &mut Vec<EncodedMsg>) {
         if !self.waiting() {
             return;

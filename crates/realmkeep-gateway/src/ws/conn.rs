@@ -134,9 +134,6 @@ impl Conn {
     /// Queues the chat lines and announcements held for the connection (`broadcast.rs`); `now`
     /// when they waited a round already.
     fn send_held(&mut self, j: &Joined, now: bool) -> Result<(), End> {
-        if !j.held.waiting() {
-            return Ok(());
-        }
         let mut lines = Vec::new();
         j.held.take_into(&mut lines);
         lines
