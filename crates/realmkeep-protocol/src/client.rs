@@ -440,9 +440,7 @@ where
         if let Some(f) = self.backlog.pop_front() {
             return Ok(Incoming::Frame(f));
         }
-        tokio::time::timeout(CLIENT_WAIT, self.read())
-            .await
-            .map_err(|_| ClientError::Transport("no message in time".into()))?
+        self.read().await
     }
 
     /// As `next`, waiting as long as it takes: for a caller that keeps its own deadline (no
@@ -452,10 +450,18 @@ where
         if let Some(f) = self.backlog.pop_front() {
             return Ok(Incoming::Frame(f));
         }
-        self.read().await
+        self.read_untimed().await
     }
 
+    /// The next message off the socket, within `CLIENT_WAIT` (every wait for an answer, or for
+    /// the close, is bounded by it per message).
     async fn read(&mut self) -> Result<Incoming, ClientError> {
+        tokio::time::timeout(CLIENT_WAIT, self.read_untimed())
+            .await
+            .map_err(|_| ClientError::Transport("no message in time".into()))?
+    }
+
+    async fn read_untimed(&mut self) -> Result<Incoming, ClientError> {
         loop {
             match self.ws.next().await {
                 None => return Ok(Incoming::Closed(None)),
@@ -519,5 +525,47 @@ where
 
     pub async fn close(&mut self) {
         let _ = self.ws.close(None).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::DuplexStream;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    /// A socket whose server is there and says nothing (the server's end is returned, open).
+    async fn silent() -> (Socket<DuplexStream>, DuplexStream) {
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        let ws =
+            tokio_tungstenite::WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
+        (Socket::from_stream(ws), theirs)
+    }
+
+    fn timed_out(e: ClientError) -> bool {
+        matches!(e, ClientError::Transport(ref t) if t == "no message in time")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_wait_for_the_server_ends_after_the_client_wait() {
+        let (mut s, _server) = silent().await;
+        let started = tokio::time::Instant::now();
+        assert!(timed_out(s.request(Command::Stop).await.unwrap_err()));
+        let waited = started.elapsed();
+        assert!(
+            waited >= CLIENT_WAIT && waited < CLIENT_WAIT * 2,
+            "{waited:?}"
+        );
+        assert!(timed_out(s.closed().await.unwrap_err()));
+        assert!(timed_out(s.next().await.unwrap_err()));
+        assert!(timed_out(s.next_raw().await.unwrap_err()));
+        // The untimed reads are for callers that keep their own deadline: they wait on.
+        let longer = CLIENT_WAIT * 3;
+        assert!(tokio::time::timeout(longer, s.next_untimed())
+            .await
+            .is_err());
+        assert!(tokio::time::timeout(longer, s.next_raw_untimed())
+            .await
+            .is_err());
     }
 }
