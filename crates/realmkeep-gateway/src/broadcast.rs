@@ -1,9 +1,14 @@
 //! Lines many connections hear (chat of the global, kingdom and guild channels, announcements):
 //! put in each hearer's `HeldLines` without waking its task. The connection takes them at its
 //! next wake-up, which for a player at play comes several times a second (a view, an answer),
-//! and sends them with what that wake-up writes. Every `BROADCAST_ROUND_EVERY` a round looks at
+//! and sends them with what that wake-up writes (a wake-up that writes nothing else lets them
+//! wait for the next flush, `HELD_FLUSH_MAX`). Every `BROADCAST_ROUND_EVERY` a round looks at
 //! the live connections and wakes those whose lines have waited since before the last round
-//! (a quiet spot: no view, no answer) to send them at once: a line waits two rounds at most.
+//! (a quiet spot: no view, no answer) to send them at once: a line waits two rounds at most
+//! before it is taken. A connection is sent one such wake-up at a time (`woken`), so one that
+//! is not reading its control queue (a join's spawn, a long command) does not fill it with
+//! them. Lines a full box cannot take are dropped and counted
+//! (`realmkeep_gateway_lines_dropped_total`).
 //!
 //! Before, every line woke every hearer's task: at 5,000 players each heard about six lines a
 //! second, as many wake-ups as their views took, and a line waits for the next flush
@@ -22,6 +27,9 @@ pub(crate) struct HeldLines {
     lines: Mutex<Vec<EncodedMsg>>,
     /// Lines wait: read without the lock at each of the connection's wake-ups.
     waiting: AtomicBool,
+    /// A round sent the connection `SendHeld` and the connection has not taken it yet: the next
+    /// rounds send no other.
+    woken: AtomicBool,
     /// The round that was last when the first of the waiting lines was put (rounds wrap after
     /// 17 years: 32 bits keep the box in 40 bytes, as every connection holds one).
     since_round: AtomicU32,
@@ -55,6 +63,18 @@ impl HeldLines {
         self.waiting() && round.wrapping_sub(since) >= 2
     }
 
+    /// Whether a round is to wake the connection for its lines: once, until it takes the wake-up
+    /// (`woke`).
+    fn wake_once(&self) -> bool {
+        !self.woken.swap(true, Ordering::AcqRel)
+    }
+
+    /// The connection took its `SendHeld` (before it takes the lines: lines put after it get a
+    /// wake-up of their own).
+    pub fn woke(&self) {
+        self.woken.store(false, Ordering::Release);
+    }
+
     /// Moves the lines waiting, oldest first, into `out` (an empty list, which the box keeps in
     /// their place); nothing, without the lock, when nothing waits.
     pub fn take_into(&self, out: &mut Vec<EncodedMsg>) {
@@ -67,20 +87,27 @@ impl HeldLines {
     }
 }
 
-/// Puts `line` in the box of every live connection `hears` includes.
+/// Puts `line` in the box of every live connection `hears` includes (a full box drops it,
+/// counted).
 pub(crate) fn deliver(app: &App, line: &EncodedMsg, hears: impl Fn(&Live) -> bool) {
     let round = app.round.load(Ordering::Relaxed);
-    for l in lock(&app.live).values().filter(|l| hears(l)) {
-        l.held.put(line.clone(), round);
+    let dropped = lock(&app.live)
+        .values()
+        .filter(|l| hears(l))
+        .filter(|l| !l.held.put(line.clone(), round))
+        .count();
+    if dropped > 0 {
+        app.meters.lines_dropped.increment(dropped as u64);
     }
 }
 
 /// Every `BROADCAST_ROUND_EVERY`: wakes the connections whose lines waited since before the
-/// last round. Their control queues are cloned under the live map's lock and told after it.
+/// last round, and that no round woke yet. Their control queues are cloned under the live map's
+/// lock and told after it.
 pub(crate) async fn run_rounds(app: Arc<App>) {
     let mut every = tokio::time::interval(BROADCAST_ROUND_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut wake: Vec<flume::Sender<ConnControl>> = Vec::new();
+    let mut wake: Vec<(flume::Sender<ConnControl>, Arc<HeldLines>)> = Vec::new();
     loop {
         tokio::select! {
             _ = app.stop.cancelled() => return,
@@ -89,12 +116,15 @@ pub(crate) async fn run_rounds(app: Arc<App>) {
                 wake.extend(
                     lock(&app.live)
                         .values()
-                        .filter(|l| l.held.waited_a_round(round))
-                        .map(|l| l.control.clone()),
+                        .filter(|l| l.held.waited_a_round(round) && l.held.wake_once())
+                        .map(|l| (l.control.clone(), l.held.clone())),
                 );
-                for control in wake.drain(..) {
-                    // A full control queue: the connection is awake anyway.
-                    let _ = control.try_send(ConnControl::SendHeld);
+                for (control, held) in wake.drain(..) {
+                    if control.try_send(ConnControl::SendHeld).is_err() {
+                        // A full control queue: the connection is awake anyway (or gone); the
+                        // next round may wake it again.
+                        held.woke();
+                    }
                 }
             }
         }
@@ -149,5 +179,19 @@ mod tests {
         assert!(held.waited_a_round(7));
         held.take_into(&mut Vec::new());
         assert!(!held.waited_a_round(8));
+    }
+
+    #[test]
+    fn a_box_is_woken_once_until_the_connection_takes_the_wake_up() {
+        let held = HeldLines::default();
+        held.put(line(1), 0);
+        assert!(held.wake_once());
+        assert!(!held.wake_once(), "a second round sends no second wake-up");
+        // The connection takes it: it clears the mark, then takes the lines; a line put after
+        // that is woken for again.
+        held.woke();
+        held.take_into(&mut Vec::new());
+        held.put(line(2), 3);
+        assert!(held.waited_a_round(5) && held.wake_once());
     }
 }

@@ -66,7 +66,8 @@ pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
 /// (At 100 ms, a crowd's chat lines were mostly flushed alone: a system call each.)
 pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(250);
 /// Chat lines and announcements held for one connection until its next wake-up (`broadcast.rs`);
-/// more are dropped, as chat is best effort (the control queue's bound, which they used before).
+/// more are dropped and counted, as chat is best effort (the control queue's bound, which they used
+/// before).
 pub const HELD_LINES_MAX: usize = CONTROL_QUEUE_MAX;
 /// How often the connections whose held lines waited since before the last round are woken to
 /// send them: a player in a quiet spot hears a line two of these after it was said at the most;

@@ -1,7 +1,7 @@
 //! The gateway's Prometheus series (rendered with the node's at `/metrics`): open WebSockets,
 //! frames and bytes in and out (out by the kind of message: what a player's bandwidth goes to),
-//! the sockets' flushes, closes by code, rate-limited requests by action, and what the
-//! sweep found that live notices missed. Handles
+//! the sockets' flushes, closes by code, rate-limited requests by action, what the
+//! sweep found that live notices missed, and chat lines dropped at a full box. Handles
 //! are made once per gateway; labelled counters when their (rare) event happens.
 
 use metrics::{Counter, Gauge};
@@ -20,6 +20,8 @@ pub(crate) const CLOSES: &str = "realmkeep_gateway_closes_total";
 pub(crate) const RATE_LIMITED: &str = "realmkeep_rate_limited_total";
 /// What the sweep found that a live notice missed, by `what` (`revoked`, `inbox`).
 pub(crate) const SWEEP_FOUND: &str = "realmkeep_gateway_sweep_found_total";
+/// Chat lines and announcements a hearer's full box could not take (`broadcast.rs`).
+pub(crate) const LINES_DROPPED: &str = "realmkeep_gateway_lines_dropped_total";
 
 /// What a server frame carries, as the `kind` label of the frames and bytes sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,7 @@ pub(crate) struct Meters {
     pub messages_in: Counter,
     pub bytes_in: Counter,
     pub flushes: Counter,
+    pub lines_dropped: Counter,
     /// Frames and bytes sent, by [`OutKind`] (its index).
     messages_out: [Counter; OutKind::ALL.len()],
     bytes_out: [Counter; OutKind::ALL.len()],
@@ -85,6 +88,7 @@ impl Meters {
             messages_in: metrics::counter!(MESSAGES_IN),
             bytes_in: metrics::counter!(BYTES_IN),
             flushes: metrics::counter!(FLUSHES),
+            lines_dropped: metrics::counter!(LINES_DROPPED),
             messages_out: OutKind::ALL
                 .map(|k| metrics::counter!(MESSAGES_OUT, "kind" => k.label())),
             bytes_out: OutKind::ALL.map(|k| metrics::counter!(BYTES_OUT, "kind" => k.label())),

@@ -484,6 +484,11 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
     }
     assert_eq!(total(&s, "realmkeep_zone_views_crowded_total", &[]), 0.0);
     assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
+    // Served before the first drop (a dashboard's rate of it is 0, not absent).
+    assert!(s
+        .samples
+        .iter()
+        .any(|x| x.metric == "realmkeep_gateway_lines_dropped_total"));
     assert!(total(&s, "realmkeep_gateway_messages_in_total", &[]) >= 50.0);
     assert!(total(&s, "realmkeep_gateway_messages_out_total", &[]) >= 2.0);
     assert!(total(&s, "realmkeep_gateway_bytes_out_total", &[]) > 100.0);

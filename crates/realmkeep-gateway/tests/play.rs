@@ -271,9 +271,10 @@ async fn a_zone_change_is_followed_on_the_same_connection() {
 /// A chat line waits for the listener's next wake-up (a view, an answer): a listener in a quiet
 /// scene (no view is sent while nothing around it changes) is woken by the next broadcast round
 /// (`BROADCAST_ROUND_EVERY`, 125 ms) and hears it then, not with the next keepalive ping 15 s
-/// later.
+/// later. A whisper said after a channel line is heard after it, though the whisper wakes the
+/// listener at once and the line waited in its box.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quiet_listener_hears_a_chat_line_within_the_held_flush() {
+async fn a_quiet_listener_hears_a_chat_line_within_the_held_flush_and_in_the_order_said() {
     let env = Env::new().await;
     let mut a = env.joined("alice", "aldor").await;
     let mut b = env.joined("bobby", "aldor").await;
@@ -300,5 +301,29 @@ async fn a_quiet_listener_hears_a_chat_line_within_the_held_flush() {
         heard < Duration::from_secs(1),
         "heard after {heard:?} (frames before it: {before:?})"
     );
+    for cmd in [
+        Command::Chat {
+            channel: "global".into(),
+            text: "first".into(),
+        },
+        Command::Whisper {
+            to: b.id,
+            text: "second".into(),
+        },
+    ] {
+        assert_eq!(a.ws.request(cmd).await.unwrap(), Answer::Ok);
+    }
+    let mut heard = Vec::new();
+    while heard.len() < 2 {
+        match b.ws.next().await.unwrap() {
+            realmkeep_protocol::client::Incoming::Frame(f) => {
+                if let ServerMsg::Chat(l) = f.msg {
+                    heard.push(l.text);
+                }
+            }
+            closed => panic!("closed: {closed:?}"),
+        }
+    }
+    assert_eq!(heard, ["first", "second"]);
     env.stop().await;
 }

@@ -9,7 +9,6 @@ use super::commands::{self, Routed};
 use super::decode;
 use super::join::{self, Joined};
 use super::me::welcome;
-use super::translate;
 use super::wire::{Outgoing, Wire};
 use crate::limits::*;
 use crate::listener::SlotHandle;
@@ -359,24 +358,17 @@ impl Conn {
                     }
                     None => Err(End::Close(CloseCode::Left)),
                 },
+                // Lines held before this message go out before it (a whisper after the channel
+                // line that came first).
                 ctl = j.control.next() => match ctl {
-                    Some(ConnControl::Close(code)) => Err(End::Close(code)),
-                    Some(ConnControl::Player(ev)) => {
-                        Box::pin(super::queue::follow(&j, &ev)).await;
-                        if ev.must_arrive() {
-                            Box::pin(self.inbox(&mut j)).await
-                        } else {
-                            match translate::live(*ev) {
-                                Some(m) => self.send(m),
-                                None => Ok(()),
-                            }
-                        }
+                    Some(ConnControl::SendHeld) => {
+                        j.held.woke();
+                        self.send_held(&j, true)
                     }
-                    Some(ConnControl::Recheck) => Box::pin(self.recheck(&j)).await,
-                    Some(ConnControl::ReadInbox) => Box::pin(self.inbox(&mut j)).await,
-                    Some(ConnControl::Send(m)) => self.send(*m),
-                    Some(ConnControl::SendHeld) => self.send_held(&j, true),
-                    None => Err(End::Gone),
+                    ctl => match self.send_held(&j, false) {
+                        Err(end) => Err(end),
+                        Ok(()) => self.control(&mut j, ctl).await,
+                    },
                 },
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > self.app.config.idle_close {

@@ -8,7 +8,7 @@ use super::join::Joined;
 use super::me::track_me;
 use super::translate;
 use crate::limits::INBOX_BATCH;
-use crate::state::lock;
+use crate::state::{lock, ConnControl};
 use realmkeep_protocol::ws::{Answer, ServerMsg};
 use realmkeep_protocol::CloseCode;
 use realmkeep_server::Notice;
@@ -74,6 +74,34 @@ impl Conn {
             }
             Notice::Left(_) | Notice::SpawnRefused(_) => Err(End::Close(CloseCode::Left)),
             Notice::TransferFailed { .. } => Err(End::Close(CloseCode::Left)),
+        }
+    }
+
+    /// A message of the connection's control queue (all but `SendHeld`, which the play loop
+    /// handles itself); `None`: the queue is gone.
+    pub(super) async fn control(
+        &mut self,
+        j: &mut Joined,
+        ctl: Option<ConnControl>,
+    ) -> Result<(), End> {
+        match ctl {
+            Some(ConnControl::Close(code)) => Err(End::Close(code)),
+            Some(ConnControl::Player(ev)) => {
+                Box::pin(super::queue::follow(j, &ev)).await;
+                if ev.must_arrive() {
+                    Box::pin(self.inbox(j)).await
+                } else {
+                    match translate::live(*ev) {
+                        Some(m) => self.send(m),
+                        None => Ok(()),
+                    }
+                }
+            }
+            Some(ConnControl::Recheck) => Box::pin(self.recheck(j)).await,
+            Some(ConnControl::ReadInbox) => Box::pin(self.inbox(j)).await,
+            Some(ConnControl::Send(m)) => self.send(*m),
+            Some(ConnControl::SendHeld) => Ok(()),
+            None => Err(End::Gone),
         }
     }
 
