@@ -79,7 +79,7 @@ pub(crate) struct TickLoop<Z: Sim> {
 }
 
 /// The moment of the process the zones' phases are counted from.
-fn node_epoch() -> Instant {
+pub(crate) fn node_epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
 }

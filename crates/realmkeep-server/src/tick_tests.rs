@@ -31,6 +31,8 @@ struct FakeState {
     reactions: u64,
     /// Steps the loop told the zone it dropped.
     dropped: u64,
+    /// When each step began.
+    began: Vec<Instant>,
 }
 
 #[derive(Clone, Default)]
@@ -54,6 +56,7 @@ impl Sim for Fake {
         Ok(())
     }
     fn step(&mut self) {
+        self.st.lock().unwrap().began.push(Instant::now());
         std::thread::sleep(self.step_delay);
         // Spins until the thread's own CPU clock moved by `step_work` (a busy machine may take
         // the core away meanwhile: that is wall time, not CPU time).
@@ -479,4 +482,41 @@ fn the_zones_of_a_node_tick_apart() {
         epoch + TICK * 3 + phase
     );
     assert_eq!(slot_just_past(epoch, phase, at), at);
+}
+
+#[test]
+fn a_running_loop_ticks_at_once_then_at_its_phase() {
+    use crate::tick::{next_slot, node_epoch};
+    let epoch = node_epoch();
+    // Two phases half a tick apart, each slot a third of a tick away from the start at least:
+    // the first tick at once, the others at the loop's own phase.
+    for half in [Duration::ZERO, TICK / 2] {
+        let now = Instant::now();
+        let into = Duration::from_nanos(((now - epoch).as_nanos() % TICK.as_nanos()) as u64);
+        let phase =
+            Duration::from_nanos(((into + TICK / 2 + half).as_nanos() % TICK.as_nanos()) as u64);
+        let r = rig(4, Fake::default());
+        let st = r.fake.st.clone();
+        let spawned = Instant::now();
+        run_for(r.tick.with_phase(phase), TICK * 8);
+        let began = st.lock().unwrap().began.clone();
+        assert!(began.len() >= 4, "{} ticks", began.len());
+        let slot = next_slot(epoch, phase, spawned);
+        assert!(began[0] < slot, "the first tick waited for its slot");
+        // Each later tick begins at its slot or after (a sleep never ends early); by how much
+        // after, mostly a little (a busy machine may wake a thread late now and then).
+        let mut late: Vec<Duration> = began[1..]
+            .iter()
+            .map(|t| {
+                let since = (*t - epoch).as_nanos() + TICK.as_nanos() - phase.as_nanos();
+                Duration::from_nanos((since % TICK.as_nanos()) as u64)
+            })
+            .collect();
+        late.sort();
+        let median = late[late.len() / 2];
+        assert!(
+            median < TICK / 5,
+            "phase {phase:?}: after their slots by {late:?}"
+        );
+    }
 }
