@@ -4,8 +4,9 @@
 //! `try_recv`s inputs and `try_send`s outputs on bounded channels (`outbox`), and sleeps until
 //! the next deadline. A tick that ran late is followed at once by the next one, at most
 //! `CATCH_UP_TICKS_MAX` in a row; then the schedule restarts from the zone's slot just past (the
-//! next tick at once) and the missed ticks are counted as skipped. Between ticks it looks every `REACT_EVERY` for commands and store answers
-//! and applies them at once (`Sim::react`), so an answer does not wait for the next tick.
+//! next tick at once) and the missed ticks are counted as skipped. Between ticks it looks every
+//! `REACT_EVERY` for commands and store answers and applies them at once (`Sim::react`), so an
+//! answer does not wait for the next tick.
 //!
 //! The zones of a node tick at different moments of the 50 ms (`phase_of`, counted from one
 //! moment of the process, `node_epoch`): zones that ticked together woke together on a machine

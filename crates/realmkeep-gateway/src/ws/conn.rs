@@ -125,7 +125,7 @@ impl Conn {
 
     /// Queues a message encoded once for many connections (a chat line, an announcement: it
     /// may wait for the next view, unless `now`).
-    pub(super) fn send_shared(&mut self, msg: &EncodedMsg, now: bool) -> Result<(), End> {
+    fn send_shared(&mut self, msg: &EncodedMsg, now: bool) -> Result<(), End> {
         self.seq += 1;
         self.queue(ServerFrame::encode_with(self.seq, msg), !now, OutKind::Chat)
     }
