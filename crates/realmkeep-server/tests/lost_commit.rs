@@ -2,9 +2,9 @@
 //! the player must be told what the database did, not "nothing changed".
 //!
 //! How the cut is made: this test binary's private PostgreSQL waits for a synchronous standby that
-//! never comes, for this test's database only (every other commit is `local`). A COMMIT there is
-//! durable and then hangs; terminating its backend (as a lost connection does) lets it stand
-//! committed while the client only sees its connection die. Alone in its test binary, so no other
+//! never comes, for the sessions of one store only (every other commit is `local`). A COMMIT
+//! there is durable and then hangs; terminating its backend (as a lost connection does) lets it
+//! stand committed while the client only sees its connection die. Alone in its test binary, so no other
 //! test shares the server while it is set so.
 
 use realmkeep_domain::{Actor, CharacterId, Gold, QuestId};
@@ -32,22 +32,16 @@ async fn exec(s: &Store, sql: impl sqlx::SqlSafeStr) {
     sqlx::query(sql).execute(s.pool()).await.unwrap();
 }
 
-/// A store whose commits hang after they are durable, until their backend is terminated.
+/// A store whose commits hang after they are durable, until their backend is terminated. Only
+/// its own sessions wait for the standby (set at their start): a session the test's own store
+/// opens meanwhile commits as usual (set for the database, one opened after it hung for good).
 async fn hanging_commits(db: &TestDb) -> Store {
     let s = &db.store;
     exec(s, "ALTER SYSTEM SET synchronous_commit = 'local'").await;
     exec(s, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'").await;
     exec(s, "SELECT pg_reload_conf()").await;
-    exec(
-        s,
-        // The test database's name, made by the testkit.
-        sqlx::AssertSqlSafe(format!(
-            "ALTER DATABASE \"{}\" SET synchronous_commit = 'on'",
-            db.name
-        )),
-    )
-    .await;
-    Store::connect(&db.url, &StoreOptions::default())
+    let waiting = format!("{}?options=-c%20synchronous_commit%3Don", db.url);
+    Store::connect(&waiting, &StoreOptions::default())
         .await
         .unwrap()
 }
