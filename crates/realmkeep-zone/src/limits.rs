@@ -59,6 +59,10 @@ pub const VIEW_EVERY_TICKS: u64 = 2;
 pub const VIEW_CROWD_ENTITIES: usize = 48;
 /// Ticks between two views of a viewer in a crowd (5 Hz at 20 Hz).
 pub const VIEW_CROWD_EVERY_TICKS: u64 = 2 * VIEW_EVERY_TICKS;
+/// A host short of CPU stretches every viewer's pace (both of the above) by up to this factor
+/// (`Zone::set_view_stretch`): on a machine that cannot keep up, a start seen later is better than
+/// every command answered later. At the most, a crowd is told every 400 ms, others every 200 ms.
+pub const VIEW_STRETCH_MAX: u64 = 2;
 /// How far a player sees: entities within it are in view.
 pub const VIEW_RADIUS: f32 = 48.0;
 /// Entities one view holds at the most (the nearest); the rest are out of view.
@@ -71,7 +75,7 @@ pub const VIEW_NEAR_RADIUS: f32 = 24.0;
 pub const VIEW_FAR_EVERY: u64 = 3;
 /// How long the views remember which grid cells changed (ticks): a viewer that looked within it
 /// skips its view while nothing around it changed; one that looked longer ago looks again.
-pub const CELL_STAMPS_KEPT_TICKS: u64 = 4 * VIEW_EVERY_TICKS;
+pub const CELL_STAMPS_KEPT_TICKS: u64 = 2 * VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX;
 /// Clients extrapolate each entity from what they were told of it (where, and its velocity): a
 /// move is told when that belief is off by more than this (units), now or one view later (so a
 /// start, a turn and a stop are told at the view that sees them). A quarter of a unit is 40 ms
@@ -114,8 +118,15 @@ const _: () = assert!(
     "a client's belief stays well within a pickup's reach"
 );
 const _: () = assert!(
-    CELL_STAMPS_KEPT_TICKS > VIEW_CROWD_EVERY_TICKS && VIEW_CROWD_EVERY_TICKS >= VIEW_EVERY_TICKS,
-    "a viewer's stamps outlive the gap between its views, in a crowd too"
+    CELL_STAMPS_KEPT_TICKS > VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX
+        && VIEW_CROWD_EVERY_TICKS >= VIEW_EVERY_TICKS
+        && VIEW_STRETCH_MAX >= 1,
+    "a viewer's stamps outlive the gap between its views, in a crowd too, stretched too"
+);
+const _: () = assert!(
+    VIEW_STRETCH_MAX <= 2,
+    "the paces stretched by 1 or 2 nest (2, 4 and 8 ticks), so a pace stretched or eased never \
+     views a viewer twice within its old interval; a stretch of 3 would not"
 );
 const _: () = assert!(
     VIEW_CROWD_EVERY_TICKS.is_multiple_of(VIEW_EVERY_TICKS),

@@ -112,6 +112,7 @@ impl Zone {
         world.init_resource::<Spatial>();
         world.init_resource::<CellStamps>();
         world.init_resource::<ViewCounts>();
+        world.init_resource::<ViewPace>();
         world.init_resource::<TradeOffers>();
         world.init_resource::<Wars>();
         spawn_monsters(&mut world);
@@ -230,6 +231,18 @@ impl Zone {
     /// computed in a crowd.
     pub fn view_counts(&self) -> ViewCounts {
         *self.world.resource::<ViewCounts>()
+    }
+
+    /// Tells every viewer `stretch` times slower than its pace from the next tick on (clamped to
+    /// 1..=`VIEW_STRETCH_MAX`): the host's answer to a machine that cannot keep up.
+    pub fn set_view_stretch(&mut self, stretch: u64) {
+        let stretch = stretch.clamp(1, crate::limits::VIEW_STRETCH_MAX);
+        self.world.resource_mut::<ViewPace>().stretch = stretch;
+    }
+
+    /// How much slower than their pace the viewers are told now (1: at their pace).
+    pub fn view_stretch(&self) -> u64 {
+        self.world.resource::<ViewPace>().stretch
     }
 
     /// Requests sent and not answered yet.

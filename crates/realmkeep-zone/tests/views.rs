@@ -7,7 +7,7 @@ use realmkeep_domain::CharacterId;
 use realmkeep_zone::io::*;
 use realmkeep_zone::limits::{
     PLAYER_SPEED, VIEW_CROWD_ENTITIES, VIEW_CROWD_EVERY_TICKS, VIEW_DRIFT_MAX, VIEW_ENTITIES_MAX,
-    VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS,
+    VIEW_EVERY_TICKS, VIEW_FAR_EVERY, VIEW_NEAR_RADIUS, VIEW_RADIUS, VIEW_STRETCH_MAX,
 };
 use realmkeep_zone::Zone;
 
@@ -462,4 +462,56 @@ fn a_viewer_in_a_crowd_is_told_at_the_crowds_pace_and_one_among_few_at_the_full_
     }
     run(&mut crowd, 20 * 12);
     assert_eq!(looked_over(&mut crowd, ticks), ticks / VIEW_EVERY_TICKS);
+}
+
+#[test]
+fn a_stretched_pace_tells_every_viewer_that_much_slower_and_a_start_within_its_interval() {
+    let ticks = VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX * 20;
+    let mut few = crowd_around_1(VIEW_CROWD_ENTITIES as i64 - 2);
+    let mut crowd = crowd_around_1(VIEW_CROWD_ENTITIES as i64 + 4);
+    for z in [&mut few, &mut crowd] {
+        run(z, VIEW_CROWD_EVERY_TICKS);
+        z.set_view_stretch(VIEW_STRETCH_MAX);
+        assert_eq!(z.view_stretch(), VIEW_STRETCH_MAX);
+        // The viewer's turn moves with the pace: the first interval may be shorter.
+        run(z, VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX);
+    }
+    assert_eq!(
+        looked_over(&mut few, ticks),
+        ticks / (VIEW_EVERY_TICKS * VIEW_STRETCH_MAX)
+    );
+    assert_eq!(
+        looked_over(&mut crowd, ticks),
+        ticks / (VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX)
+    );
+
+    // A start in the crowd is told within the stretched interval, with its velocity.
+    let walker = crowd.player(CharacterId(10)).unwrap();
+    command(
+        &mut crowd,
+        10,
+        PlayerCommand::MoveTo {
+            x: walker.x + 8.0,
+            y: walker.y,
+        },
+    );
+    let told = views(
+        &run(&mut crowd, VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX + 1),
+        1,
+    );
+    let start = told
+        .iter()
+        .flat_map(|v| &v.moved)
+        .find(|m| m.net_id == walker.net_id)
+        .unwrap_or_else(|| panic!("the start told: {told:?}"));
+    assert!((start.vx - PLAYER_SPEED).abs() < 0.01, "{start:?}");
+
+    // Out of bounds is clamped; back to 1, the full pace again.
+    few.set_view_stretch(0);
+    assert_eq!(few.view_stretch(), 1);
+    few.set_view_stretch(u64::MAX);
+    assert_eq!(few.view_stretch(), VIEW_STRETCH_MAX);
+    few.set_view_stretch(1);
+    run(&mut few, VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX);
+    assert_eq!(looked_over(&mut few, ticks), ticks / VIEW_EVERY_TICKS);
 }

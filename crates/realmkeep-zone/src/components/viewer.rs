@@ -42,12 +42,13 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// Ticks between two of its views.
-    pub fn every_ticks(&self) -> u64 {
-        if self.crowded {
+    /// Ticks between two of its views, its pace `stretch`ed (`ViewPace`).
+    pub fn every_ticks(&self, stretch: u64) -> u64 {
+        let pace = if self.crowded {
             crate::limits::VIEW_CROWD_EVERY_TICKS
         } else {
             crate::limits::VIEW_EVERY_TICKS
-        }
+        };
+        pace * stretch.max(1)
     }
 }

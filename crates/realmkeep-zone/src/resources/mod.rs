@@ -19,6 +19,6 @@ pub use index::Index;
 pub use outbox::Outbox;
 pub use pending::Pending;
 pub use sight::{Near, Sight, Sighted};
-pub use spatial::{Cell, CellStamps, Spatial, ViewCounts};
+pub use spatial::{Cell, CellStamps, Spatial, ViewCounts, ViewPace};
 pub use trades::{TradeOffer as OpenOffer, TradeOffers};
 pub use wars::Wars;

@@ -137,6 +137,19 @@ impl CellStamps {
     }
 }
 
+/// How much slower than their own pace the viewers are told (1: at their pace, up to
+/// `VIEW_STRETCH_MAX`); set by the host when the machine cannot keep up (`Zone::set_view_stretch`).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewPace {
+    pub stretch: u64,
+}
+
+impl Default for ViewPace {
+    fn default() -> Self {
+        Self { stretch: 1 }
+    }
+}
+
 /// Views of watching players since the zone started: computed, and skipped because nothing
 /// around the viewer had changed; and of those computed, the views that found a crowd.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! What each watching player can see: every `VIEW_EVERY_TICKS` (spread over ticks by character
-//! id; every `VIEW_CROWD_EVERY_TICKS` for a viewer whose last view held a crowd), the entities
+//! id; every `VIEW_CROWD_EVERY_TICKS` for a viewer whose last view held a crowd; both stretched
+//! by `ViewPace` while the host is short of CPU), the entities
 //! within `VIEW_RADIUS` on the spatial grid (the nearest `VIEW_ENTITIES_MAX`), compared with
 //! what its client was told last, sent as one `PlayerEvent::View` of deltas when anything
 //! changed. Beyond `VIEW_NEAR_RADIUS` an entity's moves are told on every `VIEW_FAR_EVERY`th
@@ -39,6 +40,7 @@ use bevy_ecs::system::SystemParam;
 pub struct ViewBooks<'w, 's> {
     stamps: ResMut<'w, CellStamps>,
     counts: ResMut<'w, ViewCounts>,
+    pace: Res<'w, ViewPace>,
     sight: Local<'s, Sight>,
 }
 
@@ -68,6 +70,7 @@ pub fn send_views(
     // Since this system last ran (the last tick): moves, starts, stops and hit points, wherever
     // they changed.
     let (stamps, counts, sight) = (&mut *books.stamps, &mut *books.counts, &mut *books.sight);
+    let stretch = books.pace.stretch;
     for t in &changed {
         stamps.stamp_at(t.x, t.y, clock.tick);
     }
@@ -75,7 +78,7 @@ pub fn send_views(
     let at = Now::of(&clock);
     // Each viewer at its pace (a crowd's is slower), spread over the ticks by character id.
     let due = |p: &Player, v: &Viewer| {
-        let every = v.every_ticks();
+        let every = v.every_ticks(stretch);
         p.character.0.rem_euclid(every as i64) as u64 == clock.tick % every
     };
     // What this tick's views read: gathered cell by cell when a view first looks at the cell.
@@ -110,7 +113,7 @@ pub fn send_views(
         viewer.crowded = near.len() > VIEW_CROWD_ENTITIES;
         counts.crowded += viewer.crowded as u64;
         let now = near.iter().map(|n| (sight.record(n), n.distance));
-        let delta = compare(&mut viewer, now, at, visible_of);
+        let delta = compare(&mut viewer, now, at, stretch, visible_of);
         if !delta.is_empty() {
             outbox.tell(player.character, PlayerEvent::View(delta));
         }
@@ -197,11 +200,12 @@ fn compare<'a>(
     viewer: &mut Viewer,
     now: impl ExactSizeIterator<Item = (&'a Sighted, f32)>,
     at: Now,
+    stretch: u64,
     visible_of: impl Fn(Entity) -> Option<Visible>,
 ) -> ViewDelta {
     viewer.views = viewer.views.wrapping_add(1);
     let views = viewer.views;
-    let every = viewer.every_ticks();
+    let every = viewer.every_ticks(stretch);
     viewer.deferred = false;
     let mut in_view: Vec<(NetId, Told)> = Vec::with_capacity(now.len());
     let mut delta = ViewDelta::default();
