@@ -57,6 +57,7 @@ mod matchmaker;
 mod messages;
 mod metrics;
 mod outbox;
+mod pace;
 mod renewer;
 mod roster;
 mod serve;

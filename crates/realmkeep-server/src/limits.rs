@@ -10,6 +10,36 @@ pub const TICK: Duration = Duration::from_millis(50);
 /// the missed ticks are counted as skipped (a zone that cannot keep up must not spiral).
 pub const CATCH_UP_TICKS_MAX: u32 = 3;
 
+/// A zone's tick thread judges how long it waits for a core over windows of this many ticks
+/// (`pace.rs`): each tick's late wake-up plus its wall time beyond its CPU time, averaged.
+pub const VIEW_PACE_WINDOW_TICKS: u32 = 20;
+/// A window that waited this long per tick on average stretches the zone's views one step (up
+/// to `realmkeep_zone::limits::VIEW_STRETCH_MAX`): the machine is short of cores, and every
+/// thread's work (the gateway's answers too) is waiting about as long.
+pub const VIEW_PACE_BUSY_WAIT: Duration = Duration::from_micros(6_250);
+/// A window that waited less than this per tick is calm; `VIEW_PACE_CALM_WINDOWS` calm windows
+/// in a row step the views back one step. Between the two, the pace holds.
+pub const VIEW_PACE_CALM_WAIT: Duration = Duration::from_millis(2);
+pub const VIEW_PACE_CALM_WINDOWS: u32 = 5;
+/// A step back undone within this many windows doubles the calm windows the next step back
+/// takes, up to `VIEW_PACE_CALM_WINDOWS_MAX` (a load that fits only stretched does not swing the
+/// pace every few seconds); `VIEW_PACE_FORGET_WINDOWS` windows at the full pace make it
+/// `VIEW_PACE_CALM_WINDOWS` again.
+pub const VIEW_PACE_RELAPSE_WINDOWS: u32 = 10;
+pub const VIEW_PACE_CALM_WINDOWS_MAX: u32 = 60;
+pub const VIEW_PACE_FORGET_WINDOWS: u32 = 60;
+const _: () = assert!(
+    VIEW_PACE_WINDOW_TICKS >= 1
+        && VIEW_PACE_CALM_WAIT.as_nanos() < VIEW_PACE_BUSY_WAIT.as_nanos()
+        && VIEW_PACE_BUSY_WAIT.as_nanos() < TICK.as_nanos()
+        && VIEW_PACE_CALM_WINDOWS >= 1
+        && VIEW_PACE_CALM_WINDOWS <= VIEW_PACE_CALM_WINDOWS_MAX
+        && VIEW_PACE_RELAPSE_WINDOWS >= VIEW_PACE_CALM_WINDOWS
+        && VIEW_PACE_FORGET_WINDOWS > VIEW_PACE_RELAPSE_WINDOWS,
+    "the pace steps up on a clear wait, back on a clearly smaller one, and never swings faster \
+     than its windows"
+);
+
 /// Between two ticks the tick thread looks this often for commands and store answers, and
 /// applies them at once (`Zone::react`): a command's answer need not wait up to a whole tick.
 pub const REACT_EVERY: Duration = Duration::from_millis(4);

@@ -124,6 +124,9 @@ fn export_status(s: &ClusterStatus) {
         };
         gauge("realmkeep_zone_players", m.players);
         gauge("realmkeep_claims_renewal_failing", m.renewal_failing as u64);
+        gauge("realmkeep_zone_view_stretch", m.view_stretch);
+        ::metrics::gauge!("realmkeep_zone_tick_wait_seconds", "zone" => zone.clone())
+            .set(m.tick_wait_us as f64 / 1e6);
         gauge(
             "realmkeep_zone_last_tick_age_seconds",
             m.last_tick_age_ms.unwrap_or(u64::MAX / 1000) / 1000,
@@ -148,6 +151,7 @@ fn export_status(s: &ClusterStatus) {
         counter("realmkeep_zone_views_computed_total", m.views_computed);
         counter("realmkeep_zone_views_skipped_total", m.views_skipped);
         counter("realmkeep_zone_views_crowded_total", m.views_crowded);
+        counter("realmkeep_zone_ticks_stretched_total", m.ticks_stretched);
         counter("realmkeep_saves_total", m.saves_ok);
         counter("realmkeep_saves_failed_total", m.saves_failed);
         counter("realmkeep_save_retries_total", m.save_retries);

@@ -12,6 +12,10 @@
 //! moment of the process, `node_epoch`): zones that ticked together woke together on a machine
 //! with fewer cores than zones, and the last of them waited for the others' ticks before its
 //! own began; their players' views, handed to the gateway at once, queued behind each other too.
+//!
+//! Each tick's wait for a core (its late wake-up from the loop's sleep, and its wall time beyond
+//! its CPU time) goes to the zone's `ViewPacer`, which stretches the pace of its views while the
+//! machine is short of cores (`pace.rs`).
 
 use crate::limits::{
     CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, QUERIES_PER_TICK_MAX,
@@ -20,6 +24,7 @@ use crate::limits::{
 use crate::messages::{Control, Notice};
 use crate::metrics::{add, bump, Metrics};
 use crate::outbox::Outbox;
+use crate::pace::ViewPacer;
 use realmkeep_domain::{CharacterId, ZoneId};
 use realmkeep_zone::io::{
     Action, Denial, PlayerCommand, PlayerEvent, ReplyTo, ZoneInput, ZoneOutput,
@@ -49,6 +54,8 @@ pub(crate) trait Sim: Send + 'static {
     fn view_counts(&self) -> realmkeep_zone::ViewCounts {
         realmkeep_zone::ViewCounts::default()
     }
+    /// Tell the viewers this many times slower than their pace (`pace.rs`).
+    fn set_view_stretch(&mut self, _stretch: u64) {}
 }
 
 /// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), or `None` where the system refuses
@@ -77,6 +84,8 @@ pub(crate) struct TickLoop<Z: Sim> {
     outputs: Vec<ZoneOutput>,
     /// When within each `TICK` (from `node_epoch`) this zone ticks.
     phase: Duration,
+    /// The pace of the zone's views, from how long its ticks wait for a core.
+    pacer: ViewPacer,
 }
 
 /// The moment of the process the zones' phases are counted from.
@@ -139,12 +148,20 @@ impl<Z: Sim> TickLoop<Z> {
             held: VecDeque::new(),
             outputs: Vec::new(),
             phase: Duration::ZERO,
+            pacer: ViewPacer::default(),
         }
     }
 
     /// Ticks `phase` into each `TICK` counted from the node's epoch (`phase_of`).
     pub fn with_phase(mut self, phase: Duration) -> Self {
         self.phase = phase;
+        self
+    }
+
+    /// Paces the zone's views with `pacer` (tests: other thresholds).
+    #[cfg(test)]
+    pub fn with_pacer(mut self, pacer: ViewPacer) -> Self {
+        self.pacer = pacer;
         self
     }
 
@@ -156,21 +173,46 @@ impl<Z: Sim> TickLoop<Z> {
         // The first tick at once, the next ones in phase.
         let mut deadline = slot_just_past(epoch, self.phase, Instant::now());
         let mut behind = 0u32;
+        // Whether this tick follows the loop's sleep until its deadline (not so for the first
+        // one, nor after a late tick: its late start is that tick's overrun, counted already).
+        let mut slept = false;
         while !self.stop.is_cancelled() {
             let started = Instant::now();
             let cpu_started = thread_cpu_time();
             self.tick_once();
+            let wall = started.elapsed();
             let cpu = thread_cpu_time()
                 .zip(cpu_started)
                 .map(|(end, start)| end.saturating_sub(start));
-            self.metrics.record_tick(started.elapsed(), cpu);
+            self.metrics.record_tick(wall, cpu);
             bump(&c.ticks);
+            // Off a core: woken late from the sleep, and the tick's wall time beyond its CPU time
+            // (it never waits on I/O). Without a thread CPU clock, the late wake-ups alone.
+            let late = match slept {
+                true => started.saturating_duration_since(deadline),
+                false => Duration::ZERO,
+            };
+            let waited = late + cpu.map_or(Duration::ZERO, |cpu| wall.saturating_sub(cpu));
+            if self.pacer.stretch() > 1 {
+                bump(&c.ticks_stretched);
+            }
+            let changed = self.pacer.record(waited);
+            c.tick_wait_us
+                .store(self.pacer.last_mean().as_micros() as u64, Relaxed);
+            if let Some(stretch) = changed {
+                // From the next tick's views on.
+                self.zone.set_view_stretch(stretch);
+                // Release: whoever reads the new stretch reads the wait it was judged on too.
+                c.view_stretch
+                    .store(stretch, std::sync::atomic::Ordering::Release);
+            }
             let views = self.zone.view_counts();
             c.views_computed.store(views.computed, Relaxed);
             c.views_skipped.store(views.skipped, Relaxed);
             c.views_crowded.store(views.crowded, Relaxed);
             deadline += TICK;
             let now = Instant::now();
+            slept = now < deadline;
             if now < deadline {
                 behind = 0;
                 self.react_until(deadline);

@@ -33,6 +33,10 @@ struct FakeState {
     dropped: u64,
     /// When each step began.
     began: Vec<Instant>,
+    /// Only the first this many steps sleep their `step_delay` (None: all of them).
+    slow_steps: Option<u64>,
+    /// The views' stretches the loop set, in order.
+    stretches: Vec<u64>,
 }
 
 #[derive(Clone, Default)]
@@ -56,8 +60,14 @@ impl Sim for Fake {
         Ok(())
     }
     fn step(&mut self) {
-        self.st.lock().unwrap().began.push(Instant::now());
-        std::thread::sleep(self.step_delay);
+        let slow = {
+            let mut st = self.st.lock().unwrap();
+            st.began.push(Instant::now());
+            st.slow_steps.is_none_or(|n| st.steps < n)
+        };
+        if slow {
+            std::thread::sleep(self.step_delay);
+        }
         // Spins until the thread's own CPU clock moved by `step_work` (a busy machine may take
         // the core away meanwhile: that is wall time, not CPU time).
         let cpu = || crate::tick::thread_cpu_time().expect("the thread's CPU clock");
@@ -82,6 +92,9 @@ impl Sim for Fake {
     }
     fn dropped(&mut self, steps: u64) {
         self.st.lock().unwrap().dropped += steps;
+    }
+    fn set_view_stretch(&mut self, stretch: u64) {
+        self.st.lock().unwrap().stretches.push(stretch);
     }
 }
 
@@ -519,4 +532,58 @@ fn a_running_loop_ticks_at_once_then_at_its_phase() {
             "phase {phase:?}: after their slots by {late:?}"
         );
     }
+}
+
+#[test]
+fn a_zone_whose_ticks_wait_stretches_its_views_and_steps_back_once_calm() {
+    use crate::limits::{VIEW_PACE_CALM_WINDOWS, VIEW_PACE_WINDOW_TICKS};
+    use crate::pace::ViewPacer;
+    use realmkeep_zone::limits::VIEW_STRETCH_MAX;
+    // Waits far apart, so that a busy machine running the suite is calm by them: busy from 30 ms
+    // a tick, calm under 20. The first steps sleep 40 ms: wall time beyond their CPU time, as a
+    // tick waiting for a core.
+    let (busy_wait, calm_wait) = (Duration::from_millis(30), Duration::from_millis(20));
+    let busy = u64::from(VIEW_PACE_WINDOW_TICKS) * (VIEW_STRETCH_MAX + 1);
+    let fake = Fake {
+        step_delay: Duration::from_millis(40),
+        ..Fake::default()
+    };
+    fake.st.lock().unwrap().slow_steps = Some(busy);
+    let r = rig(4, fake);
+    let (st, metrics) = (r.fake.st.clone(), r.metrics.clone());
+    let tick = r
+        .tick
+        .with_pacer(ViewPacer::with_waits(busy_wait, calm_wait));
+    let stop = tick.stop.clone();
+    let t = std::thread::spawn(move || tick.run());
+    let c = &metrics.counters;
+    let stretch = || c.view_stretch.load(Ordering::Acquire).max(1);
+    let wait_for = |want: u64, within: Duration| {
+        let start = Instant::now();
+        while stretch() != want && start.elapsed() < within {
+            std::thread::sleep(TICK);
+        }
+        stretch()
+    };
+    // A step per busy window, up to the max; the wait it was judged on is served first.
+    assert_eq!(
+        wait_for(VIEW_STRETCH_MAX, TICK * busy as u32 * 4),
+        VIEW_STRETCH_MAX
+    );
+    assert!(c.tick_wait_us.load(Ordering::Relaxed) >= busy_wait.as_micros() as u64);
+    // Then calm: a step back after `VIEW_PACE_CALM_WINDOWS` calm windows each.
+    let calm = TICK * (VIEW_PACE_WINDOW_TICKS * VIEW_PACE_CALM_WINDOWS) * VIEW_STRETCH_MAX as u32;
+    assert_eq!(wait_for(1, calm * 4), 1);
+    stop.cancel();
+    t.join().unwrap();
+    let st = st.lock().unwrap();
+    let ups = (2..=VIEW_STRETCH_MAX).collect::<Vec<_>>();
+    let backs = (1..VIEW_STRETCH_MAX).rev().collect::<Vec<_>>();
+    assert_eq!(st.stretches, [ups, backs].concat());
+    let stretched = c.ticks_stretched.load(Ordering::Relaxed);
+    assert!(
+        stretched >= u64::from(VIEW_PACE_WINDOW_TICKS * VIEW_PACE_CALM_WINDOWS),
+        "{stretched} ticks stretched"
+    );
+    assert!(c.tick_wait_us.load(Ordering::Relaxed) < calm_wait.as_micros() as u64);
 }

@@ -1,5 +1,5 @@
 //! The one place the host calls the zone crate's `Zone` API (`new`, `push_input`, `tick`,
-//! `react`, `drain_outputs`, `steps_dropped`, `view_counts`).
+//! `react`, `drain_outputs`, `steps_dropped`, `view_counts`, `set_view_stretch`).
 
 use crate::config::HostConfig;
 use crate::limits::TICK;
@@ -37,6 +37,10 @@ impl Sim for Zone {
 
     fn view_counts(&self) -> realmkeep_zone::ViewCounts {
         Zone::view_counts(self)
+    }
+
+    fn set_view_stretch(&mut self, stretch: u64) {
+        Zone::set_view_stretch(self, stretch);
     }
 }
 

@@ -1,0 +1,224 @@
+//! How fast a zone tells its players what they see, from how long its tick thread waits for a
+//! core.
+//!
+//! On a machine short of CPU every thread waits in the run queue: the zone's tick and the
+//! gateway's answers alike. Views are most of what a node sends (at 5,000 active players, 3.0 of
+//! 3.5 KB/s down, about half the frames), and the one part of its work that can come less often
+//! without breaking a promise: a start or a stop seen 200 ms later, against every command
+//! answered later. So a zone that waits stretches its views' pace (`Zone::set_view_stretch`), one
+//! step per busy window, and steps back after calm windows in a row.
+//!
+//! The signal is the tick thread's own: each tick's late wake-up from the loop's sleep plus its
+//! wall time beyond its CPU time (the tick never waits on I/O, so that is waiting for a core;
+//! where the thread's CPU clock cannot be read, the late wake-ups alone), averaged over
+//! `VIEW_PACE_WINDOW_TICKS` ticks. Steps up are at once; steps back take `VIEW_PACE_CALM_WINDOWS`
+//! calm windows in a row, twice as many each time a step back is soon undone (up to
+//! `VIEW_PACE_CALM_WINDOWS_MAX`, and back to the first after `VIEW_PACE_FORGET_WINDOWS` windows
+//! at the full pace), so a load that fits only stretched does not swing the pace.
+
+use crate::limits::{
+    VIEW_PACE_BUSY_WAIT, VIEW_PACE_CALM_WAIT, VIEW_PACE_CALM_WINDOWS, VIEW_PACE_CALM_WINDOWS_MAX,
+    VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_RELAPSE_WINDOWS, VIEW_PACE_WINDOW_TICKS,
+};
+use realmkeep_zone::limits::VIEW_STRETCH_MAX;
+use std::time::Duration;
+
+#[derive(Debug)]
+pub(crate) struct ViewPacer {
+    /// A window's mean wait per tick from which it is busy, and under which it is calm.
+    busy: Duration,
+    calm_below: Duration,
+    /// What the ticks of this window waited, and how many they are.
+    waited: Duration,
+    ticks: u32,
+    stretch: u64,
+    /// Calm windows in a row at this stretch.
+    calm: u32,
+    /// Calm windows in a row a step back takes now.
+    calm_needed: u32,
+    /// Windows since the last step back (`None`: none yet).
+    since_back: Option<u32>,
+    /// The mean wait per tick of the last full window.
+    last_mean: Duration,
+}
+
+impl Default for ViewPacer {
+    fn default() -> Self {
+        Self::with_waits(VIEW_PACE_BUSY_WAIT, VIEW_PACE_CALM_WAIT)
+    }
+}
+
+impl ViewPacer {
+    /// A pacer whose windows are busy from a mean wait of `busy` per tick and calm below
+    /// `calm_below` (the defaults are `VIEW_PACE_BUSY_WAIT` and `VIEW_PACE_CALM_WAIT`).
+    pub fn with_waits(busy: Duration, calm_below: Duration) -> Self {
+        Self {
+            busy,
+            calm_below: calm_below.min(busy),
+            waited: Duration::ZERO,
+            ticks: 0,
+            stretch: 1,
+            calm: 0,
+            calm_needed: VIEW_PACE_CALM_WINDOWS,
+            since_back: None,
+            last_mean: Duration::ZERO,
+        }
+    }
+
+    /// The stretch of the views now (1: their own pace).
+    pub fn stretch(&self) -> u64 {
+        self.stretch
+    }
+
+    /// The mean wait per tick of the last full window.
+    pub fn last_mean(&self) -> Duration {
+        self.last_mean
+    }
+
+    /// One tick waited `waited`; the new stretch when this tick closed a window that changes it.
+    pub fn record(&mut self, waited: Duration) -> Option<u64> {
+        self.waited = self.waited.saturating_add(waited);
+        self.ticks += 1;
+        if self.ticks < VIEW_PACE_WINDOW_TICKS {
+            return None;
+        }
+        let mean = self.waited / self.ticks;
+        (self.waited, self.ticks, self.last_mean) = (Duration::ZERO, 0, mean);
+        self.since_back = self.since_back.map(|w| w.saturating_add(1));
+        if self.stretch == 1
+            && self
+                .since_back
+                .is_some_and(|w| w >= VIEW_PACE_FORGET_WINDOWS)
+        {
+            (self.calm_needed, self.since_back) = (VIEW_PACE_CALM_WINDOWS, None);
+        }
+        if mean >= self.busy {
+            self.calm = 0;
+            if self.stretch >= VIEW_STRETCH_MAX {
+                return None;
+            }
+            if self
+                .since_back
+                .is_some_and(|w| w <= VIEW_PACE_RELAPSE_WINDOWS)
+            {
+                self.calm_needed = (self.calm_needed * 2).min(VIEW_PACE_CALM_WINDOWS_MAX);
+            }
+            self.stretch += 1;
+            return Some(self.stretch);
+        }
+        if mean >= self.calm_below || self.stretch == 1 {
+            self.calm = 0;
+            return None;
+        }
+        self.calm += 1;
+        if self.calm < self.calm_needed {
+            return None;
+        }
+        (self.stretch, self.calm, self.since_back) = (self.stretch - 1, 0, Some(0));
+        Some(self.stretch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUSY: Duration = VIEW_PACE_BUSY_WAIT;
+    const CALM: Duration = Duration::ZERO;
+    const BETWEEN: Duration = VIEW_PACE_CALM_WAIT;
+
+    /// `windows` windows of ticks that each waited `waited`; the stretches it changed to.
+    fn windows(p: &mut ViewPacer, waited: Duration, windows: u32) -> Vec<u64> {
+        (0..windows * VIEW_PACE_WINDOW_TICKS)
+            .filter_map(|_| p.record(waited))
+            .collect()
+    }
+
+    #[test]
+    fn busy_windows_stretch_one_step_each_up_to_the_max_and_calm_ones_step_back() {
+        let mut p = ViewPacer::default();
+        assert_eq!(windows(&mut p, CALM, 3), Vec::<u64>::new());
+        let ups: Vec<u64> = (2..=VIEW_STRETCH_MAX).collect();
+        assert_eq!(windows(&mut p, BUSY, VIEW_STRETCH_MAX as u32 + 2), ups);
+        assert_eq!((p.stretch(), p.last_mean()), (VIEW_STRETCH_MAX, BUSY));
+        // Calm, but one window short of a step back, then a window in between: it holds.
+        assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert!(windows(&mut p, BETWEEN, 1).is_empty());
+        assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert_eq!(windows(&mut p, CALM, 1), vec![VIEW_STRETCH_MAX - 1]);
+    }
+
+    #[test]
+    fn a_window_is_judged_by_its_mean_wait() {
+        let mut p = ViewPacer::default();
+        // One tick in a window waits a whole window's worth of busy waits: busy on average.
+        let mut got = None;
+        for i in 0..VIEW_PACE_WINDOW_TICKS {
+            let waited = if i == 0 {
+                BUSY * VIEW_PACE_WINDOW_TICKS
+            } else {
+                CALM
+            };
+            got = got.or(p.record(waited));
+        }
+        assert_eq!(got, Some(2));
+        // A tick short of a window judges nothing yet.
+        for _ in 1..VIEW_PACE_WINDOW_TICKS {
+            assert_eq!(p.record(BUSY * 100), None);
+        }
+    }
+
+    #[test]
+    fn a_step_back_soon_undone_doubles_the_calm_the_next_one_takes_up_to_its_max() {
+        let mut p = ViewPacer::default();
+        let mut needed = VIEW_PACE_CALM_WINDOWS;
+        for _ in 0..8 {
+            assert_eq!(windows(&mut p, BUSY, 1), vec![2]);
+            // `needed - 1` calm windows hold it; the next steps back.
+            assert!(windows(&mut p, CALM, needed - 1).is_empty());
+            assert_eq!(windows(&mut p, CALM, 1), vec![1]);
+            needed = (needed * 2).min(VIEW_PACE_CALM_WINDOWS_MAX);
+        }
+        assert_eq!(needed, VIEW_PACE_CALM_WINDOWS_MAX);
+        // A long time at the full pace forgets the relapses, calm or not.
+        windows(&mut p, BETWEEN, VIEW_PACE_FORGET_WINDOWS);
+        assert_eq!(windows(&mut p, BUSY, 1), vec![2]);
+        assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert_eq!(windows(&mut p, CALM, 1), vec![1]);
+    }
+
+    #[test]
+    fn a_step_back_undone_after_the_relapse_windows_is_not_a_relapse() {
+        let mut p = ViewPacer::default();
+        assert_eq!(windows(&mut p, BUSY, 1), vec![2]);
+        assert_eq!(
+            windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS).last(),
+            Some(&1)
+        );
+        // Busy again in the window after the relapse windows: the same calm steps back.
+        windows(&mut p, BETWEEN, VIEW_PACE_RELAPSE_WINDOWS);
+        assert_eq!(windows(&mut p, BUSY, 1), vec![2]);
+        assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert_eq!(windows(&mut p, CALM, 1), vec![1]);
+        // Busy in the last of the relapse windows: twice the calm.
+        windows(&mut p, BETWEEN, VIEW_PACE_RELAPSE_WINDOWS - 1);
+        assert_eq!(windows(&mut p, BUSY, 1), vec![2]);
+        assert!(windows(&mut p, CALM, 2 * VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert_eq!(windows(&mut p, CALM, 1), vec![1]);
+    }
+
+    #[test]
+    fn its_waits_can_be_set_and_calm_is_never_above_busy() {
+        let mut p = ViewPacer::with_waits(Duration::from_millis(30), Duration::from_millis(20));
+        assert!(windows(&mut p, Duration::from_millis(29), 3).is_empty());
+        assert_eq!(windows(&mut p, Duration::from_millis(30), 1), vec![2]);
+        assert!(windows(&mut p, Duration::from_millis(20), 10).is_empty());
+        let calm = windows(&mut p, Duration::from_millis(19), VIEW_PACE_CALM_WINDOWS);
+        assert_eq!(calm, vec![1]);
+        let p = ViewPacer::with_waits(Duration::from_millis(5), Duration::from_millis(9));
+        assert_eq!(
+            (p.busy, p.calm_below),
+            (Duration::from_millis(5), Duration::from_millis(5))
+        );
+    }
+}
