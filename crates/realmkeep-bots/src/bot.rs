@@ -26,15 +26,19 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 /// Commands of one bot waiting for their answer at the most (the gateway allows 32).
 const IN_FLIGHT_MAX: usize = 16;
 /// Reading the view after a `Stop` was answered, before the position counts: the zone tells a
-/// player's view every `VIEW_EVERY_TICKS` ticks (`VIEW_CROWD_EVERY_TICKS` in a crowd), so two
-/// views' time sees the last step told.
-const STAND_SETTLE: Duration = Duration::from_millis(450);
+/// player's view every `VIEW_EVERY_TICKS` ticks (`VIEW_CROWD_EVERY_TICKS` in a crowd, up to
+/// `VIEW_STRETCH_MAX` times slower on a node short of CPU), so two views' time sees the last
+/// step told.
+const STAND_SETTLE: Duration = Duration::from_millis(850);
 /// Longest wait for the `Stop` to be answered at the end (then no position is kept).
 const STAND_WAIT: Duration = Duration::from_secs(5);
 /// A zone's tick at its default 20 Hz.
 const TICK_MS: u64 = 50;
 const _: () = assert!(
-    STAND_SETTLE.as_millis() as u64 >= 2 * realmkeep_zone::limits::VIEW_CROWD_EVERY_TICKS * TICK_MS
+    STAND_SETTLE.as_millis() as u64
+        >= 2 * realmkeep_zone::limits::VIEW_CROWD_EVERY_TICKS
+            * realmkeep_zone::limits::VIEW_STRETCH_MAX
+            * TICK_MS
         && STAND_WAIT.as_millis() > STAND_SETTLE.as_millis()
 );
 

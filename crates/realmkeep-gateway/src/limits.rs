@@ -63,7 +63,8 @@ pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
 /// `VIEW_CROWD_EVERY_TICKS` (200 ms), so a player in a busy spot hears the chat in the view's
 /// system call, with a tick's lateness to spare (lines many players hear wait for the
 /// connection's next wake-up first: `BROADCAST_ROUND_EVERY`).
-/// (At 100 ms, a crowd's chat lines were mostly flushed alone: a system call each.)
+/// (At 100 ms, a crowd's chat lines were mostly flushed alone: a system call each. A node short
+/// of CPU stretches its views' pace, a crowd's to 400 ms: its chat then goes out at this bound.)
 pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(250);
 /// Chat lines and announcements held for one connection until its next wake-up (`broadcast.rs`);
 /// more are dropped and counted, as chat is best effort (the control queue's bound, which they used

@@ -483,6 +483,23 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
         assert!(s.samples.iter().any(|x| x.metric == counted), "{counted}");
     }
     assert_eq!(total(&s, "realmkeep_zone_views_crowded_total", &[]), 0.0);
+    // The views' pace of each zone, served from the start: 1 (or, on a machine short of CPU
+    // while the suite runs, up to the max), the ticks run stretched, the wait it is judged on.
+    for zone in ["1", "2"] {
+        let stretch = total(&s, "realmkeep_zone_view_stretch", &[("zone", zone)]);
+        let max = realmkeep_zone::limits::VIEW_STRETCH_MAX as f64;
+        assert!((1.0..=max).contains(&stretch), "zone {zone}: {stretch}");
+        for served in [
+            "realmkeep_zone_ticks_stretched_total",
+            "realmkeep_zone_tick_wait_seconds",
+        ] {
+            let of_zone = s
+                .samples
+                .iter()
+                .any(|x| x.metric == served && x.labels.get("zone") == Some(zone));
+            assert!(of_zone, "{served} of zone {zone}");
+        }
+    }
     assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
     // Served before the first drop (a dashboard's rate of it is 0, not absent).
     assert!(s

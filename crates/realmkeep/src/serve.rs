@@ -347,6 +347,9 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                     "views_computed": m.views_computed,
                     "views_skipped": m.views_skipped,
                     "views_crowded": m.views_crowded,
+                    "view_stretch": m.view_stretch,
+                    "ticks_stretched": m.ticks_stretched,
+                    "tick_wait_us": m.tick_wait_us,
                 })
             })
             .collect();

@@ -460,6 +460,16 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         views_crowded: (all_zones(&node_stats, "views_crowded")
             - all_zones(&node_stats0, "views_crowded"))
         .max(0.0) as u64,
+        ticks: all_zones(&node_stats, "ticks").max(0.0) as u64,
+        ticks_stretched: (all_zones(&node_stats, "ticks_stretched")
+            - all_zones(&node_stats0, "ticks_stretched"))
+        .max(0.0) as u64,
+        tick_wait_max_us: node_stats["zones"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|z| z["tick_wait_us"].as_f64().unwrap_or(0.0))
+            .fold(0.0, f64::max),
         frames_up: f(&w, "frames_up") as u64,
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,

@@ -54,6 +54,11 @@ pub(super) struct Measured {
     /// (the viewer's next view comes at the crowd's pace).
     pub(super) views_computed: u64,
     pub(super) views_crowded: u64,
+    /// Over the window, the zones' ticks and those run with the views' pace stretched (the node
+    /// short of CPU); and the longest mean wait for a core per tick any zone judged last.
+    pub(super) ticks: u64,
+    pub(super) ticks_stretched: u64,
+    pub(super) tick_wait_max_us: f64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
     pub(super) frames_down: u64,
@@ -103,6 +108,9 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "views_per_player_s", m.per_player_s(m.views_computed));
     let crowded = m.views_crowded as f64 / m.views_computed.max(1) as f64;
     fig(r, "views_crowded_share", crowded);
+    let stretched = m.ticks_stretched as f64 / m.ticks.max(1) as f64;
+    fig(r, "views_stretched_share", stretched);
+    fig(r, "tick_wait_ms", m.tick_wait_max_us / 1_000.0);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
     fig(r, "tick_p99_ms", m.tick_p99_ms);
     fig(r, "tick_max_ms", m.tick_max_ms);
