@@ -213,7 +213,7 @@ impl<Z: Sim> TickLoop<Z> {
             deadline += TICK;
             let now = Instant::now();
             slept = now < deadline;
-            if now < deadline {
+            if slept {
                 behind = 0;
                 self.react_until(deadline);
             } else {
