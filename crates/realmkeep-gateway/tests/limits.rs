@@ -500,6 +500,14 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
             assert!(of_zone, "{served} of zone {zone}");
         }
     }
+    // The node's runtime lag (its probe's mean lateness), which paces the views with the ticks'
+    // own wait: served, and a lateness, not a stuck runtime's.
+    assert!(s
+        .samples
+        .iter()
+        .any(|x| x.metric == "realmkeep_node_runtime_lag_seconds"));
+    let lag = total(&s, "realmkeep_node_runtime_lag_seconds", &[]);
+    assert!((0.0..5.0).contains(&lag), "runtime lag {lag} s");
     assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
     // Served before the first drop (a dashboard's rate of it is 0, not absent).
     assert!(s

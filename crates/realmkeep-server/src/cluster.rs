@@ -64,6 +64,9 @@ pub struct ClusterStatus {
     pub redis_up: bool,
     /// The node's periodic jobs (expiry, log partitions).
     pub jobs: JobMetrics,
+    /// How late the node's async runtime runs what is ready (`lag.rs`), microseconds: the mean
+    /// of the probe's last window.
+    pub runtime_lag_us: u64,
 }
 
 struct Inner {
@@ -80,6 +83,8 @@ struct Inner {
     wars_changed: Arc<tokio::sync::Notify>,
     /// Pops the queues this node serves (`crate::matchmaker`).
     matchmaker: Mutex<Option<JoinHandle<()>>>,
+    /// Measures the runtime's lag into `backends.lag` (`crate::lag`).
+    lag_probe: Mutex<Option<JoinHandle<()>>>,
     job_counters: Arc<JobCounters>,
     /// Held while this process runs: no other process of this node name is alive.
     node_lock: tokio::sync::Mutex<Option<NodeLock>>,
@@ -143,7 +148,12 @@ impl Cluster {
             store,
             cache,
             health: StoreHealth::new(),
+            lag: crate::lag::RuntimeLag::default(),
         };
+        // Before the zones, which read it: stopped with the node's other tasks.
+        let cancel = CancellationToken::new();
+        let lag_probe = crate::lag::start(backends.lag.clone(), cancel.clone())
+            .map_err(|e| HostError::Start(format!("starting the runtime lag probe: {e}")))?;
         let (tx, rx) = mpsc::channel(TRANSFER_QUEUE_MAX);
         let mut hosts = BTreeMap::new();
         for zone in &config.zones {
@@ -164,12 +174,12 @@ impl Cluster {
                 Err(e) => {
                     // Nothing has joined yet: stopping the zones already started is quick.
                     futures::future::join_all(hosts.values().map(|h| h.shutdown())).await;
+                    cancel.cancel();
                     return Err(e);
                 }
             }
         }
         drop(tx);
-        let cancel = CancellationToken::new();
         let router = tokio::spawn(route_transfers(hosts.clone(), rx, cancel.clone()));
         let job_counters = Arc::new(JobCounters::default());
         let jobs = tokio::spawn(crate::jobs::run(Arc::new(JobsCtx {
@@ -204,6 +214,7 @@ impl Cluster {
                 wars: Mutex::new(Some(wars)),
                 wars_changed,
                 matchmaker: Mutex::new(Some(matchmaker)),
+                lag_probe: Mutex::new(Some(lag_probe)),
                 job_counters,
                 node_lock: tokio::sync::Mutex::new(node_lock),
                 cancel,
@@ -250,6 +261,11 @@ impl Cluster {
 
     pub fn cache(&self) -> &Cache {
         &self.inner.backends.cache
+    }
+
+    /// How late the node's async runtime runs what is ready now (`ClusterStatus::runtime_lag_us`).
+    pub fn runtime_lag(&self) -> Duration {
+        self.inner.backends.lag.mean()
     }
 
     /// Whether the node believes PostgreSQL reachable (`StoreHealth::is_up`): not found away by
@@ -351,6 +367,7 @@ impl Cluster {
             postgres_up,
             redis_up: inner.backends.cache.health().is_up(),
             jobs: inner.job_counters.snapshot(),
+            runtime_lag_us: inner.backends.lag.mean().as_micros() as u64,
         }
     }
 
@@ -395,6 +412,14 @@ impl Cluster {
             .take();
         if let Some(m) = matchmaker {
             let _ = m.await;
+        }
+        let lag_probe = inner
+            .lag_probe
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(p) = lag_probe {
+            let _ = p.await;
         }
         inner.backends.cache.close().await;
         // Only once every zone is done: a successor must not free claims still being saved.

@@ -51,6 +51,7 @@ mod friends;
 mod health;
 mod host;
 mod jobs;
+mod lag;
 pub mod limits;
 mod log_worker;
 mod matchmaker;

@@ -28,6 +28,17 @@ pub const VIEW_PACE_CALM_WINDOWS: u32 = 5;
 pub const VIEW_PACE_RELAPSE_WINDOWS: u32 = 10;
 pub const VIEW_PACE_CALM_WINDOWS_MAX: u32 = 60;
 pub const VIEW_PACE_FORGET_WINDOWS: u32 = 60;
+/// The node's runtime lag (`lag.rs`) from which a window is busy too, and under which it may be
+/// calm: a node whose tick threads find a core may still run its connections late, and each
+/// command's answer passes through the runtime at least twice (its read, its write).
+pub const VIEW_PACE_LAG_BUSY: Duration = Duration::from_millis(10);
+pub const VIEW_PACE_LAG_CALM: Duration = Duration::from_millis(3);
+/// The runtime lag probe's thread sends its time to the probe's task this often (`lag.rs`).
+pub const RUNTIME_LAG_PROBE_EVERY: Duration = Duration::from_millis(10);
+/// Its messages not yet read; when the task is that far behind, the thread skips its sends.
+pub const RUNTIME_LAG_PROBES_IN_FLIGHT_MAX: usize = 4;
+/// It publishes the mean lateness of its probes once per this window.
+pub const RUNTIME_LAG_WINDOW: Duration = Duration::from_millis(500);
 const _: () = assert!(
     VIEW_PACE_WINDOW_TICKS >= 1
         && VIEW_PACE_CALM_WAIT.as_nanos() < VIEW_PACE_BUSY_WAIT.as_nanos()
@@ -38,6 +49,14 @@ const _: () = assert!(
         && VIEW_PACE_FORGET_WINDOWS > VIEW_PACE_RELAPSE_WINDOWS,
     "the pace steps up on a clear wait, back on a clearly smaller one, and never swings faster \
      than its windows"
+);
+const _: () = assert!(
+    VIEW_PACE_LAG_CALM.as_nanos() < VIEW_PACE_LAG_BUSY.as_nanos()
+        && RUNTIME_LAG_PROBES_IN_FLIGHT_MAX >= 1
+        && RUNTIME_LAG_PROBE_EVERY.as_nanos() * 10 <= RUNTIME_LAG_WINDOW.as_nanos()
+        && RUNTIME_LAG_WINDOW.as_nanos() <= TICK.as_nanos() * VIEW_PACE_WINDOW_TICKS as u128,
+    "the lag is judged like the wait: calm clearly under busy, from ten probes or more, and \
+     published at least once per pace window"
 );
 
 /// Between two ticks the tick thread looks this often for commands and store answers, and

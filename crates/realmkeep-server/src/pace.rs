@@ -15,10 +15,17 @@
 //! calm windows in a row, twice as many each time a step back is soon undone (up to
 //! `VIEW_PACE_CALM_WINDOWS_MAX`, and back to the first after `VIEW_PACE_FORGET_WINDOWS` windows
 //! at the full pace), so a load that fits only stretched does not swing the pace.
+//!
+//! The node's runtime lag (`lag.rs`) is the second signal: the tick threads are few and
+//! scheduled by the kernel, the connections many and queued in the runtime, so a node can
+//! answer its players late while its zones tick on time. A window closing while the runtime lags
+//! by `VIEW_PACE_LAG_BUSY` is busy too, and one is calm only while it lags less than
+//! `VIEW_PACE_LAG_CALM`.
 
 use crate::limits::{
     VIEW_PACE_BUSY_WAIT, VIEW_PACE_CALM_WAIT, VIEW_PACE_CALM_WINDOWS, VIEW_PACE_CALM_WINDOWS_MAX,
-    VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_RELAPSE_WINDOWS, VIEW_PACE_WINDOW_TICKS,
+    VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_LAG_BUSY, VIEW_PACE_LAG_CALM, VIEW_PACE_RELAPSE_WINDOWS,
+    VIEW_PACE_WINDOW_TICKS,
 };
 use realmkeep_zone::limits::VIEW_STRETCH_MAX;
 use std::time::Duration;
@@ -28,6 +35,9 @@ pub(crate) struct ViewPacer {
     /// A window's mean wait per tick from which it is busy, and under which it is calm.
     busy: Duration,
     calm_below: Duration,
+    /// The same for the node's runtime lag at a window's close.
+    lag_busy: Duration,
+    lag_calm_below: Duration,
     /// What the ticks of this window waited, and how many they are.
     waited: Duration,
     ticks: u32,
@@ -55,6 +65,8 @@ impl ViewPacer {
         Self {
             busy,
             calm_below: calm_below.min(busy),
+            lag_busy: VIEW_PACE_LAG_BUSY,
+            lag_calm_below: VIEW_PACE_LAG_CALM,
             waited: Duration::ZERO,
             ticks: 0,
             stretch: 1,
@@ -75,8 +87,9 @@ impl ViewPacer {
         self.last_mean
     }
 
-    /// One tick waited `waited`; the new stretch when this tick closed a window that changes it.
-    pub fn record(&mut self, waited: Duration) -> Option<u64> {
+    /// One tick waited `waited`, and the node's runtime lags by `lag` now; the new stretch when
+    /// this tick closed a window that changes it.
+    pub fn record(&mut self, waited: Duration, lag: Duration) -> Option<u64> {
         self.waited = self.waited.saturating_add(waited);
         self.ticks += 1;
         if self.ticks < VIEW_PACE_WINDOW_TICKS {
@@ -92,7 +105,7 @@ impl ViewPacer {
         {
             (self.calm_needed, self.since_back) = (VIEW_PACE_CALM_WINDOWS, None);
         }
-        if mean >= self.busy {
+        if mean >= self.busy || lag >= self.lag_busy {
             self.calm = 0;
             if self.stretch >= VIEW_STRETCH_MAX {
                 return None;
@@ -106,7 +119,7 @@ impl ViewPacer {
             self.stretch += 1;
             return Some(self.stretch);
         }
-        if mean >= self.calm_below || self.stretch == 1 {
+        if mean >= self.calm_below || lag >= self.lag_calm_below || self.stretch == 1 {
             self.calm = 0;
             return None;
         }
@@ -126,11 +139,18 @@ mod tests {
     const BUSY: Duration = VIEW_PACE_BUSY_WAIT;
     const CALM: Duration = Duration::ZERO;
     const BETWEEN: Duration = VIEW_PACE_CALM_WAIT;
+    const NO_LAG: Duration = Duration::ZERO;
 
-    /// `windows` windows of ticks that each waited `waited`; the stretches it changed to.
+    /// `windows` windows of ticks that each waited `waited`, the runtime not lagging; the
+    /// stretches it changed to.
     fn windows(p: &mut ViewPacer, waited: Duration, windows: u32) -> Vec<u64> {
+        lagging(p, waited, NO_LAG, windows)
+    }
+
+    /// The same with the runtime lagging by `lag`.
+    fn lagging(p: &mut ViewPacer, waited: Duration, lag: Duration, windows: u32) -> Vec<u64> {
         (0..windows * VIEW_PACE_WINDOW_TICKS)
-            .filter_map(|_| p.record(waited))
+            .filter_map(|_| p.record(waited, lag))
             .collect()
     }
 
@@ -159,12 +179,12 @@ mod tests {
             } else {
                 CALM
             };
-            got = got.or(p.record(waited));
+            got = got.or(p.record(waited, NO_LAG));
         }
         assert_eq!(got, Some(2));
         // A tick short of a window judges nothing yet.
         for _ in 1..VIEW_PACE_WINDOW_TICKS {
-            assert_eq!(p.record(BUSY * 100), None);
+            assert_eq!(p.record(BUSY * 100, NO_LAG), None);
         }
     }
 
@@ -220,5 +240,28 @@ mod tests {
             (p.busy, p.calm_below),
             (Duration::from_millis(5), Duration::from_millis(5))
         );
+    }
+
+    #[test]
+    fn a_lagging_runtime_stretches_like_a_waiting_tick_and_holds_the_step_back() {
+        let mut p = ViewPacer::default();
+        let lag = VIEW_PACE_LAG_BUSY;
+        let under = VIEW_PACE_LAG_BUSY - Duration::from_micros(1);
+        assert!(
+            lagging(&mut p, CALM, under, 3).is_empty(),
+            "under busy holds"
+        );
+        assert_eq!(
+            lagging(&mut p, CALM, lag, 1),
+            vec![2],
+            "ticks on time, runtime late"
+        );
+        // The ticks calm, the runtime not yet: no step back however long.
+        let between = VIEW_PACE_LAG_CALM;
+        assert!(lagging(&mut p, CALM, between, VIEW_PACE_CALM_WINDOWS * 3).is_empty());
+        // Both calm: the usual calm windows step back.
+        let calm = VIEW_PACE_LAG_CALM - Duration::from_micros(1);
+        assert!(lagging(&mut p, CALM, calm, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert_eq!(lagging(&mut p, CALM, calm, 1), vec![1]);
     }
 }

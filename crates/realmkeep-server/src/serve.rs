@@ -32,7 +32,8 @@ pub async fn serve(
                 }
                 tracing::info!(
                     node = %s.node, players = s.players, saves_per_s = s.saves_per_s,
-                    postgres_up = s.postgres_up, redis_up = s.redis_up, "node status"
+                    postgres_up = s.postgres_up, redis_up = s.redis_up,
+                    runtime_lag_us = s.runtime_lag_us, "node status"
                 );
             }
         })

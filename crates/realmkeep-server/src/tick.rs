@@ -15,8 +15,10 @@
 //!
 //! Each tick's wait for a core (its late wake-up from the loop's sleep, and its wall time beyond
 //! its CPU time) goes to the zone's `ViewPacer`, which stretches the pace of its views while the
-//! machine is short of cores (`pace.rs`).
+//! machine is short of cores (`pace.rs`), with the node's runtime lag (`lag.rs`): a machine
+//! short of cores for the connections the tick threads do not see.
 
+use crate::lag::RuntimeLag;
 use crate::limits::{
     CATCH_UP_TICKS_MAX, COMMANDS_PER_TICK_MAX, CONTROL_INPUTS_PER_TICK_MAX, QUERIES_PER_TICK_MAX,
     REACT_EVERY, REACT_MARGIN, TICK,
@@ -84,8 +86,10 @@ pub(crate) struct TickLoop<Z: Sim> {
     outputs: Vec<ZoneOutput>,
     /// When within each `TICK` (from `node_epoch`) this zone ticks.
     phase: Duration,
-    /// The pace of the zone's views, from how long its ticks wait for a core.
+    /// The pace of the zone's views, from how long its ticks wait for a core and how late the
+    /// node's runtime is.
     pacer: ViewPacer,
+    lag: RuntimeLag,
 }
 
 /// The moment of the process the zones' phases are counted from.
@@ -149,12 +153,19 @@ impl<Z: Sim> TickLoop<Z> {
             outputs: Vec::new(),
             phase: Duration::ZERO,
             pacer: ViewPacer::default(),
+            lag: RuntimeLag::default(),
         }
     }
 
     /// Ticks `phase` into each `TICK` counted from the node's epoch (`phase_of`).
     pub fn with_phase(mut self, phase: Duration) -> Self {
         self.phase = phase;
+        self
+    }
+
+    /// Paces the zone's views by the node's runtime `lag` too (without it, by the ticks alone).
+    pub fn with_lag(mut self, lag: RuntimeLag) -> Self {
+        self.lag = lag;
         self
     }
 
@@ -196,7 +207,7 @@ impl<Z: Sim> TickLoop<Z> {
             if self.pacer.stretch() > 1 {
                 bump(&c.ticks_stretched);
             }
-            let changed = self.pacer.record(waited);
+            let changed = self.pacer.record(waited, self.lag.mean());
             c.tick_wait_us
                 .store(self.pacer.last_mean().as_micros() as u64, Relaxed);
             if let Some(stretch) = changed {

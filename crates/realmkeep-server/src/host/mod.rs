@@ -42,6 +42,8 @@ pub(crate) struct Backends {
     pub store: Store,
     pub cache: Cache,
     pub health: Arc<StoreHealth>,
+    /// The node's runtime lag (`lag.rs`), which paces the zones' views with their own waits.
+    pub lag: crate::lag::RuntimeLag,
 }
 
 struct Inner {
@@ -191,7 +193,8 @@ impl ZoneHost {
             metrics.clone(),
             tick_stop.clone(),
         )
-        .with_phase(crate::tick::phase_of(zone_id));
+        .with_phase(crate::tick::phase_of(zone_id))
+        .with_lag(b.lag.clone());
         let thread = std::thread::Builder::new()
             .name(format!("zone-{}", zone_id.0))
             .spawn(move || tick.run())
