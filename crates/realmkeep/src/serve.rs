@@ -356,6 +356,7 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
         let line = serde_json::json!({
             "event": "stats",
             "connections": gateway.open_connections(),
+            "runtime_lag_us": cluster.runtime_lag().as_micros() as u64,
             "zones": zones,
         });
         println!("{line}");

@@ -186,7 +186,19 @@ fn bench_gateway_reports_its_checks() {
         "idle_rss_per_connection_kb",
         "gateway_over_echo_cpu_per_message_12",
         "critical_per_player_s_12",
+        "views_stretched_share_12",
+        "runtime_lag_ms_12",
     ] {
         assert!(figures[f].is_number(), "figure {f} missing: {figures}");
+    }
+    // Threads waiting for a core: read from the kernel for the node and the bots, never
+    // negative (the node's lag probe and ticks were on time or late, never early).
+    for f in [
+        "node_threads_waiting_for_a_core_12",
+        "bots_threads_waiting_for_a_core_12",
+        "runtime_lag_ms_12",
+    ] {
+        let v = figures[f].as_f64().unwrap_or(-1.0);
+        assert!(v >= 0.0, "figure {f}: {figures}");
     }
 }

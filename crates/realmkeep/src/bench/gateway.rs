@@ -23,7 +23,8 @@
 
 use super::gateway_figures::{record_active, record_idle, Measured, SentBytes};
 use super::gateway_procs::{
-    cpu_seconds, free_port, load_average, machine_busy_seconds, memory_available_mib, rss_kib, Proc,
+    cpu_seconds, free_port, load_average, machine_busy_seconds, machine_steal_seconds,
+    memory_available_mib, rss_kib, run_queue_waited_s, run_queue_waits, Proc,
 };
 use super::{BenchArgs, Report};
 use anyhow::{bail, Context, Result};
@@ -410,10 +411,13 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     let bot_pids: Vec<u32> = bots.iter().map(|b| b.pid()).collect();
     let bots_cpu = |pids: &[u32]| pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
     let load = load_average();
-    let (node_cpu0, bots_cpu0, busy0, t0) = (
+    let bots_waits = |pids: &[u32]| pids.iter().map(|p| run_queue_waits(*p)).collect::<Vec<_>>();
+    let (node_waits0, bots_waits0) = (run_queue_waits(node.pid()), bots_waits(&bot_pids));
+    let (node_cpu0, bots_cpu0, busy0, steal0, t0) = (
         cpu_seconds(node.pid()),
         bots_cpu(&bot_pids),
         machine_busy_seconds(),
+        machine_steal_seconds(),
         Instant::now(),
     );
     tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -429,7 +433,14 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         seconds: window_s,
         node_cpu_s: cpu_seconds(node.pid()) - node_cpu0,
         bots_cpu_s: bots_cpu(&bot_pids) - bots_cpu0,
+        node_run_queue_s: run_queue_waited_s(&node_waits0, &run_queue_waits(node.pid())),
+        bots_run_queue_s: bots_waits0
+            .iter()
+            .zip(bots_waits(&bot_pids))
+            .map(|(before, after)| run_queue_waited_s(before, &after))
+            .sum(),
         machine_busy_s: machine_busy_seconds() - busy0,
+        machine_steal_s: machine_steal_seconds() - steal0,
         load_average: load,
         rss_start_kib,
         rss_kib: rss_kib(node.pid()),
@@ -470,6 +481,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
             .flatten()
             .map(|z| z["tick_wait_us"].as_f64().unwrap_or(0.0))
             .fold(0.0, f64::max),
+        runtime_lag_ms: f(&node_stats, "runtime_lag_us") / 1_000.0,
         frames_up: f(&w, "frames_up") as u64,
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,

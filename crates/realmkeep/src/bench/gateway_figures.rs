@@ -25,7 +25,13 @@ pub(super) struct Measured {
     pub(super) seconds: f64,
     pub(super) node_cpu_s: f64,
     pub(super) bots_cpu_s: f64,
+    /// Seconds the node's threads, and the bots', waited in the kernel's run queue for a core
+    /// over the window (summed over threads).
+    pub(super) node_run_queue_s: f64,
+    pub(super) bots_run_queue_s: f64,
     pub(super) machine_busy_s: f64,
+    /// Of which the hypervisor gave to others (`machine_steal_seconds`).
+    pub(super) machine_steal_s: f64,
     /// The machine's 1-minute load average when the window opened.
     pub(super) load_average: f64,
     pub(super) rss_start_kib: f64,
@@ -59,6 +65,8 @@ pub(super) struct Measured {
     pub(super) ticks: u64,
     pub(super) ticks_stretched: u64,
     pub(super) tick_wait_max_us: f64,
+    /// The node's runtime lag at the window's end (the mean of its probe's last half second).
+    pub(super) runtime_lag_ms: f64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
     pub(super) frames_down: u64,
@@ -111,6 +119,7 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     let stretched = m.ticks_stretched as f64 / m.ticks.max(1) as f64;
     fig(r, "views_stretched_share", stretched);
     fig(r, "tick_wait_ms", m.tick_wait_max_us / 1_000.0);
+    fig(r, "runtime_lag_ms", m.runtime_lag_ms);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
     fig(r, "tick_p99_ms", m.tick_p99_ms);
     fig(r, "tick_max_ms", m.tick_max_ms);
@@ -118,10 +127,28 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     let per_1000_s = m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0);
     fig(r, "server_cpu_s_per_1000_players_per_s", per_1000_s);
     fig(r, "bots_cpu_s_per_s", m.bots_cpu_s / m.seconds.max(1e-3));
+    // Threads waiting for a core, on average: above zero on any busy machine, and the part of
+    // every answer's time that no code of the node's can shorten.
+    let waiting = |s: f64| s / m.seconds.max(1e-3);
+    fig(
+        r,
+        "node_threads_waiting_for_a_core",
+        waiting(m.node_run_queue_s),
+    );
+    fig(
+        r,
+        "bots_threads_waiting_for_a_core",
+        waiting(m.bots_run_queue_s),
+    );
     fig(
         r,
         "machine_busy_cores",
         m.machine_busy_s / m.seconds.max(1e-3),
+    );
+    fig(
+        r,
+        "machine_stolen_cores",
+        m.machine_steal_s / m.seconds.max(1e-3),
     );
     let rss_per_conn = (m.rss_kib - m.rss_start_kib).max(0.0) * 1_024.0 / KB / n as f64;
     fig(r, "rss_per_connection_kb", rss_per_conn);

@@ -118,6 +118,35 @@ impl Proc {
     }
 }
 
+/// How long each thread of a process has waited in the kernel's run queue so far (runnable, not
+/// on a core: `/proc/PID/task/TID/schedstat`, its second field), nanoseconds by thread id.
+pub fn run_queue_waits(pid: u32) -> std::collections::HashMap<u32, u64> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Default::default();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid = t.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(t.path().join("schedstat")).ok()?;
+            Some((tid, stat.split_whitespace().nth(1)?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The seconds threads of a process waited for a core between two readings of
+/// `run_queue_waits`, of the threads in both (a thread that came or went meanwhile is left out).
+pub fn run_queue_waited_s(
+    before: &std::collections::HashMap<u32, u64>,
+    after: &std::collections::HashMap<u32, u64>,
+) -> f64 {
+    let ns: u64 = after
+        .iter()
+        .filter_map(|(tid, a)| Some(a.saturating_sub(*before.get(tid)?)))
+        .sum();
+    ns as f64 / 1e9
+}
+
 /// CPU seconds (user + system) a process has used so far.
 pub fn cpu_seconds(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -143,6 +172,19 @@ pub fn rss_kib(pid: u32) -> f64 {
                 .find(|l| l.starts_with("VmRSS:"))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// Seconds the hypervisor ran something else while this machine's cores had work (`steal`,
+/// the eighth figure of `/proc/stat`'s first line), all cores together: a window the host took
+/// time from measured slower than the machine is.
+pub fn machine_steal_seconds() -> f64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let steal = s.lines().next()?.split_whitespace().nth(8)?;
+            Some(steal.parse::<f64>().ok()? / TICKS_PER_SECOND)
         })
         .unwrap_or(0.0)
 }
