@@ -389,37 +389,14 @@ impl Cluster {
         let inner = &self.inner;
         let reports = futures::future::join_all(inner.hosts.values().map(|h| h.shutdown())).await;
         inner.cancel.cancel();
-        let router = inner
-            .router
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(r) = router {
-            let _ = r.await;
-        }
-        let jobs = inner.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(j) = jobs {
-            let _ = j.await;
-        }
-        let wars = inner.wars.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(w) = wars {
-            let _ = w.await;
-        }
-        let matchmaker = inner
-            .matchmaker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(m) = matchmaker {
-            let _ = m.await;
-        }
-        let lag_probe = inner
-            .lag_probe
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(p) = lag_probe {
-            let _ = p.await;
+        for task in [
+            &inner.router,
+            &inner.jobs,
+            &inner.wars,
+            &inner.matchmaker,
+            &inner.lag_probe,
+        ] {
+            join_task(task).await;
         }
         inner.backends.cache.close().await;
         // Only once every zone is done: a successor must not free claims still being saved.
@@ -430,6 +407,15 @@ impl Cluster {
             tracing::info!(zone = %r.zone, complete = r.complete, still_held = r.still_held, elapsed = ?r.elapsed, "zone shut down");
         }
         reports
+    }
+}
+
+/// Takes a task's handle out of its slot (once: a second call finds it empty) and waits for the
+/// task to end.
+async fn join_task(slot: &Mutex<Option<JoinHandle<()>>>) {
+    let handle = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(h) = handle {
+        let _ = h.await;
     }
 }
 
