@@ -8,8 +8,9 @@
 //! behind every other ready task, the path of every view and answer a zone hands to a
 //! connection. The task publishes the mean of each `RUNTIME_LAG_WINDOW`. The zones' tick loops
 //! read it to pace their views (`pace.rs`): a node whose tick threads find a core at once may
-//! still be short for its connections. (A timer in the runtime would not do: a task its
-//! worker's own timer wakes runs next, ahead of the queue.)
+//! still be short for its connections. (A sleep timed in the runtime read far less than the
+//! players' answers waited, in the benchmark: a task its own worker's timer wakes may run next,
+//! ahead of the queue.)
 
 use crate::limits::{
     RUNTIME_LAG_PROBES_IN_FLIGHT_MAX, RUNTIME_LAG_PROBE_EVERY, RUNTIME_LAG_WINDOW,
@@ -109,12 +110,12 @@ mod tests {
             busy >= Duration::from_millis(10),
             "a probe behind 30 ms slices is late by more than 10 ms on average: {busy:?}"
         );
-        // Free: the next windows are on time (the timer's millisecond aside).
+        // Free: the next windows' messages are read at once.
         tokio::time::sleep(RUNTIME_LAG_WINDOW * 3).await;
         let free = lag.mean();
         assert!(
             free < Duration::from_millis(5),
-            "a free runtime's probe is about on time: {free:?}"
+            "a free runtime reads the probe's messages at once: {free:?}"
         );
         cancel.cancel();
         probe.await.expect("the probe ends when cancelled");

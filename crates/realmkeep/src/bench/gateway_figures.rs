@@ -127,8 +127,8 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     let per_1000_s = m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0);
     fig(r, "server_cpu_s_per_1000_players_per_s", per_1000_s);
     fig(r, "bots_cpu_s_per_s", m.bots_cpu_s / m.seconds.max(1e-3));
-    // Threads waiting for a core, on average: above zero on any busy machine, and the part of
-    // every answer's time that no code of the node's can shorten.
+    // Threads waiting for a core, on average (summed over threads): a machine short of cores in
+    // bursts shows here even while it is idle part of the time.
     let waiting = |s: f64| s / m.seconds.max(1e-3);
     fig(
         r,
