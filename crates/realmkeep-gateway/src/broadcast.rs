@@ -10,6 +10,12 @@
 //! them. Lines a full box cannot take are dropped and counted
 //! (`realmkeep_gateway_lines_dropped_total`).
 //!
+//! A node short of cores stretches its zones' views (`realmkeep_server::pace`): a crowd's view
+//! then comes every 400 ms, and lines held for 250 ms were mostly flushed alone, about one system
+//! call a player a second. So a connection's lines wait as many times longer as its zone's views
+//! are stretched, both for a round's wake-up (`HeldLines::set_stretch`) and in the socket
+//! (`Wire::stretch_hold`).
+//!
 //! Before, every line woke every hearer's task: at 5,000 players each heard about six lines a
 //! second, as many wake-ups as their views took, and a line waits for the next flush
 //! (`HELD_FLUSH_MAX`) anyway.
@@ -17,7 +23,8 @@
 use crate::limits::{BROADCAST_ROUND_EVERY, HELD_LINES_MAX};
 use crate::state::{lock, App, ConnControl, Live};
 use realmkeep_protocol::ws::EncodedMsg;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use realmkeep_zone::limits::VIEW_STRETCH_MAX;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The lines waiting for one connection (`HELD_LINES_MAX`; a full box drops the line, as a full
@@ -33,6 +40,10 @@ pub(crate) struct HeldLines {
     /// The round that was last when the first of the waiting lines was put (rounds wrap after
     /// 17 years: 32 bits keep the box in 40 bytes, as every connection holds one).
     since_round: AtomicU32,
+    /// How many times slower than their pace the views of the connection's zone go (0 or 1: not
+    /// stretched), set by the connection at its wake-ups: the lines wait as many times longer
+    /// for a view to take them before a round wakes the connection for them alone.
+    stretch: AtomicU8,
 }
 
 const _: () = assert!(std::mem::size_of::<HeldLines>() <= 40);
@@ -57,10 +68,19 @@ impl HeldLines {
         self.waiting.load(Ordering::Acquire)
     }
 
-    /// Whether lines wait that were put before round `round - 1` began.
+    /// The views of the connection's zone go `stretch` times slower than their pace (`1`: they
+    /// do not; at most `VIEW_STRETCH_MAX`).
+    pub fn set_stretch(&self, stretch: u64) {
+        let s = stretch.clamp(1, VIEW_STRETCH_MAX) as u8;
+        self.stretch.store(s, Ordering::Relaxed);
+    }
+
+    /// Whether lines wait that were put before round `round - 1` began (with the views
+    /// stretched, before round `round - 2 * stretch + 1`).
     fn waited_a_round(&self, round: u32) -> bool {
         let since = self.since_round.load(Ordering::Relaxed);
-        self.waiting() && round.wrapping_sub(since) >= 2
+        let stretch = u32::from(self.stretch.load(Ordering::Relaxed).max(1));
+        self.waiting() && round.wrapping_sub(since) >= 2 * stretch
     }
 
     /// Whether a round is to wake the connection for its lines: once, until it takes the wake-up
@@ -179,6 +199,24 @@ mod tests {
         assert!(held.waited_a_round(7));
         held.take_into(&mut Vec::new());
         assert!(!held.waited_a_round(8));
+    }
+
+    #[test]
+    fn with_the_views_stretched_a_box_waits_as_many_times_longer_for_its_wake_up() {
+        let held = HeldLines::default();
+        held.set_stretch(2);
+        held.put(line(1), 5);
+        assert!(
+            !held.waited_a_round(7),
+            "two rounds are not enough stretched by 2"
+        );
+        assert!(!held.waited_a_round(8));
+        assert!(held.waited_a_round(9));
+        // Eased: back to two rounds. A stretch past the bound counts as the bound.
+        held.set_stretch(1);
+        assert!(held.waited_a_round(7));
+        held.set_stretch(100);
+        assert!(!held.waited_a_round(8) && held.waited_a_round(9));
     }
 
     #[test]

@@ -315,6 +315,10 @@ impl Conn {
         let stopped = stop.cancelled();
         tokio::pin!(stopped);
         let end = loop {
+            // Chat waits as long as a view of the zone takes to come (`broadcast.rs`).
+            let stretch = j.host.view_stretch();
+            self.wire.stretch_hold(stretch);
+            j.held.set_stretch(stretch);
             // Held lines join what the last step queued; it goes out before the wait (and while
             // it, `next_text`).
             if let Err(end) = self.send_held(&j, false) {

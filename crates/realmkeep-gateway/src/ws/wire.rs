@@ -4,8 +4,9 @@
 //! waits for its next event (`Wire::recv` writes while it waits for the client), so what a
 //! wake-up queued together (a view, its events, the answers) goes out in one write. A message
 //! that may wait (a chat line, an announcement) is written without a flush: it goes out with
-//! the next one that may not, or `HELD_FLUSH_MAX` after it (later only if the connection is
-//! then in the middle of a command's own I/O, a Redis round trip), so a busy channel does not
+//! the next one that may not, or `HELD_FLUSH_MAX` after it (times the stretch of the zone's
+//! views when the node is short of cores: `stretch_hold`; later only if the connection is then
+//! in the middle of a command's own I/O, a Redis round trip), so a busy channel does not
 //! cost a system call per line per player. A flush the socket does not finish within
 //! `SEND_TIMEOUT` (nothing more is handed to it meanwhile) is a client too slow to read, too.
 
@@ -14,6 +15,7 @@ use crate::limits::{HELD_FLUSH_MAX, SEND_TIMEOUT, WRITE_BATCH_MAX};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, StreamExt};
 use realmkeep_protocol::CloseCode;
+use realmkeep_zone::limits::VIEW_STRETCH_MAX;
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -93,6 +95,9 @@ pub(super) struct Wire {
     closed: bool,
     timer: Pin<Box<Sleep>>,
     timer_for: Timer,
+    /// How long messages that may wait are held: `HELD_FLUSH_MAX`, times the stretch of the
+    /// zone's views (`stretch_hold`).
+    hold: std::time::Duration,
 }
 
 impl Wire {
@@ -115,7 +120,16 @@ impl Wire {
             closed: false,
             timer: Box::pin(tokio::time::sleep(TIMER_PARKED)),
             timer_for: Timer::Off,
+            hold: HELD_FLUSH_MAX,
         }
+    }
+
+    /// The views of the connection's zone go `stretch` times slower than their pace (1: they do
+    /// not, up to `VIEW_STRETCH_MAX`): messages that may wait are held as many times longer, so
+    /// they still go out with the next view. A hold already running keeps its deadline.
+    pub(super) fn stretch_hold(&mut self, stretch: u64) {
+        let stretch = stretch.clamp(1, VIEW_STRETCH_MAX) as u32;
+        self.hold = HELD_FLUSH_MAX * stretch;
     }
 
     /// Queues a message; a full queue means the client does not read (`TooSlow`).
@@ -251,7 +265,7 @@ impl Wire {
             if !must {
                 // Only messages that may wait: until the held time is up.
                 if self.timer_for != Timer::Held {
-                    self.arm(Timer::Held, HELD_FLUSH_MAX);
+                    self.arm(Timer::Held, self.hold);
                 }
                 if self.timer.as_mut().poll(cx).is_pending() {
                     return Ok(());

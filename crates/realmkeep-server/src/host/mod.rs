@@ -254,6 +254,14 @@ impl ZoneHost {
         self.inner.metrics.snapshot(self.inner.roster.len() as u64)
     }
 
+    /// How many times slower than their pace the zone's views go now (1 when the node keeps up,
+    /// up to `VIEW_STRETCH_MAX` when it is short of cores: `pace.rs`). One relaxed load: the
+    /// gateway reads it at every wake-up of a connection, to hold chat as long as a view takes.
+    pub fn view_stretch(&self) -> u64 {
+        let c = &self.inner.metrics.counters;
+        c.view_stretch.load(Ordering::Relaxed).max(1)
+    }
+
     /// Tick durations since the previous call, wall and the tick thread's CPU time (a
     /// benchmark's window; `metrics` keeps its own).
     pub fn take_tick_window(&self) -> (crate::metrics::Percentiles, crate::metrics::Percentiles) {
