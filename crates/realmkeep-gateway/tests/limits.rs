@@ -508,6 +508,16 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
         .any(|x| x.metric == "realmkeep_node_runtime_lag_seconds"));
     let lag = total(&s, "realmkeep_node_runtime_lag_seconds", &[]);
     assert!((0.0..5.0).contains(&lag), "runtime lag {lag} s");
+    // And the latest of its probe's messages, which holds the views' step back.
+    assert!(s
+        .samples
+        .iter()
+        .any(|x| x.metric == "realmkeep_node_runtime_lag_worst_seconds"));
+    let worst = total(&s, "realmkeep_node_runtime_lag_worst_seconds", &[]);
+    assert!(
+        (0.0..5.0).contains(&worst),
+        "runtime lag at its worst {worst} s"
+    );
     assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
     // Served before the first drop (a dashboard's rate of it is 0, not absent).
     assert!(s

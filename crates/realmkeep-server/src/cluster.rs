@@ -67,6 +67,8 @@ pub struct ClusterStatus {
     /// How late the node's async runtime runs what is ready (`lag.rs`), microseconds: the mean
     /// of the probe's last window.
     pub runtime_lag_us: u64,
+    /// The latest of that window's probe messages, microseconds.
+    pub runtime_lag_worst_us: u64,
 }
 
 struct Inner {
@@ -268,6 +270,12 @@ impl Cluster {
         self.inner.backends.lag.mean()
     }
 
+    /// The latest of the runtime lag probe's messages in its last window
+    /// (`ClusterStatus::runtime_lag_worst_us`).
+    pub fn runtime_lag_worst(&self) -> Duration {
+        self.inner.backends.lag.worst()
+    }
+
     /// Whether the node believes PostgreSQL reachable (`StoreHealth::is_up`): not found away by
     /// a call, and the workers' calls under way are being answered.
     pub fn postgres_up(&self) -> bool {
@@ -368,6 +376,7 @@ impl Cluster {
             redis_up: inner.backends.cache.health().is_up(),
             jobs: inner.job_counters.snapshot(),
             runtime_lag_us: inner.backends.lag.mean().as_micros() as u64,
+            runtime_lag_worst_us: inner.backends.lag.worst().as_micros() as u64,
         }
     }
 

@@ -6,9 +6,11 @@
 //! `RUNTIME_LAG_PROBE_EVERY` to a probe task, which measures how long the message took to be
 //! read: the wake-up of a task from outside the runtime and its wait in the runtime's queues
 //! behind every other ready task, the path of every view and answer a zone hands to a
-//! connection. The task publishes the mean of each `RUNTIME_LAG_WINDOW`. The zones' tick loops
-//! read it to pace their views (`pace.rs`): a node whose tick threads find a core at once may
-//! still be short for its connections. (A sleep timed in the runtime read far less than the
+//! connection. The task publishes the mean of each `RUNTIME_LAG_WINDOW`, and its worst message:
+//! the mean hides the bursts (a zone's views handed out on its tick wake thousands of connections
+//! at once), and an answer caught in one waits behind it. The zones' tick loops read both to pace
+//! their views (`pace.rs`): a node whose tick threads find a core at once may still be short for
+//! its connections. (A sleep timed in the runtime read far less than the
 //! players' answers waited, in the benchmark: a task its own worker's timer wakes may run next,
 //! ahead of the queue.)
 
@@ -22,26 +24,48 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// One full window of the probe: how late its messages were read on average, and the latest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LagReading {
+    pub mean: Duration,
+    pub worst: Duration,
+}
+
 /// The node's runtime lag, as the probe last published it (zero until it has, and where no
-/// probe runs).
+/// probe runs): the mean, then the worst, in microseconds.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RuntimeLag(Arc<AtomicU64>);
+pub(crate) struct RuntimeLag(Arc<[AtomicU64; 2]>);
 
 impl RuntimeLag {
     /// The mean lateness of the probe's last full window.
     pub fn mean(&self) -> Duration {
-        Duration::from_micros(self.0.load(Relaxed))
+        Duration::from_micros(self.0[0].load(Relaxed))
+    }
+
+    /// The lateness of the latest message of the probe's last full window.
+    pub fn worst(&self) -> Duration {
+        Duration::from_micros(self.0[1].load(Relaxed))
+    }
+
+    /// The last full window (its two figures are read one after the other: a window published
+    /// between the two reads mixes two windows, which the pace's judgement bears).
+    pub fn reading(&self) -> LagReading {
+        LagReading {
+            mean: self.mean(),
+            worst: self.worst(),
+        }
     }
 
     /// Sets the lag as if the probe had measured it (tests of what reads it).
     #[cfg(test)]
-    pub fn set(&self, mean: Duration) {
-        self.publish(mean);
+    pub fn set(&self, reading: LagReading) {
+        self.publish(reading);
     }
 
-    fn publish(&self, mean: Duration) {
-        self.0
-            .store(mean.as_micros().min(u64::MAX as u128) as u64, Relaxed);
+    fn publish(&self, r: LagReading) {
+        let us = |d: Duration| d.as_micros().min(u64::MAX as u128) as u64;
+        self.0[0].store(us(r.mean), Relaxed);
+        self.0[1].store(us(r.worst), Relaxed);
     }
 }
 
@@ -66,7 +90,7 @@ pub(crate) fn start(lag: RuntimeLag, cancel: CancellationToken) -> std::io::Resu
 
 async fn read(lag: RuntimeLag, mut probes: mpsc::Receiver<Instant>, cancel: CancellationToken) {
     let mut window_started = Instant::now();
-    let (mut late, mut count) = (Duration::ZERO, 0u32);
+    let (mut late, mut worst, mut count) = (Duration::ZERO, Duration::ZERO, 0u32);
     loop {
         let sent = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -76,11 +100,16 @@ async fn read(lag: RuntimeLag, mut probes: mpsc::Receiver<Instant>, cancel: Canc
             },
         };
         let now = Instant::now();
-        late = late.saturating_add(now.saturating_duration_since(sent));
+        let this = now.saturating_duration_since(sent);
+        late = late.saturating_add(this);
+        worst = worst.max(this);
         count += 1;
         if now.saturating_duration_since(window_started) >= RUNTIME_LAG_WINDOW {
-            lag.publish(late / count);
-            (window_started, late, count) = (now, Duration::ZERO, 0);
+            lag.publish(LagReading {
+                mean: late / count,
+                worst,
+            });
+            (window_started, late, worst, count) = (now, Duration::ZERO, Duration::ZERO, 0);
         }
     }
 }
@@ -105,16 +134,20 @@ mod tests {
             std::thread::sleep(hog);
             tokio::task::yield_now().await;
         }
-        let busy = lag.mean();
+        let busy = lag.reading();
         assert!(
-            busy >= Duration::from_millis(10),
+            busy.mean >= Duration::from_millis(10),
             "a probe behind 30 ms slices is late by more than 10 ms on average: {busy:?}"
+        );
+        assert!(
+            busy.worst >= Duration::from_millis(20) && busy.worst >= busy.mean,
+            "the latest of its messages waited most of a slice: {busy:?}"
         );
         // Free: the next windows' messages are read at once.
         tokio::time::sleep(RUNTIME_LAG_WINDOW * 3).await;
-        let free = lag.mean();
+        let free = lag.reading();
         assert!(
-            free < Duration::from_millis(5),
+            free.mean < Duration::from_millis(5) && free.worst < Duration::from_millis(20),
             "a free runtime reads the probe's messages at once: {free:?}"
         );
         cancel.cancel();

@@ -33,6 +33,10 @@ pub const VIEW_PACE_FORGET_WINDOWS: u32 = 60;
 /// command's answer passes through the runtime at least twice (its read, its write).
 pub const VIEW_PACE_LAG_BUSY: Duration = Duration::from_millis(10);
 pub const VIEW_PACE_LAG_CALM: Duration = Duration::from_millis(3);
+/// A window is calm only while none of the probe's messages of its last half second waited this
+/// long: an answer crosses the runtime twice at least, and one caught in a burst this late twice
+/// is already a good part of the 100 ms a player's action may take.
+pub const VIEW_PACE_LAG_WORST_CALM: Duration = Duration::from_millis(20);
 /// The runtime lag probe's thread sends its time to the probe's task this often (`lag.rs`).
 pub const RUNTIME_LAG_PROBE_EVERY: Duration = Duration::from_millis(10);
 /// Its messages not yet read; when the task is that far behind, the thread skips its sends.
@@ -52,6 +56,8 @@ const _: () = assert!(
 );
 const _: () = assert!(
     VIEW_PACE_LAG_CALM.as_nanos() < VIEW_PACE_LAG_BUSY.as_nanos()
+        && VIEW_PACE_LAG_BUSY.as_nanos() < VIEW_PACE_LAG_WORST_CALM.as_nanos()
+        && VIEW_PACE_LAG_WORST_CALM.as_nanos() < RUNTIME_LAG_WINDOW.as_nanos() / 10
         && RUNTIME_LAG_PROBES_IN_FLIGHT_MAX >= 1
         && RUNTIME_LAG_PROBE_EVERY.as_nanos() * 10 <= RUNTIME_LAG_WINDOW.as_nanos()
         && RUNTIME_LAG_WINDOW.as_nanos() <= TICK.as_nanos() * VIEW_PACE_WINDOW_TICKS as u128,

@@ -20,12 +20,15 @@
 //! scheduled by the kernel, the connections many and queued in the runtime, so a node can
 //! answer its players late while its zones tick on time. A window closing while the runtime lags
 //! by `VIEW_PACE_LAG_BUSY` is busy too, and one is calm only while it lags less than
-//! `VIEW_PACE_LAG_CALM`.
+//! `VIEW_PACE_LAG_CALM` and none of the probe's last messages waited `VIEW_PACE_LAG_WORST_CALM`:
+//! a mean of a millisecond hid bursts that kept answers 100 ms late, and a pace stepped back in
+//! them brought the load back.
 
+use crate::lag::LagReading;
 use crate::limits::{
     VIEW_PACE_BUSY_WAIT, VIEW_PACE_CALM_WAIT, VIEW_PACE_CALM_WINDOWS, VIEW_PACE_CALM_WINDOWS_MAX,
-    VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_LAG_BUSY, VIEW_PACE_LAG_CALM, VIEW_PACE_RELAPSE_WINDOWS,
-    VIEW_PACE_WINDOW_TICKS,
+    VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_LAG_BUSY, VIEW_PACE_LAG_CALM, VIEW_PACE_LAG_WORST_CALM,
+    VIEW_PACE_RELAPSE_WINDOWS, VIEW_PACE_WINDOW_TICKS,
 };
 use realmkeep_zone::limits::VIEW_STRETCH_MAX;
 use std::time::Duration;
@@ -35,9 +38,11 @@ pub(crate) struct ViewPacer {
     /// A window's mean wait per tick from which it is busy, and under which it is calm.
     busy: Duration,
     calm_below: Duration,
-    /// The same for the node's runtime lag at a window's close.
+    /// The same for the node's runtime lag at a window's close, and the worst of its probe's
+    /// messages under which it may be calm.
     lag_busy: Duration,
     lag_calm_below: Duration,
+    lag_worst_calm_below: Duration,
     /// What the ticks of this window waited, and how many they are.
     waited: Duration,
     ticks: u32,
@@ -67,6 +72,7 @@ impl ViewPacer {
             calm_below: calm_below.min(busy),
             lag_busy: VIEW_PACE_LAG_BUSY,
             lag_calm_below: VIEW_PACE_LAG_CALM,
+            lag_worst_calm_below: VIEW_PACE_LAG_WORST_CALM,
             waited: Duration::ZERO,
             ticks: 0,
             stretch: 1,
@@ -89,7 +95,7 @@ impl ViewPacer {
 
     /// One tick waited `waited`, and the node's runtime lags by `lag` now; the new stretch when
     /// this tick closed a window that changes it.
-    pub fn record(&mut self, waited: Duration, lag: Duration) -> Option<u64> {
+    pub fn record(&mut self, waited: Duration, lag: LagReading) -> Option<u64> {
         self.waited = self.waited.saturating_add(waited);
         self.ticks += 1;
         if self.ticks < VIEW_PACE_WINDOW_TICKS {
@@ -105,7 +111,7 @@ impl ViewPacer {
         {
             (self.calm_needed, self.since_back) = (VIEW_PACE_CALM_WINDOWS, None);
         }
-        if mean >= self.busy || lag >= self.lag_busy {
+        if mean >= self.busy || lag.mean >= self.lag_busy {
             self.calm = 0;
             if self.stretch >= VIEW_STRETCH_MAX {
                 return None;
@@ -119,7 +125,8 @@ impl ViewPacer {
             self.stretch += 1;
             return Some(self.stretch);
         }
-        if mean >= self.calm_below || lag >= self.lag_calm_below || self.stretch == 1 {
+        let lagging = lag.mean >= self.lag_calm_below || lag.worst >= self.lag_worst_calm_below;
+        if mean >= self.calm_below || lagging || self.stretch == 1 {
             self.calm = 0;
             return None;
         }
@@ -139,7 +146,15 @@ mod tests {
     const BUSY: Duration = VIEW_PACE_BUSY_WAIT;
     const CALM: Duration = Duration::ZERO;
     const BETWEEN: Duration = VIEW_PACE_CALM_WAIT;
-    const NO_LAG: Duration = Duration::ZERO;
+    const NO_LAG: LagReading = LagReading {
+        mean: Duration::ZERO,
+        worst: Duration::ZERO,
+    };
+
+    /// A runtime lagging by `mean`, and by as much at its worst.
+    fn even(mean: Duration) -> LagReading {
+        LagReading { mean, worst: mean }
+    }
 
     /// `windows` windows of ticks that each waited `waited`, the runtime not lagging; the
     /// stretches it changed to.
@@ -148,7 +163,7 @@ mod tests {
     }
 
     /// The same with the runtime lagging by `lag`.
-    fn lagging(p: &mut ViewPacer, waited: Duration, lag: Duration, windows: u32) -> Vec<u64> {
+    fn lagging(p: &mut ViewPacer, waited: Duration, lag: LagReading, windows: u32) -> Vec<u64> {
         (0..windows * VIEW_PACE_WINDOW_TICKS)
             .filter_map(|_| p.record(waited, lag))
             .collect()
@@ -245,8 +260,8 @@ mod tests {
     #[test]
     fn a_lagging_runtime_stretches_like_a_waiting_tick_and_holds_the_step_back() {
         let mut p = ViewPacer::default();
-        let lag = VIEW_PACE_LAG_BUSY;
-        let under = VIEW_PACE_LAG_BUSY - Duration::from_micros(1);
+        let lag = even(VIEW_PACE_LAG_BUSY);
+        let under = even(VIEW_PACE_LAG_BUSY - Duration::from_micros(1));
         assert!(
             lagging(&mut p, CALM, under, 3).is_empty(),
             "under busy holds"
@@ -257,10 +272,31 @@ mod tests {
             "ticks on time, runtime late"
         );
         // The ticks calm, the runtime not yet: no step back however long.
-        let between = VIEW_PACE_LAG_CALM;
+        let between = even(VIEW_PACE_LAG_CALM);
         assert!(lagging(&mut p, CALM, between, VIEW_PACE_CALM_WINDOWS * 3).is_empty());
         // Both calm: the usual calm windows step back.
-        let calm = VIEW_PACE_LAG_CALM - Duration::from_micros(1);
+        let calm = even(VIEW_PACE_LAG_CALM - Duration::from_micros(1));
+        assert!(lagging(&mut p, CALM, calm, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
+        assert_eq!(lagging(&mut p, CALM, calm, 1), vec![1]);
+    }
+
+    #[test]
+    fn a_runtime_calm_on_average_but_late_at_its_worst_holds_the_step_back() {
+        let mut p = ViewPacer::default();
+        assert_eq!(lagging(&mut p, CALM, even(VIEW_PACE_LAG_BUSY), 1), vec![2]);
+        // A mean far under calm, with a message of each window at the worst bound: it holds,
+        // however long (and a worst that high alone does not stretch more).
+        let bursts = LagReading {
+            mean: Duration::ZERO,
+            worst: VIEW_PACE_LAG_WORST_CALM,
+        };
+        assert!(lagging(&mut p, CALM, bursts, VIEW_PACE_CALM_WINDOWS * 3).is_empty());
+        assert_eq!(p.stretch(), 2);
+        // Just under it: the usual calm windows step back.
+        let calm = LagReading {
+            mean: Duration::ZERO,
+            worst: VIEW_PACE_LAG_WORST_CALM - Duration::from_micros(1),
+        };
         assert!(lagging(&mut p, CALM, calm, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
         assert_eq!(lagging(&mut p, CALM, calm, 1), vec![1]);
     }

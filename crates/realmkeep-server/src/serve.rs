@@ -33,7 +33,8 @@ pub async fn serve(
                 tracing::info!(
                     node = %s.node, players = s.players, saves_per_s = s.saves_per_s,
                     postgres_up = s.postgres_up, redis_up = s.redis_up,
-                    runtime_lag_us = s.runtime_lag_us, "node status"
+                    runtime_lag_us = s.runtime_lag_us,
+                    runtime_lag_worst_us = s.runtime_lag_worst_us, "node status"
                 );
             }
         })

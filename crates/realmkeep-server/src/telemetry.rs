@@ -117,6 +117,8 @@ fn export_status(s: &ClusterStatus) {
     ::metrics::gauge!("realmkeep_redis_up").set(flag(s.redis_up));
     ::metrics::gauge!("realmkeep_node_uptime_seconds").set(s.uptime_s);
     ::metrics::gauge!("realmkeep_node_runtime_lag_seconds").set(s.runtime_lag_us as f64 / 1e6);
+    ::metrics::gauge!("realmkeep_node_runtime_lag_worst_seconds")
+        .set(s.runtime_lag_worst_us as f64 / 1e6);
     for z in &s.zones {
         let m = &z.metrics;
         let zone = z.zone.0.to_string();

@@ -207,7 +207,7 @@ impl<Z: Sim> TickLoop<Z> {
             if self.pacer.stretch() > 1 {
                 bump(&c.ticks_stretched);
             }
-            let changed = self.pacer.record(waited, self.lag.mean());
+            let changed = self.pacer.record(waited, self.lag.reading());
             c.tick_wait_us
                 .store(self.pacer.last_mean().as_micros() as u64, Relaxed);
             if let Some(stretch) = changed {

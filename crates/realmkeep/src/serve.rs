@@ -357,6 +357,7 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
             "event": "stats",
             "connections": gateway.open_connections(),
             "runtime_lag_us": cluster.runtime_lag().as_micros() as u64,
+            "runtime_lag_worst_us": cluster.runtime_lag_worst().as_micros() as u64,
             "zones": zones,
         });
         println!("{line}");

@@ -196,6 +196,7 @@ fn bench_gateway_reports_its_checks() {
         "node_threads_waiting_for_a_core_12",
         "bots_threads_waiting_for_a_core_12",
         "runtime_lag_ms_12",
+        "runtime_lag_worst_ms_12",
     ] {
         let v = figures[f].as_f64().unwrap_or(-1.0);
         assert!(v >= 0.0, "figure {f}: {figures}");

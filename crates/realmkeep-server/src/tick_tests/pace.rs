@@ -59,7 +59,7 @@ fn a_zone_whose_ticks_wait_stretches_its_views_and_steps_back_once_calm() {
 
 #[test]
 fn a_zone_on_time_stretches_its_views_while_the_runtime_lags() {
-    use crate::lag::RuntimeLag;
+    use crate::lag::{LagReading, RuntimeLag};
     use crate::limits::{VIEW_PACE_CALM_WINDOWS, VIEW_PACE_LAG_BUSY, VIEW_PACE_WINDOW_TICKS};
     use crate::pace::ViewPacer;
     use realmkeep_zone::limits::VIEW_STRETCH_MAX;
@@ -84,10 +84,13 @@ fn a_zone_on_time_stretches_its_views_while_the_runtime_lags() {
     // On time and no lag: the full pace for a few windows.
     std::thread::sleep(window * 2);
     assert_eq!(stretch(), 1);
-    lag.set(VIEW_PACE_LAG_BUSY * 2);
+    lag.set(LagReading {
+        mean: VIEW_PACE_LAG_BUSY * 2,
+        worst: VIEW_PACE_LAG_BUSY * 2,
+    });
     let up = window * VIEW_STRETCH_MAX as u32 * 4;
     assert_eq!(wait_for(VIEW_STRETCH_MAX, up), VIEW_STRETCH_MAX);
-    lag.set(Duration::ZERO);
+    lag.set(LagReading::default());
     let calm = window * VIEW_PACE_CALM_WINDOWS * VIEW_STRETCH_MAX as u32;
     assert_eq!(wait_for(1, calm * 4), 1);
     stop.cancel();

@@ -482,6 +482,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
             .map(|z| z["tick_wait_us"].as_f64().unwrap_or(0.0))
             .fold(0.0, f64::max),
         runtime_lag_ms: f(&node_stats, "runtime_lag_us") / 1_000.0,
+        runtime_lag_worst_ms: f(&node_stats, "runtime_lag_worst_us") / 1_000.0,
         frames_up: f(&w, "frames_up") as u64,
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,

@@ -67,6 +67,8 @@ pub(super) struct Measured {
     pub(super) tick_wait_max_us: f64,
     /// The node's runtime lag at the window's end (the mean of its probe's last half second).
     pub(super) runtime_lag_ms: f64,
+    /// And the latest of its probe's messages in that half second.
+    pub(super) runtime_lag_worst_ms: f64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
     pub(super) frames_down: u64,
@@ -120,6 +122,7 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "views_stretched_share", stretched);
     fig(r, "tick_wait_ms", m.tick_wait_max_us / 1_000.0);
     fig(r, "runtime_lag_ms", m.runtime_lag_ms);
+    fig(r, "runtime_lag_worst_ms", m.runtime_lag_worst_ms);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
     fig(r, "tick_p99_ms", m.tick_p99_ms);
     fig(r, "tick_max_ms", m.tick_max_ms);
