@@ -49,6 +49,8 @@ pub struct Gateway {
     draining: CancellationToken,
     tls: bool,
     conns: Arc<listener::Conns>,
+    /// The gateway's meters (the answers' latency window).
+    meters: meters::Meters,
 }
 
 impl Gateway {
@@ -86,6 +88,7 @@ impl Gateway {
         ));
         let (app, pubsub_rx) = state::App::new(cluster, config.clone(), stop.clone());
         let draining = app.draining.clone();
+        let meters = app.meters.clone();
         tokio::spawn(state::run_pubsub(app.clone(), pubsub_rx));
         tokio::spawn(sweep::run(app.clone()));
         tokio::spawn(broadcast::run_rounds(app.clone()));
@@ -107,6 +110,7 @@ impl Gateway {
             draining,
             tls: has_tls,
             conns,
+            meters,
         })
     }
 
@@ -123,6 +127,12 @@ impl Gateway {
     /// Open TCP connections (HTTP and WebSocket).
     pub fn open_connections(&self) -> usize {
         self.conns.open()
+    }
+
+    /// How long the node took to answer the commands its zones answer (from the command's read
+    /// to its answer queued for the socket) since the last call: a benchmark's window.
+    pub fn take_answer_window(&self) -> realmkeep_server::Percentiles {
+        self.meters.take_answer_window()
     }
 
     /// The WebSocket URL other nodes send this node's players to.

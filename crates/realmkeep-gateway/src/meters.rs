@@ -1,12 +1,17 @@
 //! The gateway's Prometheus series (rendered with the node's at `/metrics`): open WebSockets,
 //! frames and bytes in and out (out by the kind of message: what a player's bandwidth goes to),
 //! the sockets' flushes, closes by code, rate-limited requests by action, what the
-//! sweep found that live notices missed, and chat lines dropped at a full box. Handles
-//! are made once per gateway; labelled counters when their (rare) event happens.
+//! sweep found that live notices missed, chat lines dropped at a full box, and how long the
+//! node took to answer the commands its zones answer. Handles are made once per gateway;
+//! labelled counters when their (rare) event happens.
 
-use metrics::{Counter, Gauge};
+use crate::limits::ANSWER_LATENCY_MAX_US;
+use metrics::{Counter, Gauge, Histogram};
 use realmkeep_protocol::ws::ServerMsg;
 use realmkeep_protocol::CloseCode;
+use realmkeep_server::{Latency, Percentiles};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) const CONNECTIONS: &str = "realmkeep_gateway_connections";
 pub(crate) const MESSAGES_IN: &str = "realmkeep_gateway_messages_in_total";
@@ -22,6 +27,9 @@ pub(crate) const RATE_LIMITED: &str = "realmkeep_rate_limited_total";
 pub(crate) const SWEEP_FOUND: &str = "realmkeep_gateway_sweep_found_total";
 /// Chat lines and announcements a hearer's full box could not take (`broadcast.rs`).
 pub(crate) const LINES_DROPPED: &str = "realmkeep_gateway_lines_dropped_total";
+/// From a command's read off the socket to its answer queued for it, for the commands a zone
+/// answers (a critical one after its commit): the node's share of a player's round trip.
+pub(crate) const ANSWER_SECONDS: &str = "realmkeep_gateway_answer_seconds";
 
 /// What a server frame carries, as the `kind` label of the frames and bytes sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +86,9 @@ pub(crate) struct Meters {
     /// Frames and bytes sent, by [`OutKind`] (its index).
     messages_out: [Counter; OutKind::ALL.len()],
     bytes_out: [Counter; OutKind::ALL.len()],
+    answer_seconds: Histogram,
+    /// The same since the benchmark last took it (`Gateway::take_answer_window`).
+    answer_window: Arc<Latency>,
 }
 
 impl Meters {
@@ -92,7 +103,20 @@ impl Meters {
             messages_out: OutKind::ALL
                 .map(|k| metrics::counter!(MESSAGES_OUT, "kind" => k.label())),
             bytes_out: OutKind::ALL.map(|k| metrics::counter!(BYTES_OUT, "kind" => k.label())),
+            answer_seconds: metrics::histogram!(ANSWER_SECONDS),
+            answer_window: Arc::new(Latency::new(ANSWER_LATENCY_MAX_US)),
         }
+    }
+
+    /// A zone's answer to a command read `took` ago was queued for the socket.
+    pub fn answered(&self, took: Duration) {
+        self.answer_seconds.record(took.as_secs_f64());
+        self.answer_window.record(took);
+    }
+
+    /// The answers' latency since the last call.
+    pub fn take_answer_window(&self) -> Percentiles {
+        self.answer_window.take()
     }
 
     /// A server frame of `bytes` queued for a socket.

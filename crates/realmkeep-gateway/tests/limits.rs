@@ -61,6 +61,56 @@ async fn a_flood_is_answered_rate_limited_then_closed_and_others_are_served() {
     env.stop().await;
 }
 
+/// Moves are counted against the address's limit in Redis without waiting for the count: the
+/// ones within it are answered, the count over it refuses the next ones (one or two past the
+/// limit may go through while their count is on its way), and once the window has passed they
+/// are answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moves_over_the_address_limit_are_refused_once_redis_counted_them() {
+    use realmkeep_cache::options::RateLimitConfig;
+    use realmkeep_cache::RateAction;
+    let window = Duration::from_secs(3);
+    let moves = RateLimitConfig {
+        action: RateAction::WsMove,
+        limit: 5,
+        window,
+    };
+    let env = Env::with(generous(vec![moves]), config()).await;
+    let (t, c) = env.player("alice").await;
+    let (mut ws, _) = env.join(&t, c).await;
+    let started = std::time::Instant::now();
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        answers.push(ws.request(Command::Stop).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(started.elapsed() < window, "all within one window");
+    let ok = answers.iter().filter(|a| **a == Answer::Ok).count();
+    assert!(
+        (5..=7).contains(&ok),
+        "the limit and at most two past it: {answers:?}"
+    );
+    assert!(
+        answers[..5].iter().all(|a| *a == Answer::Ok),
+        "the first five are within it: {answers:?}"
+    );
+    assert!(
+        matches!(answers[11], Answer::RateLimited { retry_after_ms } if retry_after_ms <= 3_000),
+        "the last is refused until the window passes: {answers:?}"
+    );
+    let s = scrape(&env).await;
+    let refused = total(&s, "realmkeep_rate_limited_total", &[("action", "ws_move")]);
+    // (The counter is the process's: the other tests here refuse no moves.)
+    assert!(
+        refused as usize >= 12 - ok,
+        "each refusal counted: {refused}"
+    );
+    // The window passes: answered again.
+    tokio::time::sleep(window + Duration::from_millis(200)).await;
+    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
+    env.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_from_one_address_are_bounded_and_others_still_connect() {
     let env = Env::with(generous(vec![]), config().with_connections_per_ip(64)).await;
@@ -518,6 +568,10 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
         (0.0..5.0).contains(&worst),
         "runtime lag at its worst {worst} s"
     );
+    // The node's time to answer what its zones answer: the walk and the quest at least (the
+    // histogram is the process's: other tests here add theirs).
+    let answered = total(&s, "realmkeep_gateway_answer_seconds", &[]);
+    assert!(answered >= 2.0, "answers timed: {answered}");
     assert!(total(&s, "realmkeep_gateway_connections", &[]) >= 1.0);
     // Served before the first drop (a dashboard's rate of it is 0, not absent).
     assert!(s

@@ -117,6 +117,14 @@ impl Latency {
         let _ = h.record(us);
     }
 
+    /// The percentiles recorded since the last call, then an empty histogram (a benchmark's
+    /// window).
+    pub fn take(&self) -> Percentiles {
+        let taken = self.percentiles();
+        self.hist.lock().unwrap_or_else(|p| p.into_inner()).reset();
+        taken
+    }
+
     pub fn percentiles(&self) -> Percentiles {
         let h = self.hist.lock().unwrap_or_else(|p| p.into_inner());
         if h.is_empty() {
@@ -382,6 +390,20 @@ mod tests {
         // Out of range values are clamped, not lost.
         l.record(Duration::from_secs(3600));
         assert_eq!(l.percentiles().count, 101);
+    }
+
+    #[test]
+    fn a_window_taken_starts_the_next_one_empty() {
+        let l = Latency::new(1_000_000);
+        l.record(Duration::from_millis(80));
+        l.record(Duration::from_millis(90));
+        let first = l.take();
+        assert_eq!(first.count, 2);
+        assert!(first.p99_us >= 89_000, "{first:?}");
+        assert_eq!(l.take(), Percentiles::default(), "nothing since");
+        l.record(Duration::from_millis(1));
+        let next = l.take();
+        assert!(next.count == 1 && next.max_us < 2_000, "{next:?}");
     }
 
     #[test]

@@ -353,9 +353,16 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                 })
             })
             .collect();
+        let answers = gateway.take_answer_window();
+        let redis = cluster.cache().metrics();
         let line = serde_json::json!({
             "event": "stats",
             "connections": gateway.open_connections(),
+            "answers": answers.count,
+            "answer_p50_us": answers.p50_us,
+            "answer_p99_us": answers.p99_us,
+            "redis_timeouts": redis.command_timeouts,
+            "redis_degraded_answers": redis.degraded_answers,
             "runtime_lag_us": cluster.runtime_lag().as_micros() as u64,
             "runtime_lag_worst_us": cluster.runtime_lag_worst().as_micros() as u64,
             "zones": zones,

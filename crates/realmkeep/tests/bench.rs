@@ -197,6 +197,8 @@ fn bench_gateway_reports_its_checks() {
         "bots_threads_waiting_for_a_core_12",
         "runtime_lag_ms_12",
         "runtime_lag_worst_ms_12",
+        "node_answer_p50_ms_12",
+        "node_answer_p99_ms_12",
     ] {
         let v = figures[f].as_f64().unwrap_or(-1.0);
         assert!(v >= 0.0, "figure {f}: {figures}");

@@ -1,6 +1,7 @@
 //! What a connection lets through: the local flood bound (frames per second), request ids that
-//! grow, and the address's rate limit for each command kind (`rate_limit:{ip}:{action}`); too
-//! many refusals in a row close the connection (4004).
+//! grow, and the address's rate limit for each command kind (`rate_limit:{ip}:{action}`; the
+//! frequent kinds are counted without waiting, `rates.rs`); too many refusals in a row close the
+//! connection (4004).
 
 use super::conn::{Conn, End};
 use super::decode::Bad;
@@ -73,6 +74,17 @@ impl Conn {
             CommandKind::Join | CommandKind::Logout => None,
         };
         if let Some(a) = action {
+            if let Some(slot) = super::rates::slot(a) {
+                if let Some(wait) = self.rates.wait(slot) {
+                    self.limited(id, wait, a.as_str())?;
+                    return Ok(false);
+                }
+                let ip = self.peer.ip();
+                if super::rates::count_after(&self.app, &self.rates, ip, a, slot) {
+                    self.limited_in_a_row = 0;
+                    return Ok(true);
+                }
+            }
             let limits = self.app.cache().rate_limits();
             if let RateDecision::Limited { retry_after, .. } = limits.check(self.peer.ip(), a).await
             {

@@ -20,7 +20,7 @@ use realmkeep_protocol::ws::{Answer, Command, Data, EncodedMsg, ServerFrame, Ser
 use realmkeep_protocol::{CloseCode, Reason};
 use realmkeep_server::HostError;
 use realmkeep_zone::io::ReplyTo;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,8 +49,11 @@ pub(super) struct Conn {
     pub(super) window_start: Instant,
     pub(super) window_count: u32,
     pub(super) last_heard: Instant,
-    /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`).
-    pub(super) awaiting: HashSet<u64>,
+    /// The rate limits of its frequent commands, counted without waiting (`rates.rs`).
+    pub(super) rates: Arc<super::rates::RateBook>,
+    /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`), with when
+    /// each was read (`realmkeep_gateway_answer_seconds`).
+    pub(super) awaiting: HashMap<u64, Instant>,
 }
 
 pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
@@ -75,7 +78,8 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         window_start: Instant::now(),
         window_count: 0,
         last_heard: Instant::now(),
-        awaiting: HashSet::new(),
+        awaiting: HashMap::new(),
+        rates: Arc::new(super::rates::RateBook::new()),
     };
     // Each connection's task holds its future for its whole life, sized by its largest state:
     // what only the join or one command awaits (store and Redis calls) is boxed, so an idle
@@ -441,6 +445,7 @@ impl Conn {
         me: &mut Option<super::me::Place>,
         logout: &mut Option<(u64, tokio::time::Instant)>,
     ) -> Result<(), End> {
+        let read_at = Instant::now();
         let frame = match decode::decode(text) {
             Ok(f) => f,
             Err(b) => return self.bad_frame(b),
@@ -489,7 +494,7 @@ impl Conn {
         }
         match j.host.command_tagged(c, command, Some(ReplyTo(id))) {
             Ok(()) => {
-                self.awaiting.insert(id);
+                self.awaiting.insert(id, read_at);
                 Ok(())
             }
             Err(e) => self.host_error(id, e),

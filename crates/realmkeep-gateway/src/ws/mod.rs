@@ -11,6 +11,7 @@ mod lists;
 mod me;
 mod notices;
 mod queue;
+pub(crate) mod rates;
 mod redirect;
 mod transfer;
 mod translate;

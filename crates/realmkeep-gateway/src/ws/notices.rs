@@ -38,7 +38,7 @@ impl Conn {
     ) -> Result<(), End> {
         match n {
             Notice::Reply { reply_to, event } => {
-                if self.awaiting.remove(&reply_to.0) {
+                if let Some(read_at) = self.awaiting.remove(&reply_to.0) {
                     if let Some(data) = translate::data(&event) {
                         self.send(ServerMsg::Data {
                             id: reply_to.0,
@@ -46,6 +46,7 @@ impl Conn {
                         })?;
                     }
                     self.answer(reply_to.0, translate::answer(&event))?;
+                    self.app.meters.answered(read_at.elapsed());
                 }
                 match translate::notice(event) {
                     Some(m) => self.send(m),

@@ -44,7 +44,7 @@ pub(super) async fn follow(
         }) => {
             *transferring = Some(to);
             // Commands the first zone did not answer never will be: nothing came of them.
-            for id in std::mem::take(&mut conn.awaiting) {
+            for id in std::mem::take(&mut conn.awaiting).into_keys() {
                 conn.answer(
                     id,
                     Answer::TryAgain {

@@ -483,6 +483,11 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
             .fold(0.0, f64::max),
         runtime_lag_ms: f(&node_stats, "runtime_lag_us") / 1_000.0,
         runtime_lag_worst_ms: f(&node_stats, "runtime_lag_worst_us") / 1_000.0,
+        node_answer_p50_ms: f(&node_stats, "answer_p50_us") / 1_000.0,
+        node_answer_p99_ms: f(&node_stats, "answer_p99_us") / 1_000.0,
+        redis_timeouts: f(&node_stats, "redis_timeouts") - f(&node_stats0, "redis_timeouts"),
+        redis_degraded_answers: f(&node_stats, "redis_degraded_answers")
+            - f(&node_stats0, "redis_degraded_answers"),
         frames_up: f(&w, "frames_up") as u64,
         bytes_up: f(&w, "bytes_up") as u64,
         frames_down: f(&w, "frames_down") as u64,

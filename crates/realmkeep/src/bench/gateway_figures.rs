@@ -69,6 +69,14 @@ pub(super) struct Measured {
     pub(super) runtime_lag_ms: f64,
     /// And the latest of its probe's messages in that half second.
     pub(super) runtime_lag_worst_ms: f64,
+    /// The node's own time to answer the commands its zones answer, from the command's read to
+    /// the answer queued for its socket (the rest of a bot's round trip is the sockets, the
+    /// kernel and the bots), over the window.
+    pub(super) node_answer_p50_ms: f64,
+    pub(super) node_answer_p99_ms: f64,
+    /// Redis commands of the node that timed out over the window, and answers it gave degraded.
+    pub(super) redis_timeouts: f64,
+    pub(super) redis_degraded_answers: f64,
     pub(super) frames_up: u64,
     pub(super) bytes_up: u64,
     pub(super) frames_down: u64,
@@ -123,6 +131,10 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "tick_wait_ms", m.tick_wait_max_us / 1_000.0);
     fig(r, "runtime_lag_ms", m.runtime_lag_ms);
     fig(r, "runtime_lag_worst_ms", m.runtime_lag_worst_ms);
+    fig(r, "node_answer_p50_ms", m.node_answer_p50_ms);
+    fig(r, "node_answer_p99_ms", m.node_answer_p99_ms);
+    fig(r, "redis_timeouts", m.redis_timeouts);
+    fig(r, "redis_degraded_answers", m.redis_degraded_answers);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
     fig(r, "tick_p99_ms", m.tick_p99_ms);
     fig(r, "tick_max_ms", m.tick_max_ms);
