@@ -61,56 +61,6 @@ async fn a_flood_is_answered_rate_limited_then_closed_and_others_are_served() {
     env.stop().await;
 }
 
-/// Moves are counted against the address's limit in Redis without waiting for the count: the
-/// ones within it are answered, the count over it refuses the next ones (one or two past the
-/// limit may go through while their count is on its way), and once the window has passed they
-/// are answered again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moves_over_the_address_limit_are_refused_once_redis_counted_them() {
-    use realmkeep_cache::options::RateLimitConfig;
-    use realmkeep_cache::RateAction;
-    let window = Duration::from_secs(3);
-    let moves = RateLimitConfig {
-        action: RateAction::WsMove,
-        limit: 5,
-        window,
-    };
-    let env = Env::with(generous(vec![moves]), config()).await;
-    let (t, c) = env.player("alice").await;
-    let (mut ws, _) = env.join(&t, c).await;
-    let started = std::time::Instant::now();
-    let mut answers = Vec::new();
-    for _ in 0..12 {
-        answers.push(ws.request(Command::Stop).await.unwrap());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(started.elapsed() < window, "all within one window");
-    let ok = answers.iter().filter(|a| **a == Answer::Ok).count();
-    assert!(
-        (5..=7).contains(&ok),
-        "the limit and at most two past it: {answers:?}"
-    );
-    assert!(
-        answers[..5].iter().all(|a| *a == Answer::Ok),
-        "the first five are within it: {answers:?}"
-    );
-    assert!(
-        matches!(answers[11], Answer::RateLimited { retry_after_ms } if retry_after_ms <= 3_000),
-        "the last is refused until the window passes: {answers:?}"
-    );
-    let s = scrape(&env).await;
-    let refused = total(&s, "realmkeep_rate_limited_total", &[("action", "ws_move")]);
-    // (The counter is the process's: the other tests here refuse no moves.)
-    assert!(
-        refused as usize >= 12 - ok,
-        "each refusal counted: {refused}"
-    );
-    // The window passes: answered again.
-    tokio::time::sleep(window + Duration::from_millis(200)).await;
-    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
-    env.stop().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_from_one_address_are_bounded_and_others_still_connect() {
     let env = Env::with(generous(vec![]), config().with_connections_per_ip(64)).await;

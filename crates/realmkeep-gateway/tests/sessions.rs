@@ -1,6 +1,7 @@
 //! Sessions over HTTP and their hold on live sockets: refresh revokes the old token, logout and
 //! a password change revoke and close the socket, a ban kicks a connected player within a
-//! second, one live connection per account, login backoff and rate limits.
+//! second, one live connection per account, login backoff and rate limits (moves' counted in
+//! Redis without waiting).
 
 mod support;
 
@@ -327,5 +328,47 @@ async fn the_sweep_delivers_an_inbox_event_whose_wake_up_was_lost() {
             .any(|f| matches!(f.msg, ServerMsg::Inbox(_))),
         "delivered once"
     );
+    env.stop().await;
+}
+
+/// Moves are counted against the address's limit in Redis without waiting for the count: the
+/// ones within it are answered, the count over it refuses the next ones (one or two past the
+/// limit may go through while their count is on its way), and once the window has passed they
+/// are answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moves_over_the_address_limit_are_refused_once_redis_counted_them() {
+    let window = Duration::from_secs(3);
+    let moves = RateLimitConfig {
+        action: RateAction::WsMove,
+        limit: 5,
+        window,
+    };
+    let config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+    let env = Env::with(generous(vec![moves]), config).await;
+    let (t, c) = env.player("alice").await;
+    let (mut ws, _) = env.join(&t, c).await;
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        answers.push(ws.request(Command::Stop).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(started.elapsed() < window, "all within one window");
+    let ok = answers.iter().filter(|a| **a == Answer::Ok).count();
+    assert!(
+        (5..=7).contains(&ok),
+        "the limit and at most two past it: {answers:?}"
+    );
+    assert!(
+        answers[..5].iter().all(|a| *a == Answer::Ok),
+        "the first five are within it: {answers:?}"
+    );
+    assert!(
+        matches!(answers[11], Answer::RateLimited { retry_after_ms } if retry_after_ms <= 3_000),
+        "the last is refused until the window passes: {answers:?}"
+    );
+    // The window passes: answered again.
+    tokio::time::sleep(window + Duration::from_millis(200)).await;
+    assert_eq!(ws.request(Command::Stop).await.unwrap(), Answer::Ok);
     env.stop().await;
 }

@@ -2,8 +2,9 @@
 //! counted in Redis (`rate_limit:{ip}:{action}`) without the command waiting for the count: the
 //! command goes to its zone at once, and a count over the limit marks the connection's book, so
 //! its next commands of that kind are refused until the window has passed. A player's every
-//! step used to wait for a Redis round trip first; on a node short of cores one in a hundred
-//! waited out the cache's 250 ms timeout, which was most of the players' p99 round trip.
+//! step used to wait for a Redis round trip first, inside the node's own time to answer it: that
+//! time's p99 was 226 ms at 5,000 active players on two slow cores, with the Redis round trip in
+//! it, and 147–174 ms without it in runs where the machine was busier (`docs/BENCHMARKS.md`).
 //!
 //! What this lets through over a limit is bounded: the connection's own flood bound
 //! (`CONNECTION_FRAMES_PER_SECOND_MAX`) times the Redis timeout, a handful of commands. Trades,
