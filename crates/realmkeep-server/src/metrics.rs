@@ -120,13 +120,18 @@ impl Latency {
     /// The percentiles recorded since the last call, then an empty histogram (a benchmark's
     /// window).
     pub fn take(&self) -> Percentiles {
-        let taken = self.percentiles();
-        self.hist.lock().unwrap_or_else(|p| p.into_inner()).reset();
+        let mut h = self.hist.lock().unwrap_or_else(|p| p.into_inner());
+        // Read and emptied under one lock: a sample recorded meanwhile is in one window or the next.
+        let taken = Self::of(&h);
+        h.reset();
         taken
     }
 
     pub fn percentiles(&self) -> Percentiles {
-        let h = self.hist.lock().unwrap_or_else(|p| p.into_inner());
+        Self::of(&self.hist.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn of(h: &Histogram<u64>) -> Percentiles {
         if h.is_empty() {
             return Percentiles::default();
         }

@@ -21,8 +21,8 @@
 //! answer its players late while its zones tick on time. A window closing while the runtime lags
 //! by `VIEW_PACE_LAG_BUSY` is busy too, and one is calm only while it lags less than
 //! `VIEW_PACE_LAG_CALM` and none of the probe's last messages waited `VIEW_PACE_LAG_WORST_CALM`:
-//! a mean of a millisecond hid bursts that kept answers 100 ms late, and a pace stepped back in
-//! them brought the load back.
+//! a mean under a millisecond hid bursts while answers waited 170 ms at p99, and a pace stepped
+//! back in them brought the load back.
 
 use crate::lag::LagReading;
 use crate::limits::{
