@@ -4,11 +4,13 @@
 //! its next commands of that kind are refused until the window has passed. A player's every
 //! step used to wait for a Redis round trip first, inside the node's own time to answer it: that
 //! time's p99 was 226 ms at 5,000 active players on two slow cores, with the Redis round trip in
-//! it, and 147–174 ms without it in runs where the machine was busier (`docs/BENCHMARKS.md`).
+//! it, and 141–174 ms without it in runs where the machine was busier (`docs/BENCHMARKS.md`).
 //!
-//! What this lets through over a limit is bounded: the connection's own flood bound
-//! (`CONNECTION_FRAMES_PER_SECOND_MAX`) times the Redis timeout, a handful of commands. Trades,
-//! market and mail still wait for their count (they are rare, and move gold and items). The
+//! What this lets through over a limit is bounded per connection: its own flood bound
+//! (`CONNECTION_FRAMES_PER_SECOND_MAX`, 40 a second) times the Redis timeout (250 ms), ten
+//! commands at the most, and one or two for a client that waits for its answers. An address
+//! with several connections may go that far past on each (`CONNECTIONS_PER_IP_MAX` bounds them).
+//! Trades, market and mail still wait for their count (they are rare, and move gold and items). The
 //! counts in flight on the node are bounded (`RATE_CHECKS_IN_FLIGHT_MAX`); past it, a command
 //! waits for its count as before.
 
