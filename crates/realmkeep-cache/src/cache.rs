@@ -21,6 +21,7 @@ use crate::options::CacheOptions;
 use crate::presence::Presence;
 use crate::pubsub::Events;
 use crate::rate_limit::RateLimits;
+use crate::rate_tally::{self, RateTally};
 use crate::sessions::Sessions;
 use crate::shared::Shared;
 use crate::subscriber::Subscriber;
@@ -65,6 +66,9 @@ impl Cache {
         }
         let watcher = tokio::spawn(health::watch(Arc::downgrade(&shared)));
         *lock(&shared.watcher) = Some(watcher);
+        let wake = rate_tally::wake_of(&shared.tally);
+        let flusher = tokio::spawn(flush_tally(Arc::downgrade(&shared), wake));
+        *lock(&shared.tally_flusher) = Some(flusher);
         Ok(Cache { shared })
     }
 
@@ -94,6 +98,18 @@ impl Cache {
             w.abort();
             let _ = w.await;
         }
+        // What the tally holds is counted before the node goes (it would be lost, not wrong).
+        let flusher = lock(&self.shared.tally_flusher).take();
+        if let Some(f) = flusher {
+            f.abort();
+            let _ = f.await;
+        }
+        rate_tally::flush(
+            &self.shared.core,
+            &self.shared.rate_limits,
+            &self.shared.tally,
+        )
+        .await;
         nodes::close_node(&self.shared.core, &self.shared.registry).await
     }
 
@@ -140,6 +156,11 @@ impl Cache {
         RateLimits::new(&self.shared.core, &self.shared.rate_limits)
     }
 
+    /// The frequent hits' rate limits, tallied on the node and counted in Redis a flush later.
+    pub fn rate_tally(&self) -> RateTally<'_> {
+        RateTally::new(&self.shared.core, &self.shared.tally)
+    }
+
     pub fn cooldowns(&self) -> Cooldowns<'_> {
         Cooldowns::new(&self.shared.core, &self.shared.cooldowns)
     }
@@ -170,5 +191,18 @@ impl Cache {
         channels: impl IntoIterator<Item = Channel>,
     ) -> Result<Subscriber, CacheError> {
         Subscriber::start(self.shared.core.clone(), channels)
+    }
+}
+
+/// The rate tally's flusher: it sleeps until a hit comes to an empty tally, and counts the tally
+/// `RATE_TALLY_FLUSH_EVERY` later; it ends when the last handle is dropped (or at `close`).
+async fn flush_tally(weak: std::sync::Weak<Shared>, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        wake.notified().await;
+        tokio::time::sleep(rate_tally::RATE_TALLY_FLUSH_EVERY).await;
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        rate_tally::flush(&shared.core, &shared.rate_limits, &shared.tally).await;
     }
 }

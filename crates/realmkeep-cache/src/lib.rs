@@ -94,6 +94,7 @@ pub mod options;
 mod presence;
 mod pubsub;
 mod rate_limit;
+mod rate_tally;
 mod scripts;
 mod sessions;
 mod shared;
@@ -144,6 +145,9 @@ pub use crate::presence::{
 };
 pub use crate::pubsub::{Events, Notified};
 pub use crate::rate_limit::{RateDecision, RateLimits};
+pub use crate::rate_tally::{
+    RateTally, Tallied, RATE_TALLY_FLUSH_EVERY, RATE_TALLY_KEYS_MAX, RATE_TALLY_KEYS_PER_CALL_MAX,
+};
 pub use crate::sessions::{
     issued_at, InvalidSession, IssuedSession, SessionCheck, Sessions, REVOKED_CHECK_MAX,
 };

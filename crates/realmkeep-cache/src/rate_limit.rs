@@ -110,20 +110,28 @@ impl RateLimits<'_> {
             ),
             Err(e) => {
                 core.degraded("rate limit", &e);
-                local_check(self.local, ip, &cfg)
+                let (count, left) = local_count(self.local, ip, &cfg, 1);
+                decide(count, left, cfg.limit, true)
             }
         }
     }
 }
 
-fn local_check(local: &LocalWindows, ip: IpAddr, cfg: &RateLimitConfig) -> RateDecision {
+/// Counts `hits` in the local window of `ip` and `cfg`'s action (Redis is down): the window's
+/// count and how long it has left.
+pub(crate) fn local_count(
+    local: &LocalWindows,
+    ip: IpAddr,
+    cfg: &RateLimitConfig,
+    hits: u32,
+) -> (u64, Duration) {
     let now = Instant::now();
     let mut map = lock(&local.windows);
     let key = (ip, cfg.action);
     if let Some((count, until)) = map.get_mut(&key, now) {
-        *count = count.saturating_add(1);
-        return decide(u64::from(*count), *until - now, cfg.limit, true);
+        *count = count.saturating_add(hits);
+        return (u64::from(*count), *until - now);
     }
-    map.insert(key, 1, now + cfg.window, now);
-    decide(1, cfg.window, cfg.limit, true)
+    map.insert(key, hits, now + cfg.window, now);
+    (u64::from(hits), cfg.window)
 }

@@ -127,6 +127,24 @@ pub static RATE_LIMIT: LazyLock<Script> = LazyLock::new(|| {
     ))
 });
 
+/// The same fixed windows, many at once (the node's tally, `rate_tally.rs`): each key counts its
+/// hits and starts its window on the first one. KEYS: counters. ARGV: per key, its window ms then
+/// its hits. Returns, per key, its count then the ms left in its window.
+pub static RATE_LIMIT_MANY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        "local out = {}\n",
+        "for i, key in ipairs(KEYS) do\n",
+        "  local window = tonumber(ARGV[2 * i - 1])\n",
+        "  local n = redis.call('INCRBY', key, ARGV[2 * i])\n",
+        "  local ttl = redis.call('PTTL', key)\n",
+        "  if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end\n",
+        "  out[2 * i - 1] = n\n",
+        "  out[2 * i] = ttl\n",
+        "end\n",
+        "return out\n"
+    ))
+});
+
 /// Starts a cooldown unless one runs. KEYS: cooldown. ARGV: ms.
 /// Returns -1 if started, else the ms left.
 pub static COOLDOWN: LazyLock<Script> = LazyLock::new(|| {

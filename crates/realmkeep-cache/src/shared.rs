@@ -8,6 +8,7 @@ use crate::leaderboard::RebuildGate;
 use crate::options::CacheOptions;
 use crate::presence::NodeRegistry;
 use crate::rate_limit::LocalWindows;
+use crate::rate_tally::Tally;
 use crate::sessions::LocalSessions;
 use std::sync::{Arc, Mutex};
 
@@ -19,10 +20,14 @@ pub(crate) struct Shared {
     pub registry: NodeRegistry,
     pub sessions: LocalSessions,
     pub rate_limits: LocalWindows,
+    /// The frequent hits tallied on the node (`rate_tally.rs`).
+    pub tally: Tally,
     pub cooldowns: LocalCooldowns,
     pub leaderboards: RebuildGate,
     /// The health watcher, stopped by [`crate::Cache::close`].
     pub watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The rate tally's flusher, stopped by [`crate::Cache::close`].
+    pub tally_flusher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Shared {
@@ -33,9 +38,11 @@ impl Shared {
             registry: NodeRegistry::default(),
             sessions,
             rate_limits: LocalWindows::default(),
+            tally: Tally::default(),
             cooldowns: LocalCooldowns::default(),
             leaderboards: RebuildGate::default(),
             watcher: Mutex::new(None),
+            tally_flusher: Mutex::new(None),
         }
     }
 }

@@ -41,6 +41,52 @@ async fn concurrent_rate_limit_hits_let_exactly_the_limit_through() {
     assert_eq!(allowed, LIMIT as usize);
 }
 
+/// Two nodes tally hits on one address, each answering at once and counting its tally in Redis
+/// a flush later: together they let through the limit and at most what each tallied in one
+/// flush before it heard of the other's, and Redis holds every hit let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_tallying_one_address_go_past_the_limit_by_a_flush_at_most() {
+    const PER_ROUND: usize = 4;
+    let server = redis();
+    let mut opts = options("tally-a");
+    opts.rate_limits = vec![RateLimitConfig {
+        action: RateAction::WsMove,
+        limit: LIMIT,
+        window: Duration::from_secs(60),
+    }];
+    let a = connect(&server, opts.clone()).await;
+    opts.node = NodeId::parse("tally-b").unwrap();
+    let b = connect(&server, opts).await;
+    let ip = "198.51.100.10".parse().unwrap();
+    let mut allowed = 0;
+    for _ in 0..HITS / (2 * PER_ROUND) {
+        for c in [&a, &b] {
+            for _ in 0..PER_ROUND {
+                allowed +=
+                    usize::from(c.rate_tally().hit(ip, RateAction::WsMove) == Tallied::Allowed);
+            }
+        }
+        // Both flushes have counted (`RATE_TALLY_FLUSH_EVERY`, and a round trip).
+        tokio::time::sleep(RATE_TALLY_FLUSH_EVERY * 3).await;
+    }
+    assert!(
+        (LIMIT as usize..=LIMIT as usize + 2 * PER_ROUND).contains(&allowed),
+        "{allowed} let through under a limit of {LIMIT}"
+    );
+    let mut r = raw(&server).await;
+    let counted: u64 = redis::cmd("GET")
+        .arg(keys::rate_limit(ip, RateAction::WsMove))
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(counted, allowed as u64, "every hit let through was counted");
+    let d = a.rate_tally().hit(ip, RateAction::WsMove);
+    assert!(
+        matches!(d, Tallied::Limited { retry_after } if retry_after <= Duration::from_secs(60)),
+        "{d:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_popping_one_queue_never_share_a_player() {
     const PLAYERS: i64 = 500;

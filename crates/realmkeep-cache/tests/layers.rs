@@ -41,7 +41,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "tickets",
         ],
     ),
-    ("features built on features", &["nodes", "pubsub"]),
+    (
+        "features built on features",
+        &["nodes", "pubsub", "rate_tally"],
+    ),
     ("node state", &["shared"]),
     ("health watcher", &["health"]),
     ("the Cache handle", &["cache"]),

@@ -106,6 +106,22 @@ async fn kill_redis_mid_test_then_restart() {
         "the local limiter enforces the limit"
     );
 
+    // Tallied hits are counted in the local windows while Redis is down, a flush later.
+    let degraded_before = cache.metrics().degraded_answers;
+    let moves = rate_limit_default(RateAction::WsMove) as usize;
+    let tally = || cache.rate_tally().hit(ip, RateAction::WsMove);
+    assert_eq!(tally(), Tallied::Allowed);
+    tokio::time::sleep(RATE_TALLY_FLUSH_EVERY * 4).await;
+    assert!(
+        cache.metrics().degraded_answers > degraded_before,
+        "the flush counted locally"
+    );
+    let allowed = (1..moves + 5)
+        .filter(|_| tally() == Tallied::Allowed)
+        .count();
+    assert_eq!(allowed, moves - 1, "the limit holds with Redis down");
+    assert!(matches!(tally(), Tallied::Limited { .. }));
+
     let cd = cache.cooldowns();
     let started = timed(
         "cooldown",

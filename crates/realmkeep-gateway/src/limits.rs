@@ -77,11 +77,6 @@ pub const HELD_LINES_MAX: usize = CONTROL_QUEUE_MAX;
 /// a player at play takes it with its next view (and in the rare wake-up that writes nothing
 /// at once, it waits `HELD_FLUSH_MAX` more).
 pub const BROADCAST_ROUND_EVERY: Duration = Duration::from_millis(125);
-/// Rate-limit counts of frequent commands (moves, chat, acts) in flight on a node without the
-/// command waiting for them (`ws/rates.rs`); past it a command waits for its count. Each lasts a
-/// Redis round trip (250 ms at the most): 5,000 players at a command a second have about 50 in
-/// flight.
-pub const RATE_CHECKS_IN_FLIGHT_MAX: usize = 4_096;
 /// The longest answer time the gateway's answer histogram tells apart (longer ones count as this).
 pub const ANSWER_LATENCY_MAX_US: u64 = 60_000_000;
 /// Entities that entered a player's view sent in one `view` frame; more go in the next frames.
@@ -105,8 +100,8 @@ const _: () = assert!(
 );
 const _: () = assert!(OUTBOUND_QUEUE_MAX >= 16 && RATE_LIMITED_IN_A_ROW_MAX >= 1);
 const _: () = assert!(
-    RATE_CHECKS_IN_FLIGHT_MAX >= 64 && RATE_CHECKS_IN_FLIGHT_MAX <= CONNECTIONS_MAX,
-    "the counts of a crowd at play fit, and no more than one per connection the node may hold"
+    realmkeep_cache::RATE_TALLY_KEYS_MAX >= CONNECTIONS_MAX * crate::ws::admission::TALLIED.len(),
+    "every connection the node may hold, each from its own address, is tallied"
 );
 const _: () = assert!(
     HELD_FLUSH_MAX.as_millis()

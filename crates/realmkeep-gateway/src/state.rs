@@ -136,8 +136,6 @@ pub(crate) struct App {
     pub meters: crate::meters::Meters,
     /// The broadcast rounds so far (`broadcast::run_rounds`).
     pub round: AtomicU32,
-    /// Rate-limit counts in flight without a command waiting for them (`ws/rates.rs`).
-    pub rate_checks: crate::ws::rates::RateChecks,
     next_conn: AtomicU64,
 }
 
@@ -162,7 +160,6 @@ impl App {
             draining: CancellationToken::new(),
             meters: crate::meters::Meters::new(),
             round: AtomicU32::new(0),
-            rate_checks: Default::default(),
             next_conn: AtomicU64::new(1),
         });
         (app, rx)

@@ -1,12 +1,18 @@
 //! What a connection lets through: the local flood bound (frames per second), request ids that
-//! grow, and the address's rate limit for each command kind (`rate_limit:{ip}:{action}`; the
-//! frequent kinds are counted without waiting, `rates.rs`); too many refusals in a row close the
-//! connection (4004).
+//! grow, and the address's rate limit for each command kind (`rate_limit:{ip}:{action}`); too
+//! many refusals in a row close the connection (4004).
+//!
+//! The frequent kinds ([`TALLIED`]: moves, chat, whispers, acts) are tallied on the node and
+//! answered at once, the node counting its tally in Redis every 50 ms
+//! (`realmkeep_cache::RateTally`). A player's every step used to wait for a Redis round
+//! trip first, inside the node's own time to answer it (its p99 was 226 ms at 5,000 active
+//! players on two slow cores; `docs/BENCHMARKS.md`). The rare kinds (trades, market, mail) wait
+//! for their count, as does a frequent one when the tally is full.
 
 use super::conn::{Conn, End};
 use super::decode::Bad;
 use crate::limits::RATE_LIMITED_IN_A_ROW_MAX;
-use realmkeep_cache::{RateAction, RateDecision};
+use realmkeep_cache::{RateAction, RateDecision, Tallied};
 use realmkeep_protocol::ws::{Answer, CommandKind};
 use realmkeep_protocol::{CloseCode, Reason};
 use std::time::{Duration, Instant};
@@ -14,6 +20,14 @@ use std::time::{Duration, Instant};
 /// Frames one connection may send per second before the address's Redis-counted limit is
 /// even asked: a flood is answered locally.
 pub const CONNECTION_FRAMES_PER_SECOND_MAX: u32 = 40;
+
+/// The kinds tallied on the node rather than counted in Redis while the command waits.
+pub(crate) const TALLIED: [RateAction; 4] = [
+    RateAction::WsMove,
+    RateAction::WsSay,
+    RateAction::Whisper,
+    RateAction::WsAct,
+];
 
 /// The rate-limit metric's label for that local bound.
 const FLOOD: &str = "flood";
@@ -74,15 +88,17 @@ impl Conn {
             CommandKind::Join | CommandKind::Logout => None,
         };
         if let Some(a) = action {
-            if let Some(slot) = super::rates::slot(a) {
-                if let Some(wait) = self.rates.wait(slot) {
-                    self.limited(id, wait, a.as_str())?;
-                    return Ok(false);
-                }
-                let ip = self.peer.ip();
-                if super::rates::count_after(&self.app, &self.rates, ip, a, slot) {
-                    self.limited_in_a_row = 0;
-                    return Ok(true);
+            if TALLIED.contains(&a) {
+                match self.app.cache().rate_tally().hit(self.peer.ip(), a) {
+                    Tallied::Allowed => {
+                        self.limited_in_a_row = 0;
+                        return Ok(true);
+                    }
+                    Tallied::Limited { retry_after } => {
+                        self.limited(id, retry_after, a.as_str())?;
+                        return Ok(false);
+                    }
+                    Tallied::Full => {}
                 }
             }
             let limits = self.app.cache().rate_limits();

@@ -49,8 +49,6 @@ pub(super) struct Conn {
     pub(super) window_start: Instant,
     pub(super) window_count: u32,
     pub(super) last_heard: Instant,
-    /// The rate limits of its frequent commands, counted without waiting (`rates.rs`).
-    pub(super) rates: Arc<super::rates::RateBook>,
     /// Requests sent to the zone and not answered yet (`AWAITING_REPLIES_MAX`), with when
     /// each was read (`realmkeep_gateway_answer_seconds`).
     pub(super) awaiting: HashMap<u64, Instant>,
@@ -79,7 +77,6 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         window_count: 0,
         last_heard: Instant::now(),
         awaiting: HashMap::new(),
-        rates: Arc::new(super::rates::RateBook::new()),
     };
     // Each connection's task holds its future for its whole life, sized by its largest state:
     // what only the join or one command awaits (store and Redis calls) is boxed, so an idle

@@ -1,6 +1,6 @@
 //! The WebSocket at `/v1/ws`: protocol version 1 (`realmkeep_protocol::ws`).
 
-mod admission;
+pub(crate) mod admission;
 mod commands;
 mod conn;
 pub mod decode;
@@ -11,7 +11,6 @@ mod lists;
 mod me;
 mod notices;
 mod queue;
-pub(crate) mod rates;
 mod redirect;
 mod transfer;
 mod translate;
