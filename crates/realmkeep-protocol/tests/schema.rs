@@ -105,6 +105,26 @@ fn a_message_encoded_once_frames_as_the_whole_frame_serialises() {
         for seq in [0, 1, u64::MAX] {
             let whole = serde_json::to_string(&ServerFrame::new(seq, msg.clone())).unwrap();
             assert_eq!(ServerFrame::encode_with(seq, &once), whole);
+            assert_eq!(ServerFrame::new(seq, msg.clone()).to_text(), whole);
         }
+    }
+    // A frame larger than the scratch buffer a thread keeps, then a small one on the same thread.
+    let long = ServerMsg::Chat(ChatLine {
+        channel: "global".into(),
+        from: 1,
+        name: "n".into(),
+        text: "x".repeat(100 * 1024),
+        history: false,
+    });
+    let small = ServerMsg::Chat(ChatLine {
+        channel: "say".into(),
+        from: 2,
+        name: "m".into(),
+        text: "hi".into(),
+        history: true,
+    });
+    for msg in [long, small] {
+        let frame = ServerFrame::new(7, msg);
+        assert_eq!(frame.to_text(), serde_json::to_string(&frame).unwrap());
     }
 }

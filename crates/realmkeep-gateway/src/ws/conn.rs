@@ -120,7 +120,7 @@ impl Conn {
         let kind = OutKind::of(&msg);
         let may_wait = kind == OutKind::Chat;
         let frame = ServerFrame::new(self.seq, msg);
-        let text = serde_json::to_string(&frame).expect("server frames serialise");
+        let text = frame.to_text();
         self.queue(text, may_wait, kind)
     }
 
