@@ -195,7 +195,8 @@ impl Cache {
 }
 
 /// The rate tally's flusher: it sleeps until a hit comes to an empty tally, and counts the tally
-/// `RATE_TALLY_FLUSH_EVERY` later; it ends when the last handle is dropped (or at `close`).
+/// `RATE_TALLY_FLUSH_EVERY` later. It holds the node only while it flushes: when the last handle
+/// is dropped, the tally's drop wakes it and it ends (or `close` stops it).
 async fn flush_tally(weak: std::sync::Weak<Shared>, wake: Arc<tokio::sync::Notify>) {
     loop {
         wake.notified().await;

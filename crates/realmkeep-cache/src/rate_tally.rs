@@ -5,15 +5,17 @@
 //! [`crate::RateLimits::check`], one script call for up to [`RATE_TALLY_KEYS_PER_CALL_MAX`] keys.
 //!
 //! A hit is refused from what the node knows: the window's count as Redis last gave it, plus the
-//! node's hits since. One node alone lets exactly `limit` hits through per window; several nodes
-//! together may each let through what they tallied in one flush before they hear of the others'.
+//! node's hits since. One node alone lets exactly `limit` hits through per window. A node hears
+//! of the other nodes' hits when it counts its own, so the hits it takes before its next flush
+//! answers are judged on what it heard at its last: several nodes together may each go past a
+//! limit by one flush's hits (the flood bound, 40 frames a second on a connection, makes that
+//! two a connection).
 //! While Redis is down, the flush counts in the same local windows as a waiting check does.
 //!
 //! At 5,000 active players on one node this is 20 script calls a second instead of one for each
 //! command (about 5,000 a second), and no command waits for Redis or spawns a task to count it.
 
 use crate::core::{lock, Core};
-use crate::expiring::ExpiringMap;
 use crate::rate_limit::{local_count, LocalWindows};
 use crate::vocab::RateAction;
 use crate::{keys, scripts};
@@ -37,6 +39,9 @@ const _: () = assert!(RATE_TALLY_KEYS_PER_CALL_MAX <= RATE_TALLY_KEYS_MAX);
 const _: () = assert!(RATE_TALLY_KEYS_MAX.div_ceil(RATE_TALLY_KEYS_PER_CALL_MAX) <= 100);
 
 type Key = (IpAddr, RateAction);
+
+/// How often, at the most, a full set of windows is searched for ended ones.
+const WINDOWS_PRUNE_EVERY: Duration = Duration::from_secs(1);
 
 /// The answer to one tallied hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,14 +84,15 @@ pub(crate) struct Tally {
 
 impl Default for Tally {
     fn default() -> Self {
-        Self {
-            state: Mutex::new(TallyState {
-                pending: HashMap::new(),
-                sending: HashMap::new(),
-                windows: ExpiringMap::new(RATE_TALLY_KEYS_MAX),
-            }),
-            wake: Arc::new(Notify::new()),
-        }
+        Self::with_max(RATE_TALLY_KEYS_MAX)
+    }
+}
+
+/// The flusher waits on the wake-up without holding the node: told once more as the tally goes,
+/// it finds the node gone and ends.
+impl Drop for Tally {
+    fn drop(&mut self) {
+        self.wake.notify_one();
     }
 }
 
@@ -96,20 +102,37 @@ struct TallyState {
     pending: HashMap<Key, u32>,
     /// Hits sent by the flush under way.
     sending: HashMap<Key, u32>,
-    /// Each window's count as Redis last gave it (with the node's hits in it), until its end.
-    windows: ExpiringMap<Key, u64>,
+    /// Each window's count as Redis last gave it (with the node's hits in it), and its end.
+    windows: HashMap<Key, (u64, Instant)>,
+    /// When the ended windows were last let go.
+    pruned_at: Instant,
+    /// Keys the tally and the windows hold at the most (`RATE_TALLY_KEYS_MAX`).
+    max: usize,
 }
 
 impl Tally {
+    fn with_max(max: usize) -> Self {
+        Self {
+            state: Mutex::new(TallyState {
+                pending: HashMap::new(),
+                sending: HashMap::new(),
+                windows: HashMap::new(),
+                pruned_at: Instant::now(),
+                max,
+            }),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
     /// Tallies one hit of `action` from `ip` under `limit` per `window`.
     pub fn hit(&self, ip: IpAddr, action: RateAction, limit: u32, window: Duration) -> Tallied {
         let now = Instant::now();
         let key = (ip, action);
         let mut s = lock(&self.state);
-        let (counted, ends) = s
-            .windows
-            .get(&key, now)
-            .map_or((0, None), |(n, until)| (*n, Some(until)));
+        let (counted, ends) = match s.windows.get(&key) {
+            Some(&(n, until)) if until > now => (n, Some(until)),
+            _ => (0, None),
+        };
         let waiting = s.pending.get(&key).copied().unwrap_or(0);
         let sent = s.sending.get(&key).copied().unwrap_or(0);
         if counted + u64::from(sent) + u64::from(waiting) >= u64::from(limit) {
@@ -117,7 +140,7 @@ impl Tally {
             let retry_after = ends.map_or(window, |e| e - now);
             return Tallied::Limited { retry_after };
         }
-        if waiting == 0 && s.pending.len() >= RATE_TALLY_KEYS_MAX {
+        if waiting == 0 && s.pending.len() >= s.max {
             return Tallied::Full;
         }
         let first = s.pending.is_empty();
@@ -138,12 +161,21 @@ impl Tally {
         out
     }
 
-    /// What the counts said, for the keys sent.
+    /// What the counts said, for the keys sent. The ended windows are let go once a second at
+    /// the most while the windows are full; a full set of windows keeps the ones it has (a key
+    /// without its window is judged on the node's own hits until it has one again, and nothing
+    /// is evicted early).
     fn counted(&self, counts: Vec<(Key, u64, Duration)>) {
         let now = Instant::now();
         let mut s = lock(&self.state);
+        if s.windows.len() >= s.max && now.duration_since(s.pruned_at) >= WINDOWS_PRUNE_EVERY {
+            s.windows.retain(|_, (_, ends)| *ends > now);
+            s.pruned_at = now;
+        }
         for (key, count, left) in counts {
-            s.windows.insert(key, count, now + left, now);
+            if s.windows.len() < s.max || s.windows.contains_key(&key) {
+                s.windows.insert(key, (count, now + left));
+            }
         }
         s.sending.clear();
     }
@@ -154,30 +186,43 @@ pub(crate) fn wake_of(tally: &Tally) -> Arc<Notify> {
     tally.wake.clone()
 }
 
-/// Counts what the tally holds, in calls of at most `RATE_TALLY_KEYS_PER_CALL_MAX` keys; a call
-/// that fails counts its keys in the local windows (degraded).
+/// Counts what the tally holds, in calls of at most `RATE_TALLY_KEYS_PER_CALL_MAX` keys. A call
+/// that fails counts its keys in the local windows (degraded), and so do the calls after it:
+/// a flush waits out Redis's timeout once at the most, and the hits sent stay counted against
+/// their limits no longer than that.
 pub(crate) async fn flush(core: &Core, local: &LocalWindows, tally: &Tally) {
     let hits = tally.take();
     let mut counts = Vec::with_capacity(hits.len());
+    let mut failed = false;
     for batch in hits.chunks(RATE_TALLY_KEYS_PER_CALL_MAX) {
-        let mut inv = scripts::RATE_LIMIT_MANY.prepare_invoke();
-        for ((ip, action), n) in batch {
-            let cfg = core.opts.rate_limit(*action);
-            inv.key(keys::rate_limit(*ip, *action))
-                .arg(cfg.window.as_millis() as u64)
-                .arg(*n);
-        }
-        match core.eval::<Vec<i64>>(&inv).await {
-            Ok(out) if out.len() == 2 * batch.len() => {
+        let answer = if failed {
+            None
+        } else {
+            let mut inv = scripts::RATE_LIMIT_MANY.prepare_invoke();
+            for ((ip, action), n) in batch {
+                let cfg = core.opts.rate_limit(*action);
+                inv.key(keys::rate_limit(*ip, *action))
+                    .arg(cfg.window.as_millis() as u64)
+                    .arg(*n);
+            }
+            match core.eval::<Vec<i64>>(&inv).await {
+                Ok(out) if out.len() == 2 * batch.len() => Some(out),
+                Ok(_) => None,
+                Err(e) => {
+                    core.degraded("rate tally", &e);
+                    None
+                }
+            }
+        };
+        match answer {
+            Some(out) => {
                 for ((key, _), pair) in batch.iter().zip(out.chunks(2)) {
                     let left = Duration::from_millis(pair[1].max(0) as u64);
                     counts.push((*key, pair[0].max(0) as u64, left));
                 }
             }
-            other => {
-                if let Err(e) = &other {
-                    core.degraded("rate tally", e);
-                }
+            None => {
+                failed = true;
                 for ((ip, action), n) in batch {
                     let cfg = core.opts.rate_limit(*action);
                     let (count, left) = local_count(local, *ip, &cfg, *n);
@@ -236,6 +281,48 @@ mod tests {
         ));
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(t.hit(IP, RateAction::WsAct, 5, WINDOW), Tallied::Allowed);
+    }
+
+    #[test]
+    fn full_windows_keep_the_live_ones_and_judge_a_new_key_on_its_own_hits() {
+        let t = Tally::with_max(2);
+        let ip = |n: u8| IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, n));
+        let long = Duration::from_secs(60);
+        t.counted(vec![
+            ((ip(1), RateAction::WsMove), 5, long),
+            ((ip(2), RateAction::WsMove), 5, long),
+            ((ip(3), RateAction::WsMove), 5, long),
+        ]);
+        for n in [1, 2] {
+            assert!(
+                matches!(
+                    t.hit(ip(n), RateAction::WsMove, 5, WINDOW),
+                    Tallied::Limited { .. }
+                ),
+                "a live window is kept"
+            );
+        }
+        assert_eq!(
+            t.hit(ip(3), RateAction::WsMove, 5, WINDOW),
+            Tallied::Allowed,
+            "no room for its window: its own hits count"
+        );
+        // A known key's window is still updated.
+        t.counted(vec![((ip(1), RateAction::WsMove), 1, long)]);
+        assert_eq!(
+            t.hit(ip(1), RateAction::WsMove, 5, WINDOW),
+            Tallied::Allowed
+        );
+    }
+
+    #[tokio::test]
+    async fn the_tally_going_wakes_its_flusher() {
+        let t = Tally::default();
+        let wake = wake_of(&t);
+        drop(t);
+        tokio::time::timeout(Duration::from_secs(1), wake.notified())
+            .await
+            .expect("told as the tally went");
     }
 
     #[test]
