@@ -1,32 +1,35 @@
 //! Reading a server frame, as a Rust client does (the bots, the tests' sockets).
 //!
-//! `view` frames are most of what a client reads: five or ten a second for each player, each
-//! with the moves of everything around it. serde reads an internally tagged enum (`ServerMsg`,
-//! tagged by `"type"`) by first buffering the whole message into a tree of its own, then reading
-//! the tree; for a view that doubled the work of every move in it. A view is read straight into
-//! its fields here. Every other message, and anything the direct reading refuses, takes the
-//! general path, so the result is the same `ServerFrame` (or the same error) either way: a
-//! test holds it.
+//! `view` and `chat` frames are most of what a client reads: five or ten views a second for
+//! each player, each with the moves of everything around it, and every line of the channels it
+//! hears; then the answers `ok` to its commands. serde reads an internally tagged enum (`ServerMsg`, tagged by `"type"`) by first
+//! buffering the whole message into a tree of its own, then reading the tree; for a view that
+//! doubled the work of every move in it, and a chat line's strings were copied twice (an answer
+//! is buffered twice: its result is flattened into it). These three are read straight into their
+//! fields here. Every other message, and anything the direct
+//! reading refuses, takes the general path, so the result is the same `ServerFrame` (or the same
+//! error) either way: a test holds it.
 
-use crate::ws::{Entity, Moved, ServerFrame, ServerMsg, View};
+use crate::ws::{Answer, ChatLine, Entity, Moved, ServerFrame, ServerMsg, View};
 use serde::Deserialize;
+use std::marker::PhantomData;
 
-/// A `view` frame's shape, read without the tag's buffering. Unknown fields are refused (the
-/// general path then reads the frame): skipping them here would check them less than the
+/// A frame of one message type, read without the tag's buffering. Unknown fields are refused
+/// (the general path then reads the frame): skipping them here would check them less than the
 /// general path's buffering does (numbers out of range, nesting depth).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ViewFrame {
+struct DirectFrame<M> {
     v: u32,
     seq: u64,
-    msg: ViewMsg,
+    msg: M,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ViewMsg {
     #[serde(rename = "type")]
-    _tag: ViewTag,
+    _tag: Tag<IsView>,
     #[serde(default)]
     entered: Vec<Entity>,
     #[serde(default)]
@@ -35,59 +38,148 @@ struct ViewMsg {
     left: Vec<u64>,
 }
 
-/// Only the string `"view"`: any other type (or a tag that is not a string, which serde's
+/// `ChatLine`'s fields, as its own type declares them (a test checks the two read alike).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatMsg {
+    #[serde(rename = "type")]
+    _tag: Tag<IsChat>,
+    channel: String,
+    from: i64,
+    name: String,
+    text: String,
+    #[serde(default)]
+    history: bool,
+}
+
+/// An answer `ok`, the most frequent answer (every move's): any other result takes the general
+/// path.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerOkMsg {
+    #[serde(rename = "type")]
+    _tag: Tag<IsAnswer>,
+    id: u64,
+    #[serde(rename = "result")]
+    _result: Tag<IsOk>,
+}
+
+/// The `"type"` of a message read directly (and the `"result"` of an answer read directly).
+trait TypeName {
+    const NAME: &'static str;
+}
+
+struct IsView;
+impl TypeName for IsView {
+    const NAME: &'static str = "view";
+}
+
+struct IsChat;
+impl TypeName for IsChat {
+    const NAME: &'static str = "chat";
+}
+
+struct IsAnswer;
+impl TypeName for IsAnswer {
+    const NAME: &'static str = "answer";
+}
+
+struct IsOk;
+impl TypeName for IsOk {
+    const NAME: &'static str = "ok";
+}
+
+/// Only the string `T::NAME`: any other type (or a tag that is not a string, which serde's
 /// reading of an enum would take, as `{"view":null}`) refuses at once, and the general path
 /// reads the message.
-struct ViewTag;
+struct Tag<T>(PhantomData<T>);
 
-impl<'de> Deserialize<'de> for ViewTag {
+impl<'de, T: TypeName> Deserialize<'de> for Tag<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Tag;
-        impl serde::de::Visitor<'_> for Tag {
-            type Value = ViewTag;
+        struct Visit<T>(PhantomData<T>);
+        impl<T: TypeName> serde::de::Visitor<'_> for Visit<T> {
+            type Value = Tag<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("the string \"view\"")
+                write!(f, "the string {:?}", T::NAME)
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ViewTag, E> {
-                match v {
-                    "view" => Ok(ViewTag),
-                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Tag<T>, E> {
+                if v == T::NAME {
+                    Ok(Tag(PhantomData))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
                 }
             }
         }
-        d.deserialize_str(Tag)
+        d.deserialize_str(Visit(PhantomData))
     }
 }
 
-/// How the server begins a view's message. Only a frame holding it is tried as a view first:
-/// for any other, a failed attempt would cost more than the general reading (serde's error is
-/// formatted). Inside a JSON string every quote is escaped, so a chat line cannot hold it; and
-/// a frame that holds it anyway is only tried, then read the general way.
+/// How the server begins a view's and a chat line's message. Only a frame holding one is tried
+/// directly: for any other, a failed attempt would cost more than the general reading (serde's
+/// error is formatted). Inside a JSON string every quote is escaped, so a chat line's text
+/// cannot hold one; and a frame that holds one anyway is only tried, then read the general way.
 const VIEW_BEGINS: &str = r#""msg":{"type":"view""#;
+const CHAT_BEGINS: &str = r#""msg":{"type":"chat""#;
+const ANSWER_BEGINS: &str = r#""msg":{"type":"answer""#;
 
 /// A server frame from its JSON text.
 pub fn server_frame(text: &str) -> serde_json::Result<ServerFrame> {
-    if !text.contains(VIEW_BEGINS) {
-        return serde_json::from_str(text);
+    let direct = if text.contains(VIEW_BEGINS) {
+        serde_json::from_str::<DirectFrame<ViewMsg>>(text)
+            .ok()
+            .map(|f| {
+                frame(f, |m| {
+                    ServerMsg::View(View {
+                        entered: m.entered,
+                        moved: m.moved,
+                        left: m.left,
+                    })
+                })
+            })
+    } else if text.contains(CHAT_BEGINS) {
+        serde_json::from_str::<DirectFrame<ChatMsg>>(text)
+            .ok()
+            .map(|f| {
+                frame(f, |m| {
+                    ServerMsg::Chat(ChatLine {
+                        channel: m.channel,
+                        from: m.from,
+                        name: m.name,
+                        text: m.text,
+                        history: m.history,
+                    })
+                })
+            })
+    } else if text.contains(ANSWER_BEGINS) {
+        serde_json::from_str::<DirectFrame<AnswerOkMsg>>(text)
+            .ok()
+            .map(|f| {
+                frame(f, |m| ServerMsg::Answer {
+                    id: m.id,
+                    result: Answer::Ok,
+                })
+            })
+    } else {
+        None
+    };
+    match direct {
+        Some(f) => Ok(f),
+        None => serde_json::from_str(text),
     }
-    match serde_json::from_str::<ViewFrame>(text) {
-        Ok(f) => Ok(ServerFrame {
-            v: f.v,
-            seq: f.seq,
-            msg: ServerMsg::View(View {
-                entered: f.msg.entered,
-                moved: f.msg.moved,
-                left: f.msg.left,
-            }),
-        }),
-        Err(_) => serde_json::from_str(text),
+}
+
+fn frame<M>(f: DirectFrame<M>, msg: impl FnOnce(M) -> ServerMsg) -> ServerFrame {
+    ServerFrame {
+        v: f.v,
+        seq: f.seq,
+        msg: msg(f.msg),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ws::{Answer, ChatLine, EntityKind};
+    use crate::ws::EntityKind;
 
     fn general(text: &str) -> Result<ServerFrame, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
@@ -147,9 +239,29 @@ mod tests {
                 text: "well met".into(),
                 history: false,
             }),
+            ServerMsg::Chat(ChatLine {
+                channel: "say".into(),
+                from: -3,
+                name: "carl".into(),
+                text: "\"msg\":{\"type\":\"chat\" \u{e9}\n\\".into(),
+                history: true,
+            }),
             ServerMsg::Answer {
                 id: 4,
                 result: Answer::Ok,
+            },
+            ServerMsg::Answer {
+                id: 5,
+                result: Answer::Refused {
+                    reason: crate::Reason::OutOfRange,
+                    detail: Some("too far".into()),
+                },
+            },
+            ServerMsg::Answer {
+                id: 6,
+                result: Answer::TryAgain {
+                    retry_after_ms: Some(100),
+                },
             },
         ];
         for msg in messages {
@@ -181,6 +293,27 @@ mod tests {
             r#"{"v":1,"seq":2,"msg":{"type":"view","pad":"\ud800"}}"#,
             r#"{"v":1,"seq":2,"msg":{"type":"view","type":"view"}}"#,
             r#"{"v":1,"seq":2,"msg":{"type":2}}"#,
+            // Answers: ok in any order, other results, unknown fields, a result not a string.
+            r#"{"v":1,"seq":2,"msg":{"result":"ok","id":7,"type":"answer"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","id":7,"result":"refused","reason":"invalid"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","id":7,"result":"try_again"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","id":7,"result":"ok","x":1}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","id":7,"result":{"ok":null}}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","id":-7,"result":"ok"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","result":"ok"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"answer","id":7,"result":"ok","id":8}}"#,
+            // Chat lines: fields in any order, escapes, unknown or missing fields, wrong types.
+            r#"{"v":1,"seq":2,"msg":{"text":"hi","type":"chat","channel":"say","from":1,"name":"a"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a\u00e9","text":"\"\n"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a","text":"b","history":true}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a","text":"b","x":1}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1.5,"name":"a","text":"b"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":99999999999999999999,"name":"a","text":"b"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a","text":"\ud800"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a","text":"b","text":"c"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chats","channel":"say","from":1,"name":"a","text":"b"}}"#,
+            r#"{"v":1,"seq":2,"msg":{"type":"chat","channel":"say","from":1,"name":"a","text":"b","history":null}}"#,
             "",
             "[]",
         ] {
