@@ -83,7 +83,7 @@ pub use jobs::JobMetrics;
 pub use messages::{
     notice_channel, Notice, NoticeReceiver, NoticeRecvError, NoticeSendError, NoticeSender,
 };
-pub use metrics::{HostMetrics, Latency, Percentiles};
+pub use metrics::{HostMetrics, Latency, Percentiles, TickWindowTaken};
 pub use serve::{serve, STATUS_LOG_INTERVAL};
 pub use signal::shutdown_signal;
 pub use sources::{ContentDefinitions, StoreLeaderboards};

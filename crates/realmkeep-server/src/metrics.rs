@@ -219,11 +219,21 @@ fn percentiles(s: realmkeep_zone::TickSummary) -> Percentiles {
     }
 }
 
+/// A benchmark's window of a zone: its ticks' wall and CPU time, and its commands' waits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TickWindowTaken {
+    pub wall: Percentiles,
+    pub cpu: Percentiles,
+    pub command_wait: Percentiles,
+}
+
 /// A benchmark's window of ticks: wall and CPU time of the same ticks.
 #[derive(Debug, Default)]
 struct TickWindow {
     wall: TickStats,
     cpu: TickStats,
+    /// How long players' commands waited in the zone's queue for the tick thread.
+    command_wait: TickStats,
 }
 
 /// Everything a host measures: counters, latencies and the last operating error.
@@ -238,6 +248,9 @@ pub struct Metrics {
     /// work alone. Wall minus CPU time is what the tick waited: for a core, mostly (page faults
     /// and locks too).
     tick_cpu_seconds: ::metrics::Histogram,
+    /// How long each player's command waited in the zone's queue before the tick thread took
+    /// it (`realmkeep_zone_command_wait_seconds`): the zone's part of an answer's time.
+    command_wait_seconds: ::metrics::Histogram,
     /// Wall and CPU time since the last `take_tick_window` (a benchmark's measured window), under
     /// one lock so that both hold the same ticks.
     tick_window: Mutex<TickWindow>,
@@ -254,6 +267,7 @@ impl Default for Metrics {
             tick_seconds: ::metrics::Histogram::noop(),
             tick: Mutex::new(TickStats::new()),
             tick_cpu_seconds: ::metrics::Histogram::noop(),
+            command_wait_seconds: ::metrics::Histogram::noop(),
             tick_window: Mutex::new(TickWindow::default()),
             join: Latency::new(crate::limits::JOIN_LATENCY_MAX_US),
             last_error: Mutex::new(None),
@@ -269,6 +283,7 @@ impl Metrics {
         Self {
             tick_seconds: ::metrics::histogram!(crate::telemetry::TICK_SECONDS, "zone" => zone.0.to_string()),
             tick_cpu_seconds: ::metrics::histogram!(crate::telemetry::TICK_CPU_SECONDS, "zone" => zone.0.to_string()),
+            command_wait_seconds: ::metrics::histogram!(crate::telemetry::COMMAND_WAIT_SECONDS, "zone" => zone.0.to_string()),
             ..Self::default()
         }
     }
@@ -293,6 +308,16 @@ impl Metrics {
         *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     }
 
+    /// Called by the tick thread for each command it takes from its queue.
+    pub fn record_command_wait(&self, d: Duration) {
+        self.command_wait_seconds.record(d.as_secs_f64());
+        self.tick_window
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .command_wait
+            .record(d);
+    }
+
     pub fn tick_summary(&self) -> Percentiles {
         let s = self
             .tick
@@ -304,11 +329,16 @@ impl Metrics {
 
     /// Tick durations (wall, then the tick thread's CPU time) since the previous call (or the
     /// start), and a new window begins.
-    pub fn take_tick_window(&self) -> (Percentiles, Percentiles) {
+    pub fn take_tick_window(&self) -> TickWindowTaken {
         let mut w = self.tick_window.lock().unwrap_or_else(|p| p.into_inner());
-        let taken = (percentiles(w.wall.summary()), percentiles(w.cpu.summary()));
+        let taken = TickWindowTaken {
+            wall: percentiles(w.wall.summary()),
+            cpu: percentiles(w.cpu.summary()),
+            command_wait: percentiles(w.command_wait.summary()),
+        };
         w.wall.reset();
         w.cpu.reset();
+        w.command_wait.reset();
         taken
     }
 

@@ -41,6 +41,7 @@ const _: () = {
 
 pub const TICK_SECONDS: &str = "realmkeep_zone_tick_seconds";
 pub const TICK_CPU_SECONDS: &str = "realmkeep_zone_tick_cpu_seconds";
+pub const COMMAND_WAIT_SECONDS: &str = "realmkeep_zone_command_wait_seconds";
 pub const SAVE_BATCH_SECONDS: &str = "realmkeep_save_batch_seconds";
 pub const SAVE_BATCH_ROWS: &str = "realmkeep_save_batch_rows";
 pub const CRITICAL_ACTION_SECONDS: &str = "realmkeep_critical_action_seconds";

@@ -73,10 +73,35 @@ pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
 /// A read of the zone's views, run on the tick thread between two ticks.
 pub(crate) type Query<Z> = Box<dyn FnOnce(&Z) + Send>;
 
+/// A player's command on its way to the zone, with when it was queued: how long it waited for
+/// the tick thread is `realmkeep_zone_command_wait_seconds`.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub character: CharacterId,
+    pub command: PlayerCommand,
+    pub reply_to: Option<ReplyTo>,
+    pub at: Instant,
+}
+
+impl Queued {
+    pub(crate) fn now(
+        character: CharacterId,
+        command: PlayerCommand,
+        reply_to: Option<ReplyTo>,
+    ) -> Self {
+        Self {
+            character,
+            command,
+            reply_to,
+            at: Instant::now(),
+        }
+    }
+}
+
 pub(crate) struct TickLoop<Z: Sim> {
     pub zone: Z,
     pub control: Receiver<Control>,
-    pub commands: Receiver<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
+    pub commands: Receiver<Queued>,
     pub queries: Receiver<Query<Z>>,
     pub outbox: Outbox,
     pub metrics: Arc<Metrics>,
@@ -135,7 +160,7 @@ impl<Z: Sim> TickLoop<Z> {
     pub fn new(
         zone: Z,
         control: Receiver<Control>,
-        commands: Receiver<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
+        commands: Receiver<Queued>,
         queries: Receiver<Query<Z>>,
         outbox: Outbox,
         metrics: Arc<Metrics>,
@@ -335,10 +360,19 @@ impl<Z: Sim> TickLoop<Z> {
                 return;
             }
         }
+        let now = Instant::now();
         for _ in 0..COMMANDS_PER_TICK_MAX {
-            let Ok((character, command, reply_to)) = self.commands.try_recv() else {
+            let Ok(Queued {
+                character,
+                command,
+                reply_to,
+                at,
+            }) = self.commands.try_recv()
+            else {
                 break;
             };
+            self.metrics
+                .record_command_wait(now.saturating_duration_since(at));
             let input = ZoneInput::Command {
                 character,
                 command,
@@ -362,12 +396,12 @@ impl<Z: Sim> TickLoop<Z> {
 
 /// Sends a command towards the tick thread without waiting; `Busy` when the lane is full.
 pub(crate) fn try_command(
-    tx: &tokio::sync::mpsc::Sender<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
+    tx: &tokio::sync::mpsc::Sender<Queued>,
     character: CharacterId,
     command: PlayerCommand,
     reply_to: Option<ReplyTo>,
 ) -> Result<(), crate::HostError> {
-    match tx.try_send((character, command, reply_to)) {
+    match tx.try_send(Queued::now(character, command, reply_to)) {
         Ok(()) => Ok(()),
         Err(TrySendError::Full(_)) => Err(crate::HostError::Busy),
         Err(TrySendError::Closed(_)) => Err(crate::HostError::ShuttingDown),

@@ -331,7 +331,8 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
         let zones: Vec<_> = cluster
             .zones()
             .map(|z| {
-                let (tick, cpu) = z.take_tick_window();
+                let w = z.take_tick_window();
+                let (tick, cpu) = (w.wall, w.cpu);
                 let m = z.metrics();
                 serde_json::json!({
                     "zone": z.zone().0,
@@ -343,6 +344,10 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                     "tick_cpu_p50_us": cpu.p50_us,
                     "tick_cpu_p99_us": cpu.p99_us,
                     "tick_cpu_max_us": cpu.max_us,
+                    "commands": w.command_wait.count,
+                    "command_wait_p50_us": w.command_wait.p50_us,
+                    "command_wait_p99_us": w.command_wait.p99_us,
+                    "command_wait_max_us": w.command_wait.max_us,
                     "told_busy": m.told_busy,
                     "views_computed": m.views_computed,
                     "views_skipped": m.views_skipped,

@@ -54,7 +54,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     roster: Arc<Roster>,
     control: mpsc::Sender<Control>,
-    commands: mpsc::Sender<(CharacterId, PlayerCommand, Option<ReplyTo>)>,
+    commands: mpsc::Sender<crate::tick::Queued>,
     queries: mpsc::Sender<Query<Zone>>,
     accepting: AtomicBool,
     /// Joins loading at once (`JOIN_CONCURRENCY_MAX`): each holds a database connection.
@@ -262,9 +262,9 @@ impl ZoneHost {
         c.view_stretch.load(Ordering::Relaxed).max(1)
     }
 
-    /// Tick durations since the previous call, wall and the tick thread's CPU time (a
-    /// benchmark's window; `metrics` keeps its own).
-    pub fn take_tick_window(&self) -> (crate::metrics::Percentiles, crate::metrics::Percentiles) {
+    /// Since the previous call (a benchmark's window; `metrics` keeps its own): tick durations,
+    /// wall and the tick thread's CPU time, and how long commands waited for the tick thread.
+    pub fn take_tick_window(&self) -> crate::metrics::TickWindowTaken {
         self.inner.metrics.take_tick_window()
     }
 

@@ -4,7 +4,7 @@ use crate::limits::TICK;
 use crate::messages::{Control, HostEvent, Notice};
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, OutboxChannels};
-use crate::tick::{Sim, TickLoop};
+use crate::tick::{Queued, Sim, TickLoop};
 use realmkeep_domain::*;
 use realmkeep_store::saves::CharacterSnapshot;
 use realmkeep_zone::actions::{loot_gold, save_batch};
@@ -104,11 +104,7 @@ struct Rig {
     fake: Fake,
     tick: TickLoop<Fake>,
     control: mpsc::Sender<Control>,
-    commands: mpsc::Sender<(
-        CharacterId,
-        PlayerCommand,
-        Option<realmkeep_zone::io::ReplyTo>,
-    )>,
+    commands: mpsc::Sender<crate::tick::Queued>,
     store: mpsc::Receiver<PersistRequest>,
     logs: mpsc::Receiver<Vec<realmkeep_store::logs::LogEvent>>,
     events: mpsc::Receiver<HostEvent>,
@@ -237,7 +233,7 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
     }
     r.tick.outbox.attach(CharacterId(7), tx);
     r.commands
-        .try_send((CharacterId(7), PlayerCommand::Stop, None))
+        .try_send(Queued::now(CharacterId(7), PlayerCommand::Stop, None))
         .unwrap();
     r.tick.tick_once();
     assert_eq!(r.fake.st.lock().unwrap().accepted.len(), 1);
@@ -260,7 +256,7 @@ fn control_inputs_the_zone_refuses_are_held_in_order_and_commands_answer_busy() 
     assert!(notices.try_recv().is_err());
     r.fake.st.lock().unwrap().room = Some(0);
     r.commands
-        .try_send((CharacterId(7), PlayerCommand::Stop, None))
+        .try_send(Queued::now(CharacterId(7), PlayerCommand::Stop, None))
         .unwrap();
     r.tick.tick_once();
     assert_eq!(
@@ -379,7 +375,7 @@ fn a_slow_zone_catches_up_a_bounded_number_of_ticks_then_skips() {
     assert_eq!(st.lock().unwrap().dropped, skipped);
     assert!(metrics.tick_summary().p50_us >= (TICK * 2).as_micros() as u64);
     // The steps slept: wall time, not the tick thread's CPU time.
-    let (wall, cpu) = metrics.take_tick_window();
+    let crate::metrics::TickWindowTaken { wall, cpu, .. } = metrics.take_tick_window();
     assert_eq!(cpu.count, wall.count);
     assert!(
         cpu.p50_us < TICK.as_micros() as u64 / 5,
@@ -397,7 +393,7 @@ fn a_tick_that_works_is_counted_in_cpu_time_too() {
     let r = rig(4, fake);
     let metrics = r.metrics.clone();
     run_for(r.tick, TICK * 6);
-    let (wall, cpu) = metrics.take_tick_window();
+    let crate::metrics::TickWindowTaken { wall, cpu, .. } = metrics.take_tick_window();
     assert!(wall.count >= 2, "{wall:?}");
     assert_eq!(cpu.count, wall.count);
     // Every step worked `work` of CPU time (the histogram keeps 3 significant digits).
@@ -417,7 +413,7 @@ fn between_ticks_what_arrived_is_applied_and_its_answer_routed_without_a_step() 
     r.tick.react_once();
     assert_eq!(r.fake.st.lock().unwrap().reactions, 0, "nothing arrived");
     r.commands
-        .try_send((CharacterId(7), PlayerCommand::Stop, None))
+        .try_send(Queued::now(CharacterId(7), PlayerCommand::Stop, None))
         .unwrap();
     r.fake
         .st
@@ -454,7 +450,7 @@ fn the_running_loop_reacts_to_commands_between_its_ticks() {
     for _ in 0..20 {
         std::thread::sleep(TICK / 4);
         commands
-            .try_send((CharacterId(7), PlayerCommand::Stop, None))
+            .try_send(Queued::now(CharacterId(7), PlayerCommand::Stop, None))
             .unwrap();
     }
     std::thread::sleep(TICK * 2);
@@ -463,6 +459,9 @@ fn the_running_loop_reacts_to_commands_between_its_ticks() {
     let st = fake.st.lock().unwrap();
     assert_eq!(st.accepted.len(), 20);
     assert!(st.reactions >= 1, "no command was applied between ticks");
+    // Each command's wait for the tick thread was measured.
+    let waits = metrics.take_tick_window().command_wait;
+    assert_eq!(waits.count, 20, "{waits:?}");
     assert_eq!(
         metrics.counters.reactions.load(Ordering::Relaxed),
         st.reactions

@@ -448,6 +448,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         tick_p99_ms: worst_zone(&node_stats, "tick_p99_us"),
         tick_max_ms: worst_zone(&node_stats, "tick_max_us"),
         tick_cpu_p99_ms: worst_zone(&node_stats, "tick_cpu_p99_us"),
+        command_wait_p99_ms: worst_zone(&node_stats, "command_wait_p99_us"),
+        command_wait_max_ms: worst_zone(&node_stats, "command_wait_max_us"),
         rtt_p50_ms: f(&w, "rtt_p50_ms"),
         rtt_p99_ms: f(&w, "rtt_p99_ms"),
         critical_rtt_p50_ms: f(&w, "critical_rtt_p50_ms"),

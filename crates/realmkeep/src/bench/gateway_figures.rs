@@ -65,6 +65,10 @@ pub(super) struct Measured {
     pub(super) ticks: u64,
     pub(super) ticks_stretched: u64,
     pub(super) tick_wait_max_us: f64,
+    /// The slowest zone's p99 and longest wait of a command for its tick thread (queued by
+    /// the connection, taken by the zone): the zone's part of `node_answer`.
+    pub(super) command_wait_p99_ms: f64,
+    pub(super) command_wait_max_ms: f64,
     /// The node's runtime lag at the window's end (the mean of its probe's last half second).
     pub(super) runtime_lag_ms: f64,
     /// And the latest of its probe's messages in that half second.
@@ -129,6 +133,8 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     let stretched = m.ticks_stretched as f64 / m.ticks.max(1) as f64;
     fig(r, "views_stretched_share", stretched);
     fig(r, "tick_wait_ms", m.tick_wait_max_us / 1_000.0);
+    fig(r, "zone_command_wait_p99_ms", m.command_wait_p99_ms);
+    fig(r, "zone_command_wait_max_ms", m.command_wait_max_ms);
     fig(r, "runtime_lag_ms", m.runtime_lag_ms);
     fig(r, "runtime_lag_worst_ms", m.runtime_lag_worst_ms);
     fig(r, "node_answer_p50_ms", m.node_answer_p50_ms);
