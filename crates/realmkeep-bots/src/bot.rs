@@ -29,7 +29,7 @@ const IN_FLIGHT_MAX: usize = 16;
 /// player's view every `VIEW_EVERY_TICKS` ticks (`VIEW_CROWD_EVERY_TICKS` in a crowd, up to
 /// `VIEW_STRETCH_MAX` times slower on a node short of CPU), so two views' time sees the last
 /// step told.
-const STAND_SETTLE: Duration = Duration::from_millis(850);
+const STAND_SETTLE: Duration = Duration::from_millis(1_650);
 /// Longest wait for the `Stop` to be answered at the end (then no position is kept).
 const STAND_WAIT: Duration = Duration::from_secs(5);
 /// A zone's tick at its default 20 Hz.

@@ -13,17 +13,16 @@
 //! A node short of cores stretches its zones' views (`realmkeep_server::pace`): a crowd's view
 //! then comes every 400 ms, and lines held for 250 ms were mostly flushed alone, about one system
 //! call a player a second. So a connection's lines wait as many times longer as its zone's views
-//! are stretched, both for a round's wake-up (`HeldLines::set_stretch`) and in the socket
-//! (`Wire::stretch_hold`).
+//! are stretched (up to `HELD_STRETCH_MAX` times: half a second), both for a round's wake-up
+//! (`HeldLines::set_stretch`) and in the socket (`Wire::stretch_hold`).
 //!
 //! Before, every line woke every hearer's task: at 5,000 players each heard about six lines a
 //! second, as many wake-ups as their views took, and a line waits for the next flush
 //! (`HELD_FLUSH_MAX`) anyway.
 
-use crate::limits::{BROADCAST_ROUND_EVERY, HELD_LINES_MAX};
+use crate::limits::{BROADCAST_ROUND_EVERY, HELD_LINES_MAX, HELD_STRETCH_MAX};
 use crate::state::{lock, App, ConnControl, Live};
 use realmkeep_protocol::ws::EncodedMsg;
-use realmkeep_zone::limits::VIEW_STRETCH_MAX;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -69,9 +68,9 @@ impl HeldLines {
     }
 
     /// The views of the connection's zone go `stretch` times slower than their pace (`1`: they
-    /// do not; at most `VIEW_STRETCH_MAX`).
+    /// do not): the lines wait as many times longer, `HELD_STRETCH_MAX` at the most.
     pub fn set_stretch(&self, stretch: u64) {
-        let s = stretch.clamp(1, VIEW_STRETCH_MAX) as u8;
+        let s = stretch.clamp(1, HELD_STRETCH_MAX) as u8;
         self.stretch.store(s, Ordering::Relaxed);
     }
 

@@ -64,10 +64,13 @@ pub const SOCKET_WRITE_BUFFER_BYTES: usize = 2 * 1024;
 /// system call, with a tick's lateness to spare (lines many players hear wait for the
 /// connection's next wake-up first: `BROADCAST_ROUND_EVERY`).
 /// (At 100 ms, a crowd's chat lines were mostly flushed alone: a system call each.) A node short
-/// of CPU stretches its views' pace, a crowd's to 400 ms: a connection then holds its chat as
-/// many times longer as its zone's views are stretched (`VIEW_STRETCH_MAX` times at the most:
-/// half a second), so the chat still goes out with the view.
+/// of CPU stretches its views' pace, a crowd's to 400 ms and then 800 ms: a connection then holds
+/// its chat as many times longer as its zone's views are stretched, up to `HELD_STRETCH_MAX`
+/// times (half a second), so the chat still goes out with the view; stretched further, a line
+/// goes out with the player's next answer or view, or alone after half a second.
 pub const HELD_FLUSH_MAX: Duration = Duration::from_millis(250);
+/// The most times longer chat waits for a zone's stretched views (above).
+pub const HELD_STRETCH_MAX: u64 = 2;
 /// Chat lines and announcements held for one connection until its next wake-up (`broadcast.rs`);
 /// more are dropped and counted, as chat is best effort (the control queue's bound, which they used
 /// before).
@@ -111,13 +114,15 @@ const _: () = assert!(
     "held chat waits for the next view at the default 20 Hz, a crowd's too, and not long enough to be noticed"
 );
 const _: () = assert!(
-    HELD_FLUSH_MAX.as_millis() * realmkeep_zone::limits::VIEW_STRETCH_MAX as u128
-        > realmkeep_zone::limits::VIEW_CROWD_EVERY_TICKS as u128
-            * realmkeep_zone::limits::VIEW_STRETCH_MAX as u128
-            * 1000
-            / 20
-        && HELD_FLUSH_MAX.as_millis() * realmkeep_zone::limits::VIEW_STRETCH_MAX as u128 <= 500,
-    "with the views stretched, held chat still waits for a crowd's next view, and half a second at the most"
+    HELD_STRETCH_MAX >= 1
+        && HELD_STRETCH_MAX <= realmkeep_zone::limits::VIEW_STRETCH_MAX
+        && HELD_FLUSH_MAX.as_millis() * HELD_STRETCH_MAX as u128
+            > realmkeep_zone::limits::VIEW_CROWD_EVERY_TICKS as u128
+                * HELD_STRETCH_MAX as u128
+                * 1000
+                / 20
+        && HELD_FLUSH_MAX.as_millis() * HELD_STRETCH_MAX as u128 <= 500,
+    "with the views stretched up to HELD_STRETCH_MAX, held chat still waits for a crowd's next view, and half a second at the most"
 );
 const _: () = assert!(WRITE_BATCH_MAX >= 1 && WRITE_BATCH_MAX <= OUTBOUND_QUEUE_MAX);
 const _: () = assert!(NOTICES_PER_WAKE_MAX >= 1 && NOTICES_PER_WAKE_MAX <= OUTBOUND_QUEUE_MAX / 4);

@@ -41,10 +41,12 @@ pub struct Counters {
     pub views_skipped: AtomicU64,
     pub views_crowded: AtomicU64,
     /// How many times slower than their pace the zone tells its viewers now (a gauge, 1 at the
-    /// full pace; `pace.rs`), the ticks run with the pace stretched, and the mean wait for a core
-    /// per tick of the last window the pace was judged on (microseconds, a gauge).
+    /// full pace; `pace.rs`), the ticks run with the pace stretched (and of those, stretched to
+    /// the most), and the mean wait for a core per tick of the last window the pace was judged on
+    /// (microseconds, a gauge).
     pub view_stretch: AtomicU64,
     pub ticks_stretched: AtomicU64,
+    pub ticks_stretched_max: AtomicU64,
     pub tick_wait_us: AtomicU64,
     pub store_pending: AtomicU64,
     pub store_backlog: AtomicU64,
@@ -162,10 +164,12 @@ pub struct HostMetrics {
     pub views_computed: u64,
     pub views_skipped: u64,
     pub views_crowded: u64,
-    /// The views' pace stretched this many times (1: the full pace), the ticks run stretched,
-    /// and the mean wait for a core per tick the pace was last judged on.
+    /// The views' pace stretched this many times (1: the full pace), the ticks run stretched
+    /// (and stretched to the most), and the mean wait for a core per tick the pace was last
+    /// judged on.
     pub view_stretch: u64,
     pub ticks_stretched: u64,
+    pub ticks_stretched_max: u64,
     pub tick_wait_us: u64,
     pub inputs_held: u64,
     pub saves_ok: u64,
@@ -364,6 +368,7 @@ impl Metrics {
             views_crowded: g(&c.views_crowded),
             view_stretch: g(&c.view_stretch).max(1),
             ticks_stretched: g(&c.ticks_stretched),
+            ticks_stretched_max: g(&c.ticks_stretched_max),
             tick_wait_us: g(&c.tick_wait_us),
             inputs_held: g(&c.inputs_held),
             saves_ok: g(&c.saves_ok),

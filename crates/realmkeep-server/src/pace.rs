@@ -6,7 +6,8 @@
 //! 3.5 KB/s down, about half the frames), and the one part of its work that can come less often
 //! without breaking a promise: a start or a stop seen 200 ms later, against every command
 //! answered later. So a zone that waits stretches its views' pace (`Zone::set_view_stretch`), one
-//! step per busy window, and steps back after calm windows in a row.
+//! step per busy window (each step doubles it, up to `VIEW_STRETCH_MAX`: the paces nest), and
+//! steps back (halves it) after calm windows in a row.
 //!
 //! The signal is the tick thread's own: each tick's late wake-up from the loop's sleep plus its
 //! wall time beyond its CPU time (the tick never waits on I/O, so that is waiting for a core;
@@ -122,7 +123,7 @@ impl ViewPacer {
             {
                 self.calm_needed = (self.calm_needed * 2).min(VIEW_PACE_CALM_WINDOWS_MAX);
             }
-            self.stretch += 1;
+            self.stretch = (self.stretch * 2).min(VIEW_STRETCH_MAX);
             return Some(self.stretch);
         }
         let lagging = lag.mean >= self.lag_calm_below || lag.worst >= self.lag_worst_calm_below;
@@ -134,9 +135,25 @@ impl ViewPacer {
         if self.calm < self.calm_needed {
             return None;
         }
-        (self.stretch, self.calm, self.since_back) = (self.stretch - 1, 0, Some(0));
+        (self.stretch, self.calm, self.since_back) = ((self.stretch / 2).max(1), 0, Some(0));
         Some(self.stretch)
     }
+}
+
+/// The stretches a pace steps up through from 1: 2, 4... up to `VIEW_STRETCH_MAX`.
+#[cfg(test)]
+pub(crate) fn steps_up() -> Vec<u64> {
+    std::iter::successors(Some(2), |s| Some(s * 2))
+        .take_while(|s| *s <= VIEW_STRETCH_MAX)
+        .collect()
+}
+
+/// The stretches a pace steps back through from `VIEW_STRETCH_MAX`: its half... down to 1.
+#[cfg(test)]
+pub(crate) fn steps_back() -> Vec<u64> {
+    std::iter::successors(Some(VIEW_STRETCH_MAX / 2), |s| (*s > 1).then_some(s / 2))
+        .filter(|s| *s >= 1)
+        .collect()
 }
 
 #[cfg(test)]
@@ -173,14 +190,16 @@ mod tests {
     fn busy_windows_stretch_one_step_each_up_to_the_max_and_calm_ones_step_back() {
         let mut p = ViewPacer::default();
         assert_eq!(windows(&mut p, CALM, 3), Vec::<u64>::new());
-        let ups: Vec<u64> = (2..=VIEW_STRETCH_MAX).collect();
+        // Each step doubles the stretch: 2, 4... up to the max.
+        let ups = steps_up();
+        assert_eq!(ups.last(), Some(&VIEW_STRETCH_MAX));
         assert_eq!(windows(&mut p, BUSY, VIEW_STRETCH_MAX as u32 + 2), ups);
         assert_eq!((p.stretch(), p.last_mean()), (VIEW_STRETCH_MAX, BUSY));
         // Calm, but one window short of a step back, then a window in between: it holds.
         assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
         assert!(windows(&mut p, BETWEEN, 1).is_empty());
         assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
-        assert_eq!(windows(&mut p, CALM, 1), vec![VIEW_STRETCH_MAX - 1]);
+        assert_eq!(windows(&mut p, CALM, 1), vec![VIEW_STRETCH_MAX / 2]);
     }
 
     #[test]

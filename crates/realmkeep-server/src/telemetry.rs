@@ -156,6 +156,10 @@ fn export_status(s: &ClusterStatus) {
         counter("realmkeep_zone_views_skipped_total", m.views_skipped);
         counter("realmkeep_zone_views_crowded_total", m.views_crowded);
         counter("realmkeep_zone_ticks_stretched_total", m.ticks_stretched);
+        counter(
+            "realmkeep_zone_ticks_stretched_max_total",
+            m.ticks_stretched_max,
+        );
         counter("realmkeep_saves_total", m.saves_ok);
         counter("realmkeep_saves_failed_total", m.saves_failed);
         counter("realmkeep_save_retries_total", m.save_retries);

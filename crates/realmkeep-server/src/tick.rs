@@ -232,6 +232,9 @@ impl<Z: Sim> TickLoop<Z> {
             if self.pacer.stretch() > 1 {
                 bump(&c.ticks_stretched);
             }
+            if self.pacer.stretch() >= realmkeep_zone::limits::VIEW_STRETCH_MAX {
+                bump(&c.ticks_stretched_max);
+            }
             let changed = self.pacer.record(waited, self.lag.reading());
             c.tick_wait_us
                 .store(self.pacer.last_mean().as_micros() as u64, Relaxed);

@@ -234,9 +234,11 @@ impl Zone {
     }
 
     /// Tells every viewer `stretch` times slower than its pace from the next tick on (clamped to
-    /// 1..=`VIEW_STRETCH_MAX`): the host's answer to a machine that cannot keep up.
+    /// 1..=`VIEW_STRETCH_MAX`, and down to a power of two, so that the paces nest): the host's
+    /// answer to a machine that cannot keep up.
     pub fn set_view_stretch(&mut self, stretch: u64) {
-        let stretch = stretch.clamp(1, crate::limits::VIEW_STRETCH_MAX);
+        let clamped = stretch.clamp(1, crate::limits::VIEW_STRETCH_MAX);
+        let stretch = 1 << clamped.ilog2();
         self.world.resource_mut::<ViewPace>().stretch = stretch;
     }
 

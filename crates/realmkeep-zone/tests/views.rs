@@ -511,6 +511,9 @@ fn a_stretched_pace_tells_every_viewer_that_much_slower_and_a_start_within_its_i
     assert_eq!(few.view_stretch(), 1);
     few.set_view_stretch(u64::MAX);
     assert_eq!(few.view_stretch(), VIEW_STRETCH_MAX);
+    // A stretch that is not a power of two is taken down to one: the paces nest.
+    few.set_view_stretch(3);
+    assert_eq!(few.view_stretch(), 2);
     few.set_view_stretch(1);
     run(&mut few, VIEW_CROWD_EVERY_TICKS * VIEW_STRETCH_MAX);
     assert_eq!(looked_over(&mut few, ticks), ticks / VIEW_EVERY_TICKS);

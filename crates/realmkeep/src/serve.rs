@@ -354,6 +354,7 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
                     "views_crowded": m.views_crowded,
                     "view_stretch": m.view_stretch,
                     "ticks_stretched": m.ticks_stretched,
+                    "ticks_stretched_max": m.ticks_stretched_max,
                     "tick_wait_us": m.tick_wait_us,
                 })
             })

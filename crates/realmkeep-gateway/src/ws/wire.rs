@@ -5,17 +5,16 @@
 //! wake-up queued together (a view, its events, the answers) goes out in one write. A message
 //! that may wait (a chat line, an announcement) is written without a flush: it goes out with
 //! the next one that may not, or `HELD_FLUSH_MAX` after it (times the stretch of the zone's
-//! views when the node is short of cores: `stretch_hold`; later only if the connection is then
+//! views when the node is short of cores, `HELD_STRETCH_MAX` times at the most: `stretch_hold`; later only if the connection is then
 //! in the middle of a command's own I/O, a Redis round trip), so a busy channel does not
 //! cost a system call per line per player. A flush the socket does not finish within
 //! `SEND_TIMEOUT` (nothing more is handed to it meanwhile) is a client too slow to read, too.
 
 use super::conn::End;
-use crate::limits::{HELD_FLUSH_MAX, SEND_TIMEOUT, WRITE_BATCH_MAX};
+use crate::limits::{HELD_FLUSH_MAX, HELD_STRETCH_MAX, SEND_TIMEOUT, WRITE_BATCH_MAX};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, StreamExt};
 use realmkeep_protocol::CloseCode;
-use realmkeep_zone::limits::VIEW_STRETCH_MAX;
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -125,10 +124,10 @@ impl Wire {
     }
 
     /// The views of the connection's zone go `stretch` times slower than their pace (1: they do
-    /// not, up to `VIEW_STRETCH_MAX`): messages that may wait are held as many times longer, so
-    /// they still go out with the next view. A hold already running keeps its deadline.
+    /// not): messages that may wait are held as many times longer (`HELD_STRETCH_MAX` at the
+    /// most), so they still go out with the next view. A hold already running keeps its deadline.
     pub(super) fn stretch_hold(&mut self, stretch: u64) {
-        let stretch = stretch.clamp(1, VIEW_STRETCH_MAX) as u32;
+        let stretch = stretch.clamp(1, HELD_STRETCH_MAX) as u32;
         self.hold = HELD_FLUSH_MAX * stretch;
     }
 

@@ -12,7 +12,9 @@ fn a_zone_whose_ticks_wait_stretches_its_views_and_steps_back_once_calm() {
     // a tick, calm under 20. The first steps sleep 40 ms: wall time beyond their CPU time, as a
     // tick waiting for a core.
     let (busy_wait, calm_wait) = (Duration::from_millis(30), Duration::from_millis(20));
-    let busy = u64::from(VIEW_PACE_WINDOW_TICKS) * (VIEW_STRETCH_MAX + 1);
+    // A busy window per step up (each doubles the stretch), and one more.
+    let steps = u64::from(VIEW_STRETCH_MAX.ilog2());
+    let busy = u64::from(VIEW_PACE_WINDOW_TICKS) * (steps + 1);
     let fake = Fake {
         step_delay: Duration::from_millis(40),
         ..Fake::default()
@@ -41,13 +43,12 @@ fn a_zone_whose_ticks_wait_stretches_its_views_and_steps_back_once_calm() {
     );
     assert!(c.tick_wait_us.load(Ordering::Relaxed) >= busy_wait.as_micros() as u64);
     // Then calm: a step back after `VIEW_PACE_CALM_WINDOWS` calm windows each.
-    let calm = TICK * (VIEW_PACE_WINDOW_TICKS * VIEW_PACE_CALM_WINDOWS) * VIEW_STRETCH_MAX as u32;
+    let calm = TICK * (VIEW_PACE_WINDOW_TICKS * VIEW_PACE_CALM_WINDOWS) * steps as u32;
     assert_eq!(wait_for(1, calm * 4), 1);
     stop.cancel();
     t.join().unwrap();
     let st = st.lock().unwrap();
-    let ups = (2..=VIEW_STRETCH_MAX).collect::<Vec<_>>();
-    let backs = (1..VIEW_STRETCH_MAX).rev().collect::<Vec<_>>();
+    let (ups, backs) = (crate::pace::steps_up(), crate::pace::steps_back());
     assert_eq!(st.stretches, [ups, backs].concat());
     let stretched = c.ticks_stretched.load(Ordering::Relaxed);
     assert!(
@@ -95,7 +96,6 @@ fn a_zone_on_time_stretches_its_views_while_the_runtime_lags() {
     assert_eq!(wait_for(1, calm * 4), 1);
     stop.cancel();
     t.join().unwrap();
-    let ups = (2..=VIEW_STRETCH_MAX).collect::<Vec<_>>();
-    let backs = (1..VIEW_STRETCH_MAX).rev().collect::<Vec<_>>();
+    let (ups, backs) = (crate::pace::steps_up(), crate::pace::steps_back());
     assert_eq!(st.lock().unwrap().stretches, [ups, backs].concat());
 }

@@ -477,6 +477,9 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         ticks_stretched: (all_zones(&node_stats, "ticks_stretched")
             - all_zones(&node_stats0, "ticks_stretched"))
         .max(0.0) as u64,
+        ticks_stretched_max: (all_zones(&node_stats, "ticks_stretched_max")
+            - all_zones(&node_stats0, "ticks_stretched_max"))
+        .max(0.0) as u64,
         tick_wait_max_us: node_stats["zones"]
             .as_array()
             .into_iter()

@@ -64,6 +64,7 @@ pub(super) struct Measured {
     /// short of CPU); and the longest mean wait for a core per tick any zone judged last.
     pub(super) ticks: u64,
     pub(super) ticks_stretched: u64,
+    pub(super) ticks_stretched_max: u64,
     pub(super) tick_wait_max_us: f64,
     /// The slowest zone's p99 and longest wait of a command for its tick thread (queued by
     /// the connection, taken by the zone): the zone's part of `node_answer`.
@@ -132,6 +133,8 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "views_crowded_share", crowded);
     let stretched = m.ticks_stretched as f64 / m.ticks.max(1) as f64;
     fig(r, "views_stretched_share", stretched);
+    let stretched_max = m.ticks_stretched_max as f64 / m.ticks.max(1) as f64;
+    fig(r, "views_stretched_max_share", stretched_max);
     fig(r, "tick_wait_ms", m.tick_wait_max_us / 1_000.0);
     fig(r, "zone_command_wait_p99_ms", m.command_wait_p99_ms);
     fig(r, "zone_command_wait_max_ms", m.command_wait_max_ms);
