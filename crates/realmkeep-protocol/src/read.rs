@@ -121,6 +121,9 @@ impl<'de, T: TypeName> Deserialize<'de> for Tag<T> {
 const VIEW_BEGINS: &str = r#""msg":{"type":"view""#;
 const CHAT_BEGINS: &str = r#""msg":{"type":"chat""#;
 const ANSWER_BEGINS: &str = r#""msg":{"type":"answer""#;
+/// And how an answer `ok` says it: any other answer (refused, try again) is read the general way
+/// at once.
+const ANSWER_OK: &str = r#""result":"ok""#;
 
 /// A server frame from its JSON text.
 pub fn server_frame(text: &str) -> serde_json::Result<ServerFrame> {
@@ -150,7 +153,7 @@ pub fn server_frame(text: &str) -> serde_json::Result<ServerFrame> {
                     })
                 })
             })
-    } else if text.contains(ANSWER_BEGINS) {
+    } else if text.contains(ANSWER_BEGINS) && text.contains(ANSWER_OK) {
         serde_json::from_str::<DirectFrame<AnswerOkMsg>>(text)
             .ok()
             .map(|f| {

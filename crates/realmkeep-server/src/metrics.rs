@@ -312,14 +312,19 @@ impl Metrics {
         *self.last_tick.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     }
 
-    /// Called by the tick thread for each command it takes from its queue.
-    pub fn record_command_wait(&self, d: Duration) {
-        self.command_wait_seconds.record(d.as_secs_f64());
-        self.tick_window
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .command_wait
-            .record(d);
+    /// Called by the tick thread with the waits of the commands it took from its queue at once:
+    /// one lock for them all.
+    pub fn record_command_waits(&self, waits: &[Duration]) {
+        if waits.is_empty() {
+            return;
+        }
+        for d in waits {
+            self.command_wait_seconds.record(d.as_secs_f64());
+        }
+        let mut w = self.tick_window.lock().unwrap_or_else(|p| p.into_inner());
+        for d in waits {
+            w.command_wait.record(*d);
+        }
     }
 
     pub fn tick_summary(&self) -> Percentiles {

@@ -4,8 +4,8 @@
 //! On a machine short of CPU every thread waits in the run queue: the zone's tick and the
 //! gateway's answers alike. Views are most of what a node sends (at 5,000 active players, 3.0 of
 //! 3.5 KB/s down, about half the frames), and the one part of its work that can come less often
-//! without breaking a promise: a start or a stop seen 200 ms later, against every command
-//! answered later. So a zone that waits stretches its views' pace (`Zone::set_view_stretch`), one
+//! without breaking a promise: a start or a stop seen a few hundred milliseconds later (600 ms
+//! in a crowd at the most stretch), against every command answered later. So a zone that waits stretches its views' pace (`Zone::set_view_stretch`), one
 //! step per busy window (each step doubles it, up to `VIEW_STRETCH_MAX`: the paces nest), and
 //! steps back (halves it) after calm windows in a row.
 //!

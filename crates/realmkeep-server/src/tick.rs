@@ -109,6 +109,9 @@ pub(crate) struct TickLoop<Z: Sim> {
     /// Control inputs the zone refused, first in line at the next tick.
     held: VecDeque<ZoneInput>,
     outputs: Vec<ZoneOutput>,
+    /// The waits of the commands taken in one `inputs` (at most `COMMANDS_PER_TICK_MAX`),
+    /// recorded together.
+    waits: Vec<Duration>,
     /// When within each `TICK` (from `node_epoch`) this zone ticks.
     phase: Duration,
     /// The pace of the zone's views, from how long its ticks wait for a core and how late the
@@ -176,6 +179,7 @@ impl<Z: Sim> TickLoop<Z> {
             stop,
             held: VecDeque::new(),
             outputs: Vec::new(),
+            waits: Vec::new(),
             phase: Duration::ZERO,
             pacer: ViewPacer::default(),
             lag: RuntimeLag::default(),
@@ -374,8 +378,7 @@ impl<Z: Sim> TickLoop<Z> {
             else {
                 break;
             };
-            self.metrics
-                .record_command_wait(now.saturating_duration_since(at));
+            self.waits.push(now.saturating_duration_since(at));
             let input = ZoneInput::Command {
                 character,
                 command,
@@ -394,6 +397,8 @@ impl<Z: Sim> TickLoop<Z> {
                 self.outbox.notify(character, notice);
             }
         }
+        self.metrics.record_command_waits(&self.waits);
+        self.waits.clear();
     }
 }
 

@@ -128,9 +128,9 @@ const _: () = assert!(
 );
 const _: () = assert!(
     VIEW_STRETCH_MAX.is_power_of_two(),
-    "the stretches are powers of two (1, 2, 4...), so the paces nest (2, 4, 8, 16 ticks) and a \
-     pace stretched or eased never views a viewer twice within its old interval; a stretch of 3 \
-     would not"
+    "the stretches are powers of two (1, 2, 4...), so the paces nest (2, 4, 8, 16 ticks): when the \
+     pace changes, a viewer's next view comes no sooner than the shorter of its old and new \
+     intervals and no later than the longer; a stretch of 3 would not nest"
 );
 const _: () = assert!(
     VIEW_CROWD_EVERY_TICKS.is_multiple_of(VIEW_EVERY_TICKS),

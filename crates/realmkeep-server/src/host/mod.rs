@@ -256,7 +256,8 @@ impl ZoneHost {
 
     /// How many times slower than their pace the zone's views go now (1 when the node keeps up,
     /// up to `VIEW_STRETCH_MAX` when it is short of cores: `pace.rs`). One relaxed load: the
-    /// gateway reads it at every wake-up of a connection, to hold chat as long as a view takes.
+    /// gateway reads it at every wake-up of a connection, to hold chat longer for the next view
+    /// (up to its own bound, `HELD_STRETCH_MAX`).
     pub fn view_stretch(&self) -> u64 {
         let c = &self.inner.metrics.counters;
         c.view_stretch.load(Ordering::Relaxed).max(1)
