@@ -69,25 +69,24 @@ trait TypeName {
     const NAME: &'static str;
 }
 
-struct IsView;
-impl TypeName for IsView {
-    const NAME: &'static str = "view";
+/// A type whose `TypeName` is the given string.
+macro_rules! type_names {
+    ($($ty:ident = $name:literal),* $(,)?) => {
+        $(
+            struct $ty;
+            impl TypeName for $ty {
+                const NAME: &'static str = $name;
+            }
+        )*
+    };
 }
 
-struct IsChat;
-impl TypeName for IsChat {
-    const NAME: &'static str = "chat";
-}
-
-struct IsAnswer;
-impl TypeName for IsAnswer {
-    const NAME: &'static str = "answer";
-}
-
-struct IsOk;
-impl TypeName for IsOk {
-    const NAME: &'static str = "ok";
-}
+type_names!(
+    IsView = "view",
+    IsChat = "chat",
+    IsAnswer = "answer",
+    IsOk = "ok"
+);
 
 /// Only the string `T::NAME`: any other type (or a tag that is not a string, which serde's
 /// reading of an enum would take, as `{"view":null}`) refuses at once, and the general path
@@ -128,40 +127,28 @@ const ANSWER_OK: &str = r#""result":"ok""#;
 /// A server frame from its JSON text.
 pub fn server_frame(text: &str) -> serde_json::Result<ServerFrame> {
     let direct = if text.contains(VIEW_BEGINS) {
-        serde_json::from_str::<DirectFrame<ViewMsg>>(text)
-            .ok()
-            .map(|f| {
-                frame(f, |m| {
-                    ServerMsg::View(View {
-                        entered: m.entered,
-                        moved: m.moved,
-                        left: m.left,
-                    })
-                })
+        direct(text, |m: ViewMsg| {
+            ServerMsg::View(View {
+                entered: m.entered,
+                moved: m.moved,
+                left: m.left,
             })
+        })
     } else if text.contains(CHAT_BEGINS) {
-        serde_json::from_str::<DirectFrame<ChatMsg>>(text)
-            .ok()
-            .map(|f| {
-                frame(f, |m| {
-                    ServerMsg::Chat(ChatLine {
-                        channel: m.channel,
-                        from: m.from,
-                        name: m.name,
-                        text: m.text,
-                        history: m.history,
-                    })
-                })
+        direct(text, |m: ChatMsg| {
+            ServerMsg::Chat(ChatLine {
+                channel: m.channel,
+                from: m.from,
+                name: m.name,
+                text: m.text,
+                history: m.history,
             })
+        })
     } else if text.contains(ANSWER_BEGINS) && text.contains(ANSWER_OK) {
-        serde_json::from_str::<DirectFrame<AnswerOkMsg>>(text)
-            .ok()
-            .map(|f| {
-                frame(f, |m| ServerMsg::Answer {
-                    id: m.id,
-                    result: Answer::Ok,
-                })
-            })
+        direct(text, |m: AnswerOkMsg| ServerMsg::Answer {
+            id: m.id,
+            result: Answer::Ok,
+        })
     } else {
         None
     };
@@ -171,12 +158,17 @@ pub fn server_frame(text: &str) -> serde_json::Result<ServerFrame> {
     }
 }
 
-fn frame<M>(f: DirectFrame<M>, msg: impl FnOnce(M) -> ServerMsg) -> ServerFrame {
-    ServerFrame {
+/// The frame read directly as a frame of `M`, if it is one.
+fn direct<M: serde::de::DeserializeOwned>(
+    text: &str,
+    msg: impl FnOnce(M) -> ServerMsg,
+) -> Option<ServerFrame> {
+    let f = serde_json::from_str::<DirectFrame<M>>(text).ok()?;
+    Some(ServerFrame {
         v: f.v,
         seq: f.seq,
         msg: msg(f.msg),
-    }
+    })
 }
 
 #[cfg(test)]
