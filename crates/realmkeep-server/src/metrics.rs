@@ -253,7 +253,7 @@ pub struct Metrics {
     /// and locks too).
     tick_cpu_seconds: ::metrics::Histogram,
     /// How long each player's command waited in the zone's queue before the tick thread took
-    /// it (`realmkeep_zone_command_wait_seconds`): the zone's part of an answer's time.
+    /// it (`realmkeep_zone_command_wait_seconds`): a part of an answer's time.
     command_wait_seconds: ::metrics::Histogram,
     /// Wall and CPU time since the last `take_tick_window` (a benchmark's measured window), under
     /// one lock so that both hold the same ticks.

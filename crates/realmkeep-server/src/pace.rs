@@ -5,9 +5,10 @@
 //! gateway's answers alike. Views are most of what a node sends (at 5,000 active players, 3.0 of
 //! 3.5 KB/s down, about half the frames), and the one part of its work that can come less often
 //! without breaking a promise: a start or a stop seen a few hundred milliseconds later (600 ms
-//! in a crowd at the most stretch), against every command answered later. So a zone that waits stretches its views' pace (`Zone::set_view_stretch`), one
-//! step per busy window (each step doubles it, up to `VIEW_STRETCH_MAX`: the paces nest), and
-//! steps back (halves it) after calm windows in a row.
+//! in a crowd at the most stretch), against every command answered later. So a zone that waits
+//! stretches its views' pace (`Zone::set_view_stretch`), one step per busy window (each step
+//! doubles it, up to `VIEW_STRETCH_MAX`: the paces nest), and steps back (halves it) after calm
+//! windows in a row.
 //!
 //! The signal is the tick thread's own: each tick's late wake-up from the loop's sleep plus its
 //! wall time beyond its CPU time (the tick never waits on I/O, so that is waiting for a core;
@@ -151,9 +152,7 @@ pub(crate) fn steps_up() -> Vec<u64> {
 /// The stretches a pace steps back through from `VIEW_STRETCH_MAX`: its half... down to 1.
 #[cfg(test)]
 pub(crate) fn steps_back() -> Vec<u64> {
-    std::iter::successors(Some(VIEW_STRETCH_MAX / 2), |s| (*s > 1).then_some(s / 2))
-        .filter(|s| *s >= 1)
-        .collect()
+    std::iter::successors(Some(VIEW_STRETCH_MAX / 2), |s| (*s > 1).then_some(s / 2)).collect()
 }
 
 #[cfg(test)]
