@@ -2,13 +2,13 @@
 //!
 //! `view` and `chat` frames are most of what a client reads: five or ten views a second for
 //! each player, each with the moves of everything around it, and every line of the channels it
-//! hears; then the answers `ok` to its commands. serde reads an internally tagged enum (`ServerMsg`, tagged by `"type"`) by first
-//! buffering the whole message into a tree of its own, then reading the tree; for a view that
-//! doubled the work of every move in it, and a chat line's strings were copied twice (an answer
-//! is buffered twice: its result is flattened into it). These three are read straight into their
-//! fields here. Every other message, and anything the direct
-//! reading refuses, takes the general path, so the result is the same `ServerFrame` (or the same
-//! error) either way: a test holds it.
+//! hears; then the answers `ok` to its commands. serde reads an internally tagged enum
+//! (`ServerMsg`, tagged by `"type"`) by first buffering the whole message into a tree of its
+//! own, then reading the tree; for a view that doubled the work of every move in it, and a chat
+//! line's strings were copied twice (an answer is buffered twice: its result is flattened into
+//! it). These three are read straight into their fields here. Every other message, and anything
+//! the direct reading refuses, takes the general path, so the result is the same `ServerFrame`
+//! (or the same error) either way: a test holds it.
 
 use crate::ws::{Answer, ChatLine, Entity, Moved, ServerFrame, ServerMsg, View};
 use serde::Deserialize;

@@ -55,6 +55,12 @@ fn a_zone_whose_ticks_wait_stretches_its_views_and_steps_back_once_calm() {
         stretched >= u64::from(VIEW_PACE_WINDOW_TICKS * VIEW_PACE_CALM_WINDOWS),
         "{stretched} ticks stretched"
     );
+    // The ticks at the most stretch are counted apart, among the stretched ones.
+    let at_most = c.ticks_stretched_max.load(Ordering::Relaxed);
+    assert!(
+        at_most >= u64::from(VIEW_PACE_WINDOW_TICKS) && at_most < stretched,
+        "{at_most} of {stretched} stretched ticks at the most"
+    );
     assert!(c.tick_wait_us.load(Ordering::Relaxed) < calm_wait.as_micros() as u64);
 }
 

@@ -67,7 +67,7 @@ pub(super) struct Measured {
     pub(super) ticks_stretched_max: u64,
     pub(super) tick_wait_max_us: f64,
     /// The slowest zone's p99 and longest wait of a command for its tick thread (queued by
-    /// the connection, taken by the zone): the zone's part of `node_answer`.
+    /// the connection, taken by the zone): a part of `node_answer`.
     pub(super) command_wait_p99_ms: f64,
     pub(super) command_wait_max_ms: f64,
     /// The node's runtime lag at the window's end (the mean of its probe's last half second).
