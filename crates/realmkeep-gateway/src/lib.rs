@@ -135,6 +135,12 @@ impl Gateway {
         self.meters.take_answer_window()
     }
 
+    /// How long the zones' answers waited for their connections' tasks to take them since the
+    /// last call (`realmkeep_gateway_reply_wait_seconds`): a part of the answer window.
+    pub fn take_reply_wait_window(&self) -> realmkeep_server::Percentiles {
+        self.meters.take_reply_wait_window()
+    }
+
     /// The WebSocket URL other nodes send this node's players to.
     pub fn public_url(&self) -> &str {
         &self.public_url

@@ -30,6 +30,10 @@ pub(crate) const LINES_DROPPED: &str = "realmkeep_gateway_lines_dropped_total";
 /// From a command's read off the socket to its answer queued for it, for the commands a zone
 /// answers (a critical one after its commit): the node's share of a player's round trip.
 pub(crate) const ANSWER_SECONDS: &str = "realmkeep_gateway_answer_seconds";
+/// From a zone's tick thread handing an answer to the connection's notice queue to the
+/// connection taking it: the part of `ANSWER_SECONDS` spent waiting for the connection's task
+/// to run (the runtime's queue, and the node's threads' wait for a core).
+pub(crate) const REPLY_WAIT_SECONDS: &str = "realmkeep_gateway_reply_wait_seconds";
 
 /// What a server frame carries, as the `kind` label of the frames and bytes sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +93,8 @@ pub(crate) struct Meters {
     answer_seconds: Histogram,
     /// The same since the benchmark last took it (`Gateway::take_answer_window`).
     answer_window: Arc<Latency>,
+    reply_wait_seconds: Histogram,
+    reply_wait_window: Arc<Latency>,
 }
 
 impl Meters {
@@ -105,6 +111,8 @@ impl Meters {
             bytes_out: OutKind::ALL.map(|k| metrics::counter!(BYTES_OUT, "kind" => k.label())),
             answer_seconds: metrics::histogram!(ANSWER_SECONDS),
             answer_window: Arc::new(Latency::new(ANSWER_LATENCY_MAX_US)),
+            reply_wait_seconds: metrics::histogram!(REPLY_WAIT_SECONDS),
+            reply_wait_window: Arc::new(Latency::new(ANSWER_LATENCY_MAX_US)),
         }
     }
 
@@ -117,6 +125,17 @@ impl Meters {
     /// The answers' latency since the last call.
     pub fn take_answer_window(&self) -> Percentiles {
         self.answer_window.take()
+    }
+
+    /// A zone's answer waited `waited` in the connection's notice queue before it was taken.
+    pub fn reply_waited(&self, waited: Duration) {
+        self.reply_wait_seconds.record(waited.as_secs_f64());
+        self.reply_wait_window.record(waited);
+    }
+
+    /// The answers' waits for their connections since the last call.
+    pub fn take_reply_wait_window(&self) -> Percentiles {
+        self.reply_wait_window.take()
     }
 
     /// A server frame of `bytes` queued for a socket.

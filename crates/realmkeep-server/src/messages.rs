@@ -104,6 +104,9 @@ pub enum Notice {
     Reply {
         reply_to: ReplyTo,
         event: PlayerEvent,
+        /// When the tick thread handed it over: the gateway measures how long it then waited
+        /// for the connection (`realmkeep_gateway_reply_wait_seconds`).
+        at: std::time::Instant,
     },
     /// The zone did not take the character; its claim was released again.
     SpawnRefused(SpawnRefusal),

@@ -22,6 +22,7 @@ use realmkeep_zone::io::{
 };
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc::{error::TrySendError, Sender};
 
 /// The channels out of the tick thread.
@@ -136,7 +137,11 @@ impl Outbox {
                     bump(&self.metrics.counters.told_busy);
                 }
                 let notice = match reply_to {
-                    Some(reply_to) => Notice::Reply { reply_to, event },
+                    Some(reply_to) => Notice::Reply {
+                        reply_to,
+                        event,
+                        at: Instant::now(),
+                    },
                     None => Notice::Event(event),
                 };
                 self.notify(character, notice);

@@ -391,7 +391,11 @@ impl<Z: Sim> TickLoop<Z> {
                     reason: Denial::Busy,
                 };
                 let notice = match reply_to {
-                    Some(reply_to) => Notice::Reply { reply_to, event },
+                    Some(reply_to) => Notice::Reply {
+                        reply_to,
+                        event,
+                        at: Instant::now(),
+                    },
                     None => Notice::Event(event),
                 };
                 self.outbox.notify(character, notice);

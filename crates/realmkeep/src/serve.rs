@@ -360,6 +360,7 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
             })
             .collect();
         let answers = gateway.take_answer_window();
+        let reply_waits = gateway.take_reply_wait_window();
         let redis = cluster.cache().metrics();
         let line = serde_json::json!({
             "event": "stats",
@@ -367,6 +368,9 @@ async fn stats_on_stdin(cluster: Cluster, gateway: Gateway) {
             "answers": answers.count,
             "answer_p50_us": answers.p50_us,
             "answer_p99_us": answers.p99_us,
+            "reply_wait_p50_us": reply_waits.p50_us,
+            "reply_wait_p99_us": reply_waits.p99_us,
+            "reply_wait_max_us": reply_waits.max_us,
             "redis_timeouts": redis.command_timeouts,
             "redis_degraded_answers": redis.degraded_answers,
             "runtime_lag_us": cluster.runtime_lag().as_micros() as u64,

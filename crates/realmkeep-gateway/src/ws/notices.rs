@@ -37,7 +37,12 @@ impl Conn {
         logout: &mut Option<(u64, tokio::time::Instant)>,
     ) -> Result<(), End> {
         match n {
-            Notice::Reply { reply_to, event } => {
+            Notice::Reply {
+                reply_to,
+                event,
+                at,
+            } => {
+                self.app.meters.reply_waited(at.elapsed());
                 if let Some(read_at) = self.awaiting.remove(&reply_to.0) {
                     if let Some(data) = translate::data(&event) {
                         self.send(ServerMsg::Data {

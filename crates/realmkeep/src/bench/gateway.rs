@@ -490,6 +490,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         runtime_lag_worst_ms: f(&node_stats, "runtime_lag_worst_us") / 1_000.0,
         node_answer_p50_ms: f(&node_stats, "answer_p50_us") / 1_000.0,
         node_answer_p99_ms: f(&node_stats, "answer_p99_us") / 1_000.0,
+        node_reply_wait_p99_ms: f(&node_stats, "reply_wait_p99_us") / 1_000.0,
+        node_reply_wait_max_ms: f(&node_stats, "reply_wait_max_us") / 1_000.0,
         redis_timeouts: f(&node_stats, "redis_timeouts") - f(&node_stats0, "redis_timeouts"),
         redis_degraded_answers: f(&node_stats, "redis_degraded_answers")
             - f(&node_stats0, "redis_degraded_answers"),

@@ -79,6 +79,10 @@ pub(super) struct Measured {
     /// kernel and the bots), over the window.
     pub(super) node_answer_p50_ms: f64,
     pub(super) node_answer_p99_ms: f64,
+    /// Of that, the answers' p99 and longest wait for their connections' tasks (handed over by
+    /// the zone, taken by the connection).
+    pub(super) node_reply_wait_p99_ms: f64,
+    pub(super) node_reply_wait_max_ms: f64,
     /// Redis commands of the node that timed out over the window, and answers it gave degraded.
     pub(super) redis_timeouts: f64,
     pub(super) redis_degraded_answers: f64,
@@ -142,6 +146,8 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     fig(r, "runtime_lag_worst_ms", m.runtime_lag_worst_ms);
     fig(r, "node_answer_p50_ms", m.node_answer_p50_ms);
     fig(r, "node_answer_p99_ms", m.node_answer_p99_ms);
+    fig(r, "node_reply_wait_p99_ms", m.node_reply_wait_p99_ms);
+    fig(r, "node_reply_wait_max_ms", m.node_reply_wait_max_ms);
     fig(r, "redis_timeouts", m.redis_timeouts);
     fig(r, "redis_degraded_answers", m.redis_degraded_answers);
     fig(r, "tick_p50_ms", m.tick_p50_ms);
