@@ -279,6 +279,11 @@ impl PostgresServer {
         self.port
     }
 
+    /// The server's process id while it runs (`None` once stopped).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -167,6 +167,11 @@ impl RedisServer {
         self.port
     }
 
+    /// The server's process id while it runs (`None` once stopped).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -199,6 +199,9 @@ fn bench_gateway_reports_its_checks() {
         "runtime_lag_worst_ms_12",
         "node_answer_p50_ms_12",
         "node_answer_p99_ms_12",
+        "node_reply_wait_p99_ms_12",
+        "postgres_cpu_cores_12",
+        "redis_cpu_cores_12",
     ] {
         let v = figures[f].as_f64().unwrap_or(-1.0);
         assert!(v >= 0.0, "figure {f}: {figures}");

@@ -24,7 +24,7 @@
 use super::gateway_figures::{record_active, record_idle, Measured, SentBytes};
 use super::gateway_procs::{
     cpu_seconds, free_port, load_average, machine_busy_seconds, machine_steal_seconds,
-    memory_available_mib, rss_kib, run_queue_waited_s, run_queue_waits, Proc,
+    memory_available_mib, rss_kib, run_queue_waited_s, run_queue_waits, tree_cpu_seconds, Proc,
 };
 use super::{BenchArgs, Report};
 use anyhow::{bail, Context, Result};
@@ -82,6 +82,9 @@ pub(super) struct Scene {
     spawn_ms: u64,
     /// How the active crowds' bots play.
     pace: crate::bots::PaceArg,
+    /// The private PostgreSQL's and Redis's processes, for their CPU over a window.
+    postgres_pid: Option<u32>,
+    redis_pid: Option<u32>,
 }
 
 pub async fn run(args: &BenchArgs) -> Result<Report> {
@@ -106,6 +109,8 @@ pub async fn run(args: &BenchArgs) -> Result<Report> {
         dir: dir.clone(),
         spawn_ms: args.spawn_ms,
         pace: args.pace,
+        postgres_pid: pg.pid(),
+        redis_pid: redis.pid(),
     };
     let t = Instant::now();
     seed_scene(&scene, largest).await?;
@@ -413,6 +418,11 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     let load = load_average();
     let bots_waits = |pids: &[u32]| pids.iter().map(|p| run_queue_waits(*p)).collect::<Vec<_>>();
     let (node_waits0, bots_waits0) = (run_queue_waits(node.pid()), bots_waits(&bot_pids));
+    let servers_cpu = || {
+        let of = |pid: Option<u32>| pid.map_or(0.0, tree_cpu_seconds);
+        (of(scene.postgres_pid), of(scene.redis_pid))
+    };
+    let (postgres_cpu0, redis_cpu0) = servers_cpu();
     let (node_cpu0, bots_cpu0, busy0, steal0, t0) = (
         cpu_seconds(node.pid()),
         bots_cpu(&bot_pids),
@@ -421,6 +431,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         Instant::now(),
     );
     tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let (postgres_cpu1, redis_cpu1) = servers_cpu();
     let node_stats = node.stats(Some("stats")).await?;
     let w = bots_window(&mut bots).await?;
     let window_s = t0.elapsed().as_secs_f64();
@@ -433,6 +444,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         seconds: window_s,
         node_cpu_s: cpu_seconds(node.pid()) - node_cpu0,
         bots_cpu_s: bots_cpu(&bot_pids) - bots_cpu0,
+        postgres_cpu_s: postgres_cpu1 - postgres_cpu0,
+        redis_cpu_s: redis_cpu1 - redis_cpu0,
         node_run_queue_s: run_queue_waited_s(&node_waits0, &run_queue_waits(node.pid())),
         bots_run_queue_s: bots_waits0
             .iter()

@@ -149,18 +149,42 @@ pub fn run_queue_waited_s(
 
 /// CPU seconds (user + system) a process has used so far.
 pub fn cpu_seconds(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            // Fields 14 and 15, counted after the command name's closing parenthesis.
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(
-                (f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
-                    / TICKS_PER_SECOND,
-            )
+    stat_fields(pid, &[STAT_UTIME, STAT_STIME]).map_or(0.0, |f| f.iter().sum::<f64>())
+        / TICKS_PER_SECOND
+}
+
+/// `/proc/PID/stat`'s fields counted from the state (the third field) on, after the command
+/// name's closing parenthesis: the parent's id, user and system time, those of reaped children.
+const STAT_PPID: usize = 1;
+const STAT_UTIME: usize = 11;
+const STAT_STIME: usize = 12;
+const STAT_CUTIME: usize = 13;
+const STAT_CSTIME: usize = 14;
+
+/// The fields `which` of a process's stat line (`None`: gone, or not readable).
+fn stat_fields(pid: u32, which: &[usize]) -> Option<Vec<f64>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
+    which.iter().map(|i| f.get(*i)?.parse().ok()).collect()
+}
+
+/// CPU seconds of a server process and its children (PostgreSQL's postmaster and its
+/// backends): its own, its reaped children's, and each live child's, read from `/proc` without
+/// starting a process (a reading that forks a tool per backend is itself a burst of load).
+pub fn tree_cpu_seconds(root: u32) -> f64 {
+    let own = stat_fields(root, &[STAT_UTIME, STAT_STIME, STAT_CUTIME, STAT_CSTIME])
+        .map_or(0.0, |f| f.iter().sum::<f64>());
+    let children: f64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let f = stat_fields(pid, &[STAT_PPID, STAT_UTIME, STAT_STIME])?;
+            (f[0] as u32 == root).then(|| f[1] + f[2])
         })
-        .unwrap_or(0.0)
+        .sum();
+    (own + children) / TICKS_PER_SECOND
 }
 
 /// Resident memory of a process now, in KiB.
@@ -250,5 +274,46 @@ pub(super) fn remove_logs_unless_lost(dir: &Path, report: &super::report::Report
         );
     } else {
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_counts_the_cpu_of_its_live_and_reaped_children() {
+        let me = std::process::id();
+        let burn = || {
+            std::process::Command::new("sh")
+                .args([
+                    "-c",
+                    "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 30",
+                ])
+                .spawn()
+                .expect("sh")
+        };
+        // A live child, once it has burnt its loop (it then sleeps): counted.
+        let mut live = burn();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while cpu_seconds(live.id()) < 0.05 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let child = cpu_seconds(live.id());
+        assert!(child >= 0.05, "the child burnt {child} s");
+        let with_live = tree_cpu_seconds(me);
+        assert!(
+            with_live >= cpu_seconds(me) + child - 0.011,
+            "{with_live} s"
+        );
+        // Reaped, it counts as the parent's children's time.
+        live.kill().expect("kill");
+        live.wait().expect("wait");
+        let reaped = tree_cpu_seconds(me);
+        assert!(
+            reaped >= with_live - 0.011,
+            "{reaped} s against {with_live} s"
+        );
+        assert_eq!(tree_cpu_seconds(u32::MAX), 0.0, "no such process");
     }
 }
