@@ -151,6 +151,7 @@ impl Cluster {
             cache,
             health: StoreHealth::new(),
             lag: crate::lag::RuntimeLag::default(),
+            step_backs: crate::pace::StepBacks::default(),
         };
         // Before the zones, which read it: stopped with the node's other tasks.
         let cancel = CancellationToken::new();

@@ -28,6 +28,10 @@ pub const VIEW_PACE_CALM_WINDOWS: u32 = 5;
 pub const VIEW_PACE_RELAPSE_WINDOWS: u32 = 10;
 pub const VIEW_PACE_CALM_WINDOWS_MAX: u32 = 60;
 pub const VIEW_PACE_FORGET_WINDOWS: u32 = 60;
+/// The zones of a node step their views back one at a time, this far apart (`pace.rs`): a step
+/// back's added load shows in the runtime lag within a few windows, before the next zone adds
+/// its own.
+pub const VIEW_PACE_STEP_BACK_APART: Duration = Duration::from_secs(5);
 /// The node's runtime lag (`lag.rs`) from which a window is busy too, and under which it may be
 /// calm: a node whose tick threads find a core may still run its connections late, and each
 /// command's answer passes through the runtime at least twice (its read, its write).
@@ -50,9 +54,11 @@ const _: () = assert!(
         && VIEW_PACE_CALM_WINDOWS >= 1
         && VIEW_PACE_CALM_WINDOWS <= VIEW_PACE_CALM_WINDOWS_MAX
         && VIEW_PACE_RELAPSE_WINDOWS >= VIEW_PACE_CALM_WINDOWS
-        && VIEW_PACE_FORGET_WINDOWS > VIEW_PACE_RELAPSE_WINDOWS,
-    "the pace steps up on a clear wait, back on a clearly smaller one, and never swings faster \
-     than its windows"
+        && VIEW_PACE_FORGET_WINDOWS > VIEW_PACE_RELAPSE_WINDOWS
+        && VIEW_PACE_STEP_BACK_APART.as_nanos()
+            >= TICK.as_nanos() * (VIEW_PACE_WINDOW_TICKS * VIEW_PACE_CALM_WINDOWS) as u128,
+    "the pace steps up on a clear wait, back on a clearly smaller one, never swings faster than \
+     its windows, and a node's zones step back no faster than one zone would"
 );
 const _: () = assert!(
     VIEW_PACE_LAG_CALM.as_nanos() < VIEW_PACE_LAG_BUSY.as_nanos()

@@ -18,6 +18,13 @@
 //! `VIEW_PACE_CALM_WINDOWS_MAX`, and back to the first after `VIEW_PACE_FORGET_WINDOWS` windows
 //! at the full pace), so a load that fits only stretched does not swing the pace.
 //!
+//! The zones of a node step back one at a time (`StepBacks`): they judge the same runtime lag,
+//! so they stepped back in the same window: a node at 5,000 players took on twice its views at
+//! once, and within seconds its answers waited 40-50 ms and more, until the pace stretched
+//! again. One zone stepping back adds a
+//! fifth of that, and the next waits `VIEW_PACE_STEP_BACK_APART` to see how it went (the pacer
+//! of each zone still needs its own calm windows). Steps up are not held: all at once.
+//!
 //! The node's runtime lag (`lag.rs`) is the second signal: the tick threads are few and
 //! scheduled by the kernel, the connections many and queued in the runtime, so a node can
 //! answer its players late while its zones tick on time. A window closing while the runtime lags
@@ -30,10 +37,30 @@ use crate::lag::LagReading;
 use crate::limits::{
     VIEW_PACE_BUSY_WAIT, VIEW_PACE_CALM_WAIT, VIEW_PACE_CALM_WINDOWS, VIEW_PACE_CALM_WINDOWS_MAX,
     VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_LAG_BUSY, VIEW_PACE_LAG_CALM, VIEW_PACE_LAG_WORST_CALM,
-    VIEW_PACE_RELAPSE_WINDOWS, VIEW_PACE_WINDOW_TICKS,
+    VIEW_PACE_RELAPSE_WINDOWS, VIEW_PACE_STEP_BACK_APART, VIEW_PACE_WINDOW_TICKS,
 };
 use realmkeep_zone::limits::VIEW_STRETCH_MAX;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The turn of a node's zones to step their views back (`ViewPacer::with_step_backs`): one
+/// zone at a time, `VIEW_PACE_STEP_BACK_APART` apart.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepBacks(Arc<Mutex<Option<Instant>>>);
+
+impl StepBacks {
+    /// Takes the turn at `now` when no zone of the node stepped back in the
+    /// `VIEW_PACE_STEP_BACK_APART` before it.
+    fn take(&self, now: Instant) -> bool {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let free =
+            last.is_none_or(|at| now.saturating_duration_since(at) >= VIEW_PACE_STEP_BACK_APART);
+        if free {
+            *last = Some(now);
+        }
+        free
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct ViewPacer {
@@ -57,6 +84,9 @@ pub(crate) struct ViewPacer {
     since_back: Option<u32>,
     /// The mean wait per tick of the last full window.
     last_mean: Duration,
+    /// Shared with the node's other zones: whose turn a step back is (`None`: the zone is
+    /// alone, its own calm windows are enough).
+    step_backs: Option<StepBacks>,
 }
 
 impl Default for ViewPacer {
@@ -82,7 +112,14 @@ impl ViewPacer {
             calm_needed: VIEW_PACE_CALM_WINDOWS,
             since_back: None,
             last_mean: Duration::ZERO,
+            step_backs: None,
         }
+    }
+
+    /// Steps back only in turn with the node's other zones that share `step_backs`.
+    pub fn with_step_backs(mut self, step_backs: StepBacks) -> Self {
+        self.step_backs = Some(step_backs);
+        self
     }
 
     /// The stretch of the views now (1: their own pace).
@@ -98,6 +135,16 @@ impl ViewPacer {
     /// One tick waited `waited`, and the node's runtime lags by `lag` now; the new stretch when
     /// this tick closed a window that changes it.
     pub fn record(&mut self, waited: Duration, lag: LagReading) -> Option<u64> {
+        self.record_at(waited, lag, Instant::now())
+    }
+
+    /// The same, the tick ending at `now` (tests: a clock of their own).
+    pub(crate) fn record_at(
+        &mut self,
+        waited: Duration,
+        lag: LagReading,
+        now: Instant,
+    ) -> Option<u64> {
         self.waited = self.waited.saturating_add(waited);
         self.ticks += 1;
         if self.ticks < VIEW_PACE_WINDOW_TICKS {
@@ -136,6 +183,10 @@ impl ViewPacer {
         if self.calm < self.calm_needed {
             return None;
         }
+        // Ready: in its turn (until then it stays ready, and asks again at each window).
+        if self.step_backs.as_ref().is_some_and(|t| !t.take(now)) {
+            return None;
+        }
         (self.stretch, self.calm, self.since_back) = ((self.stretch / 2).max(1), 0, Some(0));
         Some(self.stretch)
     }
@@ -158,6 +209,7 @@ pub(crate) fn steps_back() -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::TICK;
 
     const BUSY: Duration = VIEW_PACE_BUSY_WAIT;
     const CALM: Duration = Duration::ZERO;
@@ -199,6 +251,54 @@ mod tests {
         assert!(windows(&mut p, BETWEEN, 1).is_empty());
         assert!(windows(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1).is_empty());
         assert_eq!(windows(&mut p, CALM, 1), vec![VIEW_STRETCH_MAX / 2]);
+    }
+
+    /// `windows` windows of ticks that each waited `waited`, each tick ending a `TICK` after the
+    /// last on `clock`; the stretches it changed to.
+    fn windows_at(
+        p: &mut ViewPacer,
+        waited: Duration,
+        windows: u32,
+        clock: &mut Instant,
+    ) -> Vec<u64> {
+        (0..windows * VIEW_PACE_WINDOW_TICKS)
+            .filter_map(|_| {
+                *clock += TICK;
+                p.record_at(waited, NO_LAG, *clock)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_zones_of_a_node_step_up_together_and_back_one_at_a_time() {
+        let turns = StepBacks::default();
+        let mut a = ViewPacer::default().with_step_backs(turns.clone());
+        let mut b = ViewPacer::default().with_step_backs(turns.clone());
+        let start = Instant::now();
+        let (mut at_a, mut at_b) = (start, start);
+        // Busy: both step up in the same window, and again.
+        for stretch in [2, 4] {
+            assert_eq!(windows_at(&mut a, BUSY, 1, &mut at_a), vec![stretch]);
+            assert_eq!(windows_at(&mut b, BUSY, 1, &mut at_b), vec![stretch]);
+        }
+        // Calm: `a` steps back after its calm windows; `b`, ready in the same window, waits.
+        let calm = VIEW_PACE_CALM_WINDOWS;
+        assert_eq!(windows_at(&mut a, CALM, calm, &mut at_a), vec![2]);
+        assert!(windows_at(&mut b, CALM, calm, &mut at_b).is_empty());
+        assert_eq!((a.stretch(), b.stretch()), (2, 4));
+        // It steps back at the first window that closes `VIEW_PACE_STEP_BACK_APART` after.
+        let window = TICK * VIEW_PACE_WINDOW_TICKS;
+        let apart = (VIEW_PACE_STEP_BACK_APART.as_nanos() / window.as_nanos()) as u32;
+        assert!(windows_at(&mut b, CALM, apart - 1, &mut at_b).is_empty());
+        assert_eq!(windows_at(&mut b, CALM, 1, &mut at_b), vec![2]);
+        // `a`, ready again in that window, waits its turn after `b`.
+        assert!(windows_at(&mut a, CALM, calm, &mut at_a).is_empty());
+        assert!(windows_at(&mut a, CALM, apart - 1, &mut at_a).is_empty());
+        assert_eq!(a.stretch(), 2);
+        assert_eq!(windows_at(&mut a, CALM, 1, &mut at_a), vec![1]);
+        // A busy window steps both up at once, whoever stepped back last.
+        assert_eq!(windows_at(&mut a, BUSY, 1, &mut at_a), vec![2]);
+        assert_eq!(windows_at(&mut b, BUSY, 1, &mut at_b), vec![4]);
     }
 
     #[test]

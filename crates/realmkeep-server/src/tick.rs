@@ -198,6 +198,12 @@ impl<Z: Sim> TickLoop<Z> {
         self
     }
 
+    /// Steps the zone's views back in turn with the node's other zones (`pace::StepBacks`).
+    pub fn with_step_backs(mut self, step_backs: crate::pace::StepBacks) -> Self {
+        self.pacer = self.pacer.with_step_backs(step_backs);
+        self
+    }
+
     /// Paces the zone's views with `pacer` (tests: other thresholds).
     #[cfg(test)]
     pub fn with_pacer(mut self, pacer: ViewPacer) -> Self {
@@ -243,6 +249,14 @@ impl<Z: Sim> TickLoop<Z> {
             c.tick_wait_us
                 .store(self.pacer.last_mean().as_micros() as u64, Relaxed);
             if let Some(stretch) = changed {
+                let lag = self.lag.reading();
+                tracing::info!(
+                    stretch,
+                    tick_wait_us = self.pacer.last_mean().as_micros() as u64,
+                    runtime_lag_us = lag.mean.as_micros() as u64,
+                    runtime_lag_worst_us = lag.worst.as_micros() as u64,
+                    "the views' pace changed"
+                );
                 // From the next tick's views on.
                 self.zone.set_view_stretch(stretch);
                 // Release: whoever reads the new stretch reads the wait it was judged on too.

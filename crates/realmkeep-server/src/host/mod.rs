@@ -44,6 +44,8 @@ pub(crate) struct Backends {
     pub health: Arc<StoreHealth>,
     /// The node's runtime lag (`lag.rs`), which paces the zones' views with their own waits.
     pub lag: crate::lag::RuntimeLag,
+    /// The zones' turn to step their views back, one at a time (`pace::StepBacks`).
+    pub step_backs: crate::pace::StepBacks,
 }
 
 struct Inner {
@@ -194,10 +196,15 @@ impl ZoneHost {
             tick_stop.clone(),
         )
         .with_phase(crate::tick::phase_of(zone_id))
-        .with_lag(b.lag.clone());
+        .with_lag(b.lag.clone())
+        .with_step_backs(b.step_backs.clone());
         let thread = std::thread::Builder::new()
             .name(format!("zone-{}", zone_id.0))
-            .spawn(move || tick.run())
+            .spawn(move || {
+                // The zone on each of the tick thread's log lines.
+                let _zone = tracing::info_span!("zone", zone = %zone_id).entered();
+                tick.run()
+            })
             .map_err(|e| HostError::Start(format!("starting the tick thread: {e}")))?;
         tracing::info!(zone = %zone_id, %holder, "zone started");
         Ok(ZoneHost {
