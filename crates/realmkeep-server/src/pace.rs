@@ -18,12 +18,15 @@
 //! `VIEW_PACE_CALM_WINDOWS_MAX`, and back to the first after `VIEW_PACE_FORGET_WINDOWS` windows
 //! at the full pace), so a load that fits only stretched does not swing the pace.
 //!
-//! The zones of a node step back one at a time (`StepBacks`): they judge the same runtime lag,
-//! so they stepped back in the same window: a node at 5,000 players took on twice its views at
-//! once, and within seconds its answers waited 40-50 ms and more, until the pace stretched
-//! again. One zone stepping back adds a
-//! fifth of that, and the next waits `VIEW_PACE_STEP_BACK_APART` to see how it went (the pacer
-//! of each zone still needs its own calm windows). Steps up are not held: all at once.
+//! The zones of a node step back one at a time (`StepBacks`). They judge the same runtime lag,
+//! so they stepped back in the same window: a node of five zones at 5,000 players took on twice
+//! its views at once, and within seconds its answers waited 40-50 ms and more, until the pace
+//! stretched again. One zone stepping back adds its own share of that, and the next waits
+//! `VIEW_PACE_STEP_BACK_APART` to see how it went; the zone that has waited longest goes first
+//! (each zone still needs its own calm windows). Steps up are not held: a busy window steps
+//! every zone up at once and takes it out of the line. Only the zone that stepped back counts
+//! a relapse (its next step back needs twice the calm): at a load that fits only stretched, each
+//! zone in turn finds that out once, with its own share of the load.
 //!
 //! The node's runtime lag (`lag.rs`) is the second signal: the tick threads are few and
 //! scheduled by the kernel, the connections many and queued in the runtime, so a node can
@@ -34,31 +37,75 @@
 //! back in them brought the load back.
 
 use crate::lag::LagReading;
+use crate::limits::TICK;
 use crate::limits::{
     VIEW_PACE_BUSY_WAIT, VIEW_PACE_CALM_WAIT, VIEW_PACE_CALM_WINDOWS, VIEW_PACE_CALM_WINDOWS_MAX,
     VIEW_PACE_FORGET_WINDOWS, VIEW_PACE_LAG_BUSY, VIEW_PACE_LAG_CALM, VIEW_PACE_LAG_WORST_CALM,
     VIEW_PACE_RELAPSE_WINDOWS, VIEW_PACE_STEP_BACK_APART, VIEW_PACE_WINDOW_TICKS,
 };
+use realmkeep_domain::ZoneId;
 use realmkeep_zone::limits::VIEW_STRETCH_MAX;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The turn of a node's zones to step their views back (`ViewPacer::with_step_backs`): one
-/// zone at a time, `VIEW_PACE_STEP_BACK_APART` apart.
+/// zone at a time, `VIEW_PACE_STEP_BACK_APART` apart, the zone that has waited longest first (a
+/// zone ready to step back asks at each of its windows; the zone whose tick comes first in the
+/// 50 ms would otherwise win every turn it is ready for).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct StepBacks(Arc<Mutex<Option<Instant>>>);
+pub(crate) struct StepBacks(Arc<Mutex<Turns>>);
+
+#[derive(Debug, Default)]
+struct Turns {
+    /// When the last step back was taken.
+    last: Option<Instant>,
+    /// The zones refused a turn, in the order they began to wait: one entry per zone of the
+    /// node at most, gone when it takes its turn, withdraws (a busy window) or stops asking
+    /// for `TURN_ASK_FRESH` (its tick thread stopped).
+    waiting: Vec<Waiter>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    zone: ZoneId,
+    asked: Instant,
+}
+
+/// A zone ready to step back asks at each window: one that has not asked for three windows
+/// is not waiting any more.
+const TURN_ASK_FRESH: Duration =
+    Duration::from_nanos(TICK.as_nanos() as u64 * 3 * VIEW_PACE_WINDOW_TICKS as u64);
 
 impl StepBacks {
-    /// Takes the turn at `now` when no zone of the node stepped back in the
-    /// `VIEW_PACE_STEP_BACK_APART` before it.
-    fn take(&self, now: Instant) -> bool {
-        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let free =
-            last.is_none_or(|at| now.saturating_duration_since(at) >= VIEW_PACE_STEP_BACK_APART);
-        if free {
-            *last = Some(now);
+    fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `zone`, ready to step back at `now`, takes the turn when no zone of the node stepped
+    /// back in the `VIEW_PACE_STEP_BACK_APART` before and no zone waits longer; otherwise it
+    /// waits in line.
+    fn take(&self, zone: ZoneId, now: Instant) -> bool {
+        let mut t = self.turns();
+        t.waiting
+            .retain(|w| now.saturating_duration_since(w.asked) < TURN_ASK_FRESH);
+        match t.waiting.iter_mut().find(|w| w.zone == zone) {
+            Some(w) => w.asked = now,
+            None => t.waiting.push(Waiter { zone, asked: now }),
         }
-        free
+        let open = t
+            .last
+            .is_none_or(|at| now.saturating_duration_since(at) >= VIEW_PACE_STEP_BACK_APART);
+        if !open || t.waiting.first().is_some_and(|w| w.zone != zone) {
+            return false;
+        }
+        t.last = Some(now);
+        t.waiting.remove(0);
+        true
+    }
+
+    /// `zone` is not ready any more (a busy window): out of the line.
+    fn withdraw(&self, zone: ZoneId) {
+        self.turns().waiting.retain(|w| w.zone != zone);
     }
 }
 
@@ -84,9 +131,9 @@ pub(crate) struct ViewPacer {
     since_back: Option<u32>,
     /// The mean wait per tick of the last full window.
     last_mean: Duration,
-    /// Shared with the node's other zones: whose turn a step back is (`None`: the zone is
-    /// alone, its own calm windows are enough).
-    step_backs: Option<StepBacks>,
+    /// Shared with the node's other zones, and this zone's place among them: whose turn a step
+    /// back is (`None`: the zone is alone, its own calm windows are enough).
+    step_backs: Option<(StepBacks, ZoneId)>,
 }
 
 impl Default for ViewPacer {
@@ -116,9 +163,9 @@ impl ViewPacer {
         }
     }
 
-    /// Steps back only in turn with the node's other zones that share `step_backs`.
-    pub fn with_step_backs(mut self, step_backs: StepBacks) -> Self {
-        self.step_backs = Some(step_backs);
+    /// Steps back only in turn with the node's other zones that share `step_backs`, as `zone`.
+    pub fn with_step_backs(mut self, step_backs: StepBacks, zone: ZoneId) -> Self {
+        self.step_backs = Some((step_backs, zone));
         self
     }
 
@@ -162,6 +209,9 @@ impl ViewPacer {
         }
         if mean >= self.busy || lag.mean >= self.lag_busy {
             self.calm = 0;
+            if let Some((turns, zone)) = &self.step_backs {
+                turns.withdraw(*zone);
+            }
             if self.stretch >= VIEW_STRETCH_MAX {
                 return None;
             }
@@ -184,7 +234,11 @@ impl ViewPacer {
             return None;
         }
         // Ready: in its turn (until then it stays ready, and asks again at each window).
-        if self.step_backs.as_ref().is_some_and(|t| !t.take(now)) {
+        let in_turn = match &self.step_backs {
+            Some((turns, zone)) => turns.take(*zone, now),
+            None => true,
+        };
+        if !in_turn {
             return None;
         }
         (self.stretch, self.calm, self.since_back) = ((self.stretch / 2).max(1), 0, Some(0));
@@ -209,7 +263,6 @@ pub(crate) fn steps_back() -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::TICK;
 
     const BUSY: Duration = VIEW_PACE_BUSY_WAIT;
     const CALM: Duration = Duration::ZERO;
@@ -253,52 +306,155 @@ mod tests {
         assert_eq!(windows(&mut p, CALM, 1), vec![VIEW_STRETCH_MAX / 2]);
     }
 
-    /// `windows` windows of ticks that each waited `waited`, each tick ending a `TICK` after the
-    /// last on `clock`; the stretches it changed to.
-    fn windows_at(
-        p: &mut ViewPacer,
+    /// One window of each pacer, tick by tick, all at the same moments on `clock` (zones in the
+    /// order of their ticks within the 50 ms): the stretch each changed to in it.
+    fn round(pacers: &mut [ViewPacer], waited: Duration, clock: &mut Instant) -> Vec<Option<u64>> {
+        let mut changed = vec![None; pacers.len()];
+        for _ in 0..VIEW_PACE_WINDOW_TICKS {
+            *clock += TICK;
+            for (p, c) in pacers.iter_mut().zip(&mut changed) {
+                *c = p.record_at(waited, NO_LAG, *clock).or(*c);
+            }
+        }
+        changed
+    }
+
+    /// `n` rounds; the changes of each.
+    fn rounds(
+        pacers: &mut [ViewPacer],
         waited: Duration,
-        windows: u32,
+        n: u32,
         clock: &mut Instant,
-    ) -> Vec<u64> {
-        (0..windows * VIEW_PACE_WINDOW_TICKS)
-            .filter_map(|_| {
-                *clock += TICK;
-                p.record_at(waited, NO_LAG, *clock)
-            })
+    ) -> Vec<Vec<Option<u64>>> {
+        (0..n).map(|_| round(pacers, waited, clock)).collect()
+    }
+
+    /// Pacers of `zones` zones of one node.
+    fn node(zones: u64) -> Vec<ViewPacer> {
+        let turns = StepBacks::default();
+        (1..=zones)
+            .map(|z| ViewPacer::default().with_step_backs(turns.clone(), ZoneId(z as _)))
             .collect()
+    }
+
+    /// Windows in `VIEW_PACE_STEP_BACK_APART`, rounded up: the first window that closes that
+    /// long after a step back may take the next.
+    fn apart_windows() -> u32 {
+        let window = (TICK * VIEW_PACE_WINDOW_TICKS).as_nanos();
+        VIEW_PACE_STEP_BACK_APART.as_nanos().div_ceil(window) as u32
     }
 
     #[test]
     fn the_zones_of_a_node_step_up_together_and_back_one_at_a_time() {
-        let turns = StepBacks::default();
-        let mut a = ViewPacer::default().with_step_backs(turns.clone());
-        let mut b = ViewPacer::default().with_step_backs(turns.clone());
-        let start = Instant::now();
-        let (mut at_a, mut at_b) = (start, start);
+        let mut p = node(2);
+        let mut clock = Instant::now();
         // Busy: both step up in the same window, and again.
         for stretch in [2, 4] {
-            assert_eq!(windows_at(&mut a, BUSY, 1, &mut at_a), vec![stretch]);
-            assert_eq!(windows_at(&mut b, BUSY, 1, &mut at_b), vec![stretch]);
+            let up = round(&mut p, BUSY, &mut clock);
+            assert_eq!(up, vec![Some(stretch); 2]);
         }
-        // Calm: `a` steps back after its calm windows; `b`, ready in the same window, waits.
+        // Calm: the first zone steps back after its calm windows; the second, ready in the
+        // same window, waits.
         let calm = VIEW_PACE_CALM_WINDOWS;
-        assert_eq!(windows_at(&mut a, CALM, calm, &mut at_a), vec![2]);
-        assert!(windows_at(&mut b, CALM, calm, &mut at_b).is_empty());
-        assert_eq!((a.stretch(), b.stretch()), (2, 4));
+        let none = vec![None, None];
+        assert!(rounds(&mut p, CALM, calm - 1, &mut clock)
+            .iter()
+            .all(|r| *r == none));
+        assert_eq!(round(&mut p, CALM, &mut clock), vec![Some(2), None]);
         // It steps back at the first window that closes `VIEW_PACE_STEP_BACK_APART` after.
-        let window = TICK * VIEW_PACE_WINDOW_TICKS;
-        let apart = (VIEW_PACE_STEP_BACK_APART.as_nanos() / window.as_nanos()) as u32;
-        assert!(windows_at(&mut b, CALM, apart - 1, &mut at_b).is_empty());
-        assert_eq!(windows_at(&mut b, CALM, 1, &mut at_b), vec![2]);
-        // `a`, ready again in that window, waits its turn after `b`.
-        assert!(windows_at(&mut a, CALM, calm, &mut at_a).is_empty());
-        assert!(windows_at(&mut a, CALM, apart - 1, &mut at_a).is_empty());
-        assert_eq!(a.stretch(), 2);
-        assert_eq!(windows_at(&mut a, CALM, 1, &mut at_a), vec![1]);
+        let apart = apart_windows();
+        assert!(rounds(&mut p, CALM, apart - 1, &mut clock)
+            .iter()
+            .all(|r| *r == none));
+        assert_eq!(round(&mut p, CALM, &mut clock), vec![None, Some(2)]);
+        // Then the first again, down to the full pace, and the second after it.
+        assert!(rounds(&mut p, CALM, apart - 1, &mut clock)
+            .iter()
+            .all(|r| *r == none));
+        assert_eq!(round(&mut p, CALM, &mut clock), vec![Some(1), None]);
+        assert!(rounds(&mut p, CALM, apart - 1, &mut clock)
+            .iter()
+            .all(|r| *r == none));
+        assert_eq!(round(&mut p, CALM, &mut clock), vec![None, Some(1)]);
         // A busy window steps both up at once, whoever stepped back last.
-        assert_eq!(windows_at(&mut a, BUSY, 1, &mut at_a), vec![2]);
-        assert_eq!(windows_at(&mut b, BUSY, 1, &mut at_b), vec![4]);
+        assert_eq!(round(&mut p, BUSY, &mut clock), vec![Some(2); 2]);
+    }
+
+    /// The node's pacers stretched to the most, then `calm - 1` calm windows: the next calm
+    /// window makes them all ready to step back.
+    fn stretched_node(zones: u64, clock: &mut Instant) -> Vec<ViewPacer> {
+        let mut p = node(zones);
+        while p[0].stretch() < VIEW_STRETCH_MAX {
+            round(&mut p, BUSY, clock);
+        }
+        rounds(&mut p, CALM, VIEW_PACE_CALM_WINDOWS - 1, clock);
+        p
+    }
+
+    #[test]
+    fn the_zone_that_waited_longest_steps_back_first() {
+        let mut clock = Instant::now();
+        let mut p = stretched_node(3, &mut clock);
+        let (calm, apart) = (VIEW_PACE_CALM_WINDOWS, apart_windows());
+        assert!(
+            apart >= calm,
+            "a zone is ready again when the next turn comes"
+        );
+        let half = VIEW_STRETCH_MAX / 2;
+        // All ready in one window: zone 1, whose tick comes first, takes the turn; 2 and 3 wait.
+        assert_eq!(
+            round(&mut p, CALM, &mut clock),
+            vec![Some(half), None, None]
+        );
+        // At the next turn zone 1 is ready again and asks first each window, but the zones
+        // that waited longer go first, in the order they began to wait.
+        let quiet = |r: &Vec<Vec<Option<u64>>>| r.iter().all(|w| w.iter().all(Option::is_none));
+        let mut turns = Vec::new();
+        for _ in 0..5 {
+            assert!(quiet(&rounds(&mut p, CALM, apart - 1, &mut clock)));
+            let r = round(&mut p, CALM, &mut clock);
+            let zone = r
+                .iter()
+                .position(Option::is_some)
+                .expect("a turn each time")
+                + 1;
+            turns.push((zone, r[zone - 1].expect("changed")));
+        }
+        let next = half / 2;
+        assert_eq!(
+            turns,
+            vec![(2, half), (3, half), (1, next), (2, next), (3, next)]
+        );
+    }
+
+    #[test]
+    fn a_zone_leaves_the_line_when_busy_or_when_it_stops_asking() {
+        let (t, start) = (StepBacks::default(), Instant::now());
+        let z = ZoneId;
+        let window = TICK * VIEW_PACE_WINDOW_TICKS;
+        let at = |windows: u32| start + window * windows;
+        let apart = apart_windows();
+        assert!(t.take(z(1), at(0)), "free");
+        assert!(
+            !t.take(z(2), at(0)) && !t.take(z(3), at(0)),
+            "2, then 3, wait"
+        );
+        // 2 is busy: it leaves the line. 3 asks at each window and is first when the turn comes,
+        // before 1, though 1 asks first in that window.
+        t.withdraw(z(2));
+        for w in 1..apart {
+            assert!(!t.take(z(3), at(w)));
+        }
+        assert!(!t.take(z(1), at(apart)), "behind 3");
+        assert!(t.take(z(3), at(apart)));
+        // 1 waits from then, and 2 behind it; 1 stops asking (its thread stopped), 2 goes on:
+        // 1 is out of the line once it has not asked for `TURN_ASK_FRESH`, and 2 takes the turn.
+        assert!(!t.take(z(2), at(apart)));
+        assert!(window * apart > TURN_ASK_FRESH);
+        for w in apart + 1..2 * apart {
+            assert!(!t.take(z(2), at(w)));
+        }
+        assert!(t.take(z(2), at(2 * apart)));
     }
 
     #[test]

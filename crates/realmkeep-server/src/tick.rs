@@ -198,9 +198,10 @@ impl<Z: Sim> TickLoop<Z> {
         self
     }
 
-    /// Steps the zone's views back in turn with the node's other zones (`pace::StepBacks`).
-    pub fn with_step_backs(mut self, step_backs: crate::pace::StepBacks) -> Self {
-        self.pacer = self.pacer.with_step_backs(step_backs);
+    /// Steps the zone's views back in turn with the node's other zones (`pace::StepBacks`), as
+    /// `zone`.
+    pub fn with_step_backs(mut self, step_backs: crate::pace::StepBacks, zone: ZoneId) -> Self {
+        self.pacer = self.pacer.with_step_backs(step_backs, zone);
         self
     }
 
@@ -245,11 +246,11 @@ impl<Z: Sim> TickLoop<Z> {
             if self.pacer.stretch() >= realmkeep_zone::limits::VIEW_STRETCH_MAX {
                 bump(&c.ticks_stretched_max);
             }
-            let changed = self.pacer.record(waited, self.lag.reading());
+            let lag = self.lag.reading();
+            let changed = self.pacer.record(waited, lag);
             c.tick_wait_us
                 .store(self.pacer.last_mean().as_micros() as u64, Relaxed);
             if let Some(stretch) = changed {
-                let lag = self.lag.reading();
                 tracing::info!(
                     stretch,
                     tick_wait_us = self.pacer.last_mean().as_micros() as u64,

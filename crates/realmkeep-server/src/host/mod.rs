@@ -197,7 +197,7 @@ impl ZoneHost {
         )
         .with_phase(crate::tick::phase_of(zone_id))
         .with_lag(b.lag.clone())
-        .with_step_backs(b.step_backs.clone());
+        .with_step_backs(b.step_backs.clone(), zone_id);
         let thread = std::thread::Builder::new()
             .name(format!("zone-{}", zone_id.0))
             .spawn(move || {
