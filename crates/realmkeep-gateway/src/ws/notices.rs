@@ -42,8 +42,8 @@ impl Conn {
                 event,
                 at,
             } => {
-                self.app.meters.reply_waited(at.elapsed());
                 if let Some(read_at) = self.awaiting.remove(&reply_to.0) {
+                    self.app.meters.reply_waited(at.elapsed());
                     if let Some(data) = translate::data(&event) {
                         self.send(ServerMsg::Data {
                             id: reply_to.0,
