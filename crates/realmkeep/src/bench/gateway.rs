@@ -419,7 +419,7 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
     let bots_waits = |pids: &[u32]| pids.iter().map(|p| run_queue_waits(*p)).collect::<Vec<_>>();
     let (node_waits0, bots_waits0) = (run_queue_waits(node.pid()), bots_waits(&bot_pids));
     let servers_cpu = || {
-        let of = |pid: Option<u32>| pid.map_or(0.0, tree_cpu_seconds);
+        let of = |pid: Option<u32>| pid.map(tree_cpu_seconds);
         (of(scene.postgres_pid), of(scene.redis_pid))
     };
     let (postgres_cpu0, redis_cpu0) = servers_cpu();
@@ -444,8 +444,8 @@ async fn phase(scene: &Scene, players: usize, seconds: u64, mode: Mode) -> Resul
         seconds: window_s,
         node_cpu_s: cpu_seconds(node.pid()) - node_cpu0,
         bots_cpu_s: bots_cpu(&bot_pids) - bots_cpu0,
-        postgres_cpu_s: postgres_cpu1 - postgres_cpu0,
-        redis_cpu_s: redis_cpu1 - redis_cpu0,
+        postgres_cpu_s: postgres_cpu1.zip(postgres_cpu0).map(|(b, a)| b - a),
+        redis_cpu_s: redis_cpu1.zip(redis_cpu0).map(|(b, a)| b - a),
         node_run_queue_s: run_queue_waited_s(&node_waits0, &run_queue_waits(node.pid())),
         bots_run_queue_s: bots_waits0
             .iter()

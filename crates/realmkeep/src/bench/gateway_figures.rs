@@ -25,9 +25,10 @@ pub(super) struct Measured {
     pub(super) seconds: f64,
     pub(super) node_cpu_s: f64,
     pub(super) bots_cpu_s: f64,
-    /// The private PostgreSQL's CPU (the server and its backends) and Redis's, over the window.
-    pub(super) postgres_cpu_s: f64,
-    pub(super) redis_cpu_s: f64,
+    /// The private PostgreSQL's CPU (the server and its backends) and Redis's, over the window
+    /// (`None`: its process was not known).
+    pub(super) postgres_cpu_s: Option<f64>,
+    pub(super) redis_cpu_s: Option<f64>,
     /// Seconds the node's threads, and the bots', waited in the kernel's run queue for a core
     /// over the window (summed over threads).
     pub(super) node_run_queue_s: f64,
@@ -160,12 +161,15 @@ pub(super) fn record_active(r: &mut Report, m: &Measured, echo: &Measured) {
     let per_1000_s = m.node_cpu_s / m.seconds.max(1e-3) / (n as f64 / 1_000.0);
     fig(r, "server_cpu_s_per_1000_players_per_s", per_1000_s);
     fig(r, "bots_cpu_s_per_s", m.bots_cpu_s / m.seconds.max(1e-3));
-    fig(
-        r,
-        "postgres_cpu_cores",
-        m.postgres_cpu_s / m.seconds.max(1e-3),
-    );
-    fig(r, "redis_cpu_cores", m.redis_cpu_s / m.seconds.max(1e-3));
+    // Reported only when the server's process was known: a missing figure is not a zero.
+    for (name, cpu) in [
+        ("postgres_cpu_cores", m.postgres_cpu_s),
+        ("redis_cpu_cores", m.redis_cpu_s),
+    ] {
+        if let Some(cpu) = cpu {
+            fig(r, name, cpu / m.seconds.max(1e-3));
+        }
+    }
     // Threads waiting for a core, on average (summed over threads): a machine short of cores in
     // bursts shows here even while it is idle part of the time.
     let waiting = |s: f64| s / m.seconds.max(1e-3);
