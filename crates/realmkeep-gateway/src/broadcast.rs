@@ -13,7 +13,7 @@
 //! A node short of cores stretches its zones' views (`realmkeep_server::pace`): a crowd's view
 //! then comes every 400 ms, and lines held for 250 ms were mostly flushed alone, about one system
 //! call a player a second. So a connection's lines wait as many times longer as its zone's views
-//! are stretched (up to `HELD_STRETCH_MAX` times: half a second), both for a round's wake-up
+//! are stretched (up to `HELD_STRETCH_MAX` times: a second), both for a round's wake-up
 //! (`HeldLines::set_stretch`) and in the socket (`Wire::stretch_hold`).
 //!
 //! Before, every line woke every hearer's task: at 5,000 players each heard about six lines a
@@ -215,7 +215,12 @@ mod tests {
         held.set_stretch(1);
         assert!(held.waited_a_round(7));
         held.set_stretch(100);
-        assert!(!held.waited_a_round(8) && held.waited_a_round(9));
+        let due = 5 + 2 * HELD_STRETCH_MAX as u32;
+        assert!(!held.waited_a_round(due - 1) && held.waited_a_round(due));
+        // At the views' most stretch, as long as they stretch: four times at 4.
+        assert_eq!(HELD_STRETCH_MAX, realmkeep_zone::limits::VIEW_STRETCH_MAX);
+        held.set_stretch(4);
+        assert!(!held.waited_a_round(12) && held.waited_a_round(13));
     }
 
     #[test]
