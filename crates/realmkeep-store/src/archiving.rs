@@ -172,12 +172,14 @@ impl Store {
         .map_err(db("in recovery"))
     }
 
-    /// Bytes of WAL the server has written since its statistics were last reset
-    /// (`pg_stat_wal`): over a stretch where one kind of write runs alone, the difference divided
-    /// by the writes is what each costs the log (and the archive, and a replica).
+    /// The server's WAL insert position, in bytes from the log's start: over a stretch where one
+    /// kind of write runs alone, the difference divided by the writes is what each costs the log
+    /// (and the archive, and a replica). Read from the position, not from `pg_stat_wal`: a
+    /// backend that stays connected reports its WAL there at most once a second, so a short
+    /// stretch of pooled writes could read nothing at all.
     pub async fn wal_bytes_written(&self) -> StoreResult<f64> {
         on_conn!(self.conns(), |conn| sqlx::query_scalar(
-            "SELECT wal_bytes::float8 FROM pg_stat_wal"
+            "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8"
         )
         .fetch_one(conn))
         .map_err(db("wal bytes written"))

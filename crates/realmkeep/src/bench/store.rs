@@ -339,9 +339,9 @@ struct Economy {
 /// order rotating from turn to turn) instead of one long phase each: the machines this runs on
 /// change speed within minutes (pgbench -N has given 4,400 and 8,100 /s on the same machine the
 /// same day), and a ratio of two phases measured a minute apart measured that drift as much as
-/// the operation. Each operation's check is the median of its turns' ratios. WAL is read from
-/// `pg_stat_wal` around the trades' and pgbench's turns (`Store::wal_bytes_written`): bytes per
-/// operation, a figure the machine's speed does not move.
+/// the operation. Each operation's check is the median of its turns' ratios. The WAL's insert
+/// position is read around the trades' and pgbench's turns (`Store::wal_bytes_written`): bytes
+/// per operation, a figure the machine's speed does not move.
 async fn economy_bench(store: &Store, pg: &PostgresServer, d: Duration) -> Result<Economy> {
     let (count, turn) = turns(d);
     pgbench_init(pg).await?;
