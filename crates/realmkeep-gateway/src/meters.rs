@@ -31,8 +31,8 @@ pub(crate) const LINES_DROPPED: &str = "realmkeep_gateway_lines_dropped_total";
 /// answers (a critical one after its commit): the node's share of a player's round trip.
 pub(crate) const ANSWER_SECONDS: &str = "realmkeep_gateway_answer_seconds";
 /// From a zone's tick thread handing an answer to the connection's notice queue to the
-/// connection taking it: the part of `ANSWER_SECONDS` spent waiting for the connection's task
-/// to run (the runtime's queue, and the node's threads' wait for a core).
+/// connection taking it: the part of `ANSWER_SECONDS` after the zone (the connection's task
+/// waiting to run, and what it was doing meanwhile: OPERATIONS.md).
 pub(crate) const REPLY_WAIT_SECONDS: &str = "realmkeep_gateway_reply_wait_seconds";
 
 /// What a server frame carries, as the `kind` label of the frames and bytes sent.
