@@ -167,7 +167,8 @@ impl RedisServer {
         self.port
     }
 
-    /// The server's process id while it runs (`None` once stopped).
+    /// The server's process id while this handle holds it (`None` once stopped; a server that
+    /// died on its own keeps its id until then).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
     }

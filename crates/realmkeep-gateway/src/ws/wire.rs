@@ -7,8 +7,9 @@
 //! the next one that may not, or `HELD_FLUSH_MAX` after it (times the stretch of the zone's
 //! views when the node is short of cores, `HELD_STRETCH_MAX` times at the most: `stretch_hold`;
 //! later only if the connection is then in the middle of a command's own I/O, a Redis round
-//! trip), so a busy channel does not cost a system call per line per player. A flush the socket does not finish within
-//! `SEND_TIMEOUT` (nothing more is handed to it meanwhile) is a client too slow to read, too.
+//! trip), so a busy channel does not cost a system call per line per player. A flush the
+//! socket does not finish within `SEND_TIMEOUT` (nothing more is handed to it meanwhile) is a
+//! client too slow to read, too.
 
 use super::conn::End;
 use crate::limits::{HELD_FLUSH_MAX, HELD_STRETCH_MAX, SEND_TIMEOUT, WRITE_BATCH_MAX};
