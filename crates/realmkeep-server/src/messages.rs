@@ -81,12 +81,23 @@ impl NoticeReceiver {
     /// The next notice, or `None` once every sender is gone and nothing is queued. Cancel safe:
     /// a notice is taken only by the call that returns it.
     pub async fn recv(&mut self) -> Option<Notice> {
-        self.stream.next().await.map(|n| *n)
+        self.recv_boxed().await.map(|n| *n)
+    }
+
+    /// As `recv`, the notice left in the box it travelled in: a task that waits for notices for
+    /// a player's whole session keeps a pointer in its state, not a notice.
+    pub async fn recv_boxed(&mut self) -> Option<Box<Notice>> {
+        self.stream.next().await
     }
 
     /// The next notice if one is queued.
     pub fn try_recv(&mut self) -> Result<Notice, NoticeRecvError> {
-        self.rx.try_recv().map(|n| *n).map_err(|e| match e {
+        self.try_recv_boxed().map(|n| *n)
+    }
+
+    /// As `try_recv`, the notice left in its box (`recv_boxed`).
+    pub fn try_recv_boxed(&mut self) -> Result<Box<Notice>, NoticeRecvError> {
+        self.rx.try_recv().map_err(|e| match e {
             flume::TryRecvError::Empty => NoticeRecvError::Empty,
             flume::TryRecvError::Disconnected => NoticeRecvError::Closed,
         })

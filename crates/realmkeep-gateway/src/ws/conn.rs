@@ -15,6 +15,7 @@ use crate::listener::SlotHandle;
 use crate::meters::{Meters, OutKind};
 use crate::state::{lock, App, ConnControl, PubsubCmd};
 use axum::extract::ws::{Message, WebSocket};
+use futures::future::Either;
 use futures::StreamExt;
 use realmkeep_protocol::ws::{Answer, Command, Data, EncodedMsg, ServerFrame, ServerMsg};
 use realmkeep_protocol::{CloseCode, Reason};
@@ -41,6 +42,8 @@ pub(super) enum End {
 pub(super) struct Conn {
     pub(super) app: Arc<App>,
     pub(super) peer: SocketAddr,
+    /// The listener's slot, given back when the connection ends.
+    _slot: SlotHandle,
     pub(super) id: u64,
     pub(super) wire: Wire,
     pub(super) seq: u64,
@@ -54,8 +57,16 @@ pub(super) struct Conn {
     pub(super) awaiting: HashMap<u64, Instant>,
 }
 
-pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socket: WebSocket) {
-    let _slot = slot;
+/// The connection's task. Its future is held for the whole connection, sized by its largest
+/// state, so it is built to hold each thing once: the socket moves into `Conn` before the
+/// future is made (an async fn would keep its arguments' space too), and what only the join or
+/// one command awaits (store and Redis calls) is boxed.
+pub(crate) fn run(
+    app: Arc<App>,
+    peer: SocketAddr,
+    slot: SlotHandle,
+    socket: WebSocket,
+) -> impl std::future::Future<Output = ()> + Send {
     let id = app.conn_id();
     let wire = Wire::new(
         id,
@@ -64,11 +75,11 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         app.meters.flushes.clone(),
     );
     app.meters.connections.increment(1.0);
-    let open = app.meters.connections.clone();
     let mut c = Conn {
         id,
         app,
         peer,
+        _slot: slot,
         wire,
         seq: 0,
         last_request: None,
@@ -78,41 +89,51 @@ pub(crate) async fn run(app: Arc<App>, peer: SocketAddr, slot: SlotHandle, socke
         last_heard: Instant::now(),
         awaiting: HashMap::new(),
     };
-    // Each connection's task holds its future for its whole life, sized by its largest state:
-    // what only the join or one command awaits (store and Redis calls) is boxed, so an idle
-    // player's task does not carry their space.
-    let end = match Box::pin(c.until_joined()).await {
-        Ok((joined, me)) => c.play(joined, me).await,
-        Err(end) => end,
-    };
-    match &end {
-        End::Close(CloseCode::TooSlow) => {
-            tracing::info!(conn = c.id, peer = %c.peer, "closing a client too slow to read");
-            Meters::closed(CloseCode::TooSlow);
-            // What is queued is dropped: only the close frame is attempted.
-            c.wire.give_up(CloseCode::TooSlow);
-        }
-        End::Close(code) => c.close(*code),
-        End::Gone => {}
-    }
-    open.decrement(1.0);
-    // What is queued, then the close, bounded by `SEND_TIMEOUT`.
-    c.wire.finish().await;
-    // Read (and drop) what the client still sends until its close or `CLOSE_DRAIN`: closing
-    // the socket with unread data would reset it, and the client would lose the close frame.
-    if matches!(end, End::Close(_)) {
-        let _ = tokio::time::timeout(CLOSE_DRAIN, async {
-            while let Ok(m) = c.wire.recv().await {
-                if matches!(m, Message::Close(_)) {
-                    break;
-                }
+    async move {
+        // The join's answer is out of scope before the play starts, and the play is moved
+        // whole into its await: only the play is held.
+        let play = {
+            let joined = Box::pin(c.until_joined()).await;
+            match joined {
+                Ok((j, me)) => Either::Left(c.play(j, Some(me))),
+                Err(end) => Either::Right(std::future::ready(end)),
             }
-        })
-        .await;
+        };
+        let end = play.await;
+        c.end(end).await;
     }
 }
 
 impl Conn {
+    /// Says why the connection ends, then writes what is queued and the close.
+    async fn end(&mut self, end: End) {
+        match &end {
+            End::Close(CloseCode::TooSlow) => {
+                tracing::info!(conn = self.id, peer = %self.peer, "closing a client too slow to read");
+                Meters::closed(CloseCode::TooSlow);
+                // What is queued is dropped: only the close frame is attempted.
+                self.wire.give_up(CloseCode::TooSlow);
+            }
+            End::Close(code) => self.close(*code),
+            End::Gone => {}
+        }
+        self.app.meters.connections.decrement(1.0);
+        // What is queued, then the close, bounded by `SEND_TIMEOUT`.
+        self.wire.finish().await;
+        // Read (and drop) what the client still sends until its close or `CLOSE_DRAIN`: closing
+        // the socket with unread data would reset it, and the client would lose the close frame.
+        if matches!(end, End::Close(_)) {
+            let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+                while let Ok(m) = self.wire.recv().await {
+                    if matches!(m, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
     /// Queues a message; a full queue means the client does not read: `TooSlow`. A chat line
     /// or an announcement may wait for the next view (`HELD_FLUSH_MAX`).
     pub(super) fn send(&mut self, msg: ServerMsg) -> Result<(), End> {
@@ -302,98 +323,107 @@ impl Conn {
         }
     }
 
-    async fn play(&mut self, mut j: Joined, me: super::me::Place) -> End {
-        let mut ping = tokio::time::interval(self.app.config.ping_every);
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ping.tick().await;
-        let mut me = Some(me);
-        // The zone the character is moving to, between the first zone's release and the next
-        // zone's spawn (the same notice channel carries on).
-        let mut transferring: Option<realmkeep_domain::ZoneId> = None;
-        let mut logout: Option<(u64, tokio::time::Instant)> = None;
-        let stop = self.app.stop.clone();
-        // Made once, not at every wait (it registers with the token when first polled).
-        let stopped = stop.cancelled();
-        tokio::pin!(stopped);
-        let end = loop {
-            // Chat waits as long as a view of the zone takes to come (`broadcast.rs`).
-            let stretch = j.host.view_stretch();
-            self.wire.stretch_hold(stretch);
-            j.held.set_stretch(stretch);
-            // Held lines join what the last step queued; it goes out before the wait (and while
-            // it, `next_text`).
-            if let Err(end) = self.send_held(&j, false) {
-                break end;
-            }
-            if let Err(end) = self.wire.write_now().await {
-                break end;
-            }
-            let logout_deadline = logout.map(|(_, t)| t);
-            let step: Result<(), End> = tokio::select! {
-                _ = &mut stopped => Err(End::Close(CloseCode::GoingAway)),
-                _ = async { tokio::time::sleep_until(logout_deadline.unwrap()).await }, if logout_deadline.is_some() => {
-                    Err(End::Close(CloseCode::Normal))
+    /// The joined connection until it ends. Not an async fn: one would hold its arguments
+    /// twice for the whole connection (as arguments and as the locals they move into).
+    #[allow(clippy::manual_async_fn)]
+    fn play(
+        &mut self,
+        mut j: Joined,
+        mut me: Option<super::me::Place>,
+    ) -> impl std::future::Future<Output = End> + Send + '_ {
+        async move {
+            let mut ping = tokio::time::interval(self.app.config.ping_every);
+            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ping.tick().await;
+            // The zone the character is moving to, between the first zone's release and the next
+            // zone's spawn (the same notice channel carries on).
+            let mut transferring: Option<realmkeep_domain::ZoneId> = None;
+            let mut logout: Option<(u64, tokio::time::Instant)> = None;
+            let stop = self.app.stop.clone();
+            // Made once, not at every wait (it registers with the token when first polled).
+            let stopped = stop.cancelled();
+            tokio::pin!(stopped);
+            let end = loop {
+                // Chat waits as long as a view of the zone takes to come (`broadcast.rs`).
+                let stretch = j.host.view_stretch();
+                self.wire.stretch_hold(stretch);
+                j.held.set_stretch(stretch);
+                // Held lines join what the last step queued; it goes out before the wait (and while
+                // it, `next_text`).
+                if let Err(end) = self.send_held(&j, false) {
+                    break end;
                 }
-                t = self.next_text() => match t {
-                    Ok(text) => Box::pin(self.command(&j, &text, &mut me, &mut logout)).await,
-                    Err(e) => Err(e),
-                },
-                n = j.notices.recv() => match n {
-                    Some(mut n) => {
-                        // What the zone sent together is handled in one wake-up (and goes out in
-                        // one write): up to `NOTICES_PER_WAKE_MAX`, or until half the outbound
-                        // queue is used, the rest after a write.
-                        let mut handled = 0;
-                        loop {
-                            let step = if super::transfer::concerns(&n, transferring) {
-                                Box::pin(super::transfer::follow(self, &mut j, n, &mut transferring, &mut me)).await
-                            } else {
-                                self.follow_guild(&j, &n);
-                                self.notice(n, &mut me, &mut logout)
-                            };
-                            handled += 1;
-                            if step.is_err() || handled == NOTICES_PER_WAKE_MAX || self.wire.half_full() {
-                                break step;
-                            }
-                            match j.notices.try_recv() {
-                                Ok(more) => n = more,
-                                Err(_) => break step,
+                if let Err(end) = self.wire.write_now().await {
+                    break end;
+                }
+                let logout_deadline = logout.map(|(_, t)| t);
+                let step: Result<(), End> = tokio::select! {
+                    _ = &mut stopped => Err(End::Close(CloseCode::GoingAway)),
+                    // Boxed: a timer is large, and held in every connection's task otherwise.
+                _ = async { Box::pin(tokio::time::sleep_until(logout_deadline.unwrap())).await }, if logout_deadline.is_some() => {
+                        Err(End::Close(CloseCode::Normal))
+                    }
+                    t = self.next_text() => match t {
+                        Ok(text) => Box::pin(self.command(&j, &text, &mut me, &mut logout)).await,
+                        Err(e) => Err(e),
+                    },
+                    n = j.notices.recv_boxed() => match n {
+                        Some(mut n) => {
+                            // What the zone sent together is handled in one wake-up (and goes out in
+                            // one write): up to `NOTICES_PER_WAKE_MAX`, or until half the outbound
+                            // queue is used, the rest after a write.
+                            let mut handled = 0;
+                            loop {
+                                let step = if super::transfer::concerns(&n, transferring) {
+                                    Box::pin(super::transfer::follow(self, &mut j, *n, &mut transferring, &mut me)).await
+                                } else {
+                                    self.follow_guild(&j, &n);
+                                    self.notice(*n, &mut me, &mut logout)
+                                };
+                                handled += 1;
+                                if step.is_err() || handled == NOTICES_PER_WAKE_MAX || self.wire.half_full() {
+                                    break step;
+                                }
+                                match j.notices.try_recv_boxed() {
+                                    Ok(more) => n = more,
+                                    Err(_) => break step,
+                                }
                             }
                         }
-                    }
-                    None => Err(End::Close(CloseCode::Left)),
-                },
-                // Lines held before this message go out before it (a whisper after the channel
-                // line that came first).
-                ctl = j.control.next() => match ctl {
-                    Some(ConnControl::SendHeld) => {
-                        j.held.woke();
-                        self.send_held(&j, true)
-                    }
-                    ctl => match self.send_held(&j, false) {
-                        Err(end) => Err(end),
-                        Ok(()) => self.control(&mut j, ctl).await,
+                        None => Err(End::Close(CloseCode::Left)),
                     },
-                },
-                _ = ping.tick() => {
-                    if self.last_heard.elapsed() > self.app.config.idle_close {
-                        Err(End::Close(CloseCode::Idle))
-                    } else {
-                        self.wire.push(Outgoing::Ping)
+                    // Lines held before this message go out before it (a whisper after the channel
+                    // line that came first).
+                    ctl = j.control.next() => match ctl {
+                        Some(ConnControl::SendHeld) => {
+                            j.held.woke();
+                            self.send_held(&j, true)
+                        }
+                        ctl => match self.send_held(&j, false) {
+                            Err(end) => Err(end),
+                            Ok(()) => self.control(&mut j, ctl).await,
+                        },
+                    },
+                    _ = ping.tick() => {
+                        if self.last_heard.elapsed() > self.app.config.idle_close {
+                            Err(End::Close(CloseCode::Idle))
+                        } else {
+                            self.wire.push(Outgoing::Ping)
+                        }
                     }
+                };
+                if let Err(end) = step {
+                    break end;
                 }
             };
-            if let Err(end) = step {
-                break end;
-            }
-        };
-        let logged_out = matches!(end, End::Close(CloseCode::Normal)) && logout.is_some();
-        let left = matches!(
-            end,
-            End::Close(CloseCode::Left) | End::Close(CloseCode::Redirected)
-        );
-        Box::pin(self.leave_joined(j, logged_out || left)).await;
-        end
+            let logged_out = matches!(end, End::Close(CloseCode::Normal)) && logout.is_some();
+            let left = matches!(
+                end,
+                End::Close(CloseCode::Left) | End::Close(CloseCode::Redirected)
+            );
+            Box::pin(self.leave_joined(j, logged_out || left)).await;
+            end
+        }
     }
 
     /// Lets go of the character: out of the live map and pub/sub, and unless it left (logout
